@@ -1,0 +1,158 @@
+"""Reverse mode: the VJP transform, IR to IR (DESIGN §5).
+
+The derivative function runs the primal ops (the forward sweep) and then, for each active
+op in reverse order, the inlined body of its VJP rule (the reverse sweep). Adjoints are
+accumulated per value: the first contribution *is* the adjoint, later ones are added, so
+no adjoint starts from zero. Zeros are symbolic: a value without contributions has no
+adjoint and emits no code. Straight-line code needs no tape; intermediates are locals.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..errors import NoDerivativeError, UnsupportedError
+from ..ir import Const, Function, Loc, Op, Operand, Region, Value
+from ..ir.clone import inline
+from ..ir.types import kind_of
+from ..passes.activity import active_values
+from .rules import RULES, Registry
+
+ADJOINT_PREFIX = "b"
+
+
+class _Adjoints:
+    """The adjoint of each value so far, and the ops that build them."""
+
+    def __init__(self, fn: Function, ops: list[Op]) -> None:
+        self.fn = fn
+        self.ops = ops
+        self.of: dict[Value, Operand] = {}
+
+    def _name(self, adjoint: Value, primal: Value) -> None:
+        if not adjoint.name:
+            adjoint.name = ADJOINT_PREFIX + primal.name if primal.name else ""
+            self.fn.derived_names[adjoint] = (ADJOINT_PREFIX, primal)
+
+    def add(self, primal: Value, contribution: Operand, fresh: set[Value], loc: Loc | None) -> None:
+        """Accumulate `contribution`; `fresh` holds the values the rule just created
+        (only those may take the adjoint's name)."""
+        if primal not in self.of:
+            self.of[primal] = contribution
+            if isinstance(contribution, Value) and contribution in fresh:
+                self._name(contribution, primal)
+            return
+        total = Value()
+        self.ops.append(Op("add", [self.of[primal], contribution], [total], loc=loc))
+        self._name(total, primal)
+        self.of[primal] = total
+
+
+def _rule_outputs(returned: list[Operand], new_ops: list[Op], arity: int) -> list[Operand | None]:
+    """Split what a rule returned into one cotangent (or None) per operand."""
+    (value,) = returned
+    if arity == 1:
+        items: list = [value]
+    elif isinstance(value, Const) and isinstance(value.value, tuple):
+        items = [Const(v) for v in value.value]
+    else:
+        maker = next((op for op in new_ops if value in op.results), None)
+        if maker is None or maker.prim != "tuple":
+            raise ValueError("a rule for several operands must return a tuple")
+        items = list(maker.inputs)
+    if len(items) != arity:
+        raise ValueError(f"a rule returned {len(items)} cotangents for {arity} operands")
+    return [None if isinstance(x, Const) and x.value is None else x for x in items]
+
+
+def _no_rule(fn: Function, op: Op) -> NoDerivativeError:
+    loc = op.loc
+    message = (
+        f"no derivative rule for {op.prim}: register one with "
+        f"@ad_compiler.defvjp({op.prim}) or rewrite the expression with supported functions"
+    )
+    if loc is None:
+        return NoDerivativeError(message)
+    return NoDerivativeError(message, loc.file, loc.line, loc.col, fn.source_lines.get(loc.line))
+
+
+def _reverse_sweep(
+    fn: Function, active: set[Value], adjoints: _Adjoints, rules: Registry
+) -> None:
+    for op in reversed(fn.body.ops):
+        if op.regions:
+            raise UnsupportedError(f"reverse mode over {op.prim} regions is not supported yet")
+        g = next((adjoints.of[r] for r in op.results if r in adjoints.of), None)
+        if g is None or not any(isinstance(x, Value) and x in active for x in op.inputs):
+            continue
+        if rules.is_zero(op.prim):
+            continue
+        kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
+        rule = rules.vjp(op.prim, kinds)
+        if rule is None:
+            raise _no_rule(fn, op)
+        lowered, dynamic = rules.lowered_vjp(rule, op.inputs, op.attrs)
+        start = len(adjoints.ops)
+        returned = inline(lowered, [g, op.result] + [op.inputs[i] for i in dynamic], adjoints.ops, op.loc)
+        new_ops = adjoints.ops[start:]
+        fresh = {r for new in new_ops for r in new.results}
+        for x, ct in zip(op.inputs, _rule_outputs(returned, new_ops, len(op.inputs))):
+            if ct is None or not isinstance(x, Value) or x not in active:
+                continue
+            if rule.broadcasting:
+                reduced = Value()
+                adjoints.ops.append(Op("unbroadcast", [ct, x], [reduced], loc=op.loc))
+                fresh.add(reduced)
+                ct = reduced
+            adjoints.add(x, ct, fresh, op.loc)
+
+
+def vjp_function(
+    primal: Function,
+    wrt: Sequence[int],
+    *,
+    with_value: bool = False,
+    tuple_out: bool = False,
+    rules: Registry = RULES,
+) -> Function:
+    """The gradient function of `primal` (whose single returned value must be a scalar)
+    with respect to the parameters at positions `wrt`.
+
+    It takes the same parameters and returns the gradient (a tuple of gradients when
+    `tuple_out`), preceded by the value when `with_value`. `primal` is consumed: its ops
+    become the forward sweep.
+    """
+    (out,) = primal.returns
+    wrt_values = [primal.params[i] for i in wrt]
+    active = active_values(primal, wrt_values, lambda op: rules.is_zero(op.prim))
+    fn = Function(
+        ("value_and_grad_" if with_value else "grad_") + primal.name,
+        list(primal.params),
+        Region(ops=list(primal.body.ops)),
+        dict(primal.defaults),
+        primal.file,
+        primal.source_lines,
+        dict(primal.derived_names),
+    )
+    adjoints = _Adjoints(fn, fn.body.ops)
+    if isinstance(out, Value) and out in active:
+        adjoints.of[out] = Const(1.0)
+        _reverse_sweep(primal, active, adjoints, rules)
+    grads = [_gradient(adjoints, p) for p in wrt_values]
+    if tuple_out:
+        packed = Value()
+        fn.body.ops.append(Op("tuple", grads, [packed]))
+        result: Operand = packed
+    else:
+        (result,) = grads
+    fn.body.yields = [out, result] if with_value else [result]
+    return fn
+
+
+def _gradient(adjoints: _Adjoints, param: Value) -> Operand:
+    """The adjoint of a parameter; a parameter nothing depends on gets zeros of its shape."""
+    if param in adjoints.of:
+        return adjoints.of[param]
+    zeros = Value(ADJOINT_PREFIX + param.name)
+    adjoints.ops.append(Op("np.zeros_like", [param], [zeros]))
+    return zeros

@@ -1,0 +1,153 @@
+"""The derivative-rule registry: `defvjp` and the lowered, ready-to-inline rules.
+
+A VJP rule is an ordinary Python function
+
+    @defvjp(np.sin)
+    def sin_vjp(g, ans, x):
+        return g * np.cos(x)
+
+taking the output cotangent `g`, the primal result `ans` and the primal operands, and
+returning one cotangent per operand (a tuple when there are several; `None` for an operand
+that has no derivative). Keyword parameters after the operands receive the op's static
+attributes (`axis`, `keepdims`) as compile-time constants. Rules are never called: the
+frontend lowers them like user code and the transform inlines their bodies (DESIGN §4), so
+a rule's body is itself differentiable code.
+
+Broadcasting is handled here once, not in each rule: for a rule registered with
+`broadcasting=True` (the default for operators and NumPy ufuncs) the reverse transform
+reduces each cotangent to its operand's shape.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from ...errors import NoDerivativeError
+from ...frontend import lower
+from ...ir import Const, Function, Operand
+from ...ir.prims import BINARY_OPS, callable_of, prim_of
+from ...ir.types import Array, Kind, Scalar
+
+
+@dataclass(frozen=True)
+class VJPRule:
+    """One rule. `ranks`, when set, restricts it to operands of those ranks (ndim), known
+    after specialization: a prim may have a rule per rank combination (plain `g @ y.T` for
+    matrices) before a general one that works for any input."""
+
+    prim: str
+    fn: Callable[..., Any]
+    broadcasting: bool
+    ranks: tuple[int, ...] | None = None
+
+    def applies(self, kinds: list[Kind]) -> bool:
+        if self.ranks is None:
+            return True
+        known = [getattr(k, "ndim", 0) if isinstance(k, (Array, Scalar)) else None for k in kinds]
+        return len(known) == len(self.ranks) and all(
+            r == k for r, k in zip(self.ranks, known)
+        )
+
+
+def _broadcasts_by_default(prim: str) -> bool:
+    return prim in BINARY_OPS and prim != "matmul" or isinstance(callable_of(prim), np.ufunc)
+
+
+class Registry:
+    """Derivative rules by prim name, with their lowered IR cached per static binding."""
+
+    def __init__(self) -> None:
+        self._vjps: dict[str, list[VJPRule]] = {}
+        self._zero: set[str] = set()
+        self._lowered: dict[tuple, Function] = {}
+
+    def defvjp(
+        self,
+        *primitives: Any,
+        broadcasting: bool | None = None,
+        ranks: tuple[int, ...] | None = None,
+    ) -> Callable:
+        """Decorator registering a VJP rule for each of `primitives` (callables or prim
+        names). A rule registered later for the same prim and ranks replaces the earlier."""
+        prims = [self._prim(p) for p in primitives]
+
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            for prim in prims:
+                flag = _broadcasts_by_default(prim) if broadcasting is None else broadcasting
+                rules = [r for r in self._vjps.get(prim, []) if r.ranks != ranks]
+                rules.append(VJPRule(prim, fn, flag, ranks))
+                rules.sort(key=lambda r: r.ranks is None)
+                self._vjps[prim] = rules
+                self._lowered = {k: v for k, v in self._lowered.items() if k[0] != prim}
+            return fn
+
+        return register
+
+    def defzero(self, *primitives: Any) -> None:
+        """Declare prims whose outputs do not depend differentiably on their inputs
+        (comparisons, shapes, `np.sign`, ...): they stop activity and need no rule."""
+        self._zero.update(self._prim(p) for p in primitives)
+
+    @staticmethod
+    def _prim(primitive: Any) -> str:
+        prim = prim_of(primitive)
+        if prim is None:
+            raise ValueError(f"{primitive!r} is not a primitive the compiler knows")
+        return prim
+
+    def vjp(self, prim: str, kinds: list[Kind]) -> VJPRule | None:
+        """The first rule for `prim` that applies to operands of these kinds."""
+        return next((r for r in self._vjps.get(prim, []) if r.applies(kinds)), None)
+
+    def is_zero(self, prim: str) -> bool:
+        return prim in self._zero
+
+    def prims(self) -> list[str]:
+        return sorted(self._vjps)
+
+    def lowered_vjp(
+        self, rule: VJPRule, operands: list[Operand], attrs: dict[str, Any]
+    ) -> tuple[Function, list[int]]:
+        """The rule lowered for these operands: constant operands and attributes become
+        static; returns the function (params: g, ans, then the non-constant operands) and
+        the operand positions those params stand for."""
+        names = list(inspect.signature(rule.fn).parameters)[2:]
+        if len(operands) > len(names):
+            raise NoDerivativeError(
+                f"the derivative rule of {rule.prim} takes {len(names)} operands, "
+                f"the call passes {len(operands)}"
+            )
+        static = {k: v for k, v in attrs.items() if k in names}
+        dynamic: list[int] = []
+        for i, x in enumerate(operands):
+            if isinstance(x, Const):
+                static[names[i]] = x.value
+            else:
+                dynamic.append(i)
+        key = (
+            rule.prim,
+            rule.ranks,
+            tuple(dynamic),
+            tuple(sorted((k, _hashable(v)) for k, v in static.items())),
+        )
+        if key not in self._lowered:
+            self._lowered[key] = lower(rule.fn, static=static, name=f"{rule.prim}_vjp")
+        return self._lowered[key], dynamic
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, (list, np.ndarray)):
+        return ("id", id(value))
+    return value
+
+
+RULES = Registry()
+"""The rules every transform uses. Module-level on purpose, like a primitive table: users
+extend it with `defvjp`; its lowered-rule cache depends only on the rules themselves."""
+
+defvjp = RULES.defvjp
+defzero = RULES.defzero

@@ -1,0 +1,234 @@
+"""IR to Python source: statements built as `ast` nodes, printed by astor, commented by
+source line (DESIGN §6). Codegen knows nothing of differentiation: it prints whatever
+function it is given, naming values from their hints.
+
+Naming. A value keeps its source name (`g`); a value with a derived name gets the prefix
+plus its base's emitted name (`bx`, `bt1`); other values that need a variable are `t1`,
+`t2`, ... in order. A name is reused once the value holding it is dead, so accumulation
+reads `bc = bc + t6` rather than `bc_2 = bc_1 + t6`. A single-use value without a name,
+used on the same source line, is not given a variable: its expression is inlined into
+its user (`g = np.sin(t1) + t3`).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..ir import Const, Function, Op, Operand, Value
+from ..ir.prims import BINARY_OPS, COMPARE_OPS, MODULES, UNARY_OPS
+from ..runtime import HELPERS
+
+_RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(MODULES) | set(HELPERS)
+
+
+@dataclass
+class Emitted:
+    """Source text defining `name` (and the helpers it uses); `namespace` holds objects
+    the text refers to by name that are not literals (module-level arrays)."""
+
+    name: str
+    source: str
+    namespace: dict[str, Any] = field(default_factory=dict)
+
+
+def unparse(node: ast.AST) -> str:
+    """The one place astor is called. astor 0.8 warns about `ast.Num` on Python 3.12+
+    and cannot run where it is gone; its warnings stay here and `ast.unparse` steps in
+    where it fails (DESIGN §6)."""
+    try:
+        import astor
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return astor.to_source(node).rstrip("\n")
+    except Exception:  # noqa: BLE001 - any astor failure falls back to the stdlib
+        return ast.unparse(node)
+
+
+def _identifier(hint: str) -> str:
+    text = "".join(c if c.isalnum() or c == "_" else "_" for c in hint)
+    return text if text and not text[0].isdigit() else f"v_{text}"
+
+
+class _Emitter:
+    def __init__(self, fn: Function) -> None:
+        self.fn = fn
+        self.names: dict[Value, str] = {}
+        self.holder: dict[str, Value] = {}
+        self.last_use: dict[Value, int] = {}
+        self.inlined: dict[Value, Op] = {}
+        self.namespace: dict[str, Any] = {}
+        self.helpers: set[str] = set()
+        self.temps = 0
+
+    # -- analysis -------------------------------------------------------------------
+    def _plan(self, ops: list[Op]) -> None:
+        """Choose which values are inlined and when each named value is last read."""
+        users: dict[Value, list[int]] = {}
+        for i, op in enumerate(ops):
+            for x in op.inputs:
+                if isinstance(x, Value):
+                    users.setdefault(x, []).append(i)
+        returned = [y for y in self.fn.body.yields if isinstance(y, Value)]
+        producer = {r: i for i, op in enumerate(ops) for r in op.results}
+        for value, uses in users.items():
+            i = producer.get(value)
+            if i is None or value in returned or len(uses) != 1 or self._named(value):
+                continue
+            op, user = ops[i], ops[uses[0]]
+            if len(op.results) == 1 and not op.regions and _same_line(op, user):
+                self.inlined[value] = op
+        for value in returned:
+            i = producer.get(value)
+            single = returned.count(value) == 1 and value not in users
+            if i is not None and single and not self._named(value) and ops[i].prim == "tuple":
+                self.inlined[value] = ops[i]
+        position = list(range(len(ops)))
+        for i in reversed(range(len(ops))):
+            for r in ops[i].results:
+                if r in self.inlined:
+                    position[i] = position[users[r][0]] if r in users else len(ops)
+        for i, op in enumerate(ops):
+            for x in op.inputs:
+                if isinstance(x, Value):
+                    self.last_use[x] = max(self.last_use.get(x, -1), position[i])
+        for y in returned:
+            self.last_use[y] = len(ops)
+
+    def _named(self, value: Value) -> bool:
+        return bool(value.name) or value in self.fn.derived_names
+
+    # -- naming -----------------------------------------------------------------------
+    def _free(self, name: str, at: int) -> bool:
+        if name in _RESERVED or name == self.fn.name:
+            return False
+        holder = self.holder.get(name)
+        return holder is None or self.last_use.get(holder, -1) <= at
+
+    def _define(self, value: Value, at: int) -> str:
+        hint = value.name
+        if value in self.fn.derived_names:
+            prefix, base = self.fn.derived_names[value]
+            if base in self.names:
+                hint = prefix + self.names[base]
+        if hint:
+            base_name = _identifier(hint)
+            name, n = base_name, 1
+            while not self._free(name, at):
+                name = f"{base_name}_{n}"
+                n += 1
+        else:
+            name = ""
+            while not name or not self._free(name, at):
+                self.temps += 1
+                name = f"t{self.temps}"
+        self.names[value] = name
+        self.holder[name] = value
+        return name
+
+    # -- expressions ------------------------------------------------------------------
+    def operand(self, x: Operand) -> ast.expr:
+        if isinstance(x, Const):
+            return self.constant(x.value)
+        if x in self.inlined:
+            return self.expression(self.inlined[x])
+        return ast.Name(self.names[x], ast.Load())
+
+    def constant(self, value: Any) -> ast.expr:
+        if value is None or isinstance(value, (bool, int, float, complex, str)):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+            return ast.Constant(value)
+        if isinstance(value, tuple):
+            return ast.Tuple([self.constant(v) for v in value], ast.Load())
+        name = f"const{len(self.namespace)}"
+        self.namespace[name] = value
+        return ast.Name(name, ast.Load())
+
+    def expression(self, op: Op) -> ast.expr:
+        args = [self.operand(x) for x in op.inputs]
+        prim = op.prim
+        if prim in BINARY_OPS:
+            return ast.BinOp(args[0], BINARY_OPS[prim](), args[1])
+        if prim in UNARY_OPS:
+            return ast.UnaryOp(UNARY_OPS[prim](), args[0])
+        if prim in COMPARE_OPS:
+            return ast.Compare(args[0], [COMPARE_OPS[prim]()], [args[1]])
+        if prim == "tuple":
+            return ast.Tuple(args, ast.Load())
+        if prim == "getitem":
+            return ast.Subscript(args[0], args[1], ast.Load())
+        if prim == "transpose":
+            return ast.Attribute(args[0], "T", ast.Load())
+        keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
+        if prim in HELPERS:
+            self.helpers.add(prim)
+            return ast.Call(ast.Name(prim, ast.Load()), args, keywords)
+        module, _, attr = prim.partition(".")
+        if module in MODULES and attr:
+            func = ast.Attribute(ast.Name(module, ast.Load()), attr, ast.Load())
+            return ast.Call(func, args, keywords)
+        raise ValueError(f"codegen: no Python form for prim {prim!r}")
+
+    # -- statements -------------------------------------------------------------------
+    def comment(self, op: Op, seen: set[int]) -> str:
+        line = op.loc.line
+        text = self.fn.source_lines.get(line, "").strip()
+        if line in seen or not text:
+            return f"# line {line}"
+        seen.add(line)
+        return f"# line {line}: {text}"
+
+    def body(self) -> list[str]:
+        ops = self.fn.body.ops
+        if any(op.regions for op in ops):
+            raise ValueError("codegen: regions are not supported yet")
+        self._plan(ops)
+        for p in self.fn.params:
+            self._define(p, -1)
+        lines: list[str] = []
+        current, seen = None, set()
+        for i, op in enumerate(ops):
+            if op.results and all(r in self.inlined for r in op.results):
+                continue
+            if op.loc is not None and op.loc.line != current:
+                current = op.loc.line
+                lines.append(self.comment(op, seen))
+            value = self.expression(op)
+            targets = [ast.Name(self._define(r, i), ast.Store()) for r in op.results]
+            target = targets[0] if len(targets) == 1 else ast.Tuple(targets, ast.Store())
+            lines.extend(unparse(ast.Assign([target], value)).splitlines())
+        returned = [self.operand(y) for y in self.fn.body.yields]
+        result = returned[0] if len(returned) == 1 else ast.Tuple(returned, ast.Load())
+        lines.extend(unparse(ast.Return(result)).splitlines())
+        return lines
+
+    def function(self) -> Emitted:
+        body = self.body()
+        args = ast.arguments(
+            posonlyargs=[],
+            args=[ast.arg(self.names[p]) for p in self.fn.params],
+            vararg=None,
+            kwonlyargs=[],
+            kw_defaults=[],
+            kwarg=None,
+            defaults=[self.constant(self.fn.defaults[p.name]) for p in self.fn.params if p.name in self.fn.defaults],
+        )
+        header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[0]
+        text = "\n".join([header] + ["    " + line for line in body]) + "\n"
+        helpers = [HELPERS[h] for h in sorted(self.helpers)]
+        return Emitted(self.fn.name, "\n\n".join(helpers + [text]), self.namespace)
+
+
+def _same_line(a: Op, b: Op) -> bool:
+    return (a.loc.line if a.loc else None) == (b.loc.line if b.loc else None)
+
+
+def emit(fn: Function) -> Emitted:
+    """The Python source of `fn`."""
+    return _Emitter(fn).function()

@@ -1,0 +1,458 @@
+"""Python AST → IR for straight-line functions (DESIGN §3, §8).
+
+The lowerer walks the function body once, keeping an environment from variable names to
+IR operands; an assignment rebinds a name, so the result is SSA by construction. Names
+from outside the function are resolved at compile time (`resolve.py`), and ops on
+constants are folded as they are made, so that parameters bound with `static=` (the
+`axis` of a derivative rule) select code at compile time: `if axis is None:` keeps only
+the branch taken. Everything else is refused with a located `CompileError`.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+from typing import Any, Callable, NoReturn
+
+import numpy as np
+
+from ..errors import CompileError, UnsupportedError
+from ..ir import prims
+from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
+from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, to_compile_time
+from .source import FunctionSource, get_source
+
+_BINARY = {cls: name for name, cls in prims.BINARY_OPS.items()}
+_COMPARE = {cls: name for name, cls in prims.COMPARE_OPS.items()}
+_UNARY = {ast.USub: "neg", ast.Not: "not_"}
+_SYMBOLS = {ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
+            ast.Invert: "~", ast.In: "in", ast.NotIn: "not in"}
+
+# x.name(...) → np.name(x, ...); for those in _PACKED, x.f(a, b) means np.f(x, (a, b)).
+_METHODS = {m: prims.prim_of(getattr(np, m)) for m in
+            ("sum", "mean", "prod", "max", "min", "std", "var", "dot", "transpose", "reshape", "ravel")}
+_PACKED = {"transpose", "reshape"}
+_LIBRARIES = {module.__name__ for module in prims.MODULES.values()}
+_VALUE_ATTRS = {a: prims.prim_of(getattr(np, a)) for a in ("shape", "ndim", "size", "real", "imag")}
+
+_LOOPS = "write the computation with vectorized NumPy calls"
+_REFUSED = {
+    "For": f"for loops are not supported yet; {_LOOPS}",
+    "AsyncFor": f"for loops are not supported yet; {_LOOPS}",
+    "While": f"while loops are not supported yet; {_LOOPS}",
+    "With": "with statements are not supported; enter the context outside the compiled function",
+    "AsyncWith": "with statements are not supported; enter the context outside the compiled function",
+    "Try": "try statements are not supported; handle errors outside the compiled function",
+    "Raise": "raise statements are not supported; check the inputs before calling the function",
+    "Assert": "assert statements are not supported; check the inputs before calling the function",
+    "Global": "global statements are not supported; a compiled function assigns only its own variables",
+    "Nonlocal": "nonlocal statements are not supported; a compiled function assigns only its own variables",
+    "Delete": "del statements are not supported; simply stop using the variable",
+    "Import": "import statements are not supported inside the function; import at module level",
+    "ImportFrom": "import statements are not supported inside the function; import at module level",
+    "ClassDef": "class definitions are not supported inside the function; define it at module level",
+    "FunctionDef": "nested function definitions are not supported yet; write the computation inline",
+    "AsyncFunctionDef": "async functions are not supported",
+    "Match": "match statements are not supported yet",
+    "Subscript": "indexing (x[i]) is not supported yet",
+    "List": "list displays ([a, b]) are not supported yet; use a tuple (a, b)",
+    "Dict": "dict displays ({k: v}) are not supported",
+    "Set": "set displays ({a, b}) are not supported",
+    "ListComp": f"comprehensions are not supported yet; {_LOOPS}",
+    "SetComp": f"comprehensions are not supported yet; {_LOOPS}",
+    "DictComp": f"comprehensions are not supported yet; {_LOOPS}",
+    "GeneratorExp": f"generator expressions are not supported yet; {_LOOPS}",
+    "Lambda": "lambda expressions are not supported inside the function; define the function at module level",
+    "JoinedStr": "f-strings are not supported; a compiled function computes numbers",
+    "Starred": "starred expressions (*xs) are not supported; pass the items one by one",
+    "NamedExpr": "assignment expressions (:=) are not supported; use a separate assignment",
+    "Await": "await is not supported",
+    "Yield": "generators (yield) are not supported; return the value",
+    "YieldFrom": "generators (yield from) are not supported; return the value",
+}
+
+
+def _symbol(op: ast.AST) -> str:
+    return f"'{_SYMBOLS.get(type(op), type(op).__name__)}'"
+
+
+def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
+    """The IR of a straight-line Python function; `static` binds parameters to constants."""
+    src = get_source(fn)
+    return _Lowerer(src, dict(static or {})).run(name or src.name)
+
+
+class _Lowerer(ast.NodeVisitor):
+    """Statements return nothing; expressions return an operand or a compile-time ref."""
+
+    def __init__(self, src: FunctionSource, static: dict[str, Any]) -> None:
+        self.src = src
+        self.static = static
+        self.env: dict[str, Resolved] = {}
+        self.ops: list[Op] = []
+        self.fresh: set[Value] = set()  # values made by the current statement, not yet named
+        self.returned: Operand | None = None
+        self.assigned = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)
+                         and isinstance(n.ctx, ast.Store)}
+
+    def run(self, name: str) -> Function:
+        tree = self.src.tree
+        if not isinstance(tree, ast.FunctionDef):
+            self._refuse(tree, "async functions are not supported")
+        params = self._params(tree.args)
+        self._block(tree.body)
+        if self.returned is None:
+            self._refuse(tree, f"'{self.src.name}' has no return statement: nothing to differentiate")
+        return Function(
+            name=name,
+            params=params,
+            body=Region(ops=self.ops, yields=[self.returned]),
+            defaults=self._defaults(),
+            file=self.src.file,
+            source_lines=dict(self.src.lines),
+        )
+
+    # ---- errors, locations, emitting ----
+
+    def _error(
+        self, node: ast.AST, message: str, kind: type[CompileError] = UnsupportedError
+    ) -> CompileError:
+        """The one way errors are made: located at `node`, with its source line."""
+        line = node.lineno
+        return kind(message, self.src.file, line, self._col(node), self.src.lines.get(line))
+
+    def _refuse(self, node: ast.AST, message: str) -> NoReturn:
+        raise self._error(node, message)
+
+    def _col(self, node: ast.AST) -> int:
+        """ast columns count UTF-8 bytes; users (and carets) count characters."""
+        text = self.src.lines.get(node.lineno)
+        if text is None:
+            return node.col_offset
+        return len(text.encode()[: node.col_offset].decode("utf-8", "ignore"))
+
+    def _emit(
+        self, prim: str, inputs: list[Operand], node: ast.AST, attrs: dict[str, Any] | None = None
+    ) -> Operand:
+        """Add an op, or its folded constant when all inputs are constants."""
+        attrs = attrs or {}
+        folded = fold(prim, inputs, attrs)
+        if folded is not None:
+            return folded
+        op = Op(prim, list(inputs), [Value()], attrs, loc=Loc(self.src.file, node.lineno, self._col(node)))
+        self.ops.append(op)
+        self.fresh.add(op.result)
+        return op.result
+
+    def _operand(self, node: ast.expr) -> Operand:
+        """An expression that must be a run-time value or a constant, not a module or function."""
+        result = self.visit(node)
+        if isinstance(result, ModuleRef):
+            self._refuse(node, f"the module '{result.display}' cannot be used as a value")
+        if isinstance(result, CallableRef):
+            self._refuse(node, f"'{result.display}' can only be called here, not used as a value")
+        return result
+
+    def _truth(self, const: Const, node: ast.AST) -> bool:
+        try:
+            return bool(const.value)
+        except Exception:  # an array's truth value is ambiguous
+            self._refuse(node, f"the truth value of {describe(const.value)} is ambiguous")
+
+    def generic_visit(self, node: ast.AST) -> NoReturn:
+        kind = type(node).__name__
+        self._refuse(node, _REFUSED.get(kind, f"{kind} is not supported"))
+
+    # ---- parameters ----
+
+    def _params(self, args: ast.arguments) -> list[Value]:
+        if args.vararg or args.kwarg:
+            star = args.vararg or args.kwarg
+            self._refuse(star, f"variadic parameters ('{star.arg}') are not supported; name each parameter")
+        for arg in args.kwonlyargs:
+            if arg.arg not in self.static:
+                self._refuse(arg, f"keyword-only parameters ('{arg.arg}') are supported only with static=")
+        positional = args.posonlyargs + args.args
+        unknown = set(self.static) - {a.arg for a in positional + args.kwonlyargs}
+        if unknown:
+            message = f"static= names no parameter '{sorted(unknown)[0]}' of '{self.src.name}'"
+            raise self._error(self.src.tree, message, CompileError)
+        params = []
+        for arg in positional + args.kwonlyargs:
+            if arg.arg in self.static:
+                value = self.static[arg.arg]
+                resolved = to_compile_time(value, arg.arg)
+                self.env[arg.arg] = Const(value) if resolved is None else resolved
+            else:
+                self.env[arg.arg] = Value(arg.arg)
+                params.append(self.env[arg.arg])
+        return params
+
+    def _defaults(self) -> dict[str, Any]:
+        parameters = inspect.signature(self.src.fn).parameters.values()
+        return {
+            p.name: p.default for p in parameters if p.default is not p.empty and p.name not in self.static
+        }
+
+    # ---- statements ----
+
+    def _block(self, stmts: list[ast.stmt]) -> None:
+        """Lower statements in order, up to a return (which must end its block)."""
+        for i, stmt in enumerate(stmts):
+            if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
+                self._refuse(stmt, "a return must be the last statement: early return comes with "
+                             "control flow, which is not supported yet")
+            self.fresh = set()
+            self.visit(stmt)
+            if self.returned is not None:
+                return
+
+    def visit_Return(self, node: ast.Return) -> None:
+        self.returned = Const(None) if node.value is None else self._operand(node.value)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        target, value = node.targets[0], node.value
+        if (len(node.targets) == 1 and isinstance(target, (ast.Tuple, ast.List))
+                and isinstance(value, (ast.Tuple, ast.List)) and len(target.elts) == len(value.elts)):
+            items = [self._operand(item) for item in value.elts]  # all of the right side first: a, b = b, a
+            for elt, item in zip(target.elts, items):
+                self._bind(elt, item)
+            return
+        result = self.visit(value)
+        for target in node.targets:
+            self._bind(target, result)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if not isinstance(node.target, ast.Name):
+            self._refuse(node.target, "augmented assignment to an element or attribute is not supported yet")
+        current = self._operand(node.target)
+        self._bind(node.target, self._binary(node.op, current, self._operand(node.value), node))
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(node.target, self.visit(node.value))
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant):
+            return  # a docstring or `...`: nothing to keep
+        self.visit(node.value)  # a refused call names its callee, which says more than the line below
+        self._refuse(node, "an expression statement has no effect the compiler can keep; "
+                     "assign its value or remove it")
+
+    def visit_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def visit_If(self, node: ast.If) -> None:
+        test = self._operand(node.test)
+        if not isinstance(test, Const):
+            self._refuse(node, "if on a run-time value is not supported yet; "
+                         "use np.where(cond, a, b) to choose between values")
+        self._block(node.body if self._truth(test, node.test) else node.orelse)
+
+    def _bind(self, target: ast.expr, value: Resolved) -> None:
+        """Assign to a target; a value this statement made takes the variable's name."""
+        if isinstance(target, ast.Name):
+            if isinstance(value, Value) and value in self.fresh:
+                value.name = target.id
+                self.fresh.discard(value)
+            self.env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self._unpack(target, value)
+        elif isinstance(target, ast.Subscript):
+            self._refuse(target, "assigning to an element (x[i] = ...) is not supported yet")
+        else:
+            self._refuse(target, "assigning to an attribute or starred target is not supported")
+
+    def _unpack(self, target: ast.Tuple | ast.List, value: Resolved) -> None:
+        for elt in target.elts:
+            if isinstance(elt, ast.Starred):
+                self._refuse(elt, "starred assignment (a, *rest = ...) is not supported")
+        if isinstance(value, (ModuleRef, CallableRef)):
+            self._refuse(target, f"cannot unpack '{value.display}'")
+        known = value.value if isinstance(value, Const) and isinstance(value.value, tuple) else None
+        if known is not None and len(known) != len(target.elts):
+            message = f"cannot unpack {len(known)} values into {len(target.elts)} names"
+            raise self._error(target, message, CompileError)
+        for i, elt in enumerate(target.elts):
+            self._bind(elt, self._emit("getitem", [value, Const(i)], elt))
+
+    # ---- names and attributes ----
+
+    def visit_Name(self, node: ast.Name) -> Resolved:
+        name = node.id
+        if name in self.env:
+            return self.env[name]
+        if name in self.assigned:
+            raise self._error(node, f"variable '{name}' is read before it is assigned", CompileError)
+        found, obj = self._outside(name, node)
+        if not found:
+            raise self._error(node, f"name '{name}' is not defined", CompileError)
+        resolved = to_compile_time(obj, name)
+        if resolved is None:
+            self._refuse(node, f"'{name}' is {describe(obj)}; from outside the function the compiler "
+                         "reads only numbers, strings, tuples, arrays, modules and functions")
+        return resolved
+
+    def _outside(self, name: str, node: ast.Name) -> tuple[bool, Any]:
+        """Look a free name up as Python would: closure, then globals, then builtins."""
+        if name in self.src.closure:
+            return True, self.src.closure[name]
+        if name in self.src.fn.__code__.co_freevars:
+            raise self._error(node, f"'{name}' of the enclosing function is not assigned yet", CompileError)
+        if name in self.src.globals:
+            return True, self.src.globals[name]
+        namespace = self.src.globals.get("__builtins__", builtins)
+        namespace = namespace if isinstance(namespace, dict) else vars(namespace)
+        return name in namespace, namespace.get(name)
+
+    def visit_Attribute(self, node: ast.Attribute) -> Resolved:
+        return self._attribute(self.visit(node.value), node)
+
+    def _attribute(self, base: Resolved, node: ast.Attribute) -> Resolved:
+        attr = node.attr
+        if isinstance(base, ModuleRef):
+            display = f"{base.display}.{attr}"
+            if not hasattr(base.module, attr):
+                raise self._error(node, f"module '{base.display}' has no attribute '{attr}'", CompileError)
+            obj = getattr(base.module, attr)
+            resolved = to_compile_time(obj, display)
+            if resolved is None:
+                self._refuse(node, f"'{display}' is {describe(obj)}, which the compiler cannot use")
+            return resolved
+        if isinstance(base, CallableRef):
+            self._refuse(node, f"reading attributes of '{base.display}' is not supported")
+        if attr == "T":
+            return self._emit("transpose", [base], node)
+        if attr in _VALUE_ATTRS:
+            return self._emit(_VALUE_ATTRS[attr], [base], node)
+        if attr in _METHODS:
+            self._refuse(node, f"the method .{attr} must be called: x.{attr}(...)")
+        self._refuse(node, f"the attribute .{attr} is not supported; supported: .T, "
+                     + ", ".join(f".{a}" for a in _VALUE_ATTRS))
+
+    # ---- calls ----
+
+    def visit_Call(self, node: ast.Call) -> Operand:
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self._refuse(arg, "calls with *args are not supported; pass the arguments one by one")
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            base = self.visit(func.value)
+            if isinstance(base, (Value, Const)):
+                return self._method_call(base, func.attr, node)
+            callee = self._attribute(base, func)
+        else:
+            callee = self.visit(func)
+        if not isinstance(callee, CallableRef):
+            what = f"the module '{callee.display}'" if isinstance(callee, ModuleRef) else "a run-time value"
+            self._refuse(func, f"calling {what} is not supported")
+        prim = prims.prim_of(callee.fn)
+        if prim is None:
+            self._refuse(node, self._uncallable(callee))
+        inputs = [self._operand(arg) for arg in node.args]
+        return self._emit(prim, inputs, node, self._keywords(node, callee.display))
+
+    def _method_call(self, base: Operand, method: str, node: ast.Call) -> Operand:
+        if method not in _METHODS:
+            supported = ", ".join(f".{m}()" for m in _METHODS)
+            self._refuse(node, f"the method call .{method}() is not supported; supported: {supported}")
+        args = [self._operand(arg) for arg in node.args]
+        if method in _PACKED and len(args) > 1:
+            args = [self._tuple(args, node)]
+        return self._emit(_METHODS[method], [base, *args], node, self._keywords(node, f".{method}()"))
+
+    def _keywords(self, node: ast.Call, callee: str) -> dict[str, Any]:
+        """Keyword arguments become attrs, so they must be known at compile time."""
+        attrs: dict[str, Any] = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                self._refuse(kw, "calls with **kwargs are not supported; pass the keywords one by one")
+            value = self.visit(kw.value)
+            if isinstance(value, Const):
+                attrs[kw.arg] = value.value
+            elif isinstance(value, CallableRef):  # dtype=np.float64
+                attrs[kw.arg] = value.fn
+            else:
+                self._refuse(kw, f"keyword argument '{kw.arg}' of {callee} must be a constant")
+        return attrs
+
+    @staticmethod
+    def _uncallable(callee: CallableRef) -> str:
+        fn = callee.fn
+        library = getattr(fn, "__module__", None) or ""
+        if inspect.isfunction(inspect.unwrap(fn)) and library.partition(".")[0] not in _LIBRARIES:
+            return (f"calls to user functions ('{callee.display}') are not supported yet: inline it by hand "
+                    "or register a rule")
+        if isinstance(fn, type):
+            return f"calling the class '{callee.display}' is not supported; call NumPy or math functions"
+        return (f"cannot call '{callee.display}': the compiler knows no primitive for it; use an "
+                "np.*, math.* or operator function it knows, or register a rule for it")
+
+    # ---- operators ----
+
+    def visit_BinOp(self, node: ast.BinOp) -> Operand:
+        return self._binary(node.op, self._operand(node.left), self._operand(node.right), node)
+
+    def _binary(self, op: ast.operator, left: Operand, right: Operand, node: ast.AST) -> Operand:
+        if type(op) not in _BINARY:
+            self._refuse(node, f"the operator {_symbol(op)} is not supported")
+        return self._emit(_BINARY[type(op)], [left, right], node)
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Operand:
+        operand = self._operand(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if type(node.op) not in _UNARY:
+            self._refuse(node, f"the operator {_symbol(node.op)} is not supported")
+        return self._emit(_UNARY[type(node.op)], [operand], node)
+
+    def visit_Compare(self, node: ast.Compare) -> Operand:
+        """`a < b < c` is `a < b and b < c`: kept only when it folds to a constant."""
+        chained = len(node.ops) > 1
+        left = self._operand(node.left)
+        for op, right_node in zip(node.ops, node.comparators):
+            if type(op) not in _COMPARE:
+                self._refuse(node, f"the operator {_symbol(op)} is not supported")
+            right = self._operand(right_node)
+            result = self._emit(_COMPARE[type(op)], [left, right], node)
+            if chained and not isinstance(result, Const):
+                self._refuse(node, "chained comparisons (a < b < c) on run-time values are not "
+                             "supported yet; compare each pair separately")
+            if chained and not self._truth(result, node):
+                return result
+            left = right
+        return result
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Resolved:
+        """`and`/`or` short-circuit, so every operand but the last must be a constant."""
+        stop_when = isinstance(node.op, ast.Or)
+        for value_node in node.values[:-1]:
+            value = self._operand(value_node)
+            if not isinstance(value, Const):
+                self._refuse(value_node, "and/or on run-time values comes with control flow, which is not "
+                             "supported yet; use np.logical_and / np.logical_or")
+            if self._truth(value, value_node) == stop_when:
+                return value
+        return self._operand(node.values[-1])
+
+    def visit_IfExp(self, node: ast.IfExp) -> Resolved:
+        test = self._operand(node.test)
+        if not isinstance(test, Const):
+            self._refuse(node, "conditional expressions (a if c else b) on run-time values are not "
+                         "supported yet; use np.where(c, a, b)")
+        return self._operand(node.body if self._truth(test, node.test) else node.orelse)
+
+    # ---- literals ----
+
+    def visit_Constant(self, node: ast.Constant) -> Const:
+        return Const(node.value)
+
+    def visit_Tuple(self, node: ast.Tuple) -> Operand:
+        return self._tuple([self._operand(item) for item in node.elts], node)
+
+    def _tuple(self, items: list[Operand], node: ast.AST) -> Operand:
+        if all(isinstance(item, Const) for item in items):
+            return Const(tuple(item.value for item in items))
+        return self._emit("tuple", items, node)

@@ -1,0 +1,105 @@
+"""Compile-time values: what a name outside the function stands for, and constant folding.
+
+A name the function reads but does not assign is resolved once, at compile time, in its
+closure, globals and builtins. What it finds is one of:
+
+- a constant (`Const`): numbers, bools, None, strings, arrays, tuples of those;
+- a module (`ModuleRef`), whose attributes resolve the same way (`np.pi`, `np.linalg.norm`);
+- a callable (`CallableRef`), which may only be called, never used as a value.
+
+The refs are markers of the frontend; they never reach the IR.
+"""
+
+from __future__ import annotations
+
+import types
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Union
+
+import numpy as np
+
+from ..ir import prims
+from ..ir.core import Const, Operand
+
+_SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis), np.generic)
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    """A module known at compile time; `display` is how the source spells it (`np.linalg`)."""
+
+    module: types.ModuleType
+    display: str
+
+
+@dataclass(frozen=True)
+class CallableRef:
+    """A function, class or other callable known at compile time."""
+
+    fn: Callable[..., Any]
+    display: str
+
+
+CompileTime = Union[ModuleRef, CallableRef]
+Resolved = Union[Operand, CompileTime]
+
+
+def is_plain(value: Any) -> bool:
+    """True for the scalars (and tuples of them) that are safe to compute with at compile time."""
+    if isinstance(value, tuple):
+        return all(is_plain(v) for v in value)
+    return isinstance(value, _SCALARS)
+
+
+def to_compile_time(obj: Any, display: str) -> Resolved | None:
+    """What an object found outside the function becomes; None if the compiler cannot use it."""
+    if isinstance(obj, types.ModuleType):
+        return ModuleRef(obj, display)
+    if is_plain(obj) or isinstance(obj, np.ndarray):
+        return Const(obj)
+    if isinstance(obj, tuple):
+        items = [to_compile_time(item, display) for item in obj]
+        if all(isinstance(item, Const) for item in items):
+            return Const(tuple(item.value for item in items))
+        return None
+    if callable(obj):
+        return CallableRef(obj, display)
+    return None
+
+
+def describe(obj: Any) -> str:
+    """A few words for an object in an error message: 'a list', 'a Config object'."""
+    name = type(obj).__name__
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    return f"{article} {name}" if type(obj).__module__ == "builtins" else f"{article} {name} object"
+
+
+def _foldable(fn: Callable[..., Any]) -> bool:
+    """Only pure functions are run at compile time: operators, math.*, NumPy ufuncs.
+    Other NumPy functions may do I/O or change global state (np.load, np.seterr)."""
+    if isinstance(fn, np.ufunc):
+        return True
+    return getattr(fn, "__module__", None) in ("math", "_operator", "operator")
+
+
+def fold(prim: str, inputs: list[Operand], attrs: dict[str, Any]) -> Const | None:
+    """The constant an op computes when all its inputs are plain constants, else None.
+
+    An evaluation that raises or warns (1 / 0, np.log(0.0)) is left to run time, where
+    the user sees Python's own behaviour.
+    """
+    if not all(isinstance(x, Const) and is_plain(x.value) for x in inputs):
+        return None
+    if prim == "tuple":
+        return Const(tuple(x.value for x in inputs))
+    fn = prims.callable_of(prim)
+    if fn is None or not _foldable(fn):
+        return None
+    try:
+        with warnings.catch_warnings(), np.errstate(all="raise"):
+            warnings.simplefilter("error")
+            value = fn(*(x.value for x in inputs), **attrs)
+    except Exception:  # any failure means: do not fold, emit the op
+        return None
+    return Const(value) if is_plain(value) else None

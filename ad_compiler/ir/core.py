@@ -1,0 +1,120 @@
+"""The IR's data structures: structured SSA with regions (DESIGN §3).
+
+A `Value` is defined once, by an op's results or as a region argument. Control flow is
+nested regions (`cond`, `for_range`, `for_each`, `while`), never jumps, so that emitting
+Python is direct. Values hash by identity; their `name` is only a hint for printing and
+emitting, and their `kind` an optional abstract type (see `ir.types`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Union
+
+
+class Value:
+    """An SSA value. Identity is the value; `name` is a hint taken from the source."""
+
+    __slots__ = ("name", "kind")
+
+    def __init__(self, name: str = "", kind: Any = None) -> None:
+        self.name = name
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"<Value {self.name or '?'} at {id(self):#x}>"
+
+
+class Const:
+    """A literal operand: a number, bool, None, string, tuple of those, or (rarely) an
+    object resolved from the function's globals, such as a module-level array."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def _key(self) -> tuple:
+        v = self.value
+        if v is None or isinstance(v, (bool, int, float, complex, str, tuple)):
+            return (type(v), v)
+        return (type(v), id(v))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Const) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Const({self.value!r})"
+
+
+Operand = Union[Value, Const]
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where an op came from: file, 1-based line and 0-based column in that file."""
+
+    file: str
+    line: int
+    col: int
+
+
+@dataclass(eq=False)
+class Region:
+    """A block of ops with arguments (loop-carried values, induction variables) and the
+    values it yields to its parent op (or, for a function body, returns)."""
+
+    args: list[Value] = field(default_factory=list)
+    ops: list["Op"] = field(default_factory=list)
+    yields: list[Operand] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Op:
+    """One operation. `prim` names it (`add`, `np.sin`, `cond`, ...); positional operands
+    are `inputs`, static parameters (keyword arguments such as `axis`) are `attrs`."""
+
+    prim: str
+    inputs: list[Operand]
+    results: list[Value]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    regions: list[Region] = field(default_factory=list)
+    loc: Loc | None = None
+
+    @property
+    def result(self) -> Value:
+        assert len(self.results) == 1, f"{self.prim} has {len(self.results)} results"
+        return self.results[0]
+
+
+@dataclass(eq=False)
+class Function:
+    """A whole function: parameters, a body region whose `yields` are the returned values,
+    default values of parameters (by name), and where it came from: the file and its lines
+    by line number (for error messages and the source comments of emitted code).
+
+    `derived_names` maps a value to (prefix, base): name it prefix + the name `base` gets
+    (the adjoint of `x` is `bx`, also when `x` is a temporary named only when emitted)."""
+
+    name: str
+    params: list[Value]
+    body: Region
+    defaults: dict[str, Any] = field(default_factory=dict)
+    file: str = "<unknown>"
+    source_lines: dict[int, str] = field(default_factory=dict)
+    derived_names: dict[Value, tuple[str, Value]] = field(default_factory=dict)
+
+    @property
+    def returns(self) -> list[Operand]:
+        return self.body.yields
+
+
+def walk_ops(region: Region) -> Iterator[Op]:
+    """Every op of a region, nested regions included, in program order."""
+    for op in region.ops:
+        yield op
+        for sub in op.regions:
+            yield from walk_ops(sub)

@@ -1,0 +1,86 @@
+"""Primitive names: the one table that ties Python callables, IR prims and Python syntax.
+
+An op's `prim` is a string. Operators take the names of the `operator` module (`add`,
+`mul`, `truediv`, `neg`, `lt`, ...); library calls are qualified (`np.sin`, `math.exp`);
+a few structural prims have their own names (`tuple`, `getitem`, `transpose`,
+`unbroadcast`, and the control-flow ops `cond`, `for_range`, `for_each`, `while`).
+The frontend, the rule registry and codegen all look names up here, so they agree.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from typing import Any, Callable
+
+import numpy as np
+
+BINARY_OPS: dict[str, type[ast.operator]] = {
+    "add": ast.Add,
+    "sub": ast.Sub,
+    "mul": ast.Mult,
+    "truediv": ast.Div,
+    "floordiv": ast.FloorDiv,
+    "mod": ast.Mod,
+    "pow": ast.Pow,
+    "matmul": ast.MatMult,
+}
+UNARY_OPS: dict[str, type[ast.unaryop]] = {"neg": ast.USub, "pos": ast.UAdd, "not_": ast.Not}
+COMPARE_OPS: dict[str, type[ast.cmpop]] = {
+    "lt": ast.Lt,
+    "le": ast.LtE,
+    "gt": ast.Gt,
+    "ge": ast.GtE,
+    "eq": ast.Eq,
+    "ne": ast.NotEq,
+    "is_": ast.Is,
+    "is_not": ast.IsNot,
+}
+OPERATOR_PRIMS = {**BINARY_OPS, **UNARY_OPS, **COMPARE_OPS}
+
+MODULES = {"np": np, "math": math}
+
+
+def _operator_prims() -> dict[int, str]:
+    return {id(getattr(operator, name)): name for name in OPERATOR_PRIMS}
+
+
+def _library_prims() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for alias, module in MODULES.items():
+        for name in sorted(dir(module)):
+            if name.startswith("_"):
+                continue
+            obj = getattr(module, name)
+            if not callable(obj) or isinstance(obj, type):
+                continue
+            canonical = getattr(obj, "__name__", name)
+            if getattr(module, canonical, None) is not obj:
+                canonical = name
+            table.setdefault(id(obj), f"{alias}.{canonical}")
+    return table
+
+
+_BY_ID: dict[int, str] = {**_library_prims(), **_operator_prims()}
+
+
+def prim_of(fn: Any) -> str | None:
+    """The prim name of a callable the compiler knows (np.*, math.*, operator.*), else None."""
+    if isinstance(fn, str):
+        return fn
+    return _BY_ID.get(id(fn))
+
+
+def callable_of(prim: str) -> Callable[..., Any] | None:
+    """The Python callable that computes a prim, for constant folding; None if structural."""
+    if prim in OPERATOR_PRIMS:
+        return getattr(operator, prim)
+    alias, _, name = prim.partition(".")
+    if alias in MODULES and name:
+        return getattr(MODULES[alias], name, None)
+    if prim == "tuple":
+        return lambda *items: tuple(items)
+    if prim == "getitem":
+        return operator.getitem
+    return None

@@ -1,0 +1,89 @@
+"""Abstract values: what the compiler knows about a value without running the program.
+
+They are the `kind` of IR values after specialization (DESIGN §5a): a Python scalar, an
+ndarray of known rank and dtype (and shape where the arguments fix it), or a tuple.
+`None` as a kind means "unknown": code for it must work for any input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A Python (or NumPy) scalar; dtype is 'bool', 'int', 'float' or 'complex'."""
+
+    dtype: str
+
+    def __str__(self) -> str:
+        return self.dtype
+
+
+@dataclass(frozen=True)
+class Array:
+    """An ndarray; shape is a tuple of ints when known, else None."""
+
+    ndim: int
+    dtype: str
+    shape: Optional[tuple] = None
+
+    def __str__(self) -> str:
+        dims = ",".join(map(str, self.shape)) if self.shape is not None else f"ndim={self.ndim}"
+        return f"{self.dtype}[{dims}]"
+
+
+@dataclass(frozen=True)
+class TupleKind:
+    items: tuple
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(str(k) for k in self.items) + ")"
+
+
+Kind = Union[Scalar, Array, TupleKind, None]
+
+_SCALAR_DTYPES = {bool: "bool", int: "int", float: "float", complex: "complex"}
+_RANK = {"bool": 0, "int": 1, "float": 2, "complex": 3}
+
+
+def kind_of(x: Any) -> Kind:
+    """The abstract value of a concrete argument (used as the specialization key)."""
+    if isinstance(x, (bool, np.bool_)):
+        return Scalar("bool")
+    if isinstance(x, (int, np.integer)):
+        return Scalar("int")
+    if isinstance(x, (float, np.floating)):
+        return Scalar("float")
+    if isinstance(x, (complex, np.complexfloating)):
+        return Scalar("complex")
+    if isinstance(x, np.ndarray):
+        return Array(x.ndim, dtype_name(x.dtype), tuple(x.shape))
+    if isinstance(x, tuple):
+        return TupleKind(tuple(kind_of(i) for i in x))
+    return None
+
+
+def dtype_name(dtype: Any) -> str:
+    """Collapse a NumPy dtype to the scalar dtype names above."""
+    kind = np.dtype(dtype).kind
+    return {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}.get(kind, "object")
+
+
+def promote(a: str, b: str) -> str:
+    """The result dtype of arithmetic on two dtypes (Python's and NumPy's rules agree here)."""
+    if a not in _RANK or b not in _RANK:
+        return "object"
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+def is_scalar(kind: Kind) -> bool:
+    return isinstance(kind, Scalar)
+
+
+def is_float_like(kind: Kind) -> bool:
+    """True for kinds whose values carry derivatives (float or complex)."""
+    return isinstance(kind, (Scalar, Array)) and kind.dtype in ("float", "complex")

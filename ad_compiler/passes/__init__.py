@@ -1,0 +1,1 @@
+"""IR-to-IR passes, one per module. Each `run(fn) -> fn` rewrites in place and returns fn."""

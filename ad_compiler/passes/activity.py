@@ -1,0 +1,52 @@
+"""Activity analysis: which values need adjoints.
+
+A value is *varied* if it depends on a differentiated input and *useful* if an output
+depends on it; only values that are both (active) get adjoints (DESIGN §5). Ops for which
+`stops(op)` holds (comparisons, shapes, ...) pass no dependence through. The result is
+data; nothing is written onto the IR.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from ..ir import Function, Op, Region, Value, walk_ops
+
+
+def _region_reads(op: Op) -> set[Value]:
+    """Values an op depends on: its inputs and whatever its regions read from outside."""
+    reads = {x for x in op.inputs if isinstance(x, Value)}
+    for region in op.regions:
+        for inner in walk_ops(region):
+            reads.update(x for x in inner.inputs if isinstance(x, Value))
+        reads.update(y for y in region.yields if isinstance(y, Value))
+    return reads
+
+
+def _varied(region: Region, varied: set[Value], stops: Callable[[Op], bool]) -> None:
+    for op in region.ops:
+        if not stops(op) and _region_reads(op) & varied:
+            varied.update(op.results)
+            for sub in op.regions:
+                varied.update(sub.args)
+                _varied(sub, varied, stops)
+
+
+def _useful(region: Region, useful: set[Value], stops: Callable[[Op], bool]) -> None:
+    useful.update(y for y in region.yields if isinstance(y, Value))
+    for op in reversed(region.ops):
+        if not stops(op) and any(r in useful for r in op.results):
+            for sub in op.regions:
+                _useful(sub, useful, stops)
+            useful.update(x for x in op.inputs if isinstance(x, Value))
+
+
+def active_values(
+    fn: Function, wrt: Iterable[Value], stops: Callable[[Op], bool]
+) -> set[Value]:
+    """The values of `fn` that are varied by `wrt` and useful to its returned values."""
+    varied = set(wrt)
+    _varied(fn.body, varied, stops)
+    useful: set[Value] = set()
+    _useful(fn.body, useful, stops)
+    return varied & useful

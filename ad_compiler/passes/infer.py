@@ -1,0 +1,286 @@
+"""Kind and shape inference: abstract values of every IR value from those of the params.
+
+This is what specialization stands on (DESIGN §5a): knowing that two operands have the
+same shape lets a pass drop an `unbroadcast`; knowing a value is a Python float lets code
+stay scalar. A kind that cannot be inferred is `None`, and every pass treats `None` as
+"could be anything", so the generic compilation (all params `None`) stays correct.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..ir import Const, Function, Op, Operand, Region
+from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of
+from ..ir.types import Array, Kind, Scalar, TupleKind, kind_of, promote
+
+Rule = Callable[[Op, list[Kind]], Kind]
+
+
+def _kind(x: Operand) -> Kind:
+    return kind_of(x.value) if isinstance(x, Const) else x.kind
+
+
+def _const(x: Operand) -> Any:
+    return x.value if isinstance(x, Const) else None
+
+
+def _dtype(k: Kind) -> str | None:
+    return k.dtype if isinstance(k, (Scalar, Array)) else None
+
+
+def _shape(k: Kind) -> tuple | None:
+    if isinstance(k, Scalar):
+        return ()
+    if isinstance(k, Array):
+        return k.shape
+    return None
+
+
+def _array(shape: tuple | None, dtype: str, ndim: int | None = None) -> Kind:
+    """A scalar for shape (), else an array of that shape (or of rank `ndim`)."""
+    if shape == () or (shape is None and ndim == 0):
+        return Scalar(dtype)
+    if shape is None:
+        return Array(ndim, dtype) if ndim is not None else None
+    return Array(len(shape), dtype, tuple(shape))
+
+
+def broadcast(kinds: Sequence[Kind], dtype: str | None = None) -> Kind:
+    """The kind of an elementwise operation on operands of these kinds."""
+    if any(not isinstance(k, (Scalar, Array)) for k in kinds):
+        return None
+    out = dtype
+    if out is None:
+        out = kinds[0].dtype
+        for k in kinds[1:]:
+            out = promote(out, k.dtype)
+    shapes = [_shape(k) for k in kinds]
+    ndim = max(0 if isinstance(k, Scalar) else k.ndim for k in kinds)
+    if any(s is None for s in shapes):
+        return _array(None, out, ndim)
+    try:
+        return _array(np.broadcast_shapes(*shapes), out)
+    except ValueError:
+        return None
+
+
+def _float_of(dtype: str) -> str:
+    return dtype if dtype in ("float", "complex") else "float"
+
+
+def _binary(op: Op, kinds: list[Kind]) -> Kind:
+    if op.prim == "matmul":
+        return _matmul(op, kinds)
+    out = broadcast(kinds)
+    if out is not None and op.prim == "truediv":
+        return broadcast(kinds, _float_of(out.dtype))
+    return out
+
+
+def _compare(op: Op, kinds: list[Kind]) -> Kind:
+    return broadcast(kinds, "bool")
+
+
+def _unary_same(op: Op, kinds: list[Kind]) -> Kind:
+    return kinds[0]
+
+
+def _ufunc(op: Op, kinds: list[Kind]) -> Kind:
+    """NumPy ufuncs: elementwise; transcendental ones turn integers into floats."""
+    out = broadcast(kinds)
+    if out is None:
+        return None
+    fn = callable_of(op.prim)
+    try:
+        probe = fn(*[np.ones((), dtype=_np_dtype(k.dtype)) for k in kinds])
+        dtype = kind_of(np.asarray(probe)).dtype
+    except (TypeError, ValueError):
+        return None
+    return broadcast(kinds, dtype)
+
+
+def _np_dtype(dtype: str) -> Any:
+    return {"bool": bool, "int": np.int64, "float": np.float64, "complex": np.complex128}[dtype]
+
+
+def _math(op: Op, kinds: list[Kind]) -> Kind:
+    if all(isinstance(k, Scalar) for k in kinds):
+        return Scalar("bool" if op.prim.startswith("math.is") else "float")
+    return None
+
+
+def _reduction(op: Op, kinds: list[Kind]) -> Kind:
+    x = kinds[0]
+    if not isinstance(x, (Scalar, Array)):
+        return None
+    axis = op.attrs.get("axis", _const(op.inputs[1]) if len(op.inputs) > 1 else None)
+    keepdims = op.attrs.get("keepdims", False)
+    dtype = _float_of(x.dtype) if op.prim == "np.mean" else x.dtype
+    if isinstance(x, Scalar):
+        return Scalar(dtype)
+    if axis is None:
+        return _array((1,) * x.ndim if keepdims else (), dtype)
+    axes = {a % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,))}
+    if x.shape is None:
+        return _array(None, dtype, x.ndim if keepdims else x.ndim - len(axes))
+    shape = tuple(
+        1 if i in axes else n for i, n in enumerate(x.shape) if keepdims or i not in axes
+    )
+    return _array(shape, dtype)
+
+
+def _matmul(op: Op, kinds: list[Kind]) -> Kind:
+    x, y = kinds
+    if not isinstance(x, Array) or not isinstance(y, Array) or x.ndim > 2 or y.ndim > 2:
+        if op.prim == "np.dot" and (isinstance(x, Scalar) or isinstance(y, Scalar)):
+            return broadcast(kinds)
+        return None
+    dtype = promote(x.dtype, y.dtype)
+    ndim = x.ndim + y.ndim - 2
+    if x.shape is None or y.shape is None:
+        return _array(None, dtype, ndim)
+    shape = x.shape[:-1] + (y.shape[1:] if y.ndim == 2 else ())
+    return _array(shape, dtype)
+
+
+def _transpose(op: Op, kinds: list[Kind]) -> Kind:
+    x = kinds[0]
+    if isinstance(x, Array) and x.shape is not None and not op.attrs.get("axes"):
+        return Array(x.ndim, x.dtype, x.shape[::-1])
+    return x if isinstance(x, (Scalar, Array)) and not op.attrs.get("axes") else None
+
+
+def _shape_of(op: Op, kinds: list[Kind]) -> Kind:
+    shape = _shape(kinds[0])
+    return TupleKind((Scalar("int"),) * len(shape)) if shape is not None else None
+
+
+def _int(op: Op, kinds: list[Kind]) -> Kind:
+    return Scalar("int")
+
+
+def _like(op: Op, kinds: list[Kind]) -> Kind:
+    return kinds[0]
+
+
+def _unbroadcast(op: Op, kinds: list[Kind]) -> Kind:
+    g, x = kinds
+    if g is None or x is None:
+        return None
+    return _array(_shape(x), _dtype(g), getattr(x, "ndim", 0))
+
+
+def _broadcast_to(op: Op, kinds: list[Kind]) -> Kind:
+    shape = _const(op.inputs[1])
+    if not isinstance(shape, tuple) or _dtype(kinds[0]) is None:
+        return None
+    return _array(shape, _dtype(kinds[0]))
+
+
+def _reshape(op: Op, kinds: list[Kind]) -> Kind:
+    shape = _const(op.inputs[1]) if len(op.inputs) > 1 else op.attrs.get("newshape")
+    if not isinstance(shape, tuple) or _dtype(kinds[0]) is None or -1 in shape:
+        return None
+    return _array(shape, _dtype(kinds[0]))
+
+
+def _expand_dims(op: Op, kinds: list[Kind]) -> Kind:
+    axis = _const(op.inputs[1]) if len(op.inputs) > 1 else op.attrs.get("axis")
+    shape = _shape(kinds[0])
+    if shape is None or not isinstance(axis, int):
+        return None
+    shape = list(shape)
+    shape.insert(axis % (len(shape) + 1), 1)
+    return _array(tuple(shape), kinds[0].dtype)
+
+
+def _atleast_2d(op: Op, kinds: list[Kind]) -> Kind:
+    shape = _shape(kinds[0])
+    if shape is None:
+        return None
+    return _array(((1,) * (2 - len(shape)) + shape) if len(shape) < 2 else shape, kinds[0].dtype)
+
+
+def _outer(op: Op, kinds: list[Kind]) -> Kind:
+    x, y = (_shape(k) for k in kinds)
+    if x is None or y is None:
+        return None
+    return _array((int(np.prod(x)), int(np.prod(y))), promote(kinds[0].dtype, kinds[1].dtype))
+
+
+def _tuple(op: Op, kinds: list[Kind]) -> Kind:
+    return TupleKind(tuple(kinds))
+
+
+def _getitem(op: Op, kinds: list[Kind]) -> Kind:
+    index = _const(op.inputs[1])
+    if isinstance(kinds[0], TupleKind) and isinstance(index, int):
+        return kinds[0].items[index]
+    return None
+
+
+_RULES: dict[str, Rule] = {
+    **{p: _binary for p in BINARY_OPS},
+    **{p: _compare for p in COMPARE_OPS},
+    "neg": _unary_same,
+    "pos": _unary_same,
+    "not_": _compare,
+    "np.sum": _reduction,
+    "np.mean": _reduction,
+    "np.dot": _matmul,
+    "np.matmul": _matmul,
+    "transpose": _transpose,
+    "np.transpose": _transpose,
+    "np.shape": _shape_of,
+    "np.size": _int,
+    "np.ndim": _int,
+    "np.ones_like": _like,
+    "np.zeros_like": _like,
+    "unbroadcast": _unbroadcast,
+    "np.broadcast_to": _broadcast_to,
+    "np.reshape": _reshape,
+    "np.expand_dims": _expand_dims,
+    "np.atleast_2d": _atleast_2d,
+    "np.outer": _outer,
+    "tuple": _tuple,
+    "getitem": _getitem,
+}
+
+
+def _infer_op(op: Op) -> Kind:
+    kinds = [_kind(x) for x in op.inputs]
+    rule = _RULES.get(op.prim)
+    if rule is not None:
+        return rule(op, kinds)
+    if isinstance(callable_of(op.prim), np.ufunc):
+        return _ufunc(op, kinds)
+    if op.prim.startswith("math."):
+        return _math(op, kinds)
+    return None
+
+
+def _infer_region(region: Region) -> None:
+    for op in region.ops:
+        for sub in op.regions:
+            _infer_region(sub)
+        if len(op.results) == 1 and not op.regions:
+            op.result.kind = _infer_op(op)
+
+
+def infer_kinds(fn: Function, param_kinds: Sequence[Kind] | None = None) -> Function:
+    """Set the kind of every value of `fn` (params from `param_kinds` when given)."""
+    if param_kinds is not None:
+        for p, k in zip(fn.params, param_kinds):
+            p.kind = k
+    _infer_region(fn.body)
+    return fn
+
+
+def kind_of_operand(x: Operand) -> Kind:
+    return _kind(x)
+
+
+__all__ = ["broadcast", "infer_kinds", "kind_of_operand"]

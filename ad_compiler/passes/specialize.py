@@ -1,0 +1,117 @@
+"""Simplifications that need kinds (DESIGN §5a): what shapes make redundant.
+
+With the shapes of the arguments known, most broadcasting bookkeeping of the derivative
+disappears: `unbroadcast(g, x)` is `g` when the shapes already agree, `np.broadcast_to`
+of a cotangent folds into the arithmetic that consumes it, shape queries become
+constants, and reshapes/transposes that change nothing go. Values of unknown kind are
+never touched, so generic code keeps every call it needs.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..ir import Const, Function, Op, Operand, Value
+from ..ir.prims import BINARY_OPS, callable_of
+from ..ir.types import Array, Scalar
+from .infer import broadcast, kind_of_operand
+from .rewrite import rewrite
+
+import numpy as np
+
+
+def _shape(x: Operand) -> tuple | None:
+    kind = kind_of_operand(x)
+    if isinstance(kind, Scalar):
+        return ()
+    if isinstance(kind, Array):
+        return kind.shape
+    return None
+
+
+def _ndim(x: Operand) -> int | None:
+    kind = kind_of_operand(x)
+    if isinstance(kind, Scalar):
+        return 0
+    if isinstance(kind, Array):
+        return kind.ndim
+    return None
+
+
+def _elementwise(prim: str) -> bool:
+    return (prim in BINARY_OPS and prim != "matmul") or (
+        isinstance(callable_of(prim), np.ufunc) and callable_of(prim).nin == 2
+    )
+
+
+class _Specializer:
+    def __init__(self) -> None:
+        self.producers: dict[Value, Op] = {}
+
+    def __call__(self, op: Op, added: list[Op]) -> Operand | None:
+        if _elementwise(op.prim):
+            self._unbroadcast_operands(op)
+        out = self._simplify(op)
+        if out is None:
+            self.producers[op.result] = op
+        return out
+
+    def _unbroadcast_operands(self, op: Op) -> None:
+        """`broadcast_to(s, shape) * y` is `s * y` when broadcasting `s` against `y`
+        gives the same result shape: the view was never needed."""
+        result = _shape(op.result)
+        if result is None:
+            return
+        for i, x in enumerate(op.inputs):
+            p = self.producers.get(x) if isinstance(x, Value) else None
+            if p is None or p.prim != "np.broadcast_to":
+                continue
+            others = [kind_of_operand(y) for j, y in enumerate(op.inputs) if j != i]
+            narrowed = broadcast([kind_of_operand(p.inputs[0])] + others)
+            if narrowed is not None and _shape_of_kind(narrowed) == result:
+                op.inputs[i] = p.inputs[0]
+
+    def _simplify(self, op: Op) -> Operand | None:
+        prim, inputs = op.prim, op.inputs
+        if prim == "unbroadcast":
+            g, x = inputs
+            same = _shape(g) is not None and _shape(g) == _shape(x)
+            return g if same else None
+        if prim == "np.broadcast_to":
+            g, shape = inputs
+            return g if isinstance(shape, Const) and _shape(g) == shape.value else None
+        if prim == "np.reshape" and len(inputs) == 2 and not op.attrs:
+            v, shape = inputs
+            return v if isinstance(shape, Const) and _shape(v) == shape.value else None
+        if prim == "np.atleast_2d" and len(inputs) == 1:
+            return inputs[0] if (_ndim(inputs[0]) or 0) >= 2 else None
+        if prim in ("transpose", "np.transpose") and len(inputs) == 1 and not op.attrs:
+            return self._transpose(inputs[0])
+        if prim == "np.shape" and _shape(inputs[0]) is not None:
+            return Const(_shape(inputs[0]))
+        if prim == "np.size" and len(inputs) == 1 and _shape(inputs[0]) is not None:
+            return Const(math.prod(_shape(inputs[0])))
+        if prim == "np.ndim" and _ndim(inputs[0]) is not None:
+            return Const(_ndim(inputs[0]))
+        if prim == "np.zeros_like" and isinstance(kind_of_operand(inputs[0]), Scalar):
+            return Const(0.0)
+        return None
+
+    def _transpose(self, x: Operand) -> Operand | None:
+        if _ndim(x) is not None and _ndim(x) <= 1:
+            return x
+        p = self.producers.get(x) if isinstance(x, Value) else None
+        if p is not None and p.prim in ("transpose", "np.transpose") and not p.attrs and len(p.inputs) == 1:
+            return p.inputs[0]
+        return None
+
+
+def _shape_of_kind(kind) -> tuple | None:
+    if isinstance(kind, Scalar):
+        return ()
+    return kind.shape if isinstance(kind, Array) else None
+
+
+def run(fn: Function) -> bool:
+    """Apply the kind-based simplifications to `fn`; True if anything changed."""
+    return rewrite(fn, _Specializer())
