@@ -211,6 +211,21 @@ def _outer(op: Op, kinds: list[Kind]) -> Kind:
     return _array((int(np.prod(x)), int(np.prod(y))), promote(kinds[0].dtype, kinds[1].dtype))
 
 
+def _creation(op: Op, kinds: list[Kind]) -> Kind:
+    """np.zeros / np.ones / np.full / np.empty of a constant shape: float arrays, unless
+    a dtype says otherwise."""
+    shape = _const(op.inputs[0]) if op.inputs else op.attrs.get("shape")
+    if isinstance(shape, int):
+        shape = (shape,)
+    if not isinstance(shape, tuple):
+        return None
+    dtype = op.attrs.get("dtype", float)
+    try:
+        return _array(shape, kind_of(np.zeros((), dtype=dtype)).dtype)
+    except TypeError:
+        return None
+
+
 def _tuple(op: Op, kinds: list[Kind]) -> Kind:
     return TupleKind(tuple(kinds))
 
@@ -245,6 +260,9 @@ _RULES: dict[str, Rule] = {
     "np.expand_dims": _expand_dims,
     "np.atleast_2d": _atleast_2d,
     "np.outer": _outer,
+    "np.zeros": _creation,
+    "np.ones": _creation,
+    "np.empty": _creation,
     "tuple": _tuple,
     "getitem": _getitem,
 }

@@ -89,8 +89,12 @@ class _Specializer:
             return self._transpose(inputs[0])
         if prim == "np.shape" and _shape(inputs[0]) is not None:
             return Const(_shape(inputs[0]))
-        if prim == "np.size" and len(inputs) == 1 and _shape(inputs[0]) is not None:
-            return Const(math.prod(_shape(inputs[0])))
+        if prim == "np.size" and _shape(inputs[0]) is not None:
+            shape = _shape(inputs[0])
+            if len(inputs) == 1:
+                return Const(math.prod(shape))
+            axis = inputs[1].value if isinstance(inputs[1], Const) else None
+            return Const(shape[axis]) if isinstance(axis, int) else None
         if prim == "np.ndim" and _ndim(inputs[0]) is not None:
             return Const(_ndim(inputs[0]))
         if prim == "np.zeros_like" and isinstance(kind_of_operand(inputs[0]), Scalar):

@@ -77,7 +77,7 @@ def matmul_vjp(g, ans, x, y):
     """Any ranks <= 2: promote vectors to a row (x) and a column (y), as matmul does."""
     x2 = np.atleast_2d(x)
     y2 = np.atleast_2d(y.T).T
-    g2 = np.reshape(g, (np.shape(x2)[0], np.shape(y2)[1]))
+    g2 = np.reshape(g, (np.size(x2, 0), np.size(y2, 1)))
     return np.reshape(g2 @ y2.T, np.shape(x)), np.reshape(x2.T @ g2, np.shape(y))
 
 

@@ -115,13 +115,17 @@ class Registry:
         """The rule lowered for these operands: constant operands and attributes become
         static; returns the function (params: g, ans, then the non-constant operands) and
         the operand positions those params stand for."""
-        names = list(inspect.signature(rule.fn).parameters)[2:]
+        params = list(inspect.signature(rule.fn).parameters.values())[2:]
+        names = [p.name for p in params]
         if len(operands) > len(names):
             raise NoDerivativeError(
                 f"the derivative rule of {rule.prim} takes {len(names)} operands, "
                 f"the call passes {len(operands)}"
             )
         static = {k: v for k, v in attrs.items() if k in names}
+        for p in params[len(operands):]:
+            if p.name not in static and p.default is not inspect.Parameter.empty:
+                static[p.name] = p.default
         dynamic: list[int] = []
         for i, x in enumerate(operands):
             if isinstance(x, Const):
