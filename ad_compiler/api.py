@@ -9,6 +9,8 @@ import inspect
 import weakref
 from typing import Any, Callable, Sequence
 
+from numpy import ndarray
+
 from .frontend import lower
 from .ir import Function, format_function
 from .ir.types import kind_of
@@ -22,6 +24,8 @@ class CompileCache:
     def __init__(self) -> None:
         self._lowered: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._versions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.generation = 0
+        """Bumped by `clear`, so callers' own lookup tables know to forget."""
 
     def lowered(self, fun: Callable[..., Any]) -> Function:
         code, fn = self._lowered.get(fun, (None, None))
@@ -40,6 +44,7 @@ class CompileCache:
     def clear(self) -> None:
         self._lowered.clear()
         self._versions.clear()
+        self.generation += 1
 
 
 _CACHE = CompileCache()
@@ -61,7 +66,10 @@ class Compiled:
         self.fun = _plain_function(fun)
         self.options = options
         self._signature = inspect.signature(self.fun)
+        self._nparams = len(self._signature.parameters)
         self._last: Version | None = None
+        self._dispatch: dict[tuple, Version] = {}
+        self._generation = _CACHE.generation
         functools.update_wrapper(self, self.fun)
 
     def _bind(self, args: tuple, kwargs: dict) -> tuple:
@@ -70,11 +78,26 @@ class Compiled:
         return tuple(bound.arguments.values())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        values = self._bind(args, kwargs)
+        if kwargs or len(args) != self._nparams or self._generation != _CACHE.generation:
+            values = self._bind(args, kwargs)
+            version = self._last = self._compile(values)
+            return version.function(*values)
+        # the fast path, a dict lookup on the argument types (and array shapes)
+        key = tuple(map(type, args))
+        if ndarray in key:
+            key = tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a) for a in args])
+        entry = self._dispatch.get(key)
+        if entry is None:
+            entry = self._dispatch[key] = self._compile(args)
+        self._last = entry
+        return entry.function(*args)
+
+    def _compile(self, values: tuple) -> Version:
+        if self._generation != _CACHE.generation:
+            self._dispatch.clear()
+            self._generation = _CACHE.generation
         kinds = tuple(kind_of(v) for v in values)
-        version = _CACHE.version(self.fun, self.options, kinds)
-        self._last = version
-        return version.function(*values)
+        return _CACHE.version(self.fun, self.options, kinds)
 
     def _version(self) -> Version:
         return self._last or _CACHE.version(self.fun, self.options, None)

@@ -105,7 +105,7 @@ class _Emitter:
 
     # -- naming -----------------------------------------------------------------------
     def _free(self, name: str, at: int) -> bool:
-        if name in _RESERVED or name == self.fn.name:
+        if name in _RESERVED or name == self.fn.name or name in self.namespace:
             return False
         holder = self.holder.get(name)
         return holder is None or self.last_use.get(holder, -1) <= at
@@ -134,20 +134,26 @@ class _Emitter:
     # -- expressions ------------------------------------------------------------------
     def operand(self, x: Operand) -> ast.expr:
         if isinstance(x, Const):
-            return self.constant(x.value)
+            return self.constant(x.value, x.name)
         if x in self.inlined:
             return self.expression(self.inlined[x])
         return ast.Name(self.names[x], ast.Load())
 
-    def constant(self, value: Any) -> ast.expr:
+    def constant(self, value: Any, hint: str = "") -> ast.expr:
         if value is None or isinstance(value, (bool, int, float, complex, str)):
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 return ast.UnaryOp(ast.USub(), ast.Constant(-value))
             return ast.Constant(value)
         if isinstance(value, tuple):
             return ast.Tuple([self.constant(v) for v in value], ast.Load())
-        name = f"const{len(self.namespace)}"
-        self.namespace[name] = value
+        name = next((n for n, v in self.namespace.items() if v is value), None)
+        if name is None:
+            name = base = _identifier(hint or "const")
+            n = 1
+            while name in self.namespace or name in _RESERVED or name in self.holder:
+                name = f"{base}_{n}"
+                n += 1
+            self.namespace[name] = value
         return ast.Name(name, ast.Load())
 
     def expression(self, op: Op) -> ast.expr:

@@ -56,8 +56,10 @@ def to_compile_time(obj: Any, display: str) -> Resolved | None:
     """What an object found outside the function becomes; None if the compiler cannot use it."""
     if isinstance(obj, types.ModuleType):
         return ModuleRef(obj, display)
-    if is_plain(obj) or isinstance(obj, np.ndarray):
+    if is_plain(obj):
         return Const(obj)
+    if isinstance(obj, np.ndarray):
+        return Const(obj, display)
     if isinstance(obj, tuple):
         items = [to_compile_time(item, display) for item in obj]
         if all(isinstance(item, Const) for item in items):

@@ -29,10 +29,12 @@ class Const:
     """A literal operand: a number, bool, None, string, tuple of those, or (rarely) an
     object resolved from the function's globals, such as a module-level array."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "name")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, name: str = "") -> None:
         self.value = value
+        self.name = name
+        """For an object that is not a literal: the name it had in the source (a hint)."""
 
     def _key(self) -> tuple:
         v = self.value

@@ -52,9 +52,54 @@ class _Specializer:
         if _elementwise(op.prim):
             self._unbroadcast_operands(op)
         out = self._simplify(op)
+        if out is None and op.prim == "unbroadcast":
+            out = self._reduce(op, added)
+        if out is None and op.prim == "np.sum":
+            out = self._sum_of_broadcast(op, added)
         if out is None:
             self.producers[op.result] = op
         return out
+
+    def _new(self, added: list[Op], prim: str, inputs: list[Operand], like: Op, **attrs) -> Value:
+        result = Value()
+        op = Op(prim, inputs, [result], attrs, loc=like.loc)
+        added.append(op)
+        self.producers[result] = op
+        return result
+
+    def _reduce(self, op: Op, added: list[Op]) -> Operand | None:
+        """`unbroadcast(g, x)` with both shapes known is the one `np.sum` it stands for:
+        over the leading axes `x` lacks, and (keeping them) over its axes of length 1."""
+        g, x = op.inputs
+        gshape, xshape = _shape(g), _shape(x)
+        if gshape is None or xshape is None or len(gshape) < len(xshape):
+            return None
+        lead = len(gshape) - len(xshape)
+        ones = tuple(
+            lead + i for i, n in enumerate(xshape) if n == 1 and gshape[lead + i] != 1
+        )
+        if not xshape:
+            return self._new(added, "np.sum", [g], op)
+        if not ones:
+            axis = lead - 1 if lead == 1 else tuple(range(lead))
+            return self._new(added, "np.sum", [g], op, axis=axis)
+        axis = ones[0] if len(ones) == 1 else ones
+        kept = self._new(added, "np.sum", [g], op, axis=axis, keepdims=True)
+        if lead == 0:
+            return kept
+        summed = self._new(added, "np.sum", [kept], op, axis=lead - 1 if lead == 1 else tuple(range(lead)))
+        return summed
+
+    def _sum_of_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
+        """The sum of a number broadcast to a shape is the number times the size."""
+        (x,) = op.inputs if len(op.inputs) == 1 else (None,)
+        p = self.producers.get(x) if isinstance(x, Value) else None
+        if op.attrs or p is None or p.prim != "np.broadcast_to":
+            return None
+        value, shape = p.inputs
+        if _shape(value) != () or not isinstance(shape, Const):
+            return None
+        return self._new(added, "mul", [value, Const(math.prod(shape.value))], op)
 
     def _unbroadcast_operands(self, op: Op) -> None:
         """`broadcast_to(s, shape) * y` is `s * y` when broadcasting `s` against `y`

@@ -144,9 +144,14 @@ class Registry:
 
 
 def _hashable(value: Any) -> Any:
-    if isinstance(value, (list, np.ndarray)):
+    """A cache key for a static value: by type too (2 and 2.0 lower to different code)."""
+    if isinstance(value, tuple):
+        return tuple(_hashable(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
         return ("id", id(value))
-    return value
+    return (type(value), value)
 
 
 RULES = Registry()
