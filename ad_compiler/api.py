@@ -9,11 +9,10 @@ import inspect
 import weakref
 from typing import Any, Callable, Sequence
 
-from numpy import ndarray
-
 from .frontend import lower
 from .ir import Function, format_function
 from .ir.types import kind_of
+from .dispatch import can_generate, make_call, table_keys
 from .pipeline import GradOptions, Version, compile_grad
 
 
@@ -24,8 +23,7 @@ class CompileCache:
     def __init__(self) -> None:
         self._lowered: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._versions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self.generation = 0
-        """Bumped by `clear`, so callers' own lookup tables know to forget."""
+        self._users: weakref.WeakSet = weakref.WeakSet()
 
     def lowered(self, fun: Callable[..., Any]) -> Function:
         code, fn = self._lowered.get(fun, (None, None))
@@ -44,7 +42,12 @@ class CompileCache:
     def clear(self) -> None:
         self._lowered.clear()
         self._versions.clear()
-        self.generation += 1
+        for user in list(self._users):
+            user.forget()
+
+    def track(self, user: Any) -> None:
+        """Remember an object with its own lookup tables, to `forget()` them on `clear`."""
+        self._users.add(user)
 
 
 _CACHE = CompileCache()
@@ -60,51 +63,60 @@ def _plain_function(fun: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class Compiled:
-    """A derivative of `fun`: call it like `fun`; `.source` and `.ir` show what runs."""
+    """A derivative of `fun`: call it like `fun`; `.source` and `.ir` show what runs.
+
+    Each instance has its own subclass whose `__call__` is generated for `fun`'s
+    parameters (see `dispatch`), which keeps the per-call cost near a plain call.
+    """
+
+    def __new__(cls, fun: Callable[..., Any], options: GradOptions) -> "Compiled":
+        parameters = list(inspect.signature(_plain_function(fun)).parameters.values())
+        if not can_generate(parameters):
+            return super().__new__(cls)
+        fast = type(cls.__name__, (cls,), {"__call__": make_call(parameters)})
+        return super().__new__(fast)
 
     def __init__(self, fun: Callable[..., Any], options: GradOptions) -> None:
         self.fun = _plain_function(fun)
         self.options = options
         self._signature = inspect.signature(self.fun)
-        self._nparams = len(self._signature.parameters)
         self._last: Version | None = None
-        self._dispatch: dict[tuple, Version] = {}
-        self._generation = _CACHE.generation
+        self._by_type: dict[tuple, Callable[..., Any]] = {}
+        self._by_shape: dict[tuple, Callable[..., Any]] = {}
+        _CACHE.track(self)
         functools.update_wrapper(self, self.fun)
 
-    def _bind(self, args: tuple, kwargs: dict) -> tuple:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call_general(args, kwargs)
+
+    def _call_general(self, args: tuple, kwargs: dict) -> Any:
+        """Bind, find or compile the version for these arguments, remember it."""
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        return tuple(bound.arguments.values())
+        values = tuple(bound.arguments.values())
+        version = self._last = _CACHE.version(
+            self.fun, self.options, tuple(kind_of(v) for v in values)
+        )
+        if not kwargs and len(args) == len(values):
+            by_type, by_shape = table_keys(values)
+            if by_type is not None:
+                self._by_type[by_type] = version.function
+            self._by_shape[by_shape] = version.function
+        return version.function(*values)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs or len(args) != self._nparams or self._generation != _CACHE.generation:
-            values = self._bind(args, kwargs)
-            version = self._last = self._compile(values)
-            return version.function(*values)
-        # the fast path, a dict lookup on the argument types (and array shapes)
-        key = tuple(map(type, args))
-        if ndarray in key:
-            key = tuple([(a.shape, a.dtype) if type(a) is ndarray else type(a) for a in args])
-        entry = self._dispatch.get(key)
-        if entry is None:
-            entry = self._dispatch[key] = self._compile(args)
-        self._last = entry
-        return entry.function(*args)
-
-    def _compile(self, values: tuple) -> Version:
-        if self._generation != _CACHE.generation:
-            self._dispatch.clear()
-            self._generation = _CACHE.generation
-        kinds = tuple(kind_of(v) for v in values)
-        return _CACHE.version(self.fun, self.options, kinds)
+    def forget(self) -> None:
+        """Drop the dispatch tables (the cache was cleared)."""
+        self._by_type.clear()
+        self._by_shape.clear()
+        self._last = None
 
     def _version(self) -> Version:
         return self._last or _CACHE.version(self.fun, self.options, None)
 
     @property
     def source(self) -> str:
-        """The emitted Python source (of the last call's signature; generic before any)."""
+        """The emitted Python source: of the version the last call through the general
+        path compiled or found (each signature's first call), generic before any call."""
         return self._version().source
 
     @property

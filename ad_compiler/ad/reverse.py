@@ -153,6 +153,7 @@ def _gradient(adjoints: _Adjoints, param: Value) -> Operand:
     """The adjoint of a parameter; a parameter nothing depends on gets zeros of its shape."""
     if param in adjoints.of:
         return adjoints.of[param]
-    zeros = Value(ADJOINT_PREFIX + param.name)
+    zeros, scalar = Value(), Value(ADJOINT_PREFIX + param.name)
     adjoints.ops.append(Op("np.zeros_like", [param], [zeros]))
-    return zeros
+    adjoints.ops.append(Op("getitem", [zeros, Const(())], [scalar]))  # 0-d array -> scalar
+    return scalar

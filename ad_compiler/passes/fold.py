@@ -78,6 +78,11 @@ class _Identities:
             return x
         if const(x) == 0 and not isinstance(const(x), bool):
             return y
+        p = _producer(x, self.producers)
+        if x is y and p is not None and p.prim == "mul":
+            c, z = _split_const(p)
+            if c is not None:  # c*z + c*z -> (2c)*z
+                return self.new(added, "mul", [Const(2 * c), z], op)
         if isinstance(y, Value) and (neg := self._neg_of(y)) is not None:
             return self.new(added, "sub", [x, neg], op)
         if isinstance(x, Value) and (neg := self._neg_of(x)) is not None and isinstance(y, Value):

@@ -103,13 +103,14 @@ class _Specializer:
 
     def _unbroadcast_operands(self, op: Op) -> None:
         """`broadcast_to(s, shape) * y` is `s * y` when broadcasting `s` against `y`
-        gives the same result shape: the view was never needed."""
+        gives the same result shape: the view was never needed (so for `expand_dims`
+        of leading axes, which broadcasting adds anyway)."""
         result = _shape(op.result)
         if result is None:
             return
         for i, x in enumerate(op.inputs):
             p = self.producers.get(x) if isinstance(x, Value) else None
-            if p is None or p.prim != "np.broadcast_to":
+            if p is None or p.prim not in ("np.broadcast_to", "np.expand_dims"):
                 continue
             others = [kind_of_operand(y) for j, y in enumerate(op.inputs) if j != i]
             narrowed = broadcast([kind_of_operand(p.inputs[0])] + others)
@@ -144,6 +145,8 @@ class _Specializer:
             return Const(_ndim(inputs[0]))
         if prim == "np.zeros_like" and isinstance(kind_of_operand(inputs[0]), Scalar):
             return Const(0.0)
+        if prim == "getitem" and inputs[1] == Const(()) and _scalar_or_array(inputs[0]):
+            return inputs[0]  # x[()] only turns a 0-d array into a scalar
         return None
 
     def _transpose(self, x: Operand) -> Operand | None:
@@ -153,6 +156,11 @@ class _Specializer:
         if p is not None and p.prim in ("transpose", "np.transpose") and not p.attrs and len(p.inputs) == 1:
             return p.inputs[0]
         return None
+
+
+def _scalar_or_array(x: Operand) -> bool:
+    kind = kind_of_operand(x)
+    return isinstance(kind, Scalar) or (isinstance(kind, Array) and kind.ndim > 0)
 
 
 def _shape_of_kind(kind) -> tuple | None:
