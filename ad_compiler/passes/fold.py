@@ -49,6 +49,27 @@ class _Identities:
 
     def __init__(self) -> None:
         self.producers: dict[Value, Op] = {}
+        self.uses: dict[Value, int] = {}
+
+    def _scaled(self, x: Operand) -> tuple[Any, Operand] | None:
+        """(c, z) if `x` is `c * z` or `-z` (c = -1) for a constant number c and `x` is read
+        once: such a factor may move to the user of `x`, toward the root, where factors
+        meet and fold, or (see `specialize`) reach the small side of a matrix product."""
+        p = _producer(x, self.producers)
+        if p is None or self.uses.get(x, 0) != 1:
+            return None
+        if p.prim == "neg":
+            return -1, p.inputs[0]
+        if p.prim == "mul":
+            c, z = _split_const(p)
+            if c is not None and isinstance(c, numbers.Number):
+                return c, z
+        return None
+
+    def _scale(self, added: list[Op], c: Any, z: Operand, like: Op) -> Value:
+        if c == -1:
+            return self.new(added, "neg", [z], like)
+        return self.new(added, "mul", [Const(c), z], like)
 
     def new(self, added: list[Op], prim: str, inputs: list[Operand], like: Op) -> Value:
         result = Value()
@@ -66,12 +87,18 @@ class _Identities:
             self.producers[op.result] = op
         return out
 
-    def _neg_of(self, x: Operand) -> Operand | None:
-        """The operand whose negation `x` is, if `x` is visibly a negation."""
+    def _neg_of(self, x: Operand, added: list[Op], like: Op) -> Operand | None:
+        """An operand equal to `-x`, if `x` is visibly a negation (`-z`, a negative
+        constant, or a negative constant times z read only here)."""
         if isinstance(x, Const) and isinstance(x.value, numbers.Number) and not isinstance(x.value, bool):
             return Const(-x.value)
         p = _producer(x, self.producers)
-        return p.inputs[0] if p is not None and p.prim == "neg" else None
+        if p is not None and p.prim == "neg":
+            return p.inputs[0]
+        scaled = self._scaled(x)
+        if scaled is not None and scaled[0] < 0:
+            return self._scale(added, -scaled[0], scaled[1], like)
+        return None
 
     def _add(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
         if const(y) == 0 and not isinstance(const(y), bool):
@@ -83,18 +110,33 @@ class _Identities:
             c, z = _split_const(p)
             if c is not None:  # c*z + c*z -> (2c)*z
                 return self.new(added, "mul", [Const(2 * c), z], op)
-        if isinstance(y, Value) and (neg := self._neg_of(y)) is not None:
+        common = self._common_factor(op, x, y, added)
+        if common is not None:
+            return common
+        if isinstance(y, Value) and (neg := self._neg_of(y, added, op)) is not None:
             return self.new(added, "sub", [x, neg], op)
-        if isinstance(x, Value) and (neg := self._neg_of(x)) is not None and isinstance(y, Value):
+        if isinstance(x, Value) and isinstance(y, Value) and (neg := self._neg_of(x, added, op)) is not None:
             return self.new(added, "sub", [y, neg], op)
         return None
+
+    def _common_factor(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
+        """c*a + c*b -> c*(a + b) (and for -): one multiplication instead of two."""
+        sx, sy = self._scaled(x), self._scaled(y)
+        if sx is None or sy is None or sx[0] not in (sy[0], -sy[0]):
+            return None
+        prim = op.prim if sx[0] == sy[0] else {"add": "sub", "sub": "add"}[op.prim]
+        inner = self.new(added, prim, [sx[1], sy[1]], op)
+        return self._scale(added, sx[0], inner, op)
 
     def _sub(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
         if const(y) == 0 and not isinstance(const(y), bool):
             return x
         if const(x) == 0 and not isinstance(const(x), bool):
             return self.new(added, "neg", [y], op)
-        if isinstance(y, Value) and (neg := self._neg_of(y)) is not None:
+        common = self._common_factor(op, x, y, added)
+        if common is not None:
+            return common
+        if isinstance(y, Value) and (neg := self._neg_of(y, added, op)) is not None:
             return self.new(added, "add", [x, neg], op)
         return None
 
@@ -104,28 +146,29 @@ class _Identities:
                 return a
             if const(b) == -1 and not isinstance(const(b), bool):
                 return self.new(added, "neg", [a], op)
-        # neg(a) * b -> neg(a * b): the sign moves outward, where it meets other signs
-        for a, b in ((x, y), (y, x)):
-            p = _producer(a, self.producers)
-            if p is not None and p.prim == "neg":
-                inner = self.new(added, "mul", [p.inputs[0], b] if a is x else [b, p.inputs[0]], op)
-                return self.new(added, "neg", [inner], op)
-        # c1 * (c2 * z) -> (c1 * c2) * z
+        # c1 * (c2 * z) -> (c1 * c2) * z, and c * -z -> (-c) * z
         for a, b in ((x, y), (y, x)):
             p = _producer(b, self.producers)
-            if isinstance(a, Const) and p is not None and p.prim == "mul":
-                c, z = _split_const(p)
-                if c is not None and _literal(a.value):
-                    return self.new(added, "mul", [Const(a.value * c), z], op)
+            if isinstance(a, Const) and isinstance(a.value, numbers.Number) and p is not None:
+                c, z = _split_const(p) if p.prim == "mul" else (-1, p.inputs[0]) if p.prim == "neg" else (None, None)
+                if c is not None:
+                    return self._scale(added, a.value * c, z, op)
+        # (c * a) * b -> c * (a * b): the factor moves outward
+        for a, b in ((x, y), (y, x)):
+            scaled = self._scaled(a)
+            if scaled is not None and not isinstance(b, Const):
+                c, z = scaled
+                inner = self.new(added, "mul", [z, b] if a is x else [b, z], op)
+                return self._scale(added, c, inner, op)
         return None
 
     def _truediv(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
         if const(y) == 1 and not isinstance(const(y), bool):
             return x
-        p = _producer(x, self.producers)
-        if p is not None and p.prim == "neg":
-            inner = self.new(added, "truediv", [p.inputs[0], y], op)
-            return self.new(added, "neg", [inner], op)
+        scaled = self._scaled(x)
+        if scaled is not None:  # (c * a) / y -> c * (a / y)
+            inner = self.new(added, "truediv", [scaled[1], y], op)
+            return self._scale(added, scaled[0], inner, op)
         return None
 
     def _pow(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
@@ -141,6 +184,10 @@ class _Identities:
             return p.inputs[0]
         if p is not None and p.prim == "sub":
             return self.new(added, "sub", [p.inputs[1], p.inputs[0]], op)
+        if p is not None and p.prim == "mul":
+            c, z = _split_const(p)
+            if c is not None and isinstance(c, numbers.Number):
+                return self._scale(added, -c, z, op)
         return None
 
 
@@ -155,4 +202,5 @@ def _split_const(op: Op) -> tuple[Any, Operand] | tuple[None, None]:
 
 def run(fn: Function) -> bool:
     """Fold constants and apply identities throughout `fn`; True if anything changed."""
-    return rewrite(fn, _Identities())
+    identities = _Identities()
+    return rewrite(fn, identities, identities.uses)

@@ -50,19 +50,39 @@ def _region(
             continue
         subst[op.result] = replacement
         _keep_name(fn, op.result, replacement, uses)
+        if isinstance(replacement, Value):
+            uses[replacement] = uses.get(replacement, 0) + uses.get(op.result, 0)
         changed = True
     region.ops = ops
     region.yields = [_resolve(subst, y) for y in region.yields]
     return changed
 
 
-def rewrite(fn: Function, simplify: Simplifier) -> bool:
-    """Apply `simplify` to every op of `fn`; True if anything changed."""
+def count_uses(fn: Function) -> dict[Value, int]:
+    """How many times each value is read (by ops and by the returned values)."""
     uses: dict[Value, int] = {}
     for op in walk_ops(fn.body):
         for x in op.inputs:
             if isinstance(x, Value):
                 uses[x] = uses.get(x, 0) + 1
+    for y in fn.body.yields:
+        if isinstance(y, Value):
+            uses[y] = uses.get(y, 0) + 1
+    return uses
+
+
+def rewrite(fn: Function, simplify: Simplifier, uses: dict[Value, int] | None = None) -> bool:
+    """Apply `simplify` to every op of `fn`; True if anything changed.
+
+    `uses`, when given, is filled with the use counts and kept up to date as results are
+    replaced, for rules that may only rewrite a value read once. Counts of values whose
+    readers were removed stay high: such rules then just do less."""
+    counts = count_uses(fn)
+    if uses is None:
+        uses = counts
+    else:
+        uses.clear()
+        uses.update(counts)
     return _region(fn, fn.body, simplify, {}, uses)
 
 

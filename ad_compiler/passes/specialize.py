@@ -47,6 +47,7 @@ def _elementwise(prim: str) -> bool:
 class _Specializer:
     def __init__(self) -> None:
         self.producers: dict[Value, Op] = {}
+        self.uses: dict[Value, int] = {}
 
     def __call__(self, op: Op, added: list[Op]) -> Operand | None:
         if _elementwise(op.prim):
@@ -56,6 +57,10 @@ class _Specializer:
             out = self._reduce(op, added)
         if out is None and op.prim == "np.sum":
             out = self._sum_of_broadcast(op, added)
+        if out is None and op.prim in _PRODUCTS:
+            out = self._factor_out_of_product(op, added)
+        if out is None and op.prim in ("neg", "mul"):
+            out = self._factor_into_product(op, added)
         if out is None:
             self.producers[op.result] = op
         return out
@@ -89,6 +94,62 @@ class _Specializer:
             return kept
         summed = self._new(added, "np.sum", [kept], op, axis=lead - 1 if lead == 1 else tuple(range(lead)))
         return summed
+
+    def _factor(self, x: Operand) -> tuple[list[Operand], Operand] | None:
+        """(factor operands, z) if `x` = `-z` or `c * z` (c a constant), read once."""
+        p = self.producers.get(x) if isinstance(x, Value) else None
+        if p is None or self.uses.get(x, 0) != 1:
+            return None
+        if p.prim == "neg":
+            return [], p.inputs[0]
+        if p.prim == "mul":
+            for c, z in (p.inputs, p.inputs[::-1]):
+                if isinstance(c, Const) and isinstance(c.value, (int, float)):
+                    return [c], z
+        return None
+
+    def _rescale(self, added: list[Op], factor: list[Operand], z: Operand, like: Op) -> Value:
+        if factor:
+            return self._new(added, "mul", [factor[0], z], like)
+        return self._new(added, "neg", [z], like)
+
+    def _factor_out_of_product(self, op: Op, added: list[Op]) -> Operand | None:
+        """`A @ (c * B)` -> `c * (A @ B)` when the product is smaller than `B`: a scalar
+        factor is applied where there are fewest elements (the same for `-B`)."""
+        size = _size(op.result)
+        for i, x in enumerate(op.inputs):
+            found = self._factor(x)
+            if found is None or size is None or (_size(x) or 0) <= size:
+                continue
+            inputs = list(op.inputs)
+            inputs[i] = found[1]
+            inner = self._new(added, op.prim, inputs, op)
+            return self._rescale(added, found[0], inner, op)
+        return None
+
+    def _factor_into_product(self, op: Op, added: list[Op]) -> Operand | None:
+        """`c * (A @ B)` -> `A @ (c * B)` when `B` is smaller than the product."""
+        if op.prim == "neg":
+            factor, x = [], op.inputs[0]
+        else:
+            a, b = op.inputs
+            if isinstance(a, Const) and isinstance(a.value, (int, float)):
+                factor, x = [a], b
+            elif isinstance(b, Const) and isinstance(b.value, (int, float)):
+                factor, x = [b], a
+            else:
+                return None
+        p = self.producers.get(x) if isinstance(x, Value) else None
+        if p is None or p.prim not in _PRODUCTS or self.uses.get(x, 0) != 1:
+            return None
+        size = _size(x)
+        sizes = [_size(y) for y in p.inputs]
+        if size is None or None in sizes or min(sizes) >= size:
+            return None
+        i = sizes.index(min(sizes))
+        inputs = list(p.inputs)
+        inputs[i] = self._rescale(added, factor, inputs[i], op)
+        return self._new(added, p.prim, inputs, op, **p.attrs)
 
     def _sum_of_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
         """The sum of a number broadcast to a shape is the number times the size."""
@@ -158,6 +219,14 @@ class _Specializer:
         return None
 
 
+_PRODUCTS = ("matmul", "np.matmul", "np.dot")
+
+
+def _size(x: Operand) -> int | None:
+    shape = _shape(x)
+    return None if shape is None else math.prod(shape)
+
+
 def _scalar_or_array(x: Operand) -> bool:
     kind = kind_of_operand(x)
     return isinstance(kind, Scalar) or (isinstance(kind, Array) and kind.ndim > 0)
@@ -171,4 +240,5 @@ def _shape_of_kind(kind) -> tuple | None:
 
 def run(fn: Function) -> bool:
     """Apply the kind-based simplifications to `fn`; True if anything changed."""
-    return rewrite(fn, _Specializer())
+    specializer = _Specializer()
+    return rewrite(fn, specializer, specializer.uses)
