@@ -69,13 +69,6 @@ class Compiled:
     parameters (see `dispatch`), which keeps the per-call cost near a plain call.
     """
 
-    def __new__(cls, fun: Callable[..., Any], options: GradOptions) -> "Compiled":
-        parameters = list(inspect.signature(_plain_function(fun)).parameters.values())
-        if not can_generate(parameters):
-            return super().__new__(cls)
-        fast = type(cls.__name__, (cls,), {"__call__": make_call(parameters)})
-        return super().__new__(fast)
-
     def __init__(self, fun: Callable[..., Any], options: GradOptions) -> None:
         self.fun = _plain_function(fun)
         self.options = options
@@ -85,6 +78,12 @@ class Compiled:
         self._by_shape: dict[tuple, Callable[..., Any]] = {}
         _CACHE.track(self)
         functools.update_wrapper(self, self.fun)
+        parameters = list(self._signature.parameters.values())
+        if can_generate(parameters):
+            call = make_call(
+                self.fun.__name__, parameters, self._by_type, self._by_shape, self._call_general
+            )
+            self.__class__ = type(type(self).__name__, (type(self),), {"__call__": call})
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call_general(args, kwargs)

@@ -1,11 +1,12 @@
 """Fast calls of a compiled derivative: a `__call__` generated for the function's own
-parameters, so that finding the compiled version costs a dict lookup on the argument
+parameters, so that finding the compiled version costs one dict lookup on the argument
 types, not a signature binding.
 
-A call with every argument positional looks up the tuple of argument types (scalars);
+A call with every parameter given looks up the tuple of argument types (all scalars);
 failing that, the types and shapes of arrays; failing that (first call of a signature,
-keywords, defaults, extra arguments) it takes the general path, which binds, compiles if
-needed and fills the tables.
+a default left out) it takes the general path, which binds, compiles if needed and
+fills the tables. Unknown keywords or extra arguments fail as they would on the
+original function: the generated method carries its name.
 """
 
 from __future__ import annotations
@@ -22,46 +23,52 @@ def _key(name: str) -> str:
     return f"(({name}.shape, {name}.dtype) if type({name}) is _adc_ndarray else type({name}))"
 
 
-def make_call(parameters: list[inspect.Parameter]) -> Callable[..., Any]:
-    """The `__call__` method for a function with these (positional-or-keyword) parameters.
-
-    The instance provides `_by_type` and `_by_shape` (dicts from argument keys to
-    functions) and `_call_general(args, kwargs)`. Parameter names must not start with
-    `_adc` (the generated code's own names); see `can_generate`.
-    """
-    names = [p.name for p in parameters]
-    signature = [n if p.default is p.empty else f"{n}=_adc_missing" for n, p in zip(names, parameters)]
-    optional = [n for n, p in zip(names, parameters) if p.default is not p.empty]
-    args = ", ".join(names)
-    pairs = ", ".join(f"({n!r}, {n})" for n in names)
-    comma = "," if len(names) == 1 else ""
-    missing = "".join(f" or {n} is _adc_missing" for n in optional)
-    source = f"""\
-def __call__(_adc_self, {", ".join(signature + ["*_adc_rest", "**_adc_kwargs"])}):
-    if _adc_rest:
-        return _adc_self._call_general(({args}{comma}) + _adc_rest, _adc_kwargs)
-    if _adc_kwargs{missing}:
-        _adc_named = {{k: v for k, v in ({pairs}{comma}) if v is not _adc_missing}}
-        return _adc_self._call_general((), {{**_adc_named, **_adc_kwargs}})
-    _adc_f = _adc_self._by_type.get(({", ".join(f"type({n})" for n in names)}{comma}))
-    if _adc_f is None:
-        _adc_f = _adc_self._by_shape.get(({", ".join(_key(n) for n in names)}{comma}))
-        if _adc_f is None:
-            return _adc_self._call_general(({args}{comma}), _adc_kwargs)
-    return _adc_f({args})
-"""
-    if not names:
-        source = "def __call__(self, *rest, **kwargs):\n    return self._call_general(rest, kwargs)\n"
-    scope: dict[str, Any] = {"_adc_ndarray": ndarray, "_adc_missing": _MISSING}
-    exec(compile(source, "<ad_compiler dispatch>", "exec"), scope)  # noqa: S102 - our own text
-    return scope["__call__"]
-
-
 def can_generate(parameters: list[inspect.Parameter]) -> bool:
     """Whether `make_call` serves these parameters (plain ones, names not clashing)."""
     return all(
         p.kind is p.POSITIONAL_OR_KEYWORD and not p.name.startswith("_adc") for p in parameters
     )
+
+
+def make_call(
+    name: str,
+    parameters: list[inspect.Parameter],
+    by_type: dict[tuple, Callable[..., Any]],
+    by_shape: dict[tuple, Callable[..., Any]],
+    general: Callable[[tuple, dict], Any],
+) -> Callable[..., Any]:
+    """A `__call__` for a function `name` with these parameters, reading the two tables
+    and calling `general(args, kwargs)` on a miss."""
+    names = [p.name for p in parameters]
+    signature = [n if p.default is p.empty else f"{n}=_adc_missing" for n, p in zip(names, parameters)]
+    optional = [n for n, p in zip(names, parameters) if p.default is not p.empty]
+    comma = "," if len(names) == 1 else ""
+    args = ", ".join(names) + comma
+    pairs = ", ".join(f"({n!r}, {n})" for n in names) + comma
+    missing = " or ".join(f"{n} is _adc_missing" for n in optional)
+    lines = [f"def {name}(_adc_self, {', '.join(signature)}):"]
+    if optional:
+        lines += [
+            f"    if {missing}:",
+            f"        return _adc_general((), {{k: v for k, v in ({pairs}) if v is not _adc_missing}})",
+        ]
+    lines += [
+        f"    f = _adc_by_type(({', '.join(f'type({n})' for n in names)}{comma}))",
+        "    if f is None:",
+        f"        f = _adc_by_shape(({', '.join(_key(n) for n in names)}{comma}))",
+        "        if f is None:",
+        f"            return _adc_general(({args}), {{}})",
+        f"    return f({args})",
+    ]
+    scope: dict[str, Any] = {
+        "_adc_ndarray": ndarray,
+        "_adc_missing": _MISSING,
+        "_adc_by_type": by_type.get,
+        "_adc_by_shape": by_shape.get,
+        "_adc_general": general,
+    }
+    exec(compile("\n".join(lines) + "\n", f"<ad_compiler dispatch {name}>", "exec"), scope)  # noqa: S102
+    return scope[name]
 
 
 def table_keys(values: tuple) -> tuple[tuple | None, tuple]:
