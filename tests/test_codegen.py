@@ -1,0 +1,78 @@
+"""Emitted code as a product: traceable, inspectable, independent of astor's health,
+and refusing clearly what has no derivative."""
+
+from __future__ import annotations
+
+import inspect
+import traceback
+
+import numpy as np
+import pytest
+
+from ad_compiler import CompileError, defvjp, grad
+from ad_compiler.codegen import emit as emit_module
+from ad_compiler.errors import NoDerivativeError
+from tests.numeric import numeric_grad
+
+
+def matrix_loss(a, b):
+    t = a @ b
+    return np.sum(np.tanh(t))
+
+
+def test_traceback_shows_the_emitted_line() -> None:
+    g = grad(matrix_loss)
+    with pytest.raises(ValueError) as info:
+        g(np.ones((2, 3)), np.ones(4))
+    text = "".join(traceback.format_exception(info.value))
+    assert "<ad_compiler grad_matrix_loss" in text
+    assert "t = a @ b" in text  # the emitted statement, shown by linecache
+
+
+def test_inspect_getsource_returns_the_emitted_function() -> None:
+    g = grad(matrix_loss)
+    g(np.ones((2, 3)), np.ones(3))
+    function = g._last.function
+    source = inspect.getsource(function)
+    assert source.startswith("def grad_matrix_loss(a, b):")
+    assert source in g.source
+
+
+def cubic_root_sum(x):
+    return np.sum(np.cbrt(x) * x)
+
+
+def test_missing_rule_is_reported_at_its_line_then_a_custom_rule_works() -> None:
+    x = np.array([0.5, 1.5, 2.5])
+    with pytest.raises(NoDerivativeError) as info:
+        grad(cubic_root_sum)(x)
+    message = str(info.value)
+    line = inspect.getsourcelines(cubic_root_sum)[1] + 1
+    assert f"test_codegen.py:{line}:" in message
+    assert "np.cbrt" in message and "defvjp" in message
+    assert "^" in message.splitlines()[-1]
+
+    @defvjp(np.cbrt)
+    def cbrt_vjp(g, ans, x):
+        return g / (3 * ans * ans)
+
+    result = grad(cubic_root_sum)(x)
+    expected = numeric_grad(cubic_root_sum, (x,), 0)
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
+    assert "3 * (ans" not in grad(cubic_root_sum).source  # the rule's names do not leak
+
+
+def test_astor_failure_falls_back_to_ast_unparse(monkeypatch: pytest.MonkeyPatch) -> None:
+    import astor
+
+    def broken(node):
+        raise AttributeError("module 'ast' has no attribute 'Num'")
+
+    monkeypatch.setattr(astor, "to_source", broken)
+    import ast
+
+    assert emit_module.unparse(ast.parse("y = a * (b + c)").body[0]) == "y = a * (b + c)"
+
+
+def test_compile_error_is_a_compile_error_subclass() -> None:
+    assert issubclass(NoDerivativeError, CompileError)
