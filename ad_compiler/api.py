@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 from .frontend import lower
 from .ir import Function, format_function
 from .ir.types import kind_of
+from .ad.rules import RULES
 from .dispatch import can_generate, make_call, table_keys
 from .pipeline import GradOptions, Version, compile_grad
 
@@ -51,6 +52,7 @@ class CompileCache:
 
 
 _CACHE = CompileCache()
+RULES.watch(_CACHE.clear)  # a new or changed rule makes every compiled derivative stale
 
 
 def clear_cache() -> None:

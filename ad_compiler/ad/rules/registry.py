@@ -20,9 +20,10 @@ reduces each cotangent to its operand's shape.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -64,6 +65,15 @@ class Registry:
         self._vjps: dict[str, list[VJPRule]] = {}
         self._zero: set[str] = set()
         self._lowered: dict[tuple, Function] = {}
+        self._watchers: list[Callable[[], None]] = []
+
+    def watch(self, callback: Callable[[], None]) -> None:
+        """Call `callback` whenever the rules change (compiled code may then be stale)."""
+        self._watchers.append(callback)
+
+    def _changed(self) -> None:
+        for callback in self._watchers:
+            callback()
 
     def defvjp(
         self,
@@ -83,6 +93,7 @@ class Registry:
                 rules.sort(key=lambda r: r.ranks is None)
                 self._vjps[prim] = rules
                 self._lowered = {k: v for k, v in self._lowered.items() if k[0] != prim}
+            self._changed()
             return fn
 
         return register
@@ -91,6 +102,7 @@ class Registry:
         """Declare prims whose outputs do not depend differentiably on their inputs
         (comparisons, shapes, `np.sign`, ...): they stop activity and need no rule."""
         self._zero.update(self._prim(p) for p in primitives)
+        self._changed()
 
     @staticmethod
     def _prim(primitive: Any) -> str:
@@ -98,6 +110,17 @@ class Registry:
         if prim is None:
             raise ValueError(f"{primitive!r} is not a primitive the compiler knows")
         return prim
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator["Registry"]:
+        """Rules registered inside the `with` block are gone after it (for tests, and for
+        trying a rule without keeping it)."""
+        saved = ({k: list(v) for k, v in self._vjps.items()}, set(self._zero), dict(self._lowered))
+        try:
+            yield self
+        finally:
+            self._vjps, self._zero, self._lowered = saved
+            self._changed()
 
     def vjp(self, prim: str, kinds: list[Kind]) -> VJPRule | None:
         """The first rule for `prim` that applies to operands of these kinds."""
