@@ -13,7 +13,7 @@ from .frontend import lower
 from .ir import Function, format_function
 from .ir.types import kind_of
 from .ad.rules import RULES
-from .dispatch import can_generate, make_call, table_keys
+from .dispatch import Dispatch
 from .pipeline import GradOptions, Version, compile_grad
 
 
@@ -64,31 +64,35 @@ def _plain_function(fun: Callable[..., Any]) -> Callable[..., Any]:
     return getattr(fun, "__func__", fun)
 
 
-class Compiled:
+class Compiled(functools.partial):
     """A derivative of `fun`: call it like `fun`; `.source` and `.ir` show what runs.
 
-    Each instance has its own subclass whose `__call__` is generated for `fun`'s
-    parameters (see `dispatch`), which keeps the per-call cost near a plain call.
+    It is a `functools.partial` of a dispatcher generated for `fun`'s parameters (see
+    `dispatch`): a call goes from C straight into that function, which finds the
+    compiled version with one dict lookup, so calling costs little more than calling
+    the emitted function itself.
     """
+
+    def __new__(cls, fun: Callable[..., Any], options: GradOptions) -> "Compiled":
+        fun = _plain_function(fun)
+        holder: list[Compiled] = []
+
+        def general(args: tuple, kwargs: dict) -> Any:
+            return holder[0]._call_general(args, kwargs)
+
+        dispatch = Dispatch(fun.__name__, list(inspect.signature(fun).parameters.values()), general)
+        self = super().__new__(cls, dispatch.function)
+        holder.append(self)
+        self._dispatch = dispatch
+        return self
 
     def __init__(self, fun: Callable[..., Any], options: GradOptions) -> None:
         self.fun = _plain_function(fun)
         self.options = options
         self._signature = inspect.signature(self.fun)
         self._last: Version | None = None
-        self._by_type: dict[tuple, Callable[..., Any]] = {}
-        self._by_shape: dict[tuple, Callable[..., Any]] = {}
         _CACHE.track(self)
         functools.update_wrapper(self, self.fun)
-        parameters = list(self._signature.parameters.values())
-        if can_generate(parameters):
-            call = make_call(
-                self.fun.__name__, parameters, self._by_type, self._by_shape, self._call_general
-            )
-            self.__class__ = type(type(self).__name__, (type(self),), {"__call__": call})
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._call_general(args, kwargs)
 
     def _call_general(self, args: tuple, kwargs: dict) -> Any:
         """Bind, find or compile the version for these arguments, remember it."""
@@ -99,16 +103,12 @@ class Compiled:
             self.fun, self.options, tuple(kind_of(v) for v in values)
         )
         if not kwargs and len(args) == len(values):
-            by_type, by_shape = table_keys(values)
-            if by_type is not None:
-                self._by_type[by_type] = version.function
-            self._by_shape[by_shape] = version.function
+            self._dispatch.remember(values, version.function)
         return version.function(*values)
 
     def forget(self) -> None:
-        """Drop the dispatch tables (the cache was cleared)."""
-        self._by_type.clear()
-        self._by_shape.clear()
+        """Drop what the dispatcher remembers (the cache was cleared)."""
+        self._dispatch.forget()
         self._last = None
 
     def _version(self) -> Version:

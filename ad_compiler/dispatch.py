@@ -1,12 +1,13 @@
-"""Fast calls of a compiled derivative: a `__call__` generated for the function's own
-parameters, so that finding the compiled version costs one dict lookup on the argument
-types, not a signature binding.
+"""Fast calls of a compiled derivative: a dispatcher generated for the function's own
+parameters, so that finding the compiled version costs a few type checks, not a
+signature binding.
 
-A call with every parameter given looks up the tuple of argument types (all scalars);
-failing that, the types and shapes of arrays; failing that (first call of a signature,
-a default left out) it takes the general path, which binds, compiles if needed and
-fills the tables. Unknown keywords or extra arguments fail as they would on the
-original function: the generated method carries its name.
+The generated function tries, in order: the last all-scalar signature it saw (an inline
+cache: one `type(x) is T` per argument); the table of all-scalar signatures (by argument
+types); the table of signatures with arrays (by types, shapes and dtypes); and finally
+the general path (binding, defaults, compiling), which calls `remember` so that the next
+call of that signature is fast. Unknown keywords or extra arguments fail as they would on
+the original function, whose name the dispatcher carries.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from typing import Any, Callable
 
 from numpy import ndarray
 
+
+class _Never:
+    """A type no argument has: the inline cache's guard before it holds a signature."""
+
+
 _MISSING = object()
 
 
@@ -24,35 +30,31 @@ def _key(name: str) -> str:
 
 
 def can_generate(parameters: list[inspect.Parameter]) -> bool:
-    """Whether `make_call` serves these parameters (plain ones, names not clashing)."""
+    """Whether a dispatcher can be generated for these parameters (plain ones, names not
+    clashing with the generated code's own, which start with `_adc`)."""
     return all(
         p.kind is p.POSITIONAL_OR_KEYWORD and not p.name.startswith("_adc") for p in parameters
     )
 
 
-def make_call(
-    name: str,
-    parameters: list[inspect.Parameter],
-    by_type: dict[tuple, Callable[..., Any]],
-    by_shape: dict[tuple, Callable[..., Any]],
-    general: Callable[[tuple, dict], Any],
-) -> Callable[..., Any]:
-    """A `__call__` for a function `name` with these parameters, reading the two tables
-    and calling `general(args, kwargs)` on a miss."""
+def _source(name: str, parameters: list[inspect.Parameter]) -> str:
     names = [p.name for p in parameters]
     signature = [n if p.default is p.empty else f"{n}=_adc_missing" for n, p in zip(names, parameters)]
     optional = [n for n, p in zip(names, parameters) if p.default is not p.empty]
     comma = "," if len(names) == 1 else ""
     args = ", ".join(names) + comma
     pairs = ", ".join(f"({n!r}, {n})" for n in names) + comma
-    missing = " or ".join(f"{n} is _adc_missing" for n in optional)
-    lines = [f"def {name}(_adc_self, {', '.join(signature)}):"]
+    guard = " and ".join(f"type({n}) is _adc_t{i}" for i, n in enumerate(names)) or "False"
+    lines = [f"def {name}({', '.join(signature)}):"]
     if optional:
+        missing = " or ".join(f"{n} is _adc_missing" for n in optional)
         lines += [
             f"    if {missing}:",
             f"        return _adc_general((), {{k: v for k, v in ({pairs}) if v is not _adc_missing}})",
         ]
     lines += [
+        f"    if {guard}:",
+        f"        return _adc_last({args})",
         f"    f = _adc_by_type(({', '.join(f'type({n})' for n in names)}{comma}))",
         "    if f is None:",
         f"        f = _adc_by_shape(({', '.join(_key(n) for n in names)}{comma}))",
@@ -60,20 +62,50 @@ def make_call(
         f"            return _adc_general(({args}), {{}})",
         f"    return f({args})",
     ]
-    scope: dict[str, Any] = {
-        "_adc_ndarray": ndarray,
-        "_adc_missing": _MISSING,
-        "_adc_by_type": by_type.get,
-        "_adc_by_shape": by_shape.get,
-        "_adc_general": general,
-    }
-    exec(compile("\n".join(lines) + "\n", f"<ad_compiler dispatch {name}>", "exec"), scope)  # noqa: S102
-    return scope[name]
+    return "\n".join(lines) + "\n"
 
 
-def table_keys(values: tuple) -> tuple[tuple | None, tuple]:
-    """The keys under which a call with these positional values is found next time: by
-    types (None if an argument is an array) and by types and shapes."""
-    by_shape = tuple((v.shape, v.dtype) if type(v) is ndarray else type(v) for v in values)
-    by_type = None if any(type(v) is ndarray for v in values) else tuple(map(type, values))
-    return by_type, by_shape
+class Dispatch:
+    """The dispatcher of one derivative (`function`) and the tables it reads."""
+
+    def __init__(
+        self, name: str, parameters: list[inspect.Parameter], general: Callable[[tuple, dict], Any]
+    ) -> None:
+        self._by_type: dict[tuple, Callable[..., Any]] = {}
+        self._by_shape: dict[tuple, Callable[..., Any]] = {}
+        self._arity = len(parameters)
+        self._scope: dict[str, Any] = {
+            "_adc_ndarray": ndarray,
+            "_adc_missing": _MISSING,
+            "_adc_by_type": self._by_type.get,
+            "_adc_by_shape": self._by_shape.get,
+            "_adc_general": general,
+        }
+        self.forget()
+        if can_generate(parameters):
+            filename = f"<ad_compiler dispatch {name}>"
+            exec(compile(_source(name, parameters), filename, "exec"), self._scope)  # noqa: S102
+            self.function: Callable[..., Any] = self._scope[name]
+        else:
+            def call_general(*args: Any, **kwargs: Any) -> Any:
+                return general(args, kwargs)
+
+            self.function = call_general
+
+    def remember(self, values: tuple, function: Callable[..., Any]) -> None:
+        """Calls with positional `values` of this signature go to `function` from now on."""
+        if len(values) != self._arity:
+            return
+        if any(type(v) is ndarray for v in values):
+            key = tuple((v.shape, v.dtype) if type(v) is ndarray else type(v) for v in values)
+            self._by_shape[key] = function
+            return
+        types = tuple(map(type, values))
+        self._by_type[types] = function
+        self._scope.update({f"_adc_t{i}": t for i, t in enumerate(types)}, _adc_last=function)
+
+    def forget(self) -> None:
+        """Drop every remembered signature."""
+        self._by_type.clear()
+        self._by_shape.clear()
+        self._scope.update({f"_adc_t{i}": _Never for i in range(self._arity)}, _adc_last=None)
