@@ -11,3 +11,17 @@ def test_primitive_table_names_every_rule() -> None:
     text = (DOCS / "primitives.md").read_text()
     missing = [p for p in RULES.prims() if f"`{p}`" not in text]
     assert missing == []
+
+
+def test_readme_shows_the_source_the_compiler_emits(tmp_path) -> None:
+    """The README's first example, run as a file, prints exactly the README's second block."""
+    import re
+    import runpy
+
+    readme = (DOCS.parent / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    program, shown = blocks[0], blocks[1]
+    script = tmp_path / "example.py"
+    script.write_text(program.replace("print(df.source)", "SOURCE = df.source"))
+    namespace = runpy.run_path(str(script))
+    assert namespace["SOURCE"] == shown
