@@ -95,7 +95,8 @@ def _ufunc(op: Op, kinds: list[Kind]) -> Kind:
         return None
     fn = callable_of(op.prim)
     try:
-        probe = fn(*[np.ones((), dtype=_np_dtype(k.dtype)) for k in kinds])
+        with np.errstate(all="ignore"):  # the probe's value is not the point, its dtype is
+            probe = fn(*[np.ones((), dtype=_np_dtype(k.dtype)) for k in kinds])
         dtype = kind_of(np.asarray(probe)).dtype
     except (TypeError, ValueError):
         return None

@@ -68,80 +68,146 @@ def logaddexp_vjp(g, ans, x, y):
     return g * np.exp(x - ans), g * np.exp(y - ans)
 
 
-def _elementwise(ns: ModuleType, atan, asin, acos, fabs) -> None:
-    """The rules of the functions `math` and NumPy share, for namespace `ns`."""
+_NUMPY_NAMES = {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh",
+                "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2", "fabs": "absolute"}
 
-    @defvjp(ns.sin)
+
+def _elementwise(ns: ModuleType) -> None:
+    """The rules of the functions `math` and NumPy share, for namespace `ns` (NumPy
+    spells the inverse functions `arc...`; functions a Python lacks are skipped)."""
+
+    def fn(name: str):
+        return getattr(ns, _NUMPY_NAMES.get(name, name) if ns is np else name)
+
+    @defvjp(fn("sin"))
     def sin_vjp(g, ans, x):
         return g * ns.cos(x)
 
-    @defvjp(ns.cos)
+    @defvjp(fn("cos"))
     def cos_vjp(g, ans, x):
         return -g * ns.sin(x)
 
-    @defvjp(ns.tan)
+    @defvjp(fn("tan"))
     def tan_vjp(g, ans, x):
         return g * (1 + ans * ans)
 
-    @defvjp(ns.exp)
+    @defvjp(fn("exp"))
     def exp_vjp(g, ans, x):
         return g * ans
 
-    @defvjp(ns.expm1)
+    @defvjp(fn("expm1"))
     def expm1_vjp(g, ans, x):
         return g * (ans + 1)
 
-    @defvjp(ns.log)
+    @defvjp(fn("log"))
     def log_vjp(g, ans, x):
         return g / x
 
-    @defvjp(ns.log1p)
+    @defvjp(fn("log1p"))
     def log1p_vjp(g, ans, x):
         return g / (1 + x)
 
-    @defvjp(ns.log2)
+    @defvjp(fn("log2"))
     def log2_vjp(g, ans, x):
         return g / (x * 0.6931471805599453)
 
-    @defvjp(ns.log10)
+    @defvjp(fn("log10"))
     def log10_vjp(g, ans, x):
         return g / (x * 2.302585092994046)
 
-    @defvjp(ns.sqrt)
+    @defvjp(fn("sqrt"))
     def sqrt_vjp(g, ans, x):
         return g / (2 * ans)
 
-    @defvjp(ns.tanh)
+    @defvjp(fn("tanh"))
     def tanh_vjp(g, ans, x):
         return g * (1 - ans * ans)
 
-    @defvjp(ns.sinh)
+    @defvjp(fn("sinh"))
     def sinh_vjp(g, ans, x):
         return g * ns.cosh(x)
 
-    @defvjp(ns.cosh)
+    @defvjp(fn("cosh"))
     def cosh_vjp(g, ans, x):
         return g * ns.sinh(x)
 
-    @defvjp(atan)
+    @defvjp(fn("atan"))
     def atan_vjp(g, ans, x):
         return g / (1 + x * x)
 
-    @defvjp(asin)
+    @defvjp(fn("asin"))
     def asin_vjp(g, ans, x):
         return g / ns.sqrt(1 - x * x)
 
-    @defvjp(acos)
+    @defvjp(fn("acos"))
     def acos_vjp(g, ans, x):
         return -g / ns.sqrt(1 - x * x)
 
-    @defvjp(fabs)
+    @defvjp(fn("asinh"))
+    def asinh_vjp(g, ans, x):
+        return g / ns.sqrt(x * x + 1)
+
+    @defvjp(fn("acosh"))
+    def acosh_vjp(g, ans, x):
+        return g / ns.sqrt(x * x - 1)
+
+    @defvjp(fn("atanh"))
+    def atanh_vjp(g, ans, x):
+        return g / (1 - x * x)
+
+    @defvjp(fn("atan2"))
+    def atan2_vjp(g, ans, y, x):
+        bt = g / (x * x + y * y)
+        return bt * x, -bt * y
+
+    @defvjp(fn("hypot"))
+    def hypot_vjp(g, ans, x, y):
+        bt = g / ans
+        return bt * x, bt * y
+
+    @defvjp(fn("fabs"))
     def abs_vjp(g, ans, x):
         return g * np.sign(x)
 
+    @defvjp(fn("degrees"))
+    def degrees_vjp(g, ans, x):
+        return g * 57.29577951308232
 
-_elementwise(np, np.arctan, np.arcsin, np.arccos, np.abs)
-_elementwise(math, math.atan, math.asin, math.acos, math.fabs)
+    @defvjp(fn("radians"))
+    def radians_vjp(g, ans, x):
+        return g * 0.017453292519943295
+
+    if hasattr(ns, "exp2"):
+
+        @defvjp(fn("exp2"))
+        def exp2_vjp(g, ans, x):
+            return g * ans * 0.6931471805599453
+
+    if hasattr(ns, "cbrt"):
+
+        @defvjp(fn("cbrt"))
+        def cbrt_vjp(g, ans, x):
+            return g / (3 * ans * ans)
+
+
+_elementwise(np)
+_elementwise(math)
+
+
+@defvjp(math.erf)
+def erf_vjp(g, ans, x):
+    return g * 1.1283791670955126 * math.exp(-x * x)
+
+
+@defvjp(math.erfc)
+def erfc_vjp(g, ans, x):
+    return -g * 1.1283791670955126 * math.exp(-x * x)
+
+
+@defvjp(np.fabs)
+def fabs_vjp(g, ans, x):
+    return g * np.sign(x)
+
 
 defzero(
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
