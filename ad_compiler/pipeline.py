@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from .ad.reverse import vjp_function
+from .ad.reverse import name_gradients, vjp_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
 from .ir import Function, Value, format_function
@@ -96,6 +96,7 @@ def compile_grad(primal: Function, options: GradOptions, kinds: Sequence[Kind] |
     optimize(derivative)
     if views.run(derivative):
         optimize(derivative)
+    name_gradients(derivative, options.argnums, options.tuple_out)
     emitted = emit(derivative)
     return Version(derivative, emitted, load(emitted.source, emitted.name, emitted.namespace))
 

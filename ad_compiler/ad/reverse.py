@@ -157,3 +157,17 @@ def _gradient(adjoints: _Adjoints, param: Value) -> Operand:
     adjoints.ops.append(Op("np.zeros_like", [param], [zeros]))
     adjoints.ops.append(Op("getitem", [zeros, Const(())], [scalar]))  # 0-d array -> scalar
     return scalar
+
+
+def name_gradients(fn: Function, wrt: Sequence[int], tuple_out: bool) -> None:
+    """Give each returned gradient still without a name of its own the name of the
+    parameter it is the gradient of (`bx`): what a reader of the emitted code looks for."""
+    out = fn.body.yields[-1]
+    grads: Sequence[Operand] = [out]
+    if tuple_out:
+        maker = next((op for op in fn.body.ops if out in op.results), None)
+        grads = maker.inputs if maker is not None else []  # else: a constant tuple
+    for i, g in zip(wrt, grads):
+        if isinstance(g, Value) and not g.name and g not in fn.params:
+            g.name = ADJOINT_PREFIX + fn.params[i].name
+            fn.derived_names.pop(g, None)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numbers
 from typing import Any
 
+import numpy as np
+
 from ..ir import Const, Function, Op, Operand, Value
 from ..ir.prims import callable_of
 from .rewrite import const, rewrite
@@ -178,6 +180,14 @@ class _Identities:
             return self.new(added, "mul", [x, x], op)
         return None
 
+    def _unbroadcast(self, op: Op, g: Operand, x: Operand, added: list[Op]) -> Operand | None:
+        """Only the shape of `x` matters, and a one-operand ufunc keeps its operand's
+        shape: ask the operand (so `np.log(p)` need not be computed just for its shape)."""
+        p = _producer(x, self.producers)
+        if p is not None and len(p.inputs) == 1 and not p.attrs and _shape_preserving(p.prim):
+            return self.new(added, "unbroadcast", [g, p.inputs[0]], op)
+        return None
+
     def _neg(self, op: Op, x: Operand, added: list[Op]) -> Operand | None:
         p = _producer(x, self.producers)
         if p is not None and p.prim == "neg":
@@ -189,6 +199,11 @@ class _Identities:
             if c is not None and isinstance(c, numbers.Number):
                 return self._scale(added, -c, z, op)
         return None
+
+
+def _shape_preserving(prim: str) -> bool:
+    fn = callable_of(prim)
+    return prim in ("neg", "pos") or (isinstance(fn, np.ufunc) and fn.nin == 1)
 
 
 def _split_const(op: Op) -> tuple[Any, Operand] | tuple[None, None]:

@@ -23,7 +23,10 @@ def sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
 
 @defvjp(np.mean, broadcasting=False)
 def mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
-    g = g / (np.size(x) / np.size(ans))
+    if axis is None:
+        g = g / np.size(x)
+    else:
+        g = g / (np.size(x) / np.size(ans))
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))

@@ -55,7 +55,9 @@ class VJPRule:
 
 
 def _broadcasts_by_default(prim: str) -> bool:
-    return prim in BINARY_OPS and prim != "matmul" or isinstance(callable_of(prim), np.ufunc)
+    """Operators and NumPy ufuncs of several operands broadcast them against each other."""
+    fn = callable_of(prim)
+    return (prim in BINARY_OPS and prim != "matmul") or (isinstance(fn, np.ufunc) and fn.nin > 1)
 
 
 class Registry:
