@@ -111,6 +111,12 @@ class Compiled(functools.partial):
         self._dispatch.forget()
         self._last = None
 
+    @property
+    def generic(self) -> Callable[..., Any]:
+        """The version compiled for arguments of any kind (what `adc` writes): slower
+        than a specialized one, but never recompiled."""
+        return _CACHE.version(self.fun, self.options, None).function
+
     def _version(self) -> Version:
         return self._last or _CACHE.version(self.fun, self.options, None)
 

@@ -7,7 +7,7 @@ plus its base's emitted name (`bx`, `bt1`); other values that need a variable ar
 `t2`, ... in order. A name is reused once the value holding it is dead, so accumulation
 reads `bc = bc + t6` rather than `bc_2 = bc_1 + t6`. A single-use value without a name,
 used on the same source line, is not given a variable: its expression is inlined into
-its user (`g = np.sin(t1) + t3`).
+its user (`g = np.sin(t1) + t3`), as long as the statement stays short.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ from ..ir import Const, Function, Op, Operand, Value
 from ..ir.prims import BINARY_OPS, COMPARE_OPS, MODULES, UNARY_OPS
 from ..runtime import HELPERS
 
+_MAX_OPS_PER_STATEMENT = 5
+"""A single-use temporary is inlined into its user while the statement stays this small."""
+_MAX_LINE = 92
+"""Statements longer than this are wrapped by astor (before the body's indentation)."""
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(MODULES) | set(HELPERS)
 
 
@@ -42,10 +46,14 @@ def unparse(node: ast.AST) -> str:
     where it fails (DESIGN §6)."""
     try:
         import astor
+        from astor.source_repr import split_lines
+
+        def pretty(source: list[str]) -> str:
+            return "".join(split_lines(source, maxline=_MAX_LINE))
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            return astor.to_source(node).rstrip("\n")
+            return astor.to_source(node, pretty_source=pretty).rstrip("\n")
     except Exception:  # noqa: BLE001 - any astor failure falls back to the stdlib
         return ast.unparse(node)
 
@@ -76,13 +84,17 @@ class _Emitter:
                     users.setdefault(x, []).append(i)
         returned = [y for y in self.fn.body.yields if isinstance(y, Value)]
         producer = {r: i for i, op in enumerate(ops) for r in op.results}
-        for value, uses in users.items():
-            i = producer.get(value)
-            if i is None or value in returned or len(uses) != 1 or self._named(value):
-                continue
-            op, user = ops[i], ops[uses[0]]
-            if len(op.results) == 1 and not op.regions and _same_line(op, user):
-                self.inlined[value] = op
+        size = [1] * len(ops)  # how many ops each statement's expression holds
+        for j, user in enumerate(ops):
+            for x in user.inputs:
+                i = producer.get(x) if isinstance(x, Value) else None
+                if i is None or x in returned or len(users[x]) != 1 or self._named(x):
+                    continue
+                op = ops[i]
+                fits = size[j] + size[i] <= _MAX_OPS_PER_STATEMENT
+                if fits and len(op.results) == 1 and not op.regions and _same_line(op, user):
+                    self.inlined[x] = op
+                    size[j] += size[i]
         for value in returned:
             i = producer.get(value)
             single = returned.count(value) == 1 and value not in users

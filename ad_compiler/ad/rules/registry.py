@@ -30,6 +30,7 @@ import numpy as np
 from ...errors import NoDerivativeError
 from ...frontend import lower
 from ...ir import Const, Function, Operand
+from ...ir.verify import verify
 from ...ir.prims import BINARY_OPS, callable_of, prim_of
 from ...ir.types import Array, Kind, Scalar
 
@@ -164,7 +165,9 @@ class Registry:
             tuple(sorted((k, _hashable(v)) for k, v in static.items())),
         )
         if key not in self._lowered:
-            self._lowered[key] = lower(rule.fn, static=static, name=f"{rule.prim}_vjp")
+            lowered = lower(rule.fn, static=static, name=f"{rule.prim}_vjp")
+            verify(lowered)
+            self._lowered[key] = lowered
         return self._lowered[key], dynamic
 
 
