@@ -68,10 +68,11 @@ def _check_kinds(primal: Function, options: GradOptions) -> None:
     """Refuse, as JAX does, integer inputs to differentiate and non-scalar outputs."""
     for i in options.argnums:
         kind = primal.params[i].kind
-        if isinstance(kind, (Scalar, Array)) and kind.dtype not in ("float", "complex"):
+        if isinstance(kind, (Scalar, Array)) and kind.dtype != "float":
+            hint = "complex gradients are not supported yet" if kind.dtype == "complex" else "pass a float value"
             raise TypeError(
                 f"grad requires float inputs, but argument {i} ({primal.params[i].name}) "
-                f"of {primal.name} is {_describe(kind)}; pass a float value"
+                f"of {primal.name} is {_describe(kind)}; {hint}"
             )
     (out,) = primal.returns
     kind = out.kind if isinstance(out, Value) else None
