@@ -65,7 +65,7 @@ def _load(source: str, folder: Path):
     return module.f
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(source=programs(), arrays=st.booleans(), seed=st.integers(0, 2**16))
 def test_random_program_gradient(tmp_path: Path, source: str, arrays: bool, seed: int) -> None:
     f = _load(source, tmp_path)

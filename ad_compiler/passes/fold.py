@@ -107,11 +107,8 @@ class _Identities:
             return x
         if const(x) == 0 and not isinstance(const(x), bool):
             return y
-        p = _producer(x, self.producers)
-        if x is y and p is not None and p.prim == "mul":
-            c, z = _split_const(p)
-            if c is not None:  # c*z + c*z -> (2c)*z
-                return self.new(added, "mul", [Const(2 * c), z], op)
+        if x is y and isinstance(x, Value):  # z + z -> 2 * z, where the 2 can meet other factors
+            return self.new(added, "mul", [Const(2), x], op)
         common = self._common_factor(op, x, y, added)
         if common is not None:
             return common
@@ -148,6 +145,13 @@ class _Identities:
                 return a
             if const(b) == -1 and not isinstance(const(b), bool):
                 return self.new(added, "neg", [a], op)
+        # a / (u * v) * u -> a / v: a factor of a divisor cancels
+        for a, b in ((x, y), (y, x)):
+            p = _producer(a, self.producers)
+            q = _producer(p.inputs[1], self.producers) if p is not None and p.prim == "truediv" else None
+            if q is not None and q.prim == "mul" and b in q.inputs:  # (Consts compare by value)
+                other = q.inputs[1 - q.inputs.index(b)]
+                return self.new(added, "truediv", [p.inputs[0], other], op)
         # c1 * (c2 * z) -> (c1 * c2) * z, and c * -z -> (-c) * z
         for a, b in ((x, y), (y, x)):
             p = _producer(b, self.producers)
