@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Union
 
+import numpy as np
+
 
 class Value:
     """An SSA value. Identity is the value; `name` is a hint taken from the source."""
@@ -32,6 +34,8 @@ class Const:
     __slots__ = ("value", "name")
 
     def __init__(self, value: Any, name: str = "") -> None:
+        if isinstance(value, np.generic):  # a NumPy scalar from folding: print it as Python's
+            value = value.item()
         self.value = value
         self.name = name
         """For an object that is not a literal: the name it had in the source (a hint)."""
