@@ -85,9 +85,23 @@ class _Identities:
         if out is None:
             method = getattr(self, "_" + op.prim, None)
             out = method(op, *op.inputs, added) if method and not op.attrs else None
+        if out is None and op.prim in _LINEAR_REDUCTIONS and len(op.inputs) == 1:
+            out = self._reduce_scaled(op, added)
         if out is None:
             self.producers[op.result] = op
         return out
+
+    def _reduce_scaled(self, op: Op, added: list[Op]) -> Operand | None:
+        """sum(c * z) -> c * sum(z): a sum is linear, and after it the factor meets
+        fewer elements."""
+        scaled = self._scaled(op.inputs[0])
+        if scaled is None:
+            return None
+        result = Value()
+        reduced = Op(op.prim, [scaled[1]], [result], dict(op.attrs), loc=op.loc)
+        added.append(reduced)
+        self.producers[result] = reduced
+        return self._scale(added, scaled[0], result, op)
 
     def _neg_of(self, x: Operand, added: list[Op], like: Op) -> Operand | None:
         """An operand equal to `-x`, if `x` is visibly a negation (`-z`, a negative
@@ -203,6 +217,9 @@ class _Identities:
             if c is not None and isinstance(c, numbers.Number):
                 return self._scale(added, -c, z, op)
         return None
+
+
+_LINEAR_REDUCTIONS = ("np.sum", "np.mean")
 
 
 def _shape_preserving(prim: str) -> bool:

@@ -186,7 +186,9 @@ class _Specializer:
             return g if same else None
         if prim == "np.broadcast_to":
             g, shape = inputs
-            return g if isinstance(shape, Const) and _shape(g) == shape.value else None
+            if isinstance(shape, Const) and _shape(g) == shape.value:
+                return g
+            return self._broadcast_leading(op)
         if prim == "np.reshape" and len(inputs) == 2 and not op.attrs:
             v, shape = inputs
             return v if isinstance(shape, Const) and _shape(v) == shape.value else None
@@ -208,6 +210,16 @@ class _Specializer:
             return Const(0.0)
         if prim == "getitem" and inputs[1] == Const(()) and _scalar_or_array(inputs[0]):
             return inputs[0]  # x[()] only turns a 0-d array into a scalar
+        return None
+
+    def _broadcast_leading(self, op: Op) -> Operand | None:
+        """`broadcast_to(expand_dims(v, 0), shape)` is `broadcast_to(v, shape)`: leading
+        axes are what broadcasting adds anyway."""
+        g, shape = op.inputs
+        p = self.producers.get(g) if isinstance(g, Value) else None
+        if p is None or p.prim != "np.expand_dims" or len(p.inputs) != 2 or p.inputs[1] != Const(0):
+            return None
+        op.inputs = [p.inputs[0], shape]
         return None
 
     def _transpose(self, x: Operand) -> Operand | None:
