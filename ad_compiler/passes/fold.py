@@ -53,29 +53,33 @@ class _Identities:
         self.producers: dict[Value, Op] = {}
         self.uses: dict[Value, int] = {}
 
-    def _scaled(self, x: Operand) -> tuple[Any, Operand] | None:
-        """(c, z) if `x` is `c * z` or `-z` (c = -1) for a constant number c and `x` is read
-        once: such a factor may move to the user of `x`, toward the root, where factors
-        meet and fold, or (see `specialize`) reach the small side of a matrix product."""
+    def _factor(self, x: Operand) -> tuple[Any, Operand] | None:
+        """(c, z) if `x` is `c * z` or `-z` (c = -1) for a constant number c."""
         p = _producer(x, self.producers)
-        if p is None or self.uses.get(x, 0) != 1:
-            return None
-        if p.prim == "neg":
+        if p is not None and p.prim == "neg":
             return -1, p.inputs[0]
-        if p.prim == "mul":
+        if p is not None and p.prim == "mul":
             c, z = _split_const(p)
             if c is not None and isinstance(c, numbers.Number):
                 return c, z
         return None
+
+    def _scaled(self, x: Operand) -> tuple[Any, Operand] | None:
+        """`_factor(x)` for an `x` read once: its factor may move to the user of `x`,
+        toward the root, where factors meet and fold, or (see `specialize`) reach the
+        small side of a matrix product. (Were `x` read twice, moving would duplicate.)"""
+        return self._factor(x) if self.uses.get(x, 0) == 1 else None
 
     def _scale(self, added: list[Op], c: Any, z: Operand, like: Op) -> Value:
         if c == -1:
             return self.new(added, "neg", [z], like)
         return self.new(added, "mul", [Const(c), z], like)
 
-    def new(self, added: list[Op], prim: str, inputs: list[Operand], like: Op) -> Value:
+    def new(
+        self, added: list[Op], prim: str, inputs: list[Operand], like: Op, attrs: dict | None = None
+    ) -> Value:
         result = Value()
-        op = Op(prim, inputs, [result], loc=like.loc)
+        op = Op(prim, inputs, [result], dict(attrs or {}), loc=like.loc)
         added.append(op)
         self.producers[result] = op
         return result
@@ -97,11 +101,8 @@ class _Identities:
         scaled = self._scaled(op.inputs[0])
         if scaled is None:
             return None
-        result = Value()
-        reduced = Op(op.prim, [scaled[1]], [result], dict(op.attrs), loc=op.loc)
-        added.append(reduced)
-        self.producers[result] = reduced
-        return self._scale(added, scaled[0], result, op)
+        reduced = self.new(added, op.prim, [scaled[1]], op, op.attrs)
+        return self._scale(added, scaled[0], reduced, op)
 
     def _neg_of(self, x: Operand, added: list[Op], like: Op) -> Operand | None:
         """An operand equal to `-x`, if `x` is visibly a negation (`-z`, a negative
@@ -117,9 +118,9 @@ class _Identities:
         return None
 
     def _add(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
-        if const(y) == 0 and not isinstance(const(y), bool):
+        if _equals(y, 0):
             return x
-        if const(x) == 0 and not isinstance(const(x), bool):
+        if _equals(x, 0):
             return y
         if x is y and isinstance(x, Value):  # z + z -> 2 * z, where the 2 can meet other factors
             return self.new(added, "mul", [Const(2), x], op)
@@ -142,9 +143,9 @@ class _Identities:
         return self._scale(added, sx[0], inner, op)
 
     def _sub(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
-        if const(y) == 0 and not isinstance(const(y), bool):
+        if _equals(y, 0):
             return x
-        if const(x) == 0 and not isinstance(const(x), bool):
+        if _equals(x, 0):
             return self.new(added, "neg", [y], op)
         common = self._common_factor(op, x, y, added)
         if common is not None:
@@ -155,9 +156,9 @@ class _Identities:
 
     def _mul(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
         for a, b in ((x, y), (y, x)):
-            if const(b) == 1 and not isinstance(const(b), bool):
+            if _equals(b, 1):
                 return a
-            if const(b) == -1 and not isinstance(const(b), bool):
+            if _equals(b, -1):
                 return self.new(added, "neg", [a], op)
         # a / (u * v) * u -> a / v: a factor of a divisor cancels
         for a, b in ((x, y), (y, x)):
@@ -168,11 +169,9 @@ class _Identities:
                 return self.new(added, "truediv", [p.inputs[0], other], op)
         # c1 * (c2 * z) -> (c1 * c2) * z, and c * -z -> (-c) * z
         for a, b in ((x, y), (y, x)):
-            p = _producer(b, self.producers)
-            if isinstance(a, Const) and isinstance(a.value, numbers.Number) and p is not None:
-                c, z = _split_const(p) if p.prim == "mul" else (-1, p.inputs[0]) if p.prim == "neg" else (None, None)
-                if c is not None:
-                    return self._scale(added, a.value * c, z, op)
+            factor = self._factor(b)
+            if isinstance(a, Const) and isinstance(a.value, numbers.Number) and factor is not None:
+                return self._scale(added, a.value * factor[0], factor[1], op)
         # (c * a) * b -> c * (a * b): the factor moves outward
         for a, b in ((x, y), (y, x)):
             scaled = self._scaled(a)
@@ -183,7 +182,7 @@ class _Identities:
         return None
 
     def _truediv(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
-        if const(y) == 1 and not isinstance(const(y), bool):
+        if _equals(y, 1):
             return x
         scaled = self._scaled(x)
         if scaled is not None:  # (c * a) / y -> c * (a / y)
@@ -192,9 +191,9 @@ class _Identities:
         return None
 
     def _pow(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
-        if const(y) == 1 and not isinstance(const(y), bool):
+        if _equals(y, 1):
             return x
-        if const(y) == 2 and not isinstance(const(y), bool):
+        if _equals(y, 2):
             return self.new(added, "mul", [x, x], op)
         return None
 
@@ -225,6 +224,12 @@ _LINEAR_REDUCTIONS = ("np.sum", "np.mean")
 def _shape_preserving(prim: str) -> bool:
     fn = callable_of(prim)
     return prim in ("neg", "pos") or (isinstance(fn, np.ufunc) and fn.nin == 1)
+
+
+def _equals(x: Operand, number: int) -> bool:
+    """True if `x` is a numeric constant equal to `number` (bools do not count)."""
+    value = const(x)
+    return value == number and not isinstance(value, bool)
 
 
 def _split_const(op: Op) -> tuple[Any, Operand] | tuple[None, None]:
