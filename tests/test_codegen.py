@@ -82,3 +82,18 @@ def test_astor_failure_falls_back_to_ast_unparse(monkeypatch: pytest.MonkeyPatch
 
 def test_compile_error_is_a_compile_error_subclass() -> None:
     assert issubclass(NoDerivativeError, CompileError)
+
+
+def product(x, y):
+    return np.sum(np.arctan2(x, y))
+
+
+def test_a_rule_returning_too_few_cotangents_is_reported() -> None:
+    with RULES.scope():
+
+        @defvjp(np.arctan2)
+        def wrong(g, ans, y, x):
+            return g * x
+
+        with pytest.raises(NoDerivativeError, match="returned 1 cotangents for 2 operands"):
+            grad(product)(np.ones(2), np.ones(2))

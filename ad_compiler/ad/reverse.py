@@ -48,32 +48,33 @@ class _Adjoints:
         self.of[primal] = total
 
 
-def _rule_outputs(returned: list[Operand], new_ops: list[Op], arity: int) -> list[Operand | None]:
+def _located(fn: Function, op: Op, message: str) -> NoDerivativeError:
+    """An error about differentiating `op`, pointing at its source line."""
+    loc = op.loc
+    if loc is None:
+        return NoDerivativeError(message)
+    return NoDerivativeError(message, loc.file, loc.line, loc.col, fn.source_lines.get(loc.line))
+
+
+def _rule_outputs(
+    fn: Function, op: Op, returned: list[Operand], new_ops: list[Op]
+) -> list[Operand | None]:
     """Split what a rule returned into one cotangent (or None) per operand."""
     (value,) = returned
+    arity = len(op.inputs)
     if arity == 1:
         items: list = [value]
     elif isinstance(value, Const) and isinstance(value.value, tuple):
         items = [Const(v) for v in value.value]
     else:
-        maker = next((op for op in new_ops if value in op.results), None)
-        if maker is None or maker.prim != "tuple":
-            raise ValueError("a rule for several operands must return a tuple")
-        items = list(maker.inputs)
+        maker = next((new for new in new_ops if value in new.results), None)
+        items = list(maker.inputs) if maker is not None and maker.prim == "tuple" else [value]
     if len(items) != arity:
-        raise ValueError(f"a rule returned {len(items)} cotangents for {arity} operands")
+        raise _located(
+            fn, op, f"the derivative rule of {op.prim} returned {len(items)} cotangents for "
+            f"{arity} operands: it must return a tuple with one per operand (None for none)"
+        )
     return [None if isinstance(x, Const) and x.value is None else x for x in items]
-
-
-def _no_rule(fn: Function, op: Op) -> NoDerivativeError:
-    loc = op.loc
-    message = (
-        f"no derivative rule for {op.prim}: register one with "
-        f"@ad_compiler.defvjp({op.prim}) or rewrite the expression with supported functions"
-    )
-    if loc is None:
-        return NoDerivativeError(message)
-    return NoDerivativeError(message, loc.file, loc.line, loc.col, fn.source_lines.get(loc.line))
 
 
 def _reverse_sweep(
@@ -90,13 +91,16 @@ def _reverse_sweep(
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
         rule = rules.vjp(op.prim, kinds)
         if rule is None:
-            raise _no_rule(fn, op)
+            raise _located(
+                fn, op, f"no derivative rule for {op.prim}: register one with "
+                f"@ad_compiler.defvjp({op.prim}) or rewrite the expression with supported functions"
+            )
         lowered, dynamic = rules.lowered_vjp(rule, op.inputs, op.attrs)
         start = len(adjoints.ops)
         returned = inline(lowered, [g, op.result] + [op.inputs[i] for i in dynamic], adjoints.ops, op.loc)
         new_ops = adjoints.ops[start:]
         fresh = {r for new in new_ops for r in new.results}
-        for x, ct in zip(op.inputs, _rule_outputs(returned, new_ops, len(op.inputs))):
+        for x, ct in zip(op.inputs, _rule_outputs(fn, op, returned, new_ops)):
             if ct is None or not isinstance(x, Value) or x not in active:
                 continue
             if rule.broadcasting:
