@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import BINARY_OPS, COMPARE_OPS, MODULES, UNARY_OPS
+from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS
 from ..runtime import HELPERS
 
 _MAX_OPS_PER_STATEMENT = 5
@@ -184,8 +184,9 @@ class _Emitter:
         if prim == "transpose":
             return ast.Attribute(args[0], "T", ast.Load())
         keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
-        if prim in HELPERS:
-            self.helpers.add(prim)
+        if prim in HELPERS or prim in BUILTINS:
+            if prim in HELPERS:
+                self.helpers.add(prim)
             return ast.Call(ast.Name(prim, ast.Load()), args, keywords)
         module, _, attr = prim.partition(".")
         if module in MODULES and attr:

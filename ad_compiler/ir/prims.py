@@ -1,7 +1,7 @@
 """Primitive names: the one table that ties Python callables, IR prims and Python syntax.
 
 An op's `prim` is a string. Operators take the names of the `operator` module (`add`,
-`mul`, `truediv`, `neg`, `lt`, ...); library calls are qualified (`np.sin`, `math.exp`);
+`mul`, `truediv`, `neg`, `lt`, ...); library calls are qualified (`np.sin`, `math.exp`), builtins are bare (`abs`, `max`);
 a few structural prims have their own names (`tuple`, `getitem`, `transpose`,
 `unbroadcast`, and the control-flow ops `cond`, `for_range`, `for_each`, `while`).
 The frontend, the rule registry and codegen all look names up here, so they agree.
@@ -10,6 +10,7 @@ The frontend, the rule registry and codegen all look names up here, so they agre
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import operator
 from typing import Any, Callable
@@ -41,6 +42,11 @@ OPERATOR_PRIMS = {**BINARY_OPS, **UNARY_OPS, **COMPARE_OPS}
 
 MODULES = {"np": np, "math": math}
 
+BUILTINS: dict[str, Callable[..., Any]] = {
+    name: getattr(builtins, name) for name in ("abs", "min", "max", "float", "int", "len", "round")
+}
+"""Python builtins the compiler knows; their prim is the bare name (`abs`)."""
+
 
 def _operator_prims() -> dict[int, str]:
     return {id(getattr(operator, name)): name for name in OPERATOR_PRIMS}
@@ -62,7 +68,11 @@ def _library_prims() -> dict[int, str]:
     return table
 
 
-_BY_ID: dict[int, str] = {**_library_prims(), **_operator_prims()}
+_BY_ID: dict[int, str] = {
+    **_library_prims(),
+    **_operator_prims(),
+    **{id(fn): name for name, fn in BUILTINS.items()},
+}
 
 
 def prim_of(fn: Any) -> str | None:
@@ -76,6 +86,8 @@ def callable_of(prim: str) -> Callable[..., Any] | None:
     """The Python callable that computes a prim, for constant folding; None if structural."""
     if prim in OPERATOR_PRIMS:
         return getattr(operator, prim)
+    if prim in BUILTINS:
+        return BUILTINS[prim]
     alias, _, name = prim.partition(".")
     if alias in MODULES and name:
         return getattr(MODULES[alias], name, None)

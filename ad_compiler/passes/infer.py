@@ -227,6 +227,23 @@ def _creation(op: Op, kinds: list[Kind]) -> Kind:
         return None
 
 
+def _where(op: Op, kinds: list[Kind]) -> Kind:
+    """np.where(c, a, b): the broadcast of all three, with the dtype of a and b."""
+    if len(kinds) != 3:
+        return None
+    shape_kind = broadcast(kinds)
+    value_kind = broadcast(kinds[1:])
+    return broadcast([shape_kind], value_kind.dtype) if shape_kind and value_kind else None
+
+
+def _clip(op: Op, kinds: list[Kind]) -> Kind:
+    return broadcast(kinds) if len(kinds) == 3 else None
+
+
+def _to_float(op: Op, kinds: list[Kind]) -> Kind:
+    return Scalar("float")
+
+
 def _tuple(op: Op, kinds: list[Kind]) -> Kind:
     return TupleKind(tuple(kinds))
 
@@ -264,6 +281,14 @@ _RULES: dict[str, Rule] = {
     "np.zeros": _creation,
     "np.ones": _creation,
     "np.empty": _creation,
+    "np.where": _where,
+    "np.clip": _clip,
+    "abs": _unary_same,
+    "min": _binary,
+    "max": _binary,
+    "float": _to_float,
+    "int": _int,
+    "len": _int,
     "tuple": _tuple,
     "getitem": _getitem,
 }
