@@ -188,7 +188,7 @@ def test_ops_carry_absolute_locations():
     assert sin.loc.file == __file__
     assert (sin.loc.line, sin.loc.col) == (start + 2, 8)
     assert fn.file == __file__
-    assert fn.source_lines[start + 2] == "    g = np.sin(a * b) + a / SCALE"
+    assert fn.line_text(sin.loc) == "    g = np.sin(a * b) + a / SCALE"
 
 
 def make_closure(k):
@@ -319,6 +319,10 @@ def calls_helper(x):
     return np.sin(helper(x))
 
 
+def recursive(x):
+    return x * recursive(x - 1.0)
+
+
 def calls_print(x):
     print(x)
     return x
@@ -373,7 +377,7 @@ REFUSED = [
     (uses_for, "for i in range(3):", "for loops are not supported yet"),
     (uses_while, "while x > 1:", "while loops are not supported yet"),
     (uses_subscript, "x[0]", "indexing (x[i]) is not supported yet"),
-    (calls_helper, "helper(x)", "calls to user functions ('helper') are not supported yet"),
+    (recursive, "recursive(x - 1.0)", "'recursive' calls itself (recursion)"),
     (calls_print, "print(x)", "cannot call 'print'"),
     (early_return, "return x", "a return must be the last statement"),
     (runtime_if, "if x > 0:", "if on a run-time value is not supported yet"),

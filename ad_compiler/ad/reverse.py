@@ -53,7 +53,7 @@ def _located(fn: Function, op: Op, message: str) -> NoDerivativeError:
     loc = op.loc
     if loc is None:
         return NoDerivativeError(message)
-    return NoDerivativeError(message, loc.file, loc.line, loc.col, fn.source_lines.get(loc.line))
+    return NoDerivativeError(message, loc.file, loc.line, loc.col, fn.line_text(loc))
 
 
 def _rule_outputs(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
+import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -195,13 +196,16 @@ class _Emitter:
         raise ValueError(f"codegen: no Python form for prim {prim!r}")
 
     # -- statements -------------------------------------------------------------------
-    def comment(self, op: Op, seen: set[int]) -> str:
-        line = op.loc.line
-        text = self.fn.source_lines.get(line, "").strip()
-        if line in seen or not text:
-            return f"# line {line}"
-        seen.add(line)
-        return f"# line {line}: {text}"
+    def comment(self, op: Op, seen: set[tuple[str, int]]) -> str:
+        """`# line 3: <source>` the first time a line is met, `# line 3` after; lines of
+        another file (an inlined callee) are named by file: `# model.py:3: ...`."""
+        loc = op.loc
+        where = f"line {loc.line}" if loc.file == self.fn.file else f"{os.path.basename(loc.file)}:{loc.line}"
+        text = (self.fn.line_text(loc) or "").strip()
+        if (loc.file, loc.line) in seen or not text:
+            return f"# {where}"
+        seen.add((loc.file, loc.line))
+        return f"# {where}: {text}"
 
     def body(self) -> list[str]:
         ops = self.fn.body.ops
@@ -215,8 +219,8 @@ class _Emitter:
         for i, op in enumerate(ops):
             if op.results and all(r in self.inlined for r in op.results):
                 continue
-            if op.loc is not None and op.loc.line != current:
-                current = op.loc.line
+            if op.loc is not None and (op.loc.file, op.loc.line) != current:
+                current = (op.loc.file, op.loc.line)
                 lines.append(self.comment(op, seen))
             value = self.expression(op)
             targets = [ast.Name(self._define(r, i), ast.Store()) for r in op.results]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+from dataclasses import dataclass, field
 from typing import Any, Callable, NoReturn
 
 import numpy as np
@@ -77,6 +78,22 @@ def _symbol(op: ast.AST) -> str:
     return f"'{_SYMBOLS.get(type(op), type(op).__name__)}'"
 
 
+def _is_user_function(fn: Any) -> bool:
+    """A Python function outside NumPy and math: its source can be inlined."""
+    library = (getattr(fn, "__module__", None) or "").partition(".")[0]
+    return inspect.isfunction(inspect.unwrap(fn)) and library not in _LIBRARIES
+
+
+@dataclass
+class _Shared:
+    """What the lowering of a function shares with the calls inlined into it."""
+
+    ops: list[Op] = field(default_factory=list)
+    lines: dict[tuple[str, int], str] = field(default_factory=dict)
+    calls: list[Callable[..., Any]] = field(default_factory=list)  # being lowered, outermost first
+    tuples: dict[Value, list[Operand]] = field(default_factory=dict)  # tuple ops' items
+
+
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
     """The IR of a straight-line Python function; `static` binds parameters to constants."""
     src = get_source(fn)
@@ -86,11 +103,15 @@ def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: st
 class _Lowerer(ast.NodeVisitor):
     """Statements return nothing; expressions return an operand or a compile-time ref."""
 
-    def __init__(self, src: FunctionSource, static: dict[str, Any]) -> None:
+    def __init__(
+        self, src: FunctionSource, static: dict[str, Any], shared: _Shared | None = None
+    ) -> None:
         self.src = src
         self.static = static
+        self.shared = shared or _Shared()
+        self.shared.lines.update({(src.file, n): text for n, text in src.lines.items()})
         self.env: dict[str, Resolved] = {}
-        self.ops: list[Op] = []
+        self.ops = self.shared.ops
         self.fresh: set[Value] = set()  # values made by the current statement, not yet named
         self.returned: Operand | None = None
         self.assigned = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)
@@ -101,17 +122,33 @@ class _Lowerer(ast.NodeVisitor):
         if not isinstance(tree, ast.FunctionDef):
             self._refuse(tree, "async functions are not supported")
         params = self._params(tree.args)
-        self._block(tree.body)
-        if self.returned is None:
-            self._refuse(tree, f"'{self.src.name}' has no return statement: nothing to differentiate")
+        self._lower_body()
         return Function(
             name=name,
             params=params,
             body=Region(ops=self.ops, yields=[self.returned]),
             defaults=self._defaults(),
             file=self.src.file,
-            source_lines=dict(self.src.lines),
+            source_lines=dict(self.shared.lines),
         )
+
+    def _lower_body(self) -> Operand:
+        """Lower the function's body (its params already bound); what it returns."""
+        self.shared.calls.append(self.src.fn)
+        self._block(self.src.tree.body)
+        self.shared.calls.pop()
+        if self.returned is None:
+            self._refuse(self.src.tree, f"'{self.src.name}' has no return statement: nothing to differentiate")
+        return self.returned
+
+    def inline(self, arguments: dict[str, Operand]) -> Operand:
+        """Lower the body with the params bound to `arguments` (a call being inlined)."""
+        args = self.src.tree.args
+        if args.vararg or args.kwarg or args.kwonlyargs:
+            self._refuse(self.src.tree, f"'{self.src.name}' has variadic or keyword-only parameters, "
+                         "which a call cannot be inlined into yet")
+        self.env.update(arguments)
+        return self._lower_body()
 
     # ---- errors, locations, emitting ----
 
@@ -140,6 +177,9 @@ class _Lowerer(ast.NodeVisitor):
         folded = fold(prim, inputs, attrs)
         if folded is not None:
             return folded
+        items = self.shared.tuples.get(inputs[0]) if prim == "getitem" and inputs else None
+        if items is not None and isinstance(inputs[1], Const) and isinstance(inputs[1].value, int):
+            return items[inputs[1].value]  # an item of a tuple built here: no op needed
         op = Op(prim, list(inputs), [Value()], attrs, loc=Loc(self.src.file, node.lineno, self._col(node)))
         self.ops.append(op)
         self.fresh.add(op.result)
@@ -251,9 +291,10 @@ class _Lowerer(ast.NodeVisitor):
         self._block(node.body if self._truth(test, node.test) else node.orelse)
 
     def _bind(self, target: ast.expr, value: Resolved) -> None:
-        """Assign to a target; a value this statement made takes the variable's name."""
+        """Assign to a target; a value this statement made (or one without a name yet, such
+        as an item of a tuple a callee returned) takes the variable's name."""
         if isinstance(target, ast.Name):
-            if isinstance(value, Value) and value in self.fresh:
+            if isinstance(value, Value) and (value in self.fresh or not value.name):
                 value.name = target.id
                 self.fresh.discard(value)
             self.env[target.id] = value
@@ -349,10 +390,43 @@ class _Lowerer(ast.NodeVisitor):
             what = f"the module '{callee.display}'" if isinstance(callee, ModuleRef) else "a run-time value"
             self._refuse(func, f"calling {what} is not supported")
         prim = prims.prim_of(callee.fn)
+        if prim is None and _is_user_function(callee.fn):
+            return self._inline_call(callee, node)
         if prim is None:
             self._refuse(node, self._uncallable(callee))
         inputs = [self._operand(arg) for arg in node.args]
         return self._emit(prim, inputs, node, self._keywords(node, callee.display))
+
+    def _inline_call(self, callee: CallableRef, node: ast.Call) -> Operand:
+        """A call of a Python function with source: its body, lowered in place with its
+        params bound to the arguments (so it is differentiated with the caller)."""
+        fn = inspect.unwrap(callee.fn)
+        if fn in self.shared.calls:
+            self._refuse(node, f"'{callee.display}' calls itself (recursion): a recursive function "
+                         "cannot be inlined; rewrite it with a loop or register a rule for it")
+        try:
+            src = get_source(fn)
+        except CompileError as err:
+            self._refuse(node, f"cannot differentiate through '{callee.display}': {err.message}")
+        args = [self._operand(arg) for arg in node.args]
+        kwargs = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                self._refuse(kw, "calls with **kwargs are not supported; pass the arguments by name")
+            kwargs[kw.arg] = self._operand(kw.value)
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as err:
+            self._refuse(node, f"bad call of '{callee.display}': {err}")
+        bound.apply_defaults()
+        arguments = {
+            name: value if isinstance(value, (Value, Const)) else to_compile_time(value, name) or Const(value)
+            for name, value in bound.arguments.items()
+        }
+        result = _Lowerer(src, {}, self.shared).inline(arguments)
+        if isinstance(result, Value) and not result.name:
+            self.fresh.add(result)  # the caller's variable names what the callee returned
+        return result
 
     def _method_call(self, base: Operand, method: str, node: ast.Call) -> Operand:
         if method not in _METHODS:
@@ -381,10 +455,6 @@ class _Lowerer(ast.NodeVisitor):
     @staticmethod
     def _uncallable(callee: CallableRef) -> str:
         fn = callee.fn
-        library = getattr(fn, "__module__", None) or ""
-        if inspect.isfunction(inspect.unwrap(fn)) and library.partition(".")[0] not in _LIBRARIES:
-            return (f"calls to user functions ('{callee.display}') are not supported yet: inline it by hand "
-                    "or register a rule")
         if isinstance(fn, type):
             return f"calling the class '{callee.display}' is not supported; call NumPy or math functions"
         return (f"cannot call '{callee.display}': the compiler knows no primitive for it; use an "
@@ -455,4 +525,6 @@ class _Lowerer(ast.NodeVisitor):
     def _tuple(self, items: list[Operand], node: ast.AST) -> Operand:
         if all(isinstance(item, Const) for item in items):
             return Const(tuple(item.value for item in items))
-        return self._emit("tuple", items, node)
+        result = self._emit("tuple", items, node)
+        self.shared.tuples[result] = list(items)
+        return result

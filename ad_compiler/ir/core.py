@@ -99,8 +99,9 @@ class Op:
 @dataclass(eq=False)
 class Function:
     """A whole function: parameters, a body region whose `yields` are the returned values,
-    default values of parameters (by name), and where it came from: the file and its lines
-    by line number (for error messages and the source comments of emitted code).
+    default values of parameters (by name), and where it came from: the file, and the
+    source lines by (file, line) of it and of the functions inlined into it (for error
+    messages and the source comments of emitted code).
 
     `derived_names` maps a value to (prefix, base): name it prefix + the name `base` gets
     (the adjoint of `x` is `bx`, also when `x` is a temporary named only when emitted)."""
@@ -110,12 +111,16 @@ class Function:
     body: Region
     defaults: dict[str, Any] = field(default_factory=dict)
     file: str = "<unknown>"
-    source_lines: dict[int, str] = field(default_factory=dict)
+    source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
     derived_names: dict[Value, tuple[str, Value]] = field(default_factory=dict)
 
     @property
     def returns(self) -> list[Operand]:
         return self.body.yields
+
+    def line_text(self, loc: Loc) -> str | None:
+        """The source line an op came from (its own file: calls may be inlined)."""
+        return self.source_lines.get((loc.file, loc.line))
 
 
 def walk_ops(region: Region) -> Iterator[Op]:
