@@ -1,0 +1,90 @@
+"""VJP rules of the functions that select among their operands: `np.maximum`,
+`np.minimum`, `np.fmax`, `np.fmin`, the builtins `max`, `min`, `abs`, `float` (and the
+integer-valued builtins, which have none), `np.where`, `np.clip` and the reductions
+`np.max`, `np.amax`, `np.min`, `np.amin`.
+
+Ties follow JAX's subgradient conventions:
+
+- maximum/minimum: the operand equal to the result gets `g`; where both are (x == y) each
+  gets half (`_balanced_eq` in `jax/_src/lax/lax.py`, the JVP of `max_p` and `min_p`);
+- `abs`: `g * sign(x)`, 0 at 0;
+- `np.clip(x, lo, hi)`: differentiated as `jnp.clip` computes it,
+  `minimum(hi, maximum(lo, x))`, so at a bound `x` and the bound share `g` half and half;
+- max/min reductions: `g` is shared equally by all the elements equal to the result (the
+  `_reduce_chooser_jvp_rule` of `reduce_max_p`).
+
+Comparison results enter the arithmetic as 0/1 factors, as in JAX's `_balanced_eq`, so a
+float operand keeps getting a float cotangent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .registry import defvjp, defzero
+
+
+@defvjp(np.maximum, np.minimum, np.fmax, np.fmin, max, min, broadcasting=True)
+def maximum_vjp(g, ans, x, y):
+    share = g / ((x == y) + 1.0)
+    return share * (x == ans), share * (y == ans)
+
+
+@defvjp(abs)
+def builtin_abs_vjp(g, ans, x):
+    return g * np.sign(x)
+
+
+@defvjp(float)
+def float_vjp(g, ans, x):
+    return g
+
+
+defzero(int, round, len)
+
+
+@defvjp(np.where, broadcasting=True)
+def where_vjp(g, ans, c, x, y):
+    return None, np.where(c, g, 0.0), np.where(c, 0.0, g)
+
+
+@defvjp(np.clip, broadcasting=True)
+def clip_vjp(g, ans, x, lo=None, hi=None, out=None, a_min=None, a_max=None, min=None, max=None):
+    """As jnp.clip computes it: `m = maximum(lo, x)`, then `ans = minimum(hi, m)`, each
+    with the tie rule of `maximum_vjp`. A bound may be None: `None == v` is False, and
+    `np.clip(x, lo, np.inf)` is `maximum(lo, x)` (`x` when lo is None), so one body
+    serves every case. Bounds given by keyword (`min=`, `a_max=`) are constants."""
+    if a_min is not None:
+        lo = a_min
+    if min is not None:
+        lo = min
+    if a_max is not None:
+        hi = a_max
+    if max is not None:
+        hi = max
+    m = np.clip(x, lo, np.inf)
+    share = g / ((hi == m) + 1.0)
+    gm = share * (m == ans)
+    ghi = share * (hi == ans)
+    share = gm / ((lo == x) + 1.0)
+    gx = share * (x == m)
+    if a_min is None and a_max is None and min is None and max is None:
+        return gx, share * (lo == m), ghi
+    return gx  # bounds given by keyword are constants, x the only operand
+
+
+@defvjp(np.max, np.amax, np.min, np.amin, broadcasting=False)
+def max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True):
+    """`g` shared equally by the elements equal to the result (JAX's reduce_max). With
+    `initial`, as `maximum(reduction, initial)`: half of `g` goes to `initial` at a tie,
+    all of it when `initial` is the result alone; `where` (which NumPy accepts only with
+    `initial`) masks elements out."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+        ans = np.expand_dims(ans, axis)
+    hit = x == ans
+    if initial is None:
+        return g * hit / np.sum(hit, axis=axis, keepdims=True)
+    hit = np.logical_and(hit, where)
+    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    return g * hit / (count * ((initial == ans) + 1.0))
