@@ -75,10 +75,11 @@ SPECS = [
     Spec(np.clip, 3, call=clip_call),
     *(Spec(f) for f in (np.max, np.amax, np.min, np.amin)),
 ]
-STRUCTURAL = {  # prims tested elsewhere: reductions, products, shape ops (tests/corpus.py)
+STRUCTURAL = {  # prims tested elsewhere: reductions, products, shape ops (tests/corpus.py),
     "np.sum", "np.mean", "matmul", "np.matmul", "np.dot", "transpose", "np.transpose",
     "np.reshape", "np.expand_dims", "np.squeeze", "np.ravel", "np.atleast_1d",
     "np.atleast_2d", "np.broadcast_to", "np.outer",
+    "getitem", "setitem",  # indexing (tests/test_indexing.py)
 }
 
 WEIGHTS = np.array([0.7, -1.3, 2.1])

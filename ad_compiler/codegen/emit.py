@@ -20,8 +20,10 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS
+from ..ir.prims import ALLOCATIONS, BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS
 from ..runtime import HELPERS
 
 _MAX_OPS_PER_STATEMENT = 5
@@ -71,6 +73,8 @@ class _Emitter:
         self.holder: dict[str, Value] = {}
         self.last_use: dict[Value, int] = {}
         self.inlined: dict[Value, Op] = {}
+        self.producer: dict[Value, Op] = {}
+        self.viewers: dict[Value, list[Value]] = {}
         self.namespace: dict[str, Any] = {}
         self.helpers: set[str] = set()
         self.temps = 0
@@ -85,15 +89,24 @@ class _Emitter:
                     users.setdefault(x, []).append(i)
         returned = [y for y in self.fn.body.yields if isinstance(y, Value)]
         producer = {r: i for i, op in enumerate(ops) for r in op.results}
+        self.producer = {r: op for op in ops for r in op.results}
+        for op in ops:
+            if op.prim in _VIEWS:
+                for x in op.inputs:
+                    if isinstance(x, Value):
+                        self.viewers.setdefault(x, []).extend(op.results)
         size = [1] * len(ops)  # how many ops each statement's expression holds
         for j, user in enumerate(ops):
-            for x in user.inputs:
+            for k, x in enumerate(user.inputs):
+                if user.prim == "setitem" and k == 0:
+                    continue  # the array written into is a variable
                 i = producer.get(x) if isinstance(x, Value) else None
                 if i is None or x in returned or len(users[x]) != 1 or self._named(x):
                     continue
                 op = ops[i]
                 fits = size[j] + size[i] <= _MAX_OPS_PER_STATEMENT
-                if fits and len(op.results) == 1 and not op.regions and _same_line(op, user):
+                statement = op.regions or op.prim == "setitem"  # never an expression
+                if fits and len(op.results) == 1 and not statement and _same_line(op, user):
                     self.inlined[x] = op
                     size[j] += size[i]
         for value in returned:
@@ -159,6 +172,11 @@ class _Emitter:
             return ast.Constant(value)
         if isinstance(value, tuple):
             return ast.Tuple([self.constant(v) for v in value], ast.Load())
+        if isinstance(value, slice):
+            bounds = [self.constant(b) for b in (value.start, value.stop, value.step)]
+            return ast.Call(ast.Name("slice", ast.Load()), bounds, [])
+        if value is Ellipsis:
+            return ast.Constant(...)
         name = next((n for n, v in self.namespace.items() if v is value), None)
         if name is None:
             name = base = _identifier(hint or "const")
@@ -168,6 +186,17 @@ class _Emitter:
                 n += 1
             self.namespace[name] = value
         return ast.Name(name, ast.Load())
+
+    def index(self, x: Operand) -> ast.expr:
+        """An operand in index position, where slices are written `a:b` and tuples bare."""
+        if isinstance(x, Const):
+            return _index_constant(x.value, self.constant)
+        op = self.inlined.get(x)
+        if op is not None and op.prim == "tuple":
+            return ast.Tuple([self.index(item) for item in op.inputs], ast.Load())
+        if op is not None and op.prim == "slice":
+            return ast.Slice(*(None if _is_none(b) else self.operand(b) for b in op.inputs))
+        return self.operand(x)
 
     def expression(self, op: Op) -> ast.expr:
         args = [self.operand(x) for x in op.inputs]
@@ -181,7 +210,9 @@ class _Emitter:
         if prim == "tuple":
             return ast.Tuple(args, ast.Load())
         if prim == "getitem":
-            return ast.Subscript(args[0], args[1], ast.Load())
+            return ast.Subscript(args[0], self.index(op.inputs[1]), ast.Load())
+        if prim == "slice":
+            return ast.Call(ast.Name("slice", ast.Load()), args, [])
         if prim == "transpose":
             return ast.Attribute(args[0], "T", ast.Load())
         keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
@@ -222,6 +253,9 @@ class _Emitter:
             if op.loc is not None and (op.loc.file, op.loc.line) != current:
                 current = (op.loc.file, op.loc.line)
                 lines.append(self.comment(op, seen))
+            if op.prim == "setitem":
+                lines.extend(self.store(op, i))
+                continue
             value = self.expression(op)
             targets = [ast.Name(self._define(r, i), ast.Store()) for r in op.results]
             target = targets[0] if len(targets) == 1 else ast.Tuple(targets, ast.Store())
@@ -230,6 +264,44 @@ class _Emitter:
         result = returned[0] if len(returned) == 1 else ast.Tuple(returned, ast.Load())
         lines.extend(unparse(ast.Return(result)).splitlines())
         return lines
+
+    def store(self, op: Op, at: int) -> list[str]:
+        """`y2 = setitem(y1, i, v)` as `y[i] = v` on y1's array where nothing can see it
+        change (a fresh array of this function, dead afterwards, no live views), else on
+        a copy: inputs are never modified."""
+        array, index, value = op.inputs
+        target = ast.Subscript(None, self.index(index), ast.Store())
+        item = self.operand(value)
+        statements: list[ast.stmt] = []
+        if self._writable(array, at):
+            name = self.names[array]
+            self.names[op.result] = name
+            self.holder[name] = op.result
+        else:
+            name = self._define(op.result, at)
+            copy = ast.Call(ast.Attribute(self.operand(array), "copy", ast.Load()), [], [])
+            statements.append(ast.Assign([ast.Name(name, ast.Store())], copy))
+        target.value = ast.Name(name, ast.Load())
+        statements.append(ast.Assign([target], item))
+        return [line for s in statements for line in unparse(s).splitlines()]
+
+    def _writable(self, array: Operand, at: int) -> bool:
+        if not isinstance(array, Value) or array not in self.names:
+            return False
+        producer = self.producer.get(array)
+        if producer is None or not _makes_fresh_array(producer.prim):
+            return False
+        return all(self.last_use.get(v, -1) <= at for v in self._aliases(array))
+
+    def _aliases(self, array: Value) -> set[Value]:
+        """`array` and every value that may share its memory (views, transitively)."""
+        found, todo = {array}, [array]
+        while todo:
+            for viewer in self.viewers.get(todo.pop(), []):
+                if viewer not in found:
+                    found.add(viewer)
+                    todo.append(viewer)
+        return found
 
     def function(self) -> Emitted:
         body = self.body()
@@ -246,6 +318,36 @@ class _Emitter:
         text = "\n".join([header] + ["    " + line for line in body]) + "\n"
         helpers = [HELPERS[h] for h in sorted(self.helpers)]
         return Emitted(self.fn.name, "\n\n".join(helpers + [text]), self.namespace)
+
+
+_VIEWS = {
+    "getitem", "transpose", "tuple", "np.transpose", "np.reshape", "np.ravel", "np.squeeze",
+    "np.expand_dims", "np.broadcast_to", "np.atleast_1d", "np.atleast_2d", "np.asarray",
+}
+"""Prims whose result may share memory with an operand (or, for `tuple`, hold it)."""
+
+_FRESH = ALLOCATIONS | {"setitem", "np.outer", "np.dot", "np.matmul"}
+
+
+def _makes_fresh_array(prim: str) -> bool:
+    """Prims whose array result is new memory this function owns."""
+    if prim in _FRESH or prim in BINARY_OPS or prim in UNARY_OPS:
+        return True
+    module, _, name = prim.partition(".")
+    return module == "np" and isinstance(getattr(np, name, None), np.ufunc)
+
+
+def _is_none(x: Operand) -> bool:
+    return isinstance(x, Const) and x.value is None
+
+
+def _index_constant(value: Any, constant) -> ast.expr:
+    if isinstance(value, slice):
+        bounds = [None if b is None else constant(b) for b in (value.start, value.stop, value.step)]
+        return ast.Slice(*bounds)
+    if isinstance(value, tuple):
+        return ast.Tuple([_index_constant(v, constant) for v in value], ast.Load())
+    return constant(value)
 
 
 def _same_line(a: Op, b: Op) -> bool:

@@ -56,7 +56,6 @@ _REFUSED = {
     "FunctionDef": "nested function definitions are not supported yet; write the computation inline",
     "AsyncFunctionDef": "async functions are not supported",
     "Match": "match statements are not supported yet",
-    "Subscript": "indexing (x[i]) is not supported yet",
     "List": "list displays ([a, b]) are not supported yet; use a tuple (a, b)",
     "Dict": "dict displays ({k: v}) are not supported",
     "Set": "set displays ({a, b}) are not supported",
@@ -264,10 +263,49 @@ class _Lowerer(ast.NodeVisitor):
             self._bind(target, result)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        if not isinstance(node.target, ast.Name):
-            self._refuse(node.target, "augmented assignment to an element or attribute is not supported yet")
+        if not isinstance(node.target, (ast.Name, ast.Subscript)):
+            self._refuse(node.target, "augmented assignment to an attribute is not supported")
         current = self._operand(node.target)
         self._bind(node.target, self._binary(node.op, current, self._operand(node.value), node))
+
+    # ---- indexing ----
+
+    def visit_Subscript(self, node: ast.Subscript) -> Operand:
+        return self._emit("getitem", [self._operand(node.value), self._index(node.slice)], node)
+
+    def _index(self, node: ast.expr) -> Operand:
+        """An index: ints (constant or run-time), slices, None, `...`, or a tuple of them.
+        A constant index is one `Const`; run-time parts make `tuple` and `slice` ops."""
+        if isinstance(node, ast.Tuple):
+            return self._tuple([self._index_part(part) for part in node.elts], node)
+        return self._index_part(node)
+
+    def _index_part(self, node: ast.expr) -> Operand:
+        if isinstance(node, ast.Slice):
+            bounds = [Const(None) if b is None else self._operand(b) for b in (node.lower, node.upper, node.step)]
+            if all(isinstance(b, Const) for b in bounds):
+                return Const(slice(*(b.value for b in bounds)))
+            return self._emit("slice", bounds, node)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            self._refuse(node, "indexing with a list or array of indices is not supported yet; "
+                         "index with integers and slices")
+        return self._operand(node)
+
+    def _store_item(self, target: ast.Subscript, value: Resolved) -> None:
+        """`y[i] = v` makes a new SSA value of `y` (emitted in place where that is safe)."""
+        if not isinstance(target.value, ast.Name):
+            self._refuse(target, "assigning to an element of an expression is not supported; "
+                         "assign to an element of a variable (y[i] = ...)")
+        name = target.value.id
+        current = self._operand(target.value)
+        aliases = [n for n, v in self.env.items() if v is current and n != name]
+        if aliases:
+            self._refuse(target, f"'{name}' is also named '{aliases[0]}': assigning to an element "
+                         "would change both; copy it first (np.copy)")
+        if isinstance(value, (ModuleRef, CallableRef)):
+            self._refuse(target, f"cannot store '{value.display}' in an array")
+        updated = self._emit("setitem", [current, self._index(target.slice), value], target)
+        self._bind(target.value, updated)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
@@ -301,7 +339,7 @@ class _Lowerer(ast.NodeVisitor):
         elif isinstance(target, (ast.Tuple, ast.List)):
             self._unpack(target, value)
         elif isinstance(target, ast.Subscript):
-            self._refuse(target, "assigning to an element (x[i] = ...) is not supported yet")
+            self._store_item(target, value)
         else:
             self._refuse(target, "assigning to an attribute or starred target is not supported")
 

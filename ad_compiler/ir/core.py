@@ -41,10 +41,7 @@ class Const:
         """For an object that is not a literal: the name it had in the source (a hint)."""
 
     def _key(self) -> tuple:
-        v = self.value
-        if v is None or isinstance(v, (bool, int, float, complex, str, tuple)):
-            return (type(v), v)
-        return (type(v), id(v))
+        return _literal_key(self.value)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Const) and self._key() == other._key()
@@ -54,6 +51,18 @@ class Const:
 
     def __repr__(self) -> str:
         return f"Const({self.value!r})"
+
+
+def _literal_key(v: Any) -> tuple:
+    """Equal literals (by type and value; slices too, which Python cannot hash before
+    3.12) have equal keys; other objects are keyed by identity."""
+    if v is None or v is Ellipsis or isinstance(v, (bool, int, float, complex, str)):
+        return (type(v), v)
+    if isinstance(v, tuple):
+        return (tuple, tuple(_literal_key(item) for item in v))
+    if isinstance(v, slice):
+        return (slice, _literal_key(v.start), _literal_key(v.stop), _literal_key(v.step))
+    return (type(v), id(v))
 
 
 Operand = Union[Value, Const]

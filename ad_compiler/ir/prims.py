@@ -42,6 +42,12 @@ OPERATOR_PRIMS = {**BINARY_OPS, **UNARY_OPS, **COMPARE_OPS}
 
 MODULES = {"np": np, "math": math}
 
+ALLOCATIONS = frozenset({
+    "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",
+    "np.empty", "np.empty_like", "np.array", "np.copy",
+})
+"""Prims that return new memory (and so are never merged: each may be written into)."""
+
 BUILTINS: dict[str, Callable[..., Any]] = {
     name: getattr(builtins, name) for name in ("abs", "min", "max", "float", "int", "len", "round")
 }

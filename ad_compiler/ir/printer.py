@@ -58,6 +58,11 @@ def format_const(value: Any) -> str:
     if isinstance(value, tuple):
         inner = ", ".join(format_const(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, slice):
+        parts = ["" if p is None else format_const(p) for p in (value.start, value.stop, value.step)]
+        return ":".join(parts[:2] if value.step is None else parts)
+    if value is Ellipsis:
+        return "..."
     shape = getattr(value, "shape", None)
     if shape is not None:
         return f"<{type(value).__name__} shape={tuple(shape)}>"

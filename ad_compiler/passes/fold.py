@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import callable_of
+from ..ir.prims import BINARY_OPS, callable_of
 from .rewrite import const, rewrite
 
 _FOLDABLE_TYPES = (numbers.Number, str, type(None), tuple)
@@ -87,7 +87,7 @@ class _Identities:
     def __call__(self, op: Op, added: list[Op]) -> Operand | None:
         out = _evaluate(op)
         if out is None:
-            method = getattr(self, "_" + op.prim, None)
+            method = getattr(self, "_" + op.prim.replace(".", "_"), None)
             out = method(op, *op.inputs, added) if method and not op.attrs else None
         if out is None and op.prim in _LINEAR_REDUCTIONS and len(op.inputs) == 1:
             out = self._reduce_scaled(op, added)
@@ -197,13 +197,27 @@ class _Identities:
             return self.new(added, "mul", [x, x], op)
         return None
 
-    def _unbroadcast(self, op: Op, g: Operand, x: Operand, added: list[Op]) -> Operand | None:
-        """Only the shape of `x` matters, and a one-operand ufunc keeps its operand's
-        shape: ask the operand (so `np.log(p)` need not be computed just for its shape)."""
+    def _same_shape(self, x: Operand) -> Operand | None:
+        """An earlier operand of the same shape as `x`: the operand of a one-operand ufunc
+        (`np.log(p)` has the shape of `p`), or of an elementwise op on one operand twice."""
         p = _producer(x, self.producers)
-        if p is not None and len(p.inputs) == 1 and not p.attrs and _shape_preserving(p.prim):
-            return self.new(added, "unbroadcast", [g, p.inputs[0]], op)
+        if p is None or p.attrs:
+            return None
+        if len(p.inputs) == 1 and _shape_preserving(p.prim):
+            return p.inputs[0]
+        if len(p.inputs) == 2 and p.inputs[0] is p.inputs[1] and _elementwise_binary(p.prim):
+            return p.inputs[0]
         return None
+
+    def _unbroadcast(self, op: Op, g: Operand, x: Operand, added: list[Op]) -> Operand | None:
+        """Only the shape of `x` matters: ask an operand of the same shape, so that `x`
+        need not be computed just for its shape."""
+        same = self._same_shape(x)
+        return None if same is None else self.new(added, "unbroadcast", [g, same], op)
+
+    def _np_shape(self, op: Op, x: Operand, added: list[Op]) -> Operand | None:
+        same = self._same_shape(x)
+        return None if same is None else self.new(added, "np.shape", [same], op)
 
     def _neg(self, op: Op, x: Operand, added: list[Op]) -> Operand | None:
         p = _producer(x, self.producers)
@@ -219,6 +233,11 @@ class _Identities:
 
 
 _LINEAR_REDUCTIONS = ("np.sum", "np.mean")
+
+
+def _elementwise_binary(prim: str) -> bool:
+    fn = callable_of(prim)
+    return (prim in BINARY_OPS and prim != "matmul") or (isinstance(fn, np.ufunc) and fn.nin == 2)
 
 
 def _shape_preserving(prim: str) -> bool:

@@ -248,11 +248,45 @@ def _tuple(op: Op, kinds: list[Kind]) -> Kind:
     return TupleKind(tuple(kinds))
 
 
-def _getitem(op: Op, kinds: list[Kind]) -> Kind:
+_UNKNOWN = object()
+
+
+def _probe(x: Operand, producers: dict) -> Any:
+    """A concrete index with the structure of `x` (run-time ints become 0; a run-time
+    slice becomes `:`, with `exact` False), to let NumPy compute the result's shape."""
+    if isinstance(x, Const):
+        return x.value, True
+    kind = x.kind
+    if isinstance(kind, Scalar) and kind.dtype in ("int", "bool"):
+        return 0, True
+    op = producers.get(x)
+    if op is not None and op.prim == "slice":
+        return slice(None), False
+    if op is not None and op.prim == "tuple":
+        parts = [_probe(item, producers) for item in op.inputs]
+        if any(p is _UNKNOWN for p in parts):
+            return _UNKNOWN
+        return tuple(p for p, _ in parts), all(exact for _, exact in parts)
+    return _UNKNOWN
+
+
+def _getitem(op: Op, kinds: list[Kind], producers: dict) -> Kind:
+    base = kinds[0]
     index = _const(op.inputs[1])
-    if isinstance(kinds[0], TupleKind) and isinstance(index, int):
-        return kinds[0].items[index]
-    return None
+    if isinstance(base, TupleKind) and isinstance(index, int):
+        return base.items[index]
+    probe = _probe(op.inputs[1], producers)
+    if not isinstance(base, Array) or base.shape is None or probe is _UNKNOWN:
+        return None
+    try:
+        shape = np.empty(base.shape)[probe[0]].shape
+    except (IndexError, TypeError, ValueError):
+        return None
+    return _array(shape if probe[1] else None, base.dtype, len(shape))
+
+
+def _setitem(op: Op, kinds: list[Kind]) -> Kind:
+    return kinds[0]
 
 
 _RULES: dict[str, Rule] = {
@@ -290,12 +324,14 @@ _RULES: dict[str, Rule] = {
     "int": _int,
     "len": _int,
     "tuple": _tuple,
-    "getitem": _getitem,
+    "setitem": _setitem,
 }
 
 
-def _infer_op(op: Op) -> Kind:
+def _infer_op(op: Op, producers: dict) -> Kind:
     kinds = [_kind(x) for x in op.inputs]
+    if op.prim == "getitem":
+        return _getitem(op, kinds, producers)
     rule = _RULES.get(op.prim)
     if rule is not None:
         return rule(op, kinds)
@@ -306,12 +342,13 @@ def _infer_op(op: Op) -> Kind:
     return None
 
 
-def _infer_region(region: Region) -> None:
+def _infer_region(region: Region, producers: dict) -> None:
     for op in region.ops:
         for sub in op.regions:
-            _infer_region(sub)
+            _infer_region(sub, producers)
         if len(op.results) == 1 and not op.regions:
-            op.result.kind = _infer_op(op)
+            op.result.kind = _infer_op(op, producers)
+            producers[op.result] = op
 
 
 def infer_kinds(fn: Function, param_kinds: Sequence[Kind] | None = None) -> Function:
@@ -319,7 +356,7 @@ def infer_kinds(fn: Function, param_kinds: Sequence[Kind] | None = None) -> Func
     if param_kinds is not None:
         for p, k in zip(fn.params, param_kinds):
             p.kind = k
-    _infer_region(fn.body)
+    _infer_region(fn.body, {})
     return fn
 
 

@@ -1,6 +1,7 @@
-"""Derivative rules, registered on import (core: operators and math; numpy: arrays)."""
+"""Derivative rules, registered on import (core: operators and math; numpy: arrays;
+indexing: x[i] and y[i] = v; select: choices such as np.where and max)."""
 
-from . import core, numpy, select  # noqa: F401  (registration)
+from . import core, indexing, numpy, select  # noqa: F401  (registration)
 from .registry import RULES, Registry, VJPRule, defvjp, defzero
 
 __all__ = ["RULES", "Registry", "VJPRule", "defvjp", "defzero"]
