@@ -171,7 +171,13 @@ def name_gradients(fn: Function, wrt: Sequence[int], tuple_out: bool) -> None:
     if tuple_out:
         maker = next((op for op in fn.body.ops if out in op.results), None)
         grads = maker.inputs if maker is not None else []  # else: a constant tuple
+    producers = {r: op for op in fn.body.ops for r in op.results}
     for i, g in zip(wrt, grads):
-        if isinstance(g, Value) and not g.name and g not in fn.params:
-            g.name = ADJOINT_PREFIX + fn.params[i].name
-            fn.derived_names.pop(g, None)
+        name = ADJOINT_PREFIX + fn.params[i].name
+        # an array built by element writes is one variable: name the whole chain
+        while isinstance(g, Value) and g not in fn.params:
+            if not g.name:
+                g.name = name
+                fn.derived_names.pop(g, None)
+            op = producers.get(g)
+            g = op.inputs[0] if op is not None and op.prim == "setitem" else None

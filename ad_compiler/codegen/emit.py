@@ -271,7 +271,8 @@ class _Emitter:
         a copy: inputs are never modified."""
         array, index, value = op.inputs
         target = ast.Subscript(None, self.index(index), ast.Store())
-        item = self.operand(value)
+        increment = self._increment(array, index, value)
+        item = self.operand(value if increment is None else increment)
         statements: list[ast.stmt] = []
         if self._writable(array, at):
             name = self.names[array]
@@ -282,8 +283,22 @@ class _Emitter:
             copy = ast.Call(ast.Attribute(self.operand(array), "copy", ast.Load()), [], [])
             statements.append(ast.Assign([ast.Name(name, ast.Store())], copy))
         target.value = ast.Name(name, ast.Load())
-        statements.append(ast.Assign([target], item))
+        if increment is None:
+            statements.append(ast.Assign([target], item))
+        else:
+            statements.append(ast.AugAssign(target, ast.Add(), item))
         return [line for s in statements for line in unparse(s).splitlines()]
+
+    def _increment(self, array: Operand, index: Operand, value: Operand) -> Operand | None:
+        """`v` if `value` is `array[index] + v` computed just for this store: the store is
+        then written `array[index] += v`."""
+        add = self.inlined.get(value)
+        if add is None or add.prim != "add":
+            return None
+        read = self.inlined.get(add.inputs[0])
+        if read is None or read.prim != "getitem" or read.inputs[0] is not array:
+            return None
+        return add.inputs[1] if read.inputs[1] == index else None
 
     def _writable(self, array: Operand, at: int) -> bool:
         if not isinstance(array, Value) or array not in self.names:

@@ -61,6 +61,8 @@ class _Specializer:
             out = self._factor_out_of_product(op, added)
         if out is None and op.prim in ("neg", "mul"):
             out = self._factor_into_product(op, added)
+        if out is None and op.prim == "add":
+            out = self._add_scattered(op, added)
         if out is None:
             self.producers[op.result] = op
         return out
@@ -151,6 +153,24 @@ class _Specializer:
         inputs[i] = self._rescale(added, factor, inputs[i], op)
         return self._new(added, p.prim, inputs, op, **p.attrs)
 
+    def _add_scattered(self, op: Op, added: list[Op]) -> Operand | None:
+        """`a + scatter` where `scatter` is zeros with `v` written at `index` (the adjoint
+        of `x[index]`) is `a` with `v` added at `index`: no zeros, no full-size sum."""
+        for a, s in (op.inputs, op.inputs[::-1]):
+            p = self.producers.get(s) if isinstance(s, Value) else None
+            if p is None or p.prim != "setitem" or self.uses.get(s, 0) != 1:
+                continue
+            zeros, index, v = p.inputs
+            z = self.producers.get(zeros) if isinstance(zeros, Value) else None
+            if z is None or z.prim != "np.zeros_like" or self.uses.get(zeros, 0) != 1:
+                continue
+            if _shape(a) is None or _shape(a) != _shape(s) or kind_of_operand(a) != kind_of_operand(s):
+                continue
+            current = self._new(added, "getitem", [a, index], op)
+            total = self._new(added, "add", [current, v], op)
+            return self._new(added, "setitem", [a, index, total], op)
+        return None
+
     def _sum_of_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
         """The sum of a number broadcast to a shape is the number times the size."""
         (x,) = op.inputs if len(op.inputs) == 1 else (None,)
@@ -184,6 +204,8 @@ class _Specializer:
             g, x = inputs
             same = _shape(g) is not None and _shape(g) == _shape(x)
             return g if same else None
+        if prim == "setitem":
+            return self._store_unbroadcast(op)
         if prim == "np.broadcast_to":
             g, shape = inputs
             if isinstance(shape, Const) and _shape(g) == shape.value:
@@ -210,6 +232,14 @@ class _Specializer:
             return Const(0.0)
         if prim == "getitem" and inputs[1] == Const(()) and _scalar_or_array(inputs[0]):
             return inputs[0]  # x[()] only turns a 0-d array into a scalar
+        return None
+
+    def _store_unbroadcast(self, op: Op) -> None:
+        """`y[i] = broadcast_to(s, shape)` is `y[i] = s`: assignment broadcasts itself."""
+        value = op.inputs[2]
+        p = self.producers.get(value) if isinstance(value, Value) else None
+        if p is not None and p.prim == "np.broadcast_to":
+            op.inputs[2] = p.inputs[0]
         return None
 
     def _broadcast_leading(self, op: Op) -> Operand | None:
