@@ -21,11 +21,11 @@ import numpy as np
 from ..errors import CompileError, UnsupportedError
 from ..ir import prims
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
+from .control import ControlFlow
 from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, to_compile_time
 from .source import FunctionSource, get_source
 
 _BINARY = {cls: name for name, cls in prims.BINARY_OPS.items()}
-_COMPARE = {cls: name for name, cls in prims.COMPARE_OPS.items()}
 _UNARY = {ast.USub: "neg", ast.Not: "not_"}
 _SYMBOLS = {ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
             ast.Invert: "~", ast.In: "in", ast.NotIn: "not in"}
@@ -39,9 +39,7 @@ _VALUE_ATTRS = {a: prims.prim_of(getattr(np, a)) for a in ("shape", "ndim", "siz
 
 _LOOPS = "write the computation with vectorized NumPy calls"
 _REFUSED = {
-    "For": f"for loops are not supported yet; {_LOOPS}",
     "AsyncFor": f"for loops are not supported yet; {_LOOPS}",
-    "While": f"while loops are not supported yet; {_LOOPS}",
     "With": "with statements are not supported; enter the context outside the compiled function",
     "AsyncWith": "with statements are not supported; enter the context outside the compiled function",
     "Try": "try statements are not supported; handle errors outside the compiled function",
@@ -99,7 +97,7 @@ def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: st
     return _Lowerer(src, dict(static or {})).run(name or src.name)
 
 
-class _Lowerer(ast.NodeVisitor):
+class _Lowerer(ControlFlow, ast.NodeVisitor):
     """Statements return nothing; expressions return an operand or a compile-time ref."""
 
     def __init__(
@@ -110,11 +108,16 @@ class _Lowerer(ast.NodeVisitor):
         self.shared = shared or _Shared()
         self.shared.lines.update({(src.file, n): text for n, text in src.lines.items()})
         self.env: dict[str, Resolved] = {}
-        self.ops = self.shared.ops
+        self.loop_locals: dict[str, int] = {}  # name -> line of the loop it is local to
         self.fresh: set[Value] = set()  # values made by the current statement, not yet named
         self.returned: Operand | None = None
         self.assigned = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)
                          and isinstance(n.ctx, ast.Store)}
+
+    @property
+    def ops(self) -> list[Op]:
+        """Where emitted ops go: the function body, or the region being lowered."""
+        return self.shared.ops
 
     def run(self, name: str) -> Function:
         tree = self.src.tree
@@ -240,10 +243,12 @@ class _Lowerer(ast.NodeVisitor):
         """Lower statements in order, up to a return (which must end its block)."""
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
-                self._refuse(stmt, "a return must be the last statement: early return comes with "
-                             "control flow, which is not supported yet")
+                self._refuse(stmts[i + 1], "this statement follows a return: it can never run")
             self.fresh = set()
-            self.visit(stmt)
+            if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+                self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
+            else:
+                self.visit(stmt)
             if self.returned is not None:
                 return
 
@@ -321,13 +326,6 @@ class _Lowerer(ast.NodeVisitor):
     def visit_Pass(self, node: ast.Pass) -> None:
         pass
 
-    def visit_If(self, node: ast.If) -> None:
-        test = self._operand(node.test)
-        if not isinstance(test, Const):
-            self._refuse(node, "if on a run-time value is not supported yet; "
-                         "use np.where(cond, a, b) to choose between values")
-        self._block(node.body if self._truth(test, node.test) else node.orelse)
-
     def _bind(self, target: ast.expr, value: Resolved) -> None:
         """Assign to a target; a value this statement made (or one without a name yet, such
         as an item of a tuple a callee returned) takes the variable's name."""
@@ -362,6 +360,10 @@ class _Lowerer(ast.NodeVisitor):
         name = node.id
         if name in self.env:
             return self.env[name]
+        if name in self.loop_locals:
+            raise self._error(node, f"'{name}' is assigned only inside the loop at line "
+                              f"{self.loop_locals[name]}; assign it before the loop to use it after",
+                              CompileError)
         if name in self.assigned:
             raise self._error(node, f"variable '{name}' is read before it is assigned", CompileError)
         found, obj = self._outside(name, node)
@@ -515,42 +517,6 @@ class _Lowerer(ast.NodeVisitor):
         if type(node.op) not in _UNARY:
             self._refuse(node, f"the operator {_symbol(node.op)} is not supported")
         return self._emit(_UNARY[type(node.op)], [operand], node)
-
-    def visit_Compare(self, node: ast.Compare) -> Operand:
-        """`a < b < c` is `a < b and b < c`: kept only when it folds to a constant."""
-        chained = len(node.ops) > 1
-        left = self._operand(node.left)
-        for op, right_node in zip(node.ops, node.comparators):
-            if type(op) not in _COMPARE:
-                self._refuse(node, f"the operator {_symbol(op)} is not supported")
-            right = self._operand(right_node)
-            result = self._emit(_COMPARE[type(op)], [left, right], node)
-            if chained and not isinstance(result, Const):
-                self._refuse(node, "chained comparisons (a < b < c) on run-time values are not "
-                             "supported yet; compare each pair separately")
-            if chained and not self._truth(result, node):
-                return result
-            left = right
-        return result
-
-    def visit_BoolOp(self, node: ast.BoolOp) -> Resolved:
-        """`and`/`or` short-circuit, so every operand but the last must be a constant."""
-        stop_when = isinstance(node.op, ast.Or)
-        for value_node in node.values[:-1]:
-            value = self._operand(value_node)
-            if not isinstance(value, Const):
-                self._refuse(value_node, "and/or on run-time values comes with control flow, which is not "
-                             "supported yet; use np.logical_and / np.logical_or")
-            if self._truth(value, value_node) == stop_when:
-                return value
-        return self._operand(node.values[-1])
-
-    def visit_IfExp(self, node: ast.IfExp) -> Resolved:
-        test = self._operand(node.test)
-        if not isinstance(test, Const):
-            self._refuse(node, "conditional expressions (a if c else b) on run-time values are not "
-                         "supported yet; use np.where(c, a, b)")
-        return self._operand(node.body if self._truth(test, node.test) else node.orelse)
 
     # ---- literals ----
 

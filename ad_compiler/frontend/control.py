@@ -1,0 +1,359 @@
+"""Structured control flow: Python's `if`, conditional expressions, `and`/`or`, chained
+comparisons, `for` and `while` lowered to the IR's `cond`, `for_range` and `while` ops
+(DESIGN §3).
+
+SSA without phi nodes: a branch or loop body is a region; the variables it assigns that
+live on after it become the op's results (`cond`) or loop-carried values (region
+arguments, yielded at the end of each iteration). A test that folds to a constant picks
+its branch at compile time instead. An early `return` in a branch takes the rest of the
+block into the other branch, so that both end in a return. `break`, `continue` and
+`return` inside loops are refused for now.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+from typing import Any, Iterator
+
+from ..ir import Const, Loc, Op, Operand, Region, Value
+from ..ir.prims import COMPARE_OPS
+from .resolve import CallableRef, Resolved
+
+_COMPARE = {cls: name for name, cls in COMPARE_OPS.items()}
+_SYMBOLS = {ast.In: "in", ast.NotIn: "not in"}
+_LOOP_EXITS = {
+    ast.Break: "break",
+    ast.Continue: "continue",
+    ast.Return: "return",
+}
+
+
+def _assigned(stmts: list[ast.stmt]) -> list[str]:
+    """Names a block assigns (its own targets, loops' and branches' included), in order."""
+    names: list[str] = []
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in names:
+                names.append(node.id)
+    return names
+
+
+def _returns(stmts: list[ast.stmt]) -> bool:
+    """True if every path through the block ends in a `return`."""
+    if not stmts:
+        return False
+    last = stmts[-1]
+    if isinstance(last, ast.Return):
+        return True
+    return isinstance(last, ast.If) and _returns(last.body) and _returns(last.orelse)
+
+
+def _has_return(stmts: list[ast.stmt]) -> bool:
+    return any(isinstance(node, ast.Return) for stmt in stmts for node in ast.walk(stmt))
+
+
+class ControlFlow:
+    """The lowerer's control-flow statements and expressions (mixed into `_Lowerer`)."""
+
+    # ---- regions ----
+
+    @contextlib.contextmanager
+    def _region(self) -> Iterator[list]:
+        """Ops emitted inside the block go to a new list, the body of a region."""
+        saved = self.shared.ops
+        self.shared.ops = []
+        try:
+            yield self.shared.ops
+        finally:
+            self.shared.ops = saved
+
+    def _loc(self, node: ast.AST) -> Loc:
+        return Loc(self.src.file, node.lineno, self._col(node))
+
+    def _lower_branch(self, stmts: list[ast.stmt]) -> tuple[dict, list, Operand | None]:
+        """Lower a block as a branch: the environment after it, its ops, what it returned."""
+        saved_env, saved_returned = dict(self.env), self.returned
+        self.returned = None
+        with self._region() as ops:
+            self._block(stmts)
+        env, returned = self.env, self.returned
+        self.env, self.returned = saved_env, saved_returned
+        return env, ops, returned
+
+    # ---- if ----
+
+    def visit_If(self, node: ast.If, rest: list[ast.stmt] | None = None) -> None:
+        test = self._operand(node.test)
+        if isinstance(test, Const):
+            chosen = node.body if self._truth(test, node.test) else node.orelse
+            self._block(chosen if _returns(chosen) else chosen + (rest or []))
+            return
+        then_stmts, else_stmts = node.body, node.orelse
+        returning = _has_return(then_stmts) or _has_return(else_stmts)
+        if returning:
+            # the statements after the `if` run only on the paths that did not return
+            then_stmts = then_stmts if _returns(then_stmts) else then_stmts + (rest or [])
+            else_stmts = else_stmts if _returns(else_stmts) else else_stmts + (rest or [])
+            if not (_returns(then_stmts) and _returns(else_stmts)):
+                self._refuse(node, "a return inside an if must leave the function on every path "
+                             "that reaches the end of the function")
+        before = dict(self.env)
+        then_env, then_ops, then_returned = self._lower_branch(then_stmts)
+        else_env, else_ops, else_returned = self._lower_branch(else_stmts)
+        if returning:
+            (result,) = self._cond(test, node, [(then_ops, [then_returned]), (else_ops, [else_returned])], [""])
+            self.returned = result
+            return
+        names = [
+            name for name in _assigned(then_stmts + else_stmts)
+            if (name in before or (name in then_env and name in else_env))
+            and (then_env.get(name) is not before.get(name) or else_env.get(name) is not before.get(name))
+        ]
+        for name in _assigned(then_stmts + else_stmts):
+            if name not in names and name not in before:
+                self.env.pop(name, None)  # assigned on one path only: not readable after
+        yields = [
+            (then_ops, [self._value_for(then_env, name, node) for name in names]),
+            (else_ops, [self._value_for(else_env, name, node) for name in names]),
+        ]
+        for name, value in zip(names, self._cond(test, node, yields, names)):
+            self.env[name] = value
+
+    def _value_for(self, env: dict, name: str, node: ast.AST) -> Operand:
+        value = env[name]
+        if not isinstance(value, (Value, Const)):
+            self._refuse(node, f"'{name}' names a module or function in one branch; a branch may "
+                         "only assign values")
+        return value
+
+    def _cond(self, pred: Operand, node: ast.AST, branches: list, names: list[str]) -> list[Value]:
+        results = [Value(name) for name in names]
+        regions = [Region([], ops, list(yields)) for ops, yields in branches]
+        self.shared.ops.append(Op("cond", [pred], results, {}, regions, loc=self._loc(node)))
+        return results
+
+    def _choose(self, pred: Operand, node: ast.AST, then_node: ast.expr, else_node: ast.expr) -> Operand:
+        """`then if pred else other` as a cond with one result; each side evaluated only
+        on its own path."""
+        branches = []
+        for side in (then_node, else_node):
+            with self._region() as ops:
+                value = self._operand(side)
+            branches.append((ops, [value]))
+        (result,) = self._cond(pred, node, branches, [""])
+        self.fresh.add(result)
+        return result
+
+    def visit_IfExp(self, node: ast.IfExp) -> Resolved:
+        test = self._operand(node.test)
+        if isinstance(test, Const):
+            return self._operand(node.body if self._truth(test, node.test) else node.orelse)
+        return self._choose(test, node, node.body, node.orelse)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Resolved:
+        """`a and b` is `b if a else a`, `a or b` is `a if a else b`: Python's values and
+        short-circuit; constant operands decide at compile time."""
+        is_or = isinstance(node.op, ast.Or)
+        first = self._operand(node.values[0])
+        rest = node.values[1:]
+        if not rest:
+            return first
+        if isinstance(first, Const):
+            if self._truth(first, node.values[0]) == is_or:
+                return first
+            return self.visit_BoolOp(ast.BoolOp(node.op, rest, lineno=node.lineno, col_offset=node.col_offset))\
+                if len(rest) > 1 else self._operand(rest[0])
+        remainder = rest[0] if len(rest) == 1 else ast.BoolOp(
+            node.op, rest, lineno=rest[0].lineno, col_offset=rest[0].col_offset
+        )
+        return self._or(first, node, remainder) if is_or else self._and(first, node, remainder)
+
+    def _and(self, first: Operand, node: ast.AST, remainder: ast.expr) -> Operand:
+        branches = []
+        with self._region() as ops:
+            value = self._operand(remainder)
+        branches.append((ops, [value]))
+        branches.append(([], [first]))
+        (result,) = self._cond(first, node, branches, [""])
+        self.fresh.add(result)
+        return result
+
+    def _or(self, first: Operand, node: ast.AST, remainder: ast.expr) -> Operand:
+        branches = [([], [first])]
+        with self._region() as ops:
+            value = self._operand(remainder)
+        branches.append((ops, [value]))
+        (result,) = self._cond(first, node, branches, [""])
+        self.fresh.add(result)
+        return result
+
+    def _compare(self, op: ast.cmpop, left: Operand, right: Operand, node: ast.Compare) -> Operand:
+        if type(op) not in _COMPARE:
+            self._refuse(node, f"the operator {_SYMBOLS.get(type(op), type(op).__name__)!r} is not supported")
+        return self._emit(_COMPARE[type(op)], [left, right], node)
+
+    def visit_Compare(self, node: ast.Compare) -> Operand:
+        """`a < b < c` is `a < b and b < c`, with `b` evaluated once."""
+        left = self._operand(node.left)
+        return self._compare_chain(left, list(zip(node.ops, node.comparators)), node)
+
+    def _compare_chain(self, left: Operand, pairs: list, node: ast.Compare) -> Operand:
+        op, right_node = pairs[0]
+        right = self._operand(right_node)
+        result = self._compare(op, left, right, node)
+        if len(pairs) == 1:
+            return result
+        if isinstance(result, Const):
+            return result if not self._truth(result, node) else self._compare_chain(right, pairs[1:], node)
+        with self._region() as ops:
+            value = self._compare_chain(right, pairs[1:], node)
+        (chained,) = self._cond(result, node, [(ops, [value]), ([], [result])], [""])
+        return chained
+
+    # ---- loops ----
+
+    def _check_loop_body(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if type(node) in _LOOP_EXITS:
+                    word = _LOOP_EXITS[type(node)]
+                    self._refuse(node, f"{word} inside a loop is not supported yet; compute a flag "
+                                 "and use it in the loop's condition, or restructure the loop")
+
+    def _carried(self, body: list[ast.stmt], loop_names: list[str]) -> list[str]:
+        """Variables the body assigns that exist before the loop: carried across iterations."""
+        return [n for n in _assigned(body) if n in self.env and n not in loop_names]
+
+    def _finish_loop(self, body: list[ast.stmt], carried: list[str], results: list[Value],
+                     loop_names: list[str], line: int) -> None:
+        for name, value in zip(carried, results):
+            self.env[name] = value
+        for name in _assigned(body) + loop_names:
+            if name not in carried:
+                self.env.pop(name, None)
+                self.loop_locals[name] = line
+
+    def _loop_region(self, args: list[Value], names: list[str], body: list[ast.stmt],
+                     carried: list[str], bind_targets) -> Region:
+        saved_env = dict(self.env)
+        for name, arg in zip(carried, args[len(args) - len(carried):]):
+            self.env[name] = arg
+        with self._region() as ops:
+            bind_targets()
+            self._block(body)
+            yields = [self._value_for(self.env, name, body[0]) for name in carried]
+        self.env = saved_env
+        return Region(args, ops, yields)
+
+    def visit_For(self, node: ast.For) -> None:
+        if node.orelse:
+            self._refuse(node, "for ... else is not supported; move the else block after the loop")
+        self._check_loop_body(node.body)
+        items = self._static_items(node.iter)
+        if items is not None:  # a tuple: unrolled at compile time
+            for item in items:
+                self.fresh = set()
+                self._bind(node.target, item)
+                self._block(node.body)
+            return
+        start, stop, step, bind = self._iteration(node)
+        loop_names = [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)]
+        carried = self._carried(node.body, loop_names)
+        index = Value(loop_names[0] if bind is None and len(loop_names) == 1 else "i")
+        args = [index] + [Value(name) for name in carried]
+        region = self._loop_region(
+            args, carried, node.body, carried,
+            lambda: self._bind(node.target, index) if bind is None else bind(index),
+        )
+        results = [Value(name) for name in carried]
+        inits = [self.env[name] for name in carried]
+        self.shared.ops.append(
+            Op("for_range", [start, stop, step, *inits], results, {}, [region], loc=self._loc(node))
+        )
+        self._finish_loop(node.body, carried, results, loop_names, node.lineno)
+
+    def _static_items(self, node: ast.expr) -> list[Operand] | None:
+        """The items of a tuple known at compile time (literal or constant), else None."""
+        if isinstance(node, ast.Tuple):
+            return [self._operand(item) for item in node.elts]
+        if isinstance(node, ast.Name) and isinstance(self.env.get(node.id), Const):
+            value = self.env[node.id].value
+            if isinstance(value, tuple):
+                return [Const(v) for v in value]
+        items = self.shared.tuples.get(self.env.get(node.id)) if isinstance(node, ast.Name) else None
+        return list(items) if items is not None else None
+
+    def _iteration(self, node: ast.For) -> tuple[Operand, Operand, Operand, Any]:
+        """(start, stop, step, bind): the range the loop runs over, and how to bind the
+        target from the index (None: the target is the index itself)."""
+        it = node.iter
+        call = it if isinstance(it, ast.Call) else None
+        callee = self.visit(call.func) if call is not None else None
+        fn = callee.fn if isinstance(callee, CallableRef) else None
+        if fn is range:
+            bounds = [self._operand(a) for a in call.args]
+            if not 1 <= len(bounds) <= 3 or call.keywords:
+                self._refuse(it, "range takes one to three positional arguments")
+            start, stop, step = (
+                (Const(0), bounds[0], Const(1)) if len(bounds) == 1
+                else (bounds[0], bounds[1], bounds[2] if len(bounds) == 3 else Const(1))
+            )
+            return start, stop, step, None
+        if fn is enumerate:
+            sequence = self._operand(call.args[0])
+            offset = self._operand(call.args[1]) if len(call.args) > 1 else Const(0)
+            if not isinstance(node.target, ast.Tuple) or len(node.target.elts) != 2:
+                self._refuse(node.target, "unpack enumerate into two names: for i, x in enumerate(xs)")
+
+            def bind_enumerate(index: Value) -> None:
+                self._bind(node.target.elts[0], self._emit("add", [index, offset], node.target))
+                self._bind(node.target.elts[1], self._emit("getitem", [sequence, index], node.target))
+
+            return Const(0), self._emit("len", [sequence], it), Const(1), bind_enumerate
+        if fn is zip:
+            sequences = [self._operand(a) for a in call.args]
+            if not isinstance(node.target, ast.Tuple) or len(node.target.elts) != len(sequences):
+                self._refuse(node.target, "unpack zip into one name per sequence")
+            lengths = [self._emit("len", [s], it) for s in sequences]
+            stop = lengths[0]
+            for length in lengths[1:]:
+                stop = self._emit("min", [stop, length], it)
+
+            def bind_zip(index: Value) -> None:
+                for target, sequence in zip(node.target.elts, sequences):
+                    self._bind(target, self._emit("getitem", [sequence, index], target))
+
+            return Const(0), stop, Const(1), bind_zip
+        sequence = self._operand(it)
+
+        def bind_item(index: Value) -> None:
+            self._bind(node.target, self._emit("getitem", [sequence, index], node.target))
+
+        return Const(0), self._emit("len", [sequence], it), Const(1), bind_item
+
+    def visit_While(self, node: ast.While) -> None:
+        if node.orelse:
+            self._refuse(node, "while ... else is not supported; move the else block after the loop")
+        self._check_loop_body(node.body)
+        carried = self._carried(node.body, [])
+        if not carried:
+            self._refuse(node, "this while loop assigns no variable defined before it: it would "
+                         "never stop, or it computes nothing the function uses")
+        saved_env = dict(self.env)
+        test_args = [Value(name) for name in carried]
+        for name, arg in zip(carried, test_args):
+            self.env[name] = arg
+        with self._region() as test_ops:
+            test = self._operand(node.test)
+        self.env = saved_env
+        test_region = Region(test_args, test_ops, [test])
+        body = self._loop_region(
+            [Value(name) for name in carried], carried, node.body, carried, lambda: None
+        )
+        results = [Value(name) for name in carried]
+        inits = [self.env[name] for name in carried]
+        self.shared.ops.append(
+            Op("while", inits, results, {}, [test_region, body], loc=self._loc(node))
+        )
+        self._finish_loop(node.body, carried, results, [], node.lineno)
