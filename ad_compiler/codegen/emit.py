@@ -5,9 +5,13 @@ function it is given, naming values from their hints.
 Naming. A value keeps its source name (`g`); a value with a derived name gets the prefix
 plus its base's emitted name (`bx`, `bt1`); other values that need a variable are `t1`,
 `t2`, ... in order. A name is reused once the value holding it is dead, so accumulation
-reads `bc = bc + t6` rather than `bc_2 = bc_1 + t6`. A single-use value without a name,
-used on the same source line, is not given a variable: its expression is inlined into
-its user (`g = np.sin(t1) + t3`), as long as the statement stays short.
+reads `bc = bc + t6` rather than `bc_2 = bc_1 + t6`. A single-use value without a name
+is not given a variable: its expression is inlined into its user (`g = np.sin(t1) + t3`),
+as long as the statement stays short (see `plan`).
+
+Regions. A `cond` is an `if`/`else` whose branches end by assigning the results; a loop's
+carried values are one variable each (initialized before the loop, reassigned at the end
+of the body), so SSA's block arguments and results disappear into plain Python.
 """
 
 from __future__ import annotations
@@ -18,19 +22,19 @@ import keyword
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Value
 from ..ir.prims import ALLOCATIONS, BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS
 from ..runtime import HELPERS
+from .plan import LOOPS, Plan, plan_function
 
-_MAX_OPS_PER_STATEMENT = 5
-"""A single-use temporary is inlined into its user while the statement stays this small."""
 _MAX_LINE = 92
 """Statements longer than this are wrapped by astor (before the body's indentation)."""
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(MODULES) | set(HELPERS)
+_INDENT = "    "
 
 
 @dataclass
@@ -69,72 +73,22 @@ def _identifier(hint: str) -> str:
 class _Emitter:
     def __init__(self, fn: Function) -> None:
         self.fn = fn
+        self.plan: Plan = plan_function(fn)
+        self.inlined = self.plan.inlined
         self.names: dict[Value, str] = {}
         self.holder: dict[str, Value] = {}
-        self.last_use: dict[Value, int] = {}
-        self.inlined: dict[Value, Op] = {}
-        self.producer: dict[Value, Op] = {}
-        self.viewers: dict[Value, list[Value]] = {}
         self.namespace: dict[str, Any] = {}
         self.helpers: set[str] = set()
         self.temps = 0
-
-    # -- analysis -------------------------------------------------------------------
-    def _plan(self, ops: list[Op]) -> None:
-        """Choose which values are inlined and when each named value is last read."""
-        users: dict[Value, list[int]] = {}
-        for i, op in enumerate(ops):
-            for x in op.inputs:
-                if isinstance(x, Value):
-                    users.setdefault(x, []).append(i)
-        returned = [y for y in self.fn.body.yields if isinstance(y, Value)]
-        producer = {r: i for i, op in enumerate(ops) for r in op.results}
-        self.producer = {r: op for op in ops for r in op.results}
-        for op in ops:
-            if op.prim in _VIEWS:
-                for x in op.inputs:
-                    if isinstance(x, Value):
-                        self.viewers.setdefault(x, []).extend(op.results)
-        size = [1] * len(ops)  # how many ops each statement's expression holds
-        for j, user in enumerate(ops):
-            for k, x in enumerate(user.inputs):
-                if user.prim == "setitem" and k == 0:
-                    continue  # the array written into is a variable
-                i = producer.get(x) if isinstance(x, Value) else None
-                if i is None or x in returned or len(users[x]) != 1 or self._named(x):
-                    continue
-                op = ops[i]
-                fits = size[j] + size[i] <= _MAX_OPS_PER_STATEMENT
-                statement = op.regions or op.prim == "setitem"  # never an expression
-                if fits and len(op.results) == 1 and not statement and _same_line(op, user):
-                    self.inlined[x] = op
-                    size[j] += size[i]
-        for value in returned:
-            i = producer.get(value)
-            single = returned.count(value) == 1 and value not in users
-            if i is not None and single and not self._named(value) and ops[i].prim == "tuple":
-                self.inlined[value] = ops[i]
-        position = list(range(len(ops)))
-        for i in reversed(range(len(ops))):
-            for r in ops[i].results:
-                if r in self.inlined:
-                    position[i] = position[users[r][0]] if r in users else len(ops)
-        for i, op in enumerate(ops):
-            for x in op.inputs:
-                if isinstance(x, Value):
-                    self.last_use[x] = max(self.last_use.get(x, -1), position[i])
-        for y in returned:
-            self.last_use[y] = len(ops)
-
-    def _named(self, value: Value) -> bool:
-        return bool(value.name) or value in self.fn.derived_names
+        self.seen: set[tuple[str, int]] = set()
+        self.prenamed: dict[Value, str] = {}  # results of nested ifs that write an outer one
 
     # -- naming -----------------------------------------------------------------------
     def _free(self, name: str, at: int) -> bool:
         if name in _RESERVED or name == self.fn.name or name in self.namespace:
             return False
         holder = self.holder.get(name)
-        return holder is None or self.last_use.get(holder, -1) <= at
+        return holder is None or self.plan.last_use.get(holder, -1) <= at
 
     def _define(self, value: Value, at: int) -> str:
         hint = value.name
@@ -153,6 +107,10 @@ class _Emitter:
             while not name or not self._free(name, at):
                 self.temps += 1
                 name = f"t{self.temps}"
+        return self._adopt(value, name)
+
+    def _adopt(self, value: Value, name: str) -> str:
+        """`value` lives in variable `name` from here on."""
         self.names[value] = name
         self.holder[name] = value
         return name
@@ -209,14 +167,14 @@ class _Emitter:
             return ast.Compare(args[0], [COMPARE_OPS[prim]()], [args[1]])
         if prim == "tuple":
             return ast.Tuple(args, ast.Load())
+        if prim == "list":
+            return ast.List(args, ast.Load())
         if prim == "getitem":
             return ast.Subscript(args[0], self.index(op.inputs[1]), ast.Load())
-        if prim == "slice":
-            return ast.Call(ast.Name("slice", ast.Load()), args, [])
         if prim == "transpose":
             return ast.Attribute(args[0], "T", ast.Load())
         keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
-        if prim in HELPERS or prim in BUILTINS:
+        if prim in HELPERS or prim in BUILTINS or prim in ("slice", "reversed", "range"):
             if prim in HELPERS:
                 self.helpers.add(prim)
             return ast.Call(ast.Name(prim, ast.Load()), args, keywords)
@@ -227,43 +185,168 @@ class _Emitter:
         raise ValueError(f"codegen: no Python form for prim {prim!r}")
 
     # -- statements -------------------------------------------------------------------
-    def comment(self, op: Op, seen: set[tuple[str, int]]) -> str:
+    def comment(self, op: Op) -> str:
         """`# line 3: <source>` the first time a line is met, `# line 3` after; lines of
         another file (an inlined callee) are named by file: `# model.py:3: ...`."""
         loc = op.loc
         where = f"line {loc.line}" if loc.file == self.fn.file else f"{os.path.basename(loc.file)}:{loc.line}"
         text = (self.fn.line_text(loc) or "").strip()
-        if (loc.file, loc.line) in seen or not text:
+        if (loc.file, loc.line) in self.seen or not text:
             return f"# {where}"
-        seen.add((loc.file, loc.line))
+        self.seen.add((loc.file, loc.line))
         return f"# {where}: {text}"
 
-    def body(self) -> list[str]:
-        ops = self.fn.body.ops
-        if any(op.regions for op in ops):
-            raise ValueError("codegen: regions are not supported yet")
-        self._plan(ops)
-        for p in self.fn.params:
-            self._define(p, -1)
+    def block(self, ops: list[Op], current: tuple[str, int] | None = None) -> list[str]:
+        """The statements of a region's ops (not its yields), unindented; `current` is
+        the source line already named by the enclosing header's comment."""
         lines: list[str] = []
-        current, seen = None, set()
-        for i, op in enumerate(ops):
+        for op in ops:
             if op.results and all(r in self.inlined for r in op.results):
                 continue
             if op.loc is not None and (op.loc.file, op.loc.line) != current:
                 current = (op.loc.file, op.loc.line)
-                lines.append(self.comment(op, seen))
-            if op.prim == "setitem":
-                lines.extend(self.store(op, i))
-                continue
-            value = self.expression(op)
-            targets = [ast.Name(self._define(r, i), ast.Store()) for r in op.results]
-            target = targets[0] if len(targets) == 1 else ast.Tuple(targets, ast.Store())
-            lines.extend(unparse(ast.Assign([target], value)).splitlines())
-        returned = [self.operand(y) for y in self.fn.body.yields]
-        result = returned[0] if len(returned) == 1 else ast.Tuple(returned, ast.Load())
-        lines.extend(unparse(ast.Return(result)).splitlines())
+                lines.append(self.comment(op))
+            lines.extend(self.statement(op))
         return lines
+
+    def statement(self, op: Op) -> list[str]:
+        at = self.plan.start[op]
+        if op.prim == "setitem":
+            return self.store(op, at)
+        if op.prim == "push":
+            return self.push(op, at)
+        if op.prim == "cond":
+            return self.cond(op)
+        if op.prim in LOOPS:
+            return self.loop(op)
+        value = self.expression(op)
+        targets = [ast.Name(self._define(r, at), ast.Store()) for r in op.results]
+        target = targets[0] if len(targets) == 1 else ast.Tuple(targets, ast.Store())
+        return unparse(ast.Assign([target], value)).splitlines()
+
+    def assign(self, names: list[str], values: list[Operand]) -> list[str]:
+        """Assign region yields to the carried or result variables, in one parallel
+        assignment (`a, b = b, a` swaps); a value already in its variable is skipped."""
+        pairs = [(n, v) for n, v in zip(names, values) if not (isinstance(v, Value) and self.names.get(v) == n and v not in self.inlined)]
+        if not pairs:
+            return []
+        targets = [ast.Name(n, ast.Store()) for n, _ in pairs]
+        exprs = [self.operand(v) for _, v in pairs]
+        if len(pairs) == 1:
+            return unparse(ast.Assign(targets, exprs[0])).splitlines()
+        return unparse(ast.Assign([ast.Tuple(targets, ast.Store())], ast.Tuple(exprs, ast.Load()))).splitlines()
+
+    def _carried_names(self, op: Op, results: list[Value], inits: list[Operand]) -> list[str]:
+        """One variable per carried value: the result's name, free from the loop's start
+        (an init already in a variable of that name, and dead after, is reused as is)."""
+        names = []
+        at = self.plan.start[op]
+        for result, init in zip(results, inits):
+            hint = result.name
+            if isinstance(init, Value) and init in self.names and init not in self.inlined:
+                same = self.names[init]
+                if _identifier(hint or same) == same and self.plan.last_use.get(init, -1) <= at:
+                    names.append(self._adopt(result, same))
+                    continue
+            names.append(self._define(result, at))
+        return names
+
+    def _header(self, keyword_: str, expr: ast.expr, target: ast.expr | None = None) -> str:
+        text = unparse(ast.Expr(expr))  # as a statement: no parentheses around it
+        if keyword_ == "for":
+            return f"for {unparse(target)} in {text}:"
+        return f"{keyword_} {text}:"
+
+    def _indented(self, lines: list[str]) -> list[str]:
+        return [_INDENT + line for line in lines] or [_INDENT + "pass"]
+
+    def cond(self, op: Op) -> list[str]:
+        names = [
+            self._adopt(r, self.prenamed.pop(r)) if r in self.prenamed else self._define(r, self.plan.end[op])
+            for r in op.results
+        ]
+        for region in op.regions:  # a nested if whose result is only passed on writes ours
+            for name, y in zip(names, region.yields):
+                inner = self.plan.producer.get(y) if isinstance(y, Value) else None
+                if inner is not None and inner.prim == "cond" and inner in region.ops:
+                    if self.plan.last_use.get(y) == self.plan.yield_at[id(region)] and not y.name:
+                        self.prenamed[y] = name
+        test = self._header("if", self.operand(op.inputs[0]))
+        then, other = op.regions
+        here = _where(op)
+        lines = [test] + self._indented(self.block(then.ops, here) + self.assign(names, then.yields))
+        tail = self.block(other.ops, here) + self.assign(names, other.yields)
+        if tail:
+            lines += ["else:"] + self._indented(tail)
+        for r, name in zip(op.results, names):
+            self._adopt(r, name)
+        return lines
+
+    def loop(self, op: Op) -> list[str]:
+        if op.prim == "while":
+            inits, (test_region, body) = list(op.inputs), op.regions
+        elif op.prim == "for_range":
+            inits, (body,) = list(op.inputs[3:]), op.regions
+        else:
+            inits, (body,) = list(op.inputs[1:]), op.regions
+        carried = body.args if op.prim == "while" else body.args[1:]
+        names = self._carried_names(op, list(op.results), inits)
+        lines = self.assign(names, inits)
+        for arg, name in zip(carried, names):
+            self._adopt(arg, name)
+        if op.prim == "while":
+            for arg, name in zip(test_region.args, names):
+                self._adopt(arg, name)
+            pre = self.block(test_region.ops, _where(op))
+            (test,) = test_region.yields
+            if pre:  # a test needing statements: `while True:` and a break
+                check = [self._header("if", ast.UnaryOp(ast.Not(), self.operand(test))), _INDENT + "break"]
+                header, body_lines = "while True:", pre + check
+            else:
+                header, body_lines = self._header("while", self.operand(test)), []
+        else:
+            header, skip = self._for_header(op, body)
+            body_lines = []
+        ops = [o for o in body.ops if o is not skip] if op.prim != "while" else body.ops
+        body_lines += self.block(ops, _where(op)) + self.assign(names, body.yields)
+        for r, name in zip(op.results, names):
+            self._adopt(r, name)
+        return lines + [header] + self._indented(body_lines)
+
+    def _for_header(self, op: Op, body: Region) -> tuple[str, Op | None]:
+        """`for i in range(...)`, or `for x in xs` when the index only reads `xs[i]`
+        from a `range(len(xs))` (then that read is the header, returned to be skipped)."""
+        index = body.args[0]
+        item = self._sequence_item(op, body)
+        if item is not None:
+            name = self._define(item.result, self.plan.start[op])
+            iterable = self.operand(item.inputs[0])
+            return self._header("for", iterable, ast.Name(name, ast.Store())), item
+        name = self._define(index, self.plan.start[op])
+        return self._header("for", self._iterable(op), ast.Name(name, ast.Store())), None
+
+    def _sequence_item(self, op: Op, body: Region) -> Op | None:
+        if op.prim != "for_range" or not (_is_number(op.inputs[0], 0) and _is_number(op.inputs[2], 1)):
+            return None
+        length = self.plan.producer.get(op.inputs[1]) if isinstance(op.inputs[1], Value) else None
+        index = body.args[0]
+        reads = [o for o in body.ops if index in o.inputs]
+        uses = [x for o in _walk(body.ops) for x in o.inputs if x is index] + [y for y in body.yields if y is index]
+        if length is None or length.prim != "len" or len(reads) != 1 or len(uses) != 1:
+            return None
+        read = reads[0]
+        if read.prim != "getitem" or read.inputs[1] is not index or read.inputs[0] != length.inputs[0]:
+            return None
+        return read if read.result not in self.inlined else None
+
+    def _iterable(self, op: Op) -> ast.expr:
+        if op.prim == "for_each":
+            return self.operand(op.inputs[0])
+        start, stop, step = op.inputs[:3]
+        args = [start, stop, step]
+        if _is_number(step, 1):
+            args = [stop] if _is_number(start, 0) else [start, stop]
+        return ast.Call(ast.Name("range", ast.Load()), [self.operand(a) for a in args], [])
 
     def store(self, op: Op, at: int) -> list[str]:
         """`y2 = setitem(y1, i, v)` as `y[i] = v` on y1's array where nothing can see it
@@ -275,9 +358,7 @@ class _Emitter:
         item = self.operand(value if increment is None else increment)
         statements: list[ast.stmt] = []
         if self._writable(array, at):
-            name = self.names[array]
-            self.names[op.result] = name
-            self.holder[name] = op.result
+            name = self._adopt(op.result, self.names[array])
         else:
             name = self._define(op.result, at)
             copy = ast.Call(ast.Attribute(self.operand(array), "copy", ast.Load()), [], [])
@@ -288,6 +369,14 @@ class _Emitter:
         else:
             statements.append(ast.AugAssign(target, ast.Add(), item))
         return [line for s in statements for line in unparse(s).splitlines()]
+
+    def push(self, op: Op, at: int) -> list[str]:
+        """`tape2 = push(tape1, entry)` as `tape.append(entry)`: a tape is threaded
+        through the program linearly, so the list is always updated in place."""
+        tape, entry = op.inputs
+        name = self._adopt(op.result, self.names[tape])
+        call = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()), [self.operand(entry)], [])
+        return unparse(ast.Expr(call)).splitlines()
 
     def _increment(self, array: Operand, index: Operand, value: Operand) -> Operand | None:
         """`v` if `value` is `array[index] + v` computed just for this store: the store is
@@ -303,23 +392,28 @@ class _Emitter:
     def _writable(self, array: Operand, at: int) -> bool:
         if not isinstance(array, Value) or array not in self.names:
             return False
-        producer = self.producer.get(array)
+        producer = self.plan.producer.get(array)
         if producer is None or not _makes_fresh_array(producer.prim):
             return False
-        return all(self.last_use.get(v, -1) <= at for v in self._aliases(array))
+        return all(self.plan.last_use.get(v, -1) <= at for v in self._aliases(array))
 
     def _aliases(self, array: Value) -> set[Value]:
         """`array` and every value that may share its memory (views, transitively)."""
         found, todo = {array}, [array]
         while todo:
-            for viewer in self.viewers.get(todo.pop(), []):
+            for viewer in self.plan.viewers.get(todo.pop(), []):
                 if viewer not in found:
                     found.add(viewer)
                     todo.append(viewer)
         return found
 
     def function(self) -> Emitted:
-        body = self.body()
+        for p in self.fn.params:
+            self._define(p, -1)
+        body = self.block(self.fn.body.ops)
+        returned = [self.operand(y) for y in self.fn.body.yields]
+        result = returned[0] if len(returned) == 1 else ast.Tuple(returned, ast.Load())
+        body += unparse(ast.Return(result)).splitlines()
         args = ast.arguments(
             posonlyargs=[],
             args=[ast.arg(self.names[p]) for p in self.fn.params],
@@ -330,16 +424,10 @@ class _Emitter:
             defaults=[self.constant(self.fn.defaults[p.name]) for p in self.fn.params if p.name in self.fn.defaults],
         )
         header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[0]
-        text = "\n".join([header] + ["    " + line for line in body]) + "\n"
+        text = "\n".join([header] + self._indented(body)) + "\n"
         helpers = [HELPERS[h] for h in sorted(self.helpers)]
         return Emitted(self.fn.name, "\n\n".join(helpers + [text]), self.namespace)
 
-
-_VIEWS = {
-    "getitem", "transpose", "tuple", "np.transpose", "np.reshape", "np.ravel", "np.squeeze",
-    "np.expand_dims", "np.broadcast_to", "np.atleast_1d", "np.atleast_2d", "np.asarray",
-}
-"""Prims whose result may share memory with an operand (or, for `tuple`, hold it)."""
 
 _FRESH = ALLOCATIONS | {"setitem", "np.outer", "np.dot", "np.matmul"}
 
@@ -352,11 +440,26 @@ def _makes_fresh_array(prim: str) -> bool:
     return module == "np" and isinstance(getattr(np, name, None), np.ufunc)
 
 
+def _where(op: Op) -> tuple[str, int] | None:
+    return (op.loc.file, op.loc.line) if op.loc is not None else None
+
+
+def _walk(ops: list[Op]):
+    for op in ops:
+        yield op
+        for region in op.regions:
+            yield from _walk(region.ops)
+
+
 def _is_none(x: Operand) -> bool:
     return isinstance(x, Const) and x.value is None
 
 
-def _index_constant(value: Any, constant) -> ast.expr:
+def _is_number(x: Operand, number: int) -> bool:
+    return isinstance(x, Const) and x.value == number and not isinstance(x.value, bool)
+
+
+def _index_constant(value: Any, constant: Callable[[Any], ast.expr]) -> ast.expr:
     if isinstance(value, slice):
         bounds = [None if b is None else constant(b) for b in (value.start, value.stop, value.step)]
         return ast.Slice(*bounds)
@@ -365,10 +468,9 @@ def _index_constant(value: Any, constant) -> ast.expr:
     return constant(value)
 
 
-def _same_line(a: Op, b: Op) -> bool:
-    return (a.loc.line if a.loc else None) == (b.loc.line if b.loc else None)
-
-
 def emit(fn: Function) -> Emitted:
     """The Python source of `fn`."""
     return _Emitter(fn).function()
+
+
+__all__ = ["Emitted", "emit", "unparse"]

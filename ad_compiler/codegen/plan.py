@@ -1,0 +1,147 @@
+"""What codegen decides before it writes: where each statement stands, when each value is
+last read, which single-use values are written inside their user's expression, and
+which values may share memory (views).
+
+Positions number the statements in the order they are written, nested regions included
+(a region op spans from its header to the end of its last region). A value read inside a
+loop but defined before it is live until the loop ends, since the next iteration reads
+it again. These facts decide when a variable name can be reused and when an array may
+be written in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir import Function, Op, Operand, Region, Value
+
+LOOPS = ("for_range", "for_each", "while")
+STATEMENTS = ("setitem", "push")
+"""Prims written as statements that update their first operand, never as expressions."""
+
+VIEWS = frozenset({
+    "getitem", "transpose", "tuple", "push", "np.transpose", "np.reshape", "np.ravel",
+    "np.squeeze", "np.expand_dims", "np.broadcast_to", "np.atleast_1d", "np.atleast_2d",
+    "np.asarray",
+})
+"""Prims whose result may share memory with an operand (or hold a reference to it)."""
+
+_MAX_OPS_PER_STATEMENT = 5
+"""A single-use temporary is inlined into its user while the statement stays this small."""
+
+
+@dataclass
+class Plan:
+    start: dict[Op, int] = field(default_factory=dict)
+    end: dict[Op, int] = field(default_factory=dict)
+    yield_at: dict[int, int] = field(default_factory=dict)  # id(region) -> position of its yields
+    producer: dict[Value, Op] = field(default_factory=dict)
+    inlined: dict[Value, Op] = field(default_factory=dict)
+    last_use: dict[Value, int] = field(default_factory=dict)
+    viewers: dict[Value, list[Value]] = field(default_factory=dict)
+
+
+class _Planner:
+    def __init__(self, fn: Function) -> None:
+        self.fn = fn
+        self.plan = Plan()
+        self.counter = 0
+        self.loops_of: dict[Value, tuple[Op, ...]] = {}  # loops enclosing a value's definition
+        self.uses: dict[Value, list[tuple[int, tuple[Op, ...], list | None, Op | None]]] = {}
+
+    # numbering and uses
+    def number(self, region: Region, loops: tuple[Op, ...]) -> None:
+        for a in region.args:
+            self.loops_of[a] = loops
+        for op in region.ops:
+            self.plan.start[op] = self.counter
+            self.counter += 1
+            for k, x in enumerate(op.inputs):
+                self.use(x, self.plan.start[op], loops, region.ops, op, k)
+            inner = loops + (op,) if op.prim in LOOPS else loops
+            for sub in op.regions:
+                self.number(sub, inner)
+            self.plan.end[op] = self.counter if op.regions else self.plan.start[op]
+            if op.regions:
+                self.counter += 1
+            for r in op.results:
+                self.plan.producer[r] = op
+                self.loops_of[r] = loops
+            if op.prim in VIEWS:
+                for x in op.inputs:
+                    if isinstance(x, Value):
+                        self.plan.viewers.setdefault(x, []).extend(op.results)
+        self.plan.yield_at[id(region)] = self.counter
+        self.counter += 1
+        for y in region.yields:
+            self.use(y, self.plan.yield_at[id(region)], loops, region.ops, None, -1)
+
+    def use(self, x: Operand, at: int, loops: tuple[Op, ...], ops: list, user: Op | None, k: int) -> None:
+        if isinstance(x, Value):
+            self.uses.setdefault(x, []).append((at, loops, ops, user, k))
+
+    def live_until(self, value: Value, at: int, loops: tuple[Op, ...]) -> int:
+        """A read inside loops that do not enclose the definition lasts until the outermost
+        of them ends."""
+        outer = [loop for loop in loops if loop not in self.loops_of.get(value, ())]
+        return self.plan.end[outer[0]] if outer else at
+
+    # inlining
+    def choose_inlined(self) -> None:
+        size: dict[Op, int] = {}
+        for value, uses in self.uses.items():
+            op = self.plan.producer.get(value)
+            if op is None or len(uses) != 1 or value.name or value in self.fn.derived_names:
+                continue
+            at, _, ops, user, k = uses[0]
+            in_region = op in ops if ops is not None else False
+            if not in_region or op.regions or op.prim in STATEMENTS or len(op.results) != 1:
+                continue
+            if user is not None and user.prim in STATEMENTS and k == 0:
+                continue  # the updated array is a variable
+            if user is None and ops is self.fn.body.ops and op.prim != "tuple":
+                continue  # the function returns named values (a tuple of them may be inlined)
+            if user is not None and not _same_line(op, user):
+                continue
+            here = size.get(user, 1) if user is not None else 1
+            if here + size.get(op, 1) > _MAX_OPS_PER_STATEMENT:
+                continue
+            self.plan.inlined[value] = op
+            if user is not None:
+                size[user] = here + size.get(op, 1)
+
+    # liveness
+    def effective(self, op: Op) -> int:
+        """Where an op's statement is written: its own position, or its user's if inlined."""
+        position = self.plan.start[op]
+        result = op.results[0] if len(op.results) == 1 else None
+        while result is not None and result in self.plan.inlined:
+            at, _, _, user, _ = self.uses[result][0]
+            if user is None:
+                return at
+            position = self.plan.start[user]
+            result = user.results[0] if len(user.results) == 1 else None
+        return position
+
+    def liveness(self) -> None:
+        for value, uses in self.uses.items():
+            last = -1
+            for at, loops, _, user, _ in uses:
+                position = self.effective(user) if user is not None else at
+                last = max(last, self.live_until(value, position, loops))
+            self.plan.last_use[value] = last
+        for y in self.fn.body.yields:
+            if isinstance(y, Value):
+                self.plan.last_use[y] = self.counter
+
+
+def plan_function(fn: Function) -> Plan:
+    planner = _Planner(fn)
+    planner.number(fn.body, ())
+    planner.choose_inlined()
+    planner.liveness()
+    return planner.plan
+
+
+def _same_line(a: Op, b: Op) -> bool:
+    return (a.loc.line if a.loc else None) == (b.loc.line if b.loc else None)
