@@ -16,7 +16,7 @@ from .ir import Function, Value, format_function
 from .ir.clone import clone_function
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
-from .passes import cse, dce, fold, specialize, views
+from .passes import cse, dce, fold, specialize, tape, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -95,6 +95,8 @@ def compile_grad(primal: Function, options: GradOptions, kinds: Sequence[Kind] |
     )
     verify(derivative)
     optimize(derivative)
+    while tape.run(derivative):  # what the reverse loops no longer read is not recorded
+        optimize(derivative)
     if views.run(derivative):
         optimize(derivative)
     name_gradients(derivative, options.argnums, options.tuple_out)

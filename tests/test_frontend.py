@@ -351,10 +351,10 @@ def undefined_name(x):
     return x + not_defined_anywhere  # noqa: F821
 
 
-def loop_local(x):
-    for i in range(3):
-        last = x * i
-    return last  # read after the loop
+def one_branch_only(x):
+    if x > 0:
+        last = x * 2.0
+    return last  # read after the if
 
 
 def bad_method(x):
@@ -385,7 +385,7 @@ REFUSED = [
     (for_else, "for i in range(3):", "for ... else is not supported"),
     (runtime_kwarg, "axis=k", "keyword argument 'axis' of np.sum must be a constant"),
     (undefined_name, "not_defined_anywhere", "name 'not_defined_anywhere' is not defined"),
-    (loop_local, "last  # read", "'last' is assigned only inside the loop"),
+    (one_branch_only, "last  # read", "variable 'last' is read before it is assigned"),
     (bad_method, "x.append(1)", "the method call .append() is not supported"),
     (no_return, "def no_return", "has no return statement"),
     (read_before_assign, "z + x", "variable 'z' is read before it is assigned"),

@@ -11,23 +11,40 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..errors import NoDerivativeError, UnsupportedError
+from ..errors import NoDerivativeError
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.clone import inline
 from ..ir.types import kind_of
 from ..passes.activity import active_values
+from .regions import RegionSweep
 from .rules import RULES, Registry
 
 ADJOINT_PREFIX = "b"
 
 
-class _Adjoints:
-    """The adjoint of each value so far, and the ops that build them."""
+class Adjoints:
+    """The adjoint of each value so far, and the ops that build them.
 
-    def __init__(self, fn: Function, ops: list[Op]) -> None:
+    Inside a region (a branch or loop body being reversed), `local` holds the values the
+    region defines; contributions to other values are collected in `outer`, for the
+    region's op to hand out (the enclosing sweep adds them up)."""
+
+    def __init__(self, fn: Function, ops: list[Op], local: set[Value] | None = None) -> None:
         self.fn = fn
         self.ops = ops
+        self.local = local
         self.of: dict[Value, Operand] = {}
+        self.outer: dict[Value, Operand] = {}
+
+    def table(self, primal: Value) -> dict[Value, Operand]:
+        return self.of if self.local is None or primal in self.local else self.outer
+
+    def current(self, primal: Value) -> Operand | None:
+        return self.table(primal).get(primal)
+
+    def replace(self, primal: Value, adjoint: Operand) -> None:
+        """Set the adjoint (a loop accumulated it, starting from the current one)."""
+        self.table(primal)[primal] = adjoint
 
     def _name(self, adjoint: Value, primal: Value) -> None:
         if not adjoint.name:
@@ -37,15 +54,24 @@ class _Adjoints:
     def add(self, primal: Value, contribution: Operand, fresh: set[Value], loc: Loc | None) -> None:
         """Accumulate `contribution`; `fresh` holds the values the rule just created
         (only those may take the adjoint's name)."""
-        if primal not in self.of:
-            self.of[primal] = contribution
+        table = self.table(primal)
+        if primal not in table:
+            table[primal] = contribution
             if isinstance(contribution, Value) and contribution in fresh:
                 self._name(contribution, primal)
             return
         total = Value()
-        self.ops.append(Op("add", [self.of[primal], contribution], [total], loc=loc))
+        self.ops.append(Op("add", [table[primal], contribution], [total], loc=loc))
         self._name(total, primal)
-        self.of[primal] = total
+        table[primal] = total
+
+    def zeros(self, like: Value, loc: Loc | None) -> Value:
+        """Explicit zeros of `like`'s shape (a scalar for a scalar), where a region must
+        yield an adjoint that has no contribution on its path."""
+        zeros, scalar = Value(), Value()
+        self.ops.append(Op("np.zeros_like", [like], [zeros], loc=loc))
+        self.ops.append(Op("getitem", [zeros, Const(())], [scalar], loc=loc))
+        return scalar
 
 
 def _located(fn: Function, op: Op, message: str) -> NoDerivativeError:
@@ -77,22 +103,37 @@ def _rule_outputs(
     return [None if isinstance(x, Const) and x.value is None else x for x in items]
 
 
-def _reverse_sweep(
-    fn: Function, active: set[Value], adjoints: _Adjoints, rules: Registry
-) -> None:
-    for op in reversed(fn.body.ops):
-        if op.regions:
-            raise UnsupportedError(f"reverse mode over {op.prim} regions is not supported yet")
-        g = next((adjoints.of[r] for r in op.results if r in adjoints.of), None)
-        if g is None or not any(isinstance(x, Value) and x in active for x in op.inputs):
-            continue
-        if rules.is_zero(op.prim):
-            continue
+class Sweep(RegionSweep):
+    """The reverse sweep over a list of ops: for each active op, last first, the inlined
+    body of its rule (region ops: see `regions`)."""
+
+    def __init__(self, fn: Function, active: set[Value], adjoints: Adjoints, rules: Registry) -> None:
+        self.fn = fn
+        self.active = active
+        self.adjoints = adjoints
+        self.rules = rules
+
+    def run(self, ops: list[Op]) -> None:
+        self.forward = ops
+        for op in reversed(list(ops)):  # loops insert their tapes into `ops`
+            if op.regions:
+                self.region_op(op)
+            else:
+                self.op(op)
+
+    def is_active(self, x: Operand) -> bool:
+        return isinstance(x, Value) and x in self.active
+
+    def op(self, op: Op) -> None:
+        adjoints, rules = self.adjoints, self.rules
+        g = next((adjoints.current(r) for r in op.results if adjoints.current(r) is not None), None)
+        if g is None or not any(self.is_active(x) for x in op.inputs) or rules.is_zero(op.prim):
+            return
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
         rule = rules.vjp(op.prim, kinds)
         if rule is None:
             raise _located(
-                fn, op, f"no derivative rule for {op.prim}: register one with "
+                self.fn, op, f"no derivative rule for {op.prim}: register one with "
                 f"@ad_compiler.defvjp({op.prim}) or rewrite the expression with supported functions"
             )
         lowered, dynamic = rules.lowered_vjp(rule, op.inputs, op.attrs)
@@ -100,8 +141,8 @@ def _reverse_sweep(
         returned = inline(lowered, [g, op.result] + [op.inputs[i] for i in dynamic], adjoints.ops, op.loc)
         new_ops = adjoints.ops[start:]
         fresh = {r for new in new_ops for r in new.results}
-        for x, ct in zip(op.inputs, _rule_outputs(fn, op, returned, new_ops)):
-            if ct is None or not isinstance(x, Value) or x not in active:
+        for x, ct in zip(op.inputs, _rule_outputs(self.fn, op, returned, new_ops)):
+            if ct is None or not self.is_active(x):
                 continue
             if rule.broadcasting:
                 reduced = Value()
@@ -138,10 +179,10 @@ def vjp_function(
         primal.source_lines,
         dict(primal.derived_names),
     )
-    adjoints = _Adjoints(fn, fn.body.ops)
+    adjoints = Adjoints(fn, fn.body.ops)
     if isinstance(out, Value) and out in active:
         adjoints.of[out] = Const(1.0)
-        _reverse_sweep(primal, active, adjoints, rules)
+        Sweep(fn, active, adjoints, rules).run(fn.body.ops)
     grads = [_gradient(adjoints, p) for p in wrt_values]
     if tuple_out:
         packed = Value()
@@ -153,7 +194,7 @@ def vjp_function(
     return fn
 
 
-def _gradient(adjoints: _Adjoints, param: Value) -> Operand:
+def _gradient(adjoints: Adjoints, param: Value) -> Operand:
     """The adjoint of a parameter; a parameter nothing depends on gets zeros of its shape."""
     if param in adjoints.of:
         return adjoints.of[param]

@@ -30,12 +30,18 @@ _LOOP_EXITS = {
 
 
 def _assigned(stmts: list[ast.stmt]) -> list[str]:
-    """Names a block assigns (its own targets, loops' and branches' included), in order."""
+    """Names a block assigns (its own targets, loops' and branches' included, and arrays
+    written by element: `y[i] = v` assigns a new `y`), in order."""
     names: list[str] = []
     for stmt in stmts:
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id not in names:
-                names.append(node.id)
+            target = node
+            while isinstance(target, ast.Subscript) and isinstance(target.ctx, ast.Store):
+                target = target.value
+                if isinstance(target, ast.Name):
+                    target = ast.Name(target.id, ast.Store())
+            if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store) and target.id not in names:
+                names.append(target.id)
     return names
 
 
@@ -221,9 +227,24 @@ class ControlFlow:
                     self._refuse(node, f"{word} inside a loop is not supported yet; compute a flag "
                                  "and use it in the loop's condition, or restructure the loop")
 
-    def _carried(self, body: list[ast.stmt], loop_names: list[str]) -> list[str]:
-        """Variables the body assigns that exist before the loop: carried across iterations."""
-        return [n for n in _assigned(body) if n in self.env and n not in loop_names]
+    def _carried(self, node: ast.stmt, loop_names: list[str]) -> list[str]:
+        """Variables carried across iterations: those the body assigns that exist before
+        the loop, and those (the loop variable too) read after it. One not defined before
+        starts as None, as Python leaves it undefined if the loop never runs."""
+        end = (node.end_lineno, node.end_col_offset)
+        after = {
+            n.id for n in ast.walk(self.src.tree)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and (n.lineno, n.col_offset) > end
+        }
+        names = _assigned(node.body) + [n for n in loop_names if n not in _assigned(node.body)]
+        return [
+            n for n in names
+            if (n in self.env and n not in loop_names) or n in after
+        ]
+
+    def _initial(self, name: str) -> Operand:
+        value = self.env.get(name, Const(None))
+        return value if isinstance(value, (Value, Const)) else Const(None)
 
     def _finish_loop(self, body: list[ast.stmt], carried: list[str], results: list[Value],
                      loop_names: list[str], line: int) -> None:
@@ -234,8 +255,8 @@ class ControlFlow:
                 self.env.pop(name, None)
                 self.loop_locals[name] = line
 
-    def _loop_region(self, args: list[Value], names: list[str], body: list[ast.stmt],
-                     carried: list[str], bind_targets) -> Region:
+    def _loop_region(self, args: list[Value], body: list[ast.stmt], carried: list[str],
+                     bind_targets) -> Region:
         saved_env = dict(self.env)
         for name, arg in zip(carried, args[len(args) - len(carried):]):
             self.env[name] = arg
@@ -259,15 +280,15 @@ class ControlFlow:
             return
         start, stop, step, bind = self._iteration(node)
         loop_names = [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)]
-        carried = self._carried(node.body, loop_names)
+        carried = self._carried(node, loop_names)
         index = Value(loop_names[0] if bind is None and len(loop_names) == 1 else "i")
         args = [index] + [Value(name) for name in carried]
         region = self._loop_region(
-            args, carried, node.body, carried,
+            args, node.body, carried,
             lambda: self._bind(node.target, index) if bind is None else bind(index),
         )
         results = [Value(name) for name in carried]
-        inits = [self.env[name] for name in carried]
+        inits = [self._initial(name) for name in carried]
         self.shared.ops.append(
             Op("for_range", [start, stop, step, *inits], results, {}, [region], loc=self._loc(node))
         )
@@ -336,7 +357,7 @@ class ControlFlow:
         if node.orelse:
             self._refuse(node, "while ... else is not supported; move the else block after the loop")
         self._check_loop_body(node.body)
-        carried = self._carried(node.body, [])
+        carried = self._carried(node, [])
         if not carried:
             self._refuse(node, "this while loop assigns no variable defined before it: it would "
                          "never stop, or it computes nothing the function uses")
@@ -348,11 +369,9 @@ class ControlFlow:
             test = self._operand(node.test)
         self.env = saved_env
         test_region = Region(test_args, test_ops, [test])
-        body = self._loop_region(
-            [Value(name) for name in carried], carried, node.body, carried, lambda: None
-        )
+        body = self._loop_region([Value(name) for name in carried], node.body, carried, lambda: None)
         results = [Value(name) for name in carried]
-        inits = [self.env[name] for name in carried]
+        inits = [self._initial(name) for name in carried]
         self.shared.ops.append(
             Op("while", inits, results, {}, [test_region, body], loc=self._loc(node))
         )

@@ -61,4 +61,25 @@ def inline(
     return [copier.operand(y) for y in fn.body.yields]
 
 
-__all__ = ["Const", "clone_function", "inline"]
+__all__ = ["clone_function", "copy_ops", "inline", "substitute"]
+
+
+def copy_ops(ops: list[Op], mapping: dict[Value, Operand]) -> list[Op]:
+    """Copies of `ops` with fresh results (recorded in `mapping`, which also renames the
+    operands they read): to recompute a region's values where its own are not visible."""
+    copier = _Copier(mapping, None)
+    return [copier.op(op) for op in ops]
+
+
+def substitute(ops: list[Op], yields: list[Operand], mapping: dict[Value, Operand]) -> list[Operand]:
+    """Replace every use of a key of `mapping` in `ops` (nested regions included) and in
+    `yields`; returns the new yields."""
+
+    def swap(x: Operand) -> Operand:
+        return mapping.get(x, x) if isinstance(x, Value) else x
+
+    for op in ops:
+        op.inputs = [swap(x) for x in op.inputs]
+        for region in op.regions:
+            region.yields = substitute(region.ops, region.yields, mapping)
+    return [swap(y) for y in yields]

@@ -44,7 +44,35 @@ class TupleKind:
         return "(" + ", ".join(str(k) for k in self.items) + ")"
 
 
-Kind = Union[Scalar, Array, TupleKind, None]
+@dataclass(frozen=True)
+class ListKind:
+    """A Python list (a loop's tape): `item` is the kind of its entries; an empty list
+    has no entries yet and joins with any."""
+
+    item: Any = None
+    empty: bool = False
+
+    def __str__(self) -> str:
+        return "[]" if self.empty else f"[{self.item}]"
+
+
+Kind = Union[Scalar, Array, TupleKind, ListKind, None]
+
+
+def join(a: Kind, b: Kind) -> Kind:
+    """What is known of a value that is sometimes of kind `a`, sometimes of kind `b`
+    (the two branches of an if, a loop's first and later iterations)."""
+    if a == b:
+        return a
+    if isinstance(a, ListKind) and isinstance(b, ListKind):
+        if a.empty or b.empty:
+            return b if a.empty else a
+        return ListKind(join(a.item, b.item))
+    if isinstance(a, TupleKind) and isinstance(b, TupleKind) and len(a.items) == len(b.items):
+        return TupleKind(tuple(join(x, y) for x, y in zip(a.items, b.items)))
+    if isinstance(a, Array) and isinstance(b, Array) and a.ndim == b.ndim and a.dtype == b.dtype:
+        return Array(a.ndim, a.dtype, None)
+    return None
 
 _SCALAR_DTYPES = {bool: "bool", int: "int", float: "float", complex: "complex"}
 _RANK = {"bool": 0, "int": 1, "float": 2, "complex": 3}

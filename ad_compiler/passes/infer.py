@@ -14,7 +14,7 @@ import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Region
 from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of
-from ..ir.types import Array, Kind, Scalar, TupleKind, kind_of, promote
+from ..ir.types import Array, Kind, ListKind, Scalar, TupleKind, join, kind_of, promote
 
 Rule = Callable[[Op, list[Kind]], Kind]
 
@@ -227,6 +227,15 @@ def _creation(op: Op, kinds: list[Kind]) -> Kind:
         return None
 
 
+def _list(op: Op, kinds: list[Kind]) -> Kind:
+    return ListKind(empty=True)
+
+
+def _push(op: Op, kinds: list[Kind]) -> Kind:
+    tape, entry = kinds
+    return join(tape, ListKind(entry)) if isinstance(tape, ListKind) else None
+
+
 def _where(op: Op, kinds: list[Kind]) -> Kind:
     """np.where(c, a, b): the broadcast of all three, with the dtype of a and b."""
     if len(kinds) != 3:
@@ -305,6 +314,9 @@ _RULES: dict[str, Rule] = {
     "np.size": _int,
     "np.ndim": _int,
     "np.ones_like": _like,
+    "np.copy": _like,
+    "np.array": _like,
+    "np.asarray": _like,
     "np.zeros_like": _like,
     "unbroadcast": _unbroadcast,
     "np.broadcast_to": _broadcast_to,
@@ -315,6 +327,9 @@ _RULES: dict[str, Rule] = {
     "np.zeros": _creation,
     "np.ones": _creation,
     "np.empty": _creation,
+    "list": _list,
+    "push": _push,
+    "reversed": _like,
     "np.where": _where,
     "np.clip": _clip,
     "abs": _unary_same,
@@ -342,11 +357,56 @@ def _infer_op(op: Op, producers: dict) -> Kind:
     return None
 
 
+_MAX_FIXPOINT_ROUNDS = 4
+
+
+def _infer_cond(op: Op, producers: dict) -> None:
+    for sub in op.regions:
+        _infer_region(sub, producers)
+    for k, result in enumerate(op.results):
+        then, other = (_kind(region.yields[k]) for region in op.regions)
+        result.kind = join(then, other)
+
+
+def _infer_loop(op: Op, producers: dict) -> None:
+    """Carried values start with their initial kinds; a body that changes one (a scalar
+    that becomes an array, an array that grows) makes it unknown, until nothing changes."""
+    body = op.regions[-1]
+    first = 0 if op.prim == "while" else 1
+    carried = body.args[first:]
+    inits = op.inputs[len(op.inputs) - len(carried):]
+    kinds = [_kind(x) for x in inits]
+    if op.prim == "for_range":
+        body.args[0].kind = Scalar("int")
+    elif op.prim == "for_each":
+        iterable = _kind(op.inputs[0])
+        body.args[0].kind = iterable.item if isinstance(iterable, ListKind) else None
+    for _ in range(_MAX_FIXPOINT_ROUNDS):
+        for region in op.regions:
+            for arg, kind in zip(region.args[len(region.args) - len(carried):], kinds):
+                arg.kind = kind
+            _infer_region(region, producers)
+        joined = [join(k, _kind(y)) for k, y in zip(kinds, body.yields)]
+        if joined == kinds:
+            break
+        kinds = joined
+    else:
+        kinds = [None] * len(kinds)
+        for region in op.regions:
+            for arg in region.args[len(region.args) - len(carried):]:
+                arg.kind = None
+            _infer_region(region, producers)
+    for result, kind in zip(op.results, kinds):
+        result.kind = kind
+
+
 def _infer_region(region: Region, producers: dict) -> None:
     for op in region.ops:
-        for sub in op.regions:
-            _infer_region(sub, producers)
-        if len(op.results) == 1 and not op.regions:
+        if op.prim == "cond":
+            _infer_cond(op, producers)
+        elif op.regions:
+            _infer_loop(op, producers)
+        elif len(op.results) == 1:
             op.result.kind = _infer_op(op, producers)
             producers[op.result] = op
 

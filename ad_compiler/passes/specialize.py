@@ -226,6 +226,8 @@ class _Specializer:
                 return Const(math.prod(shape))
             axis = inputs[1].value if isinstance(inputs[1], Const) else None
             return Const(shape[axis]) if isinstance(axis, int) else None
+        if prim == "len" and _shape(inputs[0]):
+            return Const(_shape(inputs[0])[0])
         if prim == "np.ndim" and _ndim(inputs[0]) is not None:
             return Const(_ndim(inputs[0]))
         if prim == "np.zeros_like" and isinstance(kind_of_operand(inputs[0]), Scalar):

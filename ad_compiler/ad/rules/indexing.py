@@ -21,9 +21,9 @@ def getitem_vjp(g, ans, x, index):
 
 @defvjp("setitem", broadcasting=True)
 def setitem_vjp(g, ans, y, index, v):
-    by = np.copy(g)
-    by[index] = 0.0
-    return by, None, g[index]
+    bv = g[index]
+    g[index] = 0.0  # a new value of g: written in place only where no one else reads g
+    return g, None, bv
 
 
 defzero("slice")
