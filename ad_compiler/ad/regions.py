@@ -159,8 +159,13 @@ class RegionSweep:
         `needed` (as a tuple). Returns the filled tape, the loop's new last result."""
         empty, arg, filled, pushed, entry = Value("tape"), Value("tape"), Value("tape"), Value("tape"), Value()
         self.forward.insert(self.forward.index(op), Op("list", [], [empty], loc=op.loc))
-        body.ops.append(Op("tuple", list(needed), [entry], loc=op.loc))
-        body.ops.append(Op("push", [arg, entry], [pushed], loc=op.loc))
+        # recorded as soon as the values exist (a carried value before it is updated)
+        made = {r: i for i, o in enumerate(body.ops) for r in o.results}
+        at = max((made[v] + 1 for v in needed if v in made), default=0)
+        body.ops[at:at] = [
+            Op("tuple", list(needed), [entry], loc=op.loc),
+            Op("push", [arg, entry], [pushed], loc=op.loc),
+        ]
         body.args.append(arg)
         body.yields.append(pushed)
         if op.prim == "while":

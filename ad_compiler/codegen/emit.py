@@ -219,22 +219,54 @@ class _Emitter:
             return self.cond(op)
         if op.prim in LOOPS:
             return self.loop(op)
+        if op.prim == "add" and self._accumulates(op, at):
+            name = self._adopt(op.result, self.names[op.inputs[0]])
+            increment = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), self.operand(op.inputs[1]))
+            return unparse(increment).splitlines()
         value = self.expression(op)
         targets = [ast.Name(self._define(r, at), ast.Store()) for r in op.results]
         target = targets[0] if len(targets) == 1 else ast.Tuple(targets, ast.Store())
         return unparse(ast.Assign([target], value)).splitlines()
 
-    def assign(self, names: list[str], values: list[Operand]) -> list[str]:
+    def _accumulates(self, op: Op, at: int) -> bool:
+        """`acc = acc + v` may be `acc += v` (in place for an array): `acc` is an array
+        this function owns that nothing reads afterwards, and the sum keeps its name
+        (and its shape: the sum's kind is `acc`'s)."""
+        acc = op.inputs[0]
+        if not isinstance(acc, Value) or acc in self.inlined or acc not in self.names:
+            return False
+        name = self.names[acc]
+        hint = op.result.name or (self.fn.derived_names.get(op.result, ("", None))[0] + self.names.get(self.fn.derived_names.get(op.result, ("", None))[1], "") if op.result in self.fn.derived_names else "")
+        if _identifier(hint) != name or op.result.kind is None or op.result.kind != acc.kind:
+            return False
+        return self._writable(acc, at) or (acc.kind is not None and type(acc.kind).__name__ == "Scalar")
+
+    def assign(self, names: list[str], values: list[Operand], at: int | None = None) -> list[str]:
         """Assign region yields to the carried or result variables, in one parallel
-        assignment (`a, b = b, a` swaps); a value already in its variable is skipped."""
+        assignment (`a, b = b, a` swaps); a value already in its variable is skipped, and
+        `acc = acc + v` on an array nothing else reads is `acc += v`, in place."""
         pairs = [(n, v) for n, v in zip(names, values) if not (isinstance(v, Value) and self.names.get(v) == n and v not in self.inlined)]
+        lines: list[str] = []
+        if at is not None:
+            for name, value in list(pairs):
+                add = self.inlined.get(value) if isinstance(value, Value) else None
+                acc = add.inputs[0] if add is not None and add.prim == "add" else None
+                others = [v for n, v in pairs if n != name]
+                if acc is None or self.names.get(acc) != name or not self._writable(acc, at):
+                    continue
+                if any(acc in _reads_of(v, self.inlined) for v in others) or add.result.kind != acc.kind:
+                    continue
+                pairs.remove((name, value))
+                increment = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), self.operand(add.inputs[1]))
+                lines += unparse(increment).splitlines()
         if not pairs:
-            return []
+            return lines
         targets = [ast.Name(n, ast.Store()) for n, _ in pairs]
         exprs = [self.operand(v) for _, v in pairs]
         if len(pairs) == 1:
-            return unparse(ast.Assign(targets, exprs[0])).splitlines()
-        return unparse(ast.Assign([ast.Tuple(targets, ast.Store())], ast.Tuple(exprs, ast.Load()))).splitlines()
+            return lines + unparse(ast.Assign(targets, exprs[0])).splitlines()
+        pair = ast.Assign([ast.Tuple(targets, ast.Store())], ast.Tuple(exprs, ast.Load()))
+        return lines + unparse(pair).splitlines()
 
     def _carried_names(self, op: Op, results: list[Value], inits: list[Operand]) -> list[str]:
         """One variable per carried value: the result's name, free from the loop's start
@@ -254,7 +286,10 @@ class _Emitter:
     def _header(self, keyword_: str, expr: ast.expr, target: ast.expr | None = None) -> str:
         text = unparse(ast.Expr(expr))  # as a statement: no parentheses around it
         if keyword_ == "for":
-            return f"for {unparse(target)} in {text}:"
+            names = unparse(target)
+            if isinstance(target, ast.Tuple) and len(target.elts) > 1:
+                names = names.strip("()")
+            return f"for {names} in {text}:"
         return f"{keyword_} {text}:"
 
     def _indented(self, lines: list[str]) -> list[str]:
@@ -307,23 +342,43 @@ class _Emitter:
         else:
             header, skip = self._for_header(op, body)
             body_lines = []
-        ops = [o for o in body.ops if o is not skip] if op.prim != "while" else body.ops
-        body_lines += self.block(ops, _where(op)) + self.assign(names, body.yields)
+        ops = [o for o in body.ops if o not in skip] if op.prim != "while" else body.ops
+        body_lines += self.block(ops, _where(op)) + self.assign(names, body.yields, self.plan.yield_at[id(body)])
         for r, name in zip(op.results, names):
             self._adopt(r, name)
         return lines + [header] + self._indented(body_lines)
 
-    def _for_header(self, op: Op, body: Region) -> tuple[str, Op | None]:
+    def _for_header(self, op: Op, body: Region) -> tuple[str, list[Op]]:
         """`for i in range(...)`, or `for x in xs` when the index only reads `xs[i]`
-        from a `range(len(xs))` (then that read is the header, returned to be skipped)."""
+        from a `range(len(xs))`, or `for a, b in entries` when each entry is only taken
+        apart. The reads written by the header are returned, to be skipped."""
+        at = self.plan.start[op]
         index = body.args[0]
         item = self._sequence_item(op, body)
         if item is not None:
-            name = self._define(item.result, self.plan.start[op])
+            name = self._define(item.result, at)
             iterable = self.operand(item.inputs[0])
-            return self._header("for", iterable, ast.Name(name, ast.Store())), item
-        name = self._define(index, self.plan.start[op])
-        return self._header("for", self._iterable(op), ast.Name(name, ast.Store())), None
+            return self._header("for", iterable, ast.Name(name, ast.Store())), [item]
+        parts = self._unpacked(index, body) if op.prim == "for_each" else None
+        if parts:
+            targets = [ast.Name(self._define(part.result, at), ast.Store()) for part in parts]
+            target = ast.Tuple(targets, ast.Store())
+            return self._header("for", self._iterable(op), target), parts
+        name = self._define(index, at)
+        return self._header("for", self._iterable(op), ast.Name(name, ast.Store())), []
+
+    def _unpacked(self, item: Value, body: Region) -> list[Op] | None:
+        """The reads `item[0]`, `item[1]`, ... if that is all the body does with `item`."""
+        reads = [o for o in body.ops if item in o.inputs]
+        uses = [x for o in _walk(body.ops) for x in o.inputs if x is item] + [y for y in body.yields if y is item]
+        if not reads or len(uses) != len(reads):
+            return None
+        if any(o.prim != "getitem" or o.inputs[0] is not item or o.result in self.inlined for o in reads):
+            return None
+        indices = [o.inputs[1].value if isinstance(o.inputs[1], Const) else None for o in reads]
+        if sorted(indices, key=str) != list(range(len(reads))):
+            return None
+        return sorted(reads, key=lambda o: o.inputs[1].value)
 
     def _sequence_item(self, op: Op, body: Region) -> Op | None:
         if op.prim != "for_range" or not (_is_number(op.inputs[0], 0) and _is_number(op.inputs[2], 1)):
@@ -390,12 +445,34 @@ class _Emitter:
         return add.inputs[1] if read.inputs[1] == index else None
 
     def _writable(self, array: Operand, at: int) -> bool:
-        if not isinstance(array, Value) or array not in self.names:
+        """May `array` be changed in place at position `at`? Only memory this function
+        made, that nothing reads afterwards (no alias, no live view)."""
+        if not isinstance(array, Value) or array not in self.names or not self._owned(array, set()):
             return False
-        producer = self.plan.producer.get(array)
-        if producer is None or not _makes_fresh_array(producer.prim):
-            return False
+        if array in self.plan.carried:  # the previous iteration's object, or the initial one
+            loop, init, yielded = self.plan.carried[array]
+            start = self.plan.start[loop]
+            if isinstance(yielded, Value) and yielded is not array and self.plan.viewers.get(yielded):
+                return False  # recorded or viewed: the next iteration must not change it
+            if isinstance(init, Value) and any(self.plan.last_use.get(v, -1) > start for v in self._aliases(init)):
+                return False
         return all(self.plan.last_use.get(v, -1) <= at for v in self._aliases(array))
+
+    def _owned(self, value: Operand, visiting: set[Value]) -> bool:
+        """Made by this function: a fresh array, or a loop-carried value that starts and
+        stays one (assumed while it is being checked, so loops check themselves)."""
+        if not isinstance(value, Value):
+            return False
+        if value in visiting:
+            return True
+        producer = self.plan.producer.get(value)
+        if producer is not None:
+            return _makes_fresh_array(producer.prim)
+        if value in self.plan.carried:
+            _, init, yielded = self.plan.carried[value]
+            inner = visiting | {value}
+            return self._owned(init, inner) and self._owned(yielded, inner)
+        return False
 
     def _aliases(self, array: Value) -> set[Value]:
         """`array` and every value that may share its memory (views, transitively)."""
@@ -438,6 +515,16 @@ def _makes_fresh_array(prim: str) -> bool:
         return True
     module, _, name = prim.partition(".")
     return module == "np" and isinstance(getattr(np, name, None), np.ufunc)
+
+
+def _reads_of(x: Operand, inlined: dict[Value, Op]) -> set[Value]:
+    """The values an operand's written expression reads (through inlined ops)."""
+    if not isinstance(x, Value):
+        return set()
+    op = inlined.get(x)
+    if op is None:
+        return {x}
+    return set().union(*(_reads_of(y, inlined) for y in op.inputs)) if op.inputs else set()
 
 
 def _where(op: Op) -> tuple[str, int] | None:

@@ -39,6 +39,8 @@ class Plan:
     inlined: dict[Value, Op] = field(default_factory=dict)
     last_use: dict[Value, int] = field(default_factory=dict)
     viewers: dict[Value, list[Value]] = field(default_factory=dict)
+    carried: dict[Value, tuple[Op, Operand, Operand]] = field(default_factory=dict)
+    """A loop's carried region argument -> (the loop, its initial value, its yield)."""
 
 
 class _Planner:
@@ -67,14 +69,26 @@ class _Planner:
             for r in op.results:
                 self.plan.producer[r] = op
                 self.loops_of[r] = loops
-            if op.prim in VIEWS:
+            if op.prim in VIEWS and not (op.prim == "getitem" and _scalar(op.results[0])):
                 for x in op.inputs:
                     if isinstance(x, Value):
                         self.plan.viewers.setdefault(x, []).extend(op.results)
+            if op.prim in LOOPS:
+                self._carry(op)
         self.plan.yield_at[id(region)] = self.counter
         self.counter += 1
         for y in region.yields:
             self.use(y, self.plan.yield_at[id(region)], loops, region.ops, None, -1)
+
+    def _carry(self, op: Op) -> None:
+        body = op.regions[-1]
+        first = 0 if op.prim == "while" else 1
+        carried = body.args[first:]
+        inits = op.inputs[len(op.inputs) - len(carried):]
+        for k, (arg, init) in enumerate(zip(carried, inits)):
+            self.plan.carried[arg] = (op, init, body.yields[k])
+            if op.prim == "while":
+                self.plan.carried[op.regions[0].args[k]] = (op, init, body.yields[k])
 
     def use(self, x: Operand, at: int, loops: tuple[Op, ...], ops: list, user: Op | None, k: int) -> None:
         if isinstance(x, Value):
@@ -141,6 +155,12 @@ def plan_function(fn: Function) -> Plan:
     planner.choose_inlined()
     planner.liveness()
     return planner.plan
+
+
+def _scalar(value: Value) -> bool:
+    """Indexing that yields a scalar copies it: no view of the array is kept."""
+    kind = value.kind
+    return kind is not None and type(kind).__name__ == "Scalar"
 
 
 def _same_line(a: Op, b: Op) -> bool:

@@ -154,22 +154,40 @@ class _Specializer:
         return self._new(added, p.prim, inputs, op, **p.attrs)
 
     def _add_scattered(self, op: Op, added: list[Op]) -> Operand | None:
-        """`a + scatter` where `scatter` is zeros with `v` written at `index` (the adjoint
-        of `x[index]`) is `a` with `v` added at `index`: no zeros, no full-size sum."""
+        """`a + scatter`, where `scatter` is zeros with values added at some indices (the
+        adjoints of `x[i]`, `x[j]`, ...), is `a` with those values added at those
+        indices: no zeros, no full-size sum."""
         for a, s in (op.inputs, op.inputs[::-1]):
-            p = self.producers.get(s) if isinstance(s, Value) else None
-            if p is None or p.prim != "setitem" or self.uses.get(s, 0) != 1:
+            chain = self._scatter_chain(s)
+            if chain is None or _shape(a) is None or kind_of_operand(a) != kind_of_operand(s):
                 continue
-            zeros, index, v = p.inputs
-            z = self.producers.get(zeros) if isinstance(zeros, Value) else None
-            if z is None or z.prim != "np.zeros_like" or self.uses.get(zeros, 0) != 1:
-                continue
-            if _shape(a) is None or _shape(a) != _shape(s) or kind_of_operand(a) != kind_of_operand(s):
-                continue
-            current = self._new(added, "getitem", [a, index], op)
-            total = self._new(added, "add", [current, v], op)
-            return self._new(added, "setitem", [a, index, total], op)
+            for index, v in chain:
+                current = self._new(added, "getitem", [a, index], op)
+                total = self._new(added, "add", [current, v], op)
+                a = self._new(added, "setitem", [a, index, total], op)
+            return a
         return None
+
+    def _scatter_chain(self, s: Operand) -> list[tuple[Operand, Operand]] | None:
+        """[(index, v), ...] if `s` is zeros into which each v was written or added at its
+        index, in order; every link read only by the next."""
+        chain: list[tuple[Operand, Operand]] = []
+        while True:
+            p = self.producers.get(s) if isinstance(s, Value) else None
+            reads = 1 if not chain else 2  # a link is also read by the next link's increment
+            if p is None or p.prim != "setitem" or self.uses.get(s, 0) != reads:
+                return None
+            base, index, value = p.inputs
+            root = self.producers.get(base) if isinstance(base, Value) else None
+            if root is not None and root.prim == "np.zeros_like" and self.uses.get(base, 0) == 1:
+                chain.append((index, value))
+                return chain[::-1]
+            add = self.producers.get(value) if isinstance(value, Value) else None
+            read = self.producers.get(add.inputs[0]) if add is not None and add.prim == "add" else None
+            if read is None or read.prim != "getitem" or read.inputs[0] is not base or read.inputs[1] != index:
+                return None
+            chain.append((index, add.inputs[1]))
+            s = base
 
     def _sum_of_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
         """The sum of a number broadcast to a shape is the number times the size."""
