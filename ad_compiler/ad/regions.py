@@ -130,7 +130,9 @@ class RegionSweep:
             reverse_ops.append(Op("add", [acc, adjoints.outer[v]], [total], loc=op.loc))
             totals.append(total)
 
-        # what the reverse body reads of the forward body is recorded on a tape
+        # what the reverse body reads of the forward body is recorded on a tape (the
+        # body now includes the tapes of loops nested in it, which are read too)
+        local = _defined(body)
         order = {v: i for i, v in enumerate(list(body.args) + [r for o in body.ops for r in o.results])}
         needed = sorted((v for v in _reads(reverse_ops, steps + totals) if v in local), key=order.get)
         tape = self._record(op, body, needed)

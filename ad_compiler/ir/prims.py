@@ -44,7 +44,7 @@ MODULES = {"np": np, "math": math}
 
 ALLOCATIONS = frozenset({
     "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",
-    "np.empty", "np.empty_like", "np.array", "np.copy",
+    "np.empty", "np.empty_like", "np.array", "np.copy", "list",
 })
 """Prims that return new memory (and so are never merged: each may be written into)."""
 

@@ -15,18 +15,32 @@ def _producers(fn: Function) -> dict[Value, Op]:
     return {r: op for op in walk_ops(fn.body) for r in op.results}
 
 
-def _prune(backward: Op, producers: dict[Value, Op]) -> bool:
-    iterable = producers.get(backward.inputs[0])
-    if iterable is None or iterable.prim != "reversed":
-        return False
-    loop = producers.get(iterable.inputs[0])
-    if loop is None or not loop.regions:
-        return False
-    body = loop.regions[-1]
-    tape_index = loop.results.index(iterable.inputs[0])
-    push = producers.get(body.yields[tape_index])
+def _entry(tape: Value, producers: dict[Value, Op], items: dict[Value, Op]) -> Op | None:
+    """The `tuple` op that makes the entries of `tape`: the tape is a loop's result (the
+    forward loop pushes the entries), or, for a loop nested in another, an item of the
+    outer tape's entry (then follow the outer entry's tuple to the inner loop)."""
+    maker = producers.get(tape)
+    if maker is not None and maker.prim == "getitem" and maker.inputs[0] in items:
+        outer = _entry(_tape_of(items[maker.inputs[0]], producers), producers, items)
+        if outer is None or not isinstance(maker.inputs[1], Const):
+            return None
+        return _entry(outer.inputs[maker.inputs[1].value], producers, items)
+    if maker is None or not maker.regions or tape not in maker.results:
+        return None
+    push = producers.get(maker.regions[-1].yields[maker.results.index(tape)])
     entry = producers.get(push.inputs[1]) if push is not None and push.prim == "push" else None
-    if entry is None or entry.prim != "tuple":
+    return entry if entry is not None and entry.prim == "tuple" else None
+
+
+def _tape_of(backward: Op, producers: dict[Value, Op]) -> Value | None:
+    iterable = producers.get(backward.inputs[0])
+    return iterable.inputs[0] if iterable is not None and iterable.prim == "reversed" else None
+
+
+def _prune(backward: Op, producers: dict[Value, Op], items: dict[Value, Op]) -> bool:
+    tape = _tape_of(backward, producers)
+    entry = _entry(tape, producers, items) if tape is not None else None
+    if entry is None:
         return False
     region: Region = backward.regions[0]
     item = region.args[0]
@@ -44,8 +58,9 @@ def _prune(backward: Op, producers: dict[Value, Op]) -> bool:
 def run(fn: Function) -> bool:
     """Prune every tape of `fn`; True if any entry lost items."""
     producers = _producers(fn)
+    backwards = [op for op in walk_ops(fn.body) if op.prim == "for_each"]
+    items = {op.regions[0].args[0]: op for op in backwards}
     changed = False
-    for op in list(walk_ops(fn.body)):
-        if op.prim == "for_each":
-            changed |= _prune(op, producers)
+    for op in backwards:
+        changed |= _prune(op, producers, items)
     return changed
