@@ -84,7 +84,7 @@ class RegionSweep:
                 y = mapping.get(y, y) if isinstance(y, Value) else y
                 if g is not None and self.is_active(y):
                     adjoints.add(y, g, set(), op.loc)
-            sweep.run(list(ops))
+            sweep.run(ops)
             branches.append((ops, adjoints))
         outers: list[Value] = []
         for _, adjoints in branches:
