@@ -14,7 +14,7 @@ Keyword options of `control(...)`:
             `if`), None if neither is required (a loop over a tuple: its length is a constant).
   analytic  analytic(args, k) -> d f / d args[k], used instead of central differences
             (iterations converged to a tolerance: their derivative is that of the limit).
-  xfail     a reason: break / continue / return inside loops, not supported yet.
+  xfail     a reason to expect the case to fail (a construct not supported yet); none now.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ import numpy as np
 
 from tests.corpus import U, Pos  # noqa: F401  (Pos is part of this module's spec vocabulary)
 
-LOOP_EXIT_XFAIL = "break/continue/return inside loops: not supported yet"
+LOOP_EXITS = ("break_on_threshold", "continue_skip_negative", "return_inside_loop",
+              "newton_sqrt_while_true_break")
+"""Functions leaving a loop early (break / continue / return), lowered to flags."""
 
 
 @dataclass(frozen=True)
@@ -536,7 +538,7 @@ def branch_calls_user_function(x):
 # --- break / continue / return inside loops: not supported yet ------------------------------
 
 
-@control(xfail=LOOP_EXIT_XFAIL, early=(U(6, 0.3, 1.0),), late=(U(6, -0.2, 0.2),))
+@control(early=(U(6, 0.3, 1.0),), late=(U(6, -0.2, 0.2),))
 def break_on_threshold(x):
     s = 0.0
     for xi in x:
@@ -546,7 +548,7 @@ def break_on_threshold(x):
     return s + np.sum(x) * 0.1
 
 
-@control(xfail=LOOP_EXIT_XFAIL, mixed=(U(7),))
+@control(mixed=(U(7),))
 def continue_skip_negative(x):
     s = 0.0
     for xi in x:
@@ -556,7 +558,7 @@ def continue_skip_negative(x):
     return s
 
 
-@control(xfail=LOOP_EXIT_XFAIL, returns=(U(6, -0.8, 0.6),))
+@control(returns=(U(6, -0.8, 0.6),))
 def return_inside_loop(x):
     s = 0.0
     for i in range(len(x)):
@@ -567,7 +569,6 @@ def return_inside_loop(x):
 
 
 @control(
-    xfail=LOOP_EXIT_XFAIL,
     small=(Pos(),),
     analytic=lambda args, k: 0.5 / np.sqrt(args[0]),
 )

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from ad_compiler import grad, value_and_grad
-from tests.corpus_control import CASES, FUNCTIONS, LOOP_EXIT_XFAIL, ControlCase
+from tests.corpus_control import CASES, FUNCTIONS, LOOP_EXITS, ControlCase
 from tests.numeric import CBRT_EPS, assert_grad_close, numeric_grad, tolerance_scale
 
 
@@ -192,7 +192,7 @@ def test_corpus_arguments_are_away_from_kinks(case: ControlCase, k: int) -> None
 
 def test_corpus_size() -> None:
     assert len(FUNCTIONS) >= 32
-    assert len({c.fn.__name__ for c in CASES if c.xfail == LOOP_EXIT_XFAIL}) >= 3
+    assert set(LOOP_EXITS) <= {c.fn.__name__ for c in CASES}
     assert len({c.id for c in CASES}) == len(CASES), "case ids must be unique"
     for case in CASES:
         assert case.float_argnums(), f"{case.id} has nothing to differentiate"

@@ -295,16 +295,16 @@ def assert_located(err: CompileError, fn, snippet: str, occurrence: int = 0):
 
 
 def uses_break(x):
-    for i in range(3):
-        if x > 5:
+    for i, v in enumerate(x):
+        if v > 5:
             break
-        x = x * 2
     return x
 
 
 def uses_return_in_loop(x):
-    while x > 1:
-        return x
+    for i in range(3):
+        for j in range(2):
+            return x
     return x
 
 
@@ -376,8 +376,8 @@ def star_args(*xs):
 
 
 REFUSED = [
-    (uses_break, "break", "break inside a loop is not supported yet"),
-    (uses_return_in_loop, "return x", "return inside a loop is not supported yet"),
+    (uses_break, "break", "break inside a loop over enumerate or zip is not supported yet"),
+    (uses_return_in_loop, "return x", "return inside a nested loop is not supported yet"),
     (uses_fancy_index, "[0, 2]", "indexing with a list or array of indices is not supported yet"),
     (recursive, "recursive(x - 1.0)", "'recursive' calls itself (recursion)"),
     (calls_print, "print(x)", "cannot call 'print'"),
@@ -461,7 +461,7 @@ def test_edited_file_is_read_again(tmp_path):
 
 class Layer:
     def forward(self, x):
-        for row in x:
+        for i, row in enumerate(x):
             break
         return x
 

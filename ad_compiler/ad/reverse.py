@@ -122,7 +122,11 @@ class Sweep(RegionSweep):
                 self.op(op)
 
     def is_active(self, x: Operand) -> bool:
-        return isinstance(x, Value) and x in self.active
+        """Active, and of a kind that has derivatives (not a known int or bool)."""
+        if not isinstance(x, Value) or x not in self.active:
+            return False
+        dtype = getattr(x.kind, "dtype", None)
+        return dtype not in ("int", "bool")
 
     def op(self, op: Op) -> None:
         adjoints, rules = self.adjoints, self.rules

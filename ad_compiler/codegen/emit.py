@@ -239,7 +239,9 @@ class _Emitter:
         hint = op.result.name or (self.fn.derived_names.get(op.result, ("", None))[0] + self.names.get(self.fn.derived_names.get(op.result, ("", None))[1], "") if op.result in self.fn.derived_names else "")
         if _identifier(hint) != name or op.result.kind is None or op.result.kind != acc.kind:
             return False
-        return self._writable(acc, at) or (acc.kind is not None and type(acc.kind).__name__ == "Scalar")
+        if acc.kind is not None and type(acc.kind).__name__ == "Scalar":  # rebinds the name
+            return self.plan.last_use.get(acc, -1) <= at
+        return self._writable(acc, at)
 
     def assign(self, names: list[str], values: list[Operand], at: int | None = None) -> list[str]:
         """Assign region yields to the carried or result variables, in one parallel
@@ -327,9 +329,7 @@ class _Emitter:
         carried = body.args if op.prim == "while" else body.args[1:]
         names = self._carried_names(op, list(op.results), inits)
         lines = self.assign(names, inits)
-        for arg, name in zip(carried, names):
-            self._adopt(arg, name)
-        if op.prim == "while":
+        if op.prim == "while":  # the test's arguments hold the names while it runs
             for arg, name in zip(test_region.args, names):
                 self._adopt(arg, name)
             pre = self.block(test_region.ops, _where(op))
@@ -339,7 +339,9 @@ class _Emitter:
                 header, body_lines = "while True:", pre + check
             else:
                 header, body_lines = self._header("while", self.operand(test)), []
-        else:
+        for arg, name in zip(carried, names):  # then the body's
+            self._adopt(arg, name)
+        if op.prim != "while":
             header, skip = self._for_header(op, body)
             body_lines = []
         ops = [o for o in body.ops if o not in skip] if op.prim != "while" else body.ops

@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from ..ir import Const, Loc, Op, Operand, Region, Value
 from ..ir.prims import COMPARE_OPS
+from . import exits
 from .resolve import CallableRef, Resolved
 
 _COMPARE = {cls: name for name, cls in COMPARE_OPS.items()}
@@ -220,12 +221,17 @@ class ControlFlow:
     # ---- loops ----
 
     def _check_loop_body(self, body: list[ast.stmt]) -> None:
+        """Exits left after `exits.expand` are those it cannot rewrite."""
+        inner = exits.nested_return(body)
+        if inner is not None:
+            self._refuse(inner, "return inside a nested loop is not supported yet; set a flag, "
+                         "break out of each loop, and return after them")
         for stmt in body:
             for node in ast.walk(stmt):
-                if type(node) in _LOOP_EXITS:
+                if type(node) in _LOOP_EXITS and not isinstance(node, ast.Return):
                     word = _LOOP_EXITS[type(node)]
-                    self._refuse(node, f"{word} inside a loop is not supported yet; compute a flag "
-                                 "and use it in the loop's condition, or restructure the loop")
+                    self._refuse(node, f"{word} inside a loop over enumerate or zip is not supported "
+                                 "yet; loop over range(len(xs)) instead")
 
     def _carried(self, node: ast.stmt, loop_names: list[str]) -> list[str]:
         """Variables carried across iterations: those the body assigns that exist before

@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import CompileError, UnsupportedError
 from ..ir import prims
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
+from . import exits
 from .control import ControlFlow
 from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, to_compile_time
 from .source import FunctionSource, get_source
@@ -240,7 +241,9 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
     # ---- statements ----
 
     def _block(self, stmts: list[ast.stmt]) -> None:
-        """Lower statements in order, up to a return (which must end its block)."""
+        """Lower statements in order, up to a return (which must end its block). A loop
+        that may leave early is first rewritten with flags (`exits`)."""
+        stmts = [s for stmt in stmts for s in (exits.expand(stmt) or [stmt])]
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
                 self._refuse(stmts[i + 1], "this statement follows a return: it can never run")
