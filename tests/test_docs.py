@@ -25,3 +25,22 @@ def test_readme_shows_the_source_the_compiler_emits(tmp_path) -> None:
     script.write_text(program.replace("print(df.source)", "SOURCE = df.source"))
     namespace = runpy.run_path(str(script))
     assert namespace["SOURCE"] == shown
+
+
+def test_reverse_mode_picture_is_what_the_compiler_emits() -> None:
+    """docs/reverse-mode.md shows the RNN gradient exactly as examples/rnn.py emits it."""
+    import re
+    import runpy
+
+    import numpy as np
+
+    from ad_compiler import grad
+
+    doc = (DOCS / "reverse-mode.md").read_text()
+    shown = re.findall(r"```python\n(.*?)```", doc, re.S)[1]
+    example = runpy.run_path(str(DOCS.parent / "examples" / "rnn.py"))
+    rng = np.random.default_rng(0)
+    args = (rng.normal(size=(16, 16)), rng.normal(size=(16, 8)), rng.normal(size=16), rng.normal(size=(50, 8)))
+    dloss = grad(example["rnn_loss"], argnums=(0, 1))
+    dloss(*args)
+    assert dloss.source == shown

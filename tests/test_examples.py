@@ -17,6 +17,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
     [
         ("quickstart.py", "ok: the emitted gradient agrees with central differences"),
         ("logistic_regression.py", "loss after 300 steps"),
+        ("rnn.py", "largest difference from central differences"),
     ],
 )
 def test_example_runs(script: str, promise: str) -> None:
