@@ -156,7 +156,19 @@ class _Emitter:
             return ast.Slice(*(None if _is_none(b) else self.operand(b) for b in op.inputs))
         return self.operand(x)
 
+    def choice(self, op: Op) -> ast.expr:
+        """An `if` that became an expression: `a and b`, `a or b`, or `b if a else c`."""
+        pred = op.inputs[0]
+        then, other = (region.yields[0] for region in op.regions)
+        if other is pred or (isinstance(other, Const) and other == pred):
+            return ast.BoolOp(ast.And(), [self.operand(pred), self.operand(then)])
+        if then is pred:
+            return ast.BoolOp(ast.Or(), [self.operand(pred), self.operand(other)])
+        return ast.IfExp(self.operand(pred), self.operand(then), self.operand(other))
+
     def expression(self, op: Op) -> ast.expr:
+        if op.prim == "cond":
+            return self.choice(op)
         args = [self.operand(x) for x in op.inputs]
         prim = op.prim
         if prim in BINARY_OPS:

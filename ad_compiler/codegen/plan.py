@@ -49,20 +49,26 @@ class _Planner:
         self.plan = Plan()
         self.counter = 0
         self.loops_of: dict[Value, tuple[Op, ...]] = {}  # loops enclosing a value's definition
+        self.parent: dict[Op, Op] = {}  # an op inside a region -> the op owning the region
+        self.owner: dict[int, Op] = {}  # id(a region's op list) -> the op owning the region
         self.uses: dict[Value, list[tuple[int, tuple[Op, ...], list | None, Op | None]]] = {}
 
     # numbering and uses
-    def number(self, region: Region, loops: tuple[Op, ...]) -> None:
+    def number(self, region: Region, loops: tuple[Op, ...], owner: Op | None = None) -> None:
         for a in region.args:
             self.loops_of[a] = loops
+        if owner is not None:
+            self.owner[id(region.ops)] = owner
         for op in region.ops:
+            if owner is not None:
+                self.parent[op] = owner
             self.plan.start[op] = self.counter
             self.counter += 1
             for k, x in enumerate(op.inputs):
                 self.use(x, self.plan.start[op], loops, region.ops, op, k)
             inner = loops + (op,) if op.prim in LOOPS else loops
             for sub in op.regions:
-                self.number(sub, inner)
+                self.number(sub, inner, op)
             self.plan.end[op] = self.counter if op.regions else self.plan.start[op]
             if op.regions:
                 self.counter += 1
@@ -124,15 +130,70 @@ class _Planner:
             if user is not None:
                 size[user] = here + size.get(op, 1)
 
+    def choose_expressions(self) -> None:
+        """An `if` computing one value from expressions only (Python's `and`, `or`,
+        `a if c else b`) is itself an expression, written inside its user. For `and` and
+        `or` the condition, read twice in the IR (test and result), is written once."""
+        changed = True
+        while changed:
+            changed = False
+            for value, uses in self.uses.items():
+                op = self.plan.producer.get(value)
+                if value in self.plan.inlined or op is None or op.prim != "cond" or len(op.results) != 1:
+                    continue
+                if not (len(uses) == 1 and self._expression_site(op, uses[0]) or self._and_or_operand(value, uses)):
+                    continue
+                if all(self._pure_expression(region) for region in op.regions):
+                    self.plan.inlined[value] = op
+                    self._inline_condition(op)
+                    changed = True
+
+    def _and_or_operand(self, value: Value, uses: list) -> bool:
+        """Read twice, as the test of an `and`/`or` and as one of its results: written once."""
+        if len(uses) != 2:
+            return False
+        users = [u[3] for u in uses]
+        tests = [u for u in users if u is not None and u.prim == "cond" and u.inputs[0] is value]
+        return len(tests) == 1 and any(value in region.yields for region in tests[0].regions)
+
+    def _expression_site(self, op: Op, use: tuple) -> bool:
+        _, _, ops, user, k = use
+        if op not in ops or (user is None and ops is self.fn.body.ops):
+            return False
+        return user is None or (_same_line(op, user) and not (user.prim in STATEMENTS and k == 0))
+
+    def _inline_condition(self, op: Op) -> None:
+        pred = op.inputs[0]
+        yields = [region.yields[0] for region in op.regions]
+        producer = self.plan.producer.get(pred) if isinstance(pred, Value) else None
+        if producer is None or pred not in yields or len(self.uses.get(pred, [])) != 2:
+            return
+        if pred.name or pred in self.fn.derived_names or len(producer.results) != 1:
+            return
+        if producer.prim in STATEMENTS or (producer.regions and pred not in self.plan.inlined):
+            return
+        self.plan.inlined[pred] = producer
+
+    def _pure_expression(self, region: Region) -> bool:
+        return not any(o.regions for o in region.ops) and all(
+            all(r in self.plan.inlined for r in o.results) for o in region.ops
+        )
+
     # liveness
     def effective(self, op: Op) -> int:
-        """Where an op's statement is written: its own position, or its user's if inlined."""
+        """Where an op's statement is written: its own position, or its user's if inlined
+        (an op inside a branch that became an expression is written where the branch is)."""
+        parent = self.parent.get(op)
+        if parent is not None and parent.results and parent.results[0] in self.plan.inlined:
+            return self.effective(parent)
         position = self.plan.start[op]
         result = op.results[0] if len(op.results) == 1 else None
         while result is not None and result in self.plan.inlined:
-            at, _, _, user, _ = self.uses[result][0]
+            at, _, ops, user, _ = self.uses[result][0]
             if user is None:
-                return at
+                owner = self.owner.get(id(ops))
+                inlined = owner is not None and owner.results and owner.results[0] in self.plan.inlined
+                return self.effective(owner) if inlined else at
             position = self.plan.start[user]
             result = user.results[0] if len(user.results) == 1 else None
         return position
@@ -140,8 +201,12 @@ class _Planner:
     def liveness(self) -> None:
         for value, uses in self.uses.items():
             last = -1
-            for at, loops, _, user, _ in uses:
-                position = self.effective(user) if user is not None else at
+            for at, loops, ops, user, _ in uses:
+                owner = self.owner.get(id(ops)) if user is None else None
+                if owner is not None and owner.results and owner.results[0] in self.plan.inlined:
+                    position = self.effective(owner)
+                else:
+                    position = self.effective(user) if user is not None else at
                 last = max(last, self.live_until(value, position, loops))
             self.plan.last_use[value] = last
         for y in self.fn.body.yields:
@@ -153,6 +218,7 @@ def plan_function(fn: Function) -> Plan:
     planner = _Planner(fn)
     planner.number(fn.body, ())
     planner.choose_inlined()
+    planner.choose_expressions()
     planner.liveness()
     return planner.plan
 
