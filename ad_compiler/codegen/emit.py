@@ -397,14 +397,22 @@ class _Emitter:
     def _sequence_item(self, op: Op, body: Region) -> Op | None:
         if op.prim != "for_range" or not (_is_number(op.inputs[0], 0) and _is_number(op.inputs[2], 1)):
             return None
-        length = self.plan.producer.get(op.inputs[1]) if isinstance(op.inputs[1], Value) else None
+        stop = op.inputs[1]
+        length = self.plan.producer.get(stop) if isinstance(stop, Value) else None
         index = body.args[0]
         reads = [o for o in body.ops if index in o.inputs]
         uses = [x for o in _walk(body.ops) for x in o.inputs if x is index] + [y for y in body.yields if y is index]
-        if length is None or length.prim != "len" or len(reads) != 1 or len(uses) != 1:
+        if len(reads) != 1 or len(uses) != 1:
             return None
         read = reads[0]
-        if read.prim != "getitem" or read.inputs[1] is not index or read.inputs[0] != length.inputs[0]:
+        if read.prim != "getitem" or read.inputs[1] is not index or not read.result.name:
+            return None  # (an item without a name came from `range`: keep the index)
+        sequence = read.inputs[0]
+        shape = getattr(sequence.kind, "shape", None) if isinstance(sequence, Value) else None
+        whole = (length is not None and length.prim == "len" and length.inputs[0] == sequence) or (
+            isinstance(stop, Const) and shape and stop.value == shape[0]
+        )
+        if not whole:
             return None
         return read if read.result not in self.inlined else None
 

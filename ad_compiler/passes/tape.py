@@ -9,6 +9,7 @@ so that the forward loop neither keeps them alive nor copies arrays to keep them
 from __future__ import annotations
 
 from ..ir import Const, Function, Op, Region, Value, walk_ops
+from ..ir.clone import substitute
 
 
 def _producers(fn: Function) -> dict[Value, Op]:
@@ -32,6 +33,10 @@ def _entry(tape: Value, producers: dict[Value, Op], items: dict[Value, Op]) -> O
     return entry if entry is not None and entry.prim == "tuple" else None
 
 
+def _users(value: Value, producers: dict[Value, Op]) -> list[Op]:
+    return [op for op in set(producers.values()) if value in op.inputs]
+
+
 def _tape_of(backward: Op, producers: dict[Value, Op]) -> Value | None:
     iterable = producers.get(backward.inputs[0])
     return iterable.inputs[0] if iterable is not None and iterable.prim == "reversed" else None
@@ -46,8 +51,16 @@ def _prune(backward: Op, producers: dict[Value, Op], items: dict[Value, Op]) -> 
     item = region.args[0]
     reads = [op for op in region.ops if op.prim == "getitem" and op.inputs[0] is item]
     used = sorted({op.inputs[1].value for op in reads})
-    if used == list(range(len(entry.inputs))):
+    if used == list(range(len(entry.inputs))) and len(used) != 1:
         return False
+    if len(used) == 1:  # one value a step: record it as itself, not in a tuple
+        push = next(o for o in _users(entry.results[0], producers))
+        push.inputs[1] = recorded = entry.inputs[used[0]]
+        if isinstance(recorded, Value) and recorded.name:
+            item.name = recorded.name  # `for acc in reversed(tape)`
+        region.yields = substitute(region.ops, region.yields, {op.result: item for op in reads})
+        region.ops = [op for op in region.ops if op not in reads]
+        return True
     renumber = {old: new for new, old in enumerate(used)}
     entry.inputs = [entry.inputs[j] for j in used]
     for op in reads:
