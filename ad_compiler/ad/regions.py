@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 LOOPS = ("for_range", "for_each", "while")
 
 
+def _is(x: Operand, number: int) -> bool:
+    return isinstance(x, Const) and x.value == number and not isinstance(x.value, bool)
+
+
 def _defined(region: Region) -> set[Value]:
     """The values a region defines at its own level: its arguments and its ops' results."""
     return set(region.args) | {r for op in region.ops for r in op.results}
@@ -135,18 +139,30 @@ class RegionSweep:
         local = _defined(body)
         order = {v: i for i, v in enumerate(list(body.args) + [r for o in body.ops for r in o.results])}
         needed = sorted((v for v in _reads(reverse_ops, steps + totals) if v in local), key=order.get)
-        tape = self._record(op, body, needed)
+        counted = op.prim == "for_range" and _is(op.inputs[0], 0) and _is(op.inputs[2], 1)
+        index = body.args[0] if counted else None
+        if index is not None and index in needed:  # the counter is counted again, not recorded
+            needed.remove(index)
+        tape = self._record(op, body, needed) if needed or not counted else None
 
-        entry = Value("entry")
+        item = Value(index.name if counted else "entry")
+        entry = item
+        unpack: list[Op] = []
+        if counted and tape is not None:
+            entry = Value("entry")
+            unpack.append(Op("getitem", [tape, item], [entry], loc=op.loc))
         unpacked = {v: Value(v.name) for v in needed}
-        unpack = [Op("getitem", [entry, Const(j)], [unpacked[v]], loc=op.loc) for j, v in enumerate(needed)]
+        unpacked.update({index: item} if counted else {})
+        unpack += [Op("getitem", [entry, Const(j)], [unpacked[v]], loc=op.loc) for j, v in enumerate(needed)]
         yields = substitute(reverse_ops, steps + totals, unpacked)
-        region = Region([entry, *seeds, *accumulators], unpack + reverse_ops, yields)
+        region = Region([item, *seeds, *accumulators], unpack + reverse_ops, yields)
 
         start = [self.adjoints.current(op.results[k]) or self.adjoints.zeros(op.results[k], op.loc) for k in active]
         start += [self.adjoints.current(v) or self.adjoints.zeros(v, op.loc) for v in outers]
-        backwards = Value()
-        self.adjoints.ops.append(Op("reversed", [tape], [backwards], loc=op.loc))
+        backwards, steps_taken = Value(), Value()
+        if counted:
+            self.adjoints.ops.append(Op("range", [op.inputs[1]], [steps_taken], loc=op.loc))
+        self.adjoints.ops.append(Op("reversed", [steps_taken if counted else tape], [backwards], loc=op.loc))
         results = [Value() for _ in start]
         self.adjoints.ops.append(Op("for_each", [backwards, *start], results, {}, [region], loc=op.loc))
         for v, r in zip(outers, results[len(active):]):

@@ -212,12 +212,20 @@ class _Emitter:
         """The statements of a region's ops (not its yields), unindented; `current` is
         the source line already named by the enclosing header's comment."""
         lines: list[str] = []
+        skip: list[Op] = []
         for op in ops:
-            if op.results and all(r in self.inlined for r in op.results):
+            if op in skip or op.results and all(r in self.inlined for r in op.results):
                 continue
             if op.loc is not None and (op.loc.file, op.loc.line) != current:
                 current = (op.loc.file, op.loc.line)
                 lines.append(self.comment(op))
+            parts = self._unpacked(op.result, ops) if op.prim == "getitem" and len(op.results) == 1 else None
+            if parts:  # `a, b = tape[i]`: an entry only taken apart
+                skip += parts
+                at = self.plan.start[op]
+                targets = ast.Tuple([ast.Name(self._define(p.result, at), ast.Store()) for p in parts], ast.Store())
+                lines += unparse(ast.Assign([targets], self.expression(op))).splitlines()
+                continue
             lines.extend(self.statement(op))
         return lines
 
@@ -373,7 +381,7 @@ class _Emitter:
             name = self._define(item.result, at)
             iterable = self.operand(item.inputs[0])
             return self._header("for", iterable, ast.Name(name, ast.Store())), [item]
-        parts = self._unpacked(index, body) if op.prim == "for_each" else None
+        parts = self._unpacked(index, body.ops, body.yields) if op.prim == "for_each" else None
         if parts:
             targets = [ast.Name(self._define(part.result, at), ast.Store()) for part in parts]
             target = ast.Tuple(targets, ast.Store())
@@ -381,10 +389,14 @@ class _Emitter:
         name = self._define(index, at)
         return self._header("for", self._iterable(op), ast.Name(name, ast.Store())), []
 
-    def _unpacked(self, item: Value, body: Region) -> list[Op] | None:
-        """The reads `item[0]`, `item[1]`, ... if that is all the body does with `item`."""
-        reads = [o for o in body.ops if item in o.inputs]
-        uses = [x for o in _walk(body.ops) for x in o.inputs if x is item] + [y for y in body.yields if y is item]
+    def _unpacked(self, item: Value, ops: list[Op], yields: list[Operand] = ()) -> list[Op] | None:
+        """The reads `item[0]`, `item[1]`, ... if that is all `ops` do with `item`."""
+        if item in self.inlined or self.plan.uses_of(item) == 0:
+            return None
+        reads = [o for o in ops if item in o.inputs]
+        uses = [x for o in _walk(ops) for x in o.inputs if x is item] + [y for y in yields if y is item]
+        if len(uses) != self.plan.uses_of(item):
+            return None
         if not reads or len(uses) != len(reads):
             return None
         if any(o.prim != "getitem" or o.inputs[0] is not item or o.result in self.inlined for o in reads):

@@ -41,6 +41,10 @@ class Plan:
     viewers: dict[Value, list[Value]] = field(default_factory=dict)
     carried: dict[Value, tuple[Op, Operand, Operand]] = field(default_factory=dict)
     """A loop's carried region argument -> (the loop, its initial value, its yield)."""
+    use_count: dict[Value, int] = field(default_factory=dict)
+
+    def uses_of(self, value: Value) -> int:
+        return self.use_count.get(value, 0)
 
 
 class _Planner:
@@ -220,6 +224,7 @@ def plan_function(fn: Function) -> Plan:
     planner.choose_inlined()
     planner.choose_expressions()
     planner.liveness()
+    planner.plan.use_count = {value: len(uses) for value, uses in planner.uses.items()}
     return planner.plan
 
 

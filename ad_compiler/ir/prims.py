@@ -44,9 +44,10 @@ MODULES = {"np": np, "math": math}
 
 ALLOCATIONS = frozenset({
     "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",
-    "np.empty", "np.empty_like", "np.array", "np.copy", "list",
+    "np.empty", "np.empty_like", "np.array", "np.copy", "list", "reversed",
 })
-"""Prims that return new memory (and so are never merged: each may be written into)."""
+"""Prims that return a new object (and so are never merged: each may be written into, or,
+for an iterator, consumed)."""
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     name: getattr(builtins, name) for name in ("abs", "min", "max", "float", "int", "len", "round")

@@ -231,6 +231,10 @@ def _list(op: Op, kinds: list[Kind]) -> Kind:
     return ListKind(empty=True)
 
 
+def _range(op: Op, kinds: list[Kind]) -> Kind:
+    return ListKind(Scalar("int"))
+
+
 def _push(op: Op, kinds: list[Kind]) -> Kind:
     tape, entry = kinds
     return join(tape, ListKind(entry)) if isinstance(tape, ListKind) else None
@@ -268,6 +272,8 @@ def _probe(x: Operand, producers: dict) -> Any:
     kind = x.kind
     if isinstance(kind, Scalar) and kind.dtype in ("int", "bool"):
         return 0, True
+    if isinstance(kind, TupleKind) and all(isinstance(k, Scalar) and k.dtype == "int" for k in kind.items):
+        return (0,) * len(kind.items), True  # a tuple of run-time ints (recorded on a tape)
     op = producers.get(x)
     if op is not None and op.prim == "slice":
         return slice(None), False
@@ -284,6 +290,8 @@ def _getitem(op: Op, kinds: list[Kind], producers: dict) -> Kind:
     index = _const(op.inputs[1])
     if isinstance(base, TupleKind) and isinstance(index, int):
         return base.items[index]
+    if isinstance(base, ListKind):
+        return base.item
     probe = _probe(op.inputs[1], producers)
     if not isinstance(base, Array) or base.shape is None or probe is _UNKNOWN:
         return None
@@ -330,6 +338,7 @@ _RULES: dict[str, Rule] = {
     "list": _list,
     "push": _push,
     "reversed": _like,
+    "range": _range,
     "np.where": _where,
     "np.clip": _clip,
     "abs": _unary_same,

@@ -8,7 +8,7 @@ so that the forward loop neither keeps them alive nor copies arrays to keep them
 
 from __future__ import annotations
 
-from ..ir import Const, Function, Op, Region, Value, walk_ops
+from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import substitute
 
 
@@ -16,40 +16,57 @@ def _producers(fn: Function) -> dict[Value, Op]:
     return {r: op for op in walk_ops(fn.body) for r in op.results}
 
 
-def _entry(tape: Value, producers: dict[Value, Op], items: dict[Value, Op]) -> Op | None:
-    """The `tuple` op that makes the entries of `tape`: the tape is a loop's result (the
-    forward loop pushes the entries), or, for a loop nested in another, an item of the
-    outer tape's entry (then follow the outer entry's tuple to the inner loop)."""
+def _pushed(tape: Value, producers: dict[Value, Op], entries: dict[Value, Value]) -> Operand | None:
+    """What the forward loop appends to `tape` each iteration (a `tuple` op's result, or a
+    single value). `tape` is a loop's result, or, for a loop nested in another, taken from
+    the outer tape's entry (follow the outer entry to the inner loop's own tape)."""
+    if tape in entries:  # the outer tape records this tape itself
+        outer = _pushed(entries[tape], producers, entries)
+        return _pushed(outer, producers, entries) if isinstance(outer, Value) else None
     maker = producers.get(tape)
-    if maker is not None and maker.prim == "getitem" and maker.inputs[0] in items:
-        outer = _entry(_tape_of(items[maker.inputs[0]], producers), producers, items)
-        if outer is None or not isinstance(maker.inputs[1], Const):
+    if maker is not None and maker.prim == "getitem" and maker.inputs[0] in entries:
+        outer = _pushed(entries[maker.inputs[0]], producers, entries)
+        items = producers.get(outer) if isinstance(outer, Value) else None
+        if items is None or items.prim != "tuple" or not isinstance(maker.inputs[1], Const):
             return None
-        return _entry(outer.inputs[maker.inputs[1].value], producers, items)
+        inner = items.inputs[maker.inputs[1].value]
+        return _pushed(inner, producers, entries) if isinstance(inner, Value) else None
     if maker is None or not maker.regions or tape not in maker.results:
         return None
     push = producers.get(maker.regions[-1].yields[maker.results.index(tape)])
-    entry = producers.get(push.inputs[1]) if push is not None and push.prim == "push" else None
-    return entry if entry is not None and entry.prim == "tuple" else None
+    return push.inputs[1] if push is not None and push.prim == "push" else None
 
 
-def _users(value: Value, producers: dict[Value, Op]) -> list[Op]:
-    return [op for op in set(producers.values()) if value in op.inputs]
+def _entry(tape: Value, producers: dict[Value, Op], entries: dict[Value, Value]) -> Op | None:
+    pushed = _pushed(tape, producers, entries)
+    maker = producers.get(pushed) if isinstance(pushed, Value) else None
+    return maker if maker is not None and maker.prim == "tuple" else None
 
 
-def _tape_of(backward: Op, producers: dict[Value, Op]) -> Value | None:
+def _entries(backward: Op, producers: dict[Value, Op]) -> dict[Value, Value]:
+    """The values of a reverse loop that are tape entries, with their tape: the loop's
+    item when it iterates `reversed(tape)`, or `tape[i]` when it counts `i` down."""
     iterable = producers.get(backward.inputs[0])
-    return iterable.inputs[0] if iterable is not None and iterable.prim == "reversed" else None
+    if iterable is None or iterable.prim != "reversed":
+        return {}
+    region: Region = backward.regions[0]
+    item = region.args[0]
+    source = producers.get(iterable.inputs[0])
+    if source is None or source.prim != "range":
+        return {item: iterable.inputs[0]}
+    return {
+        op.result: op.inputs[0] for op in region.ops
+        if op.prim == "getitem" and op.inputs[1] is item and isinstance(op.inputs[0], Value)
+    }
 
 
-def _prune(backward: Op, producers: dict[Value, Op], items: dict[Value, Op]) -> bool:
-    tape = _tape_of(backward, producers)
-    entry = _entry(tape, producers, items) if tape is not None else None
+def _prune(backward: Op, entry_value: Value, tape: Value, producers: dict[Value, Op],
+           entries: dict[Value, Value]) -> bool:
+    entry = _entry(tape, producers, entries)
     if entry is None:
         return False
     region: Region = backward.regions[0]
-    item = region.args[0]
-    reads = [op for op in region.ops if op.prim == "getitem" and op.inputs[0] is item]
+    reads = [op for op in region.ops if op.prim == "getitem" and op.inputs[0] is entry_value]
     used = sorted({op.inputs[1].value for op in reads})
     if used == list(range(len(entry.inputs))) and len(used) != 1:
         return False
@@ -57,8 +74,8 @@ def _prune(backward: Op, producers: dict[Value, Op], items: dict[Value, Op]) -> 
         push = next(o for o in _users(entry.results[0], producers))
         push.inputs[1] = recorded = entry.inputs[used[0]]
         if isinstance(recorded, Value) and recorded.name:
-            item.name = recorded.name  # `for acc in reversed(tape)`
-        region.yields = substitute(region.ops, region.yields, {op.result: item for op in reads})
+            entry_value.name = recorded.name  # `for acc in reversed(tape)`
+        region.yields = substitute(region.ops, region.yields, {op.result: entry_value for op in reads})
         region.ops = [op for op in region.ops if op not in reads]
         return True
     renumber = {old: new for new, old in enumerate(used)}
@@ -68,12 +85,18 @@ def _prune(backward: Op, producers: dict[Value, Op], items: dict[Value, Op]) -> 
     return True
 
 
+def _users(value: Value, producers: dict[Value, Op]) -> list[Op]:
+    return [op for op in set(producers.values()) if value in op.inputs]
+
+
 def run(fn: Function) -> bool:
     """Prune every tape of `fn`; True if any entry lost items."""
     producers = _producers(fn)
     backwards = [op for op in walk_ops(fn.body) if op.prim == "for_each"]
-    items = {op.regions[0].args[0]: op for op in backwards}
+    found = {op: _entries(op, producers) for op in backwards}
+    entries = {value: tape for table in found.values() for value, tape in table.items()}
     changed = False
-    for op in backwards:
-        changed |= _prune(op, producers, items)
+    for op, table in found.items():
+        for value, tape in table.items():
+            changed |= _prune(op, value, tape, producers, entries)
     return changed
