@@ -500,6 +500,15 @@ class _Emitter:
         if value in visiting:
             return True
         producer = self.plan.producer.get(value)
+        if producer is not None and producer.prim == "cond":
+            k = producer.results.index(value)
+            inner = visiting | {value}
+            return all(self._owned(region.yields[k], inner) for region in producer.regions)
+        if producer is not None and producer.prim in LOOPS:  # as its carried value
+            body = producer.regions[-1]
+            first = 0 if producer.prim == "while" else 1
+            k = producer.results.index(value)
+            return k < len(body.args) - first and self._owned(body.args[first + k], visiting | {value})
         if producer is not None:
             return _makes_fresh_array(producer.prim)
         if value in self.plan.carried:
