@@ -279,6 +279,27 @@ TARGET_F = 3.0       # emitted / f      <=
 TARGET_TANGENT = 1.0  # tangent / emitted >  (emitted strictly faster)
 
 
+def print_informational(results, make_emitted, emitted_why, make_tangent, tangent_why):
+    """The lines under a table: first-call (compile) times, the emitted function's time
+    without grad()'s dispatch, and why a column is n/a. Shared with bench_loops.py."""
+    comp = [(res["name"], res["compile"]) for res in results if res["compile"]]
+    if comp:
+        print("first call incl. compilation (informational): "
+              + "; ".join(f"{n.split()[0]}: " + ", ".join(f"{c} {fmt_time(v)}" for c, v in d.items())
+                          for n, d in comp))
+    raw = [(res["name"], res["times"]["emitted_raw"], res["times"]["emitted"])
+           for res in results if "emitted_raw" in res["times"]]
+    if raw:
+        print("emitted function body alone, without grad()'s per-call dispatch "
+              "(informational, not judged): "
+              + "; ".join(f"{n.split()[0]}: {fmt_time(tr)} (dispatch ~{fmt_time(max(te - tr, 0.0))})"
+                          for n, tr, te in raw))
+    if make_emitted is None:
+        print(f"emitted: n/a -- {emitted_why}")
+    if make_tangent is None:
+        print(f"tangent: n/a -- {tangent_why}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true",
@@ -413,23 +434,7 @@ def main(argv=None):
         print(line(r))
     print()
 
-    # ---- first-call (compile) times, informational ----
-    comp = [(res["name"], res["compile"]) for res in results if res["compile"]]
-    if comp:
-        print("first call incl. compilation (informational): "
-              + "; ".join(f"{n.split()[0]}: " + ", ".join(f"{c} {fmt_time(v)}" for c, v in d.items())
-                          for n, d in comp))
-    raw = [(res["name"], res["times"]["emitted_raw"], res["times"]["emitted"])
-           for res in results if "emitted_raw" in res["times"]]
-    if raw:
-        print("emitted function body alone, without grad()'s per-call dispatch "
-              "(informational, not judged): "
-              + "; ".join(f"{n.split()[0]}: {fmt_time(tr)} (dispatch ~{fmt_time(max(te - tr, 0.0))})"
-                          for n, tr, te in raw))
-    if make_emitted is None:
-        print(f"emitted: n/a -- {emitted_why}")
-    if make_tangent is None:
-        print(f"tangent: n/a -- {tangent_why}")
+    print_informational(results, make_emitted, emitted_why, make_tangent, tangent_why)
     for n in notes:
         print("WARNING: " + n)
     print()

@@ -57,6 +57,7 @@ for _p in (_HERE, _REPO_ROOT):
 import numpy as np
 
 from bench_grad import (  # noqa: E402  (shared helpers, same method)
+    print_informational,
     _short_exc, _version, calibrate, check_against, fmt_ratio, fmt_time,
     load_ad_compiler, load_tangent, machine_info, make_timer, time_row,
 )
@@ -411,22 +412,7 @@ def main(argv=None):
     print()
 
     # ---- informational lines, notes, targets ----
-    comp = [(res["name"], res["compile"]) for res in results if res["compile"]]
-    if comp:
-        print("first call incl. compilation (informational): "
-              + "; ".join(f"{n.split()[0]}: " + ", ".join(f"{c} {fmt_time(v)}" for c, v in d.items())
-                          for n, d in comp))
-    raw = [(res["name"], res["times"]["emitted_raw"], res["times"]["emitted"])
-           for res in results if "emitted_raw" in res["times"]]
-    if raw:
-        print("emitted function body alone, without grad()'s per-call dispatch "
-              "(informational, not judged): "
-              + "; ".join(f"{n.split()[0]}: {fmt_time(tr)} (dispatch ~{fmt_time(max(te - tr, 0.0))})"
-                          for n, tr, te in raw))
-    if make_emitted is None:
-        print(f"emitted: n/a -- {emitted_why}")
-    if make_tangent is None:
-        print(f"tangent: n/a -- {tangent_why}")
+    print_informational(results, make_emitted, emitted_why, make_tangent, tangent_why)
     for n in notes:
         print(("WARNING: " if "disagrees" in n else "") + n)
     print()

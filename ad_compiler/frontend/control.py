@@ -174,24 +174,14 @@ class ControlFlow:
         remainder = rest[0] if len(rest) == 1 else ast.BoolOp(
             node.op, rest, lineno=rest[0].lineno, col_offset=rest[0].col_offset
         )
-        return self._or(first, node, remainder) if is_or else self._and(first, node, remainder)
+        return self._short_circuit(first, node, remainder, evaluate_if=not is_or)
 
-    def _and(self, first: Operand, node: ast.AST, remainder: ast.expr) -> Operand:
-        branches = []
+    def _short_circuit(self, first: Operand, node: ast.AST, remainder: ast.expr, evaluate_if: bool) -> Operand:
+        """`first` itself, or `remainder` evaluated (only) when `first` is `evaluate_if`."""
         with self._region() as ops:
             value = self._operand(remainder)
-        branches.append((ops, [value]))
-        branches.append(([], [first]))
-        (result,) = self._cond(first, node, branches, [""])
-        self.fresh.add(result)
-        return result
-
-    def _or(self, first: Operand, node: ast.AST, remainder: ast.expr) -> Operand:
-        branches = [([], [first])]
-        with self._region() as ops:
-            value = self._operand(remainder)
-        branches.append((ops, [value]))
-        (result,) = self._cond(first, node, branches, [""])
+        evaluated, kept = (ops, [value]), ([], [first])
+        (result,) = self._cond(first, node, [evaluated, kept] if evaluate_if else [kept, evaluated], [""])
         self.fresh.add(result)
         return result
 
@@ -216,7 +206,7 @@ class ControlFlow:
         with self._region() as ops:
             value = self._compare_chain(right, pairs[1:], node)
         (chained,) = self._cond(result, node, [(ops, [value]), ([], [result])], [""])
-        return chained
+        return chained  # (the same shape as `and`, with a chain instead of an expression)
 
     # ---- loops ----
 
