@@ -279,6 +279,19 @@ TARGET_F = 3.0       # emitted / f      <=
 TARGET_TANGENT = 1.0  # tangent / emitted >  (emitted strictly faster)
 
 
+def parse_options(argv, doc):
+    """The options both benchmarks take; with the seconds per repeat and the repeats."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="short run: ~0.02 s per repeat, 3 repeats")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="repeats per column (default 11, --quick 3)")
+    ap.add_argument("--source", action="store_true",
+                    help="print ad_compiler's emitted source for each row")
+    opts = ap.parse_args(argv)
+    return opts, (0.02 if opts.quick else 0.1), opts.repeat or (3 if opts.quick else 11)
+
+
 def print_informational(results, make_emitted, emitted_why, make_tangent, tangent_why):
     """The lines under a table: first-call (compile) times, the emitted function's time
     without grad()'s dispatch, and why a column is n/a. Shared with bench_loops.py."""
@@ -301,17 +314,7 @@ def print_informational(results, make_emitted, emitted_why, make_tangent, tangen
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="short run: ~0.02 s per repeat, 3 repeats")
-    ap.add_argument("--repeat", type=int, default=None,
-                    help="repeats per column (default 11, --quick 3)")
-    ap.add_argument("--source", action="store_true",
-                    help="print ad_compiler's emitted source for each row")
-    opts = ap.parse_args(argv)
-
-    target = 0.02 if opts.quick else 0.1
-    repeat = opts.repeat or (3 if opts.quick else 11)
+    opts, target, repeat = parse_options(argv, __doc__)
 
     t_start = time.perf_counter()
     make_emitted, emitted_why = load_ad_compiler()

@@ -57,7 +57,7 @@ for _p in (_HERE, _REPO_ROOT):
 import numpy as np
 
 from bench_grad import (  # noqa: E402  (shared helpers, same method)
-    print_informational,
+    parse_options, print_informational,
     _short_exc, _version, calibrate, check_against, fmt_ratio, fmt_time,
     load_ad_compiler, load_tangent, machine_info, make_timer, time_row,
 )
@@ -242,17 +242,7 @@ def _table(headers, rows, left):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="short run: ~0.02 s per repeat, 3 repeats")
-    ap.add_argument("--repeat", type=int, default=None,
-                    help="repeats per column (default 11, --quick 3)")
-    ap.add_argument("--source", action="store_true",
-                    help="print ad_compiler's emitted source for each row")
-    opts = ap.parse_args(argv)
-
-    target = 0.02 if opts.quick else 0.1
-    repeat = opts.repeat or (3 if opts.quick else 11)
+    opts, target, repeat = parse_options(argv, __doc__)
 
     t_start = time.perf_counter()
     make_emitted, emitted_why = load_ad_compiler()
