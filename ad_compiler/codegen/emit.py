@@ -20,19 +20,16 @@ import ast
 import builtins
 import keyword
 import os
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
-
-from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import ALLOCATIONS, BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS
+from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS
 from ..runtime import HELPERS
+from .inplace import InPlace
 from .plan import LOOPS, Plan, plan_function
+from .text import _identifier, unparse
 
-_MAX_LINE = 92
-"""Statements longer than this are wrapped by astor (before the body's indentation)."""
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(MODULES) | set(HELPERS)
 _INDENT = "    "
 
@@ -47,30 +44,7 @@ class Emitted:
     namespace: dict[str, Any] = field(default_factory=dict)
 
 
-def unparse(node: ast.AST) -> str:
-    """The one place astor is called. astor 0.8 warns about `ast.Num` on Python 3.12+
-    and cannot run where it is gone; its warnings stay here and `ast.unparse` steps in
-    where it fails (DESIGN §6)."""
-    try:
-        import astor
-        from astor.source_repr import split_lines
-
-        def pretty(source: list[str]) -> str:
-            return "".join(split_lines(source, maxline=_MAX_LINE))
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return astor.to_source(node, pretty_source=pretty).rstrip("\n")
-    except Exception:  # noqa: BLE001 - any astor failure falls back to the stdlib
-        return ast.unparse(node)
-
-
-def _identifier(hint: str) -> str:
-    text = "".join(c if c.isalnum() or c == "_" else "_" for c in hint)
-    return text if text and not text[0].isdigit() else f"v_{text}"
-
-
-class _Emitter:
+class _Emitter(InPlace):
     def __init__(self, fn: Function) -> None:
         self.fn = fn
         self.plan: Plan = plan_function(fn)
@@ -90,12 +64,17 @@ class _Emitter:
         holder = self.holder.get(name)
         return holder is None or self.plan.last_use.get(holder, -1) <= at
 
-    def _define(self, value: Value, at: int) -> str:
-        hint = value.name
+    def _hint(self, value: Value) -> str:
+        """The name a value asks for: its source name, or a derived one (`b` + the name
+        its base was given)."""
         if value in self.fn.derived_names:
             prefix, base = self.fn.derived_names[value]
             if base in self.names:
-                hint = prefix + self.names[base]
+                return prefix + self.names[base]
+        return value.name
+
+    def _define(self, value: Value, at: int) -> str:
+        hint = self._hint(value)
         if hint:
             base_name = _identifier(hint)
             name, n = base_name, 1
@@ -247,21 +226,6 @@ class _Emitter:
         targets = [ast.Name(self._define(r, at), ast.Store()) for r in op.results]
         target = targets[0] if len(targets) == 1 else ast.Tuple(targets, ast.Store())
         return unparse(ast.Assign([target], value)).splitlines()
-
-    def _accumulates(self, op: Op, at: int) -> bool:
-        """`acc = acc + v` may be `acc += v` (in place for an array): `acc` is an array
-        this function owns that nothing reads afterwards, and the sum keeps its name
-        (and its shape: the sum's kind is `acc`'s)."""
-        acc = op.inputs[0]
-        if not isinstance(acc, Value) or acc in self.inlined or acc not in self.names:
-            return False
-        name = self.names[acc]
-        hint = op.result.name or (self.fn.derived_names.get(op.result, ("", None))[0] + self.names.get(self.fn.derived_names.get(op.result, ("", None))[1], "") if op.result in self.fn.derived_names else "")
-        if _identifier(hint) != name or op.result.kind is None or op.result.kind != acc.kind:
-            return False
-        if acc.kind is not None and type(acc.kind).__name__ == "Scalar":  # rebinds the name
-            return self.plan.last_use.get(acc, -1) <= at
-        return self._writable(acc, at)
 
     def assign(self, names: list[str], values: list[Operand], at: int | None = None) -> list[str]:
         """Assign region yields to the carried or result variables, in one parallel
@@ -437,96 +401,6 @@ class _Emitter:
             args = [stop] if _is_number(start, 0) else [start, stop]
         return ast.Call(ast.Name("range", ast.Load()), [self.operand(a) for a in args], [])
 
-    def store(self, op: Op, at: int) -> list[str]:
-        """`y2 = setitem(y1, i, v)` as `y[i] = v` on y1's array where nothing can see it
-        change (a fresh array of this function, dead afterwards, no live views), else on
-        a copy: inputs are never modified."""
-        array, index, value = op.inputs
-        target = ast.Subscript(None, self.index(index), ast.Store())
-        increment = self._increment(array, index, value)
-        item = self.operand(value if increment is None else increment)
-        statements: list[ast.stmt] = []
-        if self._writable(array, at):
-            name = self._adopt(op.result, self.names[array])
-        else:
-            name = self._define(op.result, at)
-            copy = ast.Call(ast.Attribute(self.operand(array), "copy", ast.Load()), [], [])
-            statements.append(ast.Assign([ast.Name(name, ast.Store())], copy))
-        target.value = ast.Name(name, ast.Load())
-        if increment is None:
-            statements.append(ast.Assign([target], item))
-        else:
-            statements.append(ast.AugAssign(target, ast.Add(), item))
-        return [line for s in statements for line in unparse(s).splitlines()]
-
-    def push(self, op: Op, at: int) -> list[str]:
-        """`tape2 = push(tape1, entry)` as `tape.append(entry)`: a tape is threaded
-        through the program linearly, so the list is always updated in place."""
-        tape, entry = op.inputs
-        name = self._adopt(op.result, self.names[tape])
-        call = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()), [self.operand(entry)], [])
-        return unparse(ast.Expr(call)).splitlines()
-
-    def _increment(self, array: Operand, index: Operand, value: Operand) -> Operand | None:
-        """`v` if `value` is `array[index] + v` computed just for this store: the store is
-        then written `array[index] += v`."""
-        add = self.inlined.get(value)
-        if add is None or add.prim != "add":
-            return None
-        read = self.inlined.get(add.inputs[0])
-        if read is None or read.prim != "getitem" or read.inputs[0] is not array:
-            return None
-        return add.inputs[1] if read.inputs[1] == index else None
-
-    def _writable(self, array: Operand, at: int) -> bool:
-        """May `array` be changed in place at position `at`? Only memory this function
-        made, that nothing reads afterwards (no alias, no live view)."""
-        if not isinstance(array, Value) or array not in self.names or not self._owned(array, set()):
-            return False
-        if array in self.plan.carried:  # the previous iteration's object, or the initial one
-            loop, init, yielded = self.plan.carried[array]
-            start = self.plan.start[loop]
-            if isinstance(yielded, Value) and yielded is not array and self.plan.viewers.get(yielded):
-                return False  # recorded or viewed: the next iteration must not change it
-            if isinstance(init, Value) and any(self.plan.last_use.get(v, -1) > start for v in self._aliases(init)):
-                return False
-        return all(self.plan.last_use.get(v, -1) <= at for v in self._aliases(array))
-
-    def _owned(self, value: Operand, visiting: set[Value]) -> bool:
-        """Made by this function: a fresh array, or a loop-carried value that starts and
-        stays one (assumed while it is being checked, so loops check themselves)."""
-        if not isinstance(value, Value):
-            return False
-        if value in visiting:
-            return True
-        producer = self.plan.producer.get(value)
-        if producer is not None and producer.prim == "cond":
-            k = producer.results.index(value)
-            inner = visiting | {value}
-            return all(self._owned(region.yields[k], inner) for region in producer.regions)
-        if producer is not None and producer.prim in LOOPS:  # as its carried value
-            body = producer.regions[-1]
-            first = 0 if producer.prim == "while" else 1
-            k = producer.results.index(value)
-            return k < len(body.args) - first and self._owned(body.args[first + k], visiting | {value})
-        if producer is not None:
-            return _makes_fresh_array(producer.prim)
-        if value in self.plan.carried:
-            _, init, yielded = self.plan.carried[value]
-            inner = visiting | {value}
-            return self._owned(init, inner) and self._owned(yielded, inner)
-        return False
-
-    def _aliases(self, array: Value) -> set[Value]:
-        """`array` and every value that may share its memory (views, transitively)."""
-        found, todo = {array}, [array]
-        while todo:
-            for viewer in self.plan.viewers.get(todo.pop(), []):
-                if viewer not in found:
-                    found.add(viewer)
-                    todo.append(viewer)
-        return found
-
     def function(self) -> Emitted:
         for p in self.fn.params:
             self._define(p, -1)
@@ -547,17 +421,6 @@ class _Emitter:
         text = "\n".join([header] + self._indented(body)) + "\n"
         helpers = [HELPERS[h] for h in sorted(self.helpers)]
         return Emitted(self.fn.name, "\n\n".join(helpers + [text]), self.namespace)
-
-
-_FRESH = ALLOCATIONS | {"setitem", "np.outer", "np.dot", "np.matmul"}
-
-
-def _makes_fresh_array(prim: str) -> bool:
-    """Prims whose array result is new memory this function owns."""
-    if prim in _FRESH or prim in BINARY_OPS or prim in UNARY_OPS:
-        return True
-    module, _, name = prim.partition(".")
-    return module == "np" and isinstance(getattr(np, name, None), np.ufunc)
 
 
 def _reads_of(x: Operand, inlined: dict[Value, Op]) -> set[Value]:

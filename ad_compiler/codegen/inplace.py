@@ -1,0 +1,137 @@
+"""Writing arrays in place: where the IR is functional (`y2 = setitem(y1, i, v)`,
+`acc2 = acc1 + v`, a tape threaded through a loop), the emitted code updates the array
+itself when nothing can see the change: memory this function made, not read afterwards,
+with no alias or live view, not recorded on a tape. Otherwise it works on a copy, so
+inputs are never modified. Mixed into the emitter.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from ..ir import Op, Operand, Value
+from ..ir.prims import ALLOCATIONS, BINARY_OPS, UNARY_OPS
+from .plan import LOOPS
+from .text import _identifier, unparse
+
+
+class InPlace:
+    """The emitter's in-place statements (`y[i] = v`, `acc += v`, `tape.append(e)`)."""
+
+    def _accumulates(self, op: Op, at: int) -> bool:
+        """`acc = acc + v` may be `acc += v` (in place for an array): `acc` is an array
+        this function owns that nothing reads afterwards, and the sum keeps its name
+        (and its shape: the sum's kind is `acc`'s)."""
+        acc = op.inputs[0]
+        if not isinstance(acc, Value) or acc in self.inlined or acc not in self.names:
+            return False
+        name = self.names[acc]
+        hint = self._hint(op.result)
+        if _identifier(hint) != name or op.result.kind is None or op.result.kind != acc.kind:
+            return False
+        if acc.kind is not None and type(acc.kind).__name__ == "Scalar":  # rebinds the name
+            return self.plan.last_use.get(acc, -1) <= at
+        return self._writable(acc, at)
+
+    def store(self, op: Op, at: int) -> list[str]:
+        """`y2 = setitem(y1, i, v)` as `y[i] = v` on y1's array where nothing can see it
+        change (a fresh array of this function, dead afterwards, no live views), else on
+        a copy: inputs are never modified."""
+        array, index, value = op.inputs
+        target = ast.Subscript(None, self.index(index), ast.Store())
+        increment = self._increment(array, index, value)
+        item = self.operand(value if increment is None else increment)
+        statements: list[ast.stmt] = []
+        if self._writable(array, at):
+            name = self._adopt(op.result, self.names[array])
+        else:
+            name = self._define(op.result, at)
+            copy = ast.Call(ast.Attribute(self.operand(array), "copy", ast.Load()), [], [])
+            statements.append(ast.Assign([ast.Name(name, ast.Store())], copy))
+        target.value = ast.Name(name, ast.Load())
+        if increment is None:
+            statements.append(ast.Assign([target], item))
+        else:
+            statements.append(ast.AugAssign(target, ast.Add(), item))
+        return [line for s in statements for line in unparse(s).splitlines()]
+
+    def push(self, op: Op, at: int) -> list[str]:
+        """`tape2 = push(tape1, entry)` as `tape.append(entry)`: a tape is threaded
+        through the program linearly, so the list is always updated in place."""
+        tape, entry = op.inputs
+        name = self._adopt(op.result, self.names[tape])
+        call = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()), [self.operand(entry)], [])
+        return unparse(ast.Expr(call)).splitlines()
+
+    def _increment(self, array: Operand, index: Operand, value: Operand) -> Operand | None:
+        """`v` if `value` is `array[index] + v` computed just for this store: the store is
+        then written `array[index] += v`."""
+        add = self.inlined.get(value)
+        if add is None or add.prim != "add":
+            return None
+        read = self.inlined.get(add.inputs[0])
+        if read is None or read.prim != "getitem" or read.inputs[0] is not array:
+            return None
+        return add.inputs[1] if read.inputs[1] == index else None
+
+    def _writable(self, array: Operand, at: int) -> bool:
+        """May `array` be changed in place at position `at`? Only memory this function
+        made, that nothing reads afterwards (no alias, no live view)."""
+        if not isinstance(array, Value) or array not in self.names or not self._owned(array, set()):
+            return False
+        if array in self.plan.carried:  # the previous iteration's object, or the initial one
+            loop, init, yielded = self.plan.carried[array]
+            start = self.plan.start[loop]
+            if isinstance(yielded, Value) and yielded is not array and self.plan.viewers.get(yielded):
+                return False  # recorded or viewed: the next iteration must not change it
+            if isinstance(init, Value) and any(self.plan.last_use.get(v, -1) > start for v in self._aliases(init)):
+                return False
+        return all(self.plan.last_use.get(v, -1) <= at for v in self._aliases(array))
+
+    def _owned(self, value: Operand, visiting: set[Value]) -> bool:
+        """Made by this function: a fresh array, or a loop-carried value that starts and
+        stays one (assumed while it is being checked, so loops check themselves)."""
+        if not isinstance(value, Value):
+            return False
+        if value in visiting:
+            return True
+        producer = self.plan.producer.get(value)
+        if producer is not None and producer.prim == "cond":
+            k = producer.results.index(value)
+            inner = visiting | {value}
+            return all(self._owned(region.yields[k], inner) for region in producer.regions)
+        if producer is not None and producer.prim in LOOPS:  # as its carried value
+            body = producer.regions[-1]
+            first = 0 if producer.prim == "while" else 1
+            k = producer.results.index(value)
+            return k < len(body.args) - first and self._owned(body.args[first + k], visiting | {value})
+        if producer is not None:
+            return _makes_fresh_array(producer.prim)
+        if value in self.plan.carried:
+            _, init, yielded = self.plan.carried[value]
+            inner = visiting | {value}
+            return self._owned(init, inner) and self._owned(yielded, inner)
+        return False
+
+    def _aliases(self, array: Value) -> set[Value]:
+        """`array` and every value that may share its memory (views, transitively)."""
+        found, todo = {array}, [array]
+        while todo:
+            for viewer in self.plan.viewers.get(todo.pop(), []):
+                if viewer not in found:
+                    found.add(viewer)
+                    todo.append(viewer)
+        return found
+
+
+_FRESH = ALLOCATIONS | {"setitem", "np.outer", "np.dot", "np.matmul"}
+
+
+def _makes_fresh_array(prim: str) -> bool:
+    """Prims whose array result is new memory this function owns."""
+    if prim in _FRESH or prim in BINARY_OPS or prim in UNARY_OPS:
+        return True
+    module, _, name = prim.partition(".")
+    return module == "np" and isinstance(getattr(np, name, None), np.ufunc)
