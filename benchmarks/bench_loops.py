@@ -32,7 +32,6 @@ This is a script, not a test: its exit status is 0 whatever the verdicts
 
 from __future__ import annotations
 
-import argparse
 import gc
 import os
 import sys
@@ -58,7 +57,7 @@ import numpy as np
 
 from bench_grad import (  # noqa: E402  (shared helpers, same method)
     parse_options, print_informational,
-    _short_exc, _version, calibrate, check_against, fmt_ratio, fmt_time,
+    _short_exc, _version, check_against, fmt_ratio, fmt_time,
     load_ad_compiler, load_tangent, machine_info, make_timer, time_row,
 )
 

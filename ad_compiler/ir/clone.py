@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Sequence
 
-from .core import Const, Function, Loc, Op, Operand, Region, Value
+from .core import Function, Loc, Op, Operand, Region, Value
 
 
 class _Copier:

@@ -4,7 +4,7 @@ real array instead. Inside the function, views stay: they are free."""
 
 from __future__ import annotations
 
-from ..ir import Function, Op, Value
+from ..ir import Function, Value
 
 
 def run(fn: Function) -> bool:
