@@ -16,7 +16,7 @@ from .ir import Function, Value, format_function
 from .ir.clone import clone_function
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
-from .passes import cse, dce, fold, specialize, tape, views
+from .passes import cse, dce, fold, scatter, specialize, tape, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -52,6 +52,7 @@ def optimize(fn: Function) -> Function:
         infer_kinds(fn)
         changed |= specialize.run(fn)
         changed |= cse.run(fn)
+        changed |= scatter.run(fn)
         changed |= dce.run(fn)
         verify(fn)
         if not changed:
