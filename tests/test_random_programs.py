@@ -1,10 +1,11 @@
 """Random straight-line programs, compiled and checked against central differences.
 
-Hypothesis writes small NumPy functions (a few assignments over two inputs, mixing
-arithmetic, constants, elementwise functions and reductions); each is written to a
-module, differentiated with respect to both inputs, and compared with central
-differences, for scalar and for array inputs, through the specialized and the generic
-version. This is what keeps the algebraic rewrites of the optimizer honest.
+Hypothesis writes small NumPy functions (assignments over two inputs mixing arithmetic,
+constants, elementwise functions and reductions, inside ifs, for loops and while loops
+nested two deep); each is written to a module, differentiated with respect to both
+inputs, and compared with central differences, for scalar and for array inputs, through
+the specialized and the generic version. This is what keeps the optimizer's rewrites and
+the reverse mode over regions honest. The examples are derandomized: the same on every run.
 """
 
 from __future__ import annotations
@@ -42,14 +43,37 @@ def expressions(draw, names: list[str], depth: int = 3) -> str:
 
 
 @st.composite
+def statements(draw, names: list[str], indent: str, depth: int) -> list[str]:
+    """Assignments, and (while depth allows) ifs on a comparison and short loops whose
+    bodies are statements too; `names` grows with what is assigned at this level."""
+    lines: list[str] = []
+    for i in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["assign", "assign", "if", "for", "while"])) if depth else "assign"
+        if kind == "assign" or not lines and i == 0 and "a" not in names:
+            target = draw(st.sampled_from(["a", "b", "x", "y"])) if "a" in names else "a"
+            lines.append(f"{indent}{target} = {draw(expressions(names))}")
+            if target not in names:
+                names.append(target)
+        elif kind == "if":
+            test = f"np.sum({draw(st.sampled_from(names))}) > {draw(st.sampled_from(['0.0', '0.3', '-0.2']))}"
+            then = draw(statements(list(names), indent + "    ", depth - 1))
+            other = draw(statements(list(names), indent + "    ", depth - 1))
+            lines += [f"{indent}if {test}:", *then, f"{indent}else:", *other]
+        elif kind == "for":
+            lines += [f"{indent}for k in range({draw(st.integers(0, 3))}):"]
+            lines += draw(statements(list(names), indent + "    ", depth - 1))
+        else:  # a while loop that certainly stops: it counts, with a counter of its own depth
+            n = f"n{depth}"
+            lines += [f"{indent}{n} = 0", f"{indent}while {n} < {draw(st.integers(0, 3))}:", f"{indent}    {n} = {n} + 1"]
+            lines += draw(statements(list(names), indent + "    ", depth - 1))
+    return lines
+
+
+@st.composite
 def programs(draw) -> str:
     names = ["x", "y"]
-    lines = []
-    for i in range(draw(st.integers(1, 4))):
-        target = draw(st.sampled_from(["a", "b", "x", "y"])) if i else "a"
-        lines.append(f"    {target} = {draw(expressions(names))}")
-        if target not in names:
-            names.append(target)
+    lines = ["    a = x * 1.0"] + draw(statements(names, "    ", 2))
+    names = ["x", "y", "a"]
     result = draw(expressions(names))
     reduce = draw(st.sampled_from(["np.sum({})", "np.mean({})", "np.sum({} * {})"]))
     lines.append("    return " + reduce.format(result, names[-1]))
@@ -65,7 +89,8 @@ def _load(source: str, folder: Path):
     return module.f
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(source=programs(), arrays=st.booleans(), seed=st.integers(0, 2**16))
 def test_random_program_gradient(tmp_path: Path, source: str, arrays: bool, seed: int) -> None:
     f = _load(source, tmp_path)

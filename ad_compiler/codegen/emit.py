@@ -263,6 +263,9 @@ class _Emitter(InPlace):
             hint = result.name
             if isinstance(init, Value) and init in self.names and init not in self.inlined:
                 same = self.names[init]
+                if same in names:  # one value starting two carried ones: the second is a copy
+                    names.append(self._define(result, at))
+                    continue
                 if _identifier(hint or same) == same and self.plan.last_use.get(init, -1) <= at:
                     names.append(self._adopt(result, same))
                     continue
