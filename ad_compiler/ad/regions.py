@@ -13,6 +13,7 @@ and accumulates those of the values the body read from outside (weights, inputs)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..ir import Const, Op, Operand, Region, Value
@@ -22,6 +23,20 @@ if TYPE_CHECKING:
     from .reverse import Adjoints
 
 LOOPS = ("for_range", "for_each", "while")
+ADJOINT_PREFIX = "b"
+"""`bx` is the adjoint of `x` (Griewank's notation, as in Tangent)."""
+
+
+@dataclass
+class _Reverse:
+    """A backward iteration under construction (see `RegionSweep._reverse_body`)."""
+
+    ops: list[Op]
+    seeds: list[Value]
+    steps: list[Operand]
+    outers: list[Value]
+    accumulators: list[Value]
+    totals: list[Value]
 
 
 def _is(x: Operand, number: int) -> bool:
@@ -112,65 +127,77 @@ class RegionSweep:
         carried = body.args[first:]
         inits = list(op.inputs[len(op.inputs) - len(carried):])
         active = [k for k, arg in enumerate(carried) if self.is_active(arg) or self.is_active(op.results[k])]
+        reverse = self._reverse_body(op, body, [carried[k] for k in active], [body.yields[k] for k in active],
+                                     [op.results[k] for k in active])
+        region, source = self._backward_region(op, body, reverse)
 
-        # the reverse body, built first against the forward body's own values
-        reverse_ops: list[Op] = []
-        local = _defined(body)
-        adjoints, sweep = self._sub_sweep(reverse_ops, local)
-        seeds = [Value() for _ in active]
-        for k, seed in zip(active, seeds):
-            self.fn.derived_names[seed] = ("b", op.results[k])
-            y = body.yields[k]
+        start = [self.adjoints.current(op.results[k]) or self.adjoints.zeros(op.results[k], op.loc) for k in active]
+        start += [self.adjoints.current(v) or self.adjoints.zeros(v, op.loc) for v in reverse.outers]
+        backwards = Value()
+        self.adjoints.ops.append(Op("reversed", [source], [backwards], loc=op.loc))
+        results = [Value() for _ in start]
+        self.adjoints.ops.append(Op("for_each", [backwards, *start], results, {}, [region], loc=op.loc))
+        for v, r in zip(reverse.outers, results[len(active):]):
+            self.adjoints.replace(v, r)  # the accumulation started from the current adjoint
+        for k, r in zip(active, results):
+            base = inits[k] if isinstance(inits[k], Value) else op.results[k]
+            self.fn.derived_names[r] = (ADJOINT_PREFIX, base)
+            if self.is_active(inits[k]):
+                self.adjoints.add(inits[k], r, {r}, op.loc)
+
+    def _reverse_body(self, op: Op, body: Region, args: list[Value], yields: list[Operand],
+                      results: list[Value]) -> "_Reverse":
+        """One backward iteration, built against the forward body's own values: seeded
+        with the adjoints of the yields, it hands back those of the carried arguments
+        (`steps`) and adds to the accumulators of the outer values the body read."""
+        ops: list[Op] = []
+        adjoints, sweep = self._sub_sweep(ops, _defined(body))
+        seeds = [Value() for _ in args]
+        for seed, y, result in zip(seeds, yields, results):
+            self.fn.derived_names[seed] = (ADJOINT_PREFIX, result)
             if self.is_active(y):
                 adjoints.add(y, seed, set(), op.loc)
         sweep.run(body.ops)
-        steps = [adjoints.of.get(carried[k]) or adjoints.zeros(carried[k], op.loc) for k in active]
+        steps = [adjoints.of.get(arg) or adjoints.zeros(arg, op.loc) for arg in args]
         outers = list(adjoints.outer)
-        accumulators = [Value() for _ in outers]
-        totals = []
-        for v, acc in zip(outers, accumulators):
-            self.fn.derived_names[acc] = ("b", v)
-            total = Value()
-            reverse_ops.append(Op("add", [acc, adjoints.outer[v]], [total], loc=op.loc))
+        accumulators, totals = [], []
+        for v in outers:
+            acc, total = Value(), Value()
+            self.fn.derived_names[acc] = (ADJOINT_PREFIX, v)
+            ops.append(Op("add", [acc, adjoints.outer[v]], [total], loc=op.loc))
+            accumulators.append(acc)
             totals.append(total)
+        return _Reverse(ops, seeds, steps, outers, accumulators, totals)
 
-        # what the reverse body reads of the forward body is recorded on a tape (the
-        # body now includes the tapes of loops nested in it, which are read too)
-        local = _defined(body)
+    def _backward_region(self, op: Op, body: Region, reverse: "_Reverse") -> tuple[Region, Value]:
+        """The backward loop's body, reading what it needs of the forward body from a tape
+        (recorded by the forward loop), and what it iterates: the tape, or the counter's
+        range counted down again (a counter is not recorded)."""
+        local = _defined(body)  # now with the tapes of nested loops, which are read too
         order = {v: i for i, v in enumerate(list(body.args) + [r for o in body.ops for r in o.results])}
-        needed = sorted((v for v in _reads(reverse_ops, steps + totals) if v in local), key=order.get)
+        needed = sorted((v for v in _reads(reverse.ops, reverse.steps + reverse.totals) if v in local), key=order.get)
         counted = op.prim == "for_range" and _is(op.inputs[0], 0) and _is(op.inputs[2], 1)
         index = body.args[0] if counted else None
-        if index is not None and index in needed:  # the counter is counted again, not recorded
+        if index is not None and index in needed:
             needed.remove(index)
         tape = self._record(op, body, needed) if needed or not counted else None
 
         item = Value(index.name if counted else "entry")
-        entry = item
-        unpack: list[Op] = []
+        entry, unpack = item, []
         if counted and tape is not None:
             entry = Value("entry")
             unpack.append(Op("getitem", [tape, item], [entry], loc=op.loc))
         unpacked = {v: Value(v.name) for v in needed}
-        unpacked.update({index: item} if counted else {})
-        unpack += [Op("getitem", [entry, Const(j)], [unpacked[v]], loc=op.loc) for j, v in enumerate(needed)]
-        yields = substitute(reverse_ops, steps + totals, unpacked)
-        region = Region([item, *seeds, *accumulators], unpack + reverse_ops, yields)
-
-        start = [self.adjoints.current(op.results[k]) or self.adjoints.zeros(op.results[k], op.loc) for k in active]
-        start += [self.adjoints.current(v) or self.adjoints.zeros(v, op.loc) for v in outers]
-        backwards, steps_taken = Value(), Value()
         if counted:
-            self.adjoints.ops.append(Op("range", [op.inputs[1]], [steps_taken], loc=op.loc))
-        self.adjoints.ops.append(Op("reversed", [steps_taken if counted else tape], [backwards], loc=op.loc))
-        results = [Value() for _ in start]
-        self.adjoints.ops.append(Op("for_each", [backwards, *start], results, {}, [region], loc=op.loc))
-        for v, r in zip(outers, results[len(active):]):
-            self.adjoints.replace(v, r)  # the accumulation started from the current adjoint
-        for k, r in zip(active, results):
-            self.fn.derived_names[r] = ("b", inits[k]) if isinstance(inits[k], Value) else ("b", op.results[k])
-            if self.is_active(inits[k]):
-                self.adjoints.add(inits[k], r, {r}, op.loc)
+            unpacked[index] = item
+        unpack += [Op("getitem", [entry, Const(j)], [unpacked[v]], loc=op.loc) for j, v in enumerate(needed)]
+        yields = substitute(reverse.ops, reverse.steps + reverse.totals, unpacked)
+        region = Region([item, *reverse.seeds, *reverse.accumulators], unpack + reverse.ops, yields)
+        if not counted:
+            return region, tape
+        steps = Value()
+        self.adjoints.ops.append(Op("range", [op.inputs[1]], [steps], loc=op.loc))
+        return region, steps
 
     def _record(self, op: Op, body: Region, needed: list[Value]) -> Value:
         """Thread a tape through the forward loop: each iteration appends the values in

@@ -16,10 +16,9 @@ from ..ir import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.clone import inline
 from ..ir.types import kind_of
 from ..passes.activity import active_values
-from .regions import RegionSweep
+from .regions import ADJOINT_PREFIX, RegionSweep
 from .rules import RULES, Registry
 
-ADJOINT_PREFIX = "b"
 
 
 class Adjoints:
