@@ -180,6 +180,13 @@ class RegionSweep:
         index = body.args[0] if counted else None
         if index is not None and index in needed:
             needed.remove(index)
+        # `xs[i]` of an outer `xs` at the counter is read again, not recorded
+        producers = {r: o for o in body.ops for r in o.results}
+        reread = [
+            v for v in needed if counted and v in producers and producers[v].prim == "getitem"
+            and producers[v].inputs[1] is index and producers[v].inputs[0] not in local
+        ]
+        needed = [v for v in needed if v not in reread]
         tape = self._record(op, body, needed) if needed or not counted else None
 
         item = Value(index.name if counted else "entry")
@@ -187,10 +194,11 @@ class RegionSweep:
         if counted and tape is not None:
             entry = Value("entry")
             unpack.append(Op("getitem", [tape, item], [entry], loc=op.loc))
-        unpacked = {v: Value(v.name) for v in needed}
+        unpacked = {v: Value(v.name) for v in needed + reread}
         if counted:
             unpacked[index] = item
         unpack += [Op("getitem", [entry, Const(j)], [unpacked[v]], loc=op.loc) for j, v in enumerate(needed)]
+        unpack += [Op("getitem", [producers[v].inputs[0], item], [unpacked[v]], loc=op.loc) for v in reread]
         yields = substitute(reverse.ops, reverse.steps + reverse.totals, unpacked)
         region = Region([item, *reverse.seeds, *reverse.accumulators], unpack + reverse.ops, yields)
         if not counted:
