@@ -279,6 +279,63 @@ TARGET_F = 3.0       # emitted / f      <=
 TARGET_TANGENT = 1.0  # tangent / emitted >  (emitted strictly faster)
 
 
+TIMING_HEADERS = ["row", "f", "emitted", "hand", "tangent",
+                  "emit/hand", "emit/f", "tang/emit", "check", "verdict"]
+
+
+def print_table(headers, rows, left):
+    """Columns padded to their widest cell; the columns in `left` left-aligned."""
+    widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) if i in left else str(c).rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    print(line(headers))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(line(r))
+
+
+def timing_table(results, target_hand, target_f=None):
+    """Print the timing table, each row judged against the targets (`emit/f` only when
+    `target_f` is given); return the counts (pass, fail, n/a). Shared with bench_loops.py."""
+    table = []
+    n_pass = n_fail = n_na = 0
+    for res in results:
+        t = res["times"]
+        tf, te, th, tt = (t.get(k) for k in ("f", "emitted", "hand", "tangent"))
+        r_hand = te / th if te and th else None
+        r_f = te / tf if te and tf else None
+        r_tan = tt / te if te and tt else None
+        if te is None and "emitted:ERROR" in res["check"]:
+            verdict = "FAIL(error)"
+            n_fail += 1
+        elif te is None:
+            verdict = "n/a"
+            n_na += 1
+        else:
+            failed = []
+            if "emitted:MISMATCH" in res["check"]:
+                failed.append("wrong")
+            if r_hand > target_hand:
+                failed.append("hand")
+            if target_f is not None and r_f > target_f:
+                failed.append("f")
+            if r_tan is not None and not r_tan > TARGET_TANGENT:
+                failed.append("tangent")
+            verdict = "PASS" if not failed else "FAIL(" + ",".join(failed) + ")"
+            if failed:
+                n_fail += 1
+            else:
+                n_pass += 1
+        check = ",".join(res["check"]) or "ok"
+        table.append([res["name"], fmt_time(tf), fmt_time(te), fmt_time(th),
+                      fmt_time(tt), fmt_ratio(r_hand), fmt_ratio(r_f),
+                      fmt_ratio(r_tan), check, verdict])
+    print_table(TIMING_HEADERS, table, left=(0, 8, 9))
+    return n_pass, n_fail, n_na
+
+
 def parse_options(argv, doc):
     """The options both benchmarks take; with the seconds per repeat and the repeats."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
@@ -389,52 +446,8 @@ def main(argv=None):
               flush=True)
 
     # ---- table ----
-    headers = ["row", "f", "emitted", "hand", "tangent",
-               "emit/hand", "emit/f", "tang/emit", "check", "verdict"]
-    table = []
-    n_pass = n_fail = 0
-    for res in results:
-        t = res["times"]
-        tf, te, th, tt = (t.get(k) for k in ("f", "emitted", "hand", "tangent"))
-        r_hand = te / th if te and th else None
-        r_f = te / tf if te and tf else None
-        r_tan = tt / te if te and tt else None
-        failed = []
-        if te is None and "emitted:ERROR" in res["check"]:
-            verdict = "FAIL(error)"
-            n_fail += 1
-        elif te is None:
-            verdict = "n/a"
-        else:
-            if "emitted:MISMATCH" in res["check"]:
-                failed.append("wrong")
-            if r_hand > TARGET_HAND:
-                failed.append("hand")
-            if r_f > TARGET_F:
-                failed.append("f")
-            if r_tan is not None and not r_tan > TARGET_TANGENT:
-                failed.append("tangent")
-            verdict = "PASS" if not failed else "FAIL(" + ",".join(failed) + ")"
-            if failed:
-                n_fail += 1
-            else:
-                n_pass += 1
-        check = ",".join(res["check"]) or "ok"
-        table.append([res["name"], fmt_time(tf), fmt_time(te), fmt_time(th),
-                      fmt_time(tt), fmt_ratio(r_hand), fmt_ratio(r_f),
-                      fmt_ratio(r_tan), check, verdict])
-
-    widths = [max(len(str(r[i])) for r in table + [headers]) for i in range(len(headers))]
-    def line(cells):
-        out = []
-        for i, (c, w) in enumerate(zip(cells, widths)):
-            out.append(str(c).ljust(w) if i in (0, 8, 9) else str(c).rjust(w))
-        return "  ".join(out).rstrip()
     print()
-    print(line(headers))
-    print("  ".join("-" * w for w in widths))
-    for r in table:
-        print(line(r))
+    n_pass, n_fail, _ = timing_table(results, TARGET_HAND, TARGET_F)
     print()
 
     print_informational(results, make_emitted, emitted_why, make_tangent, tangent_why)

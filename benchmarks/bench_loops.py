@@ -56,8 +56,8 @@ for _p in (_HERE, _REPO_ROOT):
 import numpy as np
 
 from bench_grad import (  # noqa: E402  (shared helpers, same method)
-    parse_options, print_informational,
-    _short_exc, _version, check_against, fmt_ratio, fmt_time,
+    parse_options, print_informational, print_table, timing_table,
+    _short_exc, _version, check_against, fmt_time,
     load_ad_compiler, load_tangent, machine_info, make_timer, time_row,
 )
 
@@ -228,18 +228,6 @@ def _check(g, first, ref, args):
     return why
 
 
-def _table(headers, rows, left):
-    widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
-
-    def line(cells):
-        return "  ".join(str(c).ljust(w) if i in left else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    print(line(headers))
-    print("  ".join("-" * w for w in widths))
-    for r in rows:
-        print(line(r))
-
-
 def main(argv=None):
     opts, target, repeat = parse_options(argv, __doc__)
 
@@ -329,38 +317,8 @@ def main(argv=None):
           + "  ".join(f"{c}={fmt_bytes(v[0])}" for c, v in mem.items()), flush=True)
 
     # ---- timing table ----
-    headers = ["row", "f", "emitted", "hand", "tangent",
-               "emit/hand", "emit/f", "tang/emit", "check", "verdict"]
-    table = []
-    n_pass = n_fail = n_na = 0
-    for res in results:
-        t = res["times"]
-        tf, te, th, tt = (t.get(k) for k in ("f", "emitted", "hand", "tangent"))
-        r_hand = te / th if te and th else None
-        r_f = te / tf if te and tf else None
-        r_tan = tt / te if te and tt else None
-        if te is None:
-            verdict = "n/a"
-            n_na += 1
-        else:
-            failed = []
-            if "emitted:MISMATCH" in res["check"]:
-                failed.append("wrong")
-            if r_hand > TARGET_HAND:
-                failed.append("hand")
-            if r_tan is not None and not r_tan > TARGET_TANGENT:
-                failed.append("tangent")
-            verdict = "PASS" if not failed else "FAIL(" + ",".join(failed) + ")"
-            if failed:
-                n_fail += 1
-            else:
-                n_pass += 1
-        check = ",".join(res["check"]) or "ok"
-        table.append([res["name"], fmt_time(tf), fmt_time(te), fmt_time(th),
-                      fmt_time(tt), fmt_ratio(r_hand), fmt_ratio(r_f),
-                      fmt_ratio(r_tan), check, verdict])
     print()
-    _table(headers, table, left=(0, 8, 9))
+    n_pass, n_fail, n_na = timing_table(results, TARGET_HAND)
     print()
 
     # ---- memory table ----
@@ -396,7 +354,7 @@ def main(argv=None):
                       "n/a" if peak is None else f"{peak / per_step:.2f}",
                       "n/a" if peak is None else f"{peak / budget:.2f}x",
                       check, verdict])
-    _table(["impl", "peak", "arrays/step", "peak/budget", "check", "verdict"],
+    print_table(["impl", "peak", "arrays/step", "peak/budget", "check", "verdict"],
            mrows, left=(0, 4, 5))
     print()
 
