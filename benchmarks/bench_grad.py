@@ -336,6 +336,22 @@ def timing_table(results, target_hand, target_f=None):
     return n_pass, n_fail, n_na
 
 
+def print_header(title, opts, target, repeat, make_emitted, emitted_why, make_tangent, tangent_why):
+    """The lines above the tables: the machine, the tools, the timing method."""
+    print(title + ("  [--quick]" if opts.quick else ""))
+    for line in machine_info():
+        print("  " + line)
+    print("  ad_compiler: " + ("available" if make_emitted else f"n/a -- {emitted_why}"))
+    if make_tangent:
+        print(f"  tangent-ad {_version('tangent', 'tangent-ad')} (gast {_version('gast', 'gast')})"
+              f"  [TANGENT_DISK_CACHE={os.environ.get('TANGENT_DISK_CACHE')}]")
+    else:
+        print(f"  tangent: n/a -- {tangent_why}")
+    print(f"  timing: min over {repeat} repeats of the per-call mean, "
+          f"~{target:.2f} s per repeat, columns interleaved")
+    print()
+
+
 def parse_options(argv, doc):
     """The options both benchmarks take; with the seconds per repeat and the repeats."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
@@ -377,18 +393,7 @@ def main(argv=None):
     make_emitted, emitted_why = load_ad_compiler()
     make_tangent, tangent_why = load_tangent()
 
-    print("ad_compiler gradient benchmark" + ("  [--quick]" if opts.quick else ""))
-    for line in machine_info():
-        print("  " + line)
-    print("  ad_compiler: " + ("available" if make_emitted else f"n/a -- {emitted_why}"))
-    if make_tangent:
-        print(f"  tangent-ad {_version('tangent', 'tangent-ad')} (gast {_version('gast', 'gast')})"
-              f"  [TANGENT_DISK_CACHE={os.environ.get('TANGENT_DISK_CACHE')}]")
-    else:
-        print(f"  tangent: n/a -- {tangent_why}")
-    print(f"  timing: min over {repeat} repeats of the per-call mean, "
-          f"~{target:.2f} s per repeat, columns interleaved")
-    print()
+    print_header("ad_compiler gradient benchmark", opts, target, repeat, make_emitted, emitted_why, make_tangent, tangent_why)
 
     rows = make_rows()
     results = []

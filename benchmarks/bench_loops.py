@@ -56,9 +56,9 @@ for _p in (_HERE, _REPO_ROOT):
 import numpy as np
 
 from bench_grad import (  # noqa: E402  (shared helpers, same method)
-    parse_options, print_informational, print_table, timing_table,
-    _short_exc, _version, check_against, fmt_time,
-    load_ad_compiler, load_tangent, machine_info, make_timer, time_row,
+    parse_options, print_header, print_informational, print_table, timing_table,
+    _short_exc, check_against, fmt_time,
+    load_ad_compiler, load_tangent, make_timer, time_row,
 )
 
 
@@ -236,18 +236,7 @@ def main(argv=None):
     make_tangent, tangent_why = load_tangent()
     makers = (("emitted", make_emitted), ("tangent", make_tangent))
 
-    print("ad_compiler loop-gradient benchmark" + ("  [--quick]" if opts.quick else ""))
-    for line in machine_info():
-        print("  " + line)
-    print("  ad_compiler: " + ("available" if make_emitted else f"n/a -- {emitted_why}"))
-    if make_tangent:
-        print(f"  tangent-ad {_version('tangent', 'tangent-ad')} (gast {_version('gast', 'gast')})"
-              f"  [TANGENT_DISK_CACHE={os.environ.get('TANGENT_DISK_CACHE')}]")
-    else:
-        print(f"  tangent: n/a -- {tangent_why}")
-    print(f"  timing: min over {repeat} repeats of the per-call mean, "
-          f"~{target:.2f} s per repeat, columns interleaved")
-    print()
+    print_header("ad_compiler loop-gradient benchmark", opts, target, repeat, make_emitted, emitted_why, make_tangent, tangent_why)
 
     results, notes, sources = [], [], []
     for row in make_rows():
