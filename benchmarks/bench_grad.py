@@ -336,6 +336,47 @@ def timing_table(results, target_hand, target_f=None):
     return n_pass, n_fail, n_na
 
 
+def build_gradients(row, ref, makers, res, notes, sources=None):
+    """Each tool's gradient of the row's function, compiled by its first call (timed into
+    `res["compile"]`) and checked, first and second call, against the hand-written `ref`;
+    failures go to `res["check"]` and `notes`. With `sources`, the emitted source is kept."""
+    f, args, argnums = row["f"], row["args"], row["argnums"]
+    grads = {"hand": row["hand"]}
+    for col, maker in makers:
+        if maker is None:
+            continue
+        try:
+            t0 = time.perf_counter()
+            g = maker(f, argnums)
+            first = g(*args)              # first call compiles
+            res["compile"][col] = time.perf_counter() - t0
+        except Exception as e:
+            res["check"].append(f"{col}:ERROR")
+            notes.append(f"{row['name']}: {col} raised {_short_exc(e)}")
+            if os.environ.get("BENCH_TRACEBACK"):
+                traceback.print_exc()
+            continue
+        why = check_against(first, ref)
+        if why is None:
+            try:                           # the cached path must agree too
+                why = check_against(g(*args), ref)
+            except Exception as e:
+                why = f"second call raised {_short_exc(e)}"
+        if why is not None:
+            res["check"].append(f"{col}:MISMATCH")
+            notes.append(f"{row['name']}: {col} disagrees with hand -- {why}")
+        grads[col] = g
+        if col == "emitted":
+            # Informational: the emitted function itself, without ad_compiler's per-call
+            # dispatch. Internal attribute; skipped if absent.
+            raw = getattr(getattr(g, "_last", None), "function", None)
+            if callable(raw):
+                grads["emitted_raw"] = raw
+            if sources is not None:
+                sources.append((row["name"], getattr(g, "source", "<no .source>")))
+    return grads
+
+
 def print_header(title, opts, target, repeat, make_emitted, emitted_why, make_tangent, tangent_why):
     """The lines above the tables: the machine, the tools, the timing method."""
     print(title + ("  [--quick]" if opts.quick else ""))
@@ -400,44 +441,12 @@ def main(argv=None):
     notes = []
     sources = []
     for row in rows:
-        f, args, argnums, hand = row["f"], row["args"], row["argnums"], row["hand"]
+        f, args, hand = row["f"], row["args"], row["hand"]
         res = dict(name=row["name"], check=[], times={}, compile={})
         ref = hand(*args)
 
-        grads = {"hand": hand}
-        for col, maker in (("emitted", make_emitted), ("tangent", make_tangent)):
-            if maker is None:
-                continue
-            try:
-                t0 = time.perf_counter()
-                g = maker(f, argnums)
-                first = g(*args)              # first call compiles
-                res["compile"][col] = time.perf_counter() - t0
-            except Exception as e:
-                res["check"].append(f"{col}:ERROR")
-                notes.append(f"{row['name']}: {col} raised {_short_exc(e)}")
-                if os.environ.get("BENCH_TRACEBACK"):
-                    traceback.print_exc()
-                continue
-            why = check_against(first, ref)
-            if why is None:
-                try:                           # the cached path must agree too
-                    why = check_against(g(*args), ref)
-                except Exception as e:
-                    why = f"second call raised {_short_exc(e)}"
-            if why is not None:
-                res["check"].append(f"{col}:MISMATCH")
-                notes.append(f"{row['name']}: {col} disagrees with hand -- {why}")
-            grads[col] = g
-            if col == "emitted":
-                # Informational: the emitted function itself, without
-                # ad_compiler's per-call dispatch (binding args, looking up
-                # the compiled version).  Internal attribute; skipped if absent.
-                raw = getattr(getattr(g, "_last", None), "function", None)
-                if callable(raw):
-                    grads["emitted_raw"] = raw
-            if col == "emitted" and opts.source:
-                sources.append((row["name"], getattr(g, "source", "<no .source>")))
+        makers = (("emitted", make_emitted), ("tangent", make_tangent))
+        grads = build_gradients(row, ref, makers, res, notes, sources if opts.source else None)
 
         timers = {"f": make_timer(f, args)}
         for col in ("emitted", "hand", "tangent", "emitted_raw"):

@@ -56,8 +56,8 @@ for _p in (_HERE, _REPO_ROOT):
 import numpy as np
 
 from bench_grad import (  # noqa: E402  (shared helpers, same method)
-    parse_options, print_header, print_informational, print_table, timing_table,
-    _short_exc, check_against, fmt_time,
+    build_gradients, parse_options, print_header, print_informational, print_table, timing_table,
+    _short_exc, fmt_time,
     load_ad_compiler, load_tangent, make_timer, time_row,
 )
 
@@ -210,24 +210,6 @@ TARGET_HAND = 1.3     # emitted / hand   <=
 TARGET_TANGENT = 1.0  # tangent / emitted >  (emitted strictly faster)
 
 
-def _build(maker, f, argnums, args):
-    """(g, first result, first-call seconds) or raises."""
-    t0 = time.perf_counter()
-    g = maker(f, argnums)
-    first = g(*args)
-    return g, first, time.perf_counter() - t0
-
-
-def _check(g, first, ref, args):
-    why = check_against(first, ref)
-    if why is None:
-        try:
-            why = check_against(g(*args), ref)
-        except Exception as e:
-            why = f"second call raised {_short_exc(e)}"
-    return why
-
-
 def main(argv=None):
     opts, target, repeat = parse_options(argv, __doc__)
 
@@ -240,33 +222,10 @@ def main(argv=None):
 
     results, notes, sources = [], [], []
     for row in make_rows():
-        f, args, argnums, hand = row["f"], row["args"], row["argnums"], row["hand"]
-        res = dict(name=row["name"], check=[], times={}, compile={}, errors={})
+        f, args, hand = row["f"], row["args"], row["hand"]
+        res = dict(name=row["name"], check=[], times={}, compile={})
         ref = hand(*args)
-        grads = {"hand": hand}
-        for col, maker in makers:
-            if maker is None:
-                continue
-            try:
-                g, first, res["compile"][col] = _build(maker, f, argnums, args)
-            except Exception as e:
-                res["errors"][col] = _short_exc(e)
-                res["check"].append(f"{col}:ERROR")
-                notes.append(f"{row['name']}: {col} n/a: {_short_exc(e)}")
-                if os.environ.get("BENCH_TRACEBACK"):
-                    traceback.print_exc()
-                continue
-            why = _check(g, first, ref, args)
-            if why is not None:
-                res["check"].append(f"{col}:MISMATCH")
-                notes.append(f"{row['name']}: {col} disagrees with hand -- {why}")
-            grads[col] = g
-            if col == "emitted":
-                raw = getattr(getattr(g, "_last", None), "function", None)
-                if callable(raw):
-                    grads["emitted_raw"] = raw
-                if opts.source:
-                    sources.append((row["name"], getattr(g, "source", "<no .source>")))
+        grads = build_gradients(row, ref, makers, res, notes, sources if opts.source else None)
 
         timers = {"f": make_timer(f, args)}
         for col in ("emitted", "hand", "tangent", "emitted_raw"):
@@ -283,25 +242,25 @@ def main(argv=None):
     mem_ref = rnn_hand(*mem_args)
     mem = {}                              # col -> (peak bytes or None, check, error)
     mem_cols = (("emitted", make_emitted), ("hand", None), ("tangent", make_tangent))
+    mem_row = dict(name="3  memory", f=rnn_loss, args=mem_args, argnums=(0, 1), hand=rnn_hand)
+    mem_res = dict(name=mem_row["name"], check=[], times={}, compile={})
+    mem_grads = build_gradients(mem_row, mem_ref, makers, mem_res, notes)
     for col, maker in mem_cols:
         if col != "hand" and maker is None:
             continue
+        check = next((c for c in mem_res["check"] if c.startswith(col + ":")), "ok")
+        if col not in mem_grads:
+            mem[col] = (None, check, None)
+            continue
         try:
-            if col == "hand":
-                g, first = rnn_hand, mem_ref
-            else:
-                g, first, _ = _build(maker, rnn_loss, (0, 1), mem_args)
-            why = None if col == "hand" else _check(g, first, mem_ref, mem_args)
-            peak = peak_memory(g, mem_args)
+            peak = peak_memory(mem_grads[col], mem_args)
         except Exception as e:
             mem[col] = (None, f"{col}:ERROR", _short_exc(e))
             notes.append(f"3  memory: {col} n/a: {_short_exc(e)}")
             if os.environ.get("BENCH_TRACEBACK"):
                 traceback.print_exc()
             continue
-        if why is not None:
-            notes.append(f"3  memory: {col} disagrees with hand -- {why}")
-        mem[col] = (peak, "ok" if why is None else f"{col}:MISMATCH", None)
+        mem[col] = (peak, check, None)
     print(f"  measured 3  memory RNN T={MEM_T} h={MEM_HIDDEN} in={MEM_INPUT}  "
           + "  ".join(f"{c}={fmt_bytes(v[0])}" for c, v in mem.items()), flush=True)
 
