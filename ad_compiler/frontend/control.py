@@ -17,12 +17,9 @@ import contextlib
 from typing import Any, Iterator
 
 from ..ir import Const, Loc, Op, Operand, Region, Value
-from ..ir.prims import COMPARE_OPS
 from . import exits
 from .resolve import CallableRef, Resolved
 
-_COMPARE = {cls: name for name, cls in COMPARE_OPS.items()}
-_SYMBOLS = {ast.In: "in", ast.NotIn: "not in"}
 _LOOP_EXITS = {
     ast.Break: "break",
     ast.Continue: "continue",
@@ -184,11 +181,6 @@ class ControlFlow:
         (result,) = self._cond(first, node, [evaluated, kept] if evaluate_if else [kept, evaluated], [""])
         self.fresh.add(result)
         return result
-
-    def _compare(self, op: ast.cmpop, left: Operand, right: Operand, node: ast.Compare) -> Operand:
-        if type(op) not in _COMPARE:
-            self._refuse(node, f"the operator {_SYMBOLS.get(type(op), type(op).__name__)!r} is not supported")
-        return self._emit(_COMPARE[type(op)], [left, right], node)
 
     def visit_Compare(self, node: ast.Compare) -> Operand:
         """`a < b < c` is `a < b and b < c`, with `b` evaluated once."""

@@ -27,6 +27,7 @@ from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, to_compil
 from .source import FunctionSource, get_source
 
 _BINARY = {cls: name for name, cls in prims.BINARY_OPS.items()}
+_COMPARE = {cls: name for name, cls in prims.COMPARE_OPS.items()}
 _UNARY = {ast.USub: "neg", ast.Not: "not_"}
 _SYMBOLS = {ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
             ast.Invert: "~", ast.In: "in", ast.NotIn: "not in"}
@@ -512,6 +513,12 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         if type(op) not in _BINARY:
             self._refuse(node, f"the operator {_symbol(op)} is not supported")
         return self._emit(_BINARY[type(op)], [left, right], node)
+
+    def _compare(self, op: ast.cmpop, left: Operand, right: Operand, node: ast.Compare) -> Operand:
+        """One comparison of a chain (the chain itself: `control.visit_Compare`)."""
+        if type(op) not in _COMPARE:
+            self._refuse(node, f"the operator {_symbol(op)} is not supported")
+        return self._emit(_COMPARE[type(op)], [left, right], node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Operand:
         operand = self._operand(node.operand)
