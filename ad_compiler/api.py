@@ -1,6 +1,10 @@
-"""The public transforms: `grad` and `value_and_grad`, with JAX's semantics where names
-match. Each returns a `Compiled` callable that compiles lazily, once per abstract
-signature of its arguments (DESIGN §5a), and shows what it emitted (`.source`, `.ir`)."""
+"""The public transforms, with JAX's semantics where names match: `grad`,
+`value_and_grad`, `jacfwd`, `jacrev`, `jacobian` and `hessian` return a `Compiled`
+callable that compiles lazily, once per abstract signature of its arguments (DESIGN §5a),
+and shows what it emitted (`.source`, `.ir`); `jvp`, `vjp` and `hvp` evaluate at a point.
+
+Transforms compose: a `Compiled` is itself differentiable, since the outer transform
+starts from the inner one's IR (`grad(grad(f))`, `jacfwd(jacrev(f))`)."""
 
 from __future__ import annotations
 
@@ -9,12 +13,16 @@ import inspect
 import weakref
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from .frontend import lower
 from .ir import Function, format_function
 from .ir.types import kind_of
 from .ad.rules import RULES
 from .dispatch import Dispatch
-from .pipeline import GradOptions, Version, compile_grad
+from .pipeline import (
+    GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions, compile_derivative,
+)
 
 
 class CompileCache:
@@ -33,11 +41,18 @@ class CompileCache:
             self._lowered[fun] = (fun.__code__, fn)
         return fn
 
-    def version(self, fun: Callable[..., Any], options: GradOptions, kinds: tuple | None) -> Version:
+    def primal(self, fun: Callable[..., Any], kinds: tuple | None) -> Function:
+        """The IR to differentiate: `fun`'s own, or, for a derivative, the IR it emitted
+        for these kinds (so transforms nest)."""
+        if isinstance(fun, Compiled):
+            return self.version(fun.fun, fun.options, kinds).ir
+        return self.lowered(fun)
+
+    def version(self, fun: Callable[..., Any], options: Options, kinds: tuple | None) -> Version:
         table = self._versions.setdefault(fun, {})
-        key = (fun.__code__, options, kinds)
+        key = (_code(fun), options, kinds)
         if key not in table:
-            table[key] = compile_grad(self.lowered(fun), options, kinds)
+            table[key] = compile_derivative(self.primal(fun, kinds), options, kinds)
         return table[key]
 
     def clear(self) -> None:
@@ -64,6 +79,13 @@ def _plain_function(fun: Callable[..., Any]) -> Callable[..., Any]:
     return getattr(fun, "__func__", fun)
 
 
+def _code(fun: Callable[..., Any]) -> Any:
+    """What a compiled version depends on: the code, and for a derivative its options."""
+    if isinstance(fun, Compiled):
+        return (_code(fun.fun), fun.options)
+    return fun.__code__
+
+
 class Compiled(functools.partial):
     """A derivative of `fun`: call it like `fun`; `.source` and `.ir` show what runs.
 
@@ -73,7 +95,7 @@ class Compiled(functools.partial):
     the emitted function itself.
     """
 
-    def __new__(cls, fun: Callable[..., Any], options: GradOptions) -> "Compiled":
+    def __new__(cls, fun: Callable[..., Any], options: Options) -> "Compiled":
         fun = _plain_function(fun)
         holder: list[Compiled] = []
 
@@ -86,13 +108,13 @@ class Compiled(functools.partial):
         self._dispatch = dispatch
         return self
 
-    def __init__(self, fun: Callable[..., Any], options: GradOptions) -> None:
+    def __init__(self, fun: Callable[..., Any], options: Options) -> None:
         self.fun = _plain_function(fun)
         self.options = options
         self._signature = inspect.signature(self.fun)
         self._last: Version | None = None
         _CACHE.track(self)
-        functools.update_wrapper(self, self.fun)
+        functools.update_wrapper(self, self.fun, updated=())
 
     def _call_general(self, args: tuple, kwargs: dict) -> Any:
         """Bind, find or compile the version for these arguments, remember it."""
@@ -135,9 +157,13 @@ class Compiled(functools.partial):
         return f"<ad_compiler.Compiled {self.__name__} {self.options}>"
 
 
-def _options(fun: Callable[..., Any], argnums: int | Sequence[int], with_value: bool) -> GradOptions:
-    nparams = len(inspect.signature(_plain_function(fun)).parameters)
-    tuple_out = not isinstance(argnums, int)
+def _nparams(fun: Callable[..., Any]) -> int:
+    return len(inspect.signature(_plain_function(fun)).parameters)
+
+
+def _argnums(fun: Callable[..., Any], argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
+    """Normalized argnums, and whether the result is a tuple (argnums given as one)."""
+    nparams = _nparams(fun)
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for n in nums:
         if not isinstance(n, int) or not -nparams <= n < nparams:
@@ -145,25 +171,133 @@ def _options(fun: Callable[..., Any], argnums: int | Sequence[int], with_value: 
                 f"argnums {argnums!r} out of range: {getattr(fun, '__name__', fun)} "
                 f"takes {nparams} positional arguments"
             )
-    return GradOptions(tuple(n % nparams for n in nums), tuple_out, with_value)
+    return tuple(n % nparams for n in nums), not isinstance(argnums, int)
 
 
-def _transform(fun: Callable | None, argnums: int | Sequence[int], with_value: bool) -> Any:
+_MODES = ("reverse", "forward")
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in _MODES:
+        raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    return mode
+
+
+def _transform(fun: Callable | None, make: Callable[[Callable], Options]) -> Any:
     if fun is None:
-        return lambda f: _transform(f, argnums, with_value)
-    return Compiled(fun, _options(fun, argnums, with_value))
+        return lambda f: _transform(f, make)
+    return Compiled(fun, make(fun))
 
 
-def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
+def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
     """The gradient of scalar-valued `fun` w.r.t. the argument(s) at `argnums`: one
     gradient for an int, a tuple of them for a tuple (as `jax.grad`). Usable as `@grad`
-    and `@grad(argnums=...)`."""
-    return _transform(fun, argnums, with_value=False)
+    and `@grad(argnums=...)`. `mode="forward"` computes it by one batched forward pass."""
+    _check_mode(mode)
+    return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode))
 
 
-def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
+def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
     """Like `grad`, but the derivative returns `(fun(*args), gradient)`."""
-    return _transform(fun, argnums, with_value=True)
+    _check_mode(mode)
+    return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), with_value=True, mode=mode))
+
+
+def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
+    """The Jacobian of `fun` w.r.t. the argument(s) at `argnums`, of shape
+    `out.shape + in.shape`: by one batched forward pass (`mode="forward"`, as `jacfwd`)
+    or by reverse sweeps, one per output entry (as `jacrev`, `jax.jacobian`'s default)."""
+    _check_mode(mode)
+    return _transform(fun, lambda f: JacobianOptions(*_argnums(f, argnums), mode=mode))
+
+
+def jacfwd(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
+    """The Jacobian by forward mode: one pass carrying every input direction at once."""
+    return jacobian(fun, argnums, mode="forward")
+
+
+def jacrev(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
+    """The Jacobian by reverse mode: one forward sweep, one reverse sweep per output entry."""
+    return jacobian(fun, argnums, mode="reverse")
+
+
+def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
+    """The Hessian of scalar-valued `fun`: `jacfwd(jacrev(fun))`, forward over reverse."""
+    if fun is None:
+        return lambda f: hessian(f, argnums)
+    return jacfwd(jacrev(fun, argnums), argnums)
+
+
+def _kinds(values: Sequence[Any]) -> tuple:
+    return tuple(kind_of(v) for v in values)
+
+
+def _bound(fun: Callable[..., Any], args: Sequence[Any]) -> tuple:
+    """The arguments with defaults filled in, in parameter order."""
+    target = fun.fun if isinstance(fun, Compiled) else _plain_function(fun)
+    bound = inspect.signature(target).bind(*args)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+def _differentiable(value: Any) -> bool:
+    kind = kind_of(value)
+    return getattr(kind, "dtype", None) in ("float", None)
+
+
+def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
+    """`(fun(*primals), J @ tangents)`: the value and the directional derivative, by
+    forward mode, as `jax.jvp`. Tangents of integer arguments are ignored (pass 0 or
+    None); a None tangent of a float argument is zero."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp got {len(primals)} primals and {len(tangents)} tangents")
+    values = _bound(fun, primals)
+    wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents)) if t is not None and _differentiable(x))
+    version = _CACHE.version(fun, JVPOptions(wrt), _kinds(values))
+    return version.function(*values, *(tangents[i] for i in wrt))
+
+
+class Pullback:
+    """The VJP of `fun` at fixed primals: `pullback(cotangent)` is the tuple of the
+    primals' cotangents (zeros for integer primals), as the function `jax.vjp` returns."""
+
+    def __init__(self, fun: Callable[..., Any], values: tuple) -> None:
+        self._values = values
+        self._wrt = tuple(i for i, x in enumerate(values) if _differentiable(x))
+        self._version = _CACHE.version(fun, VJPOptions(self._wrt), _kinds(values))
+
+    def __call__(self, cotangent: Any) -> tuple:
+        grads = iter(self._version.function(*self._values, cotangent))
+        return tuple(
+            next(grads) if i in self._wrt else np.zeros_like(x)
+            for i, x in enumerate(self._values)
+        )
+
+    @property
+    def source(self) -> str:
+        return self._version.source
+
+    @property
+    def ir(self) -> str:
+        return format_function(self._version.ir)
+
+
+def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
+    """`(fun(*primals), pullback)`, as `jax.vjp`; `pullback(g)` returns `g @ J` for each
+    primal. The pullback runs the emitted VJP, which sweeps forward again."""
+    values = _bound(fun, primals)
+    return fun(*values), Pullback(fun, values)
+
+
+def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """The Hessian of scalar-valued `fun` times `tangents`, forward over reverse:
+    `jvp(grad(fun, argnums=all), primals, tangents)[1]`, without forming the Hessian.
+    Returns one product per primal (a tuple when there are several)."""
+    primals = tuple(primals)
+    nums = tuple(range(len(primals)))
+    gradient = grad(fun, argnums=nums[0] if len(nums) == 1 else nums)
+    return jvp(gradient, primals, tangents)[1]
 
 
 def show(obj: Compiled) -> None:

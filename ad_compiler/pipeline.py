@@ -7,12 +7,14 @@ and checks each result with the verifier.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, Union
 
+from .ad.forward import jvp_function
+from .ad.jacobian import forward_jacobian, reverse_jacobian
 from .ad.reverse import name_gradients, vjp_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
-from .ir import Function, Value, format_function
+from .ir import Function, Value, format_function, walk_ops
 from .ir.clone import clone_function
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
@@ -24,11 +26,39 @@ _MAX_ROUNDS = 20
 
 @dataclass(frozen=True)
 class GradOptions:
-    """What derivative to build: w.r.t. which parameters, and what to return."""
+    """A gradient: w.r.t. which parameters, what to return, and by which mode."""
 
     argnums: tuple[int, ...]
     tuple_out: bool
     with_value: bool = False
+    mode: str = "reverse"
+
+
+@dataclass(frozen=True)
+class JacobianOptions:
+    """A Jacobian (`out.shape + in.shape`), by forward or reverse mode."""
+
+    argnums: tuple[int, ...]
+    tuple_out: bool
+    mode: str = "forward"
+
+
+@dataclass(frozen=True)
+class JVPOptions:
+    """A JVP: the function takes a tangent after the primals for each of `wrt`."""
+
+    wrt: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class VJPOptions:
+    """A VJP: the function takes the output's cotangent last and returns a tuple of
+    cotangents, one for each of `wrt`."""
+
+    wrt: tuple[int, ...]
+
+
+Options = Union[GradOptions, JacobianOptions, JVPOptions, VJPOptions]
 
 
 @dataclass
@@ -65,16 +95,19 @@ def _describe(kind: Kind) -> str:
     return "unknown" if kind is None else str(kind)
 
 
-def _check_kinds(primal: Function, options: GradOptions) -> None:
-    """Refuse, as JAX does, integer inputs to differentiate and non-scalar outputs."""
-    for i in options.argnums:
+def _check_inputs(primal: Function, argnums: Sequence[int], transform: str) -> None:
+    """Refuse, as JAX does, integer inputs to differentiate."""
+    for i in argnums:
         kind = primal.params[i].kind
         if isinstance(kind, (Scalar, Array)) and kind.dtype != "float":
-            hint = "complex gradients are not supported yet" if kind.dtype == "complex" else "pass a float value"
+            hint = "complex derivatives are not supported yet" if kind.dtype == "complex" else "pass a float value"
             raise TypeError(
-                f"grad requires float inputs, but argument {i} ({primal.params[i].name}) "
+                f"{transform} requires float inputs, but argument {i} ({primal.params[i].name}) "
                 f"of {primal.name} is {_describe(kind)}; {hint}"
             )
+
+
+def _check_scalar_output(primal: Function) -> None:
     (out,) = primal.returns
     kind = out.kind if isinstance(out, Value) else None
     if isinstance(kind, TupleKind) or (isinstance(kind, Array) and kind.ndim > 0):
@@ -84,23 +117,49 @@ def _check_kinds(primal: Function, options: GradOptions) -> None:
         )
 
 
-def compile_grad(primal: Function, options: GradOptions, kinds: Sequence[Kind] | None) -> Version:
-    """The gradient of a lowered function, specialized to argument `kinds` (None: generic)."""
+def _records_tapes(fn: Function) -> bool:
+    """Whether `fn` (a reverse sweep over loops) keeps tapes: reverse mode does not
+    differentiate list operations, forward mode does."""
+    return any(op.prim == "list" for op in walk_ops(fn.body))
+
+
+def _transform(work: Function, options: Options) -> Function:
+    """The derivative IR of an optimized, kind-inferred primal."""
+    if isinstance(options, JVPOptions):
+        return jvp_function(work, options.wrt)
+    if isinstance(options, VJPOptions):
+        _check_inputs(work, options.wrt, "vjp")
+        return vjp_function(work, options.wrt, tuple_out=True, cotangent=True)
+    _check_inputs(work, options.argnums, "grad" if isinstance(options, GradOptions) else "jacobian")
+    if isinstance(options, JacobianOptions):
+        build = forward_jacobian if options.mode == "forward" or _records_tapes(work) else reverse_jacobian
+        fn = build(work, options.argnums, tuple_out=options.tuple_out)
+        fn.name = ("jacfwd_" if build is forward_jacobian else "jacrev_") + work.name
+        return fn
+    _check_scalar_output(work)
+    prefix = "value_and_grad_" if options.with_value else "grad_"
+    if options.mode == "forward" or _records_tapes(work):
+        fn = forward_jacobian(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
+        fn.name = prefix + work.name
+        return fn
+    return vjp_function(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
+
+
+def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind] | None) -> Version:
+    """A derivative of a lowered function, specialized to argument `kinds` (None: generic)."""
     work = clone_function(primal)
     verify(work)
     infer_kinds(work, kinds)
-    _check_kinds(work, options)
     optimize(work)
-    derivative = vjp_function(
-        work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out
-    )
+    derivative = _transform(work, options)
     verify(derivative)
     optimize(derivative)
     while tape.run(derivative):  # what the reverse loops no longer read is not recorded
         optimize(derivative)
     if views.run(derivative):
         optimize(derivative)
-    name_gradients(derivative, options.argnums, options.tuple_out)
+    if isinstance(options, GradOptions):
+        name_gradients(derivative, options.argnums, options.tuple_out)
     emitted = emit(derivative)
     return Version(derivative, emitted, load(emitted.source, emitted.name, emitted.namespace))
 

@@ -161,10 +161,12 @@ def vjp_function(
     *,
     with_value: bool = False,
     tuple_out: bool = False,
+    cotangent: bool = False,
     rules: Registry = RULES,
 ) -> Function:
     """The gradient function of `primal` (whose single returned value must be a scalar)
-    with respect to the parameters at positions `wrt`.
+    with respect to the parameters at positions `wrt`; with `cotangent`, the VJP of a
+    function of any output: the output's cotangent is a last, extra parameter.
 
     It takes the same parameters and returns the gradient (a tuple of gradients when
     `tuple_out`), preceded by the value when `with_value`. `primal` is consumed: its ops
@@ -183,8 +185,15 @@ def vjp_function(
         dict(primal.derived_names),
     )
     adjoints = Adjoints(fn, fn.body.ops)
+    seed: Operand = Const(1.0)
+    if cotangent:
+        seed = Value("g")
+        if isinstance(out, Value) and out.name:
+            seed.name = ADJOINT_PREFIX + out.name
+        fn.params.append(seed)
+        fn.name = "vjp_" + primal.name
     if isinstance(out, Value) and out in active:
-        adjoints.of[out] = Const(1.0)
+        adjoints.of[out] = seed
         Sweep(fn, active, adjoints, rules).run(fn.body.ops)
     grads = [_gradient(adjoints, p) for p in wrt_values]
     if tuple_out:

@@ -165,7 +165,7 @@ class _Emitter(InPlace):
         if prim == "transpose":
             return ast.Attribute(args[0], "T", ast.Load())
         keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
-        if prim in HELPERS or prim in BUILTINS or prim in ("slice", "reversed", "range"):
+        if prim in HELPERS or prim in BUILTINS or prim in ("slice", "reversed", "range", "zip"):
             if prim in HELPERS:
                 self.helpers.add(prim)
             return ast.Call(ast.Name(prim, ast.Load()), args, keywords)

@@ -23,7 +23,7 @@ from ..ir import prims
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
 from . import exits
 from .control import ControlFlow
-from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, to_compile_time
+from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, is_compile_time, to_compile_time
 from .source import FunctionSource, get_source
 
 _BINARY = {cls: name for name, cls in prims.BINARY_OPS.items()}
@@ -445,6 +445,8 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         """A call of a Python function with source: its body, lowered in place with its
         params bound to the arguments (so it is differentiated with the caller)."""
         fn = inspect.unwrap(callee.fn)
+        if is_compile_time(callee.fn):
+            return self._compile_time_call(callee, node)
         if fn in self.shared.calls:
             self._refuse(node, f"'{callee.display}' calls itself (recursion): a recursive function "
                          "cannot be inlined; rewrite it with a loop or register a rule for it")
@@ -471,6 +473,13 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         if isinstance(result, Value) and not result.name:
             self.fresh.add(result)  # the caller's variable names what the callee returned
         return result
+
+    def _compile_time_call(self, callee: CallableRef, node: ast.Call) -> Const:
+        args = [self._operand(arg) for arg in node.args]
+        kwargs = {kw.arg: self._operand(kw.value) for kw in node.keywords}
+        if any(not isinstance(x, Const) for x in [*args, *kwargs.values()]):
+            self._refuse(node, f"'{callee.display}' runs at compile time: its arguments must be constants")
+        return Const(callee.fn(*[x.value for x in args], **{k: x.value for k, x in kwargs.items()}))
 
     def _method_call(self, base: Operand, method: str, node: ast.Call) -> Operand:
         if method not in _METHODS:

@@ -45,6 +45,18 @@ CompileTime = Union[ModuleRef, CallableRef]
 Resolved = Union[Operand, CompileTime]
 
 
+def compile_time(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a helper that runs while lowering, on constant arguments only (a derivative
+    rule's axis arithmetic, say): its call folds to the constant it returns, so the
+    helper's Python need not be code the compiler can lower."""
+    fn.__adc_compile_time__ = True
+    return fn
+
+
+def is_compile_time(fn: Callable[..., Any]) -> bool:
+    return getattr(fn, "__adc_compile_time__", False)
+
+
 def is_plain(value: Any) -> bool:
     """True for the scalars (and tuples of them) that are safe to compute with at compile time."""
     if isinstance(value, tuple):

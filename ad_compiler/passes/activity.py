@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 from ..ir import Function, Op, Region, Value, walk_ops
 
 
-def _region_reads(op: Op) -> set[Value]:
+def region_reads(op: Op) -> set[Value]:
     """Values an op depends on: its inputs and whatever its regions read from outside."""
     reads = {x for x in op.inputs if isinstance(x, Value)}
     for region in op.regions:
@@ -25,7 +25,7 @@ def _region_reads(op: Op) -> set[Value]:
 
 def _varied(region: Region, varied: set[Value], stops: Callable[[Op], bool]) -> None:
     for op in region.ops:
-        if not stops(op) and _region_reads(op) & varied:
+        if not stops(op) and region_reads(op) & varied:
             varied.update(op.results)
             for sub in op.regions:
                 varied.update(sub.args)
@@ -41,12 +41,20 @@ def _useful(region: Region, useful: set[Value], stops: Callable[[Op], bool]) -> 
             useful.update(x for x in op.inputs if isinstance(x, Value))
 
 
+def varied_values(
+    fn: Function, wrt: Iterable[Value], stops: Callable[[Op], bool]
+) -> set[Value]:
+    """The values of `fn` that depend on `wrt` (those that may have a nonzero tangent)."""
+    varied = set(wrt)
+    _varied(fn.body, varied, stops)
+    return varied
+
+
 def active_values(
     fn: Function, wrt: Iterable[Value], stops: Callable[[Op], bool]
 ) -> set[Value]:
     """The values of `fn` that are varied by `wrt` and useful to its returned values."""
-    varied = set(wrt)
-    _varied(fn.body, varied, stops)
+    varied = varied_values(fn, wrt, stops)
     useful: set[Value] = set()
     _useful(fn.body, useful, stops)
     return varied & useful

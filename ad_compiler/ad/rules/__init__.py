@@ -2,6 +2,6 @@
 indexing: x[i] and y[i] = v; select: choices such as np.where and max)."""
 
 from . import core, indexing, numpy, select  # noqa: F401  (registration)
-from .registry import RULES, Registry, VJPRule, defvjp, defzero
+from .registry import RULES, JVPSlot, Registry, Rule, defjvp, defvjp, defzero
 
-__all__ = ["RULES", "Registry", "VJPRule", "defvjp", "defzero"]
+__all__ = ["RULES", "JVPSlot", "Registry", "Rule", "defjvp", "defvjp", "defzero"]

@@ -1,9 +1,11 @@
-"""VJP rules of Python's arithmetic operators and of the elementwise math functions,
-for `math.*` and their `np.*` counterparts alike (one rule body serves both namespaces:
-`ns` is resolved when the rule is lowered).
+"""VJP and JVP rules of Python's arithmetic operators and of the elementwise math
+functions, for `math.*` and their `np.*` counterparts alike (one rule body serves both
+namespaces: `ns` is resolved when the rule is lowered).
 
-The rule contract (see `registry`): `rule(g, ans, *operands, **static)` returns one
-cotangent per operand, in the operand's broadcast shape; the transform unbroadcasts.
+The rule contracts (see `registry`): a VJP rule `rule(g, ans, *operands, **static)`
+returns one cotangent per operand, in the operand's broadcast shape (the transform
+unbroadcasts); a JVP rule `rule(*tangents, ans, *operands)` returns the result's tangent,
+its tangents already broadcast to the result's shape. Each JVP follows its VJP.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from types import ModuleType
 
 import numpy as np
 
-from .registry import defvjp, defzero
+from .registry import defjvp, defvjp, defzero
 
 
 @defvjp(operator.add, np.add)
@@ -22,14 +24,29 @@ def add_vjp(g, ans, x, y):
     return g, g
 
 
+@defjvp(operator.add, np.add)
+def add_jvp(dx, dy, ans, x, y):
+    return dx + dy
+
+
 @defvjp(operator.sub, np.subtract)
 def sub_vjp(g, ans, x, y):
     return g, -g
 
 
+@defjvp(operator.sub, np.subtract)
+def sub_jvp(dx, dy, ans, x, y):
+    return dx - dy
+
+
 @defvjp(operator.mul, np.multiply)
 def mul_vjp(g, ans, x, y):
     return g * y, g * x
+
+
+@defjvp(operator.mul, np.multiply)
+def mul_jvp(dx, dy, ans, x, y):
+    return dx * y + x * dy
 
 
 @defvjp(operator.truediv, np.divide)
@@ -38,9 +55,19 @@ def truediv_vjp(g, ans, x, y):
     return bx, -bx * ans
 
 
+@defjvp(operator.truediv, np.divide)
+def truediv_jvp(dx, dy, ans, x, y):
+    return (dx - ans * dy) / y
+
+
 @defvjp(operator.pow, np.power, math.pow)
 def pow_vjp(g, ans, x, y):
     return g * y * x ** (y - 1), g * ans * np.log(x)
+
+
+@defjvp(operator.pow, np.power, math.pow)
+def pow_jvp(dx, dy, ans, x, y):
+    return dx * (y * x ** (y - 1)) + dy * (ans * np.log(x))
 
 
 @defvjp(operator.neg, np.negative)
@@ -48,9 +75,19 @@ def neg_vjp(g, ans, x):
     return -g
 
 
+@defjvp(operator.neg, np.negative)
+def neg_jvp(dx, ans, x):
+    return -dx
+
+
 @defvjp(operator.pos, np.positive)
 def pos_vjp(g, ans, x):
     return g
+
+
+@defjvp(operator.pos, np.positive)
+def pos_jvp(dx, ans, x):
+    return dx
 
 
 @defvjp(np.square)
@@ -58,14 +95,29 @@ def square_vjp(g, ans, x):
     return 2 * g * x
 
 
+@defjvp(np.square)
+def square_jvp(dx, ans, x):
+    return dx * (2 * x)
+
+
 @defvjp(np.reciprocal)
 def reciprocal_vjp(g, ans, x):
     return -g * ans * ans
 
 
+@defjvp(np.reciprocal)
+def reciprocal_jvp(dx, ans, x):
+    return dx * (-ans * ans)
+
+
 @defvjp(np.logaddexp)
 def logaddexp_vjp(g, ans, x, y):
     return g * np.exp(x - ans), g * np.exp(y - ans)
+
+
+@defjvp(np.logaddexp)
+def logaddexp_jvp(dx, dy, ans, x, y):
+    return dx * np.exp(x - ans) + dy * np.exp(y - ans)
 
 
 _NUMPY_NAMES = {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh",
@@ -83,99 +135,195 @@ def _elementwise(ns: ModuleType) -> None:
     def sin_vjp(g, ans, x):
         return g * ns.cos(x)
 
+    @defjvp(fn("sin"))
+    def sin_jvp(dx, ans, x):
+        return dx * ns.cos(x)
+
     @defvjp(fn("cos"))
     def cos_vjp(g, ans, x):
         return -g * ns.sin(x)
+
+    @defjvp(fn("cos"))
+    def cos_jvp(dx, ans, x):
+        return -dx * ns.sin(x)
 
     @defvjp(fn("tan"))
     def tan_vjp(g, ans, x):
         return g * (1 + ans * ans)
 
+    @defjvp(fn("tan"))
+    def tan_jvp(dx, ans, x):
+        return dx * (1 + ans * ans)
+
     @defvjp(fn("exp"))
     def exp_vjp(g, ans, x):
         return g * ans
+
+    @defjvp(fn("exp"))
+    def exp_jvp(dx, ans, x):
+        return dx * ans
 
     @defvjp(fn("expm1"))
     def expm1_vjp(g, ans, x):
         return g * (ans + 1)
 
+    @defjvp(fn("expm1"))
+    def expm1_jvp(dx, ans, x):
+        return dx * (ans + 1)
+
     @defvjp(fn("log"))
     def log_vjp(g, ans, x):
         return g / x
+
+    @defjvp(fn("log"))
+    def log_jvp(dx, ans, x):
+        return dx / x
 
     @defvjp(fn("log1p"))
     def log1p_vjp(g, ans, x):
         return g / (1 + x)
 
+    @defjvp(fn("log1p"))
+    def log1p_jvp(dx, ans, x):
+        return dx / (1 + x)
+
     @defvjp(fn("log2"))
     def log2_vjp(g, ans, x):
         return g / (x * 0.6931471805599453)
+
+    @defjvp(fn("log2"))
+    def log2_jvp(dx, ans, x):
+        return dx / (x * 0.6931471805599453)
 
     @defvjp(fn("log10"))
     def log10_vjp(g, ans, x):
         return g / (x * 2.302585092994046)
 
+    @defjvp(fn("log10"))
+    def log10_jvp(dx, ans, x):
+        return dx / (x * 2.302585092994046)
+
     @defvjp(fn("sqrt"))
     def sqrt_vjp(g, ans, x):
         return g / (2 * ans)
+
+    @defjvp(fn("sqrt"))
+    def sqrt_jvp(dx, ans, x):
+        return dx / (2 * ans)
 
     @defvjp(fn("tanh"))
     def tanh_vjp(g, ans, x):
         return g * (1 - ans * ans)
 
+    @defjvp(fn("tanh"))
+    def tanh_jvp(dx, ans, x):
+        return dx * (1 - ans * ans)
+
     @defvjp(fn("sinh"))
     def sinh_vjp(g, ans, x):
         return g * ns.cosh(x)
+
+    @defjvp(fn("sinh"))
+    def sinh_jvp(dx, ans, x):
+        return dx * ns.cosh(x)
 
     @defvjp(fn("cosh"))
     def cosh_vjp(g, ans, x):
         return g * ns.sinh(x)
 
+    @defjvp(fn("cosh"))
+    def cosh_jvp(dx, ans, x):
+        return dx * ns.sinh(x)
+
     @defvjp(fn("atan"))
     def atan_vjp(g, ans, x):
         return g / (1 + x * x)
+
+    @defjvp(fn("atan"))
+    def atan_jvp(dx, ans, x):
+        return dx / (1 + x * x)
 
     @defvjp(fn("asin"))
     def asin_vjp(g, ans, x):
         return g / ns.sqrt(1 - x * x)
 
+    @defjvp(fn("asin"))
+    def asin_jvp(dx, ans, x):
+        return dx / ns.sqrt(1 - x * x)
+
     @defvjp(fn("acos"))
     def acos_vjp(g, ans, x):
         return -g / ns.sqrt(1 - x * x)
+
+    @defjvp(fn("acos"))
+    def acos_jvp(dx, ans, x):
+        return -dx / ns.sqrt(1 - x * x)
 
     @defvjp(fn("asinh"))
     def asinh_vjp(g, ans, x):
         return g / ns.sqrt(x * x + 1)
 
+    @defjvp(fn("asinh"))
+    def asinh_jvp(dx, ans, x):
+        return dx / ns.sqrt(x * x + 1)
+
     @defvjp(fn("acosh"))
     def acosh_vjp(g, ans, x):
         return g / ns.sqrt(x * x - 1)
 
+    @defjvp(fn("acosh"))
+    def acosh_jvp(dx, ans, x):
+        return dx / ns.sqrt(x * x - 1)
+
     @defvjp(fn("atanh"))
     def atanh_vjp(g, ans, x):
         return g / (1 - x * x)
+
+    @defjvp(fn("atanh"))
+    def atanh_jvp(dx, ans, x):
+        return dx / (1 - x * x)
 
     @defvjp(fn("atan2"))
     def atan2_vjp(g, ans, y, x):
         bt = g / (x * x + y * y)
         return bt * x, -bt * y
 
+    @defjvp(fn("atan2"))
+    def atan2_jvp(dy, dx, ans, y, x):
+        return (dy * x - dx * y) / (x * x + y * y)
+
     @defvjp(fn("hypot"))
     def hypot_vjp(g, ans, x, y):
         bt = g / ans
         return bt * x, bt * y
 
+    @defjvp(fn("hypot"))
+    def hypot_jvp(dx, dy, ans, x, y):
+        return (dx * x + dy * y) / ans
+
     @defvjp(fn("fabs"))
     def abs_vjp(g, ans, x):
         return g * np.sign(x)
+
+    @defjvp(fn("fabs"))
+    def abs_jvp(dx, ans, x):
+        return dx * np.sign(x)
 
     @defvjp(fn("degrees"))
     def degrees_vjp(g, ans, x):
         return g * 57.29577951308232
 
+    @defjvp(fn("degrees"))
+    def degrees_jvp(dx, ans, x):
+        return dx * 57.29577951308232
+
     @defvjp(fn("radians"))
     def radians_vjp(g, ans, x):
         return g * 0.017453292519943295
+
+    @defjvp(fn("radians"))
+    def radians_jvp(dx, ans, x):
+        return dx * 0.017453292519943295
 
     if hasattr(ns, "exp2"):
 
@@ -183,11 +331,19 @@ def _elementwise(ns: ModuleType) -> None:
         def exp2_vjp(g, ans, x):
             return g * ans * 0.6931471805599453
 
+        @defjvp(fn("exp2"))
+        def exp2_jvp(dx, ans, x):
+            return dx * (ans * 0.6931471805599453)
+
     if hasattr(ns, "cbrt"):
 
         @defvjp(fn("cbrt"))
         def cbrt_vjp(g, ans, x):
             return g / (3 * ans * ans)
+
+        @defjvp(fn("cbrt"))
+        def cbrt_jvp(dx, ans, x):
+            return dx / (3 * ans * ans)
 
 
 _elementwise(np)
@@ -199,14 +355,29 @@ def erf_vjp(g, ans, x):
     return g * 1.1283791670955126 * math.exp(-x * x)
 
 
+@defjvp(math.erf)
+def erf_jvp(dx, ans, x):
+    return dx * (1.1283791670955126 * math.exp(-x * x))
+
+
 @defvjp(math.erfc)
 def erfc_vjp(g, ans, x):
     return -g * 1.1283791670955126 * math.exp(-x * x)
 
 
+@defjvp(math.erfc)
+def erfc_jvp(dx, ans, x):
+    return dx * (-1.1283791670955126 * math.exp(-x * x))
+
+
 @defvjp(np.fabs)
 def fabs_vjp(g, ans, x):
     return g * np.sign(x)
+
+
+@defjvp(np.fabs)
+def fabs_jvp(dx, ans, x):
+    return dx * np.sign(x)
 
 
 defzero(

@@ -1,4 +1,4 @@
-"""The derivative-rule registry: `defvjp` and the lowered, ready-to-inline rules.
+"""The derivative-rule registry: `defvjp`, `defjvp` and the lowered, ready-to-inline rules.
 
 A VJP rule is an ordinary Python function
 
@@ -16,6 +16,21 @@ a rule's body is itself differentiable code.
 Broadcasting is handled here once, not in each rule: for a rule registered with
 `broadcasting=True` (the default for operators and NumPy ufuncs) the reverse transform
 reduces each cotangent to its operand's shape.
+
+A JVP rule takes the tangents first, named `d` + the operand's name, then `ans` and the
+operands, and returns the tangent of the result:
+
+    @defjvp(np.multiply)
+    def multiply_jvp(dx, dy, ans, x, y):
+        return dx * y + x * dy
+
+It must be linear in the tangents: a tangent that is zero (a constant operand, or one that
+does not depend on the differentiated inputs) is a *symbolic* zero, and the terms it enters
+vanish when the rule is inlined (see `ad.forward`). Tangents may carry leading batch axes
+(one per direction of a batched forward pass): a broadcasting rule receives tangents
+already broadcast to the result's shape, so elementwise code needs no care; any other rule
+declares a keyword-only parameter `batch` and receives the number of batch axes (0 or 1)
+as a compile-time constant.
 """
 
 from __future__ import annotations
@@ -36,8 +51,8 @@ from ...ir.types import Array, Kind, Scalar
 
 
 @dataclass(frozen=True)
-class VJPRule:
-    """One rule. `ranks`, when set, restricts it to operands of those ranks (ndim), known
+class Rule:
+    """One rule (VJP or JVP). `ranks`, when set, restricts it to operands of those ranks (ndim), known
     after specialization: a prim may have a rule per rank combination (plain `g @ y.T` for
     matrices) before a general one that works for any input."""
 
@@ -61,11 +76,21 @@ def _broadcasts_by_default(prim: str) -> bool:
     return (prim in BINARY_OPS and prim != "matmul") or (isinstance(fn, np.ufunc) and fn.nin > 1)
 
 
+@dataclass(frozen=True)
+class JVPSlot:
+    """What a parameter of a lowered JVP rule is bound to: the tangent of operand `index`,
+    the result (`ans`), or operand `index` itself."""
+
+    role: str  # "tangent", "ans" or "operand"
+    index: int = -1
+
+
 class Registry:
     """Derivative rules by prim name, with their lowered IR cached per static binding."""
 
     def __init__(self) -> None:
-        self._vjps: dict[str, list[VJPRule]] = {}
+        self._vjps: dict[str, list[Rule]] = {}
+        self._jvps: dict[str, list[Rule]] = {}
         self._zero: set[str] = set()
         self._lowered: dict[tuple, Function] = {}
         self._watchers: list[Callable[[], None]] = []
@@ -86,16 +111,36 @@ class Registry:
     ) -> Callable:
         """Decorator registering a VJP rule for each of `primitives` (callables or prim
         names). A rule registered later for the same prim and ranks replaces the earlier."""
+        return self._define(self._vjps, "vjp", primitives, broadcasting, ranks)
+
+    def defjvp(
+        self,
+        *primitives: Any,
+        broadcasting: bool | None = None,
+        ranks: tuple[int, ...] | None = None,
+    ) -> Callable:
+        """Decorator registering a JVP rule (see the module docstring) for each of
+        `primitives`, with `defvjp`'s options."""
+        return self._define(self._jvps, "jvp", primitives, broadcasting, ranks)
+
+    def _define(
+        self,
+        table: dict[str, list[Rule]],
+        mode: str,
+        primitives: tuple[Any, ...],
+        broadcasting: bool | None,
+        ranks: tuple[int, ...] | None,
+    ) -> Callable:
         prims = [self._prim(p) for p in primitives]
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             for prim in prims:
                 flag = _broadcasts_by_default(prim) if broadcasting is None else broadcasting
-                rules = [r for r in self._vjps.get(prim, []) if r.ranks != ranks]
-                rules.append(VJPRule(prim, fn, flag, ranks))
+                rules = [r for r in table.get(prim, []) if r.ranks != ranks]
+                rules.append(Rule(prim, fn, flag, ranks))
                 rules.sort(key=lambda r: r.ranks is None)
-                self._vjps[prim] = rules
-                self._lowered = {k: v for k, v in self._lowered.items() if k[0] != prim}
+                table[prim] = rules
+                self._lowered = {k: v for k, v in self._lowered.items() if k[:2] != (mode, prim)}
             self._changed()
             return fn
 
@@ -118,37 +163,90 @@ class Registry:
     def scope(self) -> Iterator["Registry"]:
         """Rules registered inside the `with` block are gone after it (for tests, and for
         trying a rule without keeping it)."""
-        saved = ({k: list(v) for k, v in self._vjps.items()}, set(self._zero), dict(self._lowered))
+        saved = (
+            {k: list(v) for k, v in self._vjps.items()},
+            {k: list(v) for k, v in self._jvps.items()},
+            set(self._zero),
+            dict(self._lowered),
+        )
         try:
             yield self
         finally:
-            self._vjps, self._zero, self._lowered = saved
+            self._vjps, self._jvps, self._zero, self._lowered = saved
             self._changed()
 
-    def vjp(self, prim: str, kinds: list[Kind]) -> VJPRule | None:
-        """The first rule for `prim` that applies to operands of these kinds."""
+    def vjp(self, prim: str, kinds: list[Kind]) -> Rule | None:
+        """The first VJP rule for `prim` that applies to operands of these kinds."""
         return next((r for r in self._vjps.get(prim, []) if r.applies(kinds)), None)
+
+    def jvp(self, prim: str, kinds: list[Kind]) -> Rule | None:
+        """The first JVP rule for `prim` that applies to operands of these kinds."""
+        return next((r for r in self._jvps.get(prim, []) if r.applies(kinds)), None)
 
     def is_zero(self, prim: str) -> bool:
         return prim in self._zero
 
     def prims(self) -> list[str]:
+        """The prims with a VJP rule."""
         return sorted(self._vjps)
 
+    def jvp_prims(self) -> list[str]:
+        """The prims with a JVP rule."""
+        return sorted(self._jvps)
+
     def lowered_vjp(
-        self, rule: VJPRule, operands: list[Operand], attrs: dict[str, Any]
+        self, rule: Rule, operands: list[Operand], attrs: dict[str, Any]
     ) -> tuple[Function, list[int]]:
         """The rule lowered for these operands: constant operands and attributes become
         static; returns the function (params: g, ans, then the non-constant operands) and
         the operand positions those params stand for."""
         params = list(inspect.signature(rule.fn).parameters.values())[2:]
+        static, dynamic = self._bind(rule, params, operands, attrs, {})
+        return self._lower("vjp", rule, static, dynamic), dynamic
+
+    def lowered_jvp(
+        self, rule: Rule, operands: list[Operand], attrs: dict[str, Any], batch: int
+    ) -> tuple[Function, list[JVPSlot]]:
+        """The JVP rule lowered for these operands (as `lowered_vjp`), with `batch` bound
+        if the rule asks for it; returns the function and what each of its params is."""
+        params = list(inspect.signature(rule.fn).parameters.values())
         names = [p.name for p in params]
-        if len(operands) > len(names):
+        if "ans" not in names:
+            raise NoDerivativeError(f"the JVP rule of {rule.prim} has no parameter 'ans'")
+        split = names.index("ans")
+        operand_params = params[split + 1:]
+        static, dynamic = self._bind(rule, operand_params, operands, attrs, {"batch": batch})
+        operand_names = [p.name for p in operand_params]
+        slots = []
+        for name in names[:split]:
+            if not name.startswith("d") or name[1:] not in operand_names:
+                raise NoDerivativeError(
+                    f"the JVP rule of {rule.prim}: tangent parameter '{name}' must be named "
+                    f"'d' + the name of an operand parameter ({', '.join(operand_names)})"
+                )
+            slots.append(JVPSlot("tangent", operand_names.index(name[1:])))
+        slots.append(JVPSlot("ans"))
+        slots += [JVPSlot("operand", i) for i in dynamic]
+        return self._lower("jvp", rule, static, dynamic), slots
+
+    @staticmethod
+    def _bind(
+        rule: Rule,
+        params: list[inspect.Parameter],
+        operands: list[Operand],
+        attrs: dict[str, Any],
+        extra: dict[str, Any],
+    ) -> tuple[dict[str, Any], list[int]]:
+        """Which operand params are static (constant operands, attributes, defaults, and
+        the `extra` names the rule declares) and which operand positions stay dynamic."""
+        names = [p.name for p in params]
+        positional = [p for p in params if p.kind is not p.KEYWORD_ONLY]
+        if len(operands) > len(positional):
             raise NoDerivativeError(
-                f"the derivative rule of {rule.prim} takes {len(names)} operands, "
+                f"the derivative rule of {rule.prim} takes {len(positional)} operands, "
                 f"the call passes {len(operands)}"
             )
-        static = {k: v for k, v in attrs.items() if k in names}
+        static = {k: v for k, v in {**attrs, **extra}.items() if k in names}
         for p in params[len(operands):]:
             if p.name not in static and p.default is not inspect.Parameter.empty:
                 static[p.name] = p.default
@@ -158,17 +256,21 @@ class Registry:
                 static[names[i]] = x.value
             else:
                 dynamic.append(i)
+        return static, dynamic
+
+    def _lower(self, mode: str, rule: Rule, static: dict[str, Any], dynamic: list[int]) -> Function:
         key = (
+            mode,
             rule.prim,
             rule.ranks,
             tuple(dynamic),
             tuple(sorted((k, _hashable(v)) for k, v in static.items())),
         )
         if key not in self._lowered:
-            lowered = lower(rule.fn, static=static, name=f"{rule.prim}_vjp")
+            lowered = lower(rule.fn, static=static, name=f"{rule.prim}_{mode}")
             verify(lowered)
             self._lowered[key] = lowered
-        return self._lowered[key], dynamic
+        return self._lowered[key]
 
 
 def _hashable(value: Any) -> Any:
@@ -187,4 +289,5 @@ RULES = Registry()
 extend it with `defvjp`; its lowered-rule cache depends only on the rules themselves."""
 
 defvjp = RULES.defvjp
+defjvp = RULES.defjvp
 defzero = RULES.defzero

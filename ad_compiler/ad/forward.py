@@ -1,0 +1,367 @@
+"""Forward mode: the JVP transform, IR to IR (DESIGN §5).
+
+Each op is followed by the inlined body of its JVP rule: value and tangent advance in lock
+step (the dual-number view), and the tangent of `x` is named `dx`. Tangents are kept in a
+table; a value without an entry has a *symbolic* zero tangent and costs nothing. When a
+rule is inlined, its zero tangent parameters are removed by `_drop_zeros`: the terms they
+enter vanish (rules are linear in their tangents).
+
+Branches yield the tangents of their results beside the results; loops carry the tangents
+of their carried values as extra carried values. Lists and tuples (the tapes of a reverse
+sweep, when forward mode runs over a gradient) have lists and tuples of tangents.
+
+*Batched* mode pushes k directions at once: every tangent has a leading axis of length k
+(`batch = (k,)`), so one pass gives k columns of a Jacobian. Shapes must then be known
+(the transform runs on a specialized function), since zeros and broadcasts of tangents are
+written with their shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from ..errors import NoDerivativeError
+from ..ir import Const, Function, Loc, Op, Operand, Region, Value
+from ..ir.clone import inline
+from ..ir.types import Array, ListKind, Scalar, TupleKind, kind_of
+from ..passes.activity import varied_values
+from .rules import RULES, Registry
+
+TANGENT_PREFIX = "d"
+"""`dx` is the tangent of `x`."""
+
+LINEAR = frozenset({
+    "mul", "np.multiply", "matmul", "np.matmul", "np.dot", "np.outer", "neg", "pos",
+    "np.negative", "np.positive", "getitem", "np.sum", "np.mean", "np.reshape", "np.ravel",
+    "np.squeeze", "np.expand_dims", "np.atleast_1d", "np.atleast_2d", "transpose",
+    "np.transpose", "np.moveaxis", "np.swapaxes", "np.broadcast_to", "unbroadcast",
+})
+"""Prims whose result is zero when any operand is (as a rule uses them on tangents:
+`dx * y`, `dx[i]`, `np.sum(dx)`); `truediv` is zero when its numerator is."""
+
+ELEMENTWISE_ZERO = frozenset({"np.where", "setitem"})
+"""Prims that take a zero tangent as the scalar `0.0` (it broadcasts); any other prim
+receives zeros of the operand's shape."""
+
+
+def _is_float(v: Value) -> bool:
+    """Whether a value can have a tangent: not a known int or bool."""
+    return getattr(v.kind, "dtype", None) not in ("int", "bool")
+
+
+def _shape(x: Operand) -> tuple | None:
+    kind = x.kind if isinstance(x, Value) else kind_of(x.value)
+    if isinstance(kind, Scalar):
+        return ()
+    if isinstance(kind, Array):
+        return kind.shape
+    return None
+
+
+class Forward:
+    """The transform of one function: the tangent table and where new ops go."""
+
+    def __init__(self, fn: Function, varied: set[Value], rules: Registry, batch: tuple[int, ...]) -> None:
+        self.fn = fn
+        self.varied = varied
+        self.rules = rules
+        self.batch = batch
+        self.tangent: dict[Value, Operand] = {}
+        self.partial: set[Operand] = set()
+        """Tangents that may be smaller than their value (unbatched mode only)."""
+        self.out: list[Op] = []
+
+    # ---- the table and zeros ----
+
+    def of(self, x: Operand) -> Operand | None:
+        return self.tangent.get(x) if isinstance(x, Value) else None
+
+    def set(self, primal: Value, tangent: Operand, fresh: bool) -> None:
+        self.tangent[primal] = tangent
+        if fresh and isinstance(tangent, Value) and not tangent.name:
+            tangent.name = TANGENT_PREFIX + primal.name if primal.name else ""
+            self.fn.derived_names[tangent] = (TANGENT_PREFIX, primal)
+
+    def emit(self, prim: str, inputs: list[Operand], loc: Loc | None, **attrs) -> Value:
+        result = Value()
+        self.out.append(Op(prim, inputs, [result], attrs, loc=loc))
+        return result
+
+    def zeros(self, x: Operand, loc: Loc | None) -> Operand:
+        """Explicit zero tangent of `x`: a list or tuple of zeros for a container, an
+        array (or scalar) of `x`'s shape, with the batch axis in batched mode."""
+        kind = x.kind if isinstance(x, Value) else kind_of(x.value)
+        if isinstance(kind, ListKind):
+            return self.emit("list", [], loc)
+        if isinstance(kind, TupleKind):
+            items = [self.zeros(self.emit("getitem", [x, Const(j)], loc), loc) for j in range(len(kind.items))]
+            return self.emit("tuple", items, loc)
+        if self.batch:
+            shape = _shape(x)
+            if shape is None:
+                raise self._error(loc, "batched forward mode needs the shape of every value; "
+                                       "this one is not known")
+            return self.emit("np.zeros", [Const(self.batch + shape)], loc)
+        zeros = self.emit("np.zeros_like", [x], loc)
+        return self.emit("getitem", [zeros, Const(())], loc)  # a scalar for a scalar
+
+    def broadcast(self, t: Operand, x: Operand, shape_of: Operand, loc: Loc | None) -> Operand:
+        """The tangent `t` of `x`, broadcast to the shape of `shape_of` (batch axes first)."""
+        xs, ys = _shape(x), _shape(shape_of)
+        if xs is not None and xs == ys:
+            return t
+        if not self.batch:
+            shape = self.emit("np.shape", [shape_of], loc)
+            return self.emit("np.broadcast_to", [t, shape], loc)
+        if xs is None or ys is None:
+            raise self._error(loc, "batched forward mode needs the shapes of an elementwise "
+                                   "operation's operands; these are not known")
+        if len(xs) < len(ys):
+            t = self.emit("np.reshape", [t, Const(self.batch + (1,) * (len(ys) - len(xs)) + xs)], loc)
+        return self.emit("np.broadcast_to", [t, Const(self.batch + ys)], loc)
+
+    def full(self, x: Operand, loc: Loc | None) -> Operand | None:
+        """The tangent of `x` with `x`'s whole shape (an elementwise rule may have left it
+        smaller, to be broadcast only where a shape matters)."""
+        t = self.of(x)
+        if t is None or t not in self.partial:
+            return t
+        full = self.broadcast(t, Value(kind=None), x, loc)
+        self.tangent[x] = full
+        return full
+
+    def _error(self, loc: Loc | None, message: str) -> NoDerivativeError:
+        if loc is None:
+            return NoDerivativeError(message)
+        return NoDerivativeError(message, loc.file, loc.line, loc.col, self.fn.line_text(loc))
+
+    # ---- ops ----
+
+    def run(self, ops: list[Op]) -> list[Op]:
+        """The ops with their tangent ops after each."""
+        saved, self.out = self.out, []
+        for op in ops:
+            if op.prim == "cond":
+                self.cond(op)
+            elif op.regions:
+                self.loop(op)
+            else:
+                self.op(op)
+        ops, self.out = self.out, saved
+        return ops
+
+    def op(self, op: Op) -> None:
+        self.out.append(op)
+        tangents = [self.of(x) for x in op.inputs]
+        if all(t is None for t in tangents) or self.rules.is_zero(op.prim) or len(op.results) != 1:
+            return
+        result = op.result
+        if not _is_float(result):
+            return
+        start = len(self.out)
+        kind = op.inputs[0].kind if isinstance(op.inputs[0], Value) else None
+        if op.prim in ("tuple", "push", "reversed") or (op.prim == "getitem" and isinstance(kind, (ListKind, TupleKind))):
+            tangent: Operand | None = self._structural(op)
+        else:
+            tangent = self._rule(op, tangents)
+        if tangent is not None:
+            self.set(result, tangent, any(tangent in o.results for o in self.out[start:]))
+
+    def _structural(self, op: Op) -> Operand:
+        """Lists and tuples (a reverse sweep's tapes): the tangent has the same structure."""
+        if op.prim == "getitem":
+            return self.emit("getitem", [self.of(op.inputs[0]), op.inputs[1]], op.loc)
+        items = [self.full(x, op.loc) or self.zeros(x, op.loc) for x in op.inputs]
+        return self.emit(op.prim, items, op.loc)
+
+    def _rule(self, op: Op, tangents: list[Operand | None]) -> Operand | None:
+        kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
+        rule = self.rules.jvp(op.prim, kinds)
+        if rule is None:
+            raise self._error(
+                op.loc, f"no forward-mode rule for {op.prim}: register one with "
+                f"@ad_compiler.defjvp({op.prim}) or rewrite the expression with supported functions"
+            )
+        lowered, slots = self.rules.lowered_jvp(rule, op.inputs, op.attrs, len(self.batch))
+        covered = {s.index for s in slots if s.role == "tangent"}
+        missing = [i for i, t in enumerate(tangents) if t is not None and i not in covered]
+        if missing:
+            raise self._error(op.loc, f"the forward-mode rule of {op.prim} has no tangent "
+                                      f"parameter for operand {missing[0]}, which has a tangent")
+        elementwise = rule.broadcasting and not self.batch
+        args: list[Operand] = []
+        zeros: dict[Value, Operand] = {}
+        for slot in slots:
+            if slot.role == "ans":
+                args.append(op.result)
+            elif slot.role == "operand":
+                args.append(op.inputs[slot.index])
+            elif tangents[slot.index] is None:
+                marker = Value()
+                zeros[marker] = op.inputs[slot.index]
+                args.append(marker)
+            elif elementwise:
+                args.append(tangents[slot.index])  # NumPy broadcasts it in the rule's arithmetic
+            elif rule.broadcasting:
+                x = op.inputs[slot.index]
+                args.append(self.broadcast(self.full(x, op.loc), x, op.result, op.loc))
+            else:
+                args.append(self.full(op.inputs[slot.index], op.loc))
+        new_ops: list[Op] = []
+        (returned,) = inline(lowered, args, new_ops, op.loc)
+        tangent = self._drop_zeros(new_ops, returned, zeros, op.loc)
+        if tangent is not None and elementwise and not self._covers(op, tangents):
+            self.partial.add(tangent)
+        return tangent
+
+    def _covers(self, op: Op, tangents: list[Operand | None]) -> bool:
+        """Whether an elementwise op's tangent surely has the result's whole shape: an
+        operand of the result's (known) shape has a whole tangent, or every operand
+        either has a whole tangent or is a scalar (nothing else can widen the result)."""
+        whole = [t is not None and t not in self.partial for t in tangents]
+        ys = _shape(op.result)
+        if ys is not None and any(w and _shape(x) == ys for x, w in zip(op.inputs, whole)):
+            return True
+        return all(w or _shape(x) == () for x, w in zip(op.inputs, whole))
+
+    def _drop_zeros(self, ops: list[Op], returned: Operand, zeros: dict[Value, Operand],
+                    loc: Loc | None) -> Operand | None:
+        """Append `ops` without the terms of the zero tangents (`zeros`: marker -> the
+        operand whose tangent it stands for); the rule's result, None if it is zero."""
+        zero = set(zeros)
+        alias: dict[Value, Operand] = {}
+        for op in ops:
+            op.inputs = [alias.get(x, x) if isinstance(x, Value) else x for x in op.inputs]
+            hits = [i for i, x in enumerate(op.inputs) if x in zero]
+            if not hits:
+                self.out.append(op)
+                continue
+            prim, result = op.prim, op.results[0] if op.results else None
+            if prim == "add" and len(hits) == 1:
+                alias[result] = op.inputs[1 - hits[0]]
+            elif prim == "sub" and hits == [1]:
+                alias[result] = op.inputs[0]
+            elif prim == "sub" and hits == [0]:
+                op.prim, op.inputs = "neg", [op.inputs[1]]
+                self.out.append(op)
+            elif prim in ("add", "sub") or prim in LINEAR or (prim == "truediv" and hits == [0]):
+                zero.update(op.results)
+            else:
+                for i in hits:
+                    marker = op.inputs[i]
+                    op.inputs[i] = Const(0.0) if prim in ELEMENTWISE_ZERO and i > 0 else \
+                        self.zeros(zeros[marker], loc)
+                self.out.append(op)
+        returned = alias.get(returned, returned) if isinstance(returned, Value) else returned
+        if returned in zero or (isinstance(returned, Const) and returned.value is None):
+            return None
+        return returned
+
+    # ---- regions ----
+
+    def cond(self, op: Op) -> None:
+        self.out.append(op)
+        branches = [self.run(region.ops) for region in op.regions]
+        active = [
+            k for k, r in enumerate(op.results)
+            if _is_float(r) and any(self.of(region.yields[k]) is not None for region in op.regions)
+        ]
+        for region, ops in zip(op.regions, branches):
+            saved, self.out = self.out, ops
+            region.yields += [self.full(region.yields[k], op.loc) or self.zeros(region.yields[k], op.loc)
+                              for k in active]
+            region.ops, self.out = self.out, saved
+        for k in active:
+            result = Value()
+            op.results.append(result)
+            self.set(op.results[k], result, True)
+
+    def loop(self, op: Op) -> None:
+        body = op.regions[-1]
+        first = 0 if op.prim == "while" else 1
+        carried = body.args[first:]
+        inits = op.inputs[len(op.inputs) - len(carried):]
+        if op.prim == "for_each" and self.of(op.inputs[0]) is not None:
+            self._zip(op, body)
+        active = [
+            k for k, arg in enumerate(carried)
+            if _is_float(arg) and (arg in self.varied or self.of(inits[k]) is not None)
+        ]
+        starts = [self.of(inits[k]) or self.zeros(inits[k], op.loc) for k in active]
+        for region in op.regions:
+            offset = len(region.args) - len(carried)
+            for k in active:
+                arg = Value()
+                region.args.append(arg)
+                self.set(region.args[offset + k], arg, True)
+        if op.prim == "while":
+            op.regions[0].ops = self.run(op.regions[0].ops)
+        ops = self.run(body.ops)
+        saved, self.out = self.out, ops
+        body.yields += [self.full(body.yields[k], op.loc) or self.zeros(body.yields[k], op.loc) for k in active]
+        body.ops, self.out = self.out, saved
+        op.inputs += starts
+        self.out.append(op)
+        for k in active:
+            result = Value()
+            op.results.append(result)
+            self.set(op.results[k], result, True)
+
+    def _zip(self, op: Op, body: Region) -> None:
+        """`for x in xs` with a tangent `dxs`: iterate `zip(xs, dxs)`, unpacking the pair."""
+        xs = op.inputs[0]
+        op.inputs[0] = self.emit("zip", [xs, self.of(xs)], op.loc)
+        item, pair, dx = body.args[0], Value("entry"), Value()
+        body.args[0] = pair
+        dx.kind = item.kind
+        body.ops[:0] = [
+            Op("getitem", [pair, Const(0)], [item], loc=op.loc),
+            Op("getitem", [pair, Const(1)], [dx], loc=op.loc),
+        ]
+        self.set(item, dx, True)
+
+
+Seeds = Callable[[Function, list[Value]], list[Operand]]
+
+
+def jvp_function(
+    primal: Function,
+    wrt: Sequence[int],
+    *,
+    batch: tuple[int, ...] = (),
+    seeds: Seeds | None = None,
+    rules: Registry = RULES,
+) -> Function:
+    """The JVP of `primal` along the parameters at positions `wrt`: it returns the primal
+    result and its tangent. Without `seeds`, the tangents are extra parameters (`dx` after
+    the primal ones); `seeds(fn, params)` may instead build them in the new function's body.
+    `primal` is consumed: its ops are reused."""
+    wrt_values = [primal.params[i] for i in wrt]
+    varied = varied_values(primal, wrt_values, lambda op: rules.is_zero(op.prim))
+    fn = Function(
+        "jvp_" + primal.name,
+        list(primal.params),
+        Region(),
+        dict(primal.defaults),
+        primal.file,
+        primal.source_lines,
+        dict(primal.derived_names),
+    )
+    forward = Forward(fn, varied, rules, batch)
+    if seeds is None:
+        tangents: list[Operand] = []
+        for p in wrt_values:
+            t = Value(TANGENT_PREFIX + p.name)
+            fn.params.append(t)
+            tangents.append(t)
+    else:
+        forward.out = fn.body.ops
+        tangents = seeds(fn, wrt_values)
+    for p, t in zip(wrt_values, tangents):
+        forward.tangent[p] = t
+    prelude = fn.body.ops
+    fn.body.ops = prelude + forward.run(primal.body.ops)
+    outs = primal.body.yields
+    forward.out = fn.body.ops
+    fn.body.yields = list(outs) + [forward.full(y, None) or forward.zeros(y, None) for y in outs]
+    return fn

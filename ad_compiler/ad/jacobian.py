@@ -1,0 +1,159 @@
+"""Whole Jacobians, built from the two transforms (IR to IR).
+
+Forward: one *batched* JVP pass whose tangents are the rows of an identity matrix, so all
+columns come out at once (`jacfwd`). Reverse: a loop over the output's entries, each
+running the reverse sweep seeded with one unit cotangent, after one shared forward sweep
+(`jacrev`). Both return `out.shape + in.shape`, as JAX does, and need the shapes of the
+inputs and the output: they run on a function specialized to its arguments.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+from ..errors import NoDerivativeError
+from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir.clone import substitute
+from ..ir.prims import ALLOCATIONS
+from ..ir.types import Array, Scalar
+from ..passes.activity import region_reads
+from .forward import jvp_function
+from .reverse import vjp_function
+
+
+def _shape(x: Operand, what: str) -> tuple:
+    kind = x.kind if isinstance(x, Value) else None
+    if isinstance(x, Const):
+        return ()
+    if isinstance(kind, Scalar):
+        return ()
+    if isinstance(kind, Array) and kind.shape is not None:
+        return kind.shape
+    raise NoDerivativeError(f"a Jacobian needs the shape of {what}, which is not known here")
+
+
+def _emit(ops: list[Op], prim: str, inputs: list[Operand], name: str = "") -> Value:
+    result = Value(name)
+    ops.append(Op(prim, inputs, [result]))
+    return result
+
+
+def _pack(fn: Function, out: Operand, jacobians: list[Operand], with_value: bool, tuple_out: bool) -> None:
+    if tuple_out:
+        result: Operand = _emit(fn.body.ops, "tuple", jacobians)
+    else:
+        (result,) = jacobians
+    fn.body.yields = [out, result] if with_value else [result]
+
+
+def forward_jacobian(
+    primal: Function, wrt: Sequence[int], *, with_value: bool = False, tuple_out: bool = False
+) -> Function:
+    """The Jacobian by one batched forward pass (a plain one for a single scalar input)."""
+    shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
+    (out,) = primal.returns
+    out_shape = _shape(out, "the result")
+    if len(wrt) == 1 and shapes[0] == ():
+        fn = jvp_function(primal, wrt, seeds=lambda fn, params: [Const(1.0)])
+        value, tangent = fn.body.yields
+        _pack(fn, value, [tangent], with_value, tuple_out)
+        return fn
+    sizes = [math.prod(s) for s in shapes]
+    total = sum(sizes)
+
+    def seeds(fn: Function, params: list[Value]) -> list[Operand]:
+        ops = fn.body.ops
+        eye = _emit(ops, "np.eye", [Const(total)])
+        result: list[Operand] = []
+        offset = 0
+        for p, shape, size in zip(params, shapes, sizes):
+            block = eye if size == total else _emit(ops, "getitem", [eye, Const(slice(offset, offset + size))])
+            seed = block if shape == (size,) else _emit(ops, "np.reshape", [block, Const((total,) + shape)])
+            result.append(seed)
+            offset += size
+        return result
+
+    fn = jvp_function(primal, wrt, batch=(total,), seeds=seeds)
+    value, tangent = fn.body.yields
+    jacobians: list[Operand] = []
+    offset = 0
+    for shape, size in zip(shapes, sizes):
+        ops = fn.body.ops
+        block = tangent if size == total else _emit(ops, "getitem", [tangent, Const(slice(offset, offset + size))])
+        if out_shape == ():
+            jacobian = _emit(ops, "getitem", [block, Const(0)]) if shape == () else block
+        elif len(out_shape) == 1:
+            jacobian = _emit(ops, "transpose", [block])
+        else:
+            jacobian = _emit(ops, "np.moveaxis", [block, Const(0), Const(-1)])
+        if len(shape) != 1 and not (out_shape == () and shape == ()):
+            jacobian = _emit(ops, "np.reshape", [jacobian, Const(out_shape + shape)])
+        jacobians.append(jacobian)
+        offset += size
+    _pack(fn, value, jacobians, with_value, tuple_out)
+    return fn
+
+
+def reverse_jacobian(
+    primal: Function, wrt: Sequence[int], *, with_value: bool = False, tuple_out: bool = False
+) -> Function:
+    """The Jacobian by reverse sweeps: the gradient for a scalar result; otherwise one
+    forward sweep, then a loop over the result's entries, each seeding a reverse sweep
+    with a unit cotangent and writing one row."""
+    shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
+    (out,) = primal.returns
+    out_shape = _shape(out, "the result")
+    if out_shape == ():
+        return vjp_function(primal, wrt, with_value=with_value, tuple_out=tuple_out)
+    rows = math.prod(out_shape)
+    fn = vjp_function(primal, wrt, tuple_out=True, cotangent=True)
+    seed = fn.params.pop()
+    (packed,) = fn.body.yields
+    grads_op = next(op for op in fn.body.ops if packed in op.results)
+    grads = list(grads_op.inputs)
+    fn.body.ops.remove(grads_op)
+    before, during = _split(fn.body.ops, seed)
+
+    index = Value("i")
+    partial = [Value("jac") for _ in wrt]
+    body: list[Op] = []
+    unit = _emit(body, "setitem", [_emit(body, "np.zeros", [Const((rows,))]), index, Const(1.0)])
+    if len(out_shape) > 1:
+        unit = _emit(body, "np.reshape", [unit, Const(out_shape)])
+    grads = substitute(during, grads, {seed: unit})
+    body += during
+    yields = [_emit(body, "setitem", [jac, index, g]) for jac, g in zip(partial, grads)]
+    starts = [_emit(before, "np.zeros", [Const((rows,) + shape)], "jac") for shape in shapes]
+    filled = [Value("jac") for _ in wrt]
+    before.append(Op("for_range", [Const(0), Const(rows), Const(1), *starts], filled, {},
+                     [Region([index, *partial], body, yields)]))
+    fn.body.ops = before
+    jacobians = [
+        j if len(out_shape) == 1 else _emit(before, "np.reshape", [j, Const(out_shape + shape)])
+        for j, shape in zip(filled, shapes)
+    ]
+    fn.name = "jacrev_" + primal.name
+    value = out if with_value else None
+    _pack(fn, value, jacobians, with_value, tuple_out)
+    return fn
+
+
+def _split(ops: list[Op], seed: Value) -> tuple[list[Op], list[Op]]:
+    """The ops that do not depend on `seed` (run once) and those that do (run per row).
+    Iterators are consumed by one loop, so `reversed` and `zip` stay with the row; so do
+    fresh arrays only the row reads (a row may write into them)."""
+    dependent = {seed}
+    during: set[int] = set()
+    for k, op in enumerate(ops):
+        if op.prim in ("reversed", "zip") or region_reads(op) & dependent:
+            dependent.update(op.results)
+            during.add(k)
+    for k in reversed(range(len(ops))):
+        op = ops[k]
+        if k in during or op.prim not in ALLOCATIONS or op.prim == "list":
+            continue
+        readers = [j for j, other in enumerate(ops) if j != k and region_reads(other) & set(op.results)]
+        if readers and all(j in during for j in readers):
+            during.add(k)
+    return [op for k, op in enumerate(ops) if k not in during], [op for k, op in enumerate(ops) if k in during]
