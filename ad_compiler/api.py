@@ -291,13 +291,10 @@ def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
 
 
 def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
-    """The Hessian of scalar-valued `fun` times `tangents`, forward over reverse:
-    `jvp(grad(fun, argnums=all), primals, tangents)[1]`, without forming the Hessian.
-    Returns one product per primal (a tuple when there are several)."""
-    primals = tuple(primals)
-    nums = tuple(range(len(primals)))
-    gradient = grad(fun, argnums=nums[0] if len(nums) == 1 else nums)
-    return jvp(gradient, primals, tangents)[1]
+    """The Hessian of scalar-valued `fun` (w.r.t. its first argument) times `tangents`,
+    forward over reverse, without forming the Hessian: `jvp(grad(fun), primals,
+    tangents)[1]`, as JAX's documentation defines it."""
+    return jvp(grad(fun), primals, tangents)[1]
 
 
 def show(obj: Compiled) -> None:

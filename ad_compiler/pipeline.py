@@ -139,7 +139,8 @@ def _transform(work: Function, options: Options) -> Function:
     _check_scalar_output(work)
     prefix = "value_and_grad_" if options.with_value else "grad_"
     if options.mode == "forward" or _records_tapes(work):
-        fn = forward_jacobian(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
+        fn = forward_jacobian(work, options.argnums, with_value=options.with_value,
+                              tuple_out=options.tuple_out, scalar_out=True)
         fn.name = prefix + work.name
         return fn
     return vjp_function(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)

@@ -14,7 +14,7 @@ from typing import Sequence
 
 from ..errors import NoDerivativeError
 from ..ir import Const, Function, Op, Operand, Region, Value
-from ..ir.clone import substitute
+from ..ir.clone import clone_function, substitute
 from ..ir.prims import ALLOCATIONS
 from ..ir.types import Array, Scalar
 from ..passes.activity import region_reads
@@ -48,12 +48,20 @@ def _pack(fn: Function, out: Operand, jacobians: list[Operand], with_value: bool
 
 
 def forward_jacobian(
-    primal: Function, wrt: Sequence[int], *, with_value: bool = False, tuple_out: bool = False
+    primal: Function,
+    wrt: Sequence[int],
+    *,
+    with_value: bool = False,
+    tuple_out: bool = False,
+    scalar_out: bool = False,
 ) -> Function:
-    """The Jacobian by one batched forward pass (a plain one for a single scalar input)."""
+    """The Jacobian by one batched forward pass (a plain one for a single scalar input).
+    Where a shape inside is not known (a loop-carried value that changes shape), by one
+    plain pass per input direction instead, the primal computed once. `scalar_out`: the
+    result is known to be a scalar (a gradient), whatever inference says."""
     shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     (out,) = primal.returns
-    out_shape = _shape(out, "the result")
+    out_shape = () if scalar_out else _shape(out, "the result")
     if len(wrt) == 1 and shapes[0] == ():
         fn = jvp_function(primal, wrt, seeds=lambda fn, params: [Const(1.0)])
         value, tangent = fn.body.yields
@@ -74,7 +82,12 @@ def forward_jacobian(
             offset += size
         return result
 
-    fn = jvp_function(primal, wrt, batch=(total,), seeds=seeds)
+    try:
+        fn = jvp_function(clone_function(primal), wrt, batch=(total,), seeds=seeds)
+    except NoDerivativeError as err:
+        if "needs the shape" not in err.message:
+            raise
+        return _looped_forward_jacobian(primal, wrt, shapes, out_shape, with_value, tuple_out)
     value, tangent = fn.body.yields
     jacobians: list[Operand] = []
     offset = 0
@@ -89,6 +102,53 @@ def forward_jacobian(
             jacobian = _emit(ops, "np.moveaxis", [block, Const(0), Const(-1)])
         if len(shape) != 1 and not (out_shape == () and shape == ()):
             jacobian = _emit(ops, "np.reshape", [jacobian, Const(out_shape + shape)])
+        jacobians.append(jacobian)
+        offset += size
+    _pack(fn, value, jacobians, with_value, tuple_out)
+    return fn
+
+
+def _looped_forward_jacobian(
+    primal: Function, wrt: Sequence[int], shapes: list[tuple], out_shape: tuple,
+    with_value: bool, tuple_out: bool,
+) -> Function:
+    """One plain forward pass per input direction, in a loop; what does not depend on
+    the direction (the primal) runs once, before it."""
+    fn = jvp_function(primal, wrt)
+    params = fn.params[len(fn.params) - len(wrt):]
+    del fn.params[len(fn.params) - len(wrt):]
+    value, tangent = fn.body.yields
+    before, during = _split(fn.body.ops, set(params))
+    sizes = [math.prod(s) for s in shapes]
+    total = sum(sizes)
+    index, partial, body = Value("j"), Value("jac"), []
+    unit = _emit(body, "setitem", [_emit(body, "np.zeros", [Const((total,))]), index, Const(1.0)])
+    offset, mapping = 0, {}
+    for p, shape, size in zip(params, shapes, sizes):
+        if shape == ():
+            mapping[p] = _emit(body, "getitem", [unit, Const(offset)])
+        else:
+            block = unit if size == total else _emit(body, "getitem", [unit, Const(slice(offset, offset + size))])
+            mapping[p] = block if len(shape) == 1 else _emit(body, "np.reshape", [block, Const(shape)])
+        offset += size
+    (tangent,) = substitute(during, [tangent], mapping)
+    body += during
+    row = _emit(body, "setitem", [partial, index, tangent])
+    start = _emit(before, "np.zeros", [Const((total,) + out_shape)], "jac")
+    filled = Value("jac")
+    before.append(Op("for_range", [Const(0), Const(total), Const(1), start], [filled], {},
+                     [Region([index, partial], body, [row])]))
+    fn.body.ops = before
+    jacobians: list[Operand] = []
+    offset = 0
+    for shape, size in zip(shapes, sizes):
+        block = filled if size == total else _emit(before, "getitem", [filled, Const(slice(offset, offset + size))])
+        if out_shape == ():
+            jacobian = _emit(before, "getitem", [block, Const(0)]) if shape == () else block
+        else:
+            jacobian = _emit(before, "np.moveaxis", [block, Const(0), Const(-1)])
+        if len(shape) != 1 and not (out_shape == () and shape == ()):
+            jacobian = _emit(before, "np.reshape", [jacobian, Const(out_shape + shape)])
         jacobians.append(jacobian)
         offset += size
     _pack(fn, value, jacobians, with_value, tuple_out)
@@ -113,7 +173,7 @@ def reverse_jacobian(
     grads_op = next(op for op in fn.body.ops if packed in op.results)
     grads = list(grads_op.inputs)
     fn.body.ops.remove(grads_op)
-    before, during = _split(fn.body.ops, seed)
+    before, during = _split(fn.body.ops, {seed})
 
     index = Value("i")
     partial = [Value("jac") for _ in wrt]
@@ -139,11 +199,11 @@ def reverse_jacobian(
     return fn
 
 
-def _split(ops: list[Op], seed: Value) -> tuple[list[Op], list[Op]]:
-    """The ops that do not depend on `seed` (run once) and those that do (run per row).
+def _split(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]]:
+    """The ops that do not depend on `seeds` (run once) and those that do (run per row).
     Iterators are consumed by one loop, so `reversed` and `zip` stay with the row; so do
     fresh arrays only the row reads (a row may write into them)."""
-    dependent = {seed}
+    dependent = set(seeds)
     during: set[int] = set()
     for k, op in enumerate(ops):
         if op.prim in ("reversed", "zip") or region_reads(op) & dependent:
