@@ -105,9 +105,10 @@ class Forward:
         zeros = self.emit("np.zeros_like", [x], loc)
         return self.emit("getitem", [zeros, Const(())], loc)  # a scalar for a scalar
 
-    def broadcast(self, t: Operand, x: Operand, shape_of: Operand, loc: Loc | None) -> Operand:
-        """The tangent `t` of `x`, broadcast to the shape of `shape_of` (batch axes first)."""
-        xs, ys = _shape(x), _shape(shape_of)
+    def broadcast(self, t: Operand, x: Operand | None, shape_of: Operand, loc: Loc | None) -> Operand:
+        """The tangent `t` of `x` (None: of a value of unknown shape), broadcast to the
+        shape of `shape_of`, batch axes first."""
+        xs, ys = (_shape(x) if x is not None else None), _shape(shape_of)
         if xs is not None and xs == ys:
             return t
         if not self.batch:
@@ -126,7 +127,7 @@ class Forward:
         t = self.of(x)
         if t is None or t not in self.partial:
             return t
-        full = self.broadcast(t, Value(kind=None), x, loc)
+        full = self.broadcast(t, None, x, loc)
         self.tangent[x] = full
         return full
 
