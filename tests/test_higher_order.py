@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian, hvp, jacfwd, jacobian, jacrev
+from ad_compiler import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, vjp
 from tests.numeric import CBRT_EPS, numeric_grad
 
 RNG = np.random.default_rng(20261123)
@@ -216,6 +216,24 @@ def test_jacfwd_and_jacrev_match_central_differences(case: tuple) -> None:
     np.testing.assert_allclose(forward, expected, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(reverse, expected, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(forward, reverse, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", JACOBIAN_CASES, ids=[_id(c) for c in JACOBIAN_CASES])
+def test_vjp_of_vector_functions_passes_the_dot_product_test(case: tuple) -> None:
+    """<u, J v> (J v by `jvp`, checked against differences) == <J^T u, v> (by `vjp`)."""
+    fn, args, k = case
+    v = RNG.normal(size=np.shape(args[k]))
+    v = float(v) if np.ndim(args[k]) == 0 else v
+    tangents = tuple(v if i == k else None for i in range(len(args)))
+    out, jv = jvp(fn, args, tangents)
+    np.testing.assert_allclose(out, fn(*args), rtol=1e-12)
+    expected = (fn(*args[:k], args[k] + 1e-6 * v, *args[k + 1:]) - fn(*args[:k], args[k] - 1e-6 * v, *args[k + 1:])) / 2e-6
+    np.testing.assert_allclose(jv, expected, rtol=1e-5, atol=1e-7)
+    u = RNG.normal(size=np.shape(out))
+    value, pullback = vjp(fn, *args)
+    np.testing.assert_allclose(value, out, rtol=1e-12)
+    cotangent = pullback(u)[k]
+    assert np.isclose(np.sum(u * jv), np.sum(cotangent * v), rtol=1e-9, atol=1e-12)
 
 
 def test_jacobian_of_several_arguments_is_a_tuple() -> None:

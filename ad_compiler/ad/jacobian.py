@@ -30,7 +30,10 @@ def _shape(x: Operand, what: str) -> tuple:
         return ()
     if isinstance(kind, Array) and kind.shape is not None:
         return kind.shape
-    raise NoDerivativeError(f"a Jacobian needs the shape of {what}, which is not known here")
+    raise NoDerivativeError(
+        f"a Jacobian is compiled for the shapes of its arguments, and the shape of {what} is "
+        "not known: call it with arguments first (there is no generic version of a Jacobian)"
+    )
 
 
 def _emit(ops: list[Op], prim: str, inputs: list[Operand], name: str = "") -> Value:
