@@ -16,7 +16,7 @@ from ..errors import NoDerivativeError
 from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.clone import clone_function, substitute
 from ..ir.prims import ALLOCATIONS
-from ..ir.types import Array, Scalar
+from ..ir.types import Array, Scalar, TupleKind
 from ..passes.activity import region_reads
 from .forward import jvp_function
 from .reverse import vjp_function
@@ -42,12 +42,60 @@ def _emit(ops: list[Op], prim: str, inputs: list[Operand], name: str = "") -> Va
     return result
 
 
-def _pack(fn: Function, out: Operand, jacobians: list[Operand], with_value: bool, tuple_out: bool) -> None:
-    if tuple_out:
-        result: Operand = _emit(fn.body.ops, "tuple", jacobians)
+def _pack(ops: list[Op], items: list[Operand], as_tuple: bool) -> Operand:
+    if as_tuple:
+        return _emit(ops, "tuple", items)
+    (item,) = items
+    return item
+
+
+def _result_shapes(out: Operand, scalar_out: bool) -> list[tuple] | tuple:
+    """The result's shape, or for a tuple of results (the gradients of several
+    arguments) the list of their shapes."""
+    if scalar_out:
+        return ()
+    kind = out.kind if isinstance(out, Value) else None
+    if isinstance(kind, TupleKind):
+        return [_shape(Value(kind=k), f"result {j}") for j, k in enumerate(kind.items)]
+    return _shape(out, "the result")
+
+
+def _columns(ops: list[Op], rows: Operand, shapes: list[tuple], out_shape: tuple) -> list[Operand]:
+    """From the tangents of all input directions, stacked first (`(total,) + out_shape`),
+    the Jacobian of each input: `out_shape + in_shape`."""
+    sizes = [math.prod(s) for s in shapes]
+    total = sum(sizes)
+    jacobians: list[Operand] = []
+    offset = 0
+    for shape, size in zip(shapes, sizes):
+        block = rows if size == total else _emit(ops, "getitem", [rows, Const(slice(offset, offset + size))])
+        if out_shape == ():
+            jacobian = _emit(ops, "getitem", [block, Const(0)]) if shape == () else block
+        elif len(out_shape) == 1:
+            jacobian = _emit(ops, "transpose", [block])
+        else:
+            jacobian = _emit(ops, "np.moveaxis", [block, Const(0), Const(-1)])
+        if len(shape) != 1 and not (out_shape == () and shape == ()):
+            jacobian = _emit(ops, "np.reshape", [jacobian, Const(out_shape + shape)])
+        jacobians.append(jacobian)
+        offset += size
+    return jacobians
+
+
+def _finish(fn: Function, value: Operand, tangent: Operand, out_shapes: list[tuple] | tuple,
+            jacobians_of, with_value: bool, tuple_out: bool) -> Function:
+    """Yield the Jacobian(s) from `tangent`: per result of a tuple, then per input."""
+    ops = fn.body.ops
+    if isinstance(out_shapes, list):
+        parts = [
+            _pack(ops, jacobians_of(_emit(ops, "getitem", [tangent, Const(j)]), shape), tuple_out)
+            for j, shape in enumerate(out_shapes)
+        ]
+        result = _emit(ops, "tuple", parts)
     else:
-        (result,) = jacobians
-    fn.body.yields = [out, result] if with_value else [result]
+        result = _pack(ops, jacobians_of(tangent, out_shapes), tuple_out)
+    fn.body.yields = [value, result] if with_value else [result]
+    return fn
 
 
 def forward_jacobian(
@@ -64,12 +112,11 @@ def forward_jacobian(
     result is known to be a scalar (a gradient), whatever inference says."""
     shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     (out,) = primal.returns
-    out_shape = () if scalar_out else _shape(out, "the result")
+    out_shapes = _result_shapes(out, scalar_out)
     if len(wrt) == 1 and shapes[0] == ():
         fn = jvp_function(primal, wrt, seeds=lambda fn, params: [Const(1.0)])
         value, tangent = fn.body.yields
-        _pack(fn, value, [tangent], with_value, tuple_out)
-        return fn
+        return _finish(fn, value, tangent, out_shapes, lambda t, shape: [t], with_value, tuple_out)
     sizes = [math.prod(s) for s in shapes]
     total = sum(sizes)
 
@@ -88,27 +135,12 @@ def forward_jacobian(
     try:
         fn = jvp_function(clone_function(primal), wrt, batch=(total,), seeds=seeds)
     except NoDerivativeError as err:
-        if "needs the shape" not in err.message:
+        if "needs the shape" not in err.message or isinstance(out_shapes, list):
             raise
-        return _looped_forward_jacobian(primal, wrt, shapes, out_shape, with_value, tuple_out)
+        return _looped_forward_jacobian(primal, wrt, shapes, out_shapes, with_value, tuple_out)
     value, tangent = fn.body.yields
-    jacobians: list[Operand] = []
-    offset = 0
-    for shape, size in zip(shapes, sizes):
-        ops = fn.body.ops
-        block = tangent if size == total else _emit(ops, "getitem", [tangent, Const(slice(offset, offset + size))])
-        if out_shape == ():
-            jacobian = _emit(ops, "getitem", [block, Const(0)]) if shape == () else block
-        elif len(out_shape) == 1:
-            jacobian = _emit(ops, "transpose", [block])
-        else:
-            jacobian = _emit(ops, "np.moveaxis", [block, Const(0), Const(-1)])
-        if len(shape) != 1 and not (out_shape == () and shape == ()):
-            jacobian = _emit(ops, "np.reshape", [jacobian, Const(out_shape + shape)])
-        jacobians.append(jacobian)
-        offset += size
-    _pack(fn, value, jacobians, with_value, tuple_out)
-    return fn
+    return _finish(fn, value, tangent, out_shapes,
+                   lambda t, shape: _columns(fn.body.ops, t, shapes, shape), with_value, tuple_out)
 
 
 def _looped_forward_jacobian(
@@ -142,20 +174,8 @@ def _looped_forward_jacobian(
     before.append(Op("for_range", [Const(0), Const(total), Const(1), start], [filled], {},
                      [Region([index, partial], body, [row])]))
     fn.body.ops = before
-    jacobians: list[Operand] = []
-    offset = 0
-    for shape, size in zip(shapes, sizes):
-        block = filled if size == total else _emit(before, "getitem", [filled, Const(slice(offset, offset + size))])
-        if out_shape == ():
-            jacobian = _emit(before, "getitem", [block, Const(0)]) if shape == () else block
-        else:
-            jacobian = _emit(before, "np.moveaxis", [block, Const(0), Const(-1)])
-        if len(shape) != 1 and not (out_shape == () and shape == ()):
-            jacobian = _emit(before, "np.reshape", [jacobian, Const(out_shape + shape)])
-        jacobians.append(jacobian)
-        offset += size
-    _pack(fn, value, jacobians, with_value, tuple_out)
-    return fn
+    return _finish(fn, value, filled, out_shape, lambda t, shape: _columns(before, t, shapes, shape),
+                   with_value, tuple_out)
 
 
 def reverse_jacobian(
@@ -197,8 +217,8 @@ def reverse_jacobian(
         for j, shape in zip(filled, shapes)
     ]
     fn.name = "jacrev_" + primal.name
-    value = out if with_value else None
-    _pack(fn, value, jacobians, with_value, tuple_out)
+    result = _pack(before, jacobians, tuple_out)
+    fn.body.yields = [out, result] if with_value else [result]
     return fn
 
 
