@@ -197,9 +197,10 @@ class Forward:
                 args.append(op.result)
             elif slot.role == "operand":
                 args.append(op.inputs[slot.index])
-            elif tangents[slot.index] is None:
+            elif slot.index >= len(tangents) or tangents[slot.index] is None:
+                # (an operand the call leaves out, bound to its default, is constant)
                 marker = Value()
-                zeros[marker] = op.inputs[slot.index]
+                zeros[marker] = op.inputs[slot.index] if slot.index < len(op.inputs) else Const(0.0)
                 args.append(marker)
             elif elementwise:
                 args.append(tangents[slot.index])  # NumPy broadcasts it in the rule's arithmetic
@@ -228,9 +229,24 @@ class Forward:
     def _drop_zeros(self, ops: list[Op], returned: Operand, zeros: dict[Value, Operand],
                     loc: Loc | None) -> Operand | None:
         """Append `ops` without the terms of the zero tangents (`zeros`: marker -> the
-        operand whose tangent it stands for); the rule's result, None if it is zero."""
+        operand whose tangent it stands for); the rule's result, None if it is zero. A
+        zero that a dropped op made from a zero is emitted after all (with explicit zeros)
+        if an op needs it explicitly."""
         zero = set(zeros)
         alias: dict[Value, Operand] = {}
+        dropped: dict[Value, Op] = {}
+        emitted: set[Value] = set()
+
+        def explicit(x: Value) -> Operand:
+            if x in zeros:
+                return self.zeros(zeros[x], loc)
+            if x not in emitted:
+                made = dropped[x]
+                made.inputs = [explicit(y) if y in zero else y for y in made.inputs]
+                self.out.append(made)
+                emitted.add(x)
+            return x
+
         for op in ops:
             op.inputs = [alias.get(x, x) if isinstance(x, Value) else x for x in op.inputs]
             hits = [i for i, x in enumerate(op.inputs) if x in zero]
@@ -247,11 +263,10 @@ class Forward:
                 self.out.append(op)
             elif prim in ("add", "sub") or prim in LINEAR or (prim == "truediv" and hits == [0]):
                 zero.update(op.results)
+                dropped.update((r, op) for r in op.results)
             else:
                 for i in hits:
-                    marker = op.inputs[i]
-                    op.inputs[i] = Const(0.0) if prim in ELEMENTWISE_ZERO and i > 0 else \
-                        self.zeros(zeros[marker], loc)
+                    op.inputs[i] = Const(0.0) if prim in ELEMENTWISE_ZERO and i > 0 else explicit(op.inputs[i])
                 self.out.append(op)
         returned = alias.get(returned, returned) if isinstance(returned, Value) else returned
         if returned in zero or (isinstance(returned, Const) and returned.value is None):
