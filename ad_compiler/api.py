@@ -260,18 +260,20 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 
 class Pullback:
     """The VJP of `fun` at fixed primals: `pullback(cotangent)` is the tuple of the
-    primals' cotangents (zeros for integer primals), as the function `jax.vjp` returns."""
+    cotangents of the primals passed (zeros for integer ones), as the function `jax.vjp`
+    returns. `.source` and `.ir` show the emitted VJP."""
 
-    def __init__(self, fun: Callable[..., Any], values: tuple) -> None:
+    def __init__(self, fun: Callable[..., Any], values: tuple, given: int) -> None:
         self._values = values
-        self._wrt = tuple(i for i, x in enumerate(values) if _differentiable(x))
+        self._given = given
+        self._wrt = tuple(i for i in range(given) if _differentiable(values[i]))
         self._version = _CACHE.version(fun, VJPOptions(self._wrt), _kinds(values))
 
     def __call__(self, cotangent: Any) -> tuple:
         grads = iter(self._version.function(*self._values, cotangent))
         return tuple(
-            next(grads) if i in self._wrt else np.zeros_like(x)
-            for i, x in enumerate(self._values)
+            next(grads) if i in self._wrt else np.zeros_like(self._values[i])
+            for i in range(self._given)
         )
 
     @property
@@ -287,7 +289,7 @@ def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
     """`(fun(*primals), pullback)`, as `jax.vjp`; `pullback(g)` returns `g @ J` for each
     primal. The pullback runs the emitted VJP, which sweeps forward again."""
     values = _bound(fun, primals)
-    return fun(*values), Pullback(fun, values)
+    return fun(*values), Pullback(fun, values, len(primals))
 
 
 def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:

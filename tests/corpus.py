@@ -328,6 +328,12 @@ def mean_axis(M):
     return np.sum(np.mean(M, axis=0) ** 2) + np.mean(M) + np.sum(np.mean(M, axis=1) * 3.0)
 
 
+@corpus(wide=(U((3, 4)), U(3)), tall=(U((5, 2)), U(5)))
+def weighted_row_sums(M, w):
+    """The cotangent of a row sum is an array: expanding it on axis 1 must stay."""
+    return np.sum(np.sum(M * M, axis=1) * w)
+
+
 @corpus(wide=(U((2, 3)),), tall=(U((4, 2)),))
 def mean_last_axis(M):
     return np.sum(np.exp(np.mean(M, axis=-1)))

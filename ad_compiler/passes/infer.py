@@ -205,6 +205,46 @@ def _atleast_2d(op: Op, kinds: list[Kind]) -> Kind:
     return _array(((1,) * (2 - len(shape)) + shape) if len(shape) < 2 else shape, kinds[0].dtype)
 
 
+def _ravel(op: Op, kinds: list[Kind]) -> Kind:
+    shape = _shape(kinds[0])
+    return _array((int(np.prod(shape)),), kinds[0].dtype) if shape is not None else None
+
+
+def _squeeze(op: Op, kinds: list[Kind]) -> Kind:
+    shape = _shape(kinds[0])
+    axis = _const(op.inputs[1]) if len(op.inputs) > 1 else op.attrs.get("axis")
+    if shape is None:
+        return None
+    try:
+        return _array(np.squeeze(np.empty(shape), axis).shape, kinds[0].dtype)
+    except (ValueError, TypeError):
+        return None
+
+
+def _atleast_1d(op: Op, kinds: list[Kind]) -> Kind:
+    shape = _shape(kinds[0])
+    return _array(shape or (1,), kinds[0].dtype) if shape is not None else None
+
+
+def _moveaxis(op: Op, kinds: list[Kind]) -> Kind:
+    shape = _shape(kinds[0])
+    source, destination = (_const(x) for x in op.inputs[1:3]) if len(op.inputs) == 3 else (None, None)
+    if shape is None or source is None or destination is None:
+        return None
+    return _array(np.moveaxis(np.empty(shape), source, destination).shape, kinds[0].dtype)
+
+
+def _eye(op: Op, kinds: list[Kind]) -> Kind:
+    n = _const(op.inputs[0]) if op.inputs else None
+    return _array((n, n), "float") if isinstance(n, int) and not op.attrs and len(op.inputs) == 1 else None
+
+
+def _zip(op: Op, kinds: list[Kind]) -> Kind:
+    if all(isinstance(k, ListKind) for k in kinds):
+        return ListKind(TupleKind(tuple(k.item for k in kinds)))
+    return None
+
+
 def _outer(op: Op, kinds: list[Kind]) -> Kind:
     x, y = (_shape(k) for k in kinds)
     if x is None or y is None:
@@ -314,6 +354,16 @@ _RULES: dict[str, Rule] = {
     "not_": _compare,
     "np.sum": _reduction,
     "np.mean": _reduction,
+    "np.max": _reduction,
+    "np.amax": _reduction,
+    "np.min": _reduction,
+    "np.amin": _reduction,
+    "np.ravel": _ravel,
+    "np.squeeze": _squeeze,
+    "np.atleast_1d": _atleast_1d,
+    "np.moveaxis": _moveaxis,
+    "np.eye": _eye,
+    "zip": _zip,
     "np.dot": _matmul,
     "np.matmul": _matmul,
     "transpose": _transpose,

@@ -211,6 +211,8 @@ class _Specializer:
             p = self.producers.get(x) if isinstance(x, Value) else None
             if p is None or p.prim not in ("np.broadcast_to", "np.expand_dims"):
                 continue
+            if p.prim == "np.expand_dims" and not _leading_axes(p):
+                continue  # an axis inserted inside moves the others: broadcasting would not
             others = [kind_of_operand(y) for j, y in enumerate(op.inputs) if j != i]
             narrowed = broadcast([kind_of_operand(p.inputs[0])] + others)
             if narrowed is not None and _shape_of_kind(narrowed) == result:
@@ -282,6 +284,17 @@ class _Specializer:
 
 
 _PRODUCTS = ("matmul", "np.matmul", "np.dot")
+
+
+def _leading_axes(op: Op) -> bool:
+    """Whether `np.expand_dims(v, axis)` only inserts leading axes (what broadcasting
+    adds anyway)."""
+    axis = op.inputs[1].value if len(op.inputs) == 2 and isinstance(op.inputs[1], Const) else op.attrs.get("axis")
+    ndim = _ndim(op.result)
+    if ndim is None or axis is None:
+        return False
+    axes = sorted(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    return axes == list(range(len(axes)))
 
 
 def _size(x: Operand) -> int | None:
