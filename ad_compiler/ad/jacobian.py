@@ -126,7 +126,8 @@ def forward_jacobian(
         result: list[Operand] = []
         offset = 0
         for p, shape, size in zip(params, shapes, sizes):
-            block = eye if size == total else _emit(ops, "getitem", [eye, Const(slice(offset, offset + size))])
+            columns = Const((slice(None), slice(offset, offset + size)))  # rows are the directions
+            block = eye if size == total else _emit(ops, "getitem", [eye, columns])
             seed = block if shape == (size,) else _emit(ops, "np.reshape", [block, Const((total,) + shape)])
             result.append(seed)
             offset += size
