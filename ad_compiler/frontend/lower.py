@@ -226,6 +226,9 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         for arg in positional + args.kwonlyargs:
             if arg.arg in self.static:
                 value = self.static[arg.arg]
+                if isinstance(value, Const):  # an operand of the caller's: keep its name
+                    self.env[arg.arg] = value
+                    continue
                 resolved = to_compile_time(value, arg.arg)
                 self.env[arg.arg] = Const(value) if resolved is None else resolved
             else:

@@ -253,7 +253,7 @@ class Registry:
         dynamic: list[int] = []
         for i, x in enumerate(operands):
             if isinstance(x, Const):
-                static[names[i]] = x.value
+                static[names[i]] = x  # the constant itself, with the name it has in the source
             else:
                 dynamic.append(i)
         return static, dynamic
