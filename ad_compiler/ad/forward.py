@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from ..errors import NoDerivativeError
-from ..ir import Const, Function, Loc, Op, Operand, Region, Value
+from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline
 from ..ir.types import Array, ListKind, Scalar, TupleKind, kind_of
 from ..passes.activity import varied_values
@@ -102,6 +102,9 @@ class Forward:
                 raise self._error(loc, "batched forward mode needs the shape of every value; "
                                        "this one is not known")
             return self.emit("np.zeros", [Const(self.batch + shape)], loc)
+        shape = _shape(x)
+        if shape:  # not read from `x`: an array written in place must not look shared
+            return self.emit("np.zeros", [Const(shape)], loc)
         zeros = self.emit("np.zeros_like", [x], loc)
         return self.emit("getitem", [zeros, Const(())], loc)  # a scalar for a scalar
 
@@ -380,4 +383,19 @@ def jvp_function(
     outs = primal.body.yields
     forward.out = fn.body.ops
     fn.body.yields = list(outs) + [forward.full(y, None) or forward.zeros(y, None) for y in outs]
+    _name_chains(fn)
     return fn
+
+
+def _name_chains(fn: Function) -> None:
+    """An array tangent built by element writes into zeros is one variable: give the
+    zeros the name of the tangent they become (`dbx`, not a temporary)."""
+    producers = {r: op for op in walk_ops(fn.body) for r in op.results}
+    for value, derived in list(fn.derived_names.items()):
+        op = producers.get(value)
+        while op is not None and op.prim == "setitem":
+            base = op.inputs[0]
+            if not isinstance(base, Value) or base.name or base in fn.derived_names:
+                break
+            fn.derived_names[base] = derived
+            op = producers.get(base)
