@@ -225,7 +225,8 @@ def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> An
     """The Hessian of scalar-valued `fun`: `jacfwd(jacrev(fun))`, forward over reverse."""
     if fun is None:
         return lambda f: hessian(f, argnums)
-    return jacfwd(jacrev(fun, argnums), argnums)
+    name = "hessian_" + getattr(_plain_function(fun), "__name__", "f")
+    return Compiled(jacrev(fun, argnums), JacobianOptions(*_argnums(fun, argnums), mode="forward", name=name))
 
 
 def _kinds(values: Sequence[Any]) -> tuple:

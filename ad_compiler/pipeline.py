@@ -41,6 +41,8 @@ class JacobianOptions:
     argnums: tuple[int, ...]
     tuple_out: bool
     mode: str = "forward"
+    name: str = ""
+    """The emitted function's name, when not the mode's (`hessian_f`)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def _transform(work: Function, options: Options) -> Function:
     if isinstance(options, JacobianOptions):
         build = forward_jacobian if options.mode == "forward" or _records_tapes(work) else reverse_jacobian
         fn = build(work, options.argnums, tuple_out=options.tuple_out)
-        fn.name = ("jacfwd_" if build is forward_jacobian else "jacrev_") + work.name
+        fn.name = options.name or ("jacfwd_" if build is forward_jacobian else "jacrev_") + work.name
         return fn
     _check_scalar_output(work)
     prefix = "value_and_grad_" if options.with_value else "grad_"

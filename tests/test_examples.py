@@ -18,6 +18,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
         ("quickstart.py", "ok: the emitted gradient agrees with central differences"),
         ("logistic_regression.py", "loss after 300 steps"),
         ("rnn.py", "largest difference from central differences"),
+        ("newton.py", "Newton-CG with Hessian-vector products"),
     ],
 )
 def test_example_runs(script: str, promise: str) -> None:
@@ -27,4 +28,4 @@ def test_example_runs(script: str, promise: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert promise in result.stdout
-    assert "def grad_" in result.stdout
+    assert "def grad_" in result.stdout or "def hessian_" in result.stdout
