@@ -86,4 +86,5 @@ def matmul_vjp(g, ans, x, y):
 
 @defvjp(np.outer, broadcasting=False)
 def outer_vjp(g, ans, x, y):
-    return g @ np.ravel(y), np.ravel(x) @ g
+    """np.outer flattens its operands: the cotangents take their shapes back."""
+    return np.reshape(g @ np.ravel(y), np.shape(x)), np.reshape(np.ravel(x) @ g, np.shape(y))
