@@ -1,8 +1,17 @@
-"""VJP rules of NumPy's reductions and linear algebra.
+"""VJP and JVP rules of NumPy's reductions and linear algebra.
 
 Reductions broadcast the cotangent back over the reduced axes with `np.broadcast_to` (a
 view, free until used; passes fold it into the arithmetic that consumes it). Products have
 a rule per operand rank, chosen when ranks are known, and a general rule for any rank <= 2.
+
+A JVP applies the op itself (or its transpose) to the tangent. In batched mode (`batch`
+is 1) a tangent has a leading axis of directions: an axis given as a non-negative number
+moves one place, a whole-array reduction keeps the leading axis, a reshape keeps it in
+front of the result's shape, and products are written so that matmul broadcasts the
+tangents' leading axis as a stack axis. Batched shapes are written from `(np.shape(dx)[0],)`
+(the directions) and the primal shapes, not with -1: once shapes are known they fold to
+constants, so the tangents' shapes stay known to what runs over them (a Jacobian of a
+Jacobian). Each JVP follows its VJP.
 """
 
 from __future__ import annotations
@@ -11,7 +20,33 @@ import operator
 
 import numpy as np
 
-from .registry import defvjp
+from ...frontend import compile_time
+from .registry import defjvp, defvjp
+
+
+@compile_time
+def batch_axis(axis, batch):
+    """`axis` (an int, a tuple of them or None) of an array as the axis of its tangent,
+    which has `batch` leading axes: non-negative axes shift, negative ones stay."""
+    if isinstance(axis, (tuple, list)):
+        return tuple(batch_axis(a, batch) for a in axis)
+    if axis is None or axis < 0:
+        return axis
+    return axis + batch
+
+
+def reduce_tangent(t, ans, x, axis, keepdims, batch, mean=False):
+    """`np.sum(t, axis, keepdims=keepdims)` (`np.mean` with `mean`) of a tangent `t` of
+    `x`'s shape after its batch axes: a whole-array reduction keeps the batch axis and
+    gives `ans`'s shape."""
+    if batch and axis is None:
+        directions = (np.shape(t)[0],)
+        t = np.reshape(t, directions + (np.size(x),))
+        t = np.mean(t, axis=1) if mean else np.sum(t, axis=1)
+        return np.reshape(t, directions + np.shape(ans))
+    if mean:
+        return np.mean(t, axis=batch_axis(axis, batch), keepdims=keepdims)
+    return np.sum(t, axis=batch_axis(axis, batch), keepdims=keepdims)
 
 
 @defvjp(np.sum, broadcasting=False)
@@ -19,6 +54,11 @@ def sum_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(x))
+
+
+@defjvp(np.sum, broadcasting=False)
+def sum_jvp(dx, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, batch=0):
+    return reduce_tangent(dx, ans, x, axis, keepdims, batch)
 
 
 @defvjp(np.mean, broadcasting=False)
@@ -32,9 +72,22 @@ def mean_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False):
     return np.broadcast_to(g, np.shape(x))
 
 
+@defjvp(np.mean, broadcasting=False)
+def mean_jvp(dx, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, batch=0):
+    return reduce_tangent(dx, ans, x, axis, keepdims, batch, mean=True)
+
+
 @defvjp("transpose", broadcasting=False)
 def transpose_vjp(g, ans, x):
     return g.T
+
+
+@defjvp("transpose", broadcasting=False)
+def transpose_jvp(dx, ans, x, *, batch=0):
+    """Batched: all axes reversed, then the batch axis (last) put back in front."""
+    if batch:
+        return np.moveaxis(dx.T, -1, 0)
+    return dx.T
 
 
 @defvjp(np.transpose, broadcasting=False)
@@ -44,10 +97,28 @@ def np_transpose_vjp(g, ans, x, axes=None):
     return np.transpose(g, np.argsort(axes))
 
 
+@defjvp(np.transpose, broadcasting=False)
+def np_transpose_jvp(dx, ans, x, axes=None, *, batch=0):
+    if batch and axes is None:
+        return np.moveaxis(np.transpose(dx), -1, 0)
+    if batch:
+        return np.transpose(dx, (0,) + batch_axis(axes, 1))
+    return np.transpose(dx, axes)
+
+
 @defvjp(np.reshape, np.expand_dims, np.squeeze, np.ravel, np.atleast_1d, np.atleast_2d,
         broadcasting=False)
 def reshape_vjp(g, ans, x, arg=None):
     return np.reshape(g, np.shape(x))
+
+
+@defjvp(np.reshape, np.expand_dims, np.squeeze, np.ravel, np.atleast_1d, np.atleast_2d,
+        broadcasting=False)
+def reshape_jvp(dx, ans, x, arg=None, *, batch=0):
+    """The tangent takes the result's shape, after its batch axis."""
+    if batch:
+        return np.reshape(dx, (np.shape(dx)[0],) + np.shape(ans))
+    return np.reshape(dx, np.shape(ans))
 
 
 @defvjp(np.broadcast_to, broadcasting=True)
@@ -55,9 +126,20 @@ def broadcast_to_vjp(g, ans, x, shape):
     return g
 
 
+@defjvp(np.broadcast_to, broadcasting=True)
+def broadcast_to_jvp(dx, ans, x, shape):
+    """`dx` arrives broadcast to the result's shape (a broadcasting rule's tangent)."""
+    return dx
+
+
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(2, 2))
 def matmul_vjp_2_2(g, ans, x, y):
     return g @ y.T, x.T @ g
+
+
+@defjvp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(2, 2))
+def matmul_jvp_2_2(dx, dy, ans, x, y):
+    return dx @ y + x @ dy
 
 
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(2, 1))
@@ -65,14 +147,29 @@ def matmul_vjp_2_1(g, ans, x, y):
     return np.outer(g, y), x.T @ g
 
 
+@defjvp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(2, 1))
+def matmul_jvp_2_1(dx, dy, ans, x, y):
+    return dx @ y + dy @ x.T
+
+
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(1, 2))
 def matmul_vjp_1_2(g, ans, x, y):
     return y @ g, np.outer(x, g)
 
 
+@defjvp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(1, 2))
+def matmul_jvp_1_2(dx, dy, ans, x, y):
+    return dx @ y + x @ dy
+
+
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(1, 1))
 def matmul_vjp_1_1(g, ans, x, y):
     return g * y, g * x
+
+
+@defjvp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(1, 1))
+def matmul_jvp_1_1(dx, dy, ans, x, y):
+    return dx @ y + dy @ x
 
 
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False)
@@ -84,7 +181,32 @@ def matmul_vjp(g, ans, x, y):
     return np.reshape(g2 @ y2.T, np.shape(x)), np.reshape(x2.T @ g2, np.shape(y))
 
 
+@defjvp(operator.matmul, np.matmul, np.dot, broadcasting=False)
+def matmul_jvp(dx, dy, ans, x, y, *, batch=0):
+    """Any ranks (np.dot: up to 2, as its VJP; above, it is not matmul). Batched (ranks
+    are then known, so only stacks of matrices come here): vectors promoted as matmul
+    promotes them, and each tangent's batch axis put in front of all the stack axes."""
+    if batch:
+        x2 = np.atleast_2d(x)
+        y2 = np.atleast_2d(y.T).T
+        rank = max(np.ndim(x2), np.ndim(y2))
+        dx2 = np.reshape(dx, (np.shape(dx)[0],) + (1,) * (rank - np.ndim(x2)) + np.shape(x2))
+        dy2 = np.reshape(dy, (np.shape(dy)[0],) + (1,) * (rank - np.ndim(y2)) + np.shape(y2))
+        t = dx2 @ y2 + x2 @ dy2
+        return np.reshape(t, (np.shape(t)[0],) + np.shape(ans))
+    return dx @ y + x @ dy
+
+
 @defvjp(np.outer, broadcasting=False)
 def outer_vjp(g, ans, x, y):
     """np.outer flattens its operands: the cotangents take their shapes back."""
     return np.reshape(g @ np.ravel(y), np.shape(x)), np.reshape(np.ravel(x) @ g, np.shape(y))
+
+
+@defjvp(np.outer, broadcasting=False)
+def outer_jvp(dx, dy, ans, x, y, *, batch=0):
+    """Batched: each direction's outer product, by broadcasting a column by a row."""
+    if batch:
+        return np.reshape(dx, (np.shape(dx)[0],) + (np.size(x), 1)) * np.ravel(y) + \
+            np.reshape(x, (np.size(x), 1)) * np.reshape(dy, (np.shape(dy)[0],) + (1, np.size(y)))
+    return np.outer(dx, y) + np.outer(x, dy)
