@@ -1,4 +1,4 @@
-"""VJP rules of the functions that select among their operands: `np.maximum`,
+"""VJP and JVP rules of the functions that select among their operands: `np.maximum`,
 `np.minimum`, `np.fmax`, `np.fmin`, the builtins `max`, `min`, `abs`, `float` (and the
 integer-valued builtins, which have none), `np.where`, `np.clip` and the reductions
 `np.max`, `np.amax`, `np.min`, `np.amin`.
@@ -14,14 +14,16 @@ Ties follow JAX's subgradient conventions:
   `_reduce_chooser_jvp_rule` of `reduce_max_p`).
 
 Comparison results enter the arithmetic as 0/1 factors, as in JAX's `_balanced_eq`, so a
-float operand keeps getting a float cotangent.
+float operand keeps getting a float cotangent. Each JVP follows its VJP and weighs the
+tangents as its VJP shares the cotangent.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .registry import defvjp, defzero
+from .numpy import reduce_tangent
+from .registry import defjvp, defvjp, defzero
 
 
 @defvjp(np.maximum, np.minimum, np.fmax, np.fmin, max, min, broadcasting=True)
@@ -30,14 +32,30 @@ def maximum_vjp(g, ans, x, y):
     return share * (x == ans), share * (y == ans)
 
 
+@defjvp(np.maximum, np.minimum, np.fmax, np.fmin, max, min, broadcasting=True)
+def maximum_jvp(dx, dy, ans, x, y):
+    share = 1.0 / ((x == y) + 1.0)
+    return dx * (share * (x == ans)) + dy * (share * (y == ans))
+
+
 @defvjp(abs)
 def builtin_abs_vjp(g, ans, x):
     return g * np.sign(x)
 
 
+@defjvp(abs)
+def builtin_abs_jvp(dx, ans, x):
+    return dx * np.sign(x)
+
+
 @defvjp(float)
 def float_vjp(g, ans, x):
     return g
+
+
+@defjvp(float)
+def float_jvp(dx, ans, x):
+    return dx
 
 
 defzero(int, round, len)
@@ -46,6 +64,12 @@ defzero(int, round, len)
 @defvjp(np.where, broadcasting=True)
 def where_vjp(g, ans, c, x, y):
     return None, np.where(c, g, 0.0), np.where(c, 0.0, g)
+
+
+@defjvp(np.where, broadcasting=True)
+def where_jvp(dc, dx, dy, ans, c, x, y):
+    """A float condition's tangent (`dc`) does not enter: the choice is piecewise constant."""
+    return np.where(c, dx, dy)
 
 
 @defvjp(np.clip, broadcasting=True)
@@ -73,6 +97,24 @@ def clip_vjp(g, ans, x, lo=None, hi=None, out=None, a_min=None, a_max=None, min=
     return gx  # bounds given by keyword are constants, x the only operand
 
 
+@defjvp(np.clip, broadcasting=True)
+def clip_jvp(dx, dlo, dhi, ans, x, lo=None, hi=None, out=None, a_min=None, a_max=None, min=None,
+             max=None):
+    """The tangents weighed as `clip_vjp` shares `g`: first through `m = maximum(lo, x)`,
+    then through `minimum(hi, m)`. A bound given by keyword has no tangent."""
+    if a_min is not None:
+        lo = a_min
+    if min is not None:
+        lo = min
+    if a_max is not None:
+        hi = a_max
+    if max is not None:
+        hi = max
+    m = np.clip(x, lo, np.inf)
+    dm = (dx * (x == m) + dlo * (lo == m)) / ((lo == x) + 1.0)
+    return (dm * (m == ans) + dhi * (hi == ans)) / ((hi == m) + 1.0)
+
+
 @defvjp(np.max, np.amax, np.min, np.amin, broadcasting=False)
 def max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True):
     """`g` shared equally by the elements equal to the result (JAX's reduce_max). With
@@ -88,3 +130,20 @@ def max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=
     hit = np.logical_and(hit, where)
     count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
     return g * hit / (count * ((initial == ans) + 1.0))
+
+
+@defjvp(np.max, np.amax, np.min, np.amin, broadcasting=False)
+def max_jvp(dx, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True, *, batch=0):
+    """The average of the tangents at the elements equal to the result (JAX's
+    reduce_max), weighed as `max_vjp` shares `g`."""
+    full = ans
+    if axis is not None and not keepdims:
+        full = np.expand_dims(ans, axis)
+    hit = x == full
+    if initial is None:
+        weight = hit / np.sum(hit, axis=axis, keepdims=True)
+    else:
+        hit = np.logical_and(hit, where)
+        count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+        weight = hit / (count * ((initial == full) + 1.0))
+    return reduce_tangent(dx * weight, ans, x, axis, keepdims, batch)
