@@ -1,15 +1,31 @@
-"""VJP rules of indexing: reading an element or slice, and writing one.
+"""VJP and JVP rules of indexing: reading an element or slice, and writing one.
 
 An index is an int, a slice, None, `...` or a tuple of them (integer-array indexing is
 not supported yet), so every element of the array is selected at most once and
 scattering the cotangent back is a plain assignment into zeros.
+
+A JVP indexes the tangent as the op indexes its operand. In batched mode the index must
+apply after the tangent's batch axis, and it may be a run-time value (a loop counter), of
+any of the forms above: moving the batch axis last would do but for `...`, which would
+then reach it. So the rules index an array of the positions of `x`'s elements instead
+(`positions(x)[index]`: the flat positions the index selects, in the result's shape), and
+gather or scatter those positions of the tangent flattened to `(directions, elements)`.
+Shapes are written as `np.shape` gives them, which folds to a constant once shapes are
+known, so that the tangents' shapes stay known to what runs over them (a Jacobian of a
+Jacobian): the gathered elements are written into zeros of the result's shape, as shape
+inference cannot follow a gather.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .registry import defvjp, defzero
+from .registry import defjvp, defvjp, defzero
+
+
+def positions(x):
+    """The flat position of each element of `x`, in `x`'s shape."""
+    return np.reshape(np.arange(np.size(x)), np.shape(x))
 
 
 @defvjp("getitem", broadcasting=False)
@@ -19,11 +35,36 @@ def getitem_vjp(g, ans, x, index):
     return bx, None
 
 
+@defjvp("getitem", broadcasting=False)
+def getitem_jvp(dx, ans, x, index, *, batch=0):
+    if batch:
+        directions = (np.shape(dx)[0],)
+        dans = np.zeros(directions + np.shape(ans))  # a shape inference knows
+        dans[...] = np.reshape(dx, directions + (np.size(x),))[:, positions(x)[index]]
+        return dans
+    return dx[index]
+
+
 @defvjp("setitem", broadcasting=True)
 def setitem_vjp(g, ans, y, index, v):
     bv = g[index]
     g[index] = 0.0  # a new value of g: written in place only where no one else reads g
     return g, None, bv
+
+
+@defjvp("setitem", broadcasting=False)
+def setitem_jvp(dy, dv, ans, y, index, v, *, batch=0):
+    """`dy` with `dv` written at `index` (a zero `dv` arrives as 0.0). Not a broadcasting
+    rule, unlike `setitem_vjp`: `dv` broadcasts to `y[index]`, not to the result. Batched:
+    the positions' axes first, the directions last, so that `dv` (its batch axis moved
+    last too) broadcasts against them as `v` against `y[index]`."""
+    if batch:
+        directions = (np.shape(dy)[0],)
+        flat = np.moveaxis(np.reshape(dy, directions + (np.size(y),)), 0, -1)
+        flat[positions(y)[index]] = np.moveaxis(dv, 0, -1)
+        return np.reshape(np.moveaxis(flat, -1, 0), directions + np.shape(y))
+    dy[index] = dv
+    return dy
 
 
 defzero("slice")
