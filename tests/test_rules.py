@@ -1,10 +1,13 @@
-"""Every registered derivative rule, checked against central differences.
+"""Every registered derivative rule, checked against central differences, in the three
+modes: reverse (`grad`), forward (`jvp` along a random direction) and batched forward
+(`jacfwd`, whose tangents carry a leading axis of directions).
 
-One table, one generic test (in the manner of JAX's grad test specs): each entry names a
-callable, how many operands it takes and the interval its operands are drawn from. The
-callable is reached through a closure, which the frontend resolves at compile time, so one
-small function per arity exercises every prim. A test also fails if a prim with a rule is
-missing from the table.
+One table, one generic test per mode (in the manner of JAX's grad test specs): each entry
+names a callable, how many operands it takes, the interval its operands are drawn from
+and, for the array ops, their shapes. The callable is reached through a closure, which
+the frontend resolves at compile time, so one small function per arity exercises every
+prim. A test also fails if a prim with a rule is missing from the table, or if a prim has
+a VJP rule but no JVP rule.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from ad_compiler import grad
+from ad_compiler import grad, jacfwd, jvp
 from ad_compiler.ad.rules import RULES
 from ad_compiler.errors import NoDerivativeError
 from ad_compiler.ir.prims import prim_of
@@ -33,6 +36,129 @@ def clip_call(lo, x, hi):
     return np.clip(x, lo - 0.2, hi + 0.1)  # with the table's draws: above, inside, below
 
 
+def clip_keywords_call(x):
+    return np.clip(x, min=0.4, max=0.7)
+
+
+def sum_axis(x):
+    return np.sum(x, axis=1)
+
+
+def sum_axes_keepdims(x):
+    return np.sum(x, axis=(0, 2), keepdims=True)
+
+
+def mean_axis(x):
+    return np.mean(x, axis=0)
+
+
+def mean_negative_axes(x):
+    return np.mean(x, axis=(-1, 0))
+
+
+def transpose_attribute(x):
+    return x.T
+
+
+def transpose_axes(x):
+    return np.transpose(x, axes=(2, 0, 1))
+
+
+def reshape_call(x):
+    return np.reshape(x, shape=(3, 2))
+
+
+def expand_dims_call(x):
+    return np.expand_dims(x, axis=1)
+
+
+def atleast_1d_scaled(x, y):
+    return np.atleast_1d(x) * y
+
+
+def broadcast_call(x):
+    return np.broadcast_to(x, (2, 3))
+
+
+def max_axis(x):
+    return np.max(x, axis=1)
+
+
+def amin_axis_keepdims(x):
+    return np.amin(x, axis=0, keepdims=True)
+
+
+def max_initial_rows(x):
+    return np.max(x, axis=-1, initial=0.5)
+
+
+def getitem_row(x):
+    return x[1]
+
+
+def getitem_slices(x):
+    return x[1:, None, 0]
+
+
+def getitem_ellipsis(x):
+    return x[..., 1]
+
+
+def getitem_loop(x):
+    """A run-time index (the loop counter)."""
+    s = 0.0
+    for i in range(3):
+        s = s + x[i] * x[2 - i]
+    return s
+
+
+def getitem_loop_rows(x):
+    s = np.zeros(3)
+    for i in range(2):
+        s = s + x[i, :] * float(i + 1)
+    return s
+
+
+def getitem_loop_slices(x):
+    s = np.zeros(2)
+    for i in range(3):
+        s = s + x[i:i + 2] * x[i]
+    return s
+
+
+def getitem_loop_ellipsis(x):
+    s = np.zeros(2)
+    for i in range(3):
+        s = s + x[..., i] * float(i + 1)
+    return s
+
+
+def setitem_row(y, v):
+    z = y * 1.0
+    z[1] = v
+    return z
+
+
+def setitem_ellipsis(y, v):
+    z = y * 1.0
+    z[..., 0] = v
+    return z
+
+
+def setitem_loop(y, v):
+    """Run-time indices: each row is the one written before it, times v."""
+    z = y * 1.0
+    for i in range(1, 3):
+        z[i] = z[i - 1] * v
+    return z
+
+
+def setitem_scalar(y, v):
+    z = y * 1.0
+    z[0, 1] = v * v
+    return z
+
+
 @dataclass(frozen=True)
 class Spec:
     fn: Callable[..., Any]
@@ -41,16 +167,28 @@ class Spec:
     hi: float = 0.9
     scalar_only: bool = False
     call: Callable[..., Any] | None = None  # called in place of fn (np.where's condition)
+    shapes: tuple[tuple[int, ...], ...] | None = None  # the operands' (array case only)
+    known_shape: bool = True  # whether shape inference knows the result's shape
+    batched: bool = True  # False: jacfwd cannot batch it (an elementwise op of unknown shape)
+    reverse: bool = True  # False: no VJP rule covers it (matmul of stacks)
+
+    @property
+    def prim(self) -> str:
+        return prim_of(self.fn)
 
     @property
     def id(self) -> str:
-        return prim_of(self.fn)
+        if self.shapes is None:
+            return self.prim
+        shapes = ",".join("x".join(map(str, s)) or "()" for s in self.shapes)
+        return "-".join([self.prim, *([self.call.__name__] if self.call else []), shapes])
 
 
 SPECS = [
     *(Spec(f, 2) for f in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow)),
     *(Spec(f, 2) for f in (np.add, np.subtract, np.multiply, np.divide, np.power, np.logaddexp)),
     *(Spec(f, 2) for f in (np.arctan2, np.hypot)),
+    Spec(np.multiply, 2, shapes=((2, 3), (3,))),  # broadcast: the tangents too
     Spec(math.pow, 2, scalar_only=True),
     Spec(math.atan2, 2, scalar_only=True),
     Spec(math.hypot, 2, scalar_only=True),
@@ -68,59 +206,108 @@ SPECS = [
     Spec(math.acosh, lo=1.2, hi=2.0, scalar_only=True),
     # selection (ad/rules/select.py): operands drawn independently never tie
     *(Spec(f, 2) for f in (np.maximum, np.minimum, np.fmax, np.fmin)),
+    Spec(np.maximum, 2, shapes=((2, 3), (3,))),
     *(Spec(f, 2, scalar_only=True) for f in (max, min)),
     Spec(abs, lo=-0.9, hi=-0.2, scalar_only=True),
     Spec(float, scalar_only=True),
     Spec(np.where, 3, call=where_call),
+    Spec(np.where, 3, call=where_call, shapes=((2, 3), (2, 3), (3,))),
     Spec(np.clip, 3, call=clip_call),
+    Spec(np.clip, call=clip_keywords_call, shapes=((2, 3),), known_shape=False, batched=False),
     *(Spec(f) for f in (np.max, np.amax, np.min, np.amin)),
+    Spec(np.max, call=max_axis, shapes=((2, 3),)),
+    Spec(np.amin, call=amin_axis_keepdims, shapes=((2, 3),)),
+    Spec(np.max, call=max_initial_rows, shapes=((2, 3),)),
+    # reductions and shapes (ad/rules/numpy.py)
+    Spec(np.sum, shapes=((2, 3),)),
+    Spec(np.sum, call=sum_axis, shapes=((2, 3),)),
+    Spec(np.sum, call=sum_axes_keepdims, shapes=((2, 3, 2),)),
+    Spec(np.mean, shapes=((2, 3),)),
+    Spec(np.mean, call=mean_axis, shapes=((2, 3),)),
+    Spec(np.mean, call=mean_negative_axes, shapes=((2, 3, 2),)),
+    Spec("transpose", call=transpose_attribute, shapes=((2, 3),)),
+    Spec("transpose", call=transpose_attribute, shapes=((2, 3, 2),)),
+    Spec(np.transpose, shapes=((2, 3),)),
+    Spec(np.transpose, call=transpose_axes, shapes=((2, 3, 2),), known_shape=False),
+    Spec(np.reshape, call=reshape_call, shapes=((2, 3),), known_shape=False),
+    Spec(np.expand_dims, call=expand_dims_call, shapes=((2, 3),)),
+    Spec(np.squeeze, shapes=((3, 1),)),
+    Spec(np.ravel, shapes=((2, 3),)),
+    Spec(np.atleast_1d, shapes=((),)),
+    Spec(np.atleast_1d, 2, call=atleast_1d_scaled, shapes=((), (2,))),
+    Spec(np.atleast_2d, shapes=((3,),)),
+    Spec(np.broadcast_to, call=broadcast_call, shapes=((3,),)),
+    Spec(np.broadcast_to, call=broadcast_call, shapes=((2, 1),)),
+    # products: a rule per rank pair, and the general one for stacks of matrices
+    Spec(operator.matmul, 2, shapes=((2, 3), (3, 2))),
+    Spec(operator.matmul, 2, shapes=((2, 3), (3,))),
+    Spec(operator.matmul, 2, shapes=((3,), (3, 2))),
+    Spec(operator.matmul, 2, shapes=((3,), (3,))),
+    Spec(np.matmul, 2, shapes=((2, 3), (3, 2))),
+    Spec(np.matmul, 2, shapes=((2, 2, 3), (3, 2)), known_shape=False, reverse=False),
+    Spec(np.matmul, 2, shapes=((3,), (2, 3, 2)), known_shape=False, reverse=False),
+    Spec(np.dot, 2, shapes=((2, 3), (3,))),
+    Spec(np.dot, 2, shapes=((3,), (3,))),
+    Spec(np.outer, 2, shapes=((3,), (2,))),
+    Spec(np.outer, 2, shapes=((2, 2), (3,))),
+    # indexing (ad/rules/indexing.py)
+    Spec("getitem", call=getitem_row, shapes=((2, 3),)),
+    Spec("getitem", call=getitem_slices, shapes=((3, 2),)),
+    Spec("getitem", call=getitem_ellipsis, shapes=((2, 3),)),
+    Spec("getitem", call=getitem_loop, shapes=((3,),)),
+    Spec("getitem", call=getitem_loop_rows, shapes=((2, 3),)),
+    Spec("getitem", call=getitem_loop_slices, shapes=((4,),), known_shape=False, batched=False),
+    Spec("getitem", call=getitem_loop_ellipsis, shapes=((2, 3),)),
+    Spec("setitem", 2, call=setitem_row, shapes=((3, 2), (2,))),
+    Spec("setitem", 2, call=setitem_ellipsis, shapes=((2, 3), (2,))),
+    Spec("setitem", 2, call=setitem_loop, shapes=((3, 2), (2,))),
+    Spec("setitem", 2, call=setitem_scalar, shapes=((2, 3), ())),
 ]
-STRUCTURAL = {  # prims tested elsewhere: reductions, products, shape ops (tests/corpus.py),
-    "np.sum", "np.mean", "matmul", "np.matmul", "np.dot", "transpose", "np.transpose",
-    "np.reshape", "np.expand_dims", "np.squeeze", "np.ravel", "np.atleast_1d",
-    "np.atleast_2d", "np.broadcast_to", "np.outer",
-    "getitem", "setitem",  # indexing (tests/test_indexing.py)
-}
 
 WEIGHTS = np.array([0.7, -1.3, 2.1])
 
 
-def unary_array(f):
+def _weights(shape: tuple) -> np.ndarray:
+    """Weights for a result of this shape: WEIGHTS, repeated as needed."""
+    return np.resize(WEIGHTS, shape)
+
+
+def unary_array(f, w):
     def apply(x):
-        return np.sum(f(x) * WEIGHTS)
+        return np.sum(f(x) * w)
 
     return apply
 
 
-def binary_array(f):
+def binary_array(f, w):
     def apply(x, y):
-        return np.sum(f(x, y) * WEIGHTS)
+        return np.sum(f(x, y) * w)
 
     return apply
 
 
-def unary_scalar(f):
+def ternary_array(f, w):
+    def apply(x, y, z):
+        return np.sum(f(x, y, z) * w)
+
+    return apply
+
+
+def unary_scalar(f, w):
     def apply(x):
         return f(x) * 1.7
 
     return apply
 
 
-def binary_scalar(f):
+def binary_scalar(f, w):
     def apply(x, y):
         return f(x, y) * 1.7
 
     return apply
 
 
-def ternary_array(f):
-    def apply(x, y, z):
-        return np.sum(f(x, y, z) * WEIGHTS)
-
-    return apply
-
-
-def ternary_scalar(f):
+def ternary_scalar(f, w):
     def apply(x, y, z):
         return f(x, y, z) * 1.7
 
@@ -131,25 +318,116 @@ APPLY = {
     (1, True): unary_scalar, (2, True): binary_scalar, (3, True): ternary_scalar,
     (1, False): unary_array, (2, False): binary_array, (3, False): ternary_array,
 }
+"""Scalar-valued functions of the callable, for `grad`: a weighted sum of its result."""
+
+
+def unary(f):
+    def apply(x):
+        return f(x)
+
+    return apply
+
+
+def binary(f):
+    def apply(x, y):
+        return f(x, y)
+
+    return apply
+
+
+def ternary(f):
+    def apply(x, y, z):
+        return f(x, y, z)
+
+    return apply
+
+
+def unary_placed(f, shape):
+    def apply(x):
+        out = np.zeros(shape)
+        out[...] = f(x)
+        return out
+
+    return apply
+
+
+def binary_placed(f, shape):
+    def apply(x, y):
+        out = np.zeros(shape)
+        out[...] = f(x, y)
+        return out
+
+    return apply
+
+
+RAW = {1: unary, 2: binary, 3: ternary}
+"""The callable itself, for `jvp` and `jacfwd`: every entry of its result is checked."""
+PLACED = {1: unary_placed, 2: binary_placed}
+"""The callable's result written into an array of its shape, for `jacfwd` where shape
+inference does not know that shape (a Jacobian is built for it)."""
 
 
 def _arguments(spec: Spec, scalar: bool) -> tuple:
     rng = np.random.default_rng(zlib.crc32(spec.id.encode()))
-    draw = (lambda: float(rng.uniform(spec.lo, spec.hi))) if scalar else (
-        lambda: rng.uniform(spec.lo, spec.hi, size=3)
+
+    def draw(shape: tuple) -> Any:
+        if shape == ():
+            return float(rng.uniform(spec.lo, spec.hi))
+        return rng.uniform(spec.lo, spec.hi, size=shape)
+
+    shapes = ((),) * spec.arity if scalar else spec.shapes or ((3,),) * spec.arity
+    return tuple(draw(shape) for shape in shapes)
+
+
+def _direction(spec: Spec, args: tuple) -> tuple:
+    """A random tangent for every argument."""
+    rng = np.random.default_rng(zlib.crc32(("direction:" + spec.id).encode()))
+    return tuple(
+        rng.uniform(-1, 1, np.shape(a)) if isinstance(a, np.ndarray) else float(rng.uniform(-1, 1))
+        for a in args
     )
-    return tuple(draw() for _ in range(spec.arity))
 
 
-CASES = [(spec, scalar) for spec in SPECS for scalar in ((True,) if spec.scalar_only else (True, False))]
+def _entries(f: Callable[..., Any], args: tuple, partial: Callable[[Callable[..., Any]], Any]) -> np.ndarray:
+    """`partial(g)` for every entry `g` of f's result (a scalar function of the
+    arguments), stacked in the result's shape."""
+    shape = np.shape(f(*args))
+    parts = [partial(lambda *a, o=o: np.asarray(f(*a))[o]) for o in np.ndindex(shape)]
+    return np.reshape(np.array(parts), shape + np.shape(parts[0]))
 
 
-@pytest.mark.parametrize(
-    "spec, scalar", CASES, ids=[f"{s.id}-{'scalar' if k else 'array'}" for s, k in CASES]
-)
+def directional_difference(f: Callable[..., Any], args: tuple, tangents: tuple) -> np.ndarray:
+    """The derivative of f along the tangents, by central differences in the step s of
+    `f(args + s * tangents)`."""
+
+    def along(g):
+        return numeric_grad(lambda s: g(*(a + s * t for a, t in zip(args, tangents))), (0.0,), 0)
+
+    return _entries(f, args, along)
+
+
+def numeric_jacobian(f: Callable[..., Any], args: tuple, argnum: int) -> np.ndarray:
+    """d f / d args[argnum] by central differences: `out.shape + in.shape`."""
+    return _entries(f, args, lambda g: numeric_grad(g, args, argnum))
+
+
+CASES = [
+    (spec, scalar)
+    for spec in SPECS
+    for scalar in ((True,) if spec.scalar_only else (False,) if spec.shapes else (True, False))
+]
+IDS = [s.id if s.shapes else f"{s.id}-{'scalar' if k else 'array'}" for s, k in CASES]
+ARRAY_CASES = [spec for spec, scalar in CASES if not scalar]
+ARRAY_IDS = [i for i, (spec, scalar) in zip(IDS, CASES) if not scalar]
+
+
+@pytest.mark.parametrize("spec, scalar", CASES, ids=IDS)
 def test_rule_matches_central_differences(spec: Spec, scalar: bool) -> None:
-    f = APPLY[spec.arity, scalar](spec.call or spec.fn)
+    if not spec.reverse:
+        pytest.skip("no VJP rule covers it")
+    fn = spec.call or spec.fn
     args = _arguments(spec, scalar)
+    f = APPLY[spec.arity, scalar](fn, _weights(np.shape(fn(*args))))
     argnums = tuple(range(spec.arity))
     result = grad(f, argnums=argnums)(*args)
     for i in argnums:
@@ -157,12 +435,51 @@ def test_rule_matches_central_differences(spec: Spec, scalar: bool) -> None:
         np.testing.assert_allclose(result[i], expected, rtol=1e-6, atol=1e-9, err_msg=spec.id)
 
 
+@pytest.mark.parametrize("spec, scalar", CASES, ids=IDS)
+def test_jvp_rule_matches_directional_differences(spec: Spec, scalar: bool) -> None:
+    f = RAW[spec.arity](spec.call or spec.fn)
+    args = _arguments(spec, scalar)
+    tangents = _direction(spec, args)
+    out, tangent = jvp(f, args, tangents)
+    np.testing.assert_allclose(out, f(*args), rtol=1e-12, err_msg=spec.id)
+    assert np.shape(tangent) == np.shape(out), spec.id
+    expected = directional_difference(f, args, tangents)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-9, err_msg=spec.id)
+
+
+@pytest.mark.parametrize("spec", ARRAY_CASES, ids=ARRAY_IDS)
+def test_batched_jvp_rule_gives_the_jacobian(spec: Spec) -> None:
+    """`jacfwd` pushes every input direction at once: each tangent has a leading batch
+    axis, which the rules must carry through."""
+    fn = spec.call or spec.fn
+    args = _arguments(spec, False)
+    f = RAW[spec.arity](fn) if spec.known_shape else PLACED[spec.arity](fn, np.shape(fn(*args)))
+    argnums = tuple(range(spec.arity))
+    jacobian = jacfwd(f, argnums=argnums)
+    jacobians = jacobian(*args)
+    if spec.batched and (spec.arity > 1 or np.ndim(args[0]) > 0):  # one scalar: a plain pass
+        assert "np.eye" in jacobian.source, "not one batched pass: one plain pass per direction instead"
+    for i in argnums:
+        expected = numeric_jacobian(f, args, i)
+        assert np.shape(jacobians[i]) == expected.shape, spec.id
+        np.testing.assert_allclose(jacobians[i], expected, rtol=1e-6, atol=1e-9, err_msg=spec.id)
+
+
 def test_every_rule_is_in_the_table() -> None:
-    covered = {s.id for s in SPECS} | STRUCTURAL
+    covered = {s.prim for s in SPECS}
     assert sorted(set(RULES.prims()) - covered) == []
+    assert sorted(set(RULES.jvp_prims()) - covered) == []
 
 
-# ---- ties and selection (ad/rules/select.py), with JAX's conventions ----
+def test_every_prim_with_a_vjp_rule_has_a_jvp_rule() -> None:
+    assert sorted(set(RULES.prims()) - set(RULES.jvp_prims())) == []
+
+
+# ---- ties and selection (ad/rules/select.py), with JAX's conventions, in both modes ----
+
+MODES = ("reverse", "forward")
+"""`grad(mode="forward")` runs one batched forward pass (a plain one for one scalar): the
+JVP rules must weigh the tangents at a tie as the VJP rules share the cotangent."""
 
 TIES = np.array([1.0, 2.0, 3.0])
 TIES2 = np.array([1.0, 2.0])
@@ -192,15 +509,16 @@ def builtin_min_of(x, y):
     return min(x, y) * 1.7
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
     "f", [maximum_of, minimum_of, fmax_of, fmin_of, builtin_max_of, builtin_min_of],
     ids=lambda f: f.__name__,
 )
-def test_maximum_and_minimum_split_g_at_a_tie(f) -> None:
-    bx, by = grad(f, argnums=(0, 1))(0.4, 0.4)
+def test_maximum_and_minimum_split_g_at_a_tie(f, mode: str) -> None:
+    bx, by = grad(f, argnums=(0, 1), mode=mode)(0.4, 0.4)
     assert (bx, by) == (0.85, 0.85)
     assert isinstance(bx, float) and isinstance(by, float)
-    bx, by = grad(f, argnums=(0, 1))(0.3, 0.4)
+    bx, by = grad(f, argnums=(0, 1), mode=mode)(0.3, 0.4)
     assert sorted((bx, by)) == [0.0, 1.7]
 
 
@@ -208,12 +526,13 @@ def maximum_sum(x, y):
     return np.sum(np.maximum(x, y) * TIES)
 
 
-def test_maximum_ties_elementwise_and_broadcast() -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_maximum_ties_elementwise_and_broadcast(mode: str) -> None:
     x = np.array([0.5, 0.2, 0.9])
-    bx, by = grad(maximum_sum, argnums=(0, 1))(x, np.array([0.5, 0.3, 0.1]))
+    bx, by = grad(maximum_sum, argnums=(0, 1), mode=mode)(x, np.array([0.5, 0.3, 0.1]))
     np.testing.assert_array_equal(bx, [0.5, 0.0, 3.0])
     np.testing.assert_array_equal(by, [0.5, 2.0, 0.0])
-    bx, by = grad(maximum_sum, argnums=(0, 1))(x, 0.5)  # y broadcast: its cotangent summed
+    bx, by = grad(maximum_sum, argnums=(0, 1), mode=mode)(x, 0.5)  # y broadcast: its cotangent summed
     np.testing.assert_array_equal(bx, [0.5, 0.0, 3.0])
     assert by == 0.5 + 2.0
 
@@ -222,8 +541,9 @@ def fmax_nan(x, y):
     return np.sum(np.fmax(x, y))
 
 
-def test_fmax_passes_g_to_the_number_beside_a_nan() -> None:
-    bx, by = grad(fmax_nan, argnums=(0, 1))(np.array([np.nan, 1.0]), np.array([2.0, np.nan]))
+@pytest.mark.parametrize("mode", MODES)
+def test_fmax_passes_g_to_the_number_beside_a_nan(mode: str) -> None:
+    bx, by = grad(fmax_nan, argnums=(0, 1), mode=mode)(np.array([np.nan, 1.0]), np.array([2.0, np.nan]))
     np.testing.assert_array_equal(bx, [0.0, 1.0])
     np.testing.assert_array_equal(by, [1.0, 0.0])
 
@@ -236,31 +556,34 @@ def np_abs_of(x):
     return np.abs(x) * 1.7
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("f", [builtin_abs_of, np_abs_of], ids=lambda f: f.__name__)
-def test_abs_has_derivative_zero_at_zero(f) -> None:
-    assert grad(f)(0.0) == 0.0
-    assert grad(f)(-0.5) == -1.7
-    assert grad(f)(0.5) == 1.7
+def test_abs_has_derivative_zero_at_zero(f, mode: str) -> None:
+    assert grad(f, mode=mode)(0.0) == 0.0
+    assert grad(f, mode=mode)(-0.5) == -1.7
+    assert grad(f, mode=mode)(0.5) == 1.7
 
 
 def integer_valued(x):
     return int(x) + round(x) + round(x, 1) + float(x) * 2.0
 
 
-def test_int_and_round_have_derivative_zero_and_float_one() -> None:
-    assert grad(integer_valued)(1.3) == 2.0
+@pytest.mark.parametrize("mode", MODES)
+def test_int_and_round_have_derivative_zero_and_float_one(mode: str) -> None:
+    assert grad(integer_valued, mode=mode)(1.3) == 2.0
 
 
 def where_sum(x, y):
     return np.sum(np.where(x > 0.5, x * x, y) * TIES)
 
 
-def test_where_selects_the_cotangent() -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_where_selects_the_cotangent(mode: str) -> None:
     x = np.array([0.2, 0.7, 0.9])
-    bx, by = grad(where_sum, argnums=(0, 1))(x, np.array([1.0, 1.0, 1.0]))
+    bx, by = grad(where_sum, argnums=(0, 1), mode=mode)(x, np.array([1.0, 1.0, 1.0]))
     np.testing.assert_allclose(bx, [0.0, 2 * 0.7 * 2.0, 2 * 0.9 * 3.0])
     np.testing.assert_array_equal(by, [1.0, 0.0, 0.0])
-    bx, by = grad(where_sum, argnums=(0, 1))(x, 1.0)  # y broadcast: its cotangent summed
+    bx, by = grad(where_sum, argnums=(0, 1), mode=mode)(x, 1.0)  # y broadcast: its cotangent summed
     assert by == 1.0
 
 
@@ -268,21 +591,22 @@ def clip_sum(x, lo, hi):
     return np.sum(np.clip(x, lo, hi) * TIES)
 
 
-def test_clip_at_the_bounds_as_jax() -> None:
+@pytest.mark.parametrize("mode", MODES)
+def test_clip_at_the_bounds_as_jax(mode: str) -> None:
     """jnp.clip is minimum(hi, maximum(lo, x)): at a bound x and the bound split g; at
     lo == hi == x, x gets a quarter, lo a quarter and hi half; lo > hi gives g to hi."""
     x = np.array([0.0, 0.5, 1.0])
-    bx, blo, bhi = grad(clip_sum, argnums=(0, 1, 2))(x, 0.0, 1.0)
+    bx, blo, bhi = grad(clip_sum, argnums=(0, 1, 2), mode=mode)(x, 0.0, 1.0)
     np.testing.assert_array_equal(bx, [0.5, 2.0, 1.5])
     assert (blo, bhi) == (0.5, 1.5)
     x = np.array([-1.0, 0.5, 2.0])
-    bx, blo, bhi = grad(clip_sum, argnums=(0, 1, 2))(x, 0.0, 1.0)
+    bx, blo, bhi = grad(clip_sum, argnums=(0, 1, 2), mode=mode)(x, 0.0, 1.0)
     np.testing.assert_array_equal(bx, [0.0, 2.0, 0.0])
     assert (blo, bhi) == (1.0, 3.0)
-    bx, blo, bhi = grad(clip_sum, argnums=(0, 1, 2))(np.array([0.5, 0.5, 0.5]), 0.5, 0.5)
+    bx, blo, bhi = grad(clip_sum, argnums=(0, 1, 2), mode=mode)(np.array([0.5, 0.5, 0.5]), 0.5, 0.5)
     np.testing.assert_array_equal(bx, [0.25, 0.5, 0.75])
     assert (blo, bhi) == (1.5, 3.0)
-    bx, blo, bhi = grad(clip_sum, argnums=(0, 1, 2))(x, 1.0, 0.0)
+    bx, blo, bhi = grad(clip_sum, argnums=(0, 1, 2), mode=mode)(x, 1.0, 0.0)
     np.testing.assert_array_equal(bx, [0.0, 0.0, 0.0])
     assert (blo, bhi) == (0.0, 6.0)
 
@@ -307,14 +631,15 @@ def clip_mixed(x, lo):
     return np.sum(np.clip(x, lo, max=1.0))
 
 
-def test_clip_with_constant_none_and_keyword_bounds() -> None:
-    assert grad(clip_scalar)(0.0) == 0.85
-    assert grad(clip_scalar)(0.5) == 1.7
-    assert grad(clip_scalar)(1.5) == 0.0
+@pytest.mark.parametrize("mode", MODES)
+def test_clip_with_constant_none_and_keyword_bounds(mode: str) -> None:
+    assert grad(clip_scalar, mode=mode)(0.0) == 0.85
+    assert grad(clip_scalar, mode=mode)(0.5) == 1.7
+    assert grad(clip_scalar, mode=mode)(1.5) == 0.0
     x = np.array([-1.0, 0.0, 1.0])
-    np.testing.assert_array_equal(grad(clip_below)(x), [1.0, 2.0, 1.5])
-    np.testing.assert_array_equal(grad(clip_above)(x), [0.0, 1.0, 3.0])
-    np.testing.assert_array_equal(grad(clip_keywords)(np.array([0.0, 0.5, 2.0])), [0.5, 2.0, 0.0])
+    np.testing.assert_array_equal(grad(clip_below, mode=mode)(x), [1.0, 2.0, 1.5])
+    np.testing.assert_array_equal(grad(clip_above, mode=mode)(x), [0.0, 1.0, 3.0])
+    np.testing.assert_array_equal(grad(clip_keywords, mode=mode)(np.array([0.0, 0.5, 2.0])), [0.5, 2.0, 0.0])
 
 
 def test_clip_with_a_bound_by_position_and_one_by_keyword_is_refused() -> None:
@@ -342,16 +667,18 @@ def max_initial(x):
     return np.max(x, initial=3.0)
 
 
-def test_max_reductions_share_g_among_ties() -> None:
-    np.testing.assert_allclose(grad(max_all)(np.array([3.0, 1.0, 3.0])), [0.85, 0.0, 0.85])
-    np.testing.assert_allclose(grad(min_all)(np.array([1.0, 1.0, 1.0])), [1.7 / 3] * 3)
+@pytest.mark.parametrize("mode", MODES)
+def test_max_reductions_share_g_among_ties(mode: str) -> None:
+    np.testing.assert_allclose(grad(max_all, mode=mode)(np.array([3.0, 1.0, 3.0])), [0.85, 0.0, 0.85])
+    np.testing.assert_allclose(grad(min_all, mode=mode)(np.array([1.0, 1.0, 1.0])), [1.7 / 3] * 3)
     x = np.array([[1.0, 5.0, 5.0], [2.0, 0.0, 1.0]])
-    np.testing.assert_array_equal(grad(max_rows)(x), [[0.0, 0.5, 0.5], [2.0, 0.0, 0.0]])
-    np.testing.assert_array_equal(grad(amin_columns)(x), [[1.0, 0.0, 0.0], [0.0, 2.0, 3.0]])
-    assert grad(max_all)(2.0) == 1.7
+    np.testing.assert_array_equal(grad(max_rows, mode=mode)(x), [[0.0, 0.5, 0.5], [2.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(grad(amin_columns, mode=mode)(x), [[1.0, 0.0, 0.0], [0.0, 2.0, 3.0]])
+    assert grad(max_all, mode=mode)(2.0) == 1.7
 
 
-def test_max_with_initial_as_maximum_of_reduction_and_initial() -> None:
-    np.testing.assert_array_equal(grad(max_initial)(np.array([3.0, 1.0])), [0.5, 0.0])
-    np.testing.assert_array_equal(grad(max_initial)(np.array([4.0, 1.0])), [1.0, 0.0])
-    np.testing.assert_array_equal(grad(max_initial)(np.array([2.0, 1.0])), [0.0, 0.0])
+@pytest.mark.parametrize("mode", MODES)
+def test_max_with_initial_as_maximum_of_reduction_and_initial(mode: str) -> None:
+    np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([3.0, 1.0])), [0.5, 0.0])
+    np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([4.0, 1.0])), [1.0, 0.0])
+    np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([2.0, 1.0])), [0.0, 0.0])
