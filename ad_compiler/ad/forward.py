@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import numpy as np
+
 from ..errors import NoDerivativeError
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline
@@ -67,6 +69,7 @@ class Forward:
         self.rules = rules
         self.batch = batch
         self.tangent: dict[Value, Operand] = {}
+        self.producers: dict[Value, Op] = {}
         self.partial: set[Operand] = set()
         """Tangents that may be smaller than their value (unbatched mode only)."""
         self.out: list[Op] = []
@@ -145,6 +148,7 @@ class Forward:
         """The ops with their tangent ops after each."""
         saved, self.out = self.out, []
         for op in ops:
+            self.producers.update((r, op) for r in op.results)
             if op.prim == "cond":
                 self.cond(op)
             elif op.regions:
@@ -164,9 +168,12 @@ class Forward:
             return
         start = len(self.out)
         kind = op.inputs[0].kind if isinstance(op.inputs[0], Value) else None
+        tangent: Operand | None = None
         if op.prim in ("tuple", "push", "reversed") or (op.prim == "getitem" and isinstance(kind, (ListKind, TupleKind))):
-            tangent: Operand | None = self._structural(op)
-        else:
+            tangent = self._structural(op)
+        elif self.batch and op.prim in ("getitem", "setitem"):
+            tangent = self._batched_indexing(op, tangents)
+        if tangent is None and len(self.out) == start:
             tangent = self._rule(op, tangents)
         if tangent is not None:
             self.set(result, tangent, any(tangent in o.results for o in self.out[start:]))
@@ -177,6 +184,59 @@ class Forward:
             return self.emit("getitem", [self.of(op.inputs[0]), op.inputs[1]], op.loc)
         items = [self.full(x, op.loc) or self.zeros(x, op.loc) for x in op.inputs]
         return self.emit(op.prim, items, op.loc)
+
+    def _batched_indexing(self, op: Op, tangents: list[Operand | None]) -> Operand | None:
+        """`x[i]` and `y[i] = v` on tangents with a batch axis: `dx[:, i]`, `dy[:, i] = dv`,
+        when the index's structure is known (a constant, an int, a slice, a tuple of
+        those); otherwise None, and the rule (which handles any index) runs."""
+        index = self._batched_index(op.inputs[1], op.loc)
+        if index is None:
+            return None
+        if op.prim == "getitem":
+            return self.emit("getitem", [self.full(op.inputs[0], op.loc), index], op.loc)
+        y, _, v = op.inputs
+        dy, dv = tangents[0], tangents[2]
+        if dv is not None:
+            rank, shape = self._indexed_rank(y, op.inputs[1]), _shape(v)
+            if rank is None or shape is None:
+                return None
+            if len(shape) < rank:
+                dv = self.emit("np.reshape", [dv, Const(self.batch + (1,) * (rank - len(shape)) + shape)], op.loc)
+        start = dy if dy is not None else self.zeros(y, op.loc)
+        return self.emit("setitem", [start, index, Const(0.0) if dv is None else dv], op.loc)
+
+    def _batched_index(self, index: Operand, loc: Loc | None) -> Operand | None:
+        everything = Const(slice(None))
+        if isinstance(index, Const):
+            items = index.value if isinstance(index.value, tuple) else (index.value,)
+            if any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in items):
+                return None
+            return Const((slice(None),) + items)
+        kind, producer = index.kind, self.producers.get(index)
+        if (isinstance(kind, Scalar) and kind.dtype == "int") or (producer is not None and producer.prim == "slice"):
+            return self.emit("tuple", [everything, index], loc)
+        if producer is not None and producer.prim == "tuple":
+            return self.emit("tuple", [everything, *producer.inputs], loc)
+        return None
+
+    def _indexed_rank(self, y: Operand, index: Operand) -> int | None:
+        """The rank of `y[index]`, from `y`'s shape and the index's structure."""
+        shape = _shape(y)
+
+        def probe(i: Operand):
+            if isinstance(i, Const):
+                return i.value
+            producer = self.producers.get(i)
+            if producer is not None and producer.prim == "slice":
+                return slice(None)
+            if producer is not None and producer.prim == "tuple":
+                return tuple(probe(item) for item in producer.inputs)
+            return 0  # a run-time int
+
+        try:
+            return np.empty(shape)[probe(index)].ndim if shape is not None else None
+        except (IndexError, TypeError, ValueError):
+            return None
 
     def _rule(self, op: Op, tangents: list[Operand | None]) -> Operand | None:
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
