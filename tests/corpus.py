@@ -328,6 +328,13 @@ def mean_axis(M):
     return np.sum(np.mean(M, axis=0) ** 2) + np.mean(M) + np.sum(np.mean(M, axis=1) * 3.0)
 
 
+@corpus(square=(U((3, 3)),))
+def positional_arguments(M):
+    """Axes, shapes and permutations passed by position: constant operands, no cotangent."""
+    rows = np.sum(M * M, 1) * np.arange(3.0)
+    return np.sum(rows) + np.sum(np.reshape(M, (9,))[2:] ** 2) + np.sum(np.transpose(M, (1, 0))[0] * M[0])
+
+
 @corpus(wide=(U((3, 4)), U(3)), tall=(U((5, 2)), U(5)))
 def weighted_row_sums(M, w):
     """The cotangent of a row sum is an array: expanding it on axis 1 must stay."""

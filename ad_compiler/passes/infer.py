@@ -149,9 +149,27 @@ def _matmul(op: Op, kinds: list[Kind]) -> Kind:
 
 def _transpose(op: Op, kinds: list[Kind]) -> Kind:
     x = kinds[0]
-    if isinstance(x, Array) and x.shape is not None and not op.attrs.get("axes"):
-        return Array(x.ndim, x.dtype, x.shape[::-1])
-    return x if isinstance(x, (Scalar, Array)) and not op.attrs.get("axes") else None
+    axes = _const(op.inputs[1]) if len(op.inputs) > 1 else op.attrs.get("axes")
+    if len(op.inputs) > 1 and not isinstance(op.inputs[1], Const):
+        return None  # axes known only at run time
+    if isinstance(x, Scalar):
+        return x
+    if not isinstance(x, Array):
+        return None
+    if x.shape is None:
+        return Array(x.ndim, x.dtype)
+    try:
+        return Array(x.ndim, x.dtype, np.transpose(np.empty(x.shape), axes).shape)
+    except (ValueError, TypeError):
+        return None
+
+
+def _arange(op: Op, kinds: list[Kind]) -> Kind:
+    bounds = [_const(x) for x in op.inputs]
+    if op.attrs or not bounds or any(not isinstance(b, (int, float)) or isinstance(b, bool) for b in bounds):
+        return None
+    probe = np.arange(*bounds)
+    return _array(probe.shape, kind_of(probe).dtype)
 
 
 def _shape_of(op: Op, kinds: list[Kind]) -> Kind:
@@ -182,10 +200,17 @@ def _broadcast_to(op: Op, kinds: list[Kind]) -> Kind:
 
 
 def _reshape(op: Op, kinds: list[Kind]) -> Kind:
-    shape = _const(op.inputs[1]) if len(op.inputs) > 1 else op.attrs.get("newshape")
-    if not isinstance(shape, tuple) or _dtype(kinds[0]) is None or -1 in shape:
+    shape = _const(op.inputs[1]) if len(op.inputs) > 1 else op.attrs.get("shape", op.attrs.get("newshape"))
+    shape = (shape,) if isinstance(shape, int) and not isinstance(shape, bool) else shape
+    if not isinstance(shape, tuple) or _dtype(kinds[0]) is None:
         return None
-    return _array(shape, _dtype(kinds[0]))
+    if -1 in shape:  # the missing length, from the size
+        size = _shape(kinds[0])
+        try:
+            shape = np.empty(size).reshape(shape).shape if size is not None else None
+        except ValueError:
+            return None
+    return _array(shape, _dtype(kinds[0])) if shape is not None else None
 
 
 def _expand_dims(op: Op, kinds: list[Kind]) -> Kind:
@@ -363,6 +388,7 @@ _RULES: dict[str, Rule] = {
     "np.atleast_1d": _atleast_1d,
     "np.moveaxis": _moveaxis,
     "np.eye": _eye,
+    "np.arange": _arange,
     "zip": _zip,
     "np.dot": _matmul,
     "np.matmul": _matmul,
