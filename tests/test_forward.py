@@ -108,3 +108,65 @@ def test_zero_tangents_leave_no_terms() -> None:
     body = version.source
     assert "db" not in body and "np.cos" not in body
     assert jvp(f, (1.0, 2.0), (1.0, None)) == (f(1.0, 2.0), 2.0)
+
+
+# --- the API: JAX's semantics where names match -------------------------------------------
+
+
+def _power(x, n):
+    return x**n * np.sin(x)
+
+
+def test_tangents_of_integer_arguments_are_ignored() -> None:
+    x = 0.8
+    expected = (3 * x**2 * np.sin(x) + x**3 * np.cos(x)) * 0.5
+    for ignored in (0, None):
+        out, tangent = jvp(_power, (x, 3), (0.5, ignored))
+        assert np.isclose(out, _power(x, 3)) and np.isclose(tangent, expected)
+
+
+def test_a_none_tangent_of_a_float_argument_is_zero() -> None:
+    def f(a, b):
+        return a * np.exp(b)
+
+    assert jvp(f, (2.0, 0.5), (None, 1.0))[1] == pytest.approx(2.0 * np.exp(0.5))
+    assert jvp(f, (2.0, 0.5), (None, None))[1] == 0.0
+
+
+def test_vjp_returns_the_value_and_a_pullback_that_shows_its_source() -> None:
+    x = np.array([0.3, -0.4, 0.9])
+    out, pullback = vjp(_power, x, 2)
+    np.testing.assert_allclose(out, _power(x, 2))
+    cotangent_x, cotangent_n = pullback(np.ones(3))
+    np.testing.assert_allclose(cotangent_x, 2 * x * np.sin(x) + x**2 * np.cos(x))
+    assert cotangent_n == 0
+    assert pullback.source.startswith("def vjp__power(x, n, g):")
+    assert "vjp__power" in pullback.ir
+
+
+def test_forward_gradient_of_several_arguments_is_a_tuple() -> None:
+    def f(x, y):
+        return np.sum(np.sin(x) * y)
+
+    x, y = np.array([0.1, 0.2]), 0.7
+    gx, gy = grad(f, argnums=(0, 1), mode="forward")(x, y)
+    np.testing.assert_allclose(gx, np.cos(x) * y)
+    assert np.isclose(gy, np.sum(np.sin(x)))
+    assert isinstance(gy, float) or np.ndim(gy) == 0
+
+
+def test_a_bad_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="mode must be 'reverse' or 'forward'"):
+        grad(np.sin, mode="sideways")
+
+
+def test_a_jacobian_has_no_generic_version() -> None:
+    from ad_compiler import jacfwd
+    from ad_compiler.errors import NoDerivativeError
+
+    with pytest.raises(NoDerivativeError, match="call it with arguments first"):
+        jacfwd(lambda_free_square).generic
+
+
+def lambda_free_square(x):
+    return x * x

@@ -100,7 +100,9 @@ def test_random_program_gradient(tmp_path: Path, source: str, arrays: bool, seed
     else:
         args = (float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1)))
     df = grad(f, argnums=(0, 1))
-    for version, result in (("specialized", df(*args)), ("generic", df.generic(*args))):
+    forward = grad(f, argnums=(0, 1), mode="forward")
+    versions = (("specialized", df(*args)), ("generic", df.generic(*args)), ("forward mode", forward(*args)))
+    for version, result in versions:
         for i in (0, 1):
             expected = numeric_grad(f, args, i)
             scale = max(1.0, float(np.max(np.abs(expected))))

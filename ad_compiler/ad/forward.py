@@ -430,7 +430,7 @@ def jvp_function(
     if seeds is None:
         tangents: list[Operand] = []
         for p in wrt_values:
-            t = Value(TANGENT_PREFIX + p.name)
+            t = Value(TANGENT_PREFIX + p.name, p.kind)  # shaped like its primal
             fn.params.append(t)
             tangents.append(t)
     else:

@@ -190,7 +190,7 @@ def vjp_function(
     adjoints = Adjoints(fn, fn.body.ops)
     seed: Operand = Const(1.0)
     if cotangent:
-        seed = Value("g")
+        seed = Value("g", out.kind if isinstance(out, Value) else None)  # shaped like the output
         if isinstance(out, Value) and out.name:
             seed.name = ADJOINT_PREFIX + out.name
         fn.params.append(seed)
