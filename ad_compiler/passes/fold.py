@@ -124,6 +124,8 @@ class _Identities:
             return y
         if x is y and isinstance(x, Value):  # z + z -> 2 * z, where the 2 can meet other factors
             return self.new(added, "mul", [Const(2), x], op)
+        if self._swapped_products(x, y):  # a * b + b * a (the tangent of x * x) -> 2 * (a * b)
+            return self.new(added, "mul", [Const(2), x], op)
         common = self._common_factor(op, x, y, added)
         if common is not None:
             return common
@@ -132,6 +134,13 @@ class _Identities:
         if isinstance(x, Value) and isinstance(y, Value) and (neg := self._neg_of(x, added, op)) is not None:
             return self.new(added, "sub", [y, neg], op)
         return None
+
+    def _swapped_products(self, x: Operand, y: Operand) -> bool:
+        px, py = _producer(x, self.producers), _producer(y, self.producers)
+        return (
+            px is not None and py is not None and px.prim == py.prim == "mul"
+            and px.inputs[0] is py.inputs[1] and px.inputs[1] is py.inputs[0]
+        )
 
     def _common_factor(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
         """c*a + c*b -> c*(a + b) (and for -): one multiplication instead of two."""

@@ -44,6 +44,8 @@ def reduce_tangent(t, ans, x, axis, keepdims, batch, mean=False):
         t = np.reshape(t, directions + (np.size(x),))
         t = np.mean(t, axis=1) if mean else np.sum(t, axis=1)
         return np.reshape(t, directions + np.shape(ans))
+    if axis is None and not keepdims:  # as a person writes it: no default arguments
+        return np.mean(t) if mean else np.sum(t)
     if mean:
         return np.mean(t, axis=batch_axis(axis, batch), keepdims=keepdims)
     return np.sum(t, axis=batch_axis(axis, batch), keepdims=keepdims)
@@ -148,8 +150,10 @@ def matmul_vjp_2_1(g, ans, x, y):
 
 
 @defjvp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(2, 1))
-def matmul_jvp_2_1(dx, dy, ans, x, y):
-    return dx @ y + dy @ x.T
+def matmul_jvp_2_1(dx, dy, ans, x, y, *, batch=0):
+    if batch:  # a stack of vectors dy: each row times x.T
+        return dx @ y + dy @ x.T
+    return dx @ y + x @ dy
 
 
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(1, 2))
@@ -168,8 +172,10 @@ def matmul_vjp_1_1(g, ans, x, y):
 
 
 @defjvp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(1, 1))
-def matmul_jvp_1_1(dx, dy, ans, x, y):
-    return dx @ y + dy @ x
+def matmul_jvp_1_1(dx, dy, ans, x, y, *, batch=0):
+    if batch:
+        return dx @ y + dy @ x
+    return dx @ y + x @ dy
 
 
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False)
