@@ -1,7 +1,8 @@
 """Forward mode over both corpora (straight-line and control flow), every differentiable
 argument, against independent baselines:
 
-- `grad(f, argnums=k, mode="forward")` against central differences;
+- `grad(f, argnums=k, mode="forward")` against central differences, specialized (one
+  batched pass) and generic (a loop over directions, shapes read at run time);
 - `jvp` along a random direction against the directional central difference
   `(f(x + h v) - f(x - h v)) / 2h`;
 - `vjp` by the dot-product test `<u, J v> == <J^T u, v>`, with `J v` from `jvp` (itself
@@ -51,7 +52,9 @@ def _directional(f: Any, args: tuple, tangents: tuple) -> float:
 @pytest.mark.parametrize("case, k", PAIRS)
 def test_forward_gradient_matches_central_differences(case: Any, k: int) -> None:
     args = case.args()
-    assert_grad_close(case.fn, args, k, grad(case.fn, argnums=k, mode="forward")(*args))
+    forward = grad(case.fn, argnums=k, mode="forward")
+    assert_grad_close(case.fn, args, k, forward(*args))
+    assert_grad_close(case.fn, args, k, forward.generic(*args))  # one pass per direction, any shapes
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

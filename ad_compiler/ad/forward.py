@@ -70,8 +70,8 @@ class Forward:
         self.batch = batch
         self.tangent: dict[Value, Operand] = {}
         self.producers: dict[Value, Op] = {}
-        self.partial: set[Operand] = set()
-        """Tangents that may be smaller than their value (unbatched mode only)."""
+        self.partial: set[Value] = set()
+        """Values whose tangent may be smaller than they are (unbatched mode only)."""
         self.out: list[Op] = []
 
     # ---- the table and zeros ----
@@ -131,11 +131,9 @@ class Forward:
         """The tangent of `x` with `x`'s whole shape (an elementwise rule may have left it
         smaller, to be broadcast only where a shape matters)."""
         t = self.of(x)
-        if t is None or t not in self.partial:
+        if t is None or x not in self.partial:
             return t
-        full = self.broadcast(t, None, x, loc)
-        self.tangent[x] = full
-        return full
+        return self.broadcast(t, None, x, loc)  # not kept: it may be made inside a branch
 
     def _error(self, loc: Loc | None, message: str) -> NoDerivativeError:
         if loc is None:
@@ -276,14 +274,14 @@ class Forward:
         (returned,) = inline(lowered, args, new_ops, op.loc)
         tangent = self._drop_zeros(new_ops, returned, zeros, op.loc)
         if tangent is not None and elementwise and not self._covers(op, tangents):
-            self.partial.add(tangent)
+            self.partial.add(op.result)
         return tangent
 
     def _covers(self, op: Op, tangents: list[Operand | None]) -> bool:
         """Whether an elementwise op's tangent surely has the result's whole shape: an
         operand of the result's (known) shape has a whole tangent, or every operand
         either has a whole tangent or is a scalar (nothing else can widen the result)."""
-        whole = [t is not None and t not in self.partial for t in tangents]
+        whole = [t is not None and x not in self.partial for x, t in zip(op.inputs, tangents)]
         ys = _shape(op.result)
         if ys is not None and any(w and _shape(x) == ys for x, w in zip(op.inputs, whole)):
             return True

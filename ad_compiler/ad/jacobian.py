@@ -107,11 +107,14 @@ def forward_jacobian(
     scalar_out: bool = False,
 ) -> Function:
     """The Jacobian by one batched forward pass (a plain one for a single scalar input).
-    Where a shape inside is not known (a loop-carried value that changes shape), by one
-    plain pass per input direction instead, the primal computed once. `scalar_out`: the
-    result is known to be a scalar (a gradient), whatever inference says."""
-    shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
+    Where a shape is not known (a generic gradient; a loop-carried value that changes
+    shape), by one plain pass per input direction instead, the primal computed once.
+    `scalar_out`: the result is a scalar (a gradient), whatever inference says."""
+    shapes = [_known_shape(primal.params[i]) for i in wrt]
     (out,) = primal.returns
+    if scalar_out and None in shapes:
+        return _looped_forward_jacobian(primal, wrt, shapes, (), with_value, tuple_out)
+    shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     out_shapes = _result_shapes(out, scalar_out)
     if len(wrt) == 1 and shapes[0] == ():
         fn = jvp_function(primal, wrt, seeds=lambda fn, params: [Const(1.0)])
@@ -144,39 +147,75 @@ def forward_jacobian(
                    lambda t, shape: _columns(fn.body.ops, t, shapes, shape), with_value, tuple_out)
 
 
+def _known_shape(x: Value) -> tuple | None:
+    try:
+        return _shape(x, "")
+    except NoDerivativeError:
+        return None
+
+
 def _looped_forward_jacobian(
-    primal: Function, wrt: Sequence[int], shapes: list[tuple], out_shape: tuple,
+    primal: Function, wrt: Sequence[int], shapes: list[tuple | None], out_shape: tuple,
     with_value: bool, tuple_out: bool,
 ) -> Function:
     """One plain forward pass per input direction, in a loop; what does not depend on
-    the direction (the primal) runs once, before it."""
+    the direction (the primal) runs once, before it. An input of unknown shape (a
+    generic gradient: `out_shape` is then ()) has its size and shape read at run time."""
     fn = jvp_function(primal, wrt)
     params = fn.params[len(fn.params) - len(wrt):]
     del fn.params[len(fn.params) - len(wrt):]
     value, tangent = fn.body.yields
     before, during = _split(fn.body.ops, set(params))
-    sizes = [math.prod(s) for s in shapes]
-    total = sum(sizes)
+    primals = [fn.params[i] for i in wrt]
+    sizes: list[Operand] = [
+        Const(math.prod(shape)) if shape is not None else _emit(before, "np.size", [x])
+        for x, shape in zip(primals, shapes)
+    ]
+    offsets: list[Operand] = [Const(0)]
+    for size in sizes:
+        last = offsets[-1]
+        offsets.append(Const(last.value + size.value) if isinstance(last, Const) and isinstance(size, Const)
+                       else _emit(before, "add", [last, size]))
+    total = offsets.pop()
+
+    def block(ops: list[Op], whole: Operand, k: int) -> Operand:
+        """Entries offsets[k]:offsets[k+1] of `whole` (all of it for a single input)."""
+        if len(sizes) == 1:
+            return whole
+        start, stop = offsets[k], offsets[k + 1] if k + 1 < len(offsets) else total
+        if isinstance(start, Const) and isinstance(stop, Const):
+            return _emit(ops, "getitem", [whole, Const(slice(start.value, stop.value))])
+        return _emit(ops, "getitem", [whole, _emit(ops, "slice", [start, stop, Const(None)])])
+
     index, partial, body = Value("j"), Value("jac"), []
-    unit = _emit(body, "setitem", [_emit(body, "np.zeros", [Const((total,))]), index, Const(1.0)])
-    offset, mapping = 0, {}
-    for p, shape, size in zip(params, shapes, sizes):
+    first = _emit(body, "np.zeros", [total if not isinstance(total, Const) else Const((total.value,))])
+    unit = _emit(body, "setitem", [first, index, Const(1.0)])
+    mapping: dict[Value, Operand] = {}
+    for k, (p, x, shape) in enumerate(zip(params, primals, shapes)):
         if shape == ():
-            mapping[p] = _emit(body, "getitem", [unit, Const(offset)])
+            mapping[p] = _emit(body, "getitem", [unit, offsets[k]])
+        elif shape is not None and len(shape) == 1:
+            mapping[p] = block(body, unit, k)
         else:
-            block = unit if size == total else _emit(body, "getitem", [unit, Const(slice(offset, offset + size))])
-            mapping[p] = block if len(shape) == 1 else _emit(body, "np.reshape", [block, Const(shape)])
-        offset += size
+            target = Const(shape) if shape is not None else _emit(body, "np.shape", [x])
+            mapping[p] = _emit(body, "np.reshape", [block(body, unit, k), target])
     (tangent,) = substitute(during, [tangent], mapping)
     body += during
     row = _emit(body, "setitem", [partial, index, tangent])
-    start = _emit(before, "np.zeros", [Const((total,) + out_shape)], "jac")
+    rows = Const((total.value,) + out_shape) if isinstance(total, Const) else total
+    start = _emit(before, "np.zeros", [rows], "jac")
     filled = Value("jac")
-    before.append(Op("for_range", [Const(0), Const(total), Const(1), start], [filled], {},
+    before.append(Op("for_range", [Const(0), total, Const(1), start], [filled], {},
                      [Region([index, partial], body, [row])]))
     fn.body.ops = before
-    return _finish(fn, value, filled, out_shape, lambda t, shape: _columns(before, t, shapes, shape),
-                   with_value, tuple_out)
+    if None not in shapes:
+        return _finish(fn, value, filled, out_shape, lambda t, shape: _columns(before, t, shapes, shape),
+                       with_value, tuple_out)
+    gradients = []
+    for k, x in enumerate(primals):  # shapes known only at run time (a scalar result)
+        shaped = _emit(before, "np.reshape", [block(before, filled, k), _emit(before, "np.shape", [x])])
+        gradients.append(_emit(before, "getitem", [shaped, Const(())]))  # a float for a float
+    return _finish(fn, value, filled, (), lambda t, shape: gradients, with_value, tuple_out)
 
 
 def reverse_jacobian(
@@ -223,21 +262,39 @@ def reverse_jacobian(
     return fn
 
 
+_ALIASING = frozenset({
+    "getitem", "np.reshape", "transpose", "np.transpose", "np.ravel", "np.squeeze",
+    "np.expand_dims", "np.moveaxis", "np.broadcast_to", "np.atleast_1d", "np.atleast_2d",
+})
+"""Prims whose result may share memory with their first operand."""
+
+
 def _split(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]]:
     """The ops that do not depend on `seeds` (run once) and those that do (run per row).
-    Iterators are consumed by one loop, so `reversed` and `zip` stay with the row; so do
-    fresh arrays only the row reads (a row may write into them)."""
+    Iterators are consumed by one loop, so `reversed` and `zip` stay with the row. So does
+    a fresh array (or list) the row may write into (an element write, a push, a loop
+    carrying it), with the views taken of it: each row needs its own."""
     dependent = set(seeds)
     during: set[int] = set()
     for k, op in enumerate(ops):
         if op.prim in ("reversed", "zip") or region_reads(op) & dependent:
             dependent.update(op.results)
             during.add(k)
-    for k in reversed(range(len(ops))):
+    producer = {r: k for k, op in enumerate(ops) for r in op.results}
+    written = {
+        x for k in during for i, x in enumerate(ops[k].inputs)
+        if ops[k].regions or (i == 0 and ops[k].prim in ("setitem", "push"))
+    }
+    for k in reversed(range(len(ops))):  # readers first: an array made from one moves it too
         op = ops[k]
-        if k in during or op.prim not in ALLOCATIONS or op.prim == "list":
+        if k in during or op.prim not in ALLOCATIONS:
             continue
-        readers = [j for j, other in enumerate(ops) if j != k and region_reads(other) & set(op.results)]
-        if readers and all(j in during for j in readers):
-            during.add(k)
+        chain, frontier = [k], set(op.results)
+        for j in range(k + 1, len(ops)):  # the views of it
+            if j not in during and ops[j].prim in _ALIASING and ops[j].inputs[0] in frontier:
+                chain.append(j)
+                frontier.update(ops[j].results)
+        readers = {j for j, other in enumerate(ops) if region_reads(other) & frontier} - set(chain)
+        if frontier & written and readers <= during:
+            during.update(chain)
     return [op for k, op in enumerate(ops) if k not in during], [op for k, op in enumerate(ops) if k in during]

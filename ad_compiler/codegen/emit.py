@@ -51,6 +51,7 @@ class _Emitter(InPlace):
         self.inlined = self.plan.inlined
         self.names: dict[Value, str] = {}
         self.holder: dict[str, Value] = {}
+        self.busy_until: dict[str, int] = {}  # the last use of any value a name has held
         self.namespace: dict[str, Any] = {}
         self.helpers: set[str] = set()
         self.temps = 0
@@ -61,8 +62,7 @@ class _Emitter(InPlace):
     def _free(self, name: str, at: int) -> bool:
         if name in _RESERVED or name == self.fn.name or name in self.namespace:
             return False
-        holder = self.holder.get(name)
-        return holder is None or self.plan.last_use.get(holder, -1) <= at
+        return self.busy_until.get(name, -1) <= at
 
     def _hint(self, value: Value) -> str:
         """The name a value asks for: its source name, or a derived one (`b` + the name
@@ -92,6 +92,9 @@ class _Emitter(InPlace):
         """`value` lives in variable `name` from here on."""
         self.names[value] = name
         self.holder[name] = value
+        # a value that takes over a name does not free it early: the one before may be
+        # read after the new one is written (a branch's result named like its operand)
+        self.busy_until[name] = max(self.busy_until.get(name, -1), self.plan.last_use.get(value, -1))
         return name
 
     # -- expressions ------------------------------------------------------------------
