@@ -72,12 +72,9 @@ def where_jvp(dc, dx, dy, ans, c, x, y):
     return np.where(c, dx, dy)
 
 
-@defvjp(np.clip, broadcasting=True)
-def clip_vjp(g, ans, x, lo=None, hi=None, out=None, a_min=None, a_max=None, min=None, max=None):
-    """As jnp.clip computes it: `m = maximum(lo, x)`, then `ans = minimum(hi, m)`, each
-    with the tie rule of `maximum_vjp`. A bound may be None: `None == v` is False, and
-    `np.clip(x, lo, np.inf)` is `maximum(lo, x)` (`x` when lo is None), so one body
-    serves every case. Bounds given by keyword (`min=`, `a_max=`) are constants."""
+def clip_bounds(lo, hi, a_min, a_max, min, max):
+    """np.clip's bounds however they were passed: by position, or by one of the keywords
+    NumPy accepts (inlined into the rules; the keywords are constants, folded away)."""
     if a_min is not None:
         lo = a_min
     if min is not None:
@@ -86,6 +83,16 @@ def clip_vjp(g, ans, x, lo=None, hi=None, out=None, a_min=None, a_max=None, min=
         hi = a_max
     if max is not None:
         hi = max
+    return lo, hi
+
+
+@defvjp(np.clip, broadcasting=True)
+def clip_vjp(g, ans, x, lo=None, hi=None, out=None, a_min=None, a_max=None, min=None, max=None):
+    """As jnp.clip computes it: `m = maximum(lo, x)`, then `ans = minimum(hi, m)`, each
+    with the tie rule of `maximum_vjp`. A bound may be None: `None == v` is False, and
+    `np.clip(x, lo, np.inf)` is `maximum(lo, x)` (`x` when lo is None), so one body
+    serves every case. Bounds given by keyword (`min=`, `a_max=`) are constants."""
+    lo, hi = clip_bounds(lo, hi, a_min, a_max, min, max)
     m = np.clip(x, lo, np.inf)
     share = g / ((hi == m) + 1.0)
     gm = share * (m == ans)
@@ -102,14 +109,7 @@ def clip_jvp(dx, dlo, dhi, ans, x, lo=None, hi=None, out=None, a_min=None, a_max
              max=None):
     """The tangents weighed as `clip_vjp` shares `g`: first through `m = maximum(lo, x)`,
     then through `minimum(hi, m)`. A bound given by keyword has no tangent."""
-    if a_min is not None:
-        lo = a_min
-    if min is not None:
-        lo = min
-    if a_max is not None:
-        hi = a_max
-    if max is not None:
-        hi = max
+    lo, hi = clip_bounds(lo, hi, a_min, a_max, min, max)
     m = np.clip(x, lo, np.inf)
     dm = (dx * (x == m) + dlo * (lo == m)) / ((lo == x) + 1.0)
     return (dm * (m == ans) + dhi * (hi == ans)) / ((hi == m) + 1.0)
