@@ -173,3 +173,17 @@ def test_a_jacobian_has_no_generic_version() -> None:
 
 def lambda_free_square(x):
     return x * x
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_emitted_forward_code_has_no_redundant_arithmetic(case: Any) -> None:
+    from ad_compiler.api import _CACHE
+    from ad_compiler.ir.types import kind_of
+    from ad_compiler.pipeline import JVPOptions
+    from tests.test_grad_corpus import redundant_arithmetic
+
+    args = case.args()
+    wrt = case.float_argnums()
+    for kinds in (tuple(kind_of(a) for a in args), None):
+        source = _CACHE.version(case.fn, JVPOptions(wrt), kinds).source
+        assert redundant_arithmetic(source) == [], source
