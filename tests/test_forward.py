@@ -187,3 +187,59 @@ def test_emitted_forward_code_has_no_redundant_arithmetic(case: Any) -> None:
     for kinds in (tuple(kind_of(a) for a in args), None):
         source = _CACHE.version(case.fn, JVPOptions(wrt), kinds).source
         assert redundant_arithmetic(source) == [], source
+
+
+# --- custom forward rules ----------------------------------------------------------------------
+
+
+def _sinc_sum(x):
+    return np.sum(np.sinc(x) * x)
+
+
+def test_a_missing_forward_rule_is_reported_at_its_line_then_a_custom_rule_works() -> None:
+    import inspect
+
+    from ad_compiler import defjvp
+    from ad_compiler.ad.rules import RULES
+    from ad_compiler.errors import NoDerivativeError
+    from tests.numeric import numeric_grad
+
+    x = np.array([0.3, 1.2, 2.7])
+    with pytest.raises(NoDerivativeError) as info:
+        grad(_sinc_sum, mode="forward")(x)
+    message = str(info.value)
+    line = inspect.getsourcelines(_sinc_sum)[1] + 1
+    assert f"test_forward.py:{line}:" in message
+    assert "no forward-mode rule for np.sinc" in message and "defjvp" in message
+
+    with RULES.scope():
+
+        @defjvp(np.sinc)
+        def sinc_jvp(dx, ans, x):
+            return dx * (np.cos(np.pi * x) - ans) / x
+
+        forward = grad(_sinc_sum, mode="forward")
+        result = forward(x)
+        assert "ans" not in forward.source  # the rule's names do not leak
+        direction = np.array([1.0, -2.0, 0.5])
+        out, tangent = jvp(_sinc_sum, (x,), (direction,))
+    expected = numeric_grad(_sinc_sum, (x,), 0)
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
+    assert np.isclose(tangent, expected @ direction, rtol=1e-6)
+    with pytest.raises(NoDerivativeError):
+        grad(_sinc_sum, mode="forward")(x)  # the rule went with its scope
+
+
+def test_a_forward_rule_must_name_its_tangents_after_operands() -> None:
+    from ad_compiler import defjvp
+    from ad_compiler.ad.rules import RULES
+    from ad_compiler.errors import NoDerivativeError
+
+    with RULES.scope():
+
+        @defjvp(np.sinc)
+        def badly_named(t, ans, x):
+            return t * ans
+
+        with pytest.raises(NoDerivativeError, match="tangent parameter 't' must be named 'd' \\+ the name"):
+            grad(_sinc_sum, mode="forward")(np.ones(2))
