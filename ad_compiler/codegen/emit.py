@@ -51,7 +51,8 @@ class _Emitter(InPlace):
         self.inlined = self.plan.inlined
         self.names: dict[Value, str] = {}
         self.holder: dict[str, Value] = {}
-        self.busy_until: dict[str, int] = {}  # the last use of any value a name has held
+        self.displaced: dict[str, int] = {}  # name -> last use of values it held before
+        self.pending: set[Value] = set()  # results named before they are written
         self.namespace: dict[str, Any] = {}
         self.helpers: set[str] = set()
         self.temps = 0
@@ -62,7 +63,9 @@ class _Emitter(InPlace):
     def _free(self, name: str, at: int) -> bool:
         if name in _RESERVED or name == self.fn.name or name in self.namespace:
             return False
-        return self.busy_until.get(name, -1) <= at
+        holder = self.holder.get(name)
+        live = holder is not None and self.plan.last_use.get(holder, -1) > at
+        return not live and self.displaced.get(name, -1) <= at
 
     def _hint(self, value: Value) -> str:
         """The name a value asks for: its source name, or a derived one (`b` + the name
@@ -91,10 +94,13 @@ class _Emitter(InPlace):
     def _adopt(self, value: Value, name: str) -> str:
         """`value` lives in variable `name` from here on."""
         self.names[value] = name
+        previous = self.holder.get(name)
+        if previous is not None and previous is not value and previous not in self.pending:
+            # the variable still holds `previous` until `value` is written: a branch's
+            # result named like its operand must not let the branch overwrite that early
+            last = self.plan.last_use.get(previous, -1)
+            self.displaced[name] = max(self.displaced.get(name, -1), last)
         self.holder[name] = value
-        # a value that takes over a name does not free it early: the one before may be
-        # read after the new one is written (a branch's result named like its operand)
-        self.busy_until[name] = max(self.busy_until.get(name, -1), self.plan.last_use.get(value, -1))
         return name
 
     # -- expressions ------------------------------------------------------------------
@@ -292,6 +298,7 @@ class _Emitter(InPlace):
             self._adopt(r, self.prenamed.pop(r)) if r in self.prenamed else self._define(r, self.plan.end[op])
             for r in op.results
         ]
+        self.pending.update(op.results)
         for region in op.regions:  # a nested if whose result is only passed on writes ours
             for name, y in zip(names, region.yields):
                 inner = self.plan.producer.get(y) if isinstance(y, Value) else None
@@ -305,6 +312,7 @@ class _Emitter(InPlace):
         tail = self.block(other.ops, here) + self.assign(names, other.yields)
         if tail:
             lines += ["else:"] + self._indented(tail)
+        self.pending.difference_update(op.results)
         for r, name in zip(op.results, names):
             self._adopt(r, name)
         return lines
@@ -318,6 +326,7 @@ class _Emitter(InPlace):
             inits, (body,) = list(op.inputs[1:]), op.regions
         carried = body.args if op.prim == "while" else body.args[1:]
         names = self._carried_names(op, list(op.results), inits)
+        self.pending.update(op.results)
         lines = self.assign(names, inits)
         if op.prim == "while":  # the test's arguments hold the names while it runs
             for arg, name in zip(test_region.args, names):
@@ -336,6 +345,7 @@ class _Emitter(InPlace):
             body_lines = []
         ops = [o for o in body.ops if o not in skip] if op.prim != "while" else body.ops
         body_lines += self.block(ops, _where(op)) + self.assign(names, body.yields, self.plan.yield_at[id(body)])
+        self.pending.difference_update(op.results)
         for r, name in zip(op.results, names):
             self._adopt(r, name)
         return lines + [header] + self._indented(body_lines)
