@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import numpy as np
-
 from ..errors import NoDerivativeError
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline
-from ..ir.types import Array, ListKind, Scalar, TupleKind, kind_of
+from ..ir.types import ListKind, TupleKind, kind_of
 from ..passes.activity import varied_values
+from .batched import BatchedIndexing
+from .kinds import differentiable, shape_of
+from .forward_regions import RegionTangents
 from .rules import RULES, Registry
 
 TANGENT_PREFIX = "d"
@@ -46,22 +47,9 @@ ELEMENTWISE_ZERO = frozenset({"np.where", "setitem"})
 receives zeros of the operand's shape."""
 
 
-def _is_float(v: Value) -> bool:
-    """Whether a value can have a tangent: not a known int or bool."""
-    return getattr(v.kind, "dtype", None) not in ("int", "bool")
-
-
-def _shape(x: Operand) -> tuple | None:
-    kind = x.kind if isinstance(x, Value) else kind_of(x.value)
-    if isinstance(kind, Scalar):
-        return ()
-    if isinstance(kind, Array):
-        return kind.shape
-    return None
-
-
-class Forward:
-    """The transform of one function: the tangent table and where new ops go."""
+class Forward(RegionTangents, BatchedIndexing):
+    """The transform of one function: the tangent table and where new ops go (branches
+    and loops: `forward_regions`; indexing with a batch axis: `batched`)."""
 
     def __init__(self, fn: Function, varied: set[Value], rules: Registry, batch: tuple[int, ...]) -> None:
         self.fn = fn
@@ -100,25 +88,25 @@ class Forward:
             items = [self.zeros(self.emit("getitem", [x, Const(j)], loc), loc) for j in range(len(kind.items))]
             return self.emit("tuple", items, loc)
         if self.batch:
-            shape = _shape(x)
+            shape = shape_of(x)
             if shape is None:
                 raise self._error(loc, "batched forward mode needs the shape of every value; "
                                        "this one is not known")
             return self.emit("np.zeros", [Const(self.batch + shape)], loc)
-        shape = _shape(x)
+        shape = shape_of(x)
         if shape:  # not read from `x`: an array written in place must not look shared
             return self.emit("np.zeros", [Const(shape)], loc)
         zeros = self.emit("np.zeros_like", [x], loc)
         return self.emit("getitem", [zeros, Const(())], loc)  # a scalar for a scalar
 
-    def broadcast(self, t: Operand, x: Operand | None, shape_of: Operand, loc: Loc | None) -> Operand:
+    def broadcast(self, t: Operand, x: Operand | None, like: Operand, loc: Loc | None) -> Operand:
         """The tangent `t` of `x` (None: of a value of unknown shape), broadcast to the
-        shape of `shape_of`, batch axes first."""
-        xs, ys = (_shape(x) if x is not None else None), _shape(shape_of)
+        shape of `like`, batch axes first."""
+        xs, ys = (shape_of(x) if x is not None else None), shape_of(like)
         if xs is not None and xs == ys:
             return t
         if not self.batch:
-            shape = self.emit("np.shape", [shape_of], loc)
+            shape = self.emit("np.shape", [like], loc)
             return self.emit("np.broadcast_to", [t, shape], loc)
         if xs is None or ys is None:
             raise self._error(loc, "batched forward mode needs the shapes of an elementwise "
@@ -162,7 +150,7 @@ class Forward:
         if all(t is None for t in tangents) or self.rules.is_zero(op.prim) or len(op.results) != 1:
             return
         result = op.result
-        if not _is_float(result):
+        if not differentiable(result):
             return
         start = len(self.out)
         kind = op.inputs[0].kind if isinstance(op.inputs[0], Value) else None
@@ -182,59 +170,6 @@ class Forward:
             return self.emit("getitem", [self.of(op.inputs[0]), op.inputs[1]], op.loc)
         items = [self.full(x, op.loc) or self.zeros(x, op.loc) for x in op.inputs]
         return self.emit(op.prim, items, op.loc)
-
-    def _batched_indexing(self, op: Op, tangents: list[Operand | None]) -> Operand | None:
-        """`x[i]` and `y[i] = v` on tangents with a batch axis: `dx[:, i]`, `dy[:, i] = dv`,
-        when the index's structure is known (a constant, an int, a slice, a tuple of
-        those); otherwise None, and the rule (which handles any index) runs."""
-        index = self._batched_index(op.inputs[1], op.loc)
-        if index is None:
-            return None
-        if op.prim == "getitem":
-            return self.emit("getitem", [self.full(op.inputs[0], op.loc), index], op.loc)
-        y, _, v = op.inputs
-        dy, dv = tangents[0], tangents[2]
-        if dv is not None:
-            rank, shape = self._indexed_rank(y, op.inputs[1]), _shape(v)
-            if rank is None or shape is None:
-                return None
-            if len(shape) < rank:
-                dv = self.emit("np.reshape", [dv, Const(self.batch + (1,) * (rank - len(shape)) + shape)], op.loc)
-        start = dy if dy is not None else self.zeros(y, op.loc)
-        return self.emit("setitem", [start, index, Const(0.0) if dv is None else dv], op.loc)
-
-    def _batched_index(self, index: Operand, loc: Loc | None) -> Operand | None:
-        everything = Const(slice(None))
-        if isinstance(index, Const):
-            items = index.value if isinstance(index.value, tuple) else (index.value,)
-            if any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in items):
-                return None
-            return Const((slice(None),) + items)
-        kind, producer = index.kind, self.producers.get(index)
-        if (isinstance(kind, Scalar) and kind.dtype == "int") or (producer is not None and producer.prim == "slice"):
-            return self.emit("tuple", [everything, index], loc)
-        if producer is not None and producer.prim == "tuple":
-            return self.emit("tuple", [everything, *producer.inputs], loc)
-        return None
-
-    def _indexed_rank(self, y: Operand, index: Operand) -> int | None:
-        """The rank of `y[index]`, from `y`'s shape and the index's structure."""
-        shape = _shape(y)
-
-        def probe(i: Operand):
-            if isinstance(i, Const):
-                return i.value
-            producer = self.producers.get(i)
-            if producer is not None and producer.prim == "slice":
-                return slice(None)
-            if producer is not None and producer.prim == "tuple":
-                return tuple(probe(item) for item in producer.inputs)
-            return 0  # a run-time int
-
-        try:
-            return np.empty(shape)[probe(index)].ndim if shape is not None else None
-        except (IndexError, TypeError, ValueError):
-            return None
 
     def _rule(self, op: Op, tangents: list[Operand | None]) -> Operand | None:
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
@@ -282,10 +217,10 @@ class Forward:
         operand of the result's (known) shape has a whole tangent, or every operand
         either has a whole tangent or is a scalar (nothing else can widen the result)."""
         whole = [t is not None and x not in self.partial for x, t in zip(op.inputs, tangents)]
-        ys = _shape(op.result)
-        if ys is not None and any(w and _shape(x) == ys for x, w in zip(op.inputs, whole)):
+        ys = shape_of(op.result)
+        if ys is not None and any(w and shape_of(x) == ys for x, w in zip(op.inputs, whole)):
             return True
-        return all(w or _shape(x) == () for x, w in zip(op.inputs, whole))
+        return all(w or shape_of(x) == () for x, w in zip(op.inputs, whole))
 
     def _drop_zeros(self, ops: list[Op], returned: Operand, zeros: dict[Value, Operand],
                     loc: Loc | None) -> Operand | None:
@@ -333,70 +268,6 @@ class Forward:
         if returned in zero or (isinstance(returned, Const) and returned.value is None):
             return None
         return returned
-
-    # ---- regions ----
-
-    def cond(self, op: Op) -> None:
-        self.out.append(op)
-        branches = [self.run(region.ops) for region in op.regions]
-        active = [
-            k for k, r in enumerate(op.results)
-            if _is_float(r) and any(self.of(region.yields[k]) is not None for region in op.regions)
-        ]
-        for region, ops in zip(op.regions, branches):
-            saved, self.out = self.out, ops
-            region.yields += [self.full(region.yields[k], op.loc) or self.zeros(region.yields[k], op.loc)
-                              for k in active]
-            region.ops, self.out = self.out, saved
-        for k in active:
-            result = Value()
-            op.results.append(result)
-            self.set(op.results[k], result, True)
-
-    def loop(self, op: Op) -> None:
-        body = op.regions[-1]
-        first = 0 if op.prim == "while" else 1
-        carried = body.args[first:]
-        inits = op.inputs[len(op.inputs) - len(carried):]
-        if op.prim == "for_each" and self.of(op.inputs[0]) is not None:
-            self._zip(op, body)
-        active = [
-            k for k, arg in enumerate(carried)
-            if _is_float(arg) and (arg in self.varied or self.of(inits[k]) is not None)
-        ]
-        starts = [self.of(inits[k]) or self.zeros(inits[k], op.loc) for k in active]
-        for region in op.regions:
-            offset = len(region.args) - len(carried)
-            for k in active:
-                arg = Value()
-                region.args.append(arg)
-                self.set(region.args[offset + k], arg, True)
-        if op.prim == "while":
-            op.regions[0].ops = self.run(op.regions[0].ops)
-        ops = self.run(body.ops)
-        saved, self.out = self.out, ops
-        body.yields += [self.full(body.yields[k], op.loc) or self.zeros(body.yields[k], op.loc) for k in active]
-        body.ops, self.out = self.out, saved
-        op.inputs += starts
-        self.out.append(op)
-        for k in active:
-            result = Value()
-            op.results.append(result)
-            self.set(op.results[k], result, True)
-
-    def _zip(self, op: Op, body: Region) -> None:
-        """`for x in xs` with a tangent `dxs`: iterate `zip(xs, dxs)`, unpacking the pair."""
-        xs = op.inputs[0]
-        op.inputs[0] = self.emit("zip", [xs, self.of(xs)], op.loc)
-        item, pair, dx = body.args[0], Value("entry"), Value()
-        body.args[0] = pair
-        dx.kind = item.kind
-        body.ops[:0] = [
-            Op("getitem", [pair, Const(0)], [item], loc=op.loc),
-            Op("getitem", [pair, Const(1)], [dx], loc=op.loc),
-        ]
-        self.set(item, dx, True)
-
 
 Seeds = Callable[[Function, list[Value]], list[Operand]]
 

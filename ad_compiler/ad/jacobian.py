@@ -16,24 +16,21 @@ from ..errors import NoDerivativeError
 from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.clone import clone_function, substitute
 from ..ir.prims import ALLOCATIONS
-from ..ir.types import Array, Scalar, TupleKind
+from ..ir.types import TupleKind
 from ..passes.activity import region_reads
 from .forward import jvp_function
+from .kinds import shape_of
 from .reverse import vjp_function
 
 
 def _shape(x: Operand, what: str) -> tuple:
-    kind = x.kind if isinstance(x, Value) else None
-    if isinstance(x, Const):
-        return ()
-    if isinstance(kind, Scalar):
-        return ()
-    if isinstance(kind, Array) and kind.shape is not None:
-        return kind.shape
-    raise NoDerivativeError(
-        f"a Jacobian is compiled for the shapes of its arguments, and the shape of {what} is "
-        "not known: call it with arguments first (there is no generic version of a Jacobian)"
-    )
+    shape = shape_of(x)
+    if shape is None:
+        raise NoDerivativeError(
+            f"a Jacobian is compiled for the shapes of its arguments, and the shape of {what} is "
+            "not known: call it with arguments first (there is no generic version of a Jacobian)"
+        )
+    return shape
 
 
 def _emit(ops: list[Op], prim: str, inputs: list[Operand], name: str = "") -> Value:
@@ -110,7 +107,7 @@ def forward_jacobian(
     Where a shape is not known (a generic gradient; a loop-carried value that changes
     shape), by one plain pass per input direction instead, the primal computed once.
     `scalar_out`: the result is a scalar (a gradient), whatever inference says."""
-    shapes = [_known_shape(primal.params[i]) for i in wrt]
+    shapes = [shape_of(primal.params[i]) for i in wrt]
     (out,) = primal.returns
     if scalar_out and None in shapes:
         return _looped_forward_jacobian(primal, wrt, shapes, (), with_value, tuple_out)
@@ -145,13 +142,6 @@ def forward_jacobian(
     value, tangent = fn.body.yields
     return _finish(fn, value, tangent, out_shapes,
                    lambda t, shape: _columns(fn.body.ops, t, shapes, shape), with_value, tuple_out)
-
-
-def _known_shape(x: Value) -> tuple | None:
-    try:
-        return _shape(x, "")
-    except NoDerivativeError:
-        return None
 
 
 def _looped_forward_jacobian(
@@ -280,7 +270,6 @@ def _split(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]]:
         if op.prim in ("reversed", "zip") or region_reads(op) & dependent:
             dependent.update(op.results)
             during.add(k)
-    producer = {r: k for k, op in enumerate(ops) for r in op.results}
     written = {
         x for k in during for i, x in enumerate(ops[k].inputs)
         if ops[k].regions or (i == 0 and ops[k].prim in ("setitem", "push"))

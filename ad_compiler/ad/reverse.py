@@ -16,6 +16,7 @@ from ..ir import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.clone import inline
 from ..ir.types import kind_of
 from ..passes.activity import active_values
+from .kinds import differentiable
 from .regions import ADJOINT_PREFIX, RegionSweep
 from .rules import RULES, Registry
 
@@ -125,10 +126,7 @@ class Sweep(RegionSweep):
 
     def is_active(self, x: Operand) -> bool:
         """Active, and of a kind that has derivatives (not a known int or bool)."""
-        if not isinstance(x, Value) or x not in self.active:
-            return False
-        dtype = getattr(x.kind, "dtype", None)
-        return dtype not in ("int", "bool")
+        return isinstance(x, Value) and x in self.active and differentiable(x)
 
     def op(self, op: Op) -> None:
         adjoints, rules = self.adjoints, self.rules

@@ -1,0 +1,72 @@
+"""Indexing in batched forward mode: `dx[:, i]` and `dy[:, i] = dv`.
+
+With a batch axis in front, an index must skip it. When the index's structure is known (a
+constant, an int, a slice, or a tuple of those) the transform writes the index with a
+leading `:`; otherwise the rules of `getitem` and `setitem` (which handle any index, by
+flat positions) run instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Const, Loc, Op, Operand
+from ..ir.types import Scalar
+from .kinds import shape_of
+
+
+class BatchedIndexing:
+    """The `Forward` methods for indexing with a batch axis (mixed into `forward.Forward`)."""
+
+    def _batched_indexing(self, op: Op, tangents: list[Operand | None]) -> Operand | None:
+        """`x[i]` and `y[i] = v` on tangents with a batch axis: `dx[:, i]`, `dy[:, i] = dv`,
+        when the index's structure is known (a constant, an int, a slice, a tuple of
+        those); otherwise None, and the rule (which handles any index) runs."""
+        index = self._batched_index(op.inputs[1], op.loc)
+        if index is None:
+            return None
+        if op.prim == "getitem":
+            return self.emit("getitem", [self.full(op.inputs[0], op.loc), index], op.loc)
+        y, _, v = op.inputs
+        dy, dv = tangents[0], tangents[2]
+        if dv is not None:
+            rank, shape = self._indexed_rank(y, op.inputs[1]), shape_of(v)
+            if rank is None or shape is None:
+                return None
+            if len(shape) < rank:
+                dv = self.emit("np.reshape", [dv, Const(self.batch + (1,) * (rank - len(shape)) + shape)], op.loc)
+        start = dy if dy is not None else self.zeros(y, op.loc)
+        return self.emit("setitem", [start, index, Const(0.0) if dv is None else dv], op.loc)
+
+    def _batched_index(self, index: Operand, loc: Loc | None) -> Operand | None:
+        everything = Const(slice(None))
+        if isinstance(index, Const):
+            items = index.value if isinstance(index.value, tuple) else (index.value,)
+            if any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in items):
+                return None
+            return Const((slice(None),) + items)
+        kind, producer = index.kind, self.producers.get(index)
+        if (isinstance(kind, Scalar) and kind.dtype == "int") or (producer is not None and producer.prim == "slice"):
+            return self.emit("tuple", [everything, index], loc)
+        if producer is not None and producer.prim == "tuple":
+            return self.emit("tuple", [everything, *producer.inputs], loc)
+        return None
+
+    def _indexed_rank(self, y: Operand, index: Operand) -> int | None:
+        """The rank of `y[index]`, from `y`'s shape and the index's structure."""
+        shape = shape_of(y)
+
+        def probe(i: Operand):
+            if isinstance(i, Const):
+                return i.value
+            producer = self.producers.get(i)
+            if producer is not None and producer.prim == "slice":
+                return slice(None)
+            if producer is not None and producer.prim == "tuple":
+                return tuple(probe(item) for item in producer.inputs)
+            return 0  # a run-time int
+
+        try:
+            return np.empty(shape)[probe(index)].ndim if shape is not None else None
+        except (IndexError, TypeError, ValueError):
+            return None

@@ -1,0 +1,22 @@
+"""What the transforms read of kinds: a value's shape, and whether it can have a
+derivative at all (known ints and bools cannot)."""
+
+from __future__ import annotations
+
+from ..ir import Operand, Value
+from ..ir.types import Array, Scalar, kind_of
+
+
+def shape_of(x: Operand) -> tuple | None:
+    """The shape of a value or constant (() for a scalar), None where not known."""
+    kind = x.kind if isinstance(x, Value) else kind_of(x.value)
+    if isinstance(kind, Scalar):
+        return ()
+    if isinstance(kind, Array):
+        return kind.shape
+    return None
+
+
+def differentiable(v: Value) -> bool:
+    """Whether a value can have a tangent or an adjoint: not a known int or bool."""
+    return getattr(v.kind, "dtype", None) not in ("int", "bool")
