@@ -58,6 +58,8 @@ class _Specializer:
         if out is None and op.prim == "np.sum":
             out = self._sum_of_broadcast(op, added)
         if out is None and op.prim in _PRODUCTS:
+            out = self._identity_factor(op)
+        if out is None and op.prim in _PRODUCTS:
             out = self._factor_out_of_product(op, added)
         if out is None and op.prim in ("neg", "mul"):
             out = self._factor_into_product(op, added)
@@ -254,6 +256,21 @@ class _Specializer:
             return Const(0.0)
         if prim == "getitem" and inputs[1] == Const(()) and _scalar_or_array(inputs[0]):
             return inputs[0]  # x[()] only turns a 0-d array into a scalar
+        return None
+
+    def _identity_factor(self, op: Op) -> Operand | None:
+        """`np.eye(n) @ a` and `a @ np.eye(n)` are `a` (the seed of a batched forward
+        pass meeting a matrix)."""
+        if len(op.inputs) != 2:
+            return None
+        x, y = op.inputs
+        for eye, other, axis in ((x, y, 0), (y, x, -1)):
+            p = self.producers.get(eye) if isinstance(eye, Value) else None
+            if p is None or p.prim != "np.eye" or p.attrs or len(p.inputs) != 1:
+                continue
+            shape = _shape(other)
+            if shape and len(shape) <= 2 and p.inputs[0] == Const(shape[axis]):
+                return other
         return None
 
     def _store_unbroadcast(self, op: Op) -> None:
