@@ -44,12 +44,12 @@ class CompileCache:
     def primal(self, fun: Callable[..., Any], kinds: tuple | None) -> Function:
         """The IR to differentiate: `fun`'s own, or, for a derivative, the IR it emitted
         for these kinds (so transforms nest)."""
-        if isinstance(fun, Compiled):
+        if isinstance(fun, _DERIVATIVES):
             return self.version(fun.fun, fun.options, kinds).ir
         return self.lowered(fun)
 
     def version(self, fun: Callable[..., Any], options: Options, kinds: tuple | None) -> Version:
-        table = self._versions.setdefault(fun, {})
+        table = self._versions.setdefault(_root(fun), {})  # `hvp` makes a new grad each call
         key = (_code(fun), options, kinds)
         if key not in table:
             table[key] = compile_derivative(self.primal(fun, kinds), options, kinds)
@@ -79,9 +79,14 @@ def _plain_function(fun: Callable[..., Any]) -> Callable[..., Any]:
     return getattr(fun, "__func__", fun)
 
 
+def _root(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """The user's function under any number of transforms."""
+    return _root(fun.fun) if isinstance(fun, _DERIVATIVES) else fun
+
+
 def _code(fun: Callable[..., Any]) -> Any:
     """What a compiled version depends on: the code, and for a derivative its options."""
-    if isinstance(fun, Compiled):
+    if isinstance(fun, _DERIVATIVES):
         return (_code(fun.fun), fun.options)
     return fun.__code__
 
@@ -235,7 +240,7 @@ def _kinds(values: Sequence[Any]) -> tuple:
 
 def _bound(fun: Callable[..., Any], args: Sequence[Any]) -> tuple:
     """The arguments with defaults filled in, in parameter order."""
-    target = fun.fun if isinstance(fun, Compiled) else _plain_function(fun)
+    target = fun.fun if isinstance(fun, _DERIVATIVES) else _plain_function(fun)
     bound = inspect.signature(target).bind(*args)
     bound.apply_defaults()
     return tuple(bound.arguments.values())
@@ -293,13 +298,26 @@ def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
     return fun(*values), Pullback(fun, values, len(primals))
 
 
+class _Derivative:
+    """A transform of `fun`, not wrapped for calling: what `hvp` differentiates, without
+    the dispatcher a `Compiled` generates (compiled versions are shared all the same)."""
+
+    def __init__(self, fun: Callable[..., Any], options: Options) -> None:
+        self.fun = fun
+        self.options = options
+
+
 def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """The Hessian of scalar-valued `fun` (w.r.t. its first argument) times `tangents`,
     forward over reverse, without forming the Hessian: `jvp(grad(fun), primals,
     tangents)[1]`, as JAX's documentation defines it."""
-    return jvp(grad(fun), primals, tangents)[1]
+    return jvp(_Derivative(_plain_function(fun), GradOptions(*_argnums(fun, 0))), primals, tangents)[1]
 
 
 def show(obj: Compiled) -> None:
     """Print the emitted source of a compiled derivative."""
     print(obj.source)
+
+
+_DERIVATIVES = (Compiled, _Derivative)
+"""What differentiating again starts from the IR of (read at call time, so defined last)."""

@@ -243,3 +243,20 @@ def test_a_forward_rule_must_name_its_tangents_after_operands() -> None:
 
         with pytest.raises(NoDerivativeError, match="tangent parameter 't' must be named 'd' \\+ the name"):
             grad(_sinc_sum, mode="forward")(np.ones(2))
+
+
+def test_repeated_hvp_calls_reuse_one_compiled_version() -> None:
+    from ad_compiler import hvp
+    from ad_compiler.api import _CACHE
+
+    def f(x):
+        return np.sum(np.sin(x) * x)
+
+    x, v = np.array([0.1, 0.5, 0.9]), np.array([1.0, -1.0, 2.0])
+    first = hvp(f, (x,), (v,))
+    table = _CACHE._versions[f]
+    count = len(table)
+    for _ in range(3):
+        np.testing.assert_allclose(hvp(f, (x,), (v,)), first)
+    assert len(table) == count
+    np.testing.assert_allclose(first, (2 * np.cos(x) - x * np.sin(x)) * v)
