@@ -425,3 +425,34 @@ def test_hessian_through_a_loop_matches_differences_of_the_gradient() -> None:
     np.testing.assert_allclose(hessian(vector_loop)(x), expected, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(jacfwd(jacrev(vector_loop))(x), expected, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(jacrev(jacfwd(vector_loop))(x), expected, rtol=1e-6, atol=1e-7)
+
+
+def polar_pair(r, theta):
+    return r * np.cos(theta), r * np.sin(theta)
+
+
+def test_jacobian_of_a_tuple_result() -> None:
+    """jacfwd of a function returning a tuple: one Jacobian per result (JAX's nesting);
+    jacrev says it does not do that yet."""
+    from ad_compiler.errors import NoDerivativeError
+
+    r, theta = 1.5, 0.4
+    (dx, dy) = jacfwd(polar_pair, argnums=1)(r, theta)
+    assert np.isclose(dx, -r * np.sin(theta)) and np.isclose(dy, r * np.cos(theta))
+    nested = jacfwd(polar_pair, argnums=(0, 1))(r, theta)
+    np.testing.assert_allclose(np.array(nested), [[np.cos(theta), -r * np.sin(theta)],
+                                                   [np.sin(theta), r * np.cos(theta)]])
+    with pytest.raises(NoDerivativeError, match="returns a tuple"):
+        jacrev(polar_pair)(r, theta)
+
+
+def test_hessian_of_several_arguments_is_nested() -> None:
+    def f(x, y):
+        return np.sum(x * x * y) + y**3
+
+    x, y = np.array([0.5, -1.0]), 0.7
+    (hxx, hxy), (hyx, hyy) = hessian(f, argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(hxx, 2 * y * np.eye(2))
+    np.testing.assert_allclose(hxy, 2 * x)
+    np.testing.assert_allclose(hyx, 2 * x)
+    assert np.isclose(hyy, 6 * y)

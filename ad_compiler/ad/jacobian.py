@@ -216,6 +216,11 @@ def reverse_jacobian(
     with a unit cotangent and writing one row."""
     shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     (out,) = primal.returns
+    if isinstance(out, Value) and isinstance(out.kind, TupleKind):
+        raise NoDerivativeError(
+            f"{primal.name} returns a tuple: its Jacobian by reverse mode is not supported yet; "
+            "use jacfwd (or jacobian(..., mode='forward'))"
+        )
     out_shape = _shape(out, "the result")
     if out_shape == ():
         return vjp_function(primal, wrt, with_value=with_value, tuple_out=tuple_out)
