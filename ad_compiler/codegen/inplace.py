@@ -11,7 +11,7 @@ import ast
 
 import numpy as np
 
-from ..ir import Op, Operand, Value
+from ..ir import Const, Op, Operand, Value
 from ..ir.prims import ALLOCATIONS, BINARY_OPS, UNARY_OPS
 from .plan import LOOPS
 from .text import _identifier, unparse
@@ -107,6 +107,9 @@ class InPlace:
             first = 0 if producer.prim == "while" else 1
             k = producer.results.index(value)
             return k < len(body.args) - first and self._owned(body.args[first + k], visiting | {value})
+        if producer is not None and producer.prim == "getitem" and producer.inputs[1] == Const(()):
+            base = producer.inputs[0]  # `zeros[()]`: the same memory, a scalar for a scalar
+            return self.plan.uses_of(base) == 1 and self._owned(base, visiting | {value})
         if producer is not None:
             return _makes_fresh_array(producer.prim)
         if value in self.plan.carried:
