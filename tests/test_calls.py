@@ -63,9 +63,10 @@ CASES = [
 
 
 @pytest.mark.parametrize("f, args", CASES, ids=[f.__name__ for f, _ in CASES])
-def test_inlined_call_matches_central_differences(f, args) -> None:
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_inlined_call_matches_central_differences(f, args, mode) -> None:
     argnums = tuple(range(len(args)))
-    result = grad(f, argnums=argnums)(*args)
+    result = grad(f, argnums=argnums, mode=mode)(*args)
     for i in argnums:
         np.testing.assert_allclose(result[i], numeric_grad(f, args, i), rtol=1e-6, atol=1e-9)
 

@@ -69,8 +69,9 @@ CASES = [
 
 
 @pytest.mark.parametrize("f, args, argnums", CASES, ids=[c[0].__name__ for c in CASES])
-def test_indexing_gradient(f, args, argnums) -> None:
-    df = grad(f, argnums=argnums)
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_indexing_gradient(f, args, argnums, mode) -> None:
+    df = grad(f, argnums=argnums, mode=mode)
     for version, result in (("specialized", df(*args)), ("generic", df.generic(*args))):
         for k, i in enumerate(argnums):
             np.testing.assert_allclose(
