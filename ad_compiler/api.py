@@ -227,11 +227,12 @@ def jacrev(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any
 
 
 def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
-    """The Hessian of scalar-valued `fun`: `jacfwd(jacrev(fun))`, forward over reverse."""
+    """The Hessian of scalar-valued `fun`: `jacfwd(jacrev(fun))`, forward over reverse
+    (for a scalar function `jacrev` is `grad`, which is what runs)."""
     if fun is None:
         return lambda f: hessian(f, argnums)
     name = "hessian_" + getattr(_plain_function(fun), "__name__", "f")
-    return Compiled(jacrev(fun, argnums), JacobianOptions(*_argnums(fun, argnums), mode="forward", name=name))
+    return Compiled(grad(fun, argnums), JacobianOptions(*_argnums(fun, argnums), mode="forward", name=name))
 
 
 def _kinds(values: Sequence[Any]) -> tuple:

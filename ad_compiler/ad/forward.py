@@ -157,12 +157,24 @@ class Forward(RegionTangents, BatchedIndexing):
         tangent: Operand | None = None
         if op.prim in ("tuple", "push", "reversed") or (op.prim == "getitem" and isinstance(kind, (ListKind, TupleKind))):
             tangent = self._structural(op)
-        elif self.batch and op.prim in ("getitem", "setitem"):
-            tangent = self._batched_indexing(op, tangents)
-        if tangent is None and len(self.out) == start:
-            tangent = self._rule(op, tangents)
+        elif op.prim == "unbroadcast":
+            tangent = self._unbroadcast(op)
+        else:
+            if self.batch and op.prim in ("getitem", "setitem"):  # None: an index the rule takes
+                tangent = self._batched_indexing(op, tangents)
+            if tangent is None:
+                tangent = self._rule(op, tangents)
         if tangent is not None:
             self.set(result, tangent, any(tangent in o.results for o in self.out[start:]))
+
+    def _unbroadcast(self, op: Op) -> Operand | None:
+        """`unbroadcast(c, x)` (left by reverse mode where shapes were unknown) is linear
+        in `c`; with a batch axis it would sum that too, and shapes are needed anyway."""
+        if self.batch:
+            raise self._error(op.loc, "batched forward mode needs the shape of every value; "
+                                      "an unbroadcast here says one is not known")
+        dc = self.full(op.inputs[0], op.loc)
+        return None if dc is None else self.emit("unbroadcast", [dc, op.inputs[1]], op.loc)
 
     def _structural(self, op: Op) -> Operand:
         """Lists and tuples (a reverse sweep's tapes): the tangent has the same structure."""

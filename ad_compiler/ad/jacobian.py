@@ -109,8 +109,11 @@ def forward_jacobian(
     `scalar_out`: the result is a scalar (a gradient), whatever inference says."""
     shapes = [shape_of(primal.params[i]) for i in wrt]
     (out,) = primal.returns
+    out_kind = out.kind if isinstance(out, Value) else None
     if scalar_out and None in shapes:
         return _looped_forward_jacobian(primal, wrt, shapes, (), with_value, tuple_out)
+    if not scalar_out and not isinstance(out_kind, TupleKind) and shape_of(out) is None and None not in shapes:
+        return _looped_forward_jacobian(primal, wrt, shapes, None, with_value, tuple_out)
     shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     out_shapes = _result_shapes(out, scalar_out)
     if len(wrt) == 1 and shapes[0] == ():
@@ -145,12 +148,12 @@ def forward_jacobian(
 
 
 def _looped_forward_jacobian(
-    primal: Function, wrt: Sequence[int], shapes: list[tuple | None], out_shape: tuple,
+    primal: Function, wrt: Sequence[int], shapes: list[tuple | None], out_shape: tuple | None,
     with_value: bool, tuple_out: bool,
 ) -> Function:
     """One plain forward pass per input direction, in a loop; what does not depend on
-    the direction (the primal) runs once, before it. An input of unknown shape (a
-    generic gradient: `out_shape` is then ()) has its size and shape read at run time."""
+    the direction (the primal) runs once, before it. Shapes not known (None: of an input,
+    of the result) are read at run time."""
     fn = jvp_function(primal, wrt)
     params = fn.params[len(fn.params) - len(wrt):]
     del fn.params[len(fn.params) - len(wrt):]
@@ -191,21 +194,42 @@ def _looped_forward_jacobian(
             mapping[p] = _emit(body, "np.reshape", [block(body, unit, k), target])
     (tangent,) = substitute(during, [tangent], mapping)
     body += during
-    row = _emit(body, "setitem", [partial, index, tangent])
-    rows = Const((total.value,) + out_shape) if isinstance(total, Const) else total
-    start = _emit(before, "np.zeros", [rows], "jac")
+    if out_shape is None:  # rows of a shape known only at run time: gathered, then stacked
+        row = _emit(body, "push", [partial, tangent])
+        start = _emit(before, "list", [], "jac")
+    else:
+        row = _emit(body, "setitem", [partial, index, tangent])
+        rows = Const((total.value,) + out_shape) if isinstance(total, Const) else total
+        start = _emit(before, "np.zeros", [rows], "jac")
     filled = Value("jac")
-    before.append(Op("for_range", [Const(0), total, Const(1), start], [filled], {},
-                     [Region([index, partial], body, [row])]))
+    loop = Op("for_range", [Const(0), total, Const(1), start], [filled], {}, [Region([index, partial], body, [row])])
+    if with_value and value in {r for op in during for r in op.results}:
+        # the value is made inside the loop (with the tangents): it leaves it as a carried value
+        loop.inputs.append(Const(None))
+        loop.regions[0].args.append(Value())
+        loop.regions[0].yields.append(value)
+        value = Value("value")
+        loop.results.append(value)
+    before.append(loop)
     fn.body.ops = before
-    if None not in shapes:
+    if out_shape is None:
+        filled = _emit(before, "np.array", [filled], "jac")
+    elif None not in shapes:
         return _finish(fn, value, filled, out_shape, lambda t, shape: _columns(before, t, shapes, shape),
                        with_value, tuple_out)
-    gradients = []
-    for k, x in enumerate(primals):  # shapes known only at run time (a scalar result)
-        shaped = _emit(before, "np.reshape", [block(before, filled, k), _emit(before, "np.shape", [x])])
-        gradients.append(_emit(before, "getitem", [shaped, Const(())]))  # a float for a float
-    return _finish(fn, value, filled, (), lambda t, shape: gradients, with_value, tuple_out)
+    result_shape: Operand = Const(out_shape)
+    if out_shape is None:  # a row's shape (the result may be made inside the loop)
+        result_shape = _emit(before, "getitem", [_emit(before, "np.shape", [filled]), Const(slice(1, None))])
+    jacobians = []
+    for k, (x, shape) in enumerate(zip(primals, shapes)):  # shapes known only at run time
+        columns = block(before, filled, k)
+        if out_shape != ():
+            columns = _emit(before, "np.moveaxis", [columns, Const(0), Const(-1)])
+        in_shape = Const(shape) if shape is not None else _emit(before, "np.shape", [x])
+        target = in_shape if out_shape == () else _emit(before, "add", [result_shape, in_shape])
+        shaped = _emit(before, "np.reshape", [columns, target])
+        jacobians.append(_emit(before, "getitem", [shaped, Const(())]))  # a float for a float
+    return _finish(fn, value, filled, (), lambda t, shape: jacobians, with_value, tuple_out)
 
 
 def reverse_jacobian(
@@ -221,7 +245,9 @@ def reverse_jacobian(
             f"{primal.name} returns a tuple: its Jacobian by reverse mode is not supported yet; "
             "use jacfwd (or jacobian(..., mode='forward'))"
         )
-    out_shape = _shape(out, "the result")
+    out_shape = shape_of(out)
+    if out_shape is None:  # rows of a shape known only at run time: by forward passes
+        return forward_jacobian(primal, wrt, with_value=with_value, tuple_out=tuple_out)
     if out_shape == ():
         return vjp_function(primal, wrt, with_value=with_value, tuple_out=tuple_out)
     rows = math.prod(out_shape)

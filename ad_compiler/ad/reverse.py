@@ -133,6 +133,9 @@ class Sweep(RegionSweep):
         g = next((adjoints.current(r) for r in op.results if adjoints.current(r) is not None), None)
         if g is None or not any(self.is_active(x) for x in op.inputs) or rules.is_zero(op.prim):
             return
+        if op.prim == "unbroadcast":  # made by this transform, met again by the next one
+            self._unbroadcast(op, g)
+            return
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
         rule = rules.vjp(op.prim, kinds)
         if rule is None:
@@ -154,6 +157,17 @@ class Sweep(RegionSweep):
                 fresh.add(reduced)
                 ct = reduced
             adjoints.add(x, ct, fresh, op.loc)
+
+
+    def _unbroadcast(self, op: Op, g: Operand) -> None:
+        """`unbroadcast(c, x)` sums `c` down to `x`'s shape: its adjoint broadcasts back."""
+        c = op.inputs[0]
+        if not self.is_active(c):
+            return
+        shape, spread = Value(), Value()
+        self.adjoints.ops.append(Op("np.shape", [c], [shape], loc=op.loc))
+        self.adjoints.ops.append(Op("np.broadcast_to", [g, shape], [spread], loc=op.loc))
+        self.adjoints.add(c, spread, {spread}, op.loc)
 
 
 def vjp_function(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir.types import TupleKind
 from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS
 from ..runtime import HELPERS
 from .inplace import InPlace
@@ -370,8 +371,9 @@ class _Emitter(InPlace):
         return self._header("for", self._iterable(op), ast.Name(name, ast.Store())), []
 
     def _unpacked(self, item: Value, ops: list[Op], yields: list[Operand] = ()) -> list[Op] | None:
-        """The reads `item[0]`, `item[1]`, ... if that is all `ops` do with `item`."""
-        if item in self.inlined or self.plan.uses_of(item) == 0:
+        """The reads `item[0]`, `item[1]`, ... if that is all `ops` do with `item`, a
+        tuple of just that many items (an array's rows are not unpacked)."""
+        if item in self.inlined or self.plan.uses_of(item) == 0 or not isinstance(item.kind, TupleKind):
             return None
         reads = [o for o in ops if item in o.inputs]
         uses = [x for o in _walk(ops) for x in o.inputs if x is item] + [y for y in yields if y is item]
@@ -382,7 +384,7 @@ class _Emitter(InPlace):
         if any(o.prim != "getitem" or o.inputs[0] is not item or o.result in self.inlined for o in reads):
             return None
         indices = [o.inputs[1].value if isinstance(o.inputs[1], Const) else None for o in reads]
-        if sorted(indices, key=str) != list(range(len(reads))):
+        if sorted(indices, key=str) != list(range(len(reads))) or len(item.kind.items) != len(reads):
             return None
         return sorted(reads, key=lambda o: o.inputs[1].value)
 

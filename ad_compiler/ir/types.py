@@ -72,6 +72,8 @@ def join(a: Kind, b: Kind) -> Kind:
         return TupleKind(tuple(join(x, y) for x, y in zip(a.items, b.items)))
     if isinstance(a, Array) and isinstance(b, Array) and a.ndim == b.ndim and a.dtype == b.dtype:
         return Array(a.ndim, a.dtype, None)
+    if isinstance(a, Scalar) and isinstance(b, Scalar):  # an int that becomes a float, say
+        return Scalar(promote(a.dtype, b.dtype))
     return None
 
 _SCALAR_DTYPES = {bool: "bool", int: "int", float: "float", complex: "complex"}

@@ -15,6 +15,8 @@ import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Value
 from ..ir.prims import BINARY_OPS, callable_of
+from ..ir.types import Scalar
+from .infer import kind_of_operand
 from .rewrite import const, rewrite
 
 _FOLDABLE_TYPES = (numbers.Number, str, type(None), tuple)
@@ -165,10 +167,11 @@ class _Identities:
 
     def _mul(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
         for a, b in ((x, y), (y, x)):
-            if _equals(b, 1):
-                return a
-            if _equals(b, -1):
-                return self.new(added, "neg", [a], op)
+            if _equals(b, 1) or _equals(b, -1):
+                a = self._as_float_if(b, a, added, op)
+                if a is None:
+                    continue
+                return a if _equals(b, 1) else self.new(added, "neg", [a], op)
         # a / (u * v) * u -> a / v: a factor of a divisor cancels
         for a, b in ((x, y), (y, x)):
             p = _producer(a, self.producers)
@@ -190,9 +193,21 @@ class _Identities:
                 return self._scale(added, c, inner, op)
         return None
 
+    def _as_float_if(self, one: Operand, x: Operand, added: list[Op], op: Op) -> Operand | None:
+        """`x`, as the product with the constant `one` (1 or -1) would have it: an int
+        times 1.0 (or divided by 1) is a float (`float(x)`); None where that cannot be said
+        plainly (an int array)."""
+        kind = kind_of_operand(x)
+        floats = isinstance(one.value, float) or op.prim == "truediv"
+        if not floats or getattr(kind, "dtype", None) not in ("int", "bool"):
+            return x
+        if isinstance(kind, Scalar):
+            return self.new(added, "float", [x], op)
+        return None
+
     def _truediv(self, op: Op, x: Operand, y: Operand, added: list[Op]) -> Operand | None:
         if _equals(y, 1):
-            return x
+            return self._as_float_if(y, x, added, op)
         scaled = self._scaled(x)
         if scaled is not None:  # (c * a) / y -> c * (a / y)
             inner = self.new(added, "truediv", [scaled[1], y], op)
