@@ -64,6 +64,18 @@ def transpose_axes(x):
     return np.transpose(x, axes=(2, 0, 1))
 
 
+def transpose_positional_axes(x):
+    return np.transpose(x, (2, 0, 1))
+
+
+def moveaxis_call(x):
+    return np.moveaxis(x, 0, -1)
+
+
+def moveaxis_tuples(x):
+    return np.moveaxis(x, (0, 1), (2, 0))
+
+
 def reshape_call(x):
     return np.reshape(x, shape=(3, 2))
 
@@ -229,6 +241,9 @@ SPECS = [
     Spec("transpose", call=transpose_attribute, shapes=((2, 3, 2),)),
     Spec(np.transpose, shapes=((2, 3),)),
     Spec(np.transpose, call=transpose_axes, shapes=((2, 3, 2),), known_shape=False),
+    Spec(np.transpose, call=transpose_positional_axes, shapes=((2, 3, 2),)),
+    Spec(np.moveaxis, call=moveaxis_call, shapes=((2, 3),)),
+    Spec(np.moveaxis, call=moveaxis_tuples, shapes=((2, 3, 4),)),
     Spec(np.reshape, call=reshape_call, shapes=((2, 3),), known_shape=False),
     Spec(np.expand_dims, call=expand_dims_call, shapes=((2, 3),)),
     Spec(np.squeeze, shapes=((3, 1),)),
@@ -244,8 +259,9 @@ SPECS = [
     Spec(operator.matmul, 2, shapes=((3,), (3, 2))),
     Spec(operator.matmul, 2, shapes=((3,), (3,))),
     Spec(np.matmul, 2, shapes=((2, 3), (3, 2))),
-    Spec(np.matmul, 2, shapes=((2, 2, 3), (3, 2)), known_shape=False, reverse=False),
-    Spec(np.matmul, 2, shapes=((3,), (2, 3, 2)), known_shape=False, reverse=False),
+    Spec(np.matmul, 2, shapes=((2, 2, 3), (3, 2))),
+    Spec(np.matmul, 2, shapes=((2, 3), (4, 3, 2))),
+    Spec(np.matmul, 2, shapes=((3,), (2, 3, 2)), reverse=False),
     Spec(np.dot, 2, shapes=((2, 3), (3,))),
     Spec(np.dot, 2, shapes=((3,), (3,))),
     Spec(np.outer, 2, shapes=((3,), (2,))),

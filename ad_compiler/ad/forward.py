@@ -155,7 +155,7 @@ class Forward(RegionTangents, BatchedIndexing):
         start = len(self.out)
         kind = op.inputs[0].kind if isinstance(op.inputs[0], Value) else None
         tangent: Operand | None = None
-        if op.prim in ("tuple", "push", "reversed") or (op.prim == "getitem" and isinstance(kind, (ListKind, TupleKind))):
+        if op.prim in ("tuple", "push", "reversed", "zip") or (op.prim == "getitem" and isinstance(kind, (ListKind, TupleKind))):
             tangent = self._structural(op)
         elif op.prim == "unbroadcast":
             tangent = self._unbroadcast(op)
@@ -180,6 +180,9 @@ class Forward(RegionTangents, BatchedIndexing):
         """Lists and tuples (a reverse sweep's tapes): the tangent has the same structure."""
         if op.prim == "getitem":
             return self.emit("getitem", [self.of(op.inputs[0]), op.inputs[1]], op.loc)
+        if op.prim == "zip" and any(self.of(x) is None for x in op.inputs):
+            raise self._error(op.loc, "forward mode over zip() of a list without a tangent and "
+                                      "one with is not supported")
         items = [self.full(x, op.loc) or self.zeros(x, op.loc) for x in op.inputs]
         return self.emit(op.prim, items, op.loc)
 

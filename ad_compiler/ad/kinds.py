@@ -4,7 +4,7 @@ derivative at all (known ints and bools cannot)."""
 from __future__ import annotations
 
 from ..ir import Operand, Value
-from ..ir.types import Array, Scalar, kind_of
+from ..ir.types import Array, Kind, Scalar, TupleKind, kind_of
 
 
 def shape_of(x: Operand) -> tuple | None:
@@ -18,5 +18,12 @@ def shape_of(x: Operand) -> tuple | None:
 
 
 def differentiable(v: Value) -> bool:
-    """Whether a value can have a tangent or an adjoint: not a known int or bool."""
-    return getattr(v.kind, "dtype", None) not in ("int", "bool")
+    """Whether a value can have a tangent or an adjoint: not a known int or bool, nor a
+    tuple of only those (an index `(i, 0)`)."""
+    return _may_carry_floats(v.kind)
+
+
+def _may_carry_floats(kind: Kind) -> bool:
+    if isinstance(kind, TupleKind):
+        return any(_may_carry_floats(k) for k in kind.items)
+    return getattr(kind, "dtype", None) not in ("int", "bool")

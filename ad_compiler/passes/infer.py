@@ -134,16 +134,28 @@ def _reduction(op: Op, kinds: list[Kind]) -> Kind:
 
 
 def _matmul(op: Op, kinds: list[Kind]) -> Kind:
+    """`x @ y` as NumPy does it: vectors promoted and their axis dropped again, stacks of
+    matrices broadcast (np.dot only up to matrices: above, it is another product)."""
     x, y = kinds
-    if not isinstance(x, Array) or not isinstance(y, Array) or x.ndim > 2 or y.ndim > 2:
+    if not isinstance(x, Array) or not isinstance(y, Array):
         if op.prim == "np.dot" and (isinstance(x, Scalar) or isinstance(y, Scalar)):
             return broadcast(kinds)
         return None
+    if op.prim == "np.dot" and (x.ndim > 2 or y.ndim > 2):
+        return None
     dtype = promote(x.dtype, y.dtype)
-    ndim = x.ndim + y.ndim - 2
     if x.shape is None or y.shape is None:
+        ndim = max(x.ndim, y.ndim) if min(x.ndim, y.ndim) >= 2 else x.ndim + y.ndim - 2
         return _array(None, dtype, ndim)
-    shape = x.shape[:-1] + (y.shape[1:] if y.ndim == 2 else ())
+    xs = (1,) + x.shape if x.ndim == 1 else x.shape
+    ys = y.shape + (1,) if y.ndim == 1 else y.shape
+    if xs[-1] != ys[-2]:
+        return None
+    try:
+        stack = np.broadcast_shapes(xs[:-2], ys[:-2])
+    except ValueError:
+        return None
+    shape = stack + (xs[-2],) * (x.ndim > 1) + (ys[-1],) * (y.ndim > 1)
     return _array(shape, dtype)
 
 
@@ -277,6 +289,20 @@ def _outer(op: Op, kinds: list[Kind]) -> Kind:
     return _array((int(np.prod(x)), int(np.prod(y))), promote(kinds[0].dtype, kinds[1].dtype))
 
 
+def _array_of(op: Op, kinds: list[Kind]) -> Kind:
+    """`np.array(x)`: an array like `x`; of a tuple of numbers, a vector."""
+    (x,) = kinds if len(kinds) == 1 else (None,)
+    if isinstance(x, TupleKind):
+        items = [k for k in x.items if isinstance(k, Scalar)]
+        if len(items) != len(x.items) or not items:
+            return None
+        dtype = items[0].dtype
+        for k in items[1:]:
+            dtype = promote(dtype, k.dtype)
+        return Array(1, dtype, (len(items),))
+    return x if not op.attrs else None
+
+
 def _creation(op: Op, kinds: list[Kind]) -> Kind:
     """np.zeros / np.ones / np.full / np.empty of a constant shape: float arrays, unless
     a dtype says otherwise."""
@@ -399,7 +425,7 @@ _RULES: dict[str, Rule] = {
     "np.ndim": _int,
     "np.ones_like": _like,
     "np.copy": _like,
-    "np.array": _like,
+    "np.array": _array_of,
     "np.asarray": _like,
     "np.zeros_like": _like,
     "unbroadcast": _unbroadcast,

@@ -35,6 +35,12 @@ def batch_axis(axis, batch):
     return axis + batch
 
 
+@compile_time
+def inverse_permutation(axes):
+    """The axes that undo `np.transpose(x, axes)`, as a tuple of ints."""
+    return tuple(int(a) for a in np.argsort(axes))
+
+
 def reduce_tangent(t, ans, x, axis, keepdims, batch, mean=False):
     """`np.sum(t, axis, keepdims=keepdims)` (`np.mean` with `mean`) of a tangent `t` of
     `x`'s shape after its batch axes: a whole-array reduction keeps the batch axis and
@@ -96,7 +102,7 @@ def transpose_jvp(dx, ans, x, *, batch=0):
 def np_transpose_vjp(g, ans, x, axes=None):
     if axes is None:
         return np.transpose(g)
-    return np.transpose(g, np.argsort(axes))
+    return np.transpose(g, inverse_permutation(axes))
 
 
 @defjvp(np.transpose, broadcasting=False)
@@ -106,6 +112,16 @@ def np_transpose_jvp(dx, ans, x, axes=None, *, batch=0):
     if batch:
         return np.transpose(dx, (0,) + batch_axis(axes, 1))
     return np.transpose(dx, axes)
+
+
+@defvjp(np.moveaxis, broadcasting=False)
+def moveaxis_vjp(g, ans, x, source, destination):
+    return np.moveaxis(g, destination, source)
+
+
+@defjvp(np.moveaxis, broadcasting=False)
+def moveaxis_jvp(dx, ans, x, source, destination, *, batch=0):
+    return np.moveaxis(dx, batch_axis(source, batch), batch_axis(destination, batch))
 
 
 @defvjp(np.reshape, np.expand_dims, np.squeeze, np.ravel, np.atleast_1d, np.atleast_2d,
@@ -176,6 +192,18 @@ def matmul_jvp_1_1(dx, dy, ans, x, y, *, batch=0):
     if batch:
         return dx @ y + dy @ x
     return dx @ y + x @ dy
+
+
+def matmul_vjp_stacks(g, ans, x, y):
+    """Stacks of matrices (a batched tangent meeting a matrix, in a derivative of a
+    derivative): matmul broadcasts the stack axes as arithmetic broadcasts, so, as a
+    broadcasting rule, each cotangent is summed back over the stack axes its operand
+    lacks. (np.dot is another product above matrices: not registered.)"""
+    return g @ np.swapaxes(y, -1, -2), np.swapaxes(x, -1, -2) @ g
+
+
+for _ranks in [(a, b) for a in (2, 3, 4) for b in (2, 3, 4) if (a, b) != (2, 2)]:
+    defvjp(operator.matmul, np.matmul, broadcasting=True, ranks=_ranks)(matmul_vjp_stacks)
 
 
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False)
