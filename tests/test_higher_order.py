@@ -456,3 +456,117 @@ def test_hessian_of_several_arguments_is_nested() -> None:
     np.testing.assert_allclose(hxy, 2 * x)
     np.testing.assert_allclose(hyx, 2 * x)
     assert np.isclose(hyy, 6 * y)
+
+
+# --- cases a bug hunt found: each against an analytic value or central differences -------------
+
+
+def first_row_sum(M):
+    r = M[0]
+    return r[0] + r[1] * r[2]
+
+
+def sliced_then_indexed(x):
+    return x[1:][0] * x[-1]
+
+
+def powers_and_a_counter(x):
+    y = x
+    n = 0
+    for _ in range(3):
+        y = y * 1.5
+        n = n + 1
+    return y * n * x
+
+
+def early_return(x):
+    s = 1.0
+    for _ in range(20):
+        s = s * x
+        if s > 3.0:
+            return s
+    return s
+
+
+def plus_math_sine(x):
+    return x * x + math.sin(x)
+
+
+def column_cubes(M):
+    s = 0.0
+    for i in range(M.shape[0]):
+        s = s + M[i, 0] ** 3
+    return s
+
+
+def sines_while(x):
+    k = 0
+    while k < 3:
+        x = np.sin(x)
+        k = k + 1
+    return x
+
+
+def gram_sum(x):
+    M = x.reshape(2, 2)
+    return np.sum(M.T @ M)
+
+
+def outer_square(x):
+    return np.outer(x, x)
+
+
+def permuted_product(M):
+    return np.sum(np.transpose(M, (1, 0)) * M * M)
+
+
+HUNT_SECOND = [
+    (first_row_sum, (np.array([[0.5, 1.2, -0.8], [0.3, 0.9, -1.1]]),)),
+    (sliced_then_indexed, (np.array([0.4, -0.7, 1.3, 0.9]),)),
+    (powers_and_a_counter, (0.7,)),
+    (early_return, (1.3,)),
+    (plus_math_sine, (np.array(0.7),)),
+    (column_cubes, (np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),)),
+    (gram_sum, (np.array([1.0, 2.0, 3.0, 4.0]),)),
+    (permuted_product, (np.array([[1.0, 2.0], [0.5, -1.0]]),)),
+]
+
+
+@pytest.mark.parametrize("case", HUNT_SECOND, ids=[c[0].__name__ for c in HUNT_SECOND])
+def test_second_derivatives_of_hunted_cases(case: tuple) -> None:
+    fn, args = case
+    first = grad(fn)
+    np.testing.assert_allclose(first(*args), numeric_grad(fn, args, 0), rtol=1e-6, atol=1e-9)
+    expected = numeric_jacobian(first, args, 0)
+    for name, second in (("hessian", hessian(fn)), ("jacrev(grad)", jacrev(grad(fn))),
+                         ("jacfwd(grad fwd)", jacfwd(grad(fn, mode="forward")))):
+        np.testing.assert_allclose(second(*args), expected, rtol=1e-6, atol=1e-7, err_msg=name)
+    v = np.ones_like(np.asarray(args[0]))
+    np.testing.assert_allclose(hvp(fn, args, (v,)), np.tensordot(expected, v, np.ndim(v)),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_a_third_derivative_through_a_while_loop() -> None:
+    x = 0.7
+    expected = numeric_grad(grad(grad(sines_while)), (x,), 0)
+    assert np.isclose(grad(grad(grad(sines_while)))(x), expected, rtol=1e-6)
+
+
+def test_jacobians_of_jacobians_of_a_matrix_result() -> None:
+    x = np.array([1.0, 2.0])
+    second = np.zeros((2, 2, 2, 2))  # d2 (x_i x_j) / dx_k dx_l
+    for i, j in np.ndindex(2, 2):
+        second[i, j, i, j] += 1
+        second[i, j, j, i] += 1
+    for name, f in (("jacfwd(jacfwd)", jacfwd(jacfwd(outer_square))),
+                    ("jacrev(jacfwd)", jacrev(jacfwd(outer_square))),
+                    ("jacfwd(jacrev)", jacfwd(jacrev(outer_square)))):
+        np.testing.assert_allclose(f(x), second, err_msg=name)
+
+
+def test_an_integer_cotangent_leaves_a_float_gradient() -> None:
+    def scaled(x, n):
+        return x * n
+
+    result = grad(scaled)(2.0, 3)
+    assert result == 3.0 and isinstance(result, float)
