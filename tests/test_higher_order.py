@@ -570,3 +570,13 @@ def test_an_integer_cotangent_leaves_a_float_gradient() -> None:
 
     result = grad(scaled)(2.0, 3)
     assert result == 3.0 and isinstance(result, float)
+
+
+def test_vjp_of_a_tuple_result_takes_a_tuple_cotangent() -> None:
+    r, theta = 1.5, 0.4
+    out, pullback = vjp(polar_pair, r, theta)
+    np.testing.assert_allclose(out, polar_pair(r, theta))
+    u = (1.0, 2.0)
+    br, btheta = pullback(u)
+    jac = np.array([[np.cos(theta), -r * np.sin(theta)], [np.sin(theta), r * np.cos(theta)]])
+    np.testing.assert_allclose((br, btheta), np.array(u) @ jac)

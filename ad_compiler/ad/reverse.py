@@ -136,6 +136,9 @@ class Sweep(RegionSweep):
         if op.prim == "unbroadcast":  # made by this transform, met again by the next one
             self._unbroadcast(op, g)
             return
+        if op.prim == "tuple":  # a tuple's cotangent is a tuple: one item each
+            self._tuple(op, g)
+            return
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
         rule = rules.vjp(op.prim, kinds)
         if rule is None:
@@ -158,6 +161,13 @@ class Sweep(RegionSweep):
                 ct = reduced
             adjoints.add(x, ct, fresh, op.loc)
 
+
+    def _tuple(self, op: Op, g: Operand) -> None:
+        for k, x in enumerate(op.inputs):
+            if self.is_active(x):
+                item = Value()
+                self.adjoints.ops.append(Op("getitem", [g, Const(k)], [item], loc=op.loc))
+                self.adjoints.add(x, item, {item}, op.loc)
 
     def _unbroadcast(self, op: Op, g: Operand) -> None:
         """`unbroadcast(c, x)` sums `c` down to `x`'s shape: its adjoint broadcasts back."""
