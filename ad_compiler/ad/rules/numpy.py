@@ -206,6 +206,27 @@ for _ranks in [(a, b) for a in (2, 3, 4) for b in (2, 3, 4) if (a, b) != (2, 2)]
     defvjp(operator.matmul, np.matmul, broadcasting=True, ranks=_ranks)(matmul_vjp_stacks)
 
 
+def _stack_vector_rules(rank: int) -> None:
+    """A stack of matrices times a vector, and a vector times a stack (rank 3 or 4): the
+    vector's cotangent sums over the stack."""
+    stack = tuple(range(rank - 1))
+    around = tuple(range(rank - 2)) + (rank - 1,)
+
+    @defvjp(operator.matmul, np.matmul, broadcasting=False, ranks=(rank, 1))
+    def matmul_vjp_stack_vector(g, ans, x, y):
+        gx = np.expand_dims(g, -1)
+        return gx * y, np.sum(x * gx, axis=stack)
+
+    @defvjp(operator.matmul, np.matmul, broadcasting=False, ranks=(1, rank))
+    def matmul_vjp_vector_stack(g, ans, x, y):
+        gy = np.expand_dims(g, -2)
+        return np.sum(y * gy, axis=around), np.expand_dims(x, -1) * gy
+
+
+_stack_vector_rules(3)
+_stack_vector_rules(4)
+
+
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False)
 def matmul_vjp(g, ans, x, y):
     """Any ranks <= 2: promote vectors to a row (x) and a column (y), as matmul does."""
