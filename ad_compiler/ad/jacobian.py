@@ -4,7 +4,12 @@ Forward: one *batched* JVP pass whose tangents are the rows of an identity matri
 columns come out at once (`jacfwd`). Reverse: a loop over the output's entries, each
 running the reverse sweep seeded with one unit cotangent, after one shared forward sweep
 (`jacrev`). Both return `out.shape + in.shape`, as JAX does, and need the shapes of the
-inputs and the output: they run on a function specialized to its arguments.
+inputs: they run on a function specialized to its arguments.
+
+Where a shape the batched pass needs is not known (a generic gradient, a value that
+changes shape in a loop, a result whose shape only the run knows), plain forward passes
+run in a loop, one per input direction. In both loops, what does not depend on the seed
+(the primal, the forward sweep) is hoisted before the loop (`_split`).
 """
 
 from __future__ import annotations
