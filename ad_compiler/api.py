@@ -266,18 +266,22 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 
 
 class Pullback:
-    """The VJP of `fun` at fixed primals: `pullback(cotangent)` is the tuple of the
-    cotangents of the primals passed (zeros for integer ones), as the function `jax.vjp`
-    returns. `.source` and `.ir` show the emitted VJP."""
+    """The VJP of `fun` at fixed primals, as the function `jax.vjp` returns:
+    `pullback(cotangent)` is the tuple of the cotangents of the primals passed (zeros for
+    integer ones). The forward sweep ran once, in `vjp`; a call runs only the reverse
+    sweep, on the residuals it left. `.source` shows both emitted functions."""
 
     def __init__(self, fun: Callable[..., Any], values: tuple, given: int) -> None:
-        self._values = values
         self._given = given
+        self._values = values
         self._wrt = tuple(i for i in range(given) if _differentiable(values[i]))
-        self._version = _CACHE.version(fun, VJPOptions(self._wrt), _kinds(values))
+        kinds = _kinds(values)
+        self._forward = _CACHE.version(fun, VJPOptions(self._wrt, "forward"), kinds)
+        self._pullback = _CACHE.version(fun, VJPOptions(self._wrt, "pullback"), kinds)
+        self.out, self._residuals = self._forward.function(*values)
 
     def __call__(self, cotangent: Any) -> tuple:
-        grads = iter(self._version.function(*self._values, cotangent))
+        grads = iter(self._pullback.function(*self._residuals, cotangent))
         return tuple(
             next(grads) if i in self._wrt else np.zeros_like(self._values[i])
             for i in range(self._given)
@@ -285,18 +289,18 @@ class Pullback:
 
     @property
     def source(self) -> str:
-        return self._version.source
+        return self._forward.source + "\n" + self._pullback.source
 
     @property
     def ir(self) -> str:
-        return format_function(self._version.ir)
+        return format_function(self._forward.ir) + "\n" + format_function(self._pullback.ir)
 
 
 def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
     """`(fun(*primals), pullback)`, as `jax.vjp`; `pullback(g)` returns `g @ J` for each
-    primal. The pullback runs the emitted VJP, which sweeps forward again."""
-    values = _bound(fun, primals)
-    return fun(*values), Pullback(fun, values, len(primals))
+    primal. The forward sweep runs here, once; each pullback call runs the reverse sweep."""
+    pullback = Pullback(fun, _bound(fun, primals), len(primals))
+    return pullback.out, pullback
 
 
 class _Derivative:

@@ -11,6 +11,7 @@ from typing import Any, Callable, Sequence, Union
 
 from .ad.forward import jvp_function
 from .ad.jacobian import forward_jacobian, reverse_jacobian
+from .ad.pullback import split_vjp
 from .ad.reverse import name_gradients, vjp_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
@@ -55,9 +56,11 @@ class JVPOptions:
 @dataclass(frozen=True)
 class VJPOptions:
     """A VJP: the function takes the output's cotangent last and returns a tuple of
-    cotangents, one for each of `wrt`."""
+    cotangents, one for each of `wrt`. As two functions (`part`): "forward" returns the
+    output and the residuals, "pullback" takes the residuals and the cotangent."""
 
     wrt: tuple[int, ...]
+    part: str = "whole"
 
 
 Options = Union[GradOptions, JacobianOptions, JVPOptions, VJPOptions]
@@ -131,7 +134,7 @@ def _transform(work: Function, options: Options) -> Function:
         return jvp_function(work, options.wrt)
     if isinstance(options, VJPOptions):
         _check_inputs(work, options.wrt, "vjp")
-        return vjp_function(work, options.wrt, tuple_out=True, cotangent=True)
+        return vjp_function(work, options.wrt, tuple_out=True, cotangent=True, with_value=options.part != "whole")
     _check_inputs(work, options.argnums, "grad" if isinstance(options, GradOptions) else "jacobian")
     if isinstance(options, JacobianOptions):
         build = forward_jacobian if options.mode == "forward" or _records_tapes(work) else reverse_jacobian
@@ -160,6 +163,12 @@ def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind]
     while tape.run(derivative):  # what the reverse loops no longer read is not recorded
         optimize(derivative)
     if views.run(derivative):
+        optimize(derivative)
+    if isinstance(options, VJPOptions):
+        name_gradients(derivative, options.wrt, tuple_out=True)
+    if isinstance(options, VJPOptions) and options.part != "whole":
+        derivative = split_vjp(derivative)[options.part == "pullback"]  # after the tapes are pruned
+        verify(derivative)
         optimize(derivative)
     if isinstance(options, GradOptions):
         name_gradients(derivative, options.argnums, options.tuple_out)

@@ -143,8 +143,27 @@ def test_vjp_returns_the_value_and_a_pullback_that_shows_its_source() -> None:
     cotangent_x, cotangent_n = pullback(np.ones(3))
     np.testing.assert_allclose(cotangent_x, 2 * x * np.sin(x) + x**2 * np.cos(x))
     assert cotangent_n == 0
-    assert pullback.source.startswith("def vjp__power(x, n, g):")
-    assert "vjp__power" in pullback.ir
+    assert pullback.source.startswith("def vjp__power(x, n):")  # the forward sweep, then
+    assert "def pullback__power(" in pullback.source  # the reverse sweep on its residuals
+    assert "vjp__power" in pullback.ir and "pullback__power" in pullback.ir
+
+
+def test_a_pullback_runs_only_the_reverse_sweep() -> None:
+    def horner(x, coeffs):
+        acc = 0.0
+        for c in coeffs:
+            acc = acc * x + c
+        return acc
+
+    coeffs = np.array([1.0, -2.0, 0.5, 3.0])
+    out, pullback = vjp(horner, 0.7, coeffs)
+    assert np.isclose(out, horner(0.7, coeffs))
+    forward, reverse = pullback.source.split("def pullback_horner")
+    assert "tape.append" in forward and "append" not in reverse and "reversed(" in reverse
+    for u in (1.0, -2.5):  # called again and again on the same residuals
+        bx, bcoeffs = pullback(u)
+        assert np.isclose(bx, u * (3 * 1.0 * 0.49 - 4 * 0.7 + 0.5))
+        np.testing.assert_allclose(bcoeffs, u * 0.7 ** np.arange(3, -1, -1))
 
 
 def test_forward_gradient_of_several_arguments_is_a_tuple() -> None:

@@ -9,7 +9,7 @@ inputs: they run on a function specialized to its arguments.
 Where a shape the batched pass needs is not known (a generic gradient, a value that
 changes shape in a loop, a result whose shape only the run knows), plain forward passes
 run in a loop, one per input direction. In both loops, what does not depend on the seed
-(the primal, the forward sweep) is hoisted before the loop (`_split`).
+(the primal, the forward sweep) is hoisted before the loop (`split.split_at_seeds`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from typing import Sequence
 from ..errors import NoDerivativeError
 from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.clone import clone_function, substitute
-from ..ir.prims import ALLOCATIONS
 from ..ir.types import TupleKind
-from ..passes.activity import region_reads
 from .forward import jvp_function
 from .kinds import shape_of
 from .reverse import vjp_function
+from .split import split_at_seeds
 
 
 def _shape(x: Operand, what: str) -> tuple:
@@ -163,7 +162,7 @@ def _looped_forward_jacobian(
     params = fn.params[len(fn.params) - len(wrt):]
     del fn.params[len(fn.params) - len(wrt):]
     value, tangent = fn.body.yields
-    before, during = _split(fn.body.ops, set(params))
+    before, during = split_at_seeds(fn.body.ops, set(params))
     primals = [fn.params[i] for i in wrt]
     sizes: list[Operand] = [
         Const(math.prod(shape)) if shape is not None else _emit(before, "np.size", [x])
@@ -262,7 +261,7 @@ def reverse_jacobian(
     grads_op = next(op for op in fn.body.ops if packed in op.results)
     grads = list(grads_op.inputs)
     fn.body.ops.remove(grads_op)
-    before, during = _split(fn.body.ops, {seed})
+    before, during = split_at_seeds(fn.body.ops, {seed})
 
     index = Value("i")
     partial = [Value("jac") for _ in wrt]
@@ -286,40 +285,3 @@ def reverse_jacobian(
     result = _pack(before, jacobians, tuple_out)
     fn.body.yields = [out, result] if with_value else [result]
     return fn
-
-
-_ALIASING = frozenset({
-    "getitem", "np.reshape", "transpose", "np.transpose", "np.ravel", "np.squeeze",
-    "np.expand_dims", "np.moveaxis", "np.broadcast_to", "np.atleast_1d", "np.atleast_2d",
-})
-"""Prims whose result may share memory with their first operand."""
-
-
-def _split(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]]:
-    """The ops that do not depend on `seeds` (run once) and those that do (run per row).
-    Iterators are consumed by one loop, so `reversed` and `zip` stay with the row. So does
-    a fresh array (or list) the row may write into (an element write, a push, a loop
-    carrying it), with the views taken of it: each row needs its own."""
-    dependent = set(seeds)
-    during: set[int] = set()
-    for k, op in enumerate(ops):
-        if op.prim in ("reversed", "zip") or region_reads(op) & dependent:
-            dependent.update(op.results)
-            during.add(k)
-    written = {
-        x for k in during for i, x in enumerate(ops[k].inputs)
-        if ops[k].regions or (i == 0 and ops[k].prim in ("setitem", "push"))
-    }
-    for k in reversed(range(len(ops))):  # readers first: an array made from one moves it too
-        op = ops[k]
-        if k in during or op.prim not in ALLOCATIONS:
-            continue
-        chain, frontier = [k], set(op.results)
-        for j in range(k + 1, len(ops)):  # the views of it
-            if j not in during and ops[j].prim in _ALIASING and ops[j].inputs[0] in frontier:
-                chain.append(j)
-                frontier.update(ops[j].results)
-        readers = {j for j, other in enumerate(ops) if region_reads(other) & frontier} - set(chain)
-        if frontier & written and readers <= during:
-            during.update(chain)
-    return [op for k, op in enumerate(ops) if k not in during], [op for k, op in enumerate(ops) if k in during]
