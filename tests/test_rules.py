@@ -48,6 +48,14 @@ def sum_axes_keepdims(x):
     return np.sum(x, axis=(0, 2), keepdims=True)
 
 
+def var_axis_ddof(x):
+    return np.var(x, axis=1, ddof=1)
+
+
+def std_keepdims(x):
+    return np.std(x, axis=0, keepdims=True)
+
+
 def mean_axis(x):
     return np.mean(x, axis=0)
 
@@ -235,6 +243,10 @@ SPECS = [
     Spec(np.sum, call=sum_axis, shapes=((2, 3),)),
     Spec(np.sum, call=sum_axes_keepdims, shapes=((2, 3, 2),)),
     Spec(np.mean, shapes=((2, 3),)),
+    Spec(np.var, shapes=((2, 3),)),
+    Spec(np.var, call=var_axis_ddof, shapes=((2, 3),)),
+    Spec(np.std, shapes=((4,),)),
+    Spec(np.std, call=std_keepdims, shapes=((3, 2),)),
     Spec(np.mean, call=mean_axis, shapes=((2, 3),)),
     Spec(np.mean, call=mean_negative_axes, shapes=((2, 3, 2),)),
     Spec("transpose", call=transpose_attribute, shapes=((2, 3),)),

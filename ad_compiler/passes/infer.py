@@ -119,7 +119,7 @@ def _reduction(op: Op, kinds: list[Kind]) -> Kind:
         return None
     axis = op.attrs.get("axis", _const(op.inputs[1]) if len(op.inputs) > 1 else None)
     keepdims = op.attrs.get("keepdims", False)
-    dtype = _float_of(x.dtype) if op.prim == "np.mean" else x.dtype
+    dtype = _float_of(x.dtype) if op.prim in ("np.mean", "np.var", "np.std") else x.dtype
     if isinstance(x, Scalar):
         return Scalar(dtype)
     if axis is None:
@@ -405,6 +405,8 @@ _RULES: dict[str, Rule] = {
     "not_": _compare,
     "np.sum": _reduction,
     "np.mean": _reduction,
+    "np.var": _reduction,
+    "np.std": _reduction,
     "np.max": _reduction,
     "np.amax": _reduction,
     "np.min": _reduction,

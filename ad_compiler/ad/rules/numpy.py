@@ -85,6 +85,44 @@ def mean_jvp(dx, ans, x, axis=None, dtype=None, out=None, keepdims=False, *, bat
     return reduce_tangent(dx, ans, x, axis, keepdims, batch, mean=True)
 
 
+def centered(x, axis):
+    """`x` minus its mean over `axis`, broadcast back (for the rules of var and std)."""
+    if axis is None:
+        return x - np.mean(x)
+    return x - np.mean(x, axis=axis, keepdims=True)
+
+
+@defvjp(np.var, broadcasting=False)
+def var_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    """`2 (x - mean) / (n - ddof)`, `n` the number of elements each result averages."""
+    n = np.size(x) / np.size(ans)
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return g * (2.0 / (n - ddof)) * centered(x, axis)
+
+
+@defjvp(np.var, broadcasting=False)
+def var_jvp(dx, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, batch=0):
+    n = np.size(x) / np.size(ans)
+    return reduce_tangent(dx * centered(x, axis), ans, x, axis, keepdims, batch) * (2.0 / (n - ddof))
+
+
+@defvjp(np.std, broadcasting=False)
+def std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    """The square root of `np.var`'s: `(x - mean) / ((n - ddof) std)`."""
+    n = np.size(x) / np.size(ans)
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+        ans = np.expand_dims(ans, axis)
+    return g * centered(x, axis) / ((n - ddof) * ans)
+
+
+@defjvp(np.std, broadcasting=False)
+def std_jvp(dx, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, batch=0):
+    n = np.size(x) / np.size(ans)
+    return reduce_tangent(dx * centered(x, axis), ans, x, axis, keepdims, batch) / ((n - ddof) * ans)
+
+
 @defvjp("transpose", broadcasting=False)
 def transpose_vjp(g, ans, x):
     return g.T
