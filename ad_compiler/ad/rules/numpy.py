@@ -265,7 +265,8 @@ _stack_vector_rules(3)
 _stack_vector_rules(4)
 
 
-@defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False)
+@defvjp(np.dot, broadcasting=False, max_rank=2)  # above matrices, np.dot is another product
+@defvjp(operator.matmul, np.matmul, broadcasting=False)
 def matmul_vjp(g, ans, x, y):
     """Any ranks <= 2: promote vectors to a row (x) and a column (y), as matmul does."""
     x2 = np.atleast_2d(x)
@@ -274,7 +275,8 @@ def matmul_vjp(g, ans, x, y):
     return np.reshape(g2 @ y2.T, np.shape(x)), np.reshape(x2.T @ g2, np.shape(y))
 
 
-@defjvp(operator.matmul, np.matmul, np.dot, broadcasting=False)
+@defjvp(np.dot, broadcasting=False, max_rank=2)
+@defjvp(operator.matmul, np.matmul, broadcasting=False)
 def matmul_jvp(dx, dy, ans, x, y, *, batch=0):
     """Any ranks (np.dot: up to 2, as its VJP; above, it is not matmul). Batched (ranks
     are then known, so only stacks of matrices come here): vectors promoted as matmul

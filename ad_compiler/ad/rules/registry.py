@@ -60,11 +60,15 @@ class Rule:
     fn: Callable[..., Any]
     broadcasting: bool
     ranks: tuple[int, ...] | None = None
+    max_rank: int | None = None
+    """Operands of a higher known rank are not covered (np.dot above matrices)."""
 
     def applies(self, kinds: list[Kind]) -> bool:
+        known = [getattr(k, "ndim", 0) if isinstance(k, (Array, Scalar)) else None for k in kinds]
+        if self.max_rank is not None and any(k is not None and k > self.max_rank for k in known):
+            return False
         if self.ranks is None:
             return True
-        known = [getattr(k, "ndim", 0) if isinstance(k, (Array, Scalar)) else None for k in kinds]
         return len(known) == len(self.ranks) and all(
             r == k for r, k in zip(self.ranks, known)
         )
@@ -108,20 +112,22 @@ class Registry:
         *primitives: Any,
         broadcasting: bool | None = None,
         ranks: tuple[int, ...] | None = None,
+        max_rank: int | None = None,
     ) -> Callable:
         """Decorator registering a VJP rule for each of `primitives` (callables or prim
         names). A rule registered later for the same prim and ranks replaces the earlier."""
-        return self._define(self._vjps, "vjp", primitives, broadcasting, ranks)
+        return self._define(self._vjps, "vjp", primitives, broadcasting, ranks, max_rank)
 
     def defjvp(
         self,
         *primitives: Any,
         broadcasting: bool | None = None,
         ranks: tuple[int, ...] | None = None,
+        max_rank: int | None = None,
     ) -> Callable:
         """Decorator registering a JVP rule (see the module docstring) for each of
         `primitives`, with `defvjp`'s options."""
-        return self._define(self._jvps, "jvp", primitives, broadcasting, ranks)
+        return self._define(self._jvps, "jvp", primitives, broadcasting, ranks, max_rank)
 
     def _define(
         self,
@@ -130,6 +136,7 @@ class Registry:
         primitives: tuple[Any, ...],
         broadcasting: bool | None,
         ranks: tuple[int, ...] | None,
+        max_rank: int | None = None,
     ) -> Callable:
         prims = [self._prim(p) for p in primitives]
 
@@ -137,7 +144,7 @@ class Registry:
             for prim in prims:
                 flag = _broadcasts_by_default(prim) if broadcasting is None else broadcasting
                 rules = [r for r in table.get(prim, []) if r.ranks != ranks]
-                rules.append(Rule(prim, fn, flag, ranks))
+                rules.append(Rule(prim, fn, flag, ranks, max_rank))
                 rules.sort(key=lambda r: r.ranks is None)
                 table[prim] = rules
                 self._lowered = {k: v for k, v in self._lowered.items() if k[:2] != (mode, prim)}
