@@ -45,7 +45,7 @@ class CompileCache:
         """The IR to differentiate: `fun`'s own, or, for a derivative, the IR it emitted
         for these kinds (so transforms nest)."""
         if isinstance(fun, _DERIVATIVES):
-            return self.version(fun.fun, fun.options, kinds).ir
+            return self.version(fun.fun, fun.options, kinds).nestable
         return self.lowered(fun)
 
     def version(self, fun: Callable[..., Any], options: Options, kinds: tuple | None) -> Version:

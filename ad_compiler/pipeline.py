@@ -73,6 +73,9 @@ class Version:
     ir: Function
     emitted: Emitted
     function: Callable[..., Any]
+    nestable: Function
+    """The IR a further transform starts from: `ir` before returned views became copies
+    (that is for callers of the emitted function, and `np.full` has no rule)."""
 
     @property
     def source(self) -> str:
@@ -162,8 +165,6 @@ def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind]
     optimize(derivative)
     while tape.run(derivative):  # what the reverse loops no longer read is not recorded
         optimize(derivative)
-    if views.run(derivative):
-        optimize(derivative)
     if isinstance(options, VJPOptions):
         name_gradients(derivative, options.wrt, tuple_out=True)
     if isinstance(options, VJPOptions) and options.part != "whole":
@@ -172,8 +173,12 @@ def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind]
         optimize(derivative)
     if isinstance(options, GradOptions):
         name_gradients(derivative, options.argnums, options.tuple_out)
+    nestable = clone_function(derivative)
+    if views.run(derivative):
+        optimize(derivative)
     emitted = emit(derivative)
-    return Version(derivative, emitted, load(emitted.source, emitted.name, emitted.namespace))
+    function = load(emitted.source, emitted.name, emitted.namespace)
+    return Version(derivative, emitted, function, nestable)
 
 
 def ir_text(version: Version) -> str:

@@ -279,3 +279,58 @@ def test_repeated_hvp_calls_reuse_one_compiled_version() -> None:
         np.testing.assert_allclose(hvp(f, (x,), (v,)), first)
     assert len(table) == count
     np.testing.assert_allclose(first, (2 * np.cos(x) - x * np.sin(x)) * v)
+
+
+# --- the same text on every run ---------------------------------------------------------------
+
+_DUMP_FORWARD_SOURCES = """
+import json
+from ad_compiler import grad, hessian, vjp
+from ad_compiler.api import _CACHE
+from ad_compiler.ir.types import kind_of
+from ad_compiler.pipeline import JVPOptions
+from tests.corpus import CASES as STRAIGHT
+from tests.corpus_control import CASES as CONTROL
+
+out = {}
+for case in STRAIGHT[::4] + CONTROL[::2]:
+    if getattr(case, "xfail", None):
+        continue
+    args, wrt = case.args(), case.float_argnums()
+    try:
+        kinds = tuple(kind_of(a) for a in args)
+        forward = grad(case.fn, argnums=wrt, mode="forward")
+        texts = [_CACHE.version(case.fn, JVPOptions(wrt), kinds).source, forward.generic and
+                 _CACHE.version(case.fn, forward.options, None).source, vjp(case.fn, *args)[1].source]
+        if len(wrt) == 1:
+            h = hessian(case.fn, argnums=wrt[0])
+            h(*args)
+            texts.append(h.source)
+        out[case.id] = texts
+    except Exception as err:  # reported per case by the test
+        out[case.id] = [f"{type(err).__name__}: {err}"]
+print(json.dumps(out))
+"""
+
+
+def test_emitted_forward_sources_are_the_same_in_fresh_processes() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+
+    def dump(seed: str) -> dict:
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(root))
+        proc = subprocess.run([sys.executable, "-c", _DUMP_FORWARD_SOURCES], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    first, second = dump("0"), dump("4242")
+    assert first.keys() == second.keys() and len(first) > 20
+    for case_id, texts in first.items():
+        assert not texts[0].startswith(("Error", "NoDerivativeError", "CompileError")), (case_id, texts[0])
+        assert texts == second[case_id], case_id

@@ -580,3 +580,15 @@ def test_vjp_of_a_tuple_result_takes_a_tuple_cotangent() -> None:
     br, btheta = pullback(u)
     jac = np.array([[np.cos(theta), -r * np.sin(theta)], [np.sin(theta), r * np.cos(theta)]])
     np.testing.assert_allclose((br, btheta), np.array(u) @ jac)
+
+
+def squared_total(x):
+    return np.sum(x) ** 2
+
+
+def test_hessian_of_a_function_whose_gradient_is_a_broadcast() -> None:
+    """The gradient is one number broadcast to x's shape: emitted as a fresh array
+    (np.full) for callers, differentiated again as the broadcast it is."""
+    x = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(grad(squared_total)(x), 2 * np.sum(x) * np.ones(3))
+    np.testing.assert_allclose(hessian(squared_total)(x), 2 * np.ones((3, 3)))
