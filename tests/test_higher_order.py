@@ -592,3 +592,29 @@ def test_hessian_of_a_function_whose_gradient_is_a_broadcast() -> None:
     x = np.array([0.5, -1.0, 2.0])
     np.testing.assert_allclose(grad(squared_total)(x), 2 * np.sum(x) * np.ones(3))
     np.testing.assert_allclose(hessian(squared_total)(x), 2 * np.ones((3, 3)))
+
+
+# --- second derivatives of both corpora ---------------------------------------------------------
+
+from tests.corpus import CASES as STRAIGHT  # noqa: E402
+from tests.corpus_control import CASES as CONTROL  # noqa: E402
+
+CORPUS_PAIRS = [
+    pytest.param(case, k, id=f"{case.id}-arg{k}")
+    for case in list(STRAIGHT) + list(CONTROL)
+    if not getattr(case, "xfail", None)
+    for k in case.float_argnums()
+]
+
+
+@pytest.mark.parametrize("case, k", CORPUS_PAIRS)
+def test_corpus_hessians_match_differences_of_the_gradient(case, k: int) -> None:
+    """hessian (forward over reverse) and jacrev(grad) (reverse over reverse, or forward
+    where the gradient keeps tapes) against central differences of the gradient, itself
+    checked against central differences of the function by the corpus tests."""
+    args = case.args()
+    expected = numeric_jacobian(grad(case.fn, argnums=k), args, k)
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    for name, second in (("hessian", hessian(case.fn, argnums=k)),
+                         ("jacrev(grad)", jacrev(grad(case.fn, argnums=k), argnums=k))):
+        np.testing.assert_allclose(second(*args), expected, rtol=1e-5, atol=1e-6 * scale, err_msg=name)

@@ -47,6 +47,10 @@ ELEMENTWISE_ZERO = frozenset({"np.where", "setitem"})
 receives zeros of the operand's shape."""
 
 
+def _has_floats(x: Operand) -> bool:
+    return differentiable(x) if isinstance(x, Value) else isinstance(x.value, (float, complex))
+
+
 class Forward(RegionTangents, BatchedIndexing):
     """The transform of one function: the tangent table and where new ops go (branches
     and loops: `forward_regions`; indexing with a batch axis: `batched`)."""
@@ -183,7 +187,10 @@ class Forward(RegionTangents, BatchedIndexing):
         if op.prim == "zip" and any(self.of(x) is None for x in op.inputs):
             raise self._error(op.loc, "forward mode over zip() of a list without a tangent and "
                                       "one with is not supported")
-        items = [self.full(x, op.loc) or self.zeros(x, op.loc) for x in op.inputs]
+        items = [
+            self.full(x, op.loc) or (self.zeros(x, op.loc) if _has_floats(x) else Const(None))
+            for x in op.inputs
+        ]  # (an int or a slice on a tape has no tangent: None keeps the entry's layout)
         return self.emit(op.prim, items, op.loc)
 
     def _rule(self, op: Op, tangents: list[Operand | None]) -> Operand | None:

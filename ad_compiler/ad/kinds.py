@@ -4,7 +4,7 @@ derivative at all (known ints and bools cannot)."""
 from __future__ import annotations
 
 from ..ir import Operand, Value
-from ..ir.types import Array, Kind, Scalar, TupleKind, kind_of
+from ..ir.types import Array, Kind, Scalar, SliceKind, TupleKind, kind_of
 
 
 def shape_of(x: Operand) -> tuple | None:
@@ -26,4 +26,6 @@ def differentiable(v: Value) -> bool:
 def _may_carry_floats(kind: Kind) -> bool:
     if isinstance(kind, TupleKind):
         return any(_may_carry_floats(k) for k in kind.items)
+    if isinstance(kind, SliceKind):
+        return False
     return getattr(kind, "dtype", None) not in ("int", "bool")

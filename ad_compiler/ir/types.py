@@ -45,6 +45,14 @@ class TupleKind:
 
 
 @dataclass(frozen=True)
+class SliceKind:
+    """A slice object (`x[i:j]` with run-time bounds, taken apart or kept on a tape)."""
+
+    def __str__(self) -> str:
+        return "slice"
+
+
+@dataclass(frozen=True)
 class ListKind:
     """A Python list (a loop's tape): `item` is the kind of its entries; an empty list
     has no entries yet and joins with any."""
@@ -56,7 +64,7 @@ class ListKind:
         return "[]" if self.empty else f"[{self.item}]"
 
 
-Kind = Union[Scalar, Array, TupleKind, ListKind, None]
+Kind = Union[Scalar, Array, TupleKind, ListKind, SliceKind, None]
 
 
 def join(a: Kind, b: Kind) -> Kind:

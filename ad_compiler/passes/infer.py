@@ -14,7 +14,7 @@ import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Region
 from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of
-from ..ir.types import Array, Kind, ListKind, Scalar, TupleKind, join, kind_of, promote
+from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, join, kind_of, promote
 
 Rule = Callable[[Op, list[Kind]], Kind]
 
@@ -416,6 +416,7 @@ _RULES: dict[str, Rule] = {
     "np.atleast_1d": _atleast_1d,
     "np.moveaxis": _moveaxis,
     "np.eye": _eye,
+    "slice": lambda op, kinds: SliceKind(),
     "np.arange": _arange,
     "zip": _zip,
     "np.dot": _matmul,
