@@ -609,12 +609,14 @@ CORPUS_PAIRS = [
 
 @pytest.mark.parametrize("case, k", CORPUS_PAIRS)
 def test_corpus_hessians_match_differences_of_the_gradient(case, k: int) -> None:
-    """hessian (forward over reverse) and jacrev(grad) (reverse over reverse, or forward
-    where the gradient keeps tapes) against central differences of the gradient, itself
-    checked against central differences of the function by the corpus tests."""
+    """hessian (forward over reverse), jacrev(grad) (reverse over reverse, or forward
+    where the gradient keeps tapes) and reverse over forward, against central differences
+    of the gradient, itself checked against central differences of the function by the
+    corpus tests."""
     args = case.args()
     expected = numeric_jacobian(grad(case.fn, argnums=k), args, k)
     scale = max(1.0, float(np.max(np.abs(expected))))
     for name, second in (("hessian", hessian(case.fn, argnums=k)),
-                         ("jacrev(grad)", jacrev(grad(case.fn, argnums=k), argnums=k))):
+                         ("jacrev(grad)", jacrev(grad(case.fn, argnums=k), argnums=k)),
+                         ("jacrev(grad fwd)", jacrev(grad(case.fn, argnums=k, mode="forward"), argnums=k))):
         np.testing.assert_allclose(second(*args), expected, rtol=1e-5, atol=1e-6 * scale, err_msg=name)

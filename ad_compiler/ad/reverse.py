@@ -9,7 +9,7 @@ adjoint and emits no code. Straight-line code needs no tape; intermediates are l
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..errors import NoDerivativeError
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value
@@ -83,7 +83,7 @@ def _located(fn: Function, op: Op, message: str) -> NoDerivativeError:
 
 
 def _rule_outputs(
-    fn: Function, op: Op, returned: list[Operand], new_ops: list[Op]
+    fn: Function, op: Op, returned: list[Operand], new_ops: list[Op], active: Callable[[Operand], bool]
 ) -> list[Operand | None]:
     """Split what a rule returned into one cotangent (or None) per operand."""
     (value,) = returned
@@ -95,8 +95,8 @@ def _rule_outputs(
     else:
         maker = next((new for new in new_ops if value in new.results), None)
         items = list(maker.inputs) if maker is not None and maker.prim == "tuple" else [value]
-    constant_tail = all(isinstance(x, Const) for x in op.inputs[len(items):])
-    if len(items) < arity and constant_tail:  # `np.sum(x, 1)`: the axis has no cotangent
+    inactive_tail = not any(active(x) for x in op.inputs[len(items):])
+    if len(items) < arity and inactive_tail:  # `np.sum(x, 1)`: the axis has no cotangent
         items += [None] * (arity - len(items))
     if len(items) != arity:
         raise _located(
@@ -151,7 +151,7 @@ class Sweep(RegionSweep):
         returned = inline(lowered, [g, op.result] + [op.inputs[i] for i in dynamic], adjoints.ops, op.loc)
         new_ops = adjoints.ops[start:]
         fresh = {r for new in new_ops for r in new.results}
-        for x, ct in zip(op.inputs, _rule_outputs(self.fn, op, returned, new_ops)):
+        for x, ct in zip(op.inputs, _rule_outputs(self.fn, op, returned, new_ops, self.is_active)):
             if ct is None or not self.is_active(x):
                 continue
             if rule.broadcasting:

@@ -179,7 +179,7 @@ def reshape_jvp(dx, ans, x, arg=None, *, batch=0):
 
 @defvjp(np.broadcast_to, broadcasting=True)
 def broadcast_to_vjp(g, ans, x, shape):
-    return g
+    return g, None  # (the shape may be a run-time value)
 
 
 @defjvp(np.broadcast_to, broadcasting=True)
