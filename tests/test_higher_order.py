@@ -458,7 +458,7 @@ def test_hessian_of_several_arguments_is_nested() -> None:
     assert np.isclose(hyy, 6 * y)
 
 
-# --- cases a bug hunt found: each against an analytic value or central differences -------------
+# --- hard cases: rows of arrays, counters, early returns, 2-d indices in loops, stacks --------
 
 
 def first_row_sum(M):
@@ -520,7 +520,7 @@ def permuted_product(M):
     return np.sum(np.transpose(M, (1, 0)) * M * M)
 
 
-HUNT_SECOND = [
+HARD_SECOND = [
     (first_row_sum, (np.array([[0.5, 1.2, -0.8], [0.3, 0.9, -1.1]]),)),
     (sliced_then_indexed, (np.array([0.4, -0.7, 1.3, 0.9]),)),
     (powers_and_a_counter, (0.7,)),
@@ -532,8 +532,8 @@ HUNT_SECOND = [
 ]
 
 
-@pytest.mark.parametrize("case", HUNT_SECOND, ids=[c[0].__name__ for c in HUNT_SECOND])
-def test_second_derivatives_of_hunted_cases(case: tuple) -> None:
+@pytest.mark.parametrize("case", HARD_SECOND, ids=[c[0].__name__ for c in HARD_SECOND])
+def test_second_derivatives_of_hard_cases(case: tuple) -> None:
     fn, args = case
     first = grad(fn)
     np.testing.assert_allclose(first(*args), numeric_grad(fn, args, 0), rtol=1e-6, atol=1e-9)
