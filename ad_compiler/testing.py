@@ -59,3 +59,96 @@ def assert_grad_close(
                 f"emitted {got_a[index]!r}, central differences {expected_a[index]!r} "
                 f"(rtol={r:g}, atol={a:g}; {bad} of {excess.size} entries disagree)"
             )
+
+
+_CHECK_TOLERANCES = {np.dtype(np.float64): 1e-5, np.dtype(np.float32): 2e-2}
+"""check_grads's default tolerances by dtype, JAX's `default_gradient_tolerance`."""
+
+_FORWARD, _REVERSE = ("fwd", "forward"), ("rev", "reverse")
+
+
+def check_grads(
+    f: Callable[..., Any],
+    args: Sequence[Any],
+    order: int = 2,
+    modes: Sequence[str] = ("fwd", "rev"),
+    atol: float | None = None,
+    rtol: float | None = None,
+    eps: float | None = None,
+    rng: np.random.Generator | None = None,
+) -> None:
+    """Check the compiler's derivatives of `f` at `args`, as `jax.test_util.check_grads`
+    and autograd's do: JVPs ("fwd") against central differences along random directions;
+    VJPs ("rev") by the dot-product test `<u, J v> == <J^T u, v>`, `J v` by central
+    differences; to `order` 2, where the derivatives checked are those of the emitted
+    first derivative (its Jacobian, by `jacfwd`), against central differences of that
+    emitted first derivative. Integer arguments are held fixed. `eps` is the step of the
+    differences (default: scaled as in `check.numeric`); tolerances default by dtype."""
+    from .api import jacfwd, jvp, vjp
+
+    if order not in (1, 2):
+        raise ValueError(f"check_grads checks order 1 or 2, not {order}")
+    unknown = [m for m in modes if m not in _FORWARD + _REVERSE]
+    if unknown:
+        raise ValueError(f"modes are 'fwd' and 'rev', not {unknown[0]!r}")
+    rng = rng or np.random.default_rng(0)
+    args = tuple(args)
+    floats = tuple(i for i, a in enumerate(args) if np.asarray(a).dtype.kind == "f")
+    if not floats:
+        raise ValueError("check_grads needs a float argument to differentiate")
+    tol = rtol if rtol is not None else max(_CHECK_TOLERANCES.get(np.asarray(args[i]).dtype, 1e-5) for i in floats)
+    atol = atol if atol is not None else tol
+
+    def direction() -> tuple:
+        return tuple(_like(args[i], rng.standard_normal(np.shape(args[i]))) if i in floats else None
+                     for i in range(len(args)))
+
+    def numeric_directional(g: Callable[..., Any], v: tuple) -> np.ndarray:
+        scale = max([1.0] + [float(np.max(np.abs(args[i]))) for i in floats])
+        h = eps if eps is not None else numeric.CENTRAL_STEP * scale
+        plus = tuple(a if t is None else a + h * t for a, t in zip(args, v))
+        minus = tuple(a if t is None else a - h * t for a, t in zip(args, v))
+        return (np.asarray(g(*plus), dtype=float) - np.asarray(g(*minus), dtype=float)) / (2 * h)
+
+    def close(what: str, got: Any, expected: Any) -> None:
+        got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+        scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+        if got.shape != expected.shape or not np.allclose(got, expected, rtol=tol, atol=atol * scale):
+            raise AssertionError(f"{what} of {getattr(f, '__name__', 'f')}: emitted {got!r}, "
+                                 f"expected {expected!r} (rtol={tol:g}, atol={atol * scale:g})")
+
+    def first_order(g: Callable[..., Any], emitted_jvp: Callable, emitted_vjp: Callable, label: str) -> None:
+        v = direction()
+        expected = numeric_directional(g, v)
+        if any(m in _FORWARD for m in modes):
+            close(f"{label} JVP", emitted_jvp(v), expected)
+        if any(m in _REVERSE for m in modes):
+            u = _like(expected, rng.standard_normal(np.shape(expected)))
+            cotangents = emitted_vjp(u)
+            lhs = sum(float(np.sum(np.asarray(c) * t)) for c, t in zip(cotangents, v) if t is not None)
+            close(f"{label} VJP (dot-product test)", lhs, float(np.sum(u * expected)))
+
+    first_order(f, lambda v: jvp(f, args, v)[1], lambda u: vjp(f, *args)[1](u), "first-order")
+    if order == 1:
+        return
+    jac = jacfwd(f, argnums=floats)  # the emitted first derivative, checked above
+    v = direction()
+
+    def contracted(*xs: Any) -> np.ndarray:  # J(x) v, from the emitted Jacobian
+        blocks = jac(*xs)
+        return sum(np.tensordot(b, v[i], axes=np.ndim(v[i])) for b, i in zip(blocks, floats))
+
+    def second_jvp(w: tuple) -> np.ndarray:
+        blocks = jvp(jac, args, w)[1]
+        return sum(np.tensordot(b, v[i], axes=np.ndim(v[i])) for b, i in zip(blocks, floats))
+
+    def second_vjp(u: np.ndarray) -> tuple:
+        pullback = vjp(jac, *args)[1]
+        return pullback(tuple(np.multiply.outer(u, v[i]) for i in floats))
+
+    first_order(contracted, second_jvp, second_vjp, "second-order")
+
+
+def _like(template: Any, value: np.ndarray) -> Any:
+    """`value` in the form of `template` (a Python float for a float)."""
+    return value if isinstance(template, np.ndarray) else float(value) if np.ndim(value) == 0 else value
