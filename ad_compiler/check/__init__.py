@@ -1,2 +1,3 @@
 """Checking derivatives against independent baselines: numerical differentiation
-(`numeric`), with the symbolic baseline and the side-by-side report to come."""
+(`numeric`) and SymPy's symbolic derivative (`symbolic`, with the optional extra); the
+side-by-side report is still to come."""

@@ -1,0 +1,117 @@
+"""The symbolic baseline (`ad_compiler.check.symbolic`): SymPy's derivative of the
+primal's IR agrees with central differences and with the compiler, covers branches and
+loops with static bounds, says why it cannot cover the rest, and swells."""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+import numpy as np
+import pytest
+
+from ad_compiler import grad
+from ad_compiler.check import numeric
+from ad_compiler.check.symbolic import INSTALL_HINT, NoSymbolicBaseline, symbolic_derivative
+
+pytest.importorskip("sympy")
+
+
+def spine(a, b, c):
+    g = np.sin(a * b) + np.exp(c - a / b)
+    return np.log(g * g) * c
+
+
+def horner(x):
+    acc = 0.0
+    for k in range(6):
+        acc = acc * x + (k + 1.0)
+    return acc
+
+
+def piecewise(x, y):
+    if x > 0.5:
+        z = x * y
+    else:
+        z = np.sin(x) + math.atan2(y, 2.0)
+    return z * np.tanh(y)
+
+
+def elementwise(x, y):
+    return np.hypot(x, y) + np.log1p(x * x) - np.expm1(-y) + np.arcsinh(x) * np.square(y)
+
+
+CASES = [
+    (spine, (1.0, 2.0, 0.5)),
+    (horner, (0.7,)),
+    (piecewise, (0.8, 0.3)),
+    (piecewise, (0.2, 0.3)),
+    (elementwise, (0.4, 1.3)),
+]
+
+
+@pytest.mark.parametrize("fn, args", CASES, ids=[f"{c[0].__name__}-{c[1][0]}" for c in CASES])
+def test_symbolic_derivative_agrees_with_differences_and_the_compiler(fn, args) -> None:
+    argnums = tuple(range(len(args)))
+    symbolic = symbolic_derivative(fn, args, argnums).evaluate(*args)
+    emitted = grad(fn, argnums=argnums)(*args)
+    for k in argnums:
+        numeric_value = numeric.gradient(fn, args, k, richardson=True)
+        assert symbolic[k] == pytest.approx(numeric_value, rel=1e-9, abs=1e-10)
+        assert symbolic[k] == pytest.approx(emitted[k], rel=1e-12, abs=1e-13)
+
+
+def needs_arrays(x):
+    return np.sum(x * x)
+
+
+def runs_while(x):
+    while x < 3.0:
+        x = x * 1.5
+    return x
+
+
+def runtime_bound(x, n):
+    acc = x
+    for _ in range(n):
+        acc = acc * x
+    return acc
+
+
+@pytest.mark.parametrize("fn, args, reason", [
+    (needs_arrays, (np.ones(3),), "arrays are not covered"),
+    (runs_while, (0.5,), "while loop has no bound known at compile time"),
+    (runtime_bound, (0.5, 3), "not known at compile time"),
+])
+def test_outside_the_subset_it_says_why(fn, args, reason: str) -> None:
+    with pytest.raises(NoSymbolicBaseline, match=reason):
+        symbolic_derivative(fn, args, (0,))
+
+
+def test_without_sympy_it_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_import = builtins.__import__
+
+    def no_sympy(name, *args, **kwargs):
+        if name == "sympy" or name.startswith("sympy."):
+            raise ImportError("No module named 'sympy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sympy)
+    with pytest.raises(NoSymbolicBaseline) as info:
+        symbolic_derivative(horner, (0.7,), (0,))
+    assert str(info.value) == INSTALL_HINT and "pip install" in INSTALL_HINT
+
+
+def test_the_symbolic_derivative_swells() -> None:
+    """sin(x) * x composed k times: SymPy's raw derivative grows much faster than k."""
+    def composed(k):
+        def f(x):
+            for _ in range(k):
+                x = np.sin(x) * x
+            return x
+        return f
+
+    sizes = {k: symbolic_derivative(composed(k), (0.7,), (0,)).size() for k in (2, 4, 8)}
+    assert sizes[4] > 5 * sizes[2] and sizes[8] > 20 * sizes[4]  # exponential in k
+    shared = symbolic_derivative(composed(8), (0.7,), (0,)).size(cse=True)
+    assert shared < 20 * 8  # common subexpressions shared: about linear again
