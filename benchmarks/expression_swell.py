@@ -34,7 +34,6 @@ _ROOT = os.path.dirname(_HERE)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-import numpy as np  # noqa: E402
 
 from ad_compiler import grad  # noqa: E402
 from ad_compiler.check.symbolic import symbolic_derivative  # noqa: E402
