@@ -135,7 +135,7 @@ DOC_HEAD = """# Expression swell: symbolic differentiation against the emitted d
 Produced by `python benchmarks/expression_swell.py --write` (operation counts are exact;
 times are from one run on a shared machine). `sympy raw` is `count_ops` of SymPy's
 derivative, `sympy cse` the same after common subexpression elimination, `emitted` the
-operations of the derivative the compiler emits (its IR, as `adc ir` prints it). Times
+operations of the derivative the compiler emits (its IR, as `.ir` shows it). Times
 are per evaluation at x = 0.7: SymPy's derivative lambdified (raw only up to 20000
 operations: larger ones take minutes to compile), and the emitted function. Every
 derivative is checked against the emitted one before it is timed.
