@@ -2,16 +2,20 @@
 `sympy.diff` and evaluated at the same point; and the size of that derivative, against
 which the emitted code's size is compared (the expression swell AD avoids).
 
-Covered: functions of float arguments; straight-line code; `cond` as `Piecewise`;
-`for_range` loops with bounds known at compile time, unrolled; the operators and the
-math/NumPy elementwise functions SymPy knows. Anything else raises `NoSymbolicBaseline`
-with the reason, and without SymPy installed the reason says how to install it.
+Covered: float arguments, and float arrays as NumPy arrays of SymPy expressions (NumPy
+does the broadcasting, products, sums and indexing; an array not differentiated is fixed
+at its value, and so is an int argument); straight-line code; `cond` as `Piecewise`;
+`for` loops with bounds known at that point, unrolled; the operators and the math/NumPy
+elementwise functions SymPy knows. Anything else raises `NoSymbolicBaseline` with the
+reason, and without SymPy installed the reason says how to install it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from ..frontend import lower
 from ..ir import Const, Function, Op, Operand, Region, Value
@@ -55,6 +59,10 @@ class _Converter:
                 return self.sp.true if value else self.sp.false
             if isinstance(value, (int, float)):
                 return self.sp.Integer(value) if isinstance(value, int) else self.sp.Float(value, 17)
+            if isinstance(value, np.ndarray) and value.dtype.kind in "fi":
+                return value.astype(object)
+            if value is None or isinstance(value, (tuple, slice)):
+                return value  # an index, a shape, an axis
             raise NoSymbolicBaseline(f"the constant {value!r} has no symbolic form")
         return env[x]
 
@@ -77,6 +85,14 @@ class _Converter:
     def apply(self, op: Op, args: list[Any]) -> Any:
         sp, prim = self.sp, op.prim
         name = prim.split(".", 1)[-1]
+        arrays = any(isinstance(a, np.ndarray) for a in args)
+        structural = self.structural(op, args, name)
+        if structural is not _NONE:
+            return structural
+        if arrays and prim in ("lt", "le", "gt", "ge", "not_", "eq", "ne"):
+            raise NoSymbolicBaseline(f"{prim} of arrays has no symbolic form here")
+        if arrays and (name in _FUNCTIONS or name in _ELEMENTWISE_EXTRA):
+            return np.vectorize(lambda *xs: self.apply(op, list(xs)), otypes=[object])(*args)
         binary = {
             "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
             "truediv": lambda a, b: a / b, "pow": lambda a, b: a**b,
@@ -114,6 +130,46 @@ class _Converter:
             return sp.Min(*args)
         raise NoSymbolicBaseline(f"{prim} has no symbolic form here")
 
+    def structural(self, op: Op, args: list[Any], name: str) -> Any:
+        """Array operations on object arrays of SymPy expressions (NumPy does the
+        bookkeeping: broadcasting, products, sums, indexing)."""
+        prim = op.prim
+        if prim in ("matmul", "np.matmul", "np.dot"):
+            return np.asarray(args[0], dtype=object) @ np.asarray(args[1], dtype=object)
+        if name in ("sum", "mean") and prim.startswith("np."):
+            x = np.asarray(args[0], dtype=object)
+            axis = op.attrs.get("axis", args[1] if len(args) > 1 else None)
+            total = np.sum(x, axis=axis, keepdims=op.attrs.get("keepdims", False))
+            if name == "mean":
+                total = total / (x.size // max(1, np.size(total)))
+            return total.item() if isinstance(total, np.ndarray) and total.ndim == 0 else total
+        if prim == "transpose" or name == "transpose":
+            return np.transpose(args[0], *args[1:], **op.attrs)
+        if prim == "getitem":
+            index = _index(args[1])
+            value = args[0][index]
+            return value
+        if prim == "setitem":
+            array = np.array(args[0], dtype=object)
+            array[_index(args[1])] = args[2]
+            return array
+        if name in ("zeros", "ones") and prim.startswith("np."):
+            shape = args[0] if args else op.attrs.get("shape")
+            return np.full(shape, self.sp.Float(0.0 if name == "zeros" else 1.0), dtype=object)
+        if name in ("zeros_like", "ones_like"):
+            return np.full(np.shape(args[0]), self.sp.Float(0.0 if name == "zeros_like" else 1.0), dtype=object)
+        if name == "shape":
+            return np.shape(args[0])
+        if prim == "len":
+            return len(args[0])
+        if name == "size":
+            return int(np.size(args[0]))
+        if prim == "tuple":
+            return tuple(args)
+        if prim == "slice":
+            return slice(*[None if a is None else int(a) for a in args])
+        return _NONE
+
     def cond(self, env: dict, op: Op) -> list[Any]:
         predicate = self.operand(env, op.inputs[0])
         then = self.region(dict(env), op.regions[0])
@@ -125,12 +181,13 @@ class _Converter:
         return [self.sp.Piecewise((a, predicate), (b, True)) for a, b in zip(then, other)]
 
     def loop(self, env: dict, op: Op) -> list[Any]:
-        start, stop, step = op.inputs[:3]
-        if not all(isinstance(b, Const) and isinstance(b.value, int) for b in (start, stop, step)):
+        bounds = [self.operand(env, b) for b in op.inputs[:3]]
+        if not all(isinstance(b, (int, self.sp.Integer)) for b in bounds):
             raise NoSymbolicBaseline("a for loop whose bounds are not known at compile time")
+        start, stop, step = (int(b) for b in bounds)
         body = op.regions[0]
         carried = [self.operand(env, x) for x in op.inputs[3:]]
-        for i in range(start.value, stop.value, step.value):
+        for i in range(start, stop, step):
             inner = dict(env)
             inner[body.args[0]] = self.sp.Integer(i)
             inner.update(zip(body.args[1:], carried))
@@ -157,22 +214,66 @@ class SymbolicDerivative:
 
 
 def symbolic_derivative(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int]) -> SymbolicDerivative:
-    """The derivative of `f` w.r.t. the arguments at `argnums`, by SymPy, for float
-    arguments (raises `NoSymbolicBaseline` saying why not otherwise)."""
+    """The derivative of `f` w.r.t. the arguments at `argnums`, by SymPy (raises
+    `NoSymbolicBaseline` saying why not, outside the covered subset). An array argument
+    differentiated is an array of symbols; one that is not is fixed at its value, so
+    `evaluate` is right at that value of it only."""
     sp = _sympy()
     fn: Function = lower(f)
     kinds = [kind_of(a) for a in args]
-    for p, k in zip(fn.params, kinds):
-        if not isinstance(k, Scalar):
-            raise NoSymbolicBaseline(f"argument {p.name} is not a number (arrays are not covered)")
     infer_kinds(fn, kinds)
-    symbols = [sp.Symbol(p.name, real=True) for p in fn.params]
-    env: dict[Value, Any] = dict(zip(fn.params, symbols))
+    env: dict[Value, Any] = {}
+    wrt: list[Any] = []  # per differentiated argument: its symbol, or array of symbols
+    for i, (p, a, k) in enumerate(zip(fn.params, args, kinds)):
+        if isinstance(k, Scalar):
+            env[p] = sp.Symbol(p.name, real=True) if k.dtype == "float" else sp.Integer(int(a))
+        elif isinstance(a, np.ndarray) and a.dtype.kind == "f":
+            if i in argnums:
+                names = [f"{p.name}_{'_'.join(map(str, ix))}" for ix in np.ndindex(a.shape)]
+                env[p] = np.array([sp.Symbol(n, real=True) for n in names], dtype=object).reshape(a.shape)
+            else:
+                env[p] = a.astype(object)
+        else:
+            raise NoSymbolicBaseline(f"argument {p.name} is neither a number nor a float array")
+    for i in argnums:
+        wrt.append(env[fn.params[i]])
     (expression,) = _Converter(sp).region(env, fn.body)
-    derivatives = [sp.diff(expression, symbols[i]) for i in argnums]
-    compiled = sp.lambdify(symbols, derivatives, modules="math")
+    if isinstance(expression, np.ndarray):
+        if expression.size != 1:
+            raise NoSymbolicBaseline("the function does not return a number")
+        expression = expression.reshape(()).item()
+    derivatives = [
+        np.vectorize(lambda s: sp.diff(expression, s), otypes=[object])(w) if isinstance(w, np.ndarray)
+        else sp.diff(expression, w) for w in wrt
+    ]
+    flat_symbols = [s for w in wrt for s in (w.ravel() if isinstance(w, np.ndarray) else [w])]
+    flat = [d for part in derivatives for d in (part.ravel() if isinstance(part, np.ndarray) else [part])]
+    compiled = sp.lambdify(flat_symbols, flat, modules="math")
 
-    def evaluate(*values: Any) -> list[float]:
-        return [float(v) for v in compiled(*values)]
+    def evaluate(*values: Any) -> list[Any]:
+        inputs = [v for i in argnums for v in np.ravel(values[i]).tolist()]
+        results = iter(float(v) for v in compiled(*inputs))
+        out: list[Any] = []
+        for i in argnums:
+            if isinstance(values[i], np.ndarray):
+                out.append(np.array([next(results) for _ in range(values[i].size)]).reshape(values[i].shape))
+            else:
+                out.append(next(results))
+        return out
 
-    return SymbolicDerivative(symbols, expression, derivatives, evaluate)
+    return SymbolicDerivative(flat_symbols, expression, flat, evaluate)
+
+
+def _index(index: Any) -> Any:
+    """An index of object arrays: SymPy integers (an unrolled loop's counter) as ints."""
+    if isinstance(index, tuple):
+        return tuple(_index(i) for i in index)
+    return int(index) if hasattr(index, "is_Integer") and index.is_Integer else index
+
+
+_NONE = object()
+_ELEMENTWISE_EXTRA = frozenset({
+    "log1p", "expm1", "log2", "log10", "square", "arctan2", "atan2", "hypot", "maximum",
+    "minimum", "fmax", "fmin", "negative", "positive", "add", "subtract", "multiply",
+    "divide", "power",
+})
