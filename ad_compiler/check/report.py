@@ -57,7 +57,7 @@ class Report:
         table = [header]
         for arg, rows in self.arguments.items():
             for row in rows:
-                value = _short(row.value) if row.reason is None else f"n/a: {row.reason}"
+                value = _short(row.value) if row.reason is None else f"no {row.method} baseline: {row.reason}"
                 errors = [_number(row.abs_error), _number(row.rel_error)]
                 verdict = "" if row.ok is None else ("ok" if row.ok else "DISAGREES")
                 table.append((arg, row.method, value, *errors, verdict))
@@ -120,7 +120,7 @@ def check(
         report.sizes["SymPy derivative"] = symbolic.size()
         report.sizes["SymPy derivative, cse"] = symbolic.size(cse=True)
     else:
-        report.sizes["SymPy derivative"] = f"n/a: {symbolic_reason}"
+        report.sizes["SymPy derivative"] = f"no symbolic baseline: {symbolic_reason}"
     return report
 
 
