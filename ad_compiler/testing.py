@@ -80,14 +80,15 @@ def check_grads(
     """Check the compiler's derivatives of `f` at `args`, as `jax.test_util.check_grads`
     and autograd's do: JVPs ("fwd") against central differences along random directions;
     VJPs ("rev") by the dot-product test `<u, J v> == <J^T u, v>`, `J v` by central
-    differences; to `order` 2, where the derivatives checked are those of the emitted
-    first derivative (its Jacobian, by `jacfwd`), against central differences of that
-    emitted first derivative. Integer arguments are held fixed. `eps` is the step of the
+    differences; then, order by order up to `order`, the same checks of the emitted
+    derivative of the order below (nested `jacfwd`, applied to random directions),
+    against central differences of that emitted derivative, as JAX recurses. Integer
+    arguments are held fixed. `eps` is the step of the
     differences (default: scaled as in `check.numeric`); tolerances default by dtype."""
     from .api import jacfwd, jvp, vjp
 
-    if order not in (1, 2):
-        raise ValueError(f"check_grads checks order 1 or 2, not {order}")
+    if not isinstance(order, int) or order < 1:
+        raise ValueError(f"check_grads checks an order of 1 or more, not {order!r}")
     unknown = [m for m in modes if m not in _FORWARD + _REVERSE]
     if unknown:
         raise ValueError(f"modes are 'fwd' and 'rev', not {unknown[0]!r}")
@@ -129,24 +130,57 @@ def check_grads(
             close(f"{label} VJP (dot-product test)", lhs, float(np.sum(u * expected)))
 
     first_order(f, lambda v: jvp(f, args, v)[1], lambda u: vjp(f, *args)[1](u), "first-order")
-    if order == 1:
-        return
-    jac = jacfwd(f, argnums=floats)  # the emitted first derivative, checked above
-    v = direction()
+    jac: Callable[..., Any] = f
+    directions: list[tuple] = []  # one per order done: the direction each is contracted with
+    for level in range(2, order + 1):
+        jac = jacfwd(jac, argnums=floats)  # the emitted derivative of the order below, checked
+        directions.append(direction())
+        dirs = list(directions)
 
-    def contracted(*xs: Any) -> np.ndarray:  # J(x) v, from the emitted Jacobian
-        blocks = jac(*xs)
-        return sum(np.tensordot(b, v[i], axes=np.ndim(v[i])) for b, i in zip(blocks, floats))
+        def value(*xs: Any, jac=jac, dirs=dirs) -> np.ndarray:  # D(x) = d^(m-1)f(x)[v1, ..., v(m-1)]
+            return _contract(jac(*xs), dirs, floats)
 
-    def second_jvp(w: tuple) -> np.ndarray:
-        blocks = jvp(jac, args, w)[1]
-        return sum(np.tensordot(b, v[i], axes=np.ndim(v[i])) for b, i in zip(blocks, floats))
+        def emitted_jvp(w: tuple, jac=jac, dirs=dirs) -> np.ndarray:
+            return _contract(jvp(jac, args, w)[1], dirs, floats)
 
-    def second_vjp(u: np.ndarray) -> tuple:
-        pullback = vjp(jac, *args)[1]
-        return pullback(tuple(np.multiply.outer(u, v[i]) for i in floats))
+        def emitted_vjp(u: np.ndarray, jac=jac, dirs=dirs) -> tuple:
+            return vjp(jac, *args)[1](_spread(u, dirs, floats))
 
-    first_order(contracted, second_jvp, second_vjp, "second-order")
+        first_order(value, emitted_jvp, emitted_vjp, _ORDINALS.get(level, f"order-{level}"))
+
+
+_ORDINALS = {2: "second-order", 3: "third-order", 4: "fourth-order"}
+
+
+def _paths(tree: Any, depth: int) -> list[tuple[tuple[int, ...], Any]]:
+    """The leaves of nested tuples `depth` deep, with their index paths."""
+    if depth == 0:
+        return [((), tree)]
+    return [((k,) + path, leaf) for k, sub in enumerate(tree) for path, leaf in _paths(sub, depth - 1)]
+
+
+def _contract(tree: Any, dirs: list[tuple], floats: tuple) -> np.ndarray:
+    """Σ over index paths of each block contracted with its directions: a nested
+    Jacobian (one tuple level per order, over the float arguments) applied to them."""
+    total: Any = 0.0
+    for path, block in _paths(tree, len(dirs)):
+        result = np.asarray(block, dtype=float)
+        for level in reversed(range(len(dirs))):  # the last order's axes come last
+            v = dirs[level][floats[path[level]]]
+            result = np.tensordot(result, v, axes=np.ndim(v))
+        total = total + result
+    return np.asarray(total)
+
+
+def _spread(u: np.ndarray, dirs: list[tuple], floats: tuple) -> Any:
+    """The cotangent of a nested Jacobian for `u` contracted as `_contract` does:
+    `u ⊗ v1 ⊗ ... ⊗ vm` at each index path, in the same nesting."""
+    def build(level: int, outer: np.ndarray) -> Any:
+        if level == len(dirs):
+            return outer
+        return tuple(build(level + 1, np.multiply.outer(outer, dirs[level][i])) for i in floats)
+
+    return build(0, np.asarray(u, dtype=float))
 
 
 def _like(template: Any, value: np.ndarray) -> Any:

@@ -83,6 +83,14 @@ def test_check_grads_passes_on_the_compiler(fn, args, modes) -> None:
     check_grads(fn, args, order=2, modes=modes)
 
 
+@pytest.mark.parametrize("fn, args", [
+    (vector_field, (np.array([0.3, -0.7]), np.array([0.5, 0.9]), 2)),
+    (scalar_loss, (np.array([0.3, -0.7]), 0.4)),
+])
+def test_check_grads_recurses_to_the_third_order(fn, args) -> None:
+    check_grads(fn, args, order=3)
+
+
 def second_wrong(x):
     return np.sum(np.arctan2(x, 0.7) * x)
 
@@ -109,8 +117,8 @@ def test_check_grads_catches_a_wrong_rule_at_each_order() -> None:
 
 
 def test_check_grads_refuses_what_it_cannot_do() -> None:
-    with pytest.raises(ValueError, match="order 1 or 2"):
-        check_grads(scalar_loss, (np.ones(2), 0.4), order=3)
+    with pytest.raises(ValueError, match="order of 1 or more"):
+        check_grads(scalar_loss, (np.ones(2), 0.4), order=0)
     with pytest.raises(ValueError, match="modes"):
         check_grads(scalar_loss, (np.ones(2), 0.4), modes=("sideways",))
 

@@ -435,8 +435,8 @@ class _Emitter(InPlace):
             kwarg=None,
             defaults=[self.constant(self.fn.defaults[p.name]) for p in self.fn.params if p.name in self.fn.defaults],
         )
-        header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[0]
-        text = "\n".join([header] + self._indented(body)) + "\n"
+        header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[:-1]
+        text = "\n".join(header + self._indented(body)) + "\n"  # (a long header is wrapped)
         helpers = [HELPERS[h] for h in sorted(self.helpers)]
         return Emitted(self.fn.name, "\n\n".join(helpers + [text]), self.namespace)
 

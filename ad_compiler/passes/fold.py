@@ -97,6 +97,14 @@ class _Identities:
             self.producers[op.result] = op
         return out
 
+    def _getitem(self, op: Op, x: Operand, index: Operand, added: list[Op]) -> Operand | None:
+        """`(a, b)[1]` is `b`: a tuple made here is taken apart without being built."""
+        p = _producer(x, self.producers)
+        if p is not None and p.prim == "tuple" and isinstance(index, Const) and type(index.value) is int:
+            if -len(p.inputs) <= index.value < len(p.inputs):
+                return p.inputs[index.value]
+        return None
+
     def _reduce_scaled(self, op: Op, added: list[Op]) -> Operand | None:
         """sum(c * z) -> c * sum(z): a sum is linear, and after it the factor meets
         fewer elements."""
