@@ -27,7 +27,6 @@ import importlib.util
 import os
 import sys
 import tempfile
-import timeit
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(_HERE)
@@ -36,6 +35,7 @@ if _ROOT not in sys.path:
 
 
 from ad_compiler import grad  # noqa: E402
+from ad_compiler.check.report import per_call  # noqa: E402
 from ad_compiler.check.symbolic import symbolic_derivative  # noqa: E402
 from ad_compiler.ir import walk_ops  # noqa: E402
 
@@ -62,15 +62,6 @@ def functions(k: int, folder: str) -> tuple:
     return getattr(module, f"composed_{k}"), getattr(module, f"horner_{k}")
 
 
-def _per_call(call, budget: float = 0.02) -> float:
-    timer = timeit.Timer(call)
-    number, elapsed = 1, timer.timeit(1)
-    while elapsed < budget / 10 and number < 10**6:
-        number *= 10
-        elapsed = timer.timeit(number)
-    return elapsed / number
-
-
 def _time(t: float | None) -> str:
     return "-" if t is None else (f"{t * 1e6:.1f} us" if t < 1e-3 else f"{t * 1e3:.2f} ms")
 
@@ -90,11 +81,11 @@ def row(f, x: float) -> dict:
     if raw <= RAW_LIMIT:
         raw_fn = sympy.lambdify(symbolic.symbols, derivative, modules="math")
         assert abs(raw_fn(x) - value) <= 1e-9 * max(1.0, abs(value))
-        raw_time = _per_call(lambda: raw_fn(x))
+        raw_time = per_call(lambda: raw_fn(x), 0.02)
     return {
         "sympy raw": raw, "sympy cse": shared, "emitted": size,
-        "t sympy raw": _time(raw_time), "t sympy cse": _time(_per_call(lambda: cse_fn(x))),
-        "t emitted": _time(_per_call(lambda: emitted(x))),
+        "t sympy raw": _time(raw_time), "t sympy cse": _time(per_call(lambda: cse_fn(x), 0.02)),
+        "t emitted": _time(per_call(lambda: emitted(x), 0.02)),
     }
 
 

@@ -109,11 +109,11 @@ def check(
         report.arguments[name] = rows
 
     if timing > 0:
-        report.times["f"] = _per_call(lambda: f(*args), timing)
+        report.times["f"] = per_call(lambda: f(*args), timing)
         for mode, d in derivatives.items():
-            report.times[f"emitted ({mode})"] = _per_call(lambda d=d: d(*args), timing)
-        report.times["numeric"] = _per_call(lambda: [numeric.gradient(f, args, k) for k in nums], timing)
-        report.times["symbolic"] = _per_call(lambda: symbolic.evaluate(*args), timing) if symbolic else None
+            report.times[f"emitted ({mode})"] = per_call(lambda d=d: d(*args), timing)
+        report.times["numeric"] = per_call(lambda: [numeric.gradient(f, args, k) for k in nums], timing)
+        report.times["symbolic"] = per_call(lambda: symbolic.evaluate(*args), timing) if symbolic else None
     version = derivatives[modes[0]]._version()
     report.sizes[f"emitted ({modes[0]})"] = sum(1 for _ in walk_ops(version.ir.body))
     if symbolic is not None:
@@ -138,7 +138,8 @@ def _compare(row: Row, reference: np.ndarray) -> None:
         bool(np.allclose(value, reference, rtol=1e-12, atol=1e-12 * scale))
 
 
-def _per_call(call: Callable[[], Any], budget: float) -> float:
+def per_call(call: Callable[[], Any], budget: float) -> float:
+    """Seconds per call of `call`, timed for about `budget` seconds."""
     timer = timeit.Timer(call)
     number, elapsed = 1, timer.timeit(1)
     while elapsed < budget / 10 and number < 10**6:
