@@ -377,6 +377,30 @@ def build_gradients(row, ref, makers, res, notes, sources=None):
     return grads
 
 
+def time_gradients(row, makers, notes, sources, repeat, target):
+    """Build and check each tool's gradient of a row, then time them all beside f and
+    the hand-written one (interleaved); the row's result dict."""
+    f, args, hand = row["f"], row["args"], row["hand"]
+    res = dict(name=row["name"], check=[], times={}, compile={})
+    grads = build_gradients(row, hand(*args), makers, res, notes, sources)
+    timers = {"f": make_timer(f, args)}
+    for col in ("emitted", "hand", "tangent", "emitted_raw"):
+        if col in grads:
+            timers[col] = make_timer(grads[col], args)
+    res["times"], _numbers = time_row(timers, repeat, target)
+    print(f"  timed {row['name'].strip():<30s} "
+          + "  ".join(f"{c}={fmt_time(t)}" for c, t in res["times"].items()), flush=True)
+    return res
+
+
+def print_sources(sources):
+    """The emitted sources collected with --source, one after the other."""
+    for name, src in sources:
+        print()
+        print(f"---- emitted source: {name.strip()} ----")
+        print(src)
+
+
 def print_header(title, opts, target, repeat, make_emitted, emitted_why, make_tangent, tangent_why):
     """The lines above the tables: the machine, the tools, the timing method."""
     print(title + ("  [--quick]" if opts.quick else ""))
@@ -440,24 +464,9 @@ def main(argv=None):
     results = []
     notes = []
     sources = []
+    makers = (("emitted", make_emitted), ("tangent", make_tangent))
     for row in rows:
-        f, args, hand = row["f"], row["args"], row["hand"]
-        res = dict(name=row["name"], check=[], times={}, compile={})
-        ref = hand(*args)
-
-        makers = (("emitted", make_emitted), ("tangent", make_tangent))
-        grads = build_gradients(row, ref, makers, res, notes, sources if opts.source else None)
-
-        timers = {"f": make_timer(f, args)}
-        for col in ("emitted", "hand", "tangent", "emitted_raw"):
-            if col in grads:
-                timers[col] = make_timer(grads[col], args)
-        best, _numbers = time_row(timers, repeat, target)
-        res["times"] = best
-        results.append(res)
-        print(f"  timed {row['name'].strip():<30s} "
-              + "  ".join(f"{c}={fmt_time(t)}" for c, t in best.items()),
-              flush=True)
+        results.append(time_gradients(row, makers, notes, sources if opts.source else None, repeat, target))
 
     # ---- table ----
     print()
@@ -479,10 +488,7 @@ def main(argv=None):
         print(f"verdict: {n_pass} PASS, {n_fail} FAIL of {n_pass + n_fail} rows")
     print(f"total wall time {time.perf_counter() - t_start:.1f} s")
 
-    for name, src in sources:
-        print()
-        print(f"---- emitted source: {name.strip()} ----")
-        print(src)
+    print_sources(sources)
     return 0
 
 

@@ -56,9 +56,8 @@ for _p in (_HERE, _REPO_ROOT):
 import numpy as np
 
 from bench_grad import (  # noqa: E402  (shared helpers, same method)
-    build_gradients, parse_options, print_header, print_informational, print_table, timing_table,
-    _short_exc, fmt_time,
-    load_ad_compiler, load_tangent, make_timer, time_row,
+    build_gradients, parse_options, print_header, print_informational, print_sources, print_table,
+    time_gradients, timing_table, _short_exc, load_ad_compiler, load_tangent,
 )
 
 
@@ -222,20 +221,7 @@ def main(argv=None):
 
     results, notes, sources = [], [], []
     for row in make_rows():
-        f, args, hand = row["f"], row["args"], row["hand"]
-        res = dict(name=row["name"], check=[], times={}, compile={})
-        ref = hand(*args)
-        grads = build_gradients(row, ref, makers, res, notes, sources if opts.source else None)
-
-        timers = {"f": make_timer(f, args)}
-        for col in ("emitted", "hand", "tangent", "emitted_raw"):
-            if col in grads:
-                timers[col] = make_timer(grads[col], args)
-        best, _numbers = time_row(timers, repeat, target)
-        res["times"] = best
-        results.append(res)
-        print(f"  timed {row['name']:<30s} "
-              + "  ".join(f"{c}={fmt_time(t)}" for c, t in best.items()), flush=True)
+        results.append(time_gradients(row, makers, notes, sources if opts.source else None, repeat, target))
 
     # ---- memory row ----
     mem_args = _rnn_data(MEM_T, MEM_HIDDEN, MEM_INPUT, seed=3)
@@ -320,10 +306,7 @@ def main(argv=None):
           + (f"; {n_na} n/a (emitted gradient raised or unavailable)" if n_na else ""))
     print(f"total wall time {time.perf_counter() - t_start:.1f} s")
 
-    for name, src in sources:
-        print()
-        print(f"---- emitted source: {name} ----")
-        print(src)
+    print_sources(sources)
     return 0
 
 
