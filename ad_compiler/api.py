@@ -319,6 +319,17 @@ def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     return jvp(_Derivative(_plain_function(fun), GradOptions(*_argnums(fun, 0))), primals, tangents)[1]
 
 
+def compile_version(fun: Callable[..., Any], options: Options, kinds: tuple | None = None) -> Version:
+    """The derivative `options` describe of `fun` (a function or a `Compiled`), compiled
+    for argument `kinds` (None: the generic version); cached like every other."""
+    return _CACHE.version(_plain_function(fun), options, kinds)
+
+
+def lowered(fun: Callable[..., Any]) -> Function:
+    """The IR of a function as lowered from its source (cached)."""
+    return _CACHE.lowered(_plain_function(fun))
+
+
 def show(obj: Compiled) -> None:
     """Print the emitted source of a compiled derivative."""
     print(obj.source)

@@ -15,7 +15,7 @@ from .ad.pullback import split_vjp
 from .ad.reverse import name_gradients, vjp_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
-from .ir import Function, Value, format_function, walk_ops
+from .ir import Function, Value, walk_ops
 from .ir.clone import clone_function
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
@@ -154,13 +154,18 @@ def _transform(work: Function, options: Options) -> Function:
     return vjp_function(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
 
 
-def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind] | None) -> Version:
-    """A derivative of a lowered function, specialized to argument `kinds` (None: generic)."""
+def optimized_primal(primal: Function, kinds: Sequence[Kind] | None) -> Function:
+    """A copy of a lowered function, its kinds inferred from argument `kinds` (None:
+    generic) and optimized: what is differentiated (`adc ir --stage optimized`)."""
     work = clone_function(primal)
     verify(work)
     infer_kinds(work, kinds)
-    optimize(work)
-    derivative = _transform(work, options)
+    return optimize(work)
+
+
+def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind] | None) -> Version:
+    """A derivative of a lowered function, specialized to argument `kinds` (None: generic)."""
+    derivative = _transform(optimized_primal(primal, kinds), options)
     verify(derivative)
     optimize(derivative)
     while tape.run(derivative):  # what the reverse loops no longer read is not recorded
@@ -180,6 +185,3 @@ def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind]
     function = load(emitted.source, emitted.name, emitted.namespace)
     return Version(derivative, emitted, function, nestable)
 
-
-def ir_text(version: Version) -> str:
-    return format_function(version.ir)

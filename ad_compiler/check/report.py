@@ -62,8 +62,9 @@ class Report:
                 verdict = "" if row.ok is None else ("ok" if row.ok else "DISAGREES")
                 table.append((arg, row.method, value, *errors, verdict))
         lines += _format(table)
-        lines += ["", "time per evaluation:"]
-        lines += [f"  {name:<22} {_time(t)}" for name, t in self.times.items()]
+        if self.times:
+            lines += ["", "time per evaluation:"]
+            lines += [f"  {name:<22} {_time(t)}" for name, t in self.times.items()]
         lines += ["", "size (operations):"]
         lines += [f"  {name:<22} {size}" for name, size in self.sizes.items()]
         return "\n".join(lines)

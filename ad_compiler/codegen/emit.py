@@ -37,12 +37,19 @@ _INDENT = "    "
 
 @dataclass
 class Emitted:
-    """Source text defining `name` (and the helpers it uses); `namespace` holds objects
-    the text refers to by name that are not literals (module-level arrays)."""
+    """The text of function `name` (`definition`) and the names of the runtime helpers it
+    calls; `namespace` holds objects the text refers to by name that are not literals
+    (module-level arrays)."""
 
     name: str
-    source: str
+    definition: str
     namespace: dict[str, Any] = field(default_factory=dict)
+    helpers: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        """The helpers' source, then the function's: a text that runs by itself."""
+        return "\n\n".join([HELPERS[h] for h in self.helpers] + [self.definition])
 
 
 class _Emitter(InPlace):
@@ -437,8 +444,7 @@ class _Emitter(InPlace):
         )
         header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[:-1]
         text = "\n".join(header + self._indented(body)) + "\n"  # (a long header is wrapped)
-        helpers = [HELPERS[h] for h in sorted(self.helpers)]
-        return Emitted(self.fn.name, "\n\n".join(helpers + [text]), self.namespace)
+        return Emitted(self.fn.name, text, self.namespace, tuple(sorted(self.helpers)))
 
 
 def _reads_of(x: Operand, inlined: dict[Value, Op]) -> set[Value]:

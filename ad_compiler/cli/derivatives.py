@@ -1,0 +1,145 @@
+"""Which derivatives a command asks for (`--wrt`, `--mode`, `--order`, `--value`,
+`--shapes`), compiled, and the standalone module `adc grad` writes from them.
+
+Order 1 is the gradient (`grad_f`, or `value_and_grad_f` with `--value`); a module also
+holds its VJP (`vjp_f`, reverse mode) or JVP (`jvp_f`, forward mode). Order 2 is the
+Hessian (`hessian_f`: forward over `--mode`), order n > 2 the forward-mode Jacobian of
+order n - 1 (`d3_f`, ...), of shape `out.shape + n * in.shape`. Without `--shapes` the
+code is the generic version, for arguments of any shape; Hessians and higher orders need
+shapes (their result's shape depends on them).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from dataclasses import dataclass
+from typing import Any
+
+from .. import __version__
+from ..api import Compiled, compile_version
+from ..codegen.module import standalone_module
+from ..ir.types import kind_of
+from ..pipeline import GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions
+from .targets import Target, UsageError
+from .values import example_arguments
+
+
+@dataclass(frozen=True)
+class Request:
+    """A derivative of `target.function` as the command line describes it."""
+
+    target: Target
+    argnums: tuple[int, ...]
+    tuple_out: bool
+    mode: str = "reverse"
+    order: int = 1
+    with_value: bool = False
+    shapes: str | None = None
+    """The `--shapes` text, when the code is specialized."""
+
+    @property
+    def params(self) -> list[str]:
+        return list(inspect.signature(self.target.function).parameters)
+
+    @property
+    def kinds(self) -> tuple | None:
+        if self.shapes is None:
+            return None
+        return tuple(kind_of(v) for v in example_arguments(self.target.function, self.shapes, self.argnums))
+
+
+def request(target: Target, wrt: str | None, argnums: str | None, **options: Any) -> Request:
+    """Check the options against the function: names, positions, order."""
+    params = list(inspect.signature(target.function).parameters)
+    if wrt is not None:
+        names = [n.strip() for n in wrt.split(",")]
+        for name in names:
+            if name not in params:
+                raise UsageError(f"--wrt: {target.name} has no parameter {name!r} (its parameters: {', '.join(params)})")
+        nums = tuple(params.index(n) for n in names)
+    else:
+        try:
+            nums = tuple(int(n) for n in (argnums or "0").split(","))
+        except ValueError:
+            raise UsageError(f"--argnums {argnums!r} is not a comma-separated list of positions") from None
+        for n in nums:
+            if not -len(params) <= n < len(params):
+                raise UsageError(f"--argnums: {target.name} has {len(params)} parameters, no position {n}")
+        nums = tuple(n % len(params) for n in nums)
+    if len(set(nums)) != len(nums):
+        raise UsageError("the same argument is named twice")
+    tuple_out = "," in (wrt if wrt is not None else argnums or "")
+    req = Request(target, nums, tuple_out, **options)
+    if req.order < 1:
+        raise UsageError(f"--order must be 1 or more, not {req.order}")
+    if req.order > 1 and req.with_value:
+        raise UsageError("--value goes with --order 1 (the value and the gradient)")
+    if req.order > 1 and req.shapes is None:
+        example = ", ".join(f"{name}=(...)" for name in params)
+        raise UsageError(f"--order {req.order} needs the shapes of the arguments: add --shapes \"{example}\"")
+    return req
+
+
+def _chain(req: Request) -> tuple[Any, Options]:
+    """The function to differentiate and how, for the requested order."""
+    name = req.target.function.__name__
+    fun: Any = req.target.function
+    options: Options = GradOptions(req.argnums, req.tuple_out, req.with_value, req.mode)
+    for order in range(2, req.order + 1):
+        fun = Compiled(fun, options)
+        label = "hessian_" if order == 2 else f"d{order}_"
+        options = JacobianOptions(req.argnums, req.tuple_out, "forward", label + name)
+    return fun, options
+
+
+def derivative(req: Request) -> Version:
+    """The compiled derivative the request names (what `adc show` prints)."""
+    fun, options = _chain(req)
+    return compile_version(fun, options, req.kinds)
+
+
+def companion(req: Request) -> Version | None:
+    """The VJP (reverse mode) or JVP (forward mode) a first-order module also holds."""
+    if req.order > 1:
+        return None
+    options = VJPOptions(req.argnums) if req.mode == "reverse" else JVPOptions(req.argnums)
+    return compile_version(req.target.function, options, req.kinds)
+
+
+def module_text(req: Request, command: str) -> str:
+    """The standalone module: a header saying what it is and how it was made, then code."""
+    main, extra = derivative(req), companion(req)
+    names = [req.params[i] for i in req.argnums]
+    wrt = f"({', '.join(names)})" if req.tuple_out else names[0]
+    described = [(main, _describe(req, wrt))]
+    if extra is not None and req.mode == "reverse":
+        cotangent = ast.parse(extra.emitted.definition).body[0].args.args[-1].arg
+        described.append((extra, f"the cotangent {cotangent} of the result pulled back to ({', '.join(names)},)"))
+    elif extra is not None:
+        described.append((extra, f"({req.target.name}, its derivative along d{', d'.join(names)})"))
+    target = req.target
+    header = [f"Derivatives of {target.name} ({target.where}), written by ad_compiler {__version__}:"]
+    header += [f"  {_signature(version):<32} {text}" for version, text in described]
+    shapes = f"specialized to {req.shapes}" if req.shapes else "generic: arguments of any shape"
+    header += [
+        f"Mode: {req.mode}{' (innermost; outer orders forward)' if req.order > 1 else ''}; {shapes}.",
+        f"Source SHA-256: {target.digest}",
+        f"Regenerate with: {command}",
+        "It needs only NumPy; edits are lost when it is regenerated.",
+    ]
+    return standalone_module(header, [version.emitted for version, _ in described])
+
+
+def _signature(version: Version) -> str:
+    definition = ast.parse(version.emitted.definition).body[0]
+    return f"{definition.name}({', '.join(a.arg for a in definition.args.args)})"
+
+
+def _describe(req: Request, wrt: str) -> str:
+    if req.order > 1:
+        what = "the Hessian" if req.order == 2 else f"the derivative of order {req.order}"
+        return f"{what} with respect to {wrt}"
+    if req.with_value:
+        return f"({req.target.name}, its gradient with respect to {wrt})"
+    return f"the gradient with respect to {wrt}"

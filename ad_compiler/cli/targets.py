@@ -1,0 +1,78 @@
+"""What the command line differentiates: `path/to/file.py:function` or
+`package.module:function`, loaded as Python would load it, with the file it came from."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import CompileError
+
+
+class UsageError(Exception):
+    """A command the CLI cannot carry out: a missing file, an unknown function, a bad
+    option. Printed as one line, `error: <message>`, with exit status 2."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A loaded function and where it came from (as the user named it)."""
+
+    function: Callable[..., Any]
+    name: str
+    where: str
+    """The file as given (`examples/model.py`) or the module's name (`package.model`)."""
+    digest: str
+    """The SHA-256 of the file's bytes: what a written module was generated from."""
+
+
+def load_target(spec: str) -> Target:
+    """The function `spec` names, or UsageError (CompileError for a syntax error)."""
+    where, sep, name = spec.rpartition(":")
+    if not sep or not where or not name:
+        raise UsageError(f"target {spec!r} must look like path/to/file.py:function or package.module:function")
+    module = _load_file(where) if where.endswith(".py") else _import(where)
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise UsageError(f"{where} defines no function {name!r}")
+    file = Path(getattr(module, "__file__", "") or where)
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    return Target(function, name, Path(where).as_posix() if where.endswith(".py") else where, digest)
+
+
+def _load_file(where: str) -> Any:
+    path = Path(where)
+    if not path.is_file():
+        raise UsageError(f"no such file: {where}")
+    try:
+        source = path.read_text()
+        compile(source, where, "exec")
+    except SyntaxError as err:
+        raise CompileError(
+            err.msg if "syntax" in err.msg else f"invalid syntax: {err.msg}", where, err.lineno, max((err.offset or 1) - 1, 0), err.text
+        ) from None
+    except (UnicodeDecodeError, ValueError) as err:
+        raise UsageError(f"cannot read {where}: {err}") from None
+    sys.path.insert(0, str(path.resolve().parent))  # its own imports work, as under `python file.py`
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as err:  # the user's module failed while running its top level
+        raise UsageError(f"running {where} failed: {type(err).__name__}: {err}") from None
+    return module
+
+
+def _import(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        raise UsageError(f"cannot import {name}: {err}") from None
+    except Exception as err:
+        raise UsageError(f"importing {name} failed: {type(err).__name__}: {err}") from None
