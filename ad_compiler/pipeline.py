@@ -19,7 +19,7 @@ from .ir import Function, Value, walk_ops
 from .ir.clone import clone_function
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
-from .passes import cse, dce, fold, scatter, specialize, tape, views
+from .passes import carried, cse, dce, fold, scatter, specialize, tape, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -91,6 +91,7 @@ def optimize(fn: Function) -> Function:
         changed |= specialize.run(fn)
         changed |= cse.run(fn)
         changed |= scatter.run(fn)
+        changed |= carried.run(fn)
         changed |= dce.run(fn)
         verify(fn)
         if not changed:

@@ -8,7 +8,7 @@ from ad_compiler.frontend import lower
 from ad_compiler.ir import Function, Op, Region, Value, format_function
 from ad_compiler.ir.types import Array
 from ad_compiler.ir.verify import verify
-from ad_compiler.passes import cse, dce, fold, specialize
+from ad_compiler.passes import carried, cse, dce, fold, specialize
 from ad_compiler.passes.infer import infer_kinds
 
 
@@ -116,3 +116,71 @@ def test_generic_code_keeps_what_it_cannot_prove() -> None:
     infer_kinds(fn, [None])
     assert not specialize.run(fn)
     assert any(op.prim == "np.shape" for op in fn.body.ops)
+
+
+def two_accumulators(x, n):
+    total = 0.0
+    squares = 0.0
+    for i in range(n):
+        total = total + x
+        squares = squares + total * total
+    return total
+
+
+def test_dce_drops_a_carried_value_nothing_reads_after_the_loop() -> None:
+    fn = lower(two_accumulators)
+    assert dce.run(fn)
+    verify(fn)
+    (loop,) = fn.body.ops
+    assert [r.name for r in loop.results] == ["total"]
+    assert [a.name for a in loop.regions[0].args] == ["i", "total"]
+    assert _body(fn)[1:3] == ["      region 0 (%i, %total.1):", "        %total.2 = add(%total.1, %x)"]
+
+
+def feeding(x, n):
+    a = 0.0
+    b = 1.0
+    while n > 0:
+        b = b * x
+        a = a + b
+        n = n - 1
+    return a
+
+
+def test_dce_keeps_a_carried_value_that_feeds_a_live_one() -> None:
+    fn = lower(feeding)
+    dce.run(fn)
+    verify(fn)
+    (loop,) = fn.body.ops
+    assert len(loop.results) == 3  # a is returned, b feeds a, n the test
+    assert feeding(2.0, 3) == 14.0
+
+
+def unchanged(x, n):
+    scale = 2.0
+    acc = 0.0
+    for i in range(n):
+        acc = acc + scale * x
+        scale = scale
+    return acc * scale
+
+
+def test_carried_value_the_loop_never_changes_is_its_initial_value() -> None:
+    fn = lower(unchanged)
+    (loop, _) = fn.body.ops
+    carried_before = len(loop.results)
+    assert carried.run(fn)
+    dce.run(fn)
+    verify(fn)
+    body = "\n".join(_body(fn))
+    assert len(loop.results) == carried_before - 1 and "mul(2.0, %x)" in body
+    assert _body(fn)[-2:] == ["    %1 = mul(%acc, 2.0)", "    return %1"]
+
+
+def test_gradient_of_a_loop_carries_no_constant_adjoint() -> None:
+    from ad_compiler import grad
+
+    d = grad(unchanged)
+    assert d(1.5, 3) == 3 * 2.0 * 2.0  # d/dx of n * (2x) * 2
+    body = d.source.split("for i in reversed(range(n)):")[1]
+    assert "bacc" not in body and "bscale" not in body

@@ -110,12 +110,18 @@ class _Planner:
         outer = [loop for loop in loops if loop not in self.loops_of.get(value, ())]
         return self.plan.end[outer[0]] if outer else at
 
+    def _derived(self, value: Value) -> bool:
+        """Whether a value is named after another that is emitted (`bx` after `x`); one
+        whose base was optimized away is a plain temporary."""
+        entry = self.fn.derived_names.get(value)
+        return entry is not None and (entry[1] in self.loops_of or entry[1] in self.fn.params)
+
     # inlining
     def choose_inlined(self) -> None:
         size: dict[Op, int] = {}
         for value, uses in self.uses.items():
             op = self.plan.producer.get(value)
-            if op is None or len(uses) != 1 or value.name or value in self.fn.derived_names:
+            if op is None or len(uses) != 1 or value.name or self._derived(value):
                 continue
             at, _, ops, user, k = uses[0]
             in_region = op in ops if ops is not None else False
@@ -172,7 +178,7 @@ class _Planner:
         producer = self.plan.producer.get(pred) if isinstance(pred, Value) else None
         if producer is None or pred not in yields or len(self.uses.get(pred, [])) != 2:
             return
-        if pred.name or pred in self.fn.derived_names or len(producer.results) != 1:
+        if pred.name or self._derived(pred) or len(producer.results) != 1:
             return
         if producer.prim in STATEMENTS or (producer.regions and pred not in self.plan.inlined):
             return

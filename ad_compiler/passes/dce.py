@@ -1,8 +1,13 @@
-"""Dead-code elimination: drop ops none of whose results is used (every prim is pure)."""
+"""Dead-code elimination: drop ops none of whose results is used (every prim is pure),
+and loop-carried values nothing after the loop reads, such as the gradient a Hessian's
+reverse loop carries beside the tangent of it that is returned."""
 
 from __future__ import annotations
 
-from ..ir import Function, Region, Value
+from ..ir import Function, Op, Region, Value, walk_ops
+
+_LOOP_HEAD = {"for_range": 3, "for_each": 1, "while": 0}
+"""Loop prims: the number of leading inputs that are not initial carried values."""
 
 
 def _region(region: Region, live: set[Value]) -> bool:
@@ -14,6 +19,8 @@ def _region(region: Region, live: set[Value]) -> bool:
             changed = True
             continue
         kept.append(op)
+        if op.prim in _LOOP_HEAD:
+            changed |= _prune_carried(op, live)
         for sub in op.regions:
             changed |= _region(sub, live)
         live.update(x for x in op.inputs if isinstance(x, Value))
@@ -21,6 +28,53 @@ def _region(region: Region, live: set[Value]) -> bool:
     return changed
 
 
+def _prune_carried(loop: Op, live: set[Value]) -> bool:
+    """Remove carried slots whose result is dead and whose value in the loop feeds only
+    slots like it; True if any was removed."""
+    first = 0 if loop.prim == "while" else 1  # region args before the carried ones
+    n = len(loop.results)
+    needed = {k for k, r in enumerate(loop.results) if r in live}
+    while True:
+        read = _reads(loop, needed)
+        more = {k for k in range(n) if k not in needed and any(r.args[first + k] in read for r in loop.regions)}
+        if not more:
+            break
+        needed |= more
+    dead = sorted(set(range(n)) - needed, reverse=True)
+    head, body = _LOOP_HEAD[loop.prim], loop.regions[-1]
+    for k in dead:
+        del loop.inputs[head + k], loop.results[k], body.yields[k]
+        for region in loop.regions:
+            del region.args[first + k]
+    return bool(dead)
+
+
+def _reads(loop: Op, needed: set[int]) -> set[Value]:
+    """The values the loop's regions read to compute the carried slots `needed` (and,
+    for a while loop, its test)."""
+    read: set[Value] = set()
+    for i, region in enumerate(loop.regions):
+        is_body = i == len(loop.regions) - 1
+        wanted = {y for k, y in enumerate(region.yields) if not is_body or k in needed}
+        read |= {y for y in wanted if isinstance(y, Value)}
+        for op in reversed(region.ops):
+            if any(r in read for r in op.results):
+                read |= {x for x in op.inputs if isinstance(x, Value)}
+                for inner in (o for sub in op.regions for o in walk_ops(sub)):
+                    read |= {x for x in inner.inputs if isinstance(x, Value)}
+                read |= {y for sub in op.regions for y in _nested_yields(sub) if isinstance(y, Value)}
+    return read
+
+
+def _nested_yields(region: Region) -> list:
+    """Every yield of a region and of the regions nested in it."""
+    yields = list(region.yields)
+    for op in walk_ops(region):
+        for sub in op.regions:
+            yields += sub.yields
+    return yields
+
+
 def run(fn: Function) -> bool:
-    """Remove dead ops from `fn`; True if any was removed."""
+    """Remove dead ops and dead carried values from `fn`; True if any was removed."""
     return _region(fn.body, set())
