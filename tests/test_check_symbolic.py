@@ -115,6 +115,16 @@ def test_an_integer_argument_is_fixed_at_its_value() -> None:
     assert value == pytest.approx(4 * 0.5**3, rel=1e-14)
 
 
+def test_a_float_argument_not_differentiated_is_given_when_evaluated() -> None:
+    args = (1.0, 2.0, 0.5)
+    symbolic = symbolic_derivative(spine, args, (1,))
+    (value,) = symbolic.evaluate(*args)
+    assert value == pytest.approx(numeric.gradient(spine, args, 1, richardson=True), rel=1e-9)
+    other = (1.0, 2.0, 0.75)
+    (value,) = symbolic.evaluate(*other)
+    assert value == pytest.approx(numeric.gradient(spine, other, 1, richardson=True), rel=1e-9)
+
+
 def test_without_sympy_it_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     real_import = builtins.__import__
 

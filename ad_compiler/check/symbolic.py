@@ -224,9 +224,12 @@ def symbolic_derivative(f: Callable[..., Any], args: Sequence[Any], argnums: Seq
     infer_kinds(fn, kinds)
     env: dict[Value, Any] = {}
     wrt: list[Any] = []  # per differentiated argument: its symbol, or array of symbols
+    other: list[int] = []  # float numbers not differentiated: symbols too, given when evaluated
     for i, (p, a, k) in enumerate(zip(fn.params, args, kinds)):
         if isinstance(k, Scalar):
             env[p] = sp.Symbol(p.name, real=True) if k.dtype == "float" else sp.Integer(int(a))
+            if k.dtype == "float" and i not in argnums:
+                other.append(i)
         elif isinstance(a, np.ndarray) and a.dtype.kind == "f":
             if i in argnums:
                 names = [f"{p.name}_{'_'.join(map(str, ix))}" for ix in np.ndindex(a.shape)]
@@ -248,10 +251,11 @@ def symbolic_derivative(f: Callable[..., Any], args: Sequence[Any], argnums: Seq
     ]
     flat_symbols = [s for w in wrt for s in (w.ravel() if isinstance(w, np.ndarray) else [w])]
     flat = [d for part in derivatives for d in (part.ravel() if isinstance(part, np.ndarray) else [part])]
-    compiled = sp.lambdify(flat_symbols, flat, modules="math")
+    compiled = sp.lambdify(flat_symbols + [env[fn.params[i]] for i in other], flat, modules="math")
 
     def evaluate(*values: Any) -> list[Any]:
         inputs = [v for i in argnums for v in np.ravel(values[i]).tolist()]
+        inputs += [float(values[i]) for i in other]
         results = iter(float(v) for v in compiled(*inputs))
         out: list[Any] = []
         for i in argnums:
