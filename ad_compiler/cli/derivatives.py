@@ -115,7 +115,7 @@ def module_text(req: Request, command: str) -> str:
     described = [(main, _describe(req, wrt))]
     if extra is not None and req.mode == "reverse":
         cotangent = ast.parse(extra.emitted.definition).body[0].args.args[-1].arg
-        described.append((extra, f"the cotangent {cotangent} of the result pulled back to ({', '.join(names)},)"))
+        described.append((extra, f"the cotangent {cotangent} of the result pulled back to {_tuple(names)}"))
     elif extra is not None:
         described.append((extra, f"({req.target.name}, its derivative along d{', d'.join(names)})"))
     target = req.target
@@ -129,6 +129,10 @@ def module_text(req: Request, command: str) -> str:
         "It needs only NumPy; edits are lost when it is regenerated.",
     ]
     return standalone_module(header, [version.emitted for version, _ in described])
+
+
+def _tuple(names: list[str]) -> str:
+    return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
 
 
 def _signature(version: Version) -> str:
