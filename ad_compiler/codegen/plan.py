@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Function, Op, Operand, Region, Value
+from ..ir.prims import LOOP_HEAD
 
-LOOPS = ("for_range", "for_each", "while")
+LOOPS = tuple(LOOP_HEAD)
 STATEMENTS = ("setitem", "push")
 """Prims written as statements that update their first operand, never as expressions."""
 

@@ -42,6 +42,11 @@ OPERATOR_PRIMS = {**BINARY_OPS, **UNARY_OPS, **COMPARE_OPS}
 
 MODULES = {"np": np, "math": math}
 
+LOOP_HEAD: dict[str, int] = {"for_range": 3, "for_each": 1, "while": 0}
+"""Loop prims: how many leading inputs are not the initial carried values (start, stop and
+step; the iterable). The body's arguments are the index or item (none for `while`), then
+the carried values; a `while` test region takes the carried values alone."""
+
 ALLOCATIONS = frozenset({
     "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",
     "np.empty", "np.empty_like", "np.array", "np.copy", "list", "reversed",

@@ -17,7 +17,7 @@ from typing import Any
 
 from .core import Const, Function, Op, Region, Value
 from .printer import _COMMENT_COLUMN, _Names, _typed, format_const
-from .prims import BINARY_OPS, COMPARE_OPS, UNARY_OPS
+from .prims import BINARY_OPS, COMPARE_OPS, LOOP_HEAD, UNARY_OPS
 
 # Fixed input counts of non-control-flow prims; prims not listed are not checked.
 _ARITY: dict[str, int] = {
@@ -28,8 +28,6 @@ _ARITY: dict[str, int] = {
     "transpose": 1,
     "unbroadcast": 2,
 }
-# Control-flow prims: number of leading inputs that are not loop-carried initial values.
-_LOOP_HEAD = {"for_range": 3, "for_each": 1}
 
 # Where a fault is: ("def", fn), ("op", op), ("args", region) or ("yield", region).
 _Where = tuple[str, Any]
@@ -139,8 +137,8 @@ class _Checker:
                 need(not r.args, f"region {i} has {len(r.args)} args, expected 0")
                 n = len(r.yields)
                 need(n == n_out, f"region {i} yields {n} values, op has {n_out} results")
-        elif p in _LOOP_HEAD:
-            head = _LOOP_HEAD[p]
+        elif p in LOOP_HEAD and p != "while":
+            head = LOOP_HEAD[p]
             need(n_in >= head, f"has {n_in} inputs, expected at least {head}")
             need(len(op.regions) == 1, f"has {len(op.regions)} regions, expected 1")
             n_init = n_in - head

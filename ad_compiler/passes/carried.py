@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from ..ir import Function, Operand, Value, walk_ops
 from ..ir.clone import substitute
-
-_LOOP_HEAD = {"for_range": 3, "for_each": 1, "while": 0}
-"""Loop prims: the number of leading inputs that are not initial carried values."""
+from ..ir.prims import LOOP_HEAD
 
 
 def run(fn: Function) -> bool:
@@ -17,11 +15,11 @@ def run(fn: Function) -> bool:
     if any use was replaced."""
     mapping: dict[Value, Operand] = {}
     for loop in walk_ops(fn.body):
-        if loop.prim not in _LOOP_HEAD:
+        if loop.prim not in LOOP_HEAD:
             continue
         first = 0 if loop.prim == "while" else 1
         body = loop.regions[-1]
-        inits = loop.inputs[_LOOP_HEAD[loop.prim]:]
+        inits = loop.inputs[LOOP_HEAD[loop.prim]:]
         for k, init in enumerate(inits):
             arg = body.args[first + k]
             if body.yields[k] is not arg:

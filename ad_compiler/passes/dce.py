@@ -5,9 +5,7 @@ reverse loop carries beside the tangent of it that is returned."""
 from __future__ import annotations
 
 from ..ir import Function, Op, Region, Value, walk_ops
-
-_LOOP_HEAD = {"for_range": 3, "for_each": 1, "while": 0}
-"""Loop prims: the number of leading inputs that are not initial carried values."""
+from ..ir.prims import LOOP_HEAD
 
 
 def _region(region: Region, live: set[Value]) -> bool:
@@ -19,7 +17,7 @@ def _region(region: Region, live: set[Value]) -> bool:
             changed = True
             continue
         kept.append(op)
-        if op.prim in _LOOP_HEAD:
+        if op.prim in LOOP_HEAD:
             changed |= _prune_carried(op, live)
         for sub in op.regions:
             changed |= _region(sub, live)
@@ -41,7 +39,7 @@ def _prune_carried(loop: Op, live: set[Value]) -> bool:
             break
         needed |= more
     dead = sorted(set(range(n)) - needed, reverse=True)
-    head, body = _LOOP_HEAD[loop.prim], loop.regions[-1]
+    head, body = LOOP_HEAD[loop.prim], loop.regions[-1]
     for k in dead:
         del loop.inputs[head + k], loop.results[k], body.yields[k]
         for region in loop.regions:
