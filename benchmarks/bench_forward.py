@@ -18,6 +18,9 @@ helpers of bench_grad.py):
 2. Hessian-vector product, forward over reverse (`hvp`), against one gradient
    of the same function (`grad`), both emitted functions called directly.
    Target: hvp <= 4x one gradient.
+3. The gradient of a function of a few scalars (the README's f(a, b, c)) by
+   forward mode (one plain scalar pass per argument) against reverse mode.
+   Target: forward <= 2x reverse.
 
 Every result is first checked: the Jacobians against each other and against
 the n JVPs, the HVP against the Hessian times v (`hessian`, itself checked
@@ -110,6 +113,25 @@ def hvp_row(label, fun, args, repeat, target, show):
             "PASS" if ratio <= 4 else "FAIL"]
 
 
+def spine(a, b, c):
+    g = np.sin(a * b) + np.exp(c - a / b)
+    return np.log(g * g) * c
+
+
+def scalar_row(repeat, target, show):
+    args = (1.5, 0.5, 2.0)
+    forward = _emitted(spine, GradOptions((0, 1, 2), True, mode="forward"), args).function
+    reverse = _emitted(spine, GradOptions((0, 1, 2), True), args).function
+    if not np.allclose(forward(*args), reverse(*args), rtol=1e-13):
+        raise SystemExit("forward and reverse gradients of spine disagree")
+    if show:
+        print(_emitted(spine, GradOptions((0, 1, 2), True, mode="forward"), args).source)
+    best, _ = time_row({"forward": make_timer(forward, args), "reverse": make_timer(reverse, args)}, repeat, target)
+    ratio = best["forward"] / best["reverse"]
+    return ["f(a, b, c), 3 scalars", fmt_time(best["forward"]), fmt_time(best["reverse"]), fmt_ratio(ratio),
+            "PASS" if ratio <= 2 else "FAIL"]
+
+
 def _table(headers, rows):
     widths = [max(len(str(r[i])) for r in [headers] + rows) for i in range(len(headers))]
     for r in [headers, ["-" * w for w in widths]] + rows:
@@ -130,6 +152,7 @@ def main(argv=None):
         hvp_row("logistic loss 1000x50", logistic_loss, (_RNG.normal(size=50) * 0.1, X, y), repeat, target,
                 opts.source),
     ])
+    _table(["row", "forward", "reverse", "forward/reverse", "verdict (<= 2x)"], [scalar_row(repeat, target, opts.source)])
 
 
 if __name__ == "__main__":

@@ -120,10 +120,8 @@ def forward_jacobian(
         return _looped_forward_jacobian(primal, wrt, shapes, None, with_value, tuple_out)
     shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     out_shapes = _result_shapes(out, scalar_out)
-    if len(wrt) == 1 and shapes[0] == ():
-        fn = jvp_function(primal, wrt, seeds=lambda fn, params: [Const(1.0)])
-        value, tangent = fn.body.yields
-        return _finish(fn, value, tangent, out_shapes, lambda t, shape: [t], with_value, tuple_out)
+    if all(shape == () for shape in shapes) and (len(wrt) == 1 or _straight_line(primal, out_shapes)):
+        return _scalar_passes(primal, wrt, out_shapes, with_value, tuple_out)
     sizes = [math.prod(s) for s in shapes]
     total = sum(sizes)
 
@@ -149,6 +147,34 @@ def forward_jacobian(
     value, tangent = fn.body.yields
     return _finish(fn, value, tangent, out_shapes,
                    lambda t, shape: _columns(fn.body.ops, t, shapes, shape), with_value, tuple_out)
+
+
+def _straight_line(primal: Function, out_shapes: list[tuple] | tuple) -> bool:
+    """Whether plain passes, one per scalar input, suit: code without regions (the
+    passes' copies of the primal are merged by cse) and one result."""
+    return not isinstance(out_shapes, list) and not any(op.regions for op in primal.body.ops)
+
+
+def _scalar_passes(primal: Function, wrt: Sequence[int], out_shapes: tuple,
+                   with_value: bool, tuple_out: bool) -> Function:
+    """The derivatives w.r.t. a few scalar inputs by one plain pass each, seeded with
+    1.0: scalar code where a batched pass would carry small arrays (`np.eye(3)`)."""
+    passes = [jvp_function(clone_function(primal), (i,), seeds=lambda fn, params: [Const(1.0)]) for i in wrt]
+    fn = passes[0]
+    value, tangent = fn.body.yields
+    tangents = [tangent]
+    for other in passes[1:]:
+        _, tangent = substitute(other.body.ops, other.body.yields, dict(zip(other.params, fn.params)))
+        fn.body.ops += other.body.ops
+        fn.derived_names.update(other.derived_names)
+        tangents.append(tangent)
+    for t in tangents:  # a gradient, not the tangent `dz` of one pass: `name_gradients` names it
+        if isinstance(t, Value) and t not in fn.params and t in fn.derived_names:
+            t.name = ""
+            del fn.derived_names[t]
+    if len(tangents) == 1:  # (the tangent of a tuple result is taken apart by `_finish`)
+        return _finish(fn, value, tangents[0], out_shapes, lambda t, shape: [t], with_value, tuple_out)
+    return _finish(fn, value, None, out_shapes, lambda t, shape: tangents, with_value, tuple_out)
 
 
 def _looped_forward_jacobian(
