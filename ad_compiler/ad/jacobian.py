@@ -107,7 +107,8 @@ def forward_jacobian(
     tuple_out: bool = False,
     scalar_out: bool = False,
 ) -> Function:
-    """The Jacobian by one batched forward pass (a plain one for a single scalar input).
+    """The Jacobian by one batched forward pass (plain ones, one per input, for scalar
+    inputs of straight-line code).
     Where a shape is not known (a generic gradient; a loop-carried value that changes
     shape), by one plain pass per input direction instead, the primal computed once.
     `scalar_out`: the result is a scalar (a gradient), whatever inference says."""
