@@ -460,3 +460,22 @@ def test_package_module_targets(tmp_path: Path) -> None:
     scope: dict = {}
     exec(result.stdout, scope)
     assert scope["grad_f"](2.0) == pytest.approx(12.0)
+
+
+def test_a_large_module_level_array_is_not_embedded(tmp_path: Path) -> None:
+    source = tmp_path / "big.py"
+    source.write_text("import numpy as np\n\nW = np.ones((101, 101))\n\n\ndef f(x):\n    return np.sum(W @ x)\n")
+    out = tmp_path / "out.py"
+    result = adc("grad", f"{source}:f", "-o", str(out))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: the derivative reads the module-level array 'W' of 10201 entries; a standalone "
+        "module embeds arrays of up to 10000: pass it as an argument\n"
+    )
+    assert not out.exists()
+
+
+def test_output_into_a_missing_directory(model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nowhere" / "out.py"
+    result = adc("grad", f"{model}:seed", "-o", str(out))
+    assert (result.returncode, result.stderr) == (2, f"error: no such directory: {out.parent}\n")
