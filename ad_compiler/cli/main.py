@@ -28,18 +28,22 @@ from .values import arguments_at, random_arguments
 _TARGET_HELP = "path/to/file.py:function or package.module:function"
 
 
-def _derivative_options(parser: argparse.ArgumentParser, order: bool = True) -> None:
-    """The options that say which derivative: shared by grad, show, ir and graph."""
+def _arguments_options(parser: argparse.ArgumentParser) -> None:
+    """Which arguments are differentiated: by name or by position."""
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--wrt", metavar="NAMES", help="comma-separated parameter names to differentiate")
     which.add_argument("--argnums", metavar="POSITIONS", help="comma-separated parameter positions (default 0)")
+
+
+def _derivative_options(parser: argparse.ArgumentParser) -> None:
+    """The options that say which derivative: shared by grad, show, ir and graph."""
+    _arguments_options(parser)
     parser.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
                         help="how the gradient is computed (default reverse)")
-    if order:
-        parser.add_argument("--order", type=int, default=1, metavar="N",
-                            help="derivative order: 1 gradient, 2 Hessian, N > 2 the N-th derivative "
-                                 "(2 and more need --shapes)")
-        parser.add_argument("--value", action="store_true", help="return (value, gradient)")
+    parser.add_argument("--order", type=int, default=1, metavar="N",
+                        help="derivative order: 1 gradient, 2 Hessian, N > 2 the N-th derivative "
+                             "(2 and more need --shapes)")
+    parser.add_argument("--value", action="store_true", help="return (value, gradient)")
     parser.add_argument("--shapes", metavar="SPEC",
                         help='specialize to argument shapes, e.g. "x=(3, 4), y=()" (default: any shape)')
 
@@ -86,9 +90,7 @@ def parser() -> argparse.ArgumentParser:
 
     check_ = _command(commands, "check", "check the emitted gradient against central differences, "
                       "the complex step and SymPy", "adc check examples/quickstart.py:f --argnums 0,1 --at \"a=43.0, b=3.0, c=2.0\"")
-    which = check_.add_mutually_exclusive_group()
-    which.add_argument("--wrt", metavar="NAMES", help="comma-separated parameter names to differentiate")
-    which.add_argument("--argnums", metavar="POSITIONS", help="comma-separated parameter positions (default 0)")
+    _arguments_options(check_)
     at = check_.add_mutually_exclusive_group(required=True)
     at.add_argument("--at", metavar="VALUES", help='argument values, e.g. "x=1.5, y=[1.0, 2.0]"')
     at.add_argument("--random", metavar="SHAPES",
@@ -123,10 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _request(args: argparse.Namespace) -> Request:
     target = load_target(args.target)
-    options = {"mode": args.mode, "shapes": args.shapes}
-    if hasattr(args, "order"):
-        options.update(order=args.order, with_value=args.value)
-    return request(target, args.wrt, args.argnums, **options)
+    return request(target, args.wrt, args.argnums, mode=args.mode, shapes=args.shapes,
+                   order=args.order, with_value=args.value)
 
 
 def _grad(args: argparse.Namespace) -> int:
