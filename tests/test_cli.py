@@ -479,3 +479,14 @@ def test_output_into_a_missing_directory(model: Path, tmp_path: Path) -> None:
     out = tmp_path / "nowhere" / "out.py"
     result = adc("grad", f"{model}:seed", "-o", str(out))
     assert (result.returncode, result.stderr) == (2, f"error: no such directory: {out.parent}\n")
+
+
+def test_the_console_script_is_the_same_command() -> None:
+    """`adc`, as installed by pip (when this environment has it), runs the same `main`."""
+    script = shutil.which("adc", path=os.path.dirname(sys.executable))
+    if script is None:
+        pytest.skip("ad_compiler is not installed in this environment")
+    result = subprocess.run([script, "show", "examples/quickstart.py:f", "--shapes", "a=(), b=(), c=()"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == adc("show", "examples/quickstart.py:f", "--shapes", "a=(), b=(), c=()").stdout
