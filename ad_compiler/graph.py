@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .ir import Const, Function, Op, Operand, Region, Value
-from .ir.printer import _Names, format_const
+from .ir.printer import ValueNames, format_const
 
 _SYMBOLS = {
     "add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
@@ -76,7 +76,7 @@ def _attrs(**attrs: Any) -> str:
 @dataclass
 class _Graph:
     fn: Function
-    names: _Names = field(default_factory=_Names)
+    names: ValueNames = field(default_factory=ValueNames)
     nodes: dict[Value, str] = field(default_factory=dict)
     """The node that draws each value: its defining op, region argument or parameter."""
     ops: dict[Op, str] = field(default_factory=dict)

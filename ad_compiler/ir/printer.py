@@ -19,7 +19,10 @@ from .core import Const, Function, Op, Operand, Region, Value
 _COMMENT_COLUMN = 48
 
 
-class _Names:
+class ValueNames:
+    """The printed names of values (`x`, `x.1`, `%0`): shared by everything that shows IR
+    (the printer, the verifier's listing, the graph), so they all say the same names."""
+
     def __init__(self) -> None:
         self.names: dict[Value, str] = {}
         self.used: set[str] = set()
@@ -69,12 +72,12 @@ def format_const(value: Any) -> str:
     return f"<{type(value).__name__}>"
 
 
-def _typed(names: _Names, value: Value) -> str:
+def _typed(names: ValueNames, value: Value) -> str:
     text = "%" + names.define(value)
     return f"{text}: {value.kind}" if value.kind is not None else text
 
 
-def _format_op(names: _Names, op: Op, indent: str, lines: list[str]) -> None:
+def _format_op(names: ValueNames, op: Op, indent: str, lines: list[str]) -> None:
     args = [names.ref(x) for x in op.inputs]
     args += [f"{k}={format_const(v)}" for k, v in sorted(op.attrs.items())]
     call = f"{op.prim}({', '.join(args)})"
@@ -94,7 +97,7 @@ def _format_op(names: _Names, op: Op, indent: str, lines: list[str]) -> None:
         _format_region(names, region, indent + "    ", lines, "yield")
 
 
-def _format_region(names: _Names, region: Region, indent: str, lines: list[str], end: str) -> None:
+def _format_region(names: ValueNames, region: Region, indent: str, lines: list[str], end: str) -> None:
     for op in region.ops:
         _format_op(names, op, indent, lines)
     lines.append(f"{indent}{end} " + ", ".join(names.ref(y) for y in region.yields))
@@ -102,7 +105,7 @@ def _format_region(names: _Names, region: Region, indent: str, lines: list[str],
 
 def format_function(fn: Function) -> str:
     """The text form of a whole function."""
-    names = _Names()
+    names = ValueNames()
     params = ", ".join(_typed(names, p) for p in fn.params)
     lines = [f"def {fn.name}({params}):"]
     _format_region(names, fn.body, "    ", lines, "return")

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .core import Const, Function, Op, Region, Value
-from .printer import _COMMENT_COLUMN, _Names, _typed, format_const
+from .printer import _COMMENT_COLUMN, ValueNames, _typed, format_const
 from .prims import BINARY_OPS, COMPARE_OPS, LOOP_HEAD, UNARY_OPS
 
 # Fixed input counts of non-control-flow prims; prims not listed are not checked.
@@ -157,7 +157,7 @@ def _listing(fn: Function, where: _Where | None) -> str:
     """The printer's text of `fn`, each line prefixed, the line at `where` with '>>'.
 
     Mirrors `printer.format_function` line for line, but tolerates malformed operands."""
-    names = _Names()
+    names = ValueNames()
     lines: list[str] = []
 
     def emit(text: str, at: _Where) -> None:
