@@ -490,3 +490,16 @@ def test_the_console_script_is_the_same_command() -> None:
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout == adc("show", "examples/quickstart.py:f", "--shapes", "a=(), b=(), c=()").stdout
+
+
+def test_module_imports_only_what_its_code_uses(tmp_path: Path) -> None:
+    source = tmp_path / "scalar.py"
+    source.write_text("import math\n\n\ndef m(x):\n    return math.sin(x) * x\n")
+    result = adc("grad", f"{source}:m", "--shapes", "x=()")
+    assert result.returncode == 0, result.stderr
+    assert imported_modules(result.stdout) == {"math"}
+    scope: dict = {}
+    exec(result.stdout, scope)
+    x = 0.8
+    assert scope["grad_m"](x) == pytest.approx(np.sin(x) + x * np.cos(x), rel=1e-14)
+    assert scope["vjp_m"](x, 2.0) == pytest.approx((2.0 * (np.sin(x) + x * np.cos(x)),), rel=1e-14)
