@@ -114,10 +114,11 @@ def module_text(req: Request, command: str) -> str:
     wrt = f"({', '.join(names)})" if req.tuple_out else names[0]
     described = [(main, _describe(req, wrt))]
     if extra is not None and req.mode == "reverse":
-        cotangent = ast.parse(extra.emitted.definition).body[0].args.args[-1].arg
+        cotangent = _parameters(extra)[-1]
         described.append((extra, f"the cotangent {cotangent} of the result pulled back to {_tuple(names)}"))
     elif extra is not None:
-        described.append((extra, f"({req.target.name}, its derivative along d{', d'.join(names)})"))
+        tangents = _parameters(extra)[-len(names):]
+        described.append((extra, f"({req.target.name}, its derivative along {', '.join(tangents)})"))
     target = req.target
     header = [f"Derivatives of {target.name} ({target.where}), written by ad_compiler {__version__}:"]
     header += [f"  {_signature(version):<32} {text}" for version, text in described]
@@ -135,9 +136,13 @@ def _tuple(names: list[str]) -> str:
     return f"({names[0]},)" if len(names) == 1 else f"({', '.join(names)})"
 
 
+def _parameters(version: Version) -> list[str]:
+    """The parameter names of an emitted function, as written."""
+    return [a.arg for a in ast.parse(version.emitted.definition).body[0].args.args]
+
+
 def _signature(version: Version) -> str:
-    definition = ast.parse(version.emitted.definition).body[0]
-    return f"{definition.name}({', '.join(a.arg for a in definition.args.args)})"
+    return f"{version.emitted.name}({', '.join(_parameters(version))})"
 
 
 def _describe(req: Request, wrt: str) -> str:
