@@ -503,3 +503,16 @@ def test_module_imports_only_what_its_code_uses(tmp_path: Path) -> None:
     x = 0.8
     assert scope["grad_m"](x) == pytest.approx(np.sin(x) + x * np.cos(x), rel=1e-14)
     assert scope["vjp_m"](x, 2.0) == pytest.approx((2.0 * (np.sin(x) + x * np.cos(x)),), rel=1e-14)
+
+
+def test_forced_output_to_a_pipe_writes_to_it_and_leaves_it_a_pipe(model: Path, tmp_path: Path) -> None:
+    """Like `-o /dev/null`: a path that is not a regular file is written to, not replaced."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE, text=True) as reader:
+        result = adc("grad", f"{model}:seed", "-o", str(pipe), "--force")
+        received = reader.communicate(timeout=30)[0]
+    assert result.returncode == 0, result.stderr
+    assert pipe.is_fifo() and "def grad_seed(x, y, c):" in received
+    refused = adc("grad", f"{model}:seed", "-o", str(pipe))
+    assert refused.returncode == 2 and "exists" in refused.stderr

@@ -11,13 +11,18 @@ from .targets import UsageError
 
 def write_atomically(path: Path, data: bytes, force: bool) -> None:
     """Write `data` to `path` through a temporary file in the same directory, renamed
-    over `path` (replacing it only with `force`); on any failure `path` is untouched."""
+    over `path` (replacing it only with `force`); on any failure `path` is untouched.
+    An existing path that is not a regular file (`/dev/null`, a pipe) is written to."""
     if path.is_dir():
         raise UsageError(f"{path} is a directory")
     if not path.parent.is_dir():
         raise UsageError(f"no such directory: {path.parent}")
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
+    if path.exists() and not path.is_file():  # a device or a pipe: written to, never replaced
+        with open(path, "wb") as out:
+            out.write(data)
+        return
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     try:
