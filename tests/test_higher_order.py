@@ -620,3 +620,22 @@ def test_corpus_hessians_match_differences_of_the_gradient(case, k: int) -> None
                          ("jacrev(grad)", jacrev(grad(case.fn, argnums=k), argnums=k)),
                          ("jacrev(grad fwd)", jacrev(grad(case.fn, argnums=k, mode="forward"), argnums=k))):
         np.testing.assert_allclose(second(*args), expected, rtol=1e-5, atol=1e-6 * scale, err_msg=name)
+
+
+def carried_twice(x):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sin(s + x)
+    return s
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_third_derivative_through_a_loop_carrying_several_tangents(mode: str) -> None:
+    """Order 3 carries several tangents of one loop value (`ds` of two passes): each is
+    its own variable. The loop computes sin(x) + sin(sin(x) + x); SymPy differentiates it."""
+    sympy = pytest.importorskip("sympy")
+    t = sympy.Symbol("t")
+    exact = sympy.diff(sympy.sin(t) + sympy.sin(sympy.sin(t) + t), t, 3)
+    third = jacfwd(jacfwd(grad(carried_twice, mode=mode)))
+    for x in (0.7, -1.3):
+        assert third(x) == pytest.approx(float(exact.subs(t, x)), rel=1e-12)

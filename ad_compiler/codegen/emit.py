@@ -21,7 +21,7 @@ import builtins
 import keyword
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.types import TupleKind
@@ -84,17 +84,19 @@ class _Emitter(InPlace):
                 return prefix + self.names[base]
         return value.name
 
-    def _define(self, value: Value, at: int) -> str:
+    def _define(self, value: Value, at: int, taken: Collection[str] = ()) -> str:
+        """A free variable for `value`, named from its hint; not one of `taken` (the
+        other results of the same op, which are all live together)."""
         hint = self._hint(value)
         if hint:
             base_name = _identifier(hint)
             name, n = base_name, 1
-            while not self._free(name, at):
+            while not self._free(name, at) or name in taken:
                 name = f"{base_name}_{n}"
                 n += 1
         else:
             name = ""
-            while not name or not self._free(name, at):
+            while not name or not self._free(name, at) or name in taken:
                 self.temps += 1
                 name = f"t{self.temps}"
         return self._adopt(value, name)
@@ -281,12 +283,12 @@ class _Emitter(InPlace):
             if isinstance(init, Value) and init in self.names and init not in self.inlined:
                 same = self.names[init]
                 if same in names:  # one value starting two carried ones: the second is a copy
-                    names.append(self._define(result, at))
+                    names.append(self._define(result, at, names))
                     continue
                 if _identifier(hint or same) == same and self.plan.last_use.get(init, -1) <= at:
                     names.append(self._adopt(result, same))
                     continue
-            names.append(self._define(result, at))
+            names.append(self._define(result, at, names))
         return names
 
     def _header(self, keyword_: str, expr: ast.expr, target: ast.expr | None = None) -> str:
@@ -302,10 +304,10 @@ class _Emitter(InPlace):
         return [_INDENT + line for line in lines] or [_INDENT + "pass"]
 
     def cond(self, op: Op) -> list[str]:
-        names = [
-            self._adopt(r, self.prenamed.pop(r)) if r in self.prenamed else self._define(r, self.plan.end[op])
-            for r in op.results
-        ]
+        names: list[str] = []
+        for r in op.results:
+            prenamed = self.prenamed.pop(r, None)
+            names.append(self._adopt(r, prenamed) if prenamed else self._define(r, self.plan.end[op], names))
         self.pending.update(op.results)
         for region in op.regions:  # a nested if whose result is only passed on writes ours
             for name, y in zip(names, region.yields):
