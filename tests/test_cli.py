@@ -516,3 +516,17 @@ def test_forced_output_to_a_pipe_writes_to_it_and_leaves_it_a_pipe(model: Path, 
     assert pipe.is_fifo() and "def grad_seed(x, y, c):" in received
     refused = adc("grad", f"{model}:seed", "-o", str(pipe))
     assert refused.returncode == 2 and "exists" in refused.stderr
+
+
+def test_defaults_stay_with_their_parameters(tmp_path: Path) -> None:
+    source = tmp_path / "scaled.py"
+    source.write_text("def f(x, a=1.5, b=2.5):\n    return x * a * b\n")
+    result = adc("grad", f"{source}:f")
+    assert result.returncode == 0, result.stderr
+    assert "def grad_f(x, a=1.5, b=2.5):" in result.stdout and "def vjp_f(x, a, b, g):" in result.stdout
+    scope: dict = {}
+    exec(result.stdout, scope)
+    assert scope["grad_f"](2.0) == pytest.approx(3.75)
+    assert scope["vjp_f"](2.0, 1.5, 2.5, 2.0) == pytest.approx((7.5,))
+    forward = adc("grad", f"{source}:f", "--argnums", "0,1", "--mode", "forward")
+    assert "def jvp_f(x, a, b, dx, da):" in forward.stdout

@@ -442,11 +442,21 @@ class _Emitter(InPlace):
             kwonlyargs=[],
             kw_defaults=[],
             kwarg=None,
-            defaults=[self.constant(self.fn.defaults[p.name]) for p in self.fn.params if p.name in self.fn.defaults],
+            defaults=[self.constant(self.fn.defaults[p.name]) for p in _defaulted(self.fn)],
         )
         header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[:-1]
         text = "\n".join(header + self._indented(body)) + "\n"  # (a long header is wrapped)
         return Emitted(self.fn.name, text, self.namespace, tuple(sorted(self.helpers)))
+
+
+def _defaulted(fn: Function) -> list[Value]:
+    """The parameters whose defaults the emitted function keeps: the trailing ones that
+    have one (a VJP's cotangent after a defaulted parameter has none, and Python's
+    defaults go to the last parameters)."""
+    params = list(fn.params)
+    while params and params[-1].name in fn.defaults:
+        params.pop()
+    return fn.params[len(params):]
 
 
 def _reads_of(x: Operand, inlined: dict[Value, Op]) -> set[Value]:
