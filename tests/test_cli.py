@@ -530,3 +530,60 @@ def test_defaults_stay_with_their_parameters(tmp_path: Path) -> None:
     assert scope["vjp_f"](2.0, 1.5, 2.5, 2.0) == pytest.approx((7.5,))
     forward = adc("grad", f"{source}:f", "--argnums", "0,1", "--mode", "forward")
     assert "def jvp_f(x, a, b, dx, da):" in forward.stdout
+
+
+def test_the_users_module_cannot_disturb_the_command(tmp_path: Path) -> None:
+    """Its prints go to stderr (stdout is the module being written), its sys.exit is an
+    error, and a file named like a module the compiler uses does not replace it."""
+    noisy = tmp_path / "noisy.py"
+    noisy.write_text("print('hello from import')\n\n\ndef f(x):\n    return x * x\n")
+    result = adc("grad", f"{noisy}:f", "--shapes", "x=()")
+    assert result.returncode == 0 and result.stdout.startswith("# Derivatives of f")
+    assert "hello from import" in result.stderr
+    exits = tmp_path / "exits.py"
+    exits.write_text("import sys\nsys.exit(0)\n\n\ndef f(x):\n    return x\n")
+    result = adc("grad", f"{exits}:f")
+    assert (result.returncode, result.stderr) == (2, f"error: running {exits} failed: SystemExit: 0\n")
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "ast.py").write_text("import numpy as np\n\n\ndef f(x):\n    return np.sin(x) * x\n")
+    result = adc("grad", "ast.py:f", "--shapes", "x=()", cwd=shadow)
+    assert result.returncode == 0, result.stderr
+    assert "bx = np.sin(x) + x * np.cos(x)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command, message",
+    [
+        (["grad", "MODEL:tanh_layer", "--shapes", "x=(4,)"],
+         "error: --shapes: tanh_layer fails on arguments of these shapes: ValueError: matmul: "),
+        (["grad", "MODEL:seed", "--shapes", "x=(-1,), y=(), c=()"],
+         "error: --shapes: x=(-1,) is not a shape (a tuple of non-negative ints)\n"),
+        (["grad", "MODEL:repeated", "--shapes", "x=(), n=3, n=4"], "error: --shapes gives n twice\n"),
+        (["check", "MODEL:tanh_layer", "--at", "x='abc'"],
+         "error: --at: x is differentiated: give it a number or a list of numbers\n"),
+        (["check", "MODEL:repeated", "--at", "x=0.5, n=-1.5", "--argnums", "0"],
+         "error: repeated fails at these values: TypeError: 'float' object cannot be interpreted as an integer\n"),
+        (["grad", "MODEL:seed", "--argnums", "0,1", "--order", "3", "--shapes", "x=(), y=(), c=()"],
+         "error: --order 3 differentiates one argument: give one name to --wrt or one position to --argnums\n"),
+        (["grad", "MODEL:W"], "error: MODEL: W is a ndarray, not a Python function\n"),
+        (["grad", "MODEL:seed", "--mode", "sideways"],
+         "error: argument --mode: invalid choice: 'sideways' (choose from 'reverse', 'forward') (see adc grad --help)\n"),
+        (["check", "MODEL:seed", "--timing", "0"],
+         "error: one of the arguments --at --random is required (see adc check --help)\n"),
+    ],
+)
+def test_more_command_errors(model: Path, command: list[str], message: str) -> None:
+    result = adc(*[part.replace("MODEL", str(model)) for part in command])
+    assert result.returncode == 2
+    assert result.stderr.startswith(message.replace("MODEL", str(model)))
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_file_name_with_a_newline_keeps_the_header_a_comment(tmp_path: Path) -> None:
+    source = tmp_path / "odd\nname.py"
+    source.write_text("def f(x):\n    return x * x\n")
+    result = adc("grad", f"{source}:f", "--shapes", "x=()")
+    assert result.returncode == 0, result.stderr
+    compile(result.stdout, "module", "exec")
+    assert "odd\\nname.py" in result.stdout.splitlines()[0]

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import ast
 import inspect
+import warnings
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from .. import __version__
 from ..api import Compiled, compile_version
@@ -22,7 +25,7 @@ from ..codegen.module import standalone_module
 from ..ir.types import kind_of
 from ..pipeline import GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions
 from .targets import Target, UsageError
-from .values import example_arguments
+from .values import random_arguments
 
 
 @dataclass(frozen=True)
@@ -43,10 +46,16 @@ class Request:
         return list(inspect.signature(self.target.function).parameters)
 
     @property
-    def kinds(self) -> tuple | None:
+    def examples(self) -> tuple | None:
+        """Arguments of the kinds `--shapes` describes (a fixed random draw)."""
         if self.shapes is None:
             return None
-        return tuple(kind_of(v) for v in example_arguments(self.target.function, self.shapes, self.argnums))
+        return random_arguments(self.target.function, self.shapes, self.argnums, seed=0, option="--shapes")
+
+    @property
+    def kinds(self) -> tuple | None:
+        examples = self.examples
+        return None if examples is None else tuple(kind_of(v) for v in examples)
 
 
 def request(target: Target, wrt: str | None, argnums: str | None, **options: Any) -> Request:
@@ -78,7 +87,26 @@ def request(target: Target, wrt: str | None, argnums: str | None, **options: Any
     if req.order > 1 and req.shapes is None:
         example = ", ".join(f"{name}=(...)" for name in params)
         raise UsageError(f"--order {req.order} needs the shapes of the arguments: add --shapes \"{example}\"")
+    if req.order > 2 and len(nums) > 1:
+        raise UsageError(f"--order {req.order} differentiates one argument: give one name to --wrt or one position to --argnums")
+    if req.shapes is not None:
+        _check_shapes(req)
     return req
+
+
+def _check_shapes(req: Request) -> None:
+    """Run the function once on arguments of the given shapes: shapes it cannot take (a
+    matrix product of the wrong sizes) are an error here, not code that always fails."""
+    examples = req.examples
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            req.target.function(*examples)
+        except ArithmeticError:
+            pass  # a value it cannot take (1 / 0.0), not a shape
+        except Exception as err:
+            raise UsageError(f"--shapes: {req.target.name} fails on arguments of these shapes: "
+                             f"{type(err).__name__}: {err}") from None
 
 
 def _chain(req: Request) -> tuple[Any, Options]:

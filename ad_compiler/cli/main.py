@@ -12,7 +12,7 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from ..api import lowered
 from ..check.report import check
@@ -26,6 +26,26 @@ from .targets import UsageError, load_target
 from .values import arguments_at, random_arguments
 
 _TARGET_HELP = "path/to/file.py:function or package.module:function"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error on one line, as every other error of the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds")
+    return value
+
+
+def _path(text: str) -> Path:
+    if not text:
+        raise argparse.ArgumentTypeError("the output path is empty")
+    return Path(text)
 
 
 def _arguments_options(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +69,7 @@ def _derivative_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write here (default: print)")
+    parser.add_argument("-o", "--output", metavar="FILE", type=_path, help="write here (default: print)")
     parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
 
@@ -63,7 +83,7 @@ def _command(commands: argparse._SubParsersAction, name: str, summary: str, exam
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="adc", description="ad_compiler: derivatives of Python functions, as Python source.",
         epilog="example:\n  adc grad examples/logistic_regression.py:loss --wrt beta -o dloss.py",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -98,7 +118,7 @@ def parser() -> argparse.ArgumentParser:
     check_.add_argument("--seed", type=int, default=0, help="seed of --random (default 0)")
     check_.add_argument("--mode", choices=("reverse", "forward", "both"), default="both",
                         help="which emitted gradients to check (default both)")
-    check_.add_argument("--timing", type=float, default=0.05, metavar="SECONDS",
+    check_.add_argument("--timing", type=_seconds, default=0.05, metavar="SECONDS",
                         help="time spent timing each method (default 0.05; 0: no timing)")
 
     graph = _command(commands, "graph", "draw the computational graph (Graphviz DOT, SVG or PNG)",
@@ -193,6 +213,10 @@ def _check(args: argparse.Namespace) -> int:
         values = arguments_at(target.function, args.at, req.argnums)
     else:
         values = random_arguments(target.function, args.random, req.argnums, args.seed)
+    try:
+        target.function(*values)
+    except Exception as err:  # the values, not the compiler: say so in a line
+        raise UsageError(f"{target.name} fails at these values: {type(err).__name__}: {err}") from None
     modes = ("reverse", "forward") if args.mode == "both" else (args.mode,)
     report = check(target.function, *values, argnums=req.argnums, modes=modes, timing=args.timing)
     print(report)

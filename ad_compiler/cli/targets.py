@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,8 +40,10 @@ def load_target(spec: str) -> Target:
         raise UsageError(f"target {spec!r} must look like path/to/file.py:function or package.module:function")
     module = _load_file(where) if where.endswith(".py") else _import(where)
     function = getattr(module, name, None)
-    if not callable(function):
+    if function is None:
         raise UsageError(f"{where} defines no function {name!r}")
+    if not inspect.isfunction(function):
+        raise UsageError(f"{where}: {name} is a {type(function).__name__}, not a Python function")
     file = Path(getattr(module, "__file__", "") or where)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
     return Target(function, name, Path(where).as_posix() if where.endswith(".py") else where, digest)
@@ -58,21 +62,30 @@ def _load_file(where: str) -> Any:
         ) from None
     except (UnicodeDecodeError, ValueError) as err:
         raise UsageError(f"cannot read {where}: {err}") from None
-    sys.path.insert(0, str(path.resolve().parent))  # its own imports work, as under `python file.py`
-    spec = importlib.util.spec_from_file_location(path.stem, path)
+    # Run as a module of a name of its own (a file named `ast.py` must not replace the
+    # compiler's `ast`), with its directory first on the path while it runs, so that its
+    # own imports work as under `python file.py`, and what it prints kept off stdout,
+    # where `adc grad` prints the module it writes.
+    spec = importlib.util.spec_from_file_location(f"_adc_target_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[path.stem] = module
+    sys.modules[spec.name] = module
+    directory = str(path.resolve().parent)
+    sys.path.insert(0, directory)
     try:
-        spec.loader.exec_module(module)
-    except Exception as err:  # the user's module failed while running its top level
+        with contextlib.redirect_stdout(sys.stderr):
+            spec.loader.exec_module(module)
+    except (Exception, SystemExit) as err:  # the user's module failed while running its top level
         raise UsageError(f"running {where} failed: {type(err).__name__}: {err}") from None
+    finally:
+        sys.path.remove(directory)
     return module
 
 
 def _import(name: str) -> Any:
     try:
-        return importlib.import_module(name)
+        with contextlib.redirect_stdout(sys.stderr):
+            return importlib.import_module(name)
     except ImportError as err:
         raise UsageError(f"cannot import {name}: {err}") from None
-    except Exception as err:
+    except (Exception, SystemExit) as err:
         raise UsageError(f"importing {name} failed: {type(err).__name__}: {err}") from None

@@ -4,8 +4,8 @@
 Each is a list of `name=literal` (read by `ast.literal_eval`, never evaluated). A value
 for a differentiated argument is a float: a number becomes a float, a list or tuple a
 float array. Another argument keeps an integer (a count, an index array) and a tuple (a
-shape). In `--random` and `--shapes` a tuple of ints is a shape: a float array of that
-shape, `()` a float.
+shape). In `--random` and `--shapes` a tuple is a shape, of non-negative ints: a float
+array of that shape, `()` a float.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ def parse(text: str, option: str) -> dict[str, Any]:
         raise UsageError(f"{option} {text!r} is not a list of name=value")
     values = {}
     for keyword in call.keywords:
+        if keyword.arg in values:
+            raise UsageError(f"{option} gives {keyword.arg} twice")
         try:
             values[keyword.arg] = ast.literal_eval(keyword.value)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -46,7 +48,9 @@ def _is_shape(value: Any) -> bool:
 
 
 def _convert(name: str, value: Any, differentiated: bool, option: str) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, (bool, str)) or value is None:
+        if differentiated:
+            raise UsageError(f"{option}: {name} is differentiated: give it a number or a list of numbers")
         return value
     if isinstance(value, (int, float)):
         return float(value) if differentiated or isinstance(value, float) else value
@@ -91,30 +95,22 @@ def arguments_at(fun: Callable[..., Any], text: str, wrt: Sequence[int]) -> tupl
     return _bind(fun, parse(text, "--at"), "--at", lambda n, v: _convert(n, v, n in names, "--at"))
 
 
-def random_arguments(fun: Callable[..., Any], text: str, wrt: Sequence[int], seed: int) -> tuple:
-    """The values `--random` describes: shapes filled from RANDOM_RANGE (by `seed`)."""
+def random_arguments(fun: Callable[..., Any], text: str, wrt: Sequence[int], seed: int,
+                     option: str = "--random") -> tuple:
+    """The values `--random` (or `--shapes`) describes: shapes filled from RANDOM_RANGE
+    (by `seed`), other literals as `--at` takes them."""
     rng = np.random.default_rng(seed)
     names = _differentiated(fun, wrt)
 
     def make(name: str, value: Any) -> Any:
-        if _is_shape(value):
+        if isinstance(value, tuple) and not _is_shape(value):
+            raise UsageError(f"{option}: {name}={value!r} is not a shape (a tuple of non-negative ints)")
+        if isinstance(value, tuple):
             sample = rng.uniform(*RANDOM_RANGE, size=value)
             return float(sample) if value == () else sample
-        return _convert(name, value, name in names, "--random")
+        return _convert(name, value, name in names, option)
 
-    return _bind(fun, parse(text, "--random"), "--random", make)
-
-
-def example_arguments(fun: Callable[..., Any], text: str, wrt: Sequence[int]) -> tuple:
-    """Values of the kinds `--shapes` describes (zeros): what a derivative is specialized to."""
-    names = _differentiated(fun, wrt)
-
-    def make(name: str, value: Any) -> Any:
-        if _is_shape(value):
-            return 0.0 if value == () else np.zeros(value)
-        return _convert(name, value, name in names, "--shapes")
-
-    return _bind(fun, parse(text, "--shapes"), "--shapes", make)
+    return _bind(fun, parse(text, option), option, make)
 
 
 def _differentiated(fun: Callable[..., Any], wrt: Sequence[int]) -> set[str]:

@@ -31,12 +31,17 @@ def standalone_module(header: Sequence[str], functions: Sequence[Emitted]) -> st
     body = "\n".join(constants + code)
     imports = [line for line, used in (("import math", r"\bmath\."), ("import numpy as np", r"\bnp\."))
                if re.search(used, body)]
-    parts = ["".join(f"# {line}".rstrip() + "\n" for line in header)]
+    parts = ["".join(f"# {_printable(line)}".rstrip() + "\n" for line in header)]
     if imports:
         parts.append("\n".join(imports) + "\n")
     if constants:
         parts.append("".join(constants))
     return "\n".join(parts) + "\n\n" + "\n\n".join(code)
+
+
+def _printable(line: str) -> str:
+    """A header line that stays one comment line (a file name may hold a newline)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in line)
 
 
 def _namespace(functions: Sequence[Emitted]) -> dict[str, Any]:
