@@ -72,3 +72,14 @@ def test_a_deliberately_wrong_rule_is_caught() -> None:
     lines = str(report).splitlines()
     assert lines[0] == "check of spine: A METHOD DISAGREES"
     assert any(line.startswith("a ") and "numeric" in line and line.endswith("DISAGREES") for line in lines)
+
+
+def flat_at_zero(x):
+    return x * x * x
+
+
+def test_relative_error_is_left_out_where_the_reference_is_zero() -> None:
+    report = ad_compiler.check(flat_at_zero, 0.0, timing=0)
+    rows = {row.method: row for row in report.arguments["x"]}
+    assert rows["numeric"].abs_error < 1e-9 and rows["numeric"].rel_error is None
+    assert "e+300" not in str(report)
