@@ -639,3 +639,107 @@ def test_third_derivative_through_a_loop_carrying_several_tangents(mode: str) ->
     third = jacfwd(jacfwd(grad(carried_twice, mode=mode)))
     for x in (0.7, -1.3):
         assert third(x) == pytest.approx(float(exact.subs(t, x)), rel=1e-12)
+
+
+# --- loops left by break: the reverse sweep's tape of loop indices -----------------------------
+# A loop with `break` becomes a while loop whose condition reads a flag that depends on x,
+# so every value it carries is varied, the tape of loop indices included. That tape holds
+# ints: it has no tangent (it once had a tangent tape of Nones, and the tangent of the
+# index read back from it entered the JVP of x ** i as a run-time None).
+
+
+def powers_until_five(x):
+    s = 0.0
+    for i in range(10):
+        s = s + x ** i
+        if s > 5.0:
+            break
+    return s
+
+
+def powers_until_five_while(x):
+    s = 0.0
+    i = 0
+    while i < 10:
+        s = s + x ** i
+        if s > 5.0:
+            break
+        i = i + 1
+    return s
+
+
+def powers_until_five_n(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x ** i
+        if s > 5.0:
+            break
+    return s
+
+
+def _powers_taken(x: float, n: int = 10) -> list[int]:
+    """The exponents powers_until_five adds before it breaks (plain Python)."""
+    s, taken = 0.0, []
+    for i in range(n):
+        s += x ** i
+        taken.append(i)
+        if s > 5.0:
+            break
+    return taken
+
+
+def _powers_derivative(x: float, order: int, n: int = 10) -> float:
+    """d^order/dx^order of the sum of x**i over the exponents taken: piecewise a polynomial."""
+    total = 0.0
+    for i in _powers_taken(x, n):
+        falling = math.prod(range(i - order + 1, i + 1))  # i (i-1) ... (i-order+1)
+        total += falling * x ** (i - order) if falling else 0.0
+    return total
+
+
+@pytest.mark.parametrize("x", [0.9, 1.3, 0.3])  # breaks after i = 6, after i = 3, never
+def test_second_and_third_derivatives_through_a_loop_with_break(x: float) -> None:
+    assert _powers_taken(x)[-1] == {0.9: 6, 1.3: 3, 0.3: 9}[x]
+    first = grad(powers_until_five)
+    assert first(x) == pytest.approx(_powers_derivative(x, 1), rel=1e-12)
+    second = _powers_derivative(x, 2)
+    assert numeric_grad(first, (x,), 0) == pytest.approx(second, rel=1e-7)
+    for name, f in (("hessian", hessian(powers_until_five)),
+                    ("jacfwd(grad)", jacfwd(grad(powers_until_five))),
+                    ("grad(grad)", grad(grad(powers_until_five))),
+                    ("grad(grad fwd)", grad(grad(powers_until_five, mode="forward"))),
+                    ("jacrev(grad)", jacrev(grad(powers_until_five)))):
+        assert f(x) == pytest.approx(second, rel=1e-12), name
+    assert hvp(powers_until_five, (x,), (2.0,)) == pytest.approx(2.0 * second, rel=1e-12)
+    third = _powers_derivative(x, 3)
+    for name, f in (("jacfwd(hessian)", jacfwd(hessian(powers_until_five))),
+                    ("grad(grad(grad))", grad(grad(grad(powers_until_five)))),
+                    ("grad(grad(grad fwd))", grad(grad(grad(powers_until_five, mode="forward"))))):
+        assert f(x) == pytest.approx(third, rel=1e-12), name
+
+
+def test_a_while_loop_with_break_has_second_and_third_derivatives() -> None:
+    x = 0.9
+    assert powers_until_five_while(x) == powers_until_five(x)
+    second, third = _powers_derivative(x, 2), _powers_derivative(x, 3)
+    assert hessian(powers_until_five_while)(x) == pytest.approx(second, rel=1e-12)
+    assert grad(grad(powers_until_five_while))(x) == pytest.approx(second, rel=1e-12)
+    assert grad(grad(powers_until_five_while, mode="forward"))(x) == pytest.approx(second, rel=1e-12)
+    assert jacfwd(hessian(powers_until_five_while))(x) == pytest.approx(third, rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [10, 4])  # stopped by break, stopped by n
+def test_a_loop_over_range_of_an_argument_with_break_has_second_derivatives(n: int) -> None:
+    x = 0.9
+    second = _powers_derivative(x, 2, n)
+    assert hessian(powers_until_five_n)(x, n) == pytest.approx(second, rel=1e-12)
+    assert grad(grad(powers_until_five_n))(x, n) == pytest.approx(second, rel=1e-12)
+    assert grad(grad(powers_until_five_n, mode="forward"))(x, n) == pytest.approx(second, rel=1e-12)
+    assert jacfwd(hessian(powers_until_five_n))(x, n) == pytest.approx(_powers_derivative(x, 3, n), rel=1e-12)
+
+
+def test_a_tape_of_loop_indices_has_no_tangent_tape() -> None:
+    h = hessian(powers_until_five)
+    h(0.9)
+    assert "tape.append(" in h.source and "append(None)" not in h.source
+    assert "dtape" not in h.source

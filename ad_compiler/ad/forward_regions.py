@@ -38,8 +38,8 @@ class RegionTangents:
         first = 0 if op.prim == "while" else 1
         carried = body.args[first:]
         inits = op.inputs[len(op.inputs) - len(carried):]
-        if op.prim == "for_each" and self.of(op.inputs[0]) is not None:
-            self._zip(op, body)
+        if op.prim == "for_each" and self.of(op.inputs[0]) is not None and differentiable(body.args[0]):
+            self._zip(op, body)  # (entries that cannot carry floats have no tangent to take)
         active = [
             k for k, arg in enumerate(carried)
             if differentiable(arg) and (arg in self.varied or self.of(inits[k]) is not None)

@@ -4,7 +4,7 @@ derivative at all (known ints and bools cannot)."""
 from __future__ import annotations
 
 from ..ir import Operand, Value
-from ..ir.types import Array, Kind, Scalar, SliceKind, TupleKind, kind_of
+from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, kind_of
 
 
 def shape_of(x: Operand) -> tuple | None:
@@ -19,13 +19,16 @@ def shape_of(x: Operand) -> tuple | None:
 
 def differentiable(v: Value) -> bool:
     """Whether a value can have a tangent or an adjoint: not a known int or bool, nor a
-    tuple of only those (an index `(i, 0)`)."""
+    tuple of only those (an index `(i, 0)`), nor a list of only those (a reverse sweep's
+    tape of loop indices)."""
     return _may_carry_floats(v.kind)
 
 
 def _may_carry_floats(kind: Kind) -> bool:
     if isinstance(kind, TupleKind):
         return any(_may_carry_floats(k) for k in kind.items)
+    if isinstance(kind, ListKind):
+        return _may_carry_floats(kind.item)  # an empty list's entries are not known yet
     if isinstance(kind, SliceKind):
         return False
     return getattr(kind, "dtype", None) not in ("int", "bool")
