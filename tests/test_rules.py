@@ -179,6 +179,24 @@ def setitem_scalar(y, v):
     return z
 
 
+def mod_call(x, y):
+    """Away from the jumps: (x + 3) / -(y + 2.2) lies in (-1.7, -1), where the floor
+    (-2) and the truncation (-1) differ."""
+    return (x + 3.0) % -(y + 2.2)
+
+
+def remainder_call(x, y):
+    return np.remainder(x + 3.0, -(y + 2.2))
+
+
+def fmod_call(x, y):
+    return np.fmod(x + 3.0, -(y + 2.2))
+
+
+def math_fmod_call(x, y):
+    return math.fmod(x + 3.0, -(y + 2.2))
+
+
 @dataclass(frozen=True)
 class Spec:
     fn: Callable[..., Any]
@@ -208,6 +226,10 @@ SPECS = [
     *(Spec(f, 2) for f in (operator.add, operator.sub, operator.mul, operator.truediv, operator.pow)),
     *(Spec(f, 2) for f in (np.add, np.subtract, np.multiply, np.divide, np.power, np.logaddexp)),
     *(Spec(f, 2) for f in (np.arctan2, np.hypot)),
+    Spec(operator.mod, 2, call=mod_call),
+    Spec(np.remainder, 2, call=remainder_call),  # also np.mod
+    Spec(np.fmod, 2, call=fmod_call),
+    Spec(math.fmod, 2, call=math_fmod_call, scalar_only=True),
     Spec(np.multiply, 2, shapes=((2, 3), (3,))),  # broadcast: the tangents too
     Spec(math.pow, 2, scalar_only=True),
     Spec(math.atan2, 2, scalar_only=True),
@@ -504,6 +526,23 @@ def test_every_rule_is_in_the_table() -> None:
 
 def test_every_prim_with_a_vjp_rule_has_a_jvp_rule() -> None:
     assert sorted(set(RULES.prims()) - set(RULES.jvp_prims())) == []
+
+
+def mod_by_constant(x):
+    return x % 1.0
+
+
+def mod_of_constant(x):
+    return 5.0 % x
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("f", [mod_by_constant, mod_of_constant])
+def test_mod_with_a_constant_operand(f, mode: str) -> None:
+    """`x % 1.0` has slope 1 and `5.0 % x` slope -floor(5 / x) (was 0: `mod` had no
+    derivative)."""
+    for x in (0.3, 1.7, -0.4):  # away from the jumps
+        assert grad(f, mode=mode)(x) == pytest.approx(numeric_grad(f, (x,), 0), rel=1e-6)
 
 
 # ---- ties and selection (ad/rules/select.py), with JAX's conventions, in both modes ----

@@ -60,6 +60,29 @@ def truediv_jvp(dx, dy, ans, x, y):
     return (dx - ans * dy) / y
 
 
+@defvjp(operator.mod, np.remainder)
+def mod_vjp(g, ans, x, y):
+    """`x % y` is `x - y * floor(x / y)` (the sign of `y`, as Python and NumPy have it),
+    where the floor is locally constant: as JAX's `jnp.remainder`."""
+    return g, -g * np.floor(x / y)
+
+
+@defjvp(operator.mod, np.remainder)
+def mod_jvp(dx, dy, ans, x, y):
+    return dx - dy * np.floor(x / y)
+
+
+@defvjp(np.fmod, math.fmod)
+def fmod_vjp(g, ans, x, y):
+    """`fmod(x, y)` is `x - y * trunc(x / y)` (the sign of `x`, as C): as JAX's `lax.rem`."""
+    return g, -g * np.trunc(x / y)
+
+
+@defjvp(np.fmod, math.fmod)
+def fmod_jvp(dx, dy, ans, x, y):
+    return dx - dy * np.trunc(x / y)
+
+
 @defvjp(operator.pow, np.power, math.pow)
 def pow_vjp(g, ans, x, y):
     return g * y * x ** (y - 1), g * ans * np.log(x)
@@ -382,8 +405,8 @@ def fabs_jvp(dx, ans, x):
 
 defzero(
     operator.lt, operator.le, operator.gt, operator.ge, operator.eq, operator.ne,
-    operator.is_, operator.is_not, operator.not_, operator.floordiv, operator.mod,
-    np.sign, np.floor, np.ceil, np.round, np.shape, np.size, np.ndim,
+    operator.is_, operator.is_not, operator.not_, operator.floordiv,
+    np.sign, np.floor, np.ceil, np.trunc, np.round, np.shape, np.size, np.ndim,
     np.ones_like, np.zeros_like, np.full_like, np.empty_like,
-    math.floor, math.ceil,
+    math.floor, math.ceil, math.trunc,
 )
