@@ -378,7 +378,7 @@ def star_args(*xs):
 REFUSED = [
     (uses_break, "break", "break inside a loop over enumerate or zip is not supported yet"),
     (uses_return_in_loop, "return x", "return inside a nested loop is not supported yet"),
-    (uses_fancy_index, "[0, 2]", "indexing with a list or array of indices is not supported yet"),
+    (uses_fancy_index, "[0, 2]", "indexing with a list or tuple display of indices is not supported yet"),
     (recursive, "recursive(x - 1.0)", "'recursive' calls itself (recursion)"),
     (calls_print, "print(x)", "cannot call 'print'"),
     (early_return, "x = x + 1", "this statement follows a return"),

@@ -115,3 +115,120 @@ def test_specialized_column_code_reads_plainly() -> None:
     g = grad(column)
     g(MATRIX)
     assert "M[:, 0]" in g.source and "unbroadcast" not in g.source
+
+
+# ---- integer-array indices that repeat a position: adjoints accumulate ----
+
+WEIGHTS = np.array([1.0, -2.0, 0.5])
+REPEATS = np.array([0, 0, 1])
+"""A module-level index that selects x[0] twice (x[[0, 0, 1]]: a list display is refused)."""
+
+
+def fancy_repeated(x):
+    idx = np.array((2, 0, 0))
+    return np.sum(x[idx] * WEIGHTS)
+
+
+def fancy_constant(x):
+    return np.sum(x[REPEATS] * WEIGHTS)
+
+
+def fancy_argument(x, idx):
+    return np.sum(np.sin(x[idx]) * WEIGHTS)
+
+
+def fancy_rows(M):
+    return np.sum(M[REPEATS, 1:] ** 2)
+
+
+def fancy_and_plain(x):
+    return np.sum(x[REPEATS] * WEIGHTS) * x[1] + np.sum(x[2:] ** 2)
+
+
+def fancy_in_loop(x):
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(x[REPEATS] * WEIGHTS) * x[i]
+    return s
+
+
+def assign_repeated(x, v):
+    y = x * 1.5
+    idx = np.array((2, 0, 0))
+    y[idx] = v * x[:3]  # y[0] keeps the last value written there: v * x[2]
+    return np.sum(np.sin(y))
+
+
+def accumulate_repeated(x):
+    y = x * 1.0
+    y[REPEATS] += x[:3] ** 2  # NumPy adds one value at a repeated position, not both
+    return np.sum(y * y)
+
+
+INDEX = np.array([2, 0, 0, 5])
+FANCY_CASES = [
+    (fancy_repeated, (VECTOR,), (0,)),
+    (fancy_constant, (VECTOR,), (0,)),
+    (fancy_argument, (VECTOR, INDEX[:3]), (0,)),
+    (fancy_rows, (MATRIX,), (0,)),
+    (fancy_and_plain, (VECTOR,), (0,)),
+    (fancy_in_loop, (VECTOR,), (0,)),
+    (assign_repeated, (VECTOR, 0.8), (0, 1)),
+    (accumulate_repeated, (VECTOR,), (0,)),
+]
+
+
+@pytest.mark.parametrize("f, args, argnums", FANCY_CASES, ids=[c[0].__name__ for c in FANCY_CASES])
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_repeated_integer_array_indices(f, args, argnums, mode) -> None:
+    """Each selection of a position is a separate use of it: the gradient adds them up
+    (`np.add.at`, not `bx[idx] = g`, which keeps one), in the generic version too."""
+    df = grad(f, argnums=argnums, mode=mode)
+    for version, result in (("specialized", df(*args)), ("generic", df.generic(*args))):
+        for k, i in enumerate(argnums):
+            np.testing.assert_allclose(
+                result[k], numeric_grad(f, args, i), rtol=1e-6, atol=1e-9, err_msg=version
+            )
+
+
+def test_fancy_repeated_by_hand() -> None:
+    """x[[2, 0, 0]] . (1, -2, 0.5): x[0] is used twice, with weights -2 and 0.5."""
+    x = np.array([0.3, -0.7, 1.2])
+    df = grad(fancy_repeated)
+    np.testing.assert_allclose(df(x), [-1.5, 0.0, 1.0])
+    np.testing.assert_allclose(df.generic(x), [-1.5, 0.0, 1.0])
+
+
+def test_an_index_argument_is_read_at_run_time() -> None:
+    """The generic version cannot know an index argument is an int: it accumulates, and
+    is right for an int as well as for an array with repeats."""
+    df = grad(fancy_argument)
+    for idx in (INDEX[:3], np.array([1, 1, 1]), INDEX[1:]):
+        np.testing.assert_allclose(df(VECTOR, idx), numeric_grad(fancy_argument, (VECTOR, idx), 0),
+                                   rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(df.generic(VECTOR, idx), numeric_grad(fancy_argument, (VECTOR, idx), 0),
+                                   rtol=1e-6, atol=1e-9)
+    assert "add_at(" in df.source
+
+
+def distinct_constant(x):
+    return np.sum(x[np.array((3, 0, 1))] * WEIGHTS)
+
+
+@pytest.mark.parametrize("f, args, plain", [
+    (first_and_last, (VECTOR,), True),
+    (column, (MATRIX,), True),
+    (window, (VECTOR, 3), True),
+    (distinct_constant, (VECTOR,), True),
+    (fancy_repeated, (VECTOR,), False),
+    (fancy_constant, (VECTOR,), False),
+], ids=lambda v: v.__name__ if callable(v) else "")
+def test_scatter_is_an_assignment_only_where_the_index_selects_once(f, args, plain) -> None:
+    """Ints, slices and constant arrays without repeats keep the plain `bx[index] = g`;
+    an index that may repeat a position accumulates with `add_at` (np.add.at)."""
+    generic = grad(f).source  # before any call
+    df = grad(f)
+    df(*args)
+    for source in (generic, df.source):
+        assert ("add_at(" not in source) == plain, source
+        assert ("] = " in source) == plain, source

@@ -25,6 +25,7 @@ from ad_compiler import grad, jacfwd, jvp
 from ad_compiler.ad.rules import RULES
 from ad_compiler.errors import NoDerivativeError
 from ad_compiler.ir.prims import prim_of
+from ad_compiler.runtime import add_at
 from tests.numeric import numeric_grad
 
 
@@ -179,6 +180,39 @@ def setitem_scalar(y, v):
     return z
 
 
+REPEATS = np.array([2, 0, 0])
+"""An index that selects position 0 twice."""
+
+
+def getitem_repeats(x):
+    return x[REPEATS]
+
+
+def getitem_repeated_rows(x):
+    return x[REPEATS, 1:]
+
+
+def setitem_repeats(y, v):
+    """y[0] keeps v[2], the last value written there: v[1] has no influence."""
+    z = y * 1.0
+    z[REPEATS] = v
+    return z
+
+
+def add_at_repeats(a, v):
+    return add_at(a, REPEATS, v)
+
+
+def add_at_rows(a, v):
+    """A repeated row, v broadcast to each row selected."""
+    return add_at(a, REPEATS, v)
+
+
+def add_at_once(a, v):
+    """An index that selects each position once: specialization writes it plainly."""
+    return add_at(a, (REPEATS[:2], 1), v)
+
+
 def mod_call(x, y):
     """Away from the jumps: (x + 3) / -(y + 2.2) lies in (-1.7, -1), where the floor
     (-2) and the truncation (-1) differ."""
@@ -315,6 +349,12 @@ SPECS = [
     Spec("setitem", 2, call=setitem_ellipsis, shapes=((2, 3), (2,))),
     Spec("setitem", 2, call=setitem_loop, shapes=((3, 2), (2,))),
     Spec("setitem", 2, call=setitem_scalar, shapes=((2, 3), ())),
+    Spec("getitem", call=getitem_repeats, shapes=((3,),)),
+    Spec("getitem", call=getitem_repeated_rows, shapes=((3, 3),)),
+    Spec("setitem", 2, call=setitem_repeats, shapes=((4,), (3,))),
+    Spec("add_at", 2, call=add_at_repeats, shapes=((3,), (3,))),
+    Spec("add_at", 2, call=add_at_rows, shapes=((3, 2), (2,))),
+    Spec("add_at", 2, call=add_at_once, shapes=((3, 2), (2,))),
 ]
 
 WEIGHTS = np.array([0.7, -1.3, 2.1])

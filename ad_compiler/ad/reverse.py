@@ -252,10 +252,10 @@ def name_gradients(fn: Function, wrt: Sequence[int], tuple_out: bool) -> None:
     producers = {r: op for op in fn.body.ops for r in op.results}
     for i, g in zip(wrt, grads):
         name = ADJOINT_PREFIX + fn.params[i].name
-        # an array built by element writes is one variable: name the whole chain
+        # an array built by element writes (or additions) is one variable: name the whole chain
         while isinstance(g, Value) and g not in fn.params:
             if not g.name:
                 g.name = name
                 fn.derived_names.pop(g, None)
             op = producers.get(g)
-            g = op.inputs[0] if op is not None and op.prim == "setitem" else None
+            g = op.inputs[0] if op is not None and op.prim in ("setitem", "add_at") else None

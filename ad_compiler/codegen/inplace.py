@@ -129,7 +129,7 @@ class InPlace:
         return found
 
 
-_FRESH = ALLOCATIONS | {"setitem", "np.outer", "np.dot", "np.matmul"}
+_FRESH = ALLOCATIONS | {"setitem", "add_at", "np.outer", "np.dot", "np.matmul"}
 
 
 def _makes_fresh_array(prim: str) -> bool:

@@ -286,8 +286,8 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         return self._emit("getitem", [self._operand(node.value), self._index(node.slice)], node)
 
     def _index(self, node: ast.expr) -> Operand:
-        """An index: ints (constant or run-time), slices, None, `...`, or a tuple of them.
-        A constant index is one `Const`; run-time parts make `tuple` and `slice` ops."""
+        """An index: ints (constant or run-time), slices, None, `...`, arrays, or a tuple of
+        them. A constant index is one `Const`; run-time parts make `tuple` and `slice` ops."""
         if isinstance(node, ast.Tuple):
             return self._tuple([self._index_part(part) for part in node.elts], node)
         return self._index_part(node)
@@ -299,8 +299,8 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
                 return Const(slice(*(b.value for b in bounds)))
             return self._emit("slice", bounds, node)
         if isinstance(node, (ast.List, ast.Tuple)):
-            self._refuse(node, "indexing with a list or array of indices is not supported yet; "
-                         "index with integers and slices")
+            self._refuse(node, "indexing with a list or tuple display of indices is not supported yet; "
+                         "index with integers and slices, or with an array (np.array((0, 2)))")
         return self._operand(node)
 
     def _store_item(self, target: ast.Subscript, value: Resolved) -> None:

@@ -88,9 +88,13 @@ _BY_ID: dict[int, str] = {
 
 
 def prim_of(fn: Any) -> str | None:
-    """The prim name of a callable the compiler knows (np.*, math.*, operator.*), else None."""
+    """The prim name of a callable the compiler knows (np.*, math.*, operator.*, and the
+    runtime helpers, which carry theirs as `__adc_prim__`), else None."""
     if isinstance(fn, str):
         return fn
+    marked = getattr(fn, "__adc_prim__", None)  # a runtime helper (`add_at`)
+    if isinstance(marked, str):
+        return marked
     return _BY_ID.get(id(fn))
 
 

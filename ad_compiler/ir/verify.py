@@ -27,6 +27,8 @@ _ARITY: dict[str, int] = {
     "getitem": 2,
     "transpose": 1,
     "unbroadcast": 2,
+    "add_at": 3,
+    "kept_writes": 2,
 }
 
 # Where a fault is: ("def", fn), ("op", op), ("args", region) or ("yield", region).

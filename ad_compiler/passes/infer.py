@@ -356,8 +356,9 @@ _UNKNOWN = object()
 
 
 def _probe(x: Operand, producers: dict) -> Any:
-    """A concrete index with the structure of `x` (run-time ints become 0; a run-time
-    slice becomes `:`, with `exact` False), to let NumPy compute the result's shape."""
+    """A concrete index with the structure of `x` (run-time ints and integer arrays become
+    zeros; a run-time slice becomes `:`, with `exact` False), to let NumPy compute the
+    result's shape."""
     if isinstance(x, Const):
         return x.value, True
     kind = x.kind
@@ -365,6 +366,8 @@ def _probe(x: Operand, producers: dict) -> Any:
         return 0, True
     if isinstance(kind, TupleKind) and all(isinstance(k, Scalar) and k.dtype == "int" for k in kind.items):
         return (0,) * len(kind.items), True  # a tuple of run-time ints (recorded on a tape)
+    if isinstance(kind, Array) and kind.dtype == "int" and kind.shape is not None:
+        return np.zeros(kind.shape, dtype=np.intp), True  # an integer array: its shape is the result's
     op = producers.get(x)
     if op is not None and op.prim == "slice":
         return slice(None), False
@@ -395,6 +398,22 @@ def _getitem(op: Op, kinds: list[Kind], producers: dict) -> Kind:
 
 def _setitem(op: Op, kinds: list[Kind]) -> Kind:
     return kinds[0]
+
+
+def _add_at(op: Op, kinds: list[Kind]) -> Kind:
+    """`add_at(a, index, v)`: `a`'s shape, in the dtype of `a + v`."""
+    a, v = kinds[0], kinds[2]
+    if isinstance(a, Array) and isinstance(v, (Scalar, Array)):
+        return Array(a.ndim, promote(a.dtype, v.dtype), a.shape)
+    return a
+
+
+def _kept_writes(op: Op, kinds: list[Kind], producers: dict) -> Kind:
+    """`kept_writes(y, index)`: floats in the shape of `y[index]`."""
+    read = _getitem(op, kinds, producers)
+    if isinstance(read, Scalar):
+        return Scalar("float")
+    return Array(read.ndim, "float", read.shape) if isinstance(read, Array) else None
 
 
 _RULES: dict[str, Rule] = {
@@ -454,6 +473,7 @@ _RULES: dict[str, Rule] = {
     "len": _int,
     "tuple": _tuple,
     "setitem": _setitem,
+    "add_at": _add_at,
 }
 
 
@@ -461,6 +481,8 @@ def _infer_op(op: Op, producers: dict) -> Kind:
     kinds = [_kind(x) for x in op.inputs]
     if op.prim == "getitem":
         return _getitem(op, kinds, producers)
+    if op.prim == "kept_writes":
+        return _kept_writes(op, kinds, producers)
     rule = _RULES.get(op.prim)
     if rule is not None:
         return rule(op, kinds)

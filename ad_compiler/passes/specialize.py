@@ -13,7 +13,7 @@ import math
 
 from ..ir import Const, Function, Op, Operand, Value
 from ..ir.prims import BINARY_OPS, callable_of
-from ..ir.types import Array, Scalar
+from ..ir.types import Array, Scalar, SliceKind, TupleKind
 from .infer import broadcast, kind_of_operand
 from .rewrite import rewrite
 
@@ -63,6 +63,8 @@ class _Specializer:
             out = self._factor_out_of_product(op, added)
         if out is None and op.prim in ("neg", "mul"):
             out = self._factor_into_product(op, added)
+        if out is None and op.prim == "add_at":
+            out = self._assign_once(op, added)
         if out is None and op.prim == "add":
             out = self._add_scattered(op, added)
         if out is None:
@@ -155,6 +157,45 @@ class _Specializer:
         inputs[i] = self._rescale(added, factor, inputs[i], op)
         return self._new(added, p.prim, inputs, op, **p.attrs)
 
+    def _assign_once(self, op: Op, added: list[Op]) -> Operand | None:
+        """`add_at(a, index, v)` (the adjoint of `x[index]`) where the index selects each
+        position at most once is `a[index] += v`: a plain assignment `a[index] = v` when
+        `a` is zeros read only here (the common `x[i]`, `x[1:]`, `x[:, 0]`)."""
+        a, index, v = op.inputs
+        if not self._selects_once(index):
+            return None
+        root = self.producers.get(a) if isinstance(a, Value) else None
+        if root is None or root.prim not in ("np.zeros_like", "np.zeros") or self.uses.get(a, 0) != 1:
+            if isinstance(a, Value):
+                self.uses[a] = self.uses.get(a, 0) + 1  # read twice now
+            current = self._new(added, "getitem", [a, index], op)
+            v = self._new(added, "add", [current, v], op)
+        return self._new(added, "setitem", [a, index, v], op)
+
+    def _selects_once(self, index: Operand) -> bool:
+        """Whether `x[index]` selects each element of `x` at most once, whatever `x`:
+        ints, slices, `None`, `...`, or a tuple of them with at most one array, which must
+        be a boolean mask or a constant integer array without repeats."""
+        p = self.producers.get(index) if isinstance(index, Value) else None
+        if p is not None and p.prim == "tuple":
+            parts = [self._index_part(x) for x in p.inputs]
+        elif isinstance(index, Const) and isinstance(index.value, tuple):
+            parts = [_index_part(Const(x)) for x in index.value]
+        elif isinstance(kind_of_operand(index), TupleKind):
+            parts = [_index_part_kind(k) for k in kind_of_operand(index).items]
+        else:
+            parts = [self._index_part(index)]
+        return None not in parts and parts.count("array") <= 1
+
+    def _index_part(self, x: Operand) -> str | None:
+        p = self.producers.get(x) if isinstance(x, Value) else None
+        if p is not None and p.prim == "slice":
+            return "basic"
+        literal = p is not None and p.prim == "np.array" and not p.attrs and len(p.inputs) == 1
+        if literal and isinstance(p.inputs[0], Const):  # `np.array((2, 0, 1))`: known now
+            return _index_part(Const(np.array(p.inputs[0].value)))
+        return _index_part(x)
+
     def _add_scattered(self, op: Op, added: list[Op]) -> Operand | None:
         """`a + scatter`, where `scatter` is zeros with values added at some indices (the
         adjoints of `x[i]`, `x[j]`, ...), is `a` with those values added at those
@@ -163,33 +204,41 @@ class _Specializer:
             chain = self._scatter_chain(s)
             if chain is None or _shape(a) is None or kind_of_operand(a) != kind_of_operand(s):
                 continue
-            for index, v in chain:
+            for index, v, accumulate in chain:
+                if accumulate:
+                    a = self._new(added, "add_at", [a, index, v], op)
+                    continue
                 current = self._new(added, "getitem", [a, index], op)
                 total = self._new(added, "add", [current, v], op)
                 a = self._new(added, "setitem", [a, index, total], op)
             return a
         return None
 
-    def _scatter_chain(self, s: Operand) -> list[tuple[Operand, Operand]] | None:
-        """[(index, v), ...] if `s` is zeros into which each v was written or added at its
-        index, in order; every link read only by the next."""
-        chain: list[tuple[Operand, Operand]] = []
+    def _scatter_chain(self, s: Operand) -> list[tuple[Operand, Operand, bool]] | None:
+        """[(index, v, accumulate), ...] if `s` is zeros into which each v was written or
+        added at its index (by `add_at` where `accumulate`), in order; every link read
+        only by the next."""
+        chain: list[tuple[Operand, Operand, bool]] = []
+        reads = 1  # a link is read by the next link, twice if that one increments (a[i] = a[i] + v)
         while True:
             p = self.producers.get(s) if isinstance(s, Value) else None
-            reads = 1 if not chain else 2  # a link is also read by the next link's increment
-            if p is None or p.prim != "setitem" or self.uses.get(s, 0) != reads:
+            if p is None or p.prim not in ("setitem", "add_at") or self.uses.get(s, 0) != reads:
                 return None
             base, index, value = p.inputs
             root = self.producers.get(base) if isinstance(base, Value) else None
             if root is not None and root.prim == "np.zeros_like" and self.uses.get(base, 0) == 1:
-                chain.append((index, value))
+                chain.append((index, value, p.prim == "add_at"))
                 return chain[::-1]
+            if p.prim == "add_at":
+                chain.append((index, value, True))
+                s, reads = base, 1
+                continue
             add = self.producers.get(value) if isinstance(value, Value) else None
             read = self.producers.get(add.inputs[0]) if add is not None and add.prim == "add" else None
             if read is None or read.prim != "getitem" or read.inputs[0] is not base or read.inputs[1] != index:
                 return None
-            chain.append((index, add.inputs[1]))
-            s = base
+            chain.append((index, add.inputs[1], False))
+            s, reads = base, 2
 
     def _sum_of_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
         """The sum of a number broadcast to a shape is the number times the size."""
@@ -228,6 +277,8 @@ class _Specializer:
             return g if same else None
         if prim == "setitem":
             return self._store_unbroadcast(op)
+        if prim == "kept_writes" and self._selects_once(inputs[1]):
+            return Const(1.0)  # no value written is replaced by a later one
         if prim == "np.broadcast_to":
             g, shape = inputs
             if isinstance(shape, Const) and _shape(g) == shape.value:
@@ -312,6 +363,35 @@ def _leading_axes(op: Op) -> bool:
         return False
     axes = sorted(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
     return axes == list(range(len(axes)))
+
+
+def _index_part(x: Operand) -> str | None:
+    """What a part of an index is: "basic" (an int, a slice, `None`, `...`), "array" (a
+    boolean mask, or a constant integer array without repeats: each selects a position at
+    most once), or None (an integer array that may repeat one, or unknown)."""
+    if not isinstance(x, Const):
+        return _index_part_kind(kind_of_operand(x))
+    value = x.value
+    if value is None or value is Ellipsis or isinstance(value, (int, np.integer, np.bool_, slice)):
+        return "basic"
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "biu":
+        return None
+    if value.ndim == 0 or value.dtype.kind == "b":
+        return "basic" if value.ndim == 0 else "array"
+    distinct = np.unique(value).size == value.size
+    one_sign = bool(np.all(value >= 0) or np.all(value < 0))  # -1 and n-1 may be one position
+    return "array" if distinct and one_sign else None
+
+
+def _index_part_kind(kind) -> str | None:
+    """As `_index_part`, from a run-time part's kind: an int or bool, a slice, a mask."""
+    if isinstance(kind, Scalar) and kind.dtype in ("int", "bool"):
+        return "basic"
+    if isinstance(kind, SliceKind):
+        return "basic"
+    if isinstance(kind, Array) and kind.dtype == "bool":
+        return "array"
+    return None
 
 
 def _size(x: Operand) -> int | None:

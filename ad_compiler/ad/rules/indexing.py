@@ -1,8 +1,14 @@
 """VJP and JVP rules of indexing: reading an element or slice, and writing one.
 
-An index is an int, a slice, None, `...` or a tuple of them (integer-array indexing is
-not supported yet), so every element of the array is selected at most once and
-scattering the cotangent back is a plain assignment into zeros.
+An index is an int, a slice, None, `...`, an array of ints or bools, or a tuple of them.
+An integer array may select a position more than once (`x[[2, 0, 0]]`), so the rules are
+written for that case: the cotangent of a read is *added* at the index (`add_at`, which
+is `np.add.at`: every selected value lands, where `bx[index] = g` would keep one), and of
+the values a write `y[index] = v` stores, only those it keeps (the last one at each
+position, `kept_writes`) get a cotangent. Specialization (`passes/specialize.py`) turns
+both back into plain code where the index selects each position at most once (ints,
+slices, `None`, `...`, a boolean mask, or a constant integer array without repeats), so
+`x[i]`, `x[1:]` and `x[:, 0]` still scatter with one assignment into zeros.
 
 A JVP indexes the tangent as the op indexes its operand. In batched mode the index must
 apply after the tangent's batch axis, and it may be a run-time value (a loop counter), of
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...runtime import add_at, kept_writes
 from .registry import defjvp, defvjp, defzero
 
 
@@ -30,9 +37,7 @@ def positions(x):
 
 @defvjp("getitem", broadcasting=False)
 def getitem_vjp(g, ans, x, index):
-    bx = np.zeros_like(x)
-    bx[index] = g
-    return bx, None
+    return add_at(np.zeros_like(x), index, g), None
 
 
 @defjvp("getitem", broadcasting=False)
@@ -47,7 +52,7 @@ def getitem_jvp(dx, ans, x, index, *, batch=0):
 
 @defvjp("setitem", broadcasting=True)
 def setitem_vjp(g, ans, y, index, v):
-    bv = g[index]
+    bv = g[index] * kept_writes(g, index)  # (g has y's shape)
     g[index] = 0.0  # a new value of g: written in place only where no one else reads g
     return g, None, bv
 
@@ -67,4 +72,20 @@ def setitem_jvp(dy, dv, ans, y, index, v, *, batch=0):
     return dy
 
 
-defzero("slice")
+@defvjp("add_at", broadcasting=True)
+def add_at_vjp(g, ans, a, index, v):
+    return g, None, g[index]
+
+
+@defjvp("add_at", broadcasting=False)
+def add_at_jvp(da, dv, ans, a, index, v, *, batch=0):
+    """Batched: as `setitem_jvp`, on the flat positions with the directions last."""
+    if batch:
+        directions = (np.shape(dv)[0],)
+        flat = np.moveaxis(np.reshape(da, directions + (np.size(a),)), 0, -1)
+        flat = add_at(flat, positions(a)[index], np.moveaxis(dv, 0, -1))
+        return np.reshape(np.moveaxis(flat, -1, 0), directions + np.shape(a))
+    return add_at(da, index, dv)
+
+
+defzero("slice", kept_writes)
