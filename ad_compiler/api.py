@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .frontend import lower
+from .frontend.lower import DERIVATIVE_MARK
 from .ir import Function, format_function
 from .ir.types import kind_of
 from .ad.rules import RULES
@@ -334,6 +335,8 @@ def show(obj: Compiled) -> None:
     """Print the emitted source of a compiled derivative."""
     print(obj.source)
 
+
+setattr(Compiled, DERIVATIVE_MARK, True)  # a call of one is not inlined as the function it wraps
 
 _DERIVATIVES = (Compiled, _Derivative)
 """What differentiating again starts from the IR of (read at call time, so defined last)."""

@@ -103,7 +103,20 @@ def builtin_without_rule(x):
     return np.sum(sorted(x))
 
 
+def _summed_sine(x):
+    return np.sin(x) * x
+
+
+gradient_of_sine = grad(_summed_sine)
+
+
+def calls_a_derivative(x):
+    g = gradient_of_sine(x)
+    return g * g
+
+
 CASES = [
+    (calls_a_derivative, "gradient_of_sine(x)", "compiled derivative"),
     (comprehension, "[v * 2 for v in x]", "comprehensions"),
     (while_else, "while x > 1.0:", "while ... else"),
     (list_display, "[x, x]", "list displays"),

@@ -37,6 +37,10 @@ _METHODS = {m: prims.prim_of(getattr(np, m)) for m in
             ("sum", "mean", "prod", "max", "min", "std", "var", "dot", "transpose", "reshape", "ravel")}
 _PACKED = {"transpose", "reshape"}
 _LIBRARIES = {module.__name__ for module in prims.MODULES.values()}
+
+DERIVATIVE_MARK = "__ad_compiler_derivative__"
+"""The attribute, true on a compiled derivative, that keeps calls of it from being
+inlined as the function it wraps."""
 _VALUE_ATTRS = {a: prims.prim_of(getattr(np, a)) for a in ("shape", "ndim", "size", "real", "imag")}
 
 _LOOPS = "write the computation with vectorized NumPy calls"
@@ -78,9 +82,11 @@ def _symbol(op: ast.AST) -> str:
 
 
 def _is_user_function(fn: Any) -> bool:
-    """A Python function outside NumPy and math: its source can be inlined."""
+    """A Python function outside NumPy and math: its source can be inlined. A derivative
+    (`grad(f)`) is not: unwrapped, it is `f`, whose source computes something else."""
     library = (getattr(fn, "__module__", None) or "").partition(".")[0]
-    return inspect.isfunction(inspect.unwrap(fn)) and library not in _LIBRARIES
+    derivative = getattr(fn, DERIVATIVE_MARK, False)
+    return inspect.isfunction(inspect.unwrap(fn)) and library not in _LIBRARIES and not derivative
 
 
 @dataclass
@@ -511,6 +517,10 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
     @staticmethod
     def _uncallable(callee: CallableRef) -> str:
         fn = callee.fn
+        if getattr(fn, DERIVATIVE_MARK, False):
+            return (f"'{callee.display}' is a compiled derivative; calling one inside a function being "
+                    "differentiated is not supported: differentiate the function it derives instead "
+                    "(grad(grad(f)), hessian, hvp)")
         if isinstance(fn, type):
             return f"calling the class '{callee.display}' is not supported; call NumPy or math functions"
         return (f"cannot call '{callee.display}': the compiler knows no primitive for it; use an "
