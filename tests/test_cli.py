@@ -8,6 +8,7 @@ import ast
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -105,10 +106,16 @@ def imported_modules(source: str) -> set[str]:
 
 
 @pytest.mark.parametrize("command", [[], ["grad"], ["show"], ["ir"], ["check"], ["graph"]])
-def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+def test_every_command_has_help_with_an_example_that_works(command: list[str], tmp_path: Path) -> None:
     result = adc(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "example:\n  adc " in result.stdout
+    example = result.stdout.split("example:\n  adc ")[1].splitlines()[0]
+    if " graph " in f" {example}" and shutil.which("dot") is None:
+        pytest.skip("Graphviz is not installed")
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    run = adc(*shlex.split(example), cwd=tmp_path)
+    assert run.returncode == 0, f"adc {example}\n{run.stderr}"
 
 
 # -- adc grad -------------------------------------------------------------------------

@@ -42,6 +42,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
+    return value
+
+
 def _path(text: str) -> Path:
     if not text:
         raise argparse.ArgumentTypeError("the output path is empty")
@@ -109,13 +116,13 @@ def parser() -> argparse.ArgumentParser:
     _derivative_options(ir)
 
     check_ = _command(commands, "check", "check the emitted gradient against central differences, "
-                      "the complex step and SymPy", "adc check examples/quickstart.py:f --argnums 0,1 --at \"a=43.0, b=3.0, c=2.0\"")
+                      "the complex step and SymPy", "adc check examples/quickstart.py:f --argnums 0,1 --at \"a=1.5, b=0.5, c=2.0\"")
     _arguments_options(check_)
     at = check_.add_mutually_exclusive_group(required=True)
     at.add_argument("--at", metavar="VALUES", help='argument values, e.g. "x=1.5, y=[1.0, 2.0]"')
     at.add_argument("--random", metavar="SHAPES",
                     help='argument shapes filled with random values in [0.5, 1.5), e.g. "x=(3, 4), y=()"')
-    check_.add_argument("--seed", type=int, default=0, help="seed of --random (default 0)")
+    check_.add_argument("--seed", type=_seed, default=0, help="seed of --random (default 0)")
     check_.add_argument("--mode", choices=("reverse", "forward", "both"), default="both",
                         help="which emitted gradients to check (default both)")
     check_.add_argument("--timing", type=_seconds, default=0.05, metavar="SECONDS",
