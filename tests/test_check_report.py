@@ -74,6 +74,22 @@ def test_a_deliberately_wrong_rule_is_caught() -> None:
     assert any(line.startswith("a ") and "numeric" in line and line.endswith("DISAGREES") for line in lines)
 
 
+def test_a_wrong_reverse_rule_is_named_as_the_outlier() -> None:
+    """The rows are compared with the reverse-mode gradient; when that is the wrong one,
+    the report says so rather than leave every correct row marked as disagreeing."""
+    with RULES.scope():
+
+        @defvjp(np.log)
+        def wrong(g, ans, x):
+            return g / (x + 1e-3)
+
+        report = ad_compiler.check(spine, 1.0, 2.0, 0.5, argnums=(0, 1, 2), timing=0)
+    text = str(report)
+    assert "a: emitted (reverse) disagrees with every other method" in text
+    right = ad_compiler.check(spine, 1.0, 2.0, 0.5, argnums=(0, 1, 2), timing=0)
+    assert "disagrees with every other method" not in str(right)
+
+
 def flat_at_zero(x):
     return x * x * x
 

@@ -51,6 +51,16 @@ class Report:
     def ok(self) -> bool:
         return all(row.ok is not False for rows in self.arguments.values() for row in rows)
 
+    def _outliers(self) -> list[str]:
+        """Every row is compared with the first (the emitted gradient): when all the others
+        disagree with it, it is the first that is wrong, not each of them."""
+        lines = []
+        for arg, (first, *others) in self.arguments.items():
+            judged = [row for row in others if row.ok is not None]
+            if len(judged) > 1 and not any(row.ok for row in judged):
+                lines.append(f"{arg}: {first.method} disagrees with every other method")
+        return [""] + lines if lines else []
+
     def __str__(self) -> str:
         lines = [f"check of {self.name}: {'all methods agree' if self.ok else 'A METHOD DISAGREES'}", ""]
         header = ("argument", "method", "value", "max abs err", "max rel err", "")
@@ -62,6 +72,7 @@ class Report:
                 verdict = "" if row.ok is None else ("ok" if row.ok else "DISAGREES")
                 table.append((arg, row.method, value, *errors, verdict))
         lines += _format(table)
+        lines += self._outliers()
         if self.times:
             lines += ["", "time per evaluation:"]
             lines += [f"  {name:<22} {_time(t)}" for name, t in self.times.items()]
