@@ -10,6 +10,7 @@ over a sequence that has a tangent (a reverse sweep's tape) iterates both, zippe
 from __future__ import annotations
 
 from ..ir import Const, Op, Region, Value
+from ..ir.prims import carried_args, loop_inits
 from .kinds import differentiable
 
 
@@ -35,9 +36,8 @@ class RegionTangents:
 
     def loop(self, op: Op) -> None:
         body = op.regions[-1]
-        first = 0 if op.prim == "while" else 1
-        carried = body.args[first:]
-        inits = op.inputs[len(op.inputs) - len(carried):]
+        carried = carried_args(op, body)
+        inits = loop_inits(op)
         if op.prim == "for_each" and self.of(op.inputs[0]) is not None and differentiable(body.args[0]):
             self._zip(op, body)  # (entries that cannot carry floats have no tangent to take)
         active = [

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from ..ir import Const, Op, Operand, Region, Value
 from ..ir.clone import copy_ops, substitute
+from ..ir.prims import carried_args, loop_inits
 
 if TYPE_CHECKING:
     from .reverse import Adjoints
@@ -123,9 +124,8 @@ class RegionSweep:
 
     def loop(self, op: Op) -> None:
         body = op.regions[-1]
-        first = 0 if op.prim == "while" else 1
-        carried = body.args[first:]
-        inits = list(op.inputs[len(op.inputs) - len(carried):])
+        carried = carried_args(op, body)
+        inits = list(loop_inits(op))
         active = [k for k, arg in enumerate(carried) if self.is_active(arg) or self.is_active(op.results[k])]
         reverse = self._reverse_body(op, body, [carried[k] for k in active], [body.yields[k] for k in active],
                                      [op.results[k] for k in active])

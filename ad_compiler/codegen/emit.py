@@ -25,7 +25,7 @@ from typing import Any, Callable, Collection
 
 from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.types import TupleKind
-from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS
+from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS, carried_args, loop_inits
 from ..runtime import HELPERS
 from .inplace import InPlace
 from .plan import LOOPS, Plan, plan_function
@@ -328,17 +328,13 @@ class _Emitter(InPlace):
         return lines
 
     def loop(self, op: Op) -> list[str]:
-        if op.prim == "while":
-            inits, (test_region, body) = list(op.inputs), op.regions
-        elif op.prim == "for_range":
-            inits, (body,) = list(op.inputs[3:]), op.regions
-        else:
-            inits, (body,) = list(op.inputs[1:]), op.regions
-        carried = body.args if op.prim == "while" else body.args[1:]
+        body, inits = op.regions[-1], list(loop_inits(op))
+        carried = carried_args(op, body)
         names = self._carried_names(op, list(op.results), inits)
         self.pending.update(op.results)
         lines = self.assign(names, inits)
         if op.prim == "while":  # the test's arguments hold the names while it runs
+            test_region = op.regions[0]
             for arg, name in zip(test_region.args, names):
                 self._adopt(arg, name)
             pre = self.block(test_region.ops, _where(op))

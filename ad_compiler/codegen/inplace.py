@@ -12,7 +12,7 @@ import ast
 import numpy as np
 
 from ..ir import Const, Op, Operand, Value
-from ..ir.prims import ALLOCATIONS, BINARY_OPS, UNARY_OPS
+from ..ir.prims import ALLOCATIONS, BINARY_OPS, UNARY_OPS, carried_args
 from .plan import LOOPS
 from .text import _identifier, unparse
 
@@ -103,10 +103,9 @@ class InPlace:
             inner = visiting | {value}
             return all(self._owned(region.yields[k], inner) for region in producer.regions)
         if producer is not None and producer.prim in LOOPS:  # as its carried value
-            body = producer.regions[-1]
-            first = 0 if producer.prim == "while" else 1
+            carried = carried_args(producer, producer.regions[-1])
             k = producer.results.index(value)
-            return k < len(body.args) - first and self._owned(body.args[first + k], visiting | {value})
+            return k < len(carried) and self._owned(carried[k], visiting | {value})
         if producer is not None and producer.prim == "getitem" and producer.inputs[1] == Const(()):
             base = producer.inputs[0]  # `zeros[()]`: the same memory, a scalar for a scalar
             return self.plan.uses_of(base) == 1 and self._owned(base, visiting | {value})

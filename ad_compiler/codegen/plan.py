@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Function, Op, Operand, Region, Value
-from ..ir.prims import LOOP_HEAD
+from ..ir.prims import LOOP_HEAD, carried_args, loop_inits
 
 LOOPS = tuple(LOOP_HEAD)
 STATEMENTS = ("setitem", "push")
@@ -93,10 +93,7 @@ class _Planner:
 
     def _carry(self, op: Op) -> None:
         body = op.regions[-1]
-        first = 0 if op.prim == "while" else 1
-        carried = body.args[first:]
-        inits = op.inputs[len(op.inputs) - len(carried):]
-        for k, (arg, init) in enumerate(zip(carried, inits)):
+        for k, (arg, init) in enumerate(zip(carried_args(op, body), loop_inits(op))):
             self.plan.carried[arg] = (op, init, body.yields[k])
             if op.prim == "while":
                 self.plan.carried[op.regions[0].args[k]] = (op, init, body.yields[k])

@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .core import Op, Operand, Region, Value
+
 BINARY_OPS: dict[str, type[ast.operator]] = {
     "add": ast.Add,
     "sub": ast.Sub,
@@ -46,6 +48,16 @@ LOOP_HEAD: dict[str, int] = {"for_range": 3, "for_each": 1, "while": 0}
 """Loop prims: how many leading inputs are not the initial carried values (start, stop and
 step; the iterable). The body's arguments are the index or item (none for `while`), then
 the carried values; a `while` test region takes the carried values alone."""
+
+
+def loop_inits(loop: Op) -> list[Operand]:
+    """The initial values of a loop's carried values."""
+    return loop.inputs[LOOP_HEAD[loop.prim]:]
+
+
+def carried_args(loop: Op, region: Region) -> list[Value]:
+    """The arguments of one of a loop's regions that are its carried values."""
+    return region.args[0 if loop.prim == "while" else 1:]
 
 ALLOCATIONS = frozenset({
     "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",

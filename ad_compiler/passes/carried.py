@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..ir import Function, Operand, Value, walk_ops
 from ..ir.clone import substitute
-from ..ir.prims import LOOP_HEAD
+from ..ir.prims import LOOP_HEAD, carried_args, loop_inits
 
 
 def run(fn: Function) -> bool:
@@ -17,14 +17,11 @@ def run(fn: Function) -> bool:
     for loop in walk_ops(fn.body):
         if loop.prim not in LOOP_HEAD:
             continue
-        first = 0 if loop.prim == "while" else 1
         body = loop.regions[-1]
-        inits = loop.inputs[LOOP_HEAD[loop.prim]:]
-        for k, init in enumerate(inits):
-            arg = body.args[first + k]
-            if body.yields[k] is not arg:
+        for k, init in enumerate(loop_inits(loop)):
+            if body.yields[k] is not carried_args(loop, body)[k]:
                 continue
-            for value in [loop.results[k]] + [region.args[first + k] for region in loop.regions]:
+            for value in [loop.results[k]] + [carried_args(loop, region)[k] for region in loop.regions]:
                 mapping[value] = init
     if not mapping:
         return False

@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Region
-from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of
+from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, loop_inits
 from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, join, kind_of, promote
 
 Rule = Callable[[Op, list[Kind]], Kind]
@@ -508,9 +508,8 @@ def _infer_loop(op: Op, producers: dict) -> None:
     """Carried values start with their initial kinds; a body that changes one (a scalar
     that becomes an array, an array that grows) makes it unknown, until nothing changes."""
     body = op.regions[-1]
-    first = 0 if op.prim == "while" else 1
-    carried = body.args[first:]
-    inits = op.inputs[len(op.inputs) - len(carried):]
+    carried = carried_args(op, body)
+    inits = loop_inits(op)
     kinds = [_kind(x) for x in inits]
     if op.prim == "for_range":
         body.args[0].kind = Scalar("int")

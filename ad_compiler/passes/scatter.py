@@ -7,6 +7,7 @@ addition fewer per step. (The gradient of Horner's rule w.r.t. its coefficients.
 from __future__ import annotations
 
 from ..ir import Function, Op, Value, walk_ops
+from ..ir.prims import carried_args, loop_inits
 
 _ZEROS = ("np.zeros_like", "np.zeros")
 
@@ -25,9 +26,8 @@ def _counts_distinct(loop: Op, producers: dict[Value, Op]) -> bool:
 def _first_writes(loop: Op, producers: dict[Value, Op]) -> bool:
     body = loop.regions[-1]
     counter = body.args[0]
-    first = 1
-    carried = body.args[first:]
-    inits = loop.inputs[len(loop.inputs) - len(carried):]
+    carried = carried_args(loop, body)
+    inits = loop_inits(loop)
     changed = False
     for k, (array, init) in enumerate(zip(carried, inits)):
         maker = producers.get(init) if isinstance(init, Value) else None
