@@ -11,13 +11,16 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .frontend import lower
+from .frontend.environment import current_kinds, valid, value_refs
 from .frontend.lower import DERIVATIVE_MARK
 from .ir import Function, format_function
+from .ir.externals import External
 from .ir.types import kind_of
 from .ad.rules import RULES
 from .dispatch import Dispatch
@@ -26,39 +29,67 @@ from .pipeline import (
 )
 
 
+@dataclass
+class Lowered:
+    """A user function's IR, what it assumes of the names it reads from outside
+    (`frontend.environment`), and the versions compiled from it."""
+
+    code: Any
+    fn: Function
+    refs: tuple[External, ...]
+    """The names read at call time whose kinds are part of a version's key."""
+    versions: dict = field(default_factory=dict)
+
+    def environment(self) -> tuple:
+        """The kinds of those names now: with the arguments' kinds, the cache key."""
+        return current_kinds(self.refs)
+
+
 class CompileCache:
-    """Compiled versions per (function, code, options, signature); functions are held
-    weakly, so a reloaded module's new functions compile afresh and old ones go."""
+    """Compiled versions per (function, options, signature); functions are held weakly,
+    so a reloaded module's new functions compile afresh and old ones go. A function is
+    lowered again when its code changes or an assumption of its IR stops holding (a
+    helper redefined, a global constant rebound); the kinds of the globals it reads at
+    call time are part of the key, beside its arguments'."""
 
     def __init__(self) -> None:
         self._lowered: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._versions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._users: weakref.WeakSet = weakref.WeakSet()
 
-    def lowered(self, fun: Callable[..., Any]) -> Function:
-        code, fn = self._lowered.get(fun, (None, None))
-        if code is not fun.__code__:
+    def entry(self, fun: Callable[..., Any]) -> Lowered:
+        """The lowering of a user function, valid now."""
+        entry = self._lowered.get(fun)
+        if entry is None or entry.code is not fun.__code__ or not valid(entry.fn.guards):
             fn = lower(fun)
-            self._lowered[fun] = (fun.__code__, fn)
-        return fn
+            entry = Lowered(fun.__code__, fn, value_refs(fn.guards))
+            self._lowered[fun] = entry
+        return entry
 
-    def primal(self, fun: Callable[..., Any], kinds: tuple | None) -> Function:
+    def lowered(self, fun: Callable[..., Any]) -> Function:
+        return self.entry(fun).fn
+
+    def primal(self, fun: Callable[..., Any], kinds: tuple | None, env: tuple | None) -> Function:
         """The IR to differentiate: `fun`'s own, or, for a derivative, the IR it emitted
         for these kinds (so transforms nest)."""
         if isinstance(fun, _DERIVATIVES):
-            return self.version(fun.fun, fun.options, kinds).nestable
-        return self.lowered(fun)
+            return self.version(fun.fun, fun.options, kinds, env).nestable
+        return self.entry(fun).fn
 
-    def version(self, fun: Callable[..., Any], options: Options, kinds: tuple | None) -> Version:
-        table = self._versions.setdefault(_root(fun), {})  # `hvp` makes a new grad each call
-        key = (_code(fun), options, kinds)
-        if key not in table:
-            table[key] = compile_derivative(self.primal(fun, kinds), options, kinds)
-        return table[key]
+    def version(self, fun: Callable[..., Any], options: Options, kinds: tuple | None,
+                env: tuple | None = None) -> Version:
+        """The version for argument `kinds` (None: generic) and the kinds `env` of the
+        names read at call time (by default: theirs now, or unknown for a generic one)."""
+        entry = self.entry(_root(fun))  # `hvp` makes a new grad each call: keyed by its root
+        if env is None and kinds is not None:
+            env = entry.environment()
+        key = (_chain(fun), options, kinds, env)
+        if key not in entry.versions:
+            outside = dict(zip(entry.refs, env)) if env is not None else {}
+            entry.versions[key] = compile_derivative(self.primal(fun, kinds, env), options, kinds, outside)
+        return entry.versions[key]
 
     def clear(self) -> None:
         self._lowered.clear()
-        self._versions.clear()
         for user in list(self._users):
             user.forget()
 
@@ -85,11 +116,12 @@ def _root(fun: Callable[..., Any]) -> Callable[..., Any]:
     return _root(fun.fun) if isinstance(fun, _DERIVATIVES) else fun
 
 
-def _code(fun: Callable[..., Any]) -> Any:
-    """What a compiled version depends on: the code, and for a derivative its options."""
+def _chain(fun: Callable[..., Any]) -> tuple:
+    """The transforms between `fun` and its root (the root's lowering is the rest of
+    what a version depends on)."""
     if isinstance(fun, _DERIVATIVES):
-        return (_code(fun.fun), fun.options)
-    return fun.__code__
+        return (fun.options,) + _chain(fun.fun)
+    return ()
 
 
 class Compiled(functools.partial):
@@ -123,13 +155,15 @@ class Compiled(functools.partial):
         functools.update_wrapper(self, self.fun, updated=())
 
     def _call_general(self, args: tuple, kwargs: dict) -> Any:
-        """Bind, find or compile the version for these arguments, remember it."""
+        """Bind, find or compile the version for these arguments, remember it (and what
+        it assumes of the names read from outside: the fast path checks that first)."""
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         values = tuple(bound.arguments.values())
-        version = self._last = _CACHE.version(
-            self.fun, self.options, tuple(kind_of(v) for v in values)
-        )
+        entry = _CACHE.entry(_root(self.fun))
+        env = entry.environment()
+        version = self._last = _CACHE.version(self.fun, self.options, tuple(kind_of(v) for v in values), env)
+        self._dispatch.assume(entry.fn.guards, entry.refs)
         if not kwargs and len(args) == len(values):
             self._dispatch.remember(values, version.function)
         return version.function(*values)
@@ -329,6 +363,15 @@ def compile_version(fun: Callable[..., Any], options: Options, kinds: tuple | No
 def lowered(fun: Callable[..., Any]) -> Function:
     """The IR of a function as lowered from its source (cached)."""
     return _CACHE.lowered(_plain_function(fun))
+
+
+def stop_gradient(x: Any) -> Any:
+    """`x` itself, as a constant of the derivative (as `jax.lax.stop_gradient`): its
+    derivative is zero, and code run as written may read it. Emitted code writes `x`."""
+    return x
+
+
+stop_gradient.__adc_prim__ = "stop_gradient"  # (a primitive of its own, see `ir.prims.prim_of`)
 
 
 def show(obj: Compiled) -> None:

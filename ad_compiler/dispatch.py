@@ -2,12 +2,15 @@
 parameters, so that finding the compiled version costs a few type checks, not a
 signature binding.
 
-The generated function tries, in order: the last all-scalar signature it saw (an inline
-cache: one `type(x) is T` per argument); the table of all-scalar signatures (by argument
-types); the table of signatures with arrays (by types, shapes and dtypes); and finally
-the general path (binding, defaults, compiling), which calls `remember` so that the next
-call of that signature is fast. Unknown keywords or extra arguments fail as they would on
-the original function, whose name the dispatcher carries.
+The generated function first checks that what the compiled versions assume of the names
+the function reads from outside still holds (`assume`: a helper is the same object, a
+global array has the same shape; no check where nothing is assumed). Then it tries, in
+order: the last all-scalar signature it saw (an inline cache: one `type(x) is T` per
+argument); the table of all-scalar signatures (by argument types); the table of
+signatures with arrays (by types, shapes and dtypes); and finally the general path
+(binding, defaults, compiling), which calls `remember` so that the next call of that
+signature is fast. Unknown keywords or extra arguments fail as they would on the
+original function, whose name the dispatcher carries.
 """
 
 from __future__ import annotations
@@ -37,7 +40,65 @@ def can_generate(parameters: list[inspect.Parameter]) -> bool:
     )
 
 
-def _source(name: str, parameters: list[inspect.Parameter]) -> str:
+def _read(ref: Any, k: int, scope: dict[str, Any]) -> str:
+    """An expression reading `ref` (an `ir.externals.External`) now; `_adc_missing` where
+    it is gone (the general path then says what Python would)."""
+    scope[f"_adc_s{k}"] = ref.scope
+    if ref.space == "cell":
+        text = f"_adc_cell(_adc_s{k})"
+    else:
+        text = f"_adc_s{k}.get({ref.name!r}, _adc_missing)"
+    for attr in ref.attrs:
+        text = f"getattr({text}, {attr!r}, _adc_missing)"
+    return text
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
+
+
+def guard_expression(guards: list, refs: tuple, scope: dict[str, Any]) -> tuple[str | None, tuple]:
+    """The test that `guards` (`frontend.environment.Guard`) hold and that the values at
+    `refs` still have the types, shapes and dtypes they have now; its names go into
+    `scope`. Also returns a snapshot of what it compares, to tell whether it changed."""
+    parts: list[str] = []
+    snapshot: list[Any] = []
+    k = 0
+    for guard in guards:
+        if guard.test == "kind":
+            continue
+        read = _read(guard.ref, k, scope)
+        scope[f"_adc_e{k}"] = guard.expected
+        if guard.test == "is":
+            parts.append(f"{read} is _adc_e{k}")
+        else:
+            scope[f"_adc_t{k}"] = type(guard.expected)
+            parts.append(f"type(_adc_v := {read}) is _adc_t{k} and _adc_v == _adc_e{k}")
+        snapshot.append(guard)
+        k += 1
+    for ref in refs:
+        read = _read(ref, k, scope)
+        try:
+            value = ref.read()
+        except Exception:  # noqa: BLE001 - unreadable now: always take the general path
+            value = _MISSING
+        if type(value) is ndarray:
+            scope[f"_adc_e{k}"], scope[f"_adc_d{k}"] = value.shape, value.dtype
+            parts.append(f"type(_adc_v := {read}) is _adc_ndarray and _adc_v.shape == _adc_e{k} "
+                         f"and _adc_v.dtype == _adc_d{k}")
+            snapshot.append((ndarray, value.shape, value.dtype))
+        else:
+            scope[f"_adc_e{k}"] = type(value)
+            parts.append(f"type({read}) is _adc_e{k}")
+            snapshot.append(type(value))
+        k += 1
+    return (" and ".join(parts) if parts else None), tuple(snapshot)
+
+
+def _source(name: str, parameters: list[inspect.Parameter], assumed: str | None = None) -> str:
     names = [p.name for p in parameters]
     signature = [n if p.default is p.empty else f"{n}=_adc_missing" for n, p in zip(names, parameters)]
     optional = [n for n, p in zip(names, parameters) if p.default is not p.empty]
@@ -52,6 +113,8 @@ def _source(name: str, parameters: list[inspect.Parameter]) -> str:
             f"    if {missing}:",
             f"        return _adc_general((), {{k: v for k, v in ({pairs}) if v is not _adc_missing}})",
         ]
+    if assumed is not None:  # (after the defaults: the general path fills them in)
+        lines += [f"    if not ({assumed}):", f"        return _adc_general(({args}), {{}})"]
     lines += [
         f"    if {guard}:",
         f"        return _adc_last({args})",
@@ -80,17 +143,39 @@ class Dispatch:
             "_adc_by_type": self._by_type.get,
             "_adc_by_shape": self._by_shape.get,
             "_adc_general": general,
+            "_adc_cell": _cell,
         }
+        self._name, self._parameters = name, parameters
+        self._assumed: tuple | None = None
         self.forget()
         if can_generate(parameters):
-            filename = f"<ad_compiler dispatch {name}>"
-            exec(compile(_source(name, parameters), filename, "exec"), self._scope)  # noqa: S102
-            self.function: Callable[..., Any] = self._scope[name]
+            self.function: Callable[..., Any] = self._generate(None)
         else:
             def call_general(*args: Any, **kwargs: Any) -> Any:
                 return general(args, kwargs)
 
             self.function = call_general
+
+    def _generate(self, guard: str | None) -> Callable[..., Any]:
+        filename = f"<ad_compiler dispatch {self._name}>"
+        exec(compile(_source(self._name, self._parameters, guard), filename, "exec"), self._scope)  # noqa: S102
+        return self._scope[self._name]
+
+    def assume(self, guards: list, refs: tuple) -> None:
+        """The versions remembered from now on assume `guards` and the present types,
+        shapes and dtypes of the values at `refs`; when that changes, the dispatcher
+        forgets what it remembered and checks the new assumptions on every call."""
+        scope: dict[str, Any] = {}
+        guard, snapshot = guard_expression(guards, refs, scope)
+        assumed = (id(guards), snapshot)
+        if assumed == self._assumed:
+            return
+        self.forget()
+        self._assumed = assumed
+        if not can_generate(self._parameters):
+            return
+        self._scope.update(scope)
+        self.function.__code__ = self._generate(guard).__code__
 
     def remember(self, values: tuple, function: Callable[..., Any]) -> None:
         """Calls with positional `values` of this signature go to `function` from now on."""

@@ -7,7 +7,7 @@ and checks each result with the verifier.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
 from .ad.forward import jvp_function
 from .ad.jacobian import forward_jacobian, reverse_jacobian
@@ -17,6 +17,7 @@ from .codegen.emit import Emitted, emit
 from .codegen.load import load
 from .ir import Function, Value, walk_ops
 from .ir.clone import clone_function
+from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
 from .passes import carried, cse, dce, fold, scatter, specialize, tape, views
@@ -155,18 +156,28 @@ def _transform(work: Function, options: Options) -> Function:
     return vjp_function(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
 
 
-def optimized_primal(primal: Function, kinds: Sequence[Kind] | None) -> Function:
+def optimized_primal(
+    primal: Function, kinds: Sequence[Kind] | None, outside: Mapping[External, Kind] | None = None
+) -> Function:
     """A copy of a lowered function, its kinds inferred from argument `kinds` (None:
-    generic) and optimized: what is differentiated (`adc ir --stage optimized`)."""
+    generic) and those of the names it reads at call time (`outside`), and optimized:
+    what is differentiated (`adc ir --stage optimized`)."""
     work = clone_function(primal)
     verify(work)
+    for op in walk_ops(work.body):
+        if op.prim == "external" and outside and op.attrs["ref"] in outside:
+            op.attrs["kind"] = outside[op.attrs["ref"]]
     infer_kinds(work, kinds)
     return optimize(work)
 
 
-def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind] | None) -> Version:
-    """A derivative of a lowered function, specialized to argument `kinds` (None: generic)."""
-    derivative = _transform(optimized_primal(primal, kinds), options)
+def compile_derivative(
+    primal: Function, options: Options, kinds: Sequence[Kind] | None,
+    outside: Mapping[External, Kind] | None = None,
+) -> Version:
+    """A derivative of a lowered function, specialized to argument `kinds` (None: generic)
+    and to the kinds of the globals it reads (`outside`)."""
+    derivative = _transform(optimized_primal(primal, kinds, outside), options)
     verify(derivative)
     optimize(derivative)
     while tape.run(derivative):  # what the reverse loops no longer read is not recorded
@@ -183,6 +194,6 @@ def compile_derivative(primal: Function, options: Options, kinds: Sequence[Kind]
     if views.run(derivative):
         optimize(derivative)
     emitted = emit(derivative)
-    function = load(emitted.source, emitted.name, emitted.namespace)
+    function = load(emitted.source, emitted.name, emitted.namespace, emitted.outside)
     return Version(derivative, emitted, function, nestable)
 

@@ -273,7 +273,7 @@ def test_repeated_hvp_calls_reuse_one_compiled_version() -> None:
 
     x, v = np.array([0.1, 0.5, 0.9]), np.array([1.0, -1.0, 2.0])
     first = hvp(f, (x,), (v,))
-    table = _CACHE._versions[f]
+    table = _CACHE.entry(f).versions
     count = len(table)
     for _ in range(3):
         np.testing.assert_allclose(hvp(f, (x,), (v,)), first)

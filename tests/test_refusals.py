@@ -61,15 +61,6 @@ def uses_try(x):
     return y
 
 
-def uses_raise(x):
-    raise ValueError("no")
-
-
-def uses_assert(x):
-    assert x > 0
-    return x
-
-
 def uses_global(x):
     global COUNTER
     return x
@@ -125,8 +116,6 @@ CASES = [
     (class_inside, "class Box:", "class definitions"),
     (uses_with, "with np.errstate", "with statements"),
     (uses_try, "try:", "try statements"),
-    (uses_raise, "raise ValueError", "raise statements"),
-    (uses_assert, "assert x > 0", "assert statements"),
     (uses_global, "global COUNTER", "global statements"),
     (uses_del, "del y", "del statements"),
     (uses_import, "import math", "import statements"),
@@ -151,4 +140,5 @@ def test_refusal_is_located_and_explained(fn, snippet, words) -> None:
     assert words in message
     *_, shown, caret = message.splitlines()
     assert caret.index("^") == shown.index(snippet)
-    assert isinstance(err, UnsupportedError) or "sorted" in words
+    # a call that has no derivative is refused where it is differentiated, not where it is lowered
+    assert isinstance(err, UnsupportedError) or fn in (builtin_without_rule, calls_a_derivative)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from ..errors import NoDerivativeError
+from .opaque import check_written
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline
 from ..ir.types import ListKind, TupleKind, kind_of
@@ -307,6 +308,7 @@ def jvp_function(
     the primal ones); `seeds(fn, params)` may instead build them in the new function's body.
     `primal` is consumed: its ops are reused."""
     wrt_values = [primal.params[i] for i in wrt]
+    check_written(primal, wrt_values, lambda op: rules.is_zero(op.prim))
     varied = varied_values(primal, wrt_values, lambda op: rules.is_zero(op.prim))
     fn = Function(
         "jvp_" + primal.name,

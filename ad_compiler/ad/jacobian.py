@@ -20,6 +20,7 @@ from typing import Sequence
 from ..errors import NoDerivativeError
 from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.clone import clone_function, substitute
+from ..ir.prims import has_effects
 from ..ir.types import TupleKind
 from .forward import jvp_function
 from .kinds import shape_of
@@ -152,8 +153,9 @@ def forward_jacobian(
 
 def _straight_line(primal: Function, out_shapes: list[tuple] | tuple) -> bool:
     """Whether plain passes, one per scalar input, suit: code without regions (the
-    passes' copies of the primal are merged by cse) and one result."""
-    return not isinstance(out_shapes, list) and not any(op.regions for op in primal.body.ops)
+    passes' copies of the primal are merged by cse) and one result; and without effects,
+    which cse never merges (a print would run once per pass)."""
+    return not isinstance(out_shapes, list) and not any(op.regions or has_effects(op) for op in primal.body.ops)
 
 
 def _scalar_passes(primal: Function, wrt: Sequence[int], out_shapes: tuple,

@@ -2,7 +2,9 @@
 
 A `cond` is reversed by a `cond` on the same predicate whose branches recompute what the
 branch computed (its values are not visible outside it) and then run the branch's
-reverse sweep; each hands out its contributions to the values it read from outside.
+reverse sweep; each hands out its contributions to the values it read from outside. What
+has effects (a call run as written: a random draw, a print) is never recomputed: the
+forward branch hands its results out, and the copy reads them.
 
 A loop is reversed by a loop over a tape, newest entry first. The forward loop records,
 each iteration, exactly the values its reverse body reads (to-be-recorded analysis: found
@@ -16,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..errors import NoDerivativeError
 from ..ir import Const, Op, Operand, Region, Value
 from ..ir.clone import copy_ops, substitute
-from ..ir.prims import carried_args, loop_inits
+from ..ir.prims import carried_args, has_effects, loop_inits
 
 if TYPE_CHECKING:
     from .reverse import Adjoints
@@ -91,12 +94,36 @@ class RegionSweep:
 
     # ---- branches ----
 
+    def _expose_effects(self, op: Op) -> list[dict[Value, Value]]:
+        """For each branch, what its ops with effects made, now also results of `op`
+        (the other branch yields None for them): the copies read those, not run again."""
+        exposed: list[dict[Value, Value]] = [{} for _ in op.regions]
+        for k, region in enumerate(op.regions):
+            read = set(_reads([o for o in region.ops if not has_effects(o)], region.yields))
+            for inner in region.ops:
+                if not has_effects(inner):
+                    continue
+                if inner.regions and any(r in self.active for r in inner.results):
+                    loc = inner.loc or op.loc
+                    where = (loc.file, loc.line, loc.col, self.fn.line_text(loc)) if loc else ()
+                    raise NoDerivativeError(
+                        "reverse mode would run this block again, and it calls code run as written "
+                        "(a print, a random draw, ...): move that call before the enclosing if", *where)
+                for r in (r for r in inner.results if r in read):
+                    result = Value(r.name, r.kind)
+                    op.results.append(result)
+                    for j, other in enumerate(op.regions):
+                        other.yields.append(r if j == k else Const(None))
+                    exposed[k][r] = result
+        return exposed
+
     def cond(self, op: Op) -> None:
         grads = [self.adjoints.current(r) for r in op.results]
+        exposed = self._expose_effects(op)
         branches = []
-        for region in op.regions:
-            mapping: dict[Value, Operand] = {}
-            ops = copy_ops(region.ops, mapping)
+        for region, outside in zip(op.regions, exposed):
+            mapping: dict[Value, Operand] = dict(outside)
+            ops = copy_ops([o for o in region.ops if not has_effects(o)], mapping)
             copies = {mapping[v] for v in _defined(region) if v in mapping}
             self.active |= {new for old, new in mapping.items() if old in self.active}  # nested too
             adjoints, sweep = self._sub_sweep(ops, copies)

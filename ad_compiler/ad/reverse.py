@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from ..errors import NoDerivativeError
+from .opaque import check_written
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.clone import inline
 from ..ir.types import kind_of
@@ -199,6 +200,7 @@ def vjp_function(
     """
     (out,) = primal.returns
     wrt_values = [primal.params[i] for i in wrt]
+    check_written(primal, wrt_values, lambda op: rules.is_zero(op.prim))
     active = active_values(primal, wrt_values, lambda op: rules.is_zero(op.prim))
     fn = Function(
         ("value_and_grad_" if with_value else "grad_") + primal.name,

@@ -4,8 +4,9 @@ cotangent a pullback is called with)."""
 
 from __future__ import annotations
 
+from ..errors import NoDerivativeError
 from ..ir import Op, Value
-from ..ir.prims import ALLOCATIONS
+from ..ir.prims import ALLOCATIONS, has_effects
 from ..passes.activity import region_reads
 
 _ALIASING = frozenset({
@@ -26,6 +27,8 @@ def split_at_seeds(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]
     during: set[int] = set()
     for k, op in enumerate(ops):
         if op.prim in ("reversed", "zip", "range") or region_reads(op) & dependent:
+            if has_effects(op):
+                raise _runs_again(op)
             dependent.update(op.results)
             during.add(k)
     written = {
@@ -45,3 +48,15 @@ def split_at_seeds(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]
         if frontier & written and readers <= during:
             during.update(chain)
     return [op for k, op in enumerate(ops) if k not in during], [op for k, op in enumerate(ops) if k in during]
+
+
+def _runs_again(op: Op) -> NoDerivativeError:
+    """A block with code run as written (a print, a random draw) that would run once per
+    seed: refused, since it must run once per call."""
+    message = ("this block calls code run as written (a print, a random draw, ...) and computes "
+               "what each column of the derivative needs, so it would run once per column; move "
+               "the call out of the block, before it")
+    loc = op.loc
+    if loc is None:
+        return NoDerivativeError(message)
+    return NoDerivativeError(message, loc.file, loc.line, loc.col)

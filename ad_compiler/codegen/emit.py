@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import copy
 import keyword
 import os
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from ..ir.types import TupleKind
 from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS, carried_args, loop_inits
 from ..runtime import HELPERS
 from .inplace import InPlace
+from .names_outside import Outside, outside_names
 from .plan import LOOPS, Plan, plan_function
 from .text import _identifier, unparse
 
@@ -39,12 +41,14 @@ _INDENT = "    "
 class Emitted:
     """The text of function `name` (`definition`) and the names of the runtime helpers it
     calls; `namespace` holds objects the text refers to by name that are not literals
-    (module-level arrays)."""
+    (arrays a rule bound); `outside` spells and binds what the user's function reads
+    from outside itself, at call time."""
 
     name: str
     definition: str
     namespace: dict[str, Any] = field(default_factory=dict)
     helpers: tuple[str, ...] = ()
+    outside: Outside = field(default_factory=Outside)
 
     @property
     def source(self) -> str:
@@ -66,10 +70,12 @@ class _Emitter(InPlace):
         self.temps = 0
         self.seen: set[tuple[str, int]] = set()
         self.prenamed: dict[Value, str] = {}  # results of nested ifs that write an outer one
+        self.outside = outside_names(fn, lambda n: n in _RESERVED or n == fn.name)
+        self.read_outside = self.outside.names
 
     # -- naming -----------------------------------------------------------------------
     def _free(self, name: str, at: int) -> bool:
-        if name in _RESERVED or name == self.fn.name or name in self.namespace:
+        if name in _RESERVED or name == self.fn.name or name in self.namespace or name in self.read_outside:
             return False
         holder = self.holder.get(name)
         live = holder is not None and self.plan.last_use.get(holder, -1) > at
@@ -119,6 +125,8 @@ class _Emitter(InPlace):
             return self.constant(x.value, x.name)
         if x in self.inlined:
             return self.expression(self.inlined[x])
+        if x in self.outside.spelled:
+            return copy.deepcopy(self.outside.spelled[x])
         return ast.Name(self.names[x], ast.Load())
 
     def constant(self, value: Any, hint: str = "") -> ast.expr:
@@ -137,7 +145,7 @@ class _Emitter(InPlace):
         if name is None:
             name = base = _identifier(hint or "const")
             n = 1
-            while name in self.namespace or name in _RESERVED or name in self.holder:
+            while name in self.namespace or name in _RESERVED or name in self.holder or name in self.read_outside:
                 name = f"{base}_{n}"
                 n += 1
             self.namespace[name] = value
@@ -183,6 +191,8 @@ class _Emitter(InPlace):
             return ast.Subscript(args[0], self.index(op.inputs[1]), ast.Load())
         if prim == "transpose":
             return ast.Attribute(args[0], "T", ast.Load())
+        if prim in _WRITTEN:
+            return _WRITTEN[prim](op, args)
         keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
         if prim in HELPERS or prim in BUILTINS or prim in ("slice", "reversed", "range", "zip"):
             if prim in HELPERS:
@@ -212,7 +222,7 @@ class _Emitter(InPlace):
         lines: list[str] = []
         skip: list[Op] = []
         for op in ops:
-            if op in skip or op.results and all(r in self.inlined for r in op.results):
+            if op in skip or op.results and all(r in self.inlined for r in op.results) or op.prim == "external":
                 continue
             if op.loc is not None and (op.loc.file, op.loc.line) != current:
                 current = (op.loc.file, op.loc.line)
@@ -237,6 +247,13 @@ class _Emitter(InPlace):
             return self.cond(op)
         if op.prim in LOOPS:
             return self.loop(op)
+        if op.prim == "raise":
+            return unparse(ast.Raise(self.operand(op.inputs[0]), None)).splitlines()
+        if op.prim == "assert":
+            message = self.operand(op.inputs[1]) if len(op.inputs) > 1 else None
+            return unparse(ast.Assert(self.operand(op.inputs[0]), message)).splitlines()
+        if op.prim == "call" and self.plan.uses_of(op.result) == 0:  # `print(...)`: run for its effects
+            return unparse(ast.Expr(self.expression(op))).splitlines()
         if op.prim == "add" and self._accumulates(op, at):
             name = self._adopt(op.result, self.names[op.inputs[0]])
             increment = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), self.operand(op.inputs[1]))
@@ -442,7 +459,42 @@ class _Emitter(InPlace):
         )
         header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[:-1]
         text = "\n".join(header + self._indented(body)) + "\n"  # (a long header is wrapped)
-        return Emitted(self.fn.name, text, self.namespace, tuple(sorted(self.helpers)))
+        return Emitted(self.fn.name, text, self.namespace, tuple(sorted(self.helpers)), self.outside)
+
+
+def _call(op: Op, args: list[ast.expr]) -> ast.expr:
+    """A call run as written: `callee(a, *b, k=v)`, or `receiver.method(...)`."""
+    names = op.attrs.get("keywords", ())
+    starred = op.attrs.get("starred", ())
+    callee, rest = args[0], args[1:]
+    if "method" in op.attrs:
+        callee = ast.Attribute(callee, op.attrs["method"], ast.Load())
+    positional = rest[: len(rest) - len(names)]
+    positional = [ast.Starred(a, ast.Load()) if k in starred else a for k, a in enumerate(positional)]
+    keywords = [ast.keyword(n, a) for n, a in zip(names, rest[len(rest) - len(names):])]
+    return ast.Call(callee, positional, keywords)
+
+
+def _fstring(op: Op, args: list[ast.expr]) -> ast.expr:
+    values: list[ast.expr] = []
+    formatted = iter(args)
+    for part in op.attrs["parts"]:
+        if isinstance(part, str):
+            values.append(ast.Constant(part))
+            continue
+        conversion, spec = part
+        spec_node = ast.JoinedStr([ast.Constant(spec)]) if spec is not None else None
+        values.append(ast.FormattedValue(next(formatted), conversion, spec_node))
+    return ast.JoinedStr(values)
+
+
+_WRITTEN: dict[str, Callable[[Op, list[ast.expr]], ast.expr]] = {
+    "call": _call,
+    "getattr": lambda op, args: ast.Attribute(args[0], op.attrs["name"], ast.Load()),
+    "fstring": _fstring,
+    "stop_gradient": lambda op, args: args[0],
+}
+"""Prims written as the user wrote them (and `stop_gradient`, which is its operand)."""
 
 
 def _defaulted(fn: Function) -> list[Value]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Function, Op, Operand, Region, Value
-from ..ir.prims import LOOP_HEAD, carried_args, loop_inits
+from ..ir.prims import EFFECTS, LOOP_HEAD, carried_args, loop_inits
 
 LOOPS = tuple(LOOP_HEAD)
 STATEMENTS = ("setitem", "push")
@@ -125,6 +125,8 @@ class _Planner:
             in_region = op in ops if ops is not None else False
             if not in_region or op.regions or op.prim in STATEMENTS or len(op.results) != 1:
                 continue
+            if op.prim in EFFECTS:
+                continue  # a call run as written stays where it ran, in its own statement
             if user is not None and user.prim in STATEMENTS and k == 0:
                 continue  # the updated array is a variable
             if user is None and ops is self.fn.body.ops and op.prim != "tuple":

@@ -44,11 +44,11 @@ def _assigned(stmts: list[ast.stmt]) -> list[str]:
 
 
 def _returns(stmts: list[ast.stmt]) -> bool:
-    """True if every path through the block ends in a `return`."""
+    """True if every path through the block ends in a `return` (or a `raise`)."""
     if not stmts:
         return False
     last = stmts[-1]
-    if isinstance(last, ast.Return):
+    if isinstance(last, (ast.Return, ast.Raise)):
         return True
     return isinstance(last, ast.If) and _returns(last.body) and _returns(last.orelse)
 
@@ -75,14 +75,15 @@ class ControlFlow:
     def _loc(self, node: ast.AST) -> Loc:
         return Loc(self.src.file, node.lineno, self._col(node))
 
-    def _lower_branch(self, stmts: list[ast.stmt]) -> tuple[dict, list, Operand | None]:
-        """Lower a block as a branch: the environment after it, its ops, what it returned."""
-        saved_env, saved_returned = dict(self.env), self.returned
-        self.returned = None
+    def _lower_branch(self, stmts: list[ast.stmt]) -> tuple[dict | None, list, Operand | None]:
+        """Lower a block as a branch: the environment after it (None if it raised: no
+        variable of it is ever read), its ops, what it returned (None if it raised)."""
+        saved_env, saved_returned, saved_raised = dict(self.env), self.returned, self.raised
+        self.returned, self.raised = None, False
         with self._region() as ops:
             self._block(stmts)
-        env, returned = self.env, self.returned
-        self.env, self.returned = saved_env, saved_returned
+        env, returned = (None if self.raised else self.env), self.returned
+        self.env, self.returned, self.raised = saved_env, saved_returned, saved_raised
         return env, ops, returned
 
     # ---- if ----
@@ -105,10 +106,18 @@ class ControlFlow:
         before = dict(self.env)
         then_env, then_ops, then_returned = self._lower_branch(then_stmts)
         else_env, else_ops, else_returned = self._lower_branch(else_stmts)
+        if then_env is None and else_env is None:
+            self._cond(test, node, [(then_ops, []), (else_ops, [])], [])
+            self.raised = True  # both paths raise: nothing after the if runs
+            return
         if returning:
-            (result,) = self._cond(test, node, [(then_ops, [then_returned]), (else_ops, [else_returned])], [""])
+            branches = [(then_ops, [then_returned or Const(None)]), (else_ops, [else_returned or Const(None)])]
+            (result,) = self._cond(test, node, branches, [""])
             self.returned = result
             return
+        # a branch that raises yields nothing that is read: what was there before, or None
+        then_env = before | {n: v for n, v in else_env.items() if n not in before} if then_env is None else then_env
+        else_env = before | {n: v for n, v in then_env.items() if n not in before} if else_env is None else else_env
         names = [
             name for name in _assigned(then_stmts + else_stmts)
             if (name in before or (name in then_env and name in else_env))
@@ -118,11 +127,18 @@ class ControlFlow:
             if name not in names and name not in before:
                 self.env.pop(name, None)  # assigned on one path only: not readable after
         yields = [
-            (then_ops, [self._value_for(then_env, name, node) for name in names]),
-            (else_ops, [self._value_for(else_env, name, node) for name in names]),
+            (ops, [self._value_for(env, name, node) if not (ops and ops[-1].prim == "raise")
+                   else self._placeholder(before, name) for name in names])
+            for ops, env in ((then_ops, then_env), (else_ops, else_env))
         ]
         for name, value in zip(names, self._cond(test, node, yields, names)):
             self.env[name] = value
+
+    @staticmethod
+    def _placeholder(before: dict, name: str) -> Operand:
+        """What a branch that raises yields for a variable: never read, so anything visible."""
+        value = before.get(name)
+        return value if isinstance(value, (Value, Const)) else Const(None)
 
     def _value_for(self, env: dict, name: str, node: ast.AST) -> Operand:
         value = env[name]
@@ -245,14 +261,17 @@ class ControlFlow:
 
     def _loop_region(self, args: list[Value], body: list[ast.stmt], carried: list[str],
                      bind_targets) -> Region:
-        saved_env = dict(self.env)
+        saved_env, saved_raised = dict(self.env), self.raised
         for name, arg in zip(carried, args[len(args) - len(carried):]):
             self.env[name] = arg
         with self._region() as ops:
             bind_targets()
             self._block(body)
-            yields = [self._value_for(self.env, name, body[0]) for name in carried]
-        self.env = saved_env
+            if self.raised:  # an iteration that gets here raises: its yields are never read
+                yields = [self._placeholder(saved_env, name) for name in carried]
+            else:
+                yields = [self._value_for(self.env, name, body[0]) for name in carried]
+        self.env, self.raised = saved_env, saved_raised
         return Region(args, ops, yields)
 
     def visit_For(self, node: ast.For) -> None:

@@ -11,7 +11,6 @@ the branch taken. Everything else is refused with a located `CompileError`.
 from __future__ import annotations
 
 import ast
-import builtins
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, NoReturn
@@ -23,8 +22,11 @@ from ..ir import prims
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
 from . import exits
 from .control import ControlFlow
+from .environment import is_library
+from .free import FreeNames
 from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, is_compile_time, to_compile_time
 from .source import FunctionSource, get_source
+from .written import RunAsWritten
 
 _BINARY = {cls: name for name, cls in prims.BINARY_OPS.items()}
 _COMPARE = {cls: name for name, cls in prims.COMPARE_OPS.items()}
@@ -36,7 +38,6 @@ _SYMBOLS = {ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^",
 _METHODS = {m: prims.prim_of(getattr(np, m)) for m in
             ("sum", "mean", "prod", "max", "min", "std", "var", "dot", "transpose", "reshape", "ravel")}
 _PACKED = {"transpose", "reshape"}
-_LIBRARIES = {module.__name__ for module in prims.MODULES.values()}
 
 DERIVATIVE_MARK = "__ad_compiler_derivative__"
 """The attribute, true on a compiled derivative, that keeps calls of it from being
@@ -49,8 +50,6 @@ _REFUSED = {
     "With": "with statements are not supported; enter the context outside the compiled function",
     "AsyncWith": "with statements are not supported; enter the context outside the compiled function",
     "Try": "try statements are not supported; handle errors outside the compiled function",
-    "Raise": "raise statements are not supported; check the inputs before calling the function",
-    "Assert": "assert statements are not supported; check the inputs before calling the function",
     "Global": "global statements are not supported; a compiled function assigns only its own variables",
     "Nonlocal": "nonlocal statements are not supported; a compiled function assigns only its own variables",
     "Delete": "del statements are not supported; simply stop using the variable",
@@ -68,7 +67,6 @@ _REFUSED = {
     "DictComp": f"comprehensions are not supported yet; {_LOOPS}",
     "GeneratorExp": f"generator expressions are not supported yet; {_LOOPS}",
     "Lambda": "lambda expressions are not supported inside the function; define the function at module level",
-    "JoinedStr": "f-strings are not supported; a compiled function computes numbers",
     "Starred": "starred expressions (*xs) are not supported; pass the items one by one",
     "NamedExpr": "assignment expressions (:=) are not supported; use a separate assignment",
     "Await": "await is not supported",
@@ -82,11 +80,11 @@ def _symbol(op: ast.AST) -> str:
 
 
 def _is_user_function(fn: Any) -> bool:
-    """A Python function outside NumPy and math: its source can be inlined. A derivative
-    (`grad(f)`) is not: unwrapped, it is `f`, whose source computes something else."""
-    library = (getattr(fn, "__module__", None) or "").partition(".")[0]
+    """A Python function outside NumPy, SciPy and the standard library: its source can be
+    inlined. A derivative (`grad(f)`) is not: unwrapped, it is `f`, whose source computes
+    something else."""
     derivative = getattr(fn, DERIVATIVE_MARK, False)
-    return inspect.isfunction(inspect.unwrap(fn)) and library not in _LIBRARIES and not derivative
+    return inspect.isfunction(inspect.unwrap(fn)) and not is_library(fn) and not derivative
 
 
 @dataclass
@@ -97,15 +95,20 @@ class _Shared:
     lines: dict[tuple[str, int], str] = field(default_factory=dict)
     calls: list[Callable[..., Any]] = field(default_factory=list)  # being lowered, outermost first
     tuples: dict[Value, list[Operand]] = field(default_factory=dict)  # tuple ops' items
+    home: dict[str, Any] = field(default_factory=dict)  # the globals of the function lowered
+    refs: dict[tuple, Any] = field(default_factory=dict)  # one External per free name (`free`)
+    externals: dict[Any, Value] = field(default_factory=dict)  # External -> its value
+    hoisted: list[Op] = field(default_factory=list)  # the `external` ops, first in the body
+    guards: dict[tuple, Any] = field(default_factory=dict)  # what the IR assumes (`environment`)
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
     """The IR of a straight-line Python function; `static` binds parameters to constants."""
     src = get_source(fn)
-    return _Lowerer(src, dict(static or {})).run(name or src.name)
+    return _Lowerer(src, dict(static or {}), _Shared(home=src.globals)).run(name or src.name)
 
 
-class _Lowerer(ControlFlow, ast.NodeVisitor):
+class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
     """Statements return nothing; expressions return an operand or a compile-time ref."""
 
     def __init__(
@@ -119,6 +122,7 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         self.loop_locals: dict[str, int] = {}  # name -> line of the loop it is local to
         self.fresh: set[Value] = set()  # values made by the current statement, not yet named
         self.returned: Operand | None = None
+        self.raised = False  # the block being lowered ended in a raise
         self.assigned = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)
                          and isinstance(n.ctx, ast.Store)}
 
@@ -136,17 +140,22 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         return Function(
             name=name,
             params=params,
-            body=Region(ops=self.ops, yields=[self.returned]),
+            body=Region(ops=self.shared.hoisted + self.ops, yields=[self.returned]),
             defaults=self._defaults(),
             file=self.src.file,
             source_lines=dict(self.shared.lines),
+            guards=list(self.shared.guards.values()),
         )
 
     def _lower_body(self) -> Operand:
         """Lower the function's body (its params already bound); what it returns."""
         self.shared.calls.append(self.src.fn)
-        self._block(self.src.tree.body)
-        self.shared.calls.pop()
+        try:
+            self._block(self.src.tree.body)
+        finally:
+            self.shared.calls.pop()
+        if self.returned is None and self.raised:
+            self.returned = Const(None)  # (it always raises)
         if self.returned is None:
             self._refuse(self.src.tree, f"'{self.src.name}' has no return statement: nothing to differentiate")
         return self.returned
@@ -262,7 +271,7 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
                 self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
             else:
                 self.visit(stmt)
-            if self.returned is not None:
+            if self.returned is not None or self.raised:
                 return
 
     def visit_Return(self, node: ast.Return) -> None:
@@ -329,13 +338,6 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         if node.value is not None:
             self._bind(node.target, self.visit(node.value))
 
-    def visit_Expr(self, node: ast.Expr) -> None:
-        if isinstance(node.value, ast.Constant):
-            return  # a docstring or `...`: nothing to keep
-        self.visit(node.value)  # a refused call names its callee, which says more than the line below
-        self._refuse(node, "an expression statement has no effect the compiler can keep; "
-                     "assign its value or remove it")
-
     def visit_Pass(self, node: ast.Pass) -> None:
         pass
 
@@ -379,26 +381,10 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
                               CompileError)
         if name in self.assigned:
             raise self._error(node, f"variable '{name}' is read before it is assigned", CompileError)
-        found, obj = self._outside(name, node)
-        if not found:
+        found = self._outside(name, node)
+        if found is None:
             raise self._error(node, f"name '{name}' is not defined", CompileError)
-        resolved = to_compile_time(obj, name)
-        if resolved is None:
-            self._refuse(node, f"'{name}' is {describe(obj)}; from outside the function the compiler "
-                         "reads only numbers, strings, tuples, arrays, modules and functions")
-        return resolved
-
-    def _outside(self, name: str, node: ast.Name) -> tuple[bool, Any]:
-        """Look a free name up as Python would: closure, then globals, then builtins."""
-        if name in self.src.closure:
-            return True, self.src.closure[name]
-        if name in self.src.fn.__code__.co_freevars:
-            raise self._error(node, f"'{name}' of the enclosing function is not assigned yet", CompileError)
-        if name in self.src.globals:
-            return True, self.src.globals[name]
-        namespace = self.src.globals.get("__builtins__", builtins)
-        namespace = namespace if isinstance(namespace, dict) else vars(namespace)
-        return name in namespace, namespace.get(name)
+        return self._free(*found, node)
 
     def visit_Attribute(self, node: ast.Attribute) -> Resolved:
         return self._attribute(self.visit(node.value), node)
@@ -406,14 +392,9 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
     def _attribute(self, base: Resolved, node: ast.Attribute) -> Resolved:
         attr = node.attr
         if isinstance(base, ModuleRef):
-            display = f"{base.display}.{attr}"
             if not hasattr(base.module, attr):
                 raise self._error(node, f"module '{base.display}' has no attribute '{attr}'", CompileError)
-            obj = getattr(base.module, attr)
-            resolved = to_compile_time(obj, display)
-            if resolved is None:
-                self._refuse(node, f"'{display}' is {describe(obj)}, which the compiler cannot use")
-            return resolved
+            return self._module_attribute(base, attr, node)
         if isinstance(base, CallableRef):
             self._refuse(node, f"reading attributes of '{base.display}' is not supported")
         if attr == "T":
@@ -422,15 +403,11 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
             return self._emit(_VALUE_ATTRS[attr], [base], node)
         if attr in _METHODS:
             self._refuse(node, f"the method .{attr} must be called: x.{attr}(...)")
-        self._refuse(node, f"the attribute .{attr} is not supported; supported: .T, "
-                     + ", ".join(f".{a}" for a in _VALUE_ATTRS))
+        return self._attribute_as_written(base, node)
 
     # ---- calls ----
 
     def visit_Call(self, node: ast.Call) -> Operand:
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                self._refuse(arg, "calls with *args are not supported; pass the arguments one by one")
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.visit(func.value)
@@ -445,10 +422,31 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         prim = prims.prim_of(callee.fn)
         if prim is None and _is_user_function(callee.fn):
             return self._inline_call(callee, node)
+        if getattr(callee.fn, DERIVATIVE_MARK, False):  # run as written; said if on a differentiated path
+            return self._call_as_written(callee, node, why=self._uncallable(callee))
         if prim is None:
-            self._refuse(node, self._uncallable(callee))
+            return self._call_as_written(callee, node)
+        self._uses(callee)
+        self._no_star(node)
+        if prim == "slice":
+            return self._slice(node)
         inputs = [self._operand(arg) for arg in node.args]
         return self._emit(prim, inputs, node, self._keywords(node, callee.display))
+
+    def _no_star(self, node: ast.Call) -> None:
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                self._refuse(arg, "calls with *args are not supported here; pass the arguments one by one")
+
+    def _slice(self, node: ast.Call) -> Operand:
+        """`slice(stop)`, `slice(start, stop[, step])`: the `slice` op, or a constant."""
+        if node.keywords or not 1 <= len(node.args) <= 3:
+            self._refuse(node, "slice takes one to three positional arguments")
+        args = [self._operand(arg) for arg in node.args]
+        bounds = [Const(None), args[0], Const(None)] if len(args) == 1 else args + [Const(None)] * (3 - len(args))
+        if all(isinstance(b, Const) for b in bounds):
+            return Const(slice(*(b.value for b in bounds)))
+        return self._emit("slice", bounds, node)
 
     def _inline_call(self, callee: CallableRef, node: ast.Call) -> Operand:
         """A call of a Python function with source: its body, lowered in place with its
@@ -462,7 +460,11 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
         try:
             src = get_source(fn)
         except CompileError as err:
-            self._refuse(node, f"cannot differentiate through '{callee.display}': {err.message}")
+            if callee.ref is None:
+                self._refuse(node, f"cannot differentiate through '{callee.display}': {err.message}")
+            return self._call_as_written(callee, node)
+        self._uses(callee)
+        self._no_star(node)
         args = [self._operand(arg) for arg in node.args]
         kwargs = {}
         for kw in node.keywords:
@@ -478,7 +480,16 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
             name: value if isinstance(value, (Value, Const)) else to_compile_time(value, name) or Const(value)
             for name, value in bound.arguments.items()
         }
-        result = _Lowerer(src, {}, self.shared).inline(arguments)
+        mark = len(self.ops)
+        try:
+            result = _Lowerer(src, {}, self.shared).inline(arguments)
+        except CompileError as err:
+            if callee.ref is None:
+                raise
+            del self.ops[mark:]  # what was lowered of the body before it failed
+            # why: said if the call turns out to be on a differentiated path
+            return self._written_call(self._external(callee.ref, node.func), node, callee.display,
+                                      why=f"its source cannot be differentiated: {err}")
         if isinstance(result, Value) and not result.name:
             self.fresh.add(result)  # the caller's variable names what the callee returned
         return result
@@ -492,8 +503,8 @@ class _Lowerer(ControlFlow, ast.NodeVisitor):
 
     def _method_call(self, base: Operand, method: str, node: ast.Call) -> Operand:
         if method not in _METHODS:
-            supported = ", ".join(f".{m}()" for m in _METHODS)
-            self._refuse(node, f"the method call .{method}() is not supported; supported: {supported}")
+            return self._method_as_written(base, method, node)
+        self._no_star(node)
         args = [self._operand(arg) for arg in node.args]
         if method in _PACKED and len(args) > 1:
             args = [self._tuple(args, node)]

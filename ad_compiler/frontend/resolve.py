@@ -21,6 +21,7 @@ import numpy as np
 
 from ..ir import prims
 from ..ir.core import Const, Operand
+from ..ir.externals import External
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis), np.generic)
 
@@ -31,6 +32,8 @@ class ModuleRef:
 
     module: types.ModuleType
     display: str
+    ref: External | None = None
+    """Where the module was found (None for one the compiler supplies itself)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class CallableRef:
 
     fn: Callable[..., Any]
     display: str
+    ref: External | None = None
+    """Where the callable was found: emitted code calls it there, at call time, when it
+    runs as written (None: not found under a name, e.g. bound by `static=`)."""
 
 
 CompileTime = Union[ModuleRef, CallableRef]

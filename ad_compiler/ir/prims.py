@@ -66,8 +66,31 @@ ALLOCATIONS = frozenset({
 """Prims that return a new object (and so are never merged: each may be written into, or,
 for an iterator, consumed)."""
 
+OPAQUE = frozenset({"call", "getattr", "fstring"})
+"""Prims that run the user's Python as written: a call of any callable (`call`; a method
+call when it has a `method` attr), an attribute read (`getattr`), an f-string. They have
+no derivative: activity analysis must prove that none is on a differentiated path."""
+
+EFFECTS = frozenset({"call", "raise", "assert"})
+"""Prims whose effects the program can see (a call may print, draw a random number,
+append to a list; `raise` and `assert` may stop it). Such an op runs exactly once where
+the user's code ran it: it is never removed, merged with another, or run again."""
+
+
+def has_effects(op: Op) -> bool:
+    """Whether an op, or an op of its regions, has effects (see EFFECTS)."""
+    if op.prim in EFFECTS:
+        return True
+    return any(has_effects(inner) for region in op.regions for inner in region.ops)
+
+
+def raises(region: Region) -> bool:
+    """Whether a region always ends by raising (its yields are never used)."""
+    return bool(region.ops) and region.ops[-1].prim == "raise"
+
+
 BUILTINS: dict[str, Callable[..., Any]] = {
-    name: getattr(builtins, name) for name in ("abs", "min", "max", "float", "int", "len", "round")
+    name: getattr(builtins, name) for name in ("abs", "min", "max", "float", "int", "len", "round", "slice")
 }
 """Python builtins the compiler knows; their prim is the bare name (`abs`)."""
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .externals import External
 from .core import Const, Function, Op, Operand, Region, Value
 
 _COMMENT_COLUMN = 48
@@ -66,6 +67,8 @@ def format_const(value: Any) -> str:
         return ":".join(parts[:2] if value.step is None else parts)
     if value is Ellipsis:
         return "..."
+    if isinstance(value, External):
+        return value.dotted
     shape = getattr(value, "shape", None)
     if shape is not None:
         return f"<{type(value).__name__} shape={tuple(shape)}>"

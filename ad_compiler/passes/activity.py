@@ -32,13 +32,17 @@ def _varied(region: Region, varied: set[Value], stops: Callable[[Op], bool]) -> 
                 _varied(sub, varied, stops)
 
 
-def _useful(region: Region, useful: set[Value], stops: Callable[[Op], bool]) -> None:
+def _useful(region: Region, useful: set[Value], stops: Callable[[Op], bool], control: bool = True) -> None:
     useful.update(y for y in region.yields if isinstance(y, Value))
     for op in reversed(region.ops):
         if not stops(op) and any(r in useful for r in op.results):
-            for sub in op.regions:
-                _useful(sub, useful, stops)
-            useful.update(x for x in op.inputs if isinstance(x, Value))
+            regions, inputs = op.regions, op.inputs
+            if not control:  # a test or a trip count decides which path runs; no derivative flows through it
+                regions = regions[1:] if op.prim == "while" else regions
+                inputs = inputs[1:] if op.prim == "cond" else inputs[3:] if op.prim == "for_range" else inputs
+            for sub in regions:
+                _useful(sub, useful, stops, control)
+            useful.update(x for x in inputs if isinstance(x, Value))
 
 
 def varied_values(
@@ -48,6 +52,14 @@ def varied_values(
     varied = set(wrt)
     _varied(fn.body, varied, stops)
     return varied
+
+
+def useful_values(fn: Function, stops: Callable[[Op], bool], control: bool = True) -> set[Value]:
+    """The values of `fn` its returned values depend on; without `control`, only through
+    data (not through the tests of branches and loops, nor loop bounds)."""
+    useful: set[Value] = set()
+    _useful(fn.body, useful, stops, control)
+    return useful
 
 
 def active_values(

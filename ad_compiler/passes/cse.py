@@ -1,6 +1,7 @@
 """Common-subexpression elimination: an op equal to an earlier visible one (same prim,
-operands and attributes) reuses its result. Every prim is pure, so this is always safe,
-except for allocations, which stay apart so that each can be written into in place.
+operands and attributes) reuses its result. That is safe for pure prims, not for
+allocations, which stay apart so that each can be written into in place, nor for ops with
+effects (two draws of a random number are two numbers).
 
 "Visible" follows the regions: an op may reuse a result of its own region or of an
 enclosing one, never one computed inside a nested region (a loop body or a branch).
@@ -11,11 +12,11 @@ from __future__ import annotations
 from collections import ChainMap
 
 from ..ir import Function, Op, Operand, Region, Value
-from ..ir.prims import ALLOCATIONS
+from ..ir.prims import ALLOCATIONS, EFFECTS
 
 
 def _key(op: Op) -> tuple | None:
-    if op.regions or len(op.results) != 1 or op.prim in ALLOCATIONS:
+    if op.regions or len(op.results) != 1 or op.prim in ALLOCATIONS or op.prim in EFFECTS:
         return None
     try:
         attrs = tuple(sorted(op.attrs.items()))

@@ -1,11 +1,12 @@
-"""Dead-code elimination: drop ops none of whose results is used (every prim is pure),
-and loop-carried values nothing after the loop reads, such as the gradient a Hessian's
-reverse loop carries beside the tangent of it that is returned."""
+"""Dead-code elimination: drop ops none of whose results is used (unless they have effects:
+a call run as written, a raise), and loop-carried values nothing after the loop reads,
+such as the gradient a Hessian's reverse loop carries beside the tangent of it that is
+returned."""
 
 from __future__ import annotations
 
-from ..ir import Function, Op, Region, Value, walk_ops
-from ..ir.prims import LOOP_HEAD
+from ..ir import Const, Function, Op, Region, Value, walk_ops
+from ..ir.prims import LOOP_HEAD, has_effects
 
 
 def _region(region: Region, live: set[Value]) -> bool:
@@ -13,7 +14,7 @@ def _region(region: Region, live: set[Value]) -> bool:
     live.update(y for y in region.yields if isinstance(y, Value))
     kept = []
     for op in reversed(region.ops):
-        if not any(r in live for r in op.results):
+        if not any(r in live for r in op.results) and not has_effects(op) or _holds(op):
             changed = True
             continue
         kept.append(op)
@@ -24,6 +25,12 @@ def _region(region: Region, live: set[Value]) -> bool:
         live.update(x for x in op.inputs if isinstance(x, Value))
     region.ops = kept[::-1]
     return changed
+
+
+def _holds(op: Op) -> bool:
+    """An `assert` of a test specialization proved true (`x.shape == (3,)`)."""
+    test = op.inputs[0] if op.prim == "assert" else None
+    return isinstance(test, Const) and type(test.value) is bool and test.value
 
 
 def _prune_carried(loop: Op, live: set[Value]) -> bool:

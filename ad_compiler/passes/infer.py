@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Region
-from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, loop_inits
+from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, loop_inits, raises
 from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, join, kind_of, promote
 
 Rule = Callable[[Op, list[Kind]], Kind]
@@ -436,6 +436,8 @@ _RULES: dict[str, Rule] = {
     "np.moveaxis": _moveaxis,
     "np.eye": _eye,
     "slice": lambda op, kinds: SliceKind(),
+    "external": lambda op, kinds: op.attrs.get("kind"),  # set from the cache key (pipeline)
+    "stop_gradient": lambda op, kinds: kinds[0],
     "np.arange": _arange,
     "zip": _zip,
     "np.dot": _matmul,
@@ -499,9 +501,10 @@ _MAX_FIXPOINT_ROUNDS = 4
 def _infer_cond(op: Op, producers: dict) -> None:
     for sub in op.regions:
         _infer_region(sub, producers)
+    completing = [region for region in op.regions if not raises(region)] or op.regions
     for k, result in enumerate(op.results):
-        then, other = (_kind(region.yields[k]) for region in op.regions)
-        result.kind = join(then, other)
+        kinds = [_kind(region.yields[k]) for region in completing]
+        result.kind = kinds[0] if len(kinds) == 1 else join(*kinds)
 
 
 def _infer_loop(op: Op, producers: dict) -> None:

@@ -410,3 +410,7 @@ defzero(
     np.ones_like, np.zeros_like, np.full_like, np.empty_like,
     math.floor, math.ceil, math.trunc,
 )
+
+# Code run as written, and what the user marks constant, pass no derivative through; the
+# opaque ones only where `ad.opaque.check_written` proved that nothing of theirs is needed.
+defzero("call", "getattr", "fstring", "external", "stop_gradient")

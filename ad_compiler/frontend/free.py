@@ -1,0 +1,113 @@
+"""Free names: what a name the function does not assign stands for (mixed into the lowerer).
+
+Python looks such a name up in the closure, then the module's globals, then the builtins,
+when the line runs. The lowerer does the same lookup at compile time to learn what the
+name is (`environment.role`), then:
+
+- a module, a function or a class is resolved now (it decides what code is emitted) and
+  guarded by identity;
+- a plain constant (an int, a bool, a string, a tuple of them) is folded, guarded by value;
+- a number, an array, or any other object becomes an `external` op: emitted code reads it
+  by name when it runs, and only its kind is part of the cache key.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from typing import Any
+
+from ..errors import CompileError
+from ..ir.core import Const, Loc, Op, Value
+from ..ir.externals import External
+from .environment import Guard, is_library, role
+from .resolve import CallableRef, ModuleRef, Resolved, to_compile_time
+
+
+class FreeNames:
+    """Free-name resolution for `_Lowerer` (which provides src, shared, _error, _refuse)."""
+
+    def _outside(self, name: str, node: ast.Name) -> tuple[Any, External] | None:
+        """Look a free name up as Python would: closure, then globals, then builtins."""
+        code = self.src.fn.__code__
+        if name in code.co_freevars:
+            cell = self.src.fn.__closure__[code.co_freevars.index(name)]
+            try:
+                obj = cell.cell_contents
+            except ValueError:
+                raise self._error(node, f"'{name}' of the enclosing function is not assigned yet",
+                                  CompileError) from None
+            return obj, self._ref(External(name, "cell", cell))
+        space = self.src.globals
+        if name in space:
+            module = space.get("__name__")
+            home = space is self.shared.home
+            return space[name], self._ref(External(name, "global", space, module, home))
+        namespace = space.get("__builtins__", builtins)
+        namespace = namespace if isinstance(namespace, dict) else vars(namespace)
+        if name not in namespace:
+            return None
+        return namespace[name], self._ref(External(name, "builtin", namespace))
+
+    def _ref(self, ref: External) -> External:
+        """One External per name, scope and attribute path in a lowering."""
+        key = (ref.name, ref.space, id(ref.scope), ref.attrs)
+        return self.shared.refs.setdefault(key, ref)
+
+    def _free(self, obj: Any, ref: External, node: ast.AST) -> Resolved:
+        """What a name found outside (`ref`, now holding `obj`) is in the IR."""
+        found = role(obj)
+        display = ref.dotted
+        if found == "module":
+            self._guard(ref, "is", obj)
+            return ModuleRef(obj, display, ref)
+        if found == "constant":
+            self._guard(ref, "==", obj)
+            return Const(obj)
+        if found == "callable":
+            return CallableRef(obj, display, ref)  # guarded where its identity matters
+        if found == "value":
+            self._guard(ref, "kind", None)
+        return self._external(ref, node)
+
+    def _module_attribute(self, base: ModuleRef, attr: str, node: ast.Attribute) -> Resolved:
+        """`base.attr`: of NumPy, SciPy, math and the standard library, resolved once (their
+        constants folded: `np.pi`); of the user's own modules, like a free name."""
+        display = f"{base.display}.{attr}"
+        obj = getattr(base.module, attr)
+        ref = self._ref(base.ref.attribute(attr)) if base.ref is not None else None
+        if ref is not None and not is_library(base.module):
+            return self._free(obj, ref, node)
+        resolved = to_compile_time(obj, display)
+        if isinstance(resolved, ModuleRef):
+            return ModuleRef(resolved.module, display, ref)
+        if isinstance(resolved, CallableRef):
+            return CallableRef(resolved.fn, display, ref)
+        if resolved is None and ref is not None:  # an object of a library: read as written
+            return self._external(ref, node)
+        if resolved is None:
+            self._refuse(node, f"'{display}' is {type(obj).__name__}, which the compiler cannot use")
+        return resolved
+
+    def _guard(self, ref: External | None, test: str, expected: Any) -> None:
+        """Record an assumption (see `environment.Guard`); attributes of library modules
+        are assumed fixed, so they cost nothing at call time."""
+        if ref is None or (ref.attrs and is_library(External(ref.name, ref.space, ref.scope).read())):
+            return
+        self.shared.guards.setdefault((id(ref), test), Guard(ref, test, expected))
+
+    def _uses(self, callee: CallableRef) -> None:
+        """A callable whose identity decides the emitted code (a primitive, an inlined
+        function) must be the same object at every call."""
+        self._guard(callee.ref, "is", callee.fn)
+
+    def _external(self, ref: External, node: ast.AST) -> Value:
+        """The value of `ref` as read at call time: one `external` op per ref, at the top
+        of the function (read once per call, like an argument)."""
+        value = self.shared.externals.get(ref)
+        if value is None:
+            value = Value(ref.attrs[-1] if ref.attrs else ref.name)
+            loc = Loc(self.src.file, node.lineno, self._col(node))
+            self.shared.hoisted.append(Op("external", [], [value], {"ref": ref}, loc=loc))
+            self.shared.externals[ref] = value
+        return value
