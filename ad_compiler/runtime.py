@@ -48,6 +48,77 @@ def kept_writes(y, index):
     return (slots[index] == order) * 1.0
 '''
 
+CHECK_ARGUMENTS = r'''
+def check_arguments(function, /, **arguments):
+    """Raise ValueError unless each argument is what this module was specialized for.
+    SPECIALIZED[name] is its dtype and shape, () for a scalar (a Python or NumPy scalar,
+    or a 0-d array), then, for a tangent or the cotangent, what it is; None: any value.
+    A dtype is a kind: a float32 is a float, but an int is not, nor is a bool an int."""
+
+    def kind(value):  # (dtype, shape); shape None: neither an array nor a scalar
+        if type(value) is float:
+            return "float", ()
+        dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+        if dtype is not None and shape is not None:  # an ndarray or a NumPy scalar
+            kinds = {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}
+            return kinds.get(getattr(dtype, "kind", None)) or str(dtype), tuple(shape)
+        for scalar in (bool, int, float, complex):  # bool first: a bool is an int
+            if isinstance(value, scalar):
+                return scalar.__name__, ()
+        return type(value).__name__, None
+
+    for name, value in arguments.items():
+        if SPECIALIZED[name] is not None and kind(value) != SPECIALIZED[name][:2]:
+            break
+    else:
+        return  # every call but a wrong one
+    received = {name: kind(value) for name, value in arguments.items()}
+    checked = [name for name in received if SPECIALIZED[name] is not None]
+    for name in checked:  # dtypes first: when a shape differs, the dtypes are right
+        (dtype, shape), (wanted, wanted_shape, *what) = received[name], SPECIALIZED[name]
+        argument = f"{function}: argument {name}" + "".join(f" ({w})" for w in what)
+        if dtype == wanted:
+            continue
+        if shape is None and wanted_shape:
+            raise ValueError(f"{argument} is a {dtype}, but this module was specialized for {name}, an "
+                             f"ndarray of shape {wanted_shape}; pass numpy.asarray({name}, dtype={wanted})")
+        found = f"is a {dtype}" if shape is None else f"has dtype {dtype}"
+        fix = f"{name}.astype({wanted})" if wanted_shape else f"{wanted}({name})"
+        raise ValueError(f"{argument} {found}, but this module was specialized for {name} of "
+                         f"dtype {wanted}; pass {fix}")
+    for name in checked:
+        (dtype, shape), (wanted, wanted_shape, *what) = received[name], SPECIALIZED[name]
+        argument = f"{function}: argument {name}" + "".join(f" ({w})" for w in what)
+        if shape == wanted_shape:
+            continue
+        problem = (f"{argument} has shape {shape}, but this module was specialized for {name} "
+                   f"of shape {wanted_shape}")
+        if what:  # a tangent or the cotangent: its shape follows from the arguments'
+            raise ValueError(problem)
+        entries = []  # --shapes for the arguments received (not tangents), if literals can say it
+        for other, value in arguments.items():
+            dtype, shape = received[other]
+            if SPECIALIZED[other] is not None and len(SPECIALIZED[other]) > 2:
+                continue
+            if dtype == "float":
+                entries.append(f"{other}={shape}")
+            elif dtype in ("int", "bool", "str", "NoneType"):
+                entries.append(f"{other}={getattr(value, 'tolist', lambda: value)()!r}")
+            else:
+                entries.append(None)
+        option = ", ".join(map(str, entries))
+        if None in entries or len(option) > 200:
+            advice = "regenerate it for these arguments"
+        elif set(option) & set('"\\$`!'):  # quoted for the shell
+            advice = "regenerate it with --shapes '" + option.replace("'", "'\\''") + "'"
+        else:
+            advice = f'regenerate it with --shapes "{option}"'
+        raise ValueError(f"{problem}; {advice} or without --shapes for a generic module")
+'''.lstrip("\n")
+"""The check each function of a module specialized to its arguments' kinds (`adc grad
+--shapes`) runs first, against the table `SPECIALIZED` the module defines beside it.
+Not a prim: no IR calls it, and it needs no NumPy."""
+
 HELPERS: dict[str, str] = {"unbroadcast": UNBROADCAST, "add_at": ADD_AT, "kept_writes": KEPT_WRITES}
 """Helper name -> its source; a prim of the same name is emitted as a call of it."""
 

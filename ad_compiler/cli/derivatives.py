@@ -6,7 +6,9 @@ holds its VJP (`vjp_f`, reverse mode) or JVP (`jvp_f`, forward mode). Order 2 is
 Hessian (`hessian_f`: forward over `--mode`), order n > 2 the forward-mode Jacobian of
 order n - 1 (`d3_f`, ...), of shape `out.shape + n * in.shape`. Without `--shapes` the
 code is the generic version, for arguments of any shape; Hessians and higher orders need
-shapes (their result's shape depends on them).
+shapes (their result's shape depends on them). With them, each function of the module
+first checks that its arguments are of the kinds it was specialized for (`_specialized`,
+`runtime.CHECK_ARGUMENTS`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import numpy as np
 
 from .. import __version__
 from ..api import Compiled, compile_version
-from ..codegen.module import standalone_module
-from ..ir.types import kind_of
+from ..codegen.module import Check, Specialization, standalone_module
+from ..errors import CompileError
+from ..ir.types import Array, Scalar, kind_of
 from ..pipeline import GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions
 from .targets import Target, UsageError
 from .values import random_arguments
@@ -151,13 +154,54 @@ def module_text(req: Request, command: str) -> str:
     header = [f"Derivatives of {target.name} ({target.where}), written by ad_compiler {__version__}:"]
     header += [f"  {_signature(version):<32} {text}" for version, text in described]
     shapes = f"specialized to {req.shapes}" if req.shapes else "generic: arguments of any shape"
+    header += [f"Mode: {req.mode}{' (innermost; outer orders forward)' if req.order > 1 else ''}; {shapes}."]
+    specialized = _specialized(req, main, extra)
+    if specialized and any(check.entry is not None for check in specialized.values()):
+        header += ["Each function checks its arguments' shapes and dtypes first: ValueError if they differ."]
     header += [
-        f"Mode: {req.mode}{' (innermost; outer orders forward)' if req.order > 1 else ''}; {shapes}.",
         f"Source SHA-256: {target.digest}",
         f"Regenerate with: {command}",
         "It needs only NumPy; edits are lost when it is regenerated.",
     ]
-    return standalone_module(header, [version.emitted for version, _ in described])
+    return standalone_module(header, [version.emitted for version, _ in described], specialized)
+
+
+def _specialized(req: Request, main: Version, extra: Version | None) -> Specialization | None:
+    """What a module written with `--shapes` checks its arguments against: each parameter's
+    kind as `--shapes` gave it (by its name in the source, which `--shapes` takes), then
+    the cotangent (VJP) or the tangents (JVP) where the compiler knows their shapes (a
+    tangent has its argument's, the cotangent the result's). Generic modules: None."""
+    if req.shapes is None:
+        return None
+    spelled = _parameters(main)  # a parameter named like a builtin is renamed: input_1
+    entries = {name: Check(_entry(kind), "" if written == name else written)
+               for name, written, kind in zip(req.params, spelled, req.kinds)}
+    if extra is None:
+        return entries
+    params = _parameters(extra)
+    if params[: len(spelled)] != spelled:
+        raise CompileError(f"{extra.emitted.name} names its parameters unlike {main.emitted.name}")
+    if req.mode == "reverse":
+        roles = ["the cotangent of the result"]
+    else:
+        roles = [f"the tangent of {req.params[i]}" for i in req.argnums]
+    for name, param, role in zip(params[len(spelled):], extra.ir.params[len(spelled):], roles):
+        kind = _entry(param.kind)
+        if kind is not None:  # else left unchecked: its shape is not known
+            entries[name] = Check((*kind, role))
+    return entries
+
+
+def _entry(kind: Any) -> tuple | None:
+    """(dtype, shape) of a scalar or an array of known shape, else None (not checked)."""
+    if isinstance(kind, Scalar) and kind.dtype in _DTYPES:
+        return kind.dtype, ()
+    if isinstance(kind, Array) and kind.dtype in _DTYPES and kind.shape is not None:
+        return kind.dtype, tuple(kind.shape)
+    return None
+
+
+_DTYPES = ("bool", "int", "float", "complex")
 
 
 def _tuple(names: list[str]) -> str:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from ..api import lowered
+from ..api import lowered, outside_kinds
 from ..check.report import check
 from ..errors import CompileError
 from ..graph import GraphvizMissing, render, to_dot
@@ -206,7 +206,8 @@ def _ir(args: argparse.Namespace) -> int:
     if args.stage == "derivative":
         fn = derivative(req).ir
     elif args.stage == "optimized":
-        fn = optimized_primal(lowered(req.target.function), req.kinds)
+        target = req.target.function
+        fn = optimized_primal(lowered(target), req.kinds, outside_kinds(target) if req.kinds else None)
     else:
         fn = lowered(req.target.function)
     print(format_function(fn), end="")
