@@ -374,6 +374,13 @@ def stop_gradient(x: Any) -> Any:
 stop_gradient.__adc_prim__ = "stop_gradient"  # (a primitive of its own, see `ir.prims.prim_of`)
 
 
+def outside_kinds(fun: Callable[..., Any]) -> dict[External, Any]:
+    """The kinds the numbers and arrays a function reads from outside itself have now
+    (what a version compiled now is specialized to, beside its arguments' kinds)."""
+    entry = _CACHE.entry(_plain_function(fun))
+    return dict(zip(entry.refs, entry.environment()))
+
+
 def show(obj: Compiled) -> None:
     """Print the emitted source of a compiled derivative."""
     print(obj.source)
