@@ -2,10 +2,14 @@
 
 Hypothesis writes small NumPy functions (assignments over two inputs mixing arithmetic,
 constants, elementwise functions and reductions, inside ifs, for loops and while loops
-nested two deep); each is written to a module, differentiated with respect to both
-inputs, and compared with central differences, for scalar and for array inputs, through
-the specialized and the generic version. This is what keeps the optimizer's rewrites and
-the reverse mode over regions honest. The examples are derandomized: the same on every run.
+nested two deep; random draws from a module-level RandomState used as data, and appends
+of values to a module-level list, which the compiler runs as written); each is written
+to a module, differentiated with respect to both inputs, and compared with central
+differences, for scalar and for array inputs, through the specialized and the generic
+version. Each program reseeds its RandomState first, so it is a deterministic function,
+and counts its appends: every derivative must append exactly as often as one call of the
+program does. This is what keeps the optimizer's rewrites and the reverse mode over
+regions honest. The examples are derandomized: the same on every run.
 """
 
 from __future__ import annotations
@@ -48,8 +52,16 @@ def statements(draw, names: list[str], indent: str, depth: int) -> list[str]:
     bodies are statements too; `names` grows with what is assigned at this level."""
     lines: list[str] = []
     for i in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["assign", "assign", "if", "for", "while"])) if depth else "assign"
-        if kind == "assign" or not lines and i == 0 and "a" not in names:
+        kinds = ["assign", "assign", "if", "for", "while", "draw", "log"]
+        kind = draw(st.sampled_from(kinds)) if depth else draw(st.sampled_from(["assign", "assign", "draw", "log"]))
+        if kind == "draw" and "a" in names:  # a random number: data to the derivative
+            target = draw(st.sampled_from(["a", "b", "x", "y"]))
+            lines.append(f"{indent}{target} = {draw(st.sampled_from(names))} * RS.uniform(0.5, 1.5)")
+            if target not in names:
+                names.append(target)
+        elif kind == "log" and "a" in names:  # an effect reading a differentiated value
+            lines.append(f"{indent}LOG.append(np.sum({draw(st.sampled_from(names))}))")
+        elif kind in ("assign", "draw", "log") or not lines and i == 0 and "a" not in names:
             target = draw(st.sampled_from(["a", "b", "x", "y"])) if "a" in names else "a"
             lines.append(f"{indent}{target} = {draw(expressions(names))}")
             if target not in names:
@@ -72,12 +84,13 @@ def statements(draw, names: list[str], indent: str, depth: int) -> list[str]:
 @st.composite
 def programs(draw) -> str:
     names = ["x", "y"]
-    lines = ["    a = x * 1.0"] + draw(statements(names, "    ", 2))
+    lines = ["    RS.seed(0)", "    a = x * 1.0"] + draw(statements(names, "    ", 2))
     names = ["x", "y", "a"]
     result = draw(expressions(names))
     reduce = draw(st.sampled_from(["np.sum({})", "np.mean({})", "np.sum({} * {})"]))
     lines.append("    return " + reduce.format(result, names[-1]))
-    return "import numpy as np\n\n\ndef f(x, y):\n" + "\n".join(lines) + "\n"
+    header = "import numpy as np\n\nRS = np.random.RandomState(0)\nLOG = []\n\n\ndef f(x, y):\n"
+    return header + "\n".join(lines) + "\n"
 
 
 def _load(source: str, folder: Path):
@@ -94,14 +107,21 @@ def _load(source: str, folder: Path):
 @given(source=programs(), arrays=st.booleans(), seed=st.integers(0, 2**16))
 def test_random_program_gradient(tmp_path: Path, source: str, arrays: bool, seed: int) -> None:
     f = _load(source, tmp_path)
+    log = f.__globals__["LOG"]
     rng = np.random.default_rng(seed)
     if arrays:
         args = (rng.uniform(-1, 1, 3), rng.uniform(-1, 1, (2, 3)))
     else:
         args = (float(rng.uniform(-1, 1)), float(rng.uniform(-1, 1)))
+    f(*args)
+    appends = len(log)
     df = grad(f, argnums=(0, 1))
     forward = grad(f, argnums=(0, 1), mode="forward")
-    versions = (("specialized", df(*args)), ("generic", df.generic(*args)), ("forward mode", forward(*args)))
+    versions = []
+    for version, derivative in (("specialized", df), ("generic", df.generic), ("forward mode", forward)):
+        log.clear()
+        versions.append((version, derivative(*args)))
+        assert len(log) == appends, f"{version}: {len(log)} appends, one call makes {appends}\n{source}"
     for version, result in versions:
         for i in (0, 1):
             expected = numeric_grad(f, args, i)

@@ -2,9 +2,9 @@
 
 A `cond` is reversed by a `cond` on the same predicate whose branches recompute what the
 branch computed (its values are not visible outside it) and then run the branch's
-reverse sweep; each hands out its contributions to the values it read from outside. What
-has effects (a call run as written: a random draw, a print) is never recomputed: the
-forward branch hands its results out, and the copy reads them.
+reverse sweep; each hands out its contributions to the values it read from outside. A
+branch with effects (a call run as written: a random draw, a print) is never run again:
+its reverse sweep reads the values of the forward branch, which hands them out.
 
 A loop is reversed by a loop over a tape, newest entry first. The forward loop records,
 each iteration, exactly the values its reverse body reads (to-be-recorded analysis: found
@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import NoDerivativeError
 from ..ir import Const, Op, Operand, Region, Value
 from ..ir.clone import copy_ops, substitute
 from ..ir.prims import carried_args, has_effects, loop_inits
@@ -75,6 +74,15 @@ def _reads(ops: list[Op], yields: list[Operand]) -> list[Value]:
     return found
 
 
+def _hand_out(op: Op, k: int, value: Value) -> Value:
+    """`value`, made in branch `k` of `op`, as a new result of `op`."""
+    result = Value(value.name, value.kind)
+    op.results.append(result)
+    for j, region in enumerate(op.regions):
+        region.yields.append(value if j == k else Const(None))
+    return result
+
+
 class RegionSweep:
     """The `Sweep` methods for ops with regions (mixed into `reverse.Sweep`)."""
 
@@ -94,36 +102,15 @@ class RegionSweep:
 
     # ---- branches ----
 
-    def _expose_effects(self, op: Op) -> list[dict[Value, Value]]:
-        """For each branch, what its ops with effects made, now also results of `op`
-        (the other branch yields None for them): the copies read those, not run again."""
-        exposed: list[dict[Value, Value]] = [{} for _ in op.regions]
-        for k, region in enumerate(op.regions):
-            read = set(_reads([o for o in region.ops if not has_effects(o)], region.yields))
-            for inner in region.ops:
-                if not has_effects(inner):
-                    continue
-                if inner.regions and any(r in self.active for r in inner.results):
-                    loc = inner.loc or op.loc
-                    where = (loc.file, loc.line, loc.col, self.fn.line_text(loc)) if loc else ()
-                    raise NoDerivativeError(
-                        "reverse mode would run this block again, and it calls code run as written "
-                        "(a print, a random draw, ...): move that call before the enclosing if", *where)
-                for r in (r for r in inner.results if r in read):
-                    result = Value(r.name, r.kind)
-                    op.results.append(result)
-                    for j, other in enumerate(op.regions):
-                        other.yields.append(r if j == k else Const(None))
-                    exposed[k][r] = result
-        return exposed
-
     def cond(self, op: Op) -> None:
+        if has_effects(op):
+            self._cond_handing_out(op)
+            return
         grads = [self.adjoints.current(r) for r in op.results]
-        exposed = self._expose_effects(op)
         branches = []
-        for region, outside in zip(op.regions, exposed):
-            mapping: dict[Value, Operand] = dict(outside)
-            ops = copy_ops([o for o in region.ops if not has_effects(o)], mapping)
+        for region in op.regions:
+            mapping: dict[Value, Operand] = {}
+            ops = copy_ops(region.ops, mapping)
             copies = {mapping[v] for v in _defined(region) if v in mapping}
             self.active |= {new for old, new in mapping.items() if old in self.active}  # nested too
             adjoints, sweep = self._sub_sweep(ops, copies)
@@ -133,14 +120,39 @@ class RegionSweep:
                     adjoints.add(y, g, set(), op.loc)
             sweep.run(ops)
             branches.append((ops, adjoints))
+        self._reverse_cond(op, branches, [None] * len(branches))
+
+    def _cond_handing_out(self, op: Op) -> None:
+        """A branch with effects is not run again: its reverse sweep reads the forward
+        branch's own values (a loop in it records its tape there), handed out as new
+        results of the forward `cond` (the branch not taken hands out None)."""
+        grads = [self.adjoints.current(r) for r in op.results]
+        branches = []
+        for region in op.regions:
+            backward: list[Op] = []
+            adjoints, sweep = self._sub_sweep(backward, _defined(region))
+            for y, g in zip(region.yields, grads):
+                if g is not None and self.is_active(y):
+                    adjoints.add(y, g, set(), op.loc)
+            sweep.run(region.ops)
+            branches.append((backward, adjoints))
+        self._reverse_cond(op, branches, list(op.regions))
+
+    def _reverse_cond(self, op: Op, branches: list, forward: list[Region | None]) -> None:
+        """The reverse `cond` from each branch's reverse ops and adjoints; where `forward`
+        names the branch they read, what they read of it is handed out first."""
         outers: list[Value] = []
         for _, adjoints in branches:
             outers += [v for v in adjoints.outer if v not in outers]
         if not outers:
             return
         regions = []
-        for ops, adjoints in branches:
+        for k, ((ops, adjoints), region) in enumerate(zip(branches, forward)):
             yields = [adjoints.outer.get(v) or adjoints.zeros(v, op.loc) for v in outers]
+            if region is not None:
+                made = _defined(region)
+                handed = {v: _hand_out(op, k, v) for v in _reads(ops, yields) if v in made}
+                yields = substitute(ops, yields, handed)
             regions.append(Region([], ops, yields))
         results = [Value() for _ in outers]
         self.adjoints.ops.append(Op("cond", [op.inputs[0]], results, {}, regions, loc=op.loc))

@@ -4,16 +4,10 @@ cotangent a pullback is called with)."""
 
 from __future__ import annotations
 
-from ..errors import NoDerivativeError
 from ..ir import Op, Value
-from ..ir.prims import ALLOCATIONS, has_effects
+from ..ir.prims import ALLOCATIONS, VIEWS
 from ..passes.activity import region_reads
-
-_ALIASING = frozenset({
-    "getitem", "np.reshape", "transpose", "np.transpose", "np.ravel", "np.squeeze",
-    "np.expand_dims", "np.moveaxis", "np.broadcast_to", "np.atleast_1d", "np.atleast_2d",
-})
-"""Prims whose result may share memory with their first operand."""
+from .unmix import unmix
 
 
 def split_at_seeds(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]]:
@@ -23,12 +17,11 @@ def split_at_seeds(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]
     `range`, which costs nothing to make again). So does
     a fresh array (or list) the row may write into (an element write, a push, a loop
     carrying it), with the views taken of it: each row needs its own."""
+    ops = unmix(list(ops), set(seeds))  # a loop with effects and tangents: two loops
     dependent = set(seeds)
     during: set[int] = set()
     for k, op in enumerate(ops):
         if op.prim in ("reversed", "zip", "range") or region_reads(op) & dependent:
-            if has_effects(op):
-                raise _runs_again(op)
             dependent.update(op.results)
             during.add(k)
     written = {
@@ -41,7 +34,7 @@ def split_at_seeds(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]
             continue
         chain, frontier = [k], set(op.results)
         for j in range(k + 1, len(ops)):  # the views of it
-            if j not in during and ops[j].prim in _ALIASING and ops[j].inputs[0] in frontier:
+            if j not in during and ops[j].prim in VIEWS and ops[j].inputs[0] in frontier:
                 chain.append(j)
                 frontier.update(ops[j].results)
         readers = {j for j, other in enumerate(ops) if region_reads(other) & frontier} - set(chain)
@@ -49,14 +42,3 @@ def split_at_seeds(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]
             during.update(chain)
     return [op for k, op in enumerate(ops) if k not in during], [op for k, op in enumerate(ops) if k in during]
 
-
-def _runs_again(op: Op) -> NoDerivativeError:
-    """A block with code run as written (a print, a random draw) that would run once per
-    seed: refused, since it must run once per call."""
-    message = ("this block calls code run as written (a print, a random draw, ...) and computes "
-               "what each column of the derivative needs, so it would run once per column; move "
-               "the call out of the block, before it")
-    loc = op.loc
-    if loc is None:
-        return NoDerivativeError(message)
-    return NoDerivativeError(message, loc.file, loc.line, loc.col)

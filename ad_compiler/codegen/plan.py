@@ -14,18 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Function, Op, Operand, Region, Value
+from ..ir import prims
 from ..ir.prims import EFFECTS, LOOP_HEAD, carried_args, loop_inits
 
 LOOPS = tuple(LOOP_HEAD)
 STATEMENTS = ("setitem", "push")
 """Prims written as statements that update their first operand, never as expressions."""
 
-VIEWS = frozenset({
-    "getitem", "transpose", "tuple", "push", "np.transpose", "np.reshape", "np.ravel",
-    "np.squeeze", "np.expand_dims", "np.broadcast_to", "np.atleast_1d", "np.atleast_2d",
-    "np.asarray",
-})
-"""Prims whose result may share memory with an operand (or hold a reference to it)."""
+VIEWS = prims.VIEWS | {"tuple", "push"}
+"""Prims whose result may share memory with an operand (`ir.prims.VIEWS`), or hold a
+reference to it (a tuple, a list pushed to)."""
 
 _MAX_OPS_PER_STATEMENT = 5
 """A single-use temporary is inlined into its user while the statement stays this small."""
@@ -125,8 +123,8 @@ class _Planner:
             in_region = op in ops if ops is not None else False
             if not in_region or op.regions or op.prim in STATEMENTS or len(op.results) != 1:
                 continue
-            if op.prim in EFFECTS:
-                continue  # a call run as written stays where it ran, in its own statement
+            if op.prim in EFFECTS and not _next_to(op, user, ops):
+                continue  # a call run as written is written where it ran: `raise ValueError(...)`
             if user is not None and user.prim in STATEMENTS and k == 0:
                 continue  # the updated array is a variable
             if user is None and ops is self.fn.body.ops and op.prim != "tuple":
@@ -238,6 +236,14 @@ def _scalar(value: Value) -> bool:
     """Indexing that yields a scalar copies it: no view of the array is kept."""
     kind = value.kind
     return kind is not None and type(kind).__name__ == "Scalar"
+
+
+def _next_to(op: Op, user: Op | None, ops: list[Op]) -> bool:
+    """Whether `user` is the op right after `op`: inlining `op` into it moves nothing."""
+    if user is None or user not in ops:
+        return False
+    k = ops.index(op)
+    return k + 1 < len(ops) and ops[k + 1] is user
 
 
 def _same_line(a: Op, b: Op) -> bool:

@@ -26,6 +26,7 @@ from .environment import is_library
 from .free import FreeNames
 from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, is_compile_time, to_compile_time
 from .source import FunctionSource, get_source
+from .views import check_views
 from .written import RunAsWritten
 
 _BINARY = {cls: name for name, cls in prims.BINARY_OPS.items()}
@@ -105,7 +106,9 @@ class _Shared:
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
     """The IR of a straight-line Python function; `static` binds parameters to constants."""
     src = get_source(fn)
-    return _Lowerer(src, dict(static or {}), _Shared(home=src.globals)).run(name or src.name)
+    lowered = _Lowerer(src, dict(static or {}), _Shared(home=src.globals)).run(name or src.name)
+    check_views(lowered)
+    return lowered
 
 
 class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
@@ -433,6 +436,10 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         inputs = [self._operand(arg) for arg in node.args]
         return self._emit(prim, inputs, node, self._keywords(node, callee.display))
 
+    @staticmethod
+    def _differentiated_methods() -> list[str]:
+        return list(_METHODS)
+
     def _no_star(self, node: ast.Call) -> None:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
@@ -516,7 +523,7 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         for kw in node.keywords:
             if kw.arg is None:
                 self._refuse(kw, "calls with **kwargs are not supported; pass the keywords one by one")
-            value = self.visit(kw.value)
+            value = self._constant_of(self.visit(kw.value))
             if isinstance(value, Const):
                 attrs[kw.arg] = value.value
             elif isinstance(value, CallableRef):  # dtype=np.float64

@@ -59,6 +59,18 @@ def carried_args(loop: Op, region: Region) -> list[Value]:
     """The arguments of one of a loop's regions that are its carried values."""
     return region.args[0 if loop.prim == "while" else 1:]
 
+_SIZED = {"standard_normal": 0, "random": 0, "random_sample": 0, "standard_cauchy": 0,
+          "standard_exponential": 0, "exponential": 1, "normal": 2, "uniform": 2, "laplace": 2,
+          "logistic": 2, "gumbel": 2, "beta": 2, "gamma": 2}
+DRAWS: dict[type, dict[str, int | None]] = {
+    np.random.RandomState: {**_SIZED, "randn": None, "rand": None},
+    np.random.Generator: _SIZED,
+}
+"""Random generators whose draws have shapes the compiler knows (kind inference reads
+it; the frontend guards the generator's class): per method, the position of its `size`
+parameter, or None where the shape is the arguments themselves (`randn(3, 2)`). Float
+draws only: a call with `dtype=` or `out=` has no known kind."""
+
 ALLOCATIONS = frozenset({
     "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",
     "np.empty", "np.empty_like", "np.array", "np.copy", "list", "reversed",
@@ -88,6 +100,25 @@ def raises(region: Region) -> bool:
     """Whether a region always ends by raising (its yields are never used)."""
     return bool(region.ops) and region.ops[-1].prim == "raise"
 
+
+VIEWS = frozenset({
+    "getitem", "transpose", "np.transpose", "np.matrix_transpose", "np.reshape", "np.ravel",
+    "np.squeeze", "np.expand_dims", "np.moveaxis", "np.rollaxis", "np.swapaxes",
+    "np.broadcast_to", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d",
+    "np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray", "np.require",
+    "np.asarray_chkfinite", "np.real_if_close", "np.real", "np.imag",
+    "np.flip", "np.fliplr", "np.flipud", "np.rot90", "np.diagonal", "np.diag", "np.trim_zeros",
+    "np.split", "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "np.unstack",
+})
+"""Prims whose result may share memory with their first operand: NumPy returns a view of it
+(`x[1:3]`, `x.T`, `np.reshape`, ...), the operand itself (`np.asarray` of an array), or a
+sequence of views (`np.split`). An element write into either is seen through the other in
+NumPy, while in the IR `setitem` makes a new value; so codegen writes in place only where
+no view is live (`codegen/plan.py`), a Jacobian's row keeps the views of an array it writes
+(`ad/split.py`), and the frontend refuses a program that reads a view (or its base) after
+such a write changed it (`frontend/views.py`). `getitem` is a view only for basic indexing
+that leaves an array: an integer or boolean array index, or one that selects a scalar,
+copies (each user of this table makes that exception where it can tell)."""
 
 BUILTINS: dict[str, Callable[..., Any]] = {
     name: getattr(builtins, name) for name in ("abs", "min", "max", "float", "int", "len", "round", "slice")

@@ -63,7 +63,7 @@ def _reads(loop: Op, needed: set[int]) -> set[Value]:
         wanted = {y for k, y in enumerate(region.yields) if not is_body or k in needed}
         read |= {y for y in wanted if isinstance(y, Value)}
         for op in reversed(region.ops):
-            if any(r in read for r in op.results):
+            if any(r in read for r in op.results) or has_effects(op):  # (an effect reads what it reads)
                 read |= {x for x in op.inputs if isinstance(x, Value)}
                 for inner in (o for sub in op.regions for o in walk_ops(sub)):
                     read |= {x for x in inner.inputs if isinstance(x, Value)}
