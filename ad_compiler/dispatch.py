@@ -74,6 +74,8 @@ def guard_expression(guards: list, refs: tuple, scope: dict[str, Any]) -> tuple[
         scope[f"_adc_e{k}"] = guard.expected
         if guard.test == "is":
             parts.append(f"{read} is _adc_e{k}")
+        elif guard.test == "type":
+            parts.append(f"type({read}) is _adc_e{k}")
         else:
             scope[f"_adc_t{k}"] = type(guard.expected)
             parts.append(f"type(_adc_v := {read}) is _adc_t{k} and _adc_v == _adc_e{k}")

@@ -164,3 +164,56 @@ def test_value_and_grad_sees_the_same_draw():
     value, _ = value_and_grad(svi)(x)
     RS.seed(0)
     assert value == pytest.approx(svi(x))
+
+
+GEN = np.random.default_rng(0)
+PLAIN = np.random.RandomState(0)
+
+
+def generator_objective(w):
+    eps = GEN.standard_normal(size=(3,))
+    noise = GEN.normal(0.0, 1.0, 3)
+    return np.sum((w + eps) ** 2 * noise)
+
+
+def plain_objective(w):
+    return np.sum(w * PLAIN.randn(*w.shape)) + PLAIN.uniform() * np.sum(w ** 2)
+
+
+def _at_state(f, state):
+    def run(w):
+        GEN.bit_generator.state = state
+        return f(w)
+    return run
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_draws_of_a_numpy_generator_have_known_shapes(mode):
+    w = np.array([0.3, -0.2, 0.5])
+    state = GEN.bit_generator.state
+    g = grad(generator_objective, mode=mode)
+    got = _at_state(g, state)(w)
+    assert "unbroadcast" not in g.source  # specialized: the draws are float arrays of shape (3,)
+    np.testing.assert_allclose(got, numeric_grad(_at_state(generator_objective, state), (w,), 0), rtol=1e-6)
+
+
+def test_a_generator_of_another_class_recompiles():
+    global PLAIN
+    saved = PLAIN
+    w = np.array([0.3, -0.2, 0.5])
+    try:
+        g = grad(plain_objective)
+
+        def reseeded(v):
+            PLAIN.seed(1)
+            return plain_objective(v)
+
+        PLAIN.seed(1)
+        np.testing.assert_allclose(g(w), numeric_grad(reseeded, (w,), 0), rtol=1e-6)
+        assert "unbroadcast" not in g.source
+        PLAIN = CountingState(0)  # a subclass may draw other shapes: nothing is assumed of it
+        PLAIN.seed(1)
+        np.testing.assert_allclose(g(w), numeric_grad(reseeded, (w,), 0), rtol=1e-6)
+        assert "unbroadcast" in g.source
+    finally:
+        PLAIN = saved

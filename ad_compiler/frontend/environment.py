@@ -9,7 +9,9 @@ compiler *specializes* on is recorded as a `Guard`, so a change is seen:
 - `==`: a plain constant folded into the IR (an int, a bool, a string, a tuple of them)
   still has that value (`N = 3` rebound to 4 re-lowers);
 - `kind`: a number or array read at call time has the kind (shape, dtype) the version
-  was compiled for; the kinds are part of the cache key, as the arguments' are.
+  was compiled for; the kinds are part of the cache key, as the arguments' are;
+- `type`: a random generator (`ir.prims.DRAWS`) is still of its class, so the shapes of
+  its draws are known.
 
 Objects used only by calls the compiler runs as written (a RandomState, a list, a
 logger) are read at call time and assume nothing.
@@ -53,6 +55,8 @@ class Guard:
             return False
         if self.test == "is":
             return now is self.expected
+        if self.test == "type":
+            return type(now) is self.expected
         return type(now) is type(self.expected) and _equal(now, self.expected)
 
 

@@ -20,8 +20,9 @@ from typing import Any
 from ..errors import CompileError
 from ..ir.core import Const, Loc, Op, Value
 from ..ir.externals import External
+from ..ir.prims import DRAWS
 from .environment import Guard, is_library, role
-from .resolve import CallableRef, ModuleRef, Resolved, to_compile_time
+from .resolve import CallableRef, ModuleRef, Resolved, is_plain, to_compile_time
 
 
 class FreeNames:
@@ -68,6 +69,9 @@ class FreeNames:
             return CallableRef(obj, display, ref)  # guarded where its identity matters
         if found == "value":
             self._guard(ref, "kind", None)
+        if type(obj) in DRAWS:  # a RandomState or Generator: the shapes of its draws are known
+            self._guard(ref, "type", type(obj))
+            return self._external(ref, node, type=type(obj))
         return self._external(ref, node)
 
     def _module_attribute(self, base: ModuleRef, attr: str, node: ast.Attribute) -> Resolved:
@@ -101,13 +105,23 @@ class FreeNames:
         function) must be the same object at every call."""
         self._guard(callee.ref, "is", callee.fn)
 
-    def _external(self, ref: External, node: ast.AST) -> Value:
+    def _constant_of(self, value: Resolved) -> Resolved:
+        """Where the compiler needs a constant (a keyword argument: `a_min=LOW`), a number
+        read from outside is folded after all, and guarded by value like an int."""
+        ref = next((r for r, v in self.shared.externals.items() if v is value), None)
+        if ref is None or role(obj := ref.read()) != "value" or not is_plain(obj):
+            return value
+        self._guard(ref, "==", obj)
+        return Const(obj)
+
+    def _external(self, ref: External, node: ast.AST, **attrs: Any) -> Value:
         """The value of `ref` as read at call time: one `external` op per ref, at the top
-        of the function (read once per call, like an argument)."""
+        of the function (read once per call, like an argument); `attrs` say what is known
+        of it (its `type`, guarded)."""
         value = self.shared.externals.get(ref)
         if value is None:
             value = Value(ref.attrs[-1] if ref.attrs else ref.name)
             loc = Loc(self.src.file, node.lineno, self._col(node))
-            self.shared.hoisted.append(Op("external", [], [value], {"ref": ref}, loc=loc))
+            self.shared.hoisted.append(Op("external", [], [value], {"ref": ref, **attrs}, loc=loc))
             self.shared.externals[ref] = value
         return value

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .externals import External
+from .types import Array, ListKind, Scalar, SliceKind, TupleKind
 from .core import Const, Function, Op, Operand, Region, Value
 
 _COMMENT_COLUMN = 48
@@ -69,6 +70,10 @@ def format_const(value: Any) -> str:
         return "..."
     if isinstance(value, External):
         return value.dotted
+    if isinstance(value, type):
+        return value.__name__
+    if isinstance(value, (Scalar, Array, TupleKind, ListKind, SliceKind)):
+        return str(value)
     shape = getattr(value, "shape", None)
     if shape is not None:
         return f"<{type(value).__name__} shape={tuple(shape)}>"

@@ -12,8 +12,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..ir import Const, Function, Op, Operand, Region
-from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, loop_inits, raises
+from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir.prims import BINARY_OPS, COMPARE_OPS, DRAWS, callable_of, carried_args, loop_inits, raises
 from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, join, kind_of, promote
 
 Rule = Callable[[Op, list[Kind]], Kind]
@@ -479,8 +479,46 @@ _RULES: dict[str, Rule] = {
 }
 
 
+def _draw(op: Op, kinds: list[Kind], producers: dict) -> Kind:
+    """A draw from a random generator of a known class (`ir.prims.DRAWS`): a float array
+    of the shape asked for, or a float for a draw of scalar parameters without a size."""
+    maker = producers.get(op.inputs[0]) if isinstance(op.inputs[0], Value) else None
+    methods = DRAWS.get(maker.attrs.get("type")) if maker is not None and maker.prim == "external" else None
+    if methods is None or op.attrs.get("method") not in methods:
+        return None
+    names = op.attrs.get("keywords", ())
+    inputs, given = op.inputs[1:len(op.inputs) - len(names)], dict(zip(names, op.inputs[len(op.inputs) - len(names):]))
+    positional: list[Operand] = []
+    for k, x in enumerate(inputs):
+        if k in op.attrs.get("starred", ()):
+            if not (isinstance(x, Const) and isinstance(x.value, tuple)):
+                return None
+            positional += [Const(v) for v in x.value]
+        else:
+            positional.append(x)
+    at = methods[op.attrs["method"]]
+    if "dtype" in given or "out" in given:
+        return None
+    if at is None:
+        size = Const(tuple(_const(x) for x in positional)) if positional else Const(None)
+    else:
+        size = given.get("size", positional[at] if len(positional) > at else Const(None))
+        positional = positional[:at]
+    shape = _const(size)
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    if isinstance(shape, tuple) and all(isinstance(n, int) and not isinstance(n, bool) for n in shape):
+        return Array(len(shape), "float", shape)
+    params = positional + [x for k, x in given.items() if k != "size"]
+    if isinstance(size, Const) and size.value is None and all(isinstance(_kind(x), Scalar) for x in params):
+        return Scalar("float")
+    return None
+
+
 def _infer_op(op: Op, producers: dict) -> Kind:
     kinds = [_kind(x) for x in op.inputs]
+    if op.prim == "call" and "method" in op.attrs:
+        return _draw(op, kinds, producers)
     if op.prim == "getitem":
         return _getitem(op, kinds, producers)
     if op.prim == "kept_writes":
