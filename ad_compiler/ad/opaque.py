@@ -52,17 +52,21 @@ def check_written(fn: Function, wrt: Sequence[Value], is_zero: Callable[[Op], bo
         if not reads:
             continue
         what = _what(op)
+        own = next((x for x in reads if x in wrt), None)
         value = next((x.name for x in reads if x.name), None)
-        uses = f"'{value}', which depends" if value else "a value that depends"
+        if own is not None:
+            uses = f"'{own.name}', a differentiated argument"
+        else:
+            uses = f"'{value}', which depends on {names}" if value else f"a value that depends on {names}"
         if _mutates(op, reads):
-            raise _located(fn, op, f"{what} may change {uses} on {names} in place, which the "
+            raise _located(fn, op, f"{what} may change {uses}, in place, which the "
                            "derivative cannot follow; compute a new value instead (np.sort(x), "
                            "rng.permutation(x))")
         if any(r in useful for r in op.results):
             why = op.attrs.get("why")
             reason = f" ({why})" if why else ""
-            raise _located(fn, op, f"cannot differentiate through {what}{reason}: it reads {uses} "
-                           f"on {names}, and its result reaches what is differentiated; {_ADVICE}")
+            raise _located(fn, op, f"cannot differentiate through {what}{reason}: it reads {uses}, "
+                           f"and its result reaches what is differentiated; {_ADVICE}")
 
 
 def _what(op: Op) -> str:

@@ -14,7 +14,9 @@ first checks that its arguments are of the kinds it was specialized for (`_speci
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -100,8 +102,8 @@ def request(target: Target, wrt: str | None, argnums: str | None, **options: Any
 def _check_shapes(req: Request) -> None:
     """Run the function once on arguments of the given shapes: shapes it cannot take (a
     matrix product of the wrong sizes) are an error here, not code that always fails."""
-    examples = req.examples
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    examples = req.examples  # (what the function prints is kept off stdout, as when it is loaded)
+    with warnings.catch_warnings(), np.errstate(all="ignore"), contextlib.redirect_stdout(sys.stderr):
         warnings.simplefilter("ignore")
         try:
             req.target.function(*examples)

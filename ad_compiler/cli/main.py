@@ -9,6 +9,7 @@ status 2 and write nothing. `adc check` exits with 1 when a baseline disagrees.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shlex
 import sys
 from pathlib import Path
@@ -221,12 +222,13 @@ def _check(args: argparse.Namespace) -> int:
         values = arguments_at(target.function, args.at, req.argnums)
     else:
         values = random_arguments(target.function, args.random, req.argnums, args.seed)
-    try:
-        target.function(*values)
-    except Exception as err:  # the values, not the compiler: say so in a line
-        raise UsageError(f"{target.name} fails at these values: {type(err).__name__}: {err}") from None
-    modes = ("reverse", "forward") if args.mode == "both" else (args.mode,)
-    report = check(target.function, *values, argnums=req.argnums, modes=modes, timing=args.timing)
+    with contextlib.redirect_stdout(sys.stderr):  # what the function prints: off the report's stdout
+        try:
+            target.function(*values)
+        except Exception as err:  # the values, not the compiler: say so in a line
+            raise UsageError(f"{target.name} fails at these values: {type(err).__name__}: {err}") from None
+        modes = ("reverse", "forward") if args.mode == "both" else (args.mode,)
+        report = check(target.function, *values, argnums=req.argnums, modes=modes, timing=args.timing)
     print(report)
     return 0 if report.ok else 1
 

@@ -71,7 +71,11 @@ class RunAsWritten:
 
     def _method_as_written(self, base: Operand, method: str, node: ast.Call) -> Value:
         display = f"{_describe(node.func.value)}.{method}"
-        return self._written_call(base, node, display, method=method)
+        if base in self.shared.externals.values():  # an object from outside (`rs.randn`)
+            return self._written_call(base, node, display, method=method)
+        methods = ", ".join(f".{m}()" for m in self._differentiated_methods())
+        why = f"the methods of arrays the compiler differentiates are {methods}"
+        return self._written_call(base, node, display, method=method, why=why)
 
     def _attribute_as_written(self, base: Operand, node: ast.Attribute) -> Value:
         return self._emit("getattr", [base], node, {"name": node.attr})
