@@ -1,11 +1,12 @@
 """Python AST → IR for straight-line functions (DESIGN §3, §8).
 
 The lowerer walks the function body once, keeping an environment from variable names to
-IR operands; an assignment rebinds a name, so the result is SSA by construction. Names
-from outside the function are resolved at compile time (`resolve.py`), and ops on
-constants are folded as they are made, so that parameters bound with `static=` (the
-`axis` of a derivative rule) select code at compile time: `if axis is None:` keeps only
-the branch taken. Everything else is refused with a located `CompileError`.
+IR operands; an assignment rebinds a name, so the result is SSA by construction. A name
+from outside the function is resolved, or read at call time, as `free.py` says; code
+that cannot be differentiated runs as written (`written.py`). Ops on constants are folded
+as they are made, so that parameters bound with `static=` (the `axis` of a derivative
+rule) select code at compile time: `if axis is None:` keeps only the branch taken. What
+cannot be lowered is refused with a located `CompileError`.
 """
 
 from __future__ import annotations

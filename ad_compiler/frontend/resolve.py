@@ -1,13 +1,14 @@
-"""Compile-time values: what a name outside the function stands for, and constant folding.
+"""Compile-time values, and constant folding.
 
-A name the function reads but does not assign is resolved once, at compile time, in its
-closure, globals and builtins. What it finds is one of:
+What the compiler knows while lowering is one of:
 
-- a constant (`Const`): numbers, bools, None, strings, arrays, tuples of those;
-- a module (`ModuleRef`), whose attributes resolve the same way (`np.pi`, `np.linalg.norm`);
-- a callable (`CallableRef`), which may only be called, never used as a value.
+- a constant (`Const`): numbers, bools, None, strings, tuples of those (and arrays a
+  rule's `static=` parameters bind, or constants of a library: `np.pi`);
+- a module (`ModuleRef`), whose attributes resolve the same way (`np.linalg.norm`);
+- a callable (`CallableRef`), which is called (inlined, a primitive, or as written).
 
-The refs are markers of the frontend; they never reach the IR.
+Which of them a free name becomes, and what is instead read at call time, is decided in
+`free.py`. The refs are markers of the frontend; they never reach the IR.
 """
 
 from __future__ import annotations

@@ -26,7 +26,8 @@ _ADVICE = "the compiler needs Python source; register a derivative rule for it i
 
 @dataclass
 class FunctionSource:
-    """A function with its parsed source and the environment its free names live in."""
+    """A function with its parsed source and the globals its free names live in (its
+    closure cells are the function's own: `fn.__closure__`)."""
 
     fn: Callable[..., Any]
     name: str
@@ -34,7 +35,6 @@ class FunctionSource:
     tree: ast.FunctionDef
     lines: dict[int, str]
     globals: dict[str, Any]
-    closure: dict[str, Any]
 
 
 def get_source(fn: Callable[..., Any]) -> FunctionSource:
@@ -62,7 +62,6 @@ def get_source(fn: Callable[..., Any]) -> FunctionSource:
         tree=tree,
         lines={start + i: text.rstrip("\r\n") for i, text in enumerate(lines)},
         globals=fn.__globals__,
-        closure=_closure(fn),
     )
 
 
@@ -146,14 +145,3 @@ def _lambda_tree(fn: Any, file: str) -> tuple[ast.FunctionDef, int, int]:
     )
     return ast.copy_location(tree, lam), lam.lineno, lam.end_lineno or lam.lineno
 
-
-def _closure(fn: Any) -> dict[str, Any]:
-    """Closure cell contents by name; a cell not yet assigned is left out."""
-    cells = fn.__closure__ or ()
-    values: dict[str, Any] = {}
-    for name, cell in zip(fn.__code__.co_freevars, cells):
-        try:
-            values[name] = cell.cell_contents
-        except ValueError:
-            continue
-    return values
