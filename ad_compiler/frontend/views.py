@@ -41,7 +41,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..ir import prims
-from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
+from ..ir.core import Const, Function, Op, Operand, Region, Value
 from ..ir.prims import LOOP_HEAD, VIEWS, carried_args, loop_inits
 from .environment import Guard
 
@@ -101,13 +101,15 @@ _INT_RESULTS = frozenset({"len", "np.size", "np.ndim", "int", "math.floor", "mat
 _NONNEGATIVE = frozenset({"len", "np.size", "np.ndim"})
 _INT_ARITHMETIC = frozenset({"add", "sub", "mul", "floordiv", "mod", "neg", "pos", "abs", "max", "min"})
 _ELEMENTWISE = frozenset(set(prims.BINARY_OPS) - {"matmul"} | set(prims.UNARY_OPS) | set(prims.COMPARE_OPS)
-                         | {"abs", "np.where", "np.clip"})
-_SCALAR_RESULTS = frozenset({"float", "int", "round", "len", "np.size", "np.ndim"})
+                         | {"abs", "np.clip"})
+_SCALAR_RESULTS = frozenset({"float", "int", "len", "np.size", "np.ndim"})
 _REDUCTIONS = frozenset({"np.sum", "np.mean", "np.prod", "np.max", "np.min", "np.std", "np.var",
-                         "np.amax", "np.amin", "np.linalg.norm", "np.trace", "np.dot_scalar"})
+                         "np.amax", "np.amin"})
 _SHAPED = frozenset({"np.zeros", "np.ones", "np.empty", "np.full"})
 _LIKE = frozenset({"np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like", "np.copy",
                    "np.asarray", "transpose", "np.transpose", "np.negative", "np.conj"})
+_NO_COPY_RULE = "np.copy and np.array have no derivative rule yet"
+
 _VIEW_METHODS = frozenset({"view", "swapaxes", "squeeze", "diagonal", "ravel", "reshape", "transpose"})
 """Methods a program may call as written (`call` with a `method`) that return a view."""
 
@@ -122,10 +124,12 @@ class _Kinds:
         self.rank: dict[Value, Optional[int]] = {}
         self.ints: set[Value] = set()
         self.lower: dict[Value, int] = {}
+        self.first = True  # the first pass: a loop's carried values are as they enter it
         for _ in range(20):  # loops: until the carried values settle
             before = (dict(self.rank), set(self.ints))
             self._region(fn.body)
-            if (self.rank, self.ints) == before:
+            self.first = False
+            if (self.rank, self.ints) == before and _ > 0:
                 break
 
     # queries
@@ -200,9 +204,8 @@ class _Kinds:
         inits = loop_inits(op)
         for region in op.regions:
             for k, arg in enumerate(carried_args(op, region)):
-                sources = [inits[k]] + ([body.yields[k]] if body.yields[k] in self.rank or
-                                        isinstance(body.yields[k], Const) else [])
-                self._set(arg, sources)
+                self._set(arg, [inits[k]] if self.first else [inits[k], body.yields[k]])
+                self._counter(arg, inits[k], body.yields[k], carried_args(op, body)[k])
         if op.prim == "for_range":
             index = body.args[0]
             self.ints.add(index)
@@ -222,6 +225,18 @@ class _Kinds:
         for k, r in enumerate(op.results):
             self._set(r, [inits[k], body.yields[k]])
 
+    def _counter(self, arg: Value, init: Operand, step: Operand, current: Value) -> None:
+        """A carried integer that never decreases (`k = k + 1`, a counter `exits` made of a
+        for loop with a break) is at least what it starts from."""
+        self.lower.pop(arg, None)
+        moved = self.linear(step) if not self.first else Bound(current, 0)
+        start = self.linear(init)
+        if arg not in self.ints or moved is None or start is None or moved.sym is not current or moved.c < 0:
+            return
+        lower = self.lower_of(start.sym)
+        if lower is not None:
+            self.lower[arg] = lower + start.c
+
     def _op(self, op: Op) -> None:
         (r,) = op.results
         prim, xs = op.prim, op.inputs
@@ -240,7 +255,7 @@ class _Kinds:
         elif prim in _INT_ARITHMETIC and xs and all(self.is_int(x) for x in xs):
             self.ints.add(r)
             rank = 0
-        elif prim in _ELEMENTWISE or _is_ufunc(prim):
+        elif prim in _ELEMENTWISE or _is_ufunc(prim) or (prim == "np.where" and len(xs) == 3):
             rank = max(ranks) if xs and None not in ranks else None
         elif prim.startswith("math.") or prim in _SCALAR_RESULTS:
             rank = 0
@@ -624,9 +639,9 @@ class _Checker:
         start, stop, step = bounds
         if not (isinstance(step, Const) and (step.value is None or (self.kinds.is_int(step) and step.value > 0))):
             return None
-        lo = Bound(None, 0) if isinstance(start, Const) and start.value is None else self._position(self.kinds.linear(start))
-        hi = Bound(END, 0) if isinstance(stop, Const) and stop.value is None else self._position(self.kinds.linear(stop))
-        return Interval(lo or Bound(None, 0), hi or Bound(END, 0))  # unknown: the whole axis is a bound
+        lo = None if _is_none(start) else self._position(self.kinds.linear(start))
+        hi = None if _is_none(stop) else self._position(self.kinds.linear(stop))
+        return Interval(lo or Bound(None, 0), hi or Bound(END, 0))  # absent or unknown: the axis' ends
 
     # regions
     def le(self, a: Bound, b: Bound) -> bool:
@@ -770,12 +785,12 @@ class _Checker:
                     "read in a later iteration"
         if hazard.key is target:  # one array under two names (a module array bound to a variable)
             name = self.written_name(write)
-            alias = f"'{name}'" if name and f"'{name}'" != t else "the name written into"
-            return (f"this element write changes the array {t} itself in NumPy ({alias} refers to it, "
-                    f"not to a copy), and {t} is {where}; the compiled code would still have the old "
-                    f"values there. Write into a copy if {t} should not change: "
-                    f"`{name or 'z'} = {t.strip(chr(39))} * 1.0` (np.copy and np.array have no derivative "
-                    "rule yet)")
+            array = target.name if isinstance(target, Value) and target.name else "the array"
+            alias = f"'{name}'" if name and name != array else "the name written into"
+            return (f"this element write changes {t} itself in NumPy ({alias} refers to it, not to a "
+                    f"copy), and {t} is {where}; the compiled code would still have the old values "
+                    f"there. If {t} should not change, write into a copy: `{name or 'z'} = {array} * 1.0` "
+                    f"({_NO_COPY_RULE})")
         v_view = self.view_op(hazard.key)
         t_view = self.view_op(target)
         relation = self.relation(target, t_view, hazard.key, v_view)
@@ -783,16 +798,15 @@ class _Checker:
                 f"{where}; the compiled code would still have the old values there. ")
         if v_view is not None:
             text += (f"If {v} should keep the old values, make it a copy where it is made: "
-                     f"{self.copy_advice(hazard.key, v_view)} (np.copy and np.array have no derivative rule yet); "
+                     f"{self.copy_advice(hazard.key, v_view)} ({_NO_COPY_RULE}); "
                      f"if it should show the new ones, take it after this write")
         elif t_view is not None:
             text += (f"To change {v}, write into {v} itself; if {v} should not change, make {t} a copy "
-                     f"where it is made: {self.copy_advice(target, t_view)} "
-                     "(np.copy and np.array have no derivative rule yet)")
+                     f"where it is made: {self.copy_advice(target, t_view)} ({_NO_COPY_RULE})")
         else:
-            text += (f"Make {t} a copy where it is assigned (multiply it by 1.0; np.copy and np.array have "
-                     f"no derivative rule yet), or write into {v} itself")
-        for key, view in ((hazard.key, v_view), (target, t_view)):
+            text += (f"Make {t} a copy where it is assigned (multiply it by 1.0; {_NO_COPY_RULE}), "
+                     f"or write into {v} itself")
+        for view in (v_view, t_view):
             if view is not None and view.prim == "getitem" and self.kinds.maybe_scalar(view):
                 base = self.label(view.inputs[0])
                 text += (f" ({self.source_of(view) or 'the index'} would be a number, not a view, if {base} "
@@ -899,13 +913,18 @@ class _Checker:
                 continue
         if tree is None:
             return None
-        wanted = {"getitem": ast.Subscript, "setitem": ast.Subscript, "transpose": ast.Attribute}.get(op.prim, ast.Call)
+        wanted = {"getitem": ast.Subscript, "setitem": ast.Subscript, "transpose": ast.Attribute}.get(
+            op.prim, ast.Call)
         col = op.loc.col - indent
         found = [n for n in ast.walk(tree) if isinstance(n, wanted) and getattr(n, "lineno", 0) == 1
                  and n.col_offset == col]
         if not found:
             return None
         return max(found, key=lambda n: n.end_col_offset or 0)
+
+
+def _is_none(x: Operand) -> bool:
+    return isinstance(x, Const) and x.value is None
 
 
 def _mentions(place: Place, v: Value) -> bool:
