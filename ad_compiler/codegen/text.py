@@ -14,14 +14,14 @@ def unparse(node: ast.AST) -> str:
     and cannot run where it is gone; its warnings stay here and `ast.unparse` steps in
     where it fails (DESIGN §6)."""
     try:
-        import astor
-        from astor.source_repr import split_lines
-
-        def pretty(source: list[str]) -> str:
-            return "".join(split_lines(source, maxline=_MAX_LINE))
-
-        with warnings.catch_warnings():
+        with warnings.catch_warnings():  # (astor warns when imported, too)
             warnings.simplefilter("ignore", DeprecationWarning)
+            import astor
+            from astor.source_repr import split_lines
+
+            def pretty(source: list[str]) -> str:
+                return "".join(split_lines(source, maxline=_MAX_LINE))
+
             return astor.to_source(node, pretty_source=pretty).rstrip("\n")
     except Exception:  # noqa: BLE001 - any astor failure falls back to the stdlib
         return ast.unparse(node)

@@ -21,14 +21,17 @@ signature), only what the program itself fixes:
   stale value inherits the stale part it covers;
 - two regions are disjoint only when provably so: constant indices and slice bounds of
   the same sign, or the same integer (a loop index, a length, plus or minus constants)
-  with different offsets, known not to be negative. A for-loop's index advances by its
+  with different offsets, known not to be negative (a loop index from a non-negative
+  start, a length, a counter that only grows). A for-loop's index advances by its
   constant step, so a row read or written in an earlier iteration is known to lie
   before (or, counting down, after) the current one.
 
 `x[i]` with integer parts only is a copy (a number) when `x` has exactly that many axes,
 a view when it has more. Where the program does not fix the rank of `x` (it comes from
 an argument), it counts as a view; so does an index the program does not fix to be an
-integer array or a mask.
+integer array or a mask. A module-level integer array or mask used as an index counts as
+one while its name holds it: the check adds an `is` guard, so rebinding the name lowers
+(and checks) the function again.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ ALIGNED = "aligned"
 WHOLE = None
 """Some unknown part of the root (a transpose of it, a view of an unknown index)."""
 
-Region_ = Union[str, None, tuple]  # ALIGNED, WHOLE, or a box: a tuple of Interval | None per axis
+Extent = Union[str, None, tuple]  # ALIGNED, WHOLE, or a box: a tuple of Interval | None per axis
 Place = tuple  # (root, region)
 
 
@@ -125,11 +128,11 @@ class _Kinds:
         self.ints: set[Value] = set()
         self.lower: dict[Value, int] = {}
         self.first = True  # the first pass: a loop's carried values are as they enter it
-        for _ in range(20):  # loops: until the carried values settle
-            before = (dict(self.rank), set(self.ints))
+        for round_ in range(20):  # loops: until the carried values settle
+            before = (dict(self.rank), set(self.ints), dict(self.lower))
             self._region(fn.body)
             self.first = False
-            if (self.rank, self.ints) == before and _ > 0:
+            if round_ > 0 and (self.rank, self.ints, self.lower) == before:
                 break
 
     # queries
@@ -610,7 +613,7 @@ class _Checker:
                 out.add((root, region))
         return frozenset(out)
 
-    def box(self, index: Operand) -> Region_:
+    def box(self, index: Operand) -> Extent:
         axes: list[Optional[Interval]] = []
         for kind, payload in self.kinds.parts(index):
             if kind == "int":
@@ -936,7 +939,7 @@ def _mentions(place: Place, v: Value) -> bool:
     return False
 
 
-def _widen(region: Region_, v: Value) -> Region_:
+def _widen(region: Extent, v: Value) -> Extent:
     if not isinstance(region, tuple):
         return region
     axes = tuple(None if a is not None and (a.lo.sym is v or a.hi.sym is v) else a for a in region)
@@ -951,7 +954,7 @@ def _advance(st: _State, index: Value, step: Operand, kinds: _Kinds) -> None:
         return
     s = step.value
 
-    def move(region: Region_) -> Region_:
+    def move(region: Extent) -> Extent:
         if not isinstance(region, tuple):
             return region
         axes = []
