@@ -102,13 +102,15 @@ class _Shared:
     externals: dict[Any, Value] = field(default_factory=dict)  # External -> its value
     hoisted: list[Op] = field(default_factory=list)  # the `external` ops, first in the body
     guards: dict[tuple, Any] = field(default_factory=dict)  # what the IR assumes (`environment`)
+    updates: list[Op] = field(default_factory=list)  # `y += v`: in place on an array (`views`)
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
     """The IR of a straight-line Python function; `static` binds parameters to constants."""
     src = get_source(fn)
-    lowered = _Lowerer(src, dict(static or {}), _Shared(home=src.globals)).run(name or src.name)
-    check_views(lowered)
+    shared = _Shared(home=src.globals)
+    lowered = _Lowerer(src, dict(static or {}), shared).run(name or src.name)
+    check_views(lowered, frozenset(shared.updates))
     return lowered
 
 
@@ -297,7 +299,10 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         if not isinstance(node.target, (ast.Name, ast.Subscript)):
             self._refuse(node.target, "augmented assignment to an attribute is not supported")
         current = self._operand(node.target)
-        self._bind(node.target, self._binary(node.op, current, self._operand(node.value), node))
+        updated = self._binary(node.op, current, self._operand(node.value), node)
+        if isinstance(node.target, ast.Name) and self.ops and updated in self.ops[-1].results:
+            self.shared.updates.append(self.ops[-1])  # in place on an array, in NumPy
+        self._bind(node.target, updated)
 
     # ---- indexing ----
 
@@ -332,7 +337,8 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         aliases = [n for n, v in self.env.items() if v is current and n != name]
         if aliases:
             self._refuse(target, f"'{name}' is also named '{aliases[0]}': assigning to an element "
-                         "would change both; copy it first (np.copy)")
+                         f"would change both; if only '{name}' should change, make it a copy first: "
+                         f"{name} = {aliases[0]} * 1.0 (np.copy has no derivative rule yet)")
         if isinstance(value, (ModuleRef, CallableRef)):
             self._refuse(target, f"cannot store '{value.display}' in an array")
         updated = self._emit("setitem", [current, self._index(target.slice), value], target)

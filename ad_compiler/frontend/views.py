@@ -447,12 +447,14 @@ class _Hazard(Exception):
         self.key, self.mark, self.reader = key, mark, reader
 
 
-def check_views(fn: Function) -> None:
+def check_views(fn: Function, updates: frozenset = frozenset()) -> None:
     """Refuse (`UnsupportedError`, at the write) a program in which a value sharing memory
-    with an array is read after an element write into that array changed it."""
-    if not any(op.prim == "setitem" for op in _all_ops(fn.body)):
+    with an array is read after an element write into that array changed it. `updates`:
+    the ops of augmented assignments to a variable (`y += v`), which NumPy does in place
+    on an array: a write of all of it."""
+    if not any(op.prim == "setitem" or op in updates for op in _all_ops(fn.body)):
         return
-    checker = _Checker(fn)
+    checker = _Checker(fn, updates)
     try:
         checker.run()
     except _Hazard as hazard:
@@ -467,8 +469,9 @@ def _all_ops(region: Region) -> Iterable[Op]:
 
 
 class _Checker:
-    def __init__(self, fn: Function) -> None:
+    def __init__(self, fn: Function, updates: frozenset = frozenset()) -> None:
         self.fn = fn
+        self.updates = updates
         self.kinds = _Kinds(fn)
         self.position: dict[Op, int] = {}
         self.loop_of: dict[Value, Op] = {}  # a loop's region argument -> the loop
@@ -565,6 +568,8 @@ class _Checker:
         prim = op.prim
         if prim == "setitem":
             return self.setitem(st, op)
+        if op in self.updates and self.kinds.rank_of(op.inputs[0]) != 0:  # (a number is rebound)
+            return self.setitem(st, op, whole=True)
         if prim == "tuple":  # holds references: the stale parts travel with it
             places = frozenset((root, WHOLE) for x in op.inputs for root, _ in self.places(st, x))
             stale = frozenset().union(*(self._stale(st, x) for x in op.inputs))
@@ -672,11 +677,12 @@ class _Checker:
         return True
 
     # writes
-    def setitem(self, st: _State, op: Op) -> None:
-        target, index = op.inputs[0], op.inputs[1]
-        for x in op.inputs[1:]:
+    def setitem(self, st: _State, op: Op, whole: bool = False) -> None:
+        """An element write; `whole`: an in-place update of all of the array (`y += v`)."""
+        target = op.inputs[0]
+        for x in op.inputs[int(not whole):]:
             self.read(st, x, op)
-        written = self.indexed_places(st, target, index)
+        written = self.places(st, target) if whole else self.indexed_places(st, target, op.inputs[1])
         for k, ps in st.places.items():
             hit = [w for w in written if any(self.overlap(w, p) for p in ps)]
             if hit:
@@ -786,6 +792,14 @@ class _Checker:
             if self.position.get(reader, 0) < self.position.get(write, 0):
                 where = f"read in a later iteration (line {reader.loc.line})" if reader.loc else \
                     "read in a later iteration"
+        if write in self.updates:
+            name = write.results[0].name or "y"
+            symbol = self.source_operator(write)
+            other = ("the array, under another name," if hazard.key is target
+                     else f"{v}, which shares its memory,")
+            return (f"`{name} {symbol}= ...` changes the array '{name}' in place in NumPy, and {other} "
+                    f"is {where}; the compiled code would still have the old values there. Write "
+                    f"`{name} = {name} {symbol} ...` to make a new array (for a number it is the same)")
         if hazard.key is target:  # one array under two names (a module array bound to a variable)
             name = self.written_name(write)
             array = target.name if isinstance(target, Value) and target.name else "the array"
@@ -816,6 +830,12 @@ class _Checker:
                          f"had one axis per index, but its rank here depends on the arguments)")
                 break
         return text
+
+    @staticmethod
+    def source_operator(op: Op) -> str:
+        symbols = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
+                   "pow": "**", "matmul": "@"}
+        return symbols.get(op.prim, op.prim)
 
     def label(self, x: Any) -> str:
         if isinstance(x, Value) and x.name:

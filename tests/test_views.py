@@ -1,0 +1,620 @@
+"""Views and element writes agree with NumPy: a program whose compiled code would read old
+values where NumPy shows an element write through a view (or through a view, in its
+base) is refused at the write, naming both variables; programs near that boundary that
+are exact compile, and their values and gradients (reverse and forward mode) are NumPy's
+and central differences'. The rule: docs/supported-python.md, "A difference from Python".
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import ad_compiler
+from ad_compiler.codegen import plan
+from ad_compiler.ad import split
+from ad_compiler.errors import UnsupportedError
+from ad_compiler.ir import prims
+from tests.numeric import numeric_grad
+
+X = np.array([0.3, -0.7, 1.1])
+IDX = np.array([0, 2])
+MASK = np.array([True, False, True])
+A = np.array([1.0, 2.0, 3.0])
+
+
+def line_of(fn, marker: str) -> int:
+    """The line of `fn`'s source that holds `# marker`."""
+    lines, start = inspect.getsourcelines(fn)
+    (offset,) = [k for k, text in enumerate(lines) if text.rstrip().endswith(f"# {marker}")]
+    return start + offset
+
+
+def refused(fn, *names: str, args=(X,)) -> UnsupportedError:
+    """Compiling `fn` stops at the line marked `# write`, in this file, naming `names`."""
+    with pytest.raises(UnsupportedError) as info:
+        ad_compiler.grad(fn)(*args)
+    err = info.value
+    assert err.file == __file__ and err.line == line_of(fn, "write"), str(err)
+    for name in names:
+        assert f"'{name}'" in err.message, err.message
+    assert err.source_line is not None and "# write" in err.source_line
+    return err
+
+
+def exact(fn, args=(X,)) -> None:
+    """The compiled value is the plain-Python value; both modes' gradients agree with
+    central differences."""
+    value, _ = ad_compiler.value_and_grad(fn)(*[np.copy(a) for a in args])
+    np.testing.assert_allclose(value, fn(*[np.copy(a) for a in args]), rtol=1e-12, atol=1e-12)
+    expected = numeric_grad(fn, tuple(np.copy(a) for a in args), 0)
+    for mode in ("reverse", "forward"):
+        got = ad_compiler.grad(fn, mode=mode)(*[np.copy(a) for a in args])
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=mode)
+
+
+# ---- the two examples of the issue ----
+
+def write_base_read_view(x):
+    y = x * 2.0
+    w = y[0:2]          # a view of y
+    y[0] = 5.0  # write
+    return np.sum(w * x[0:2])
+
+
+def write_view_read_base(x):
+    y = x * 2.0
+    w = y[0:2]
+    w[0] = 5.0  # write
+    return np.sum(y * x)
+
+
+def test_a_view_read_after_a_write_into_its_base_is_refused():
+    err = refused(write_base_read_view, "w", "y")
+    view, read = line_of(write_base_read_view, "a view of y"), line_of(write_base_read_view, "write") + 1
+    assert f"line {view}" in err.message and f"line {read}" in err.message
+    assert "`w = y[0:2] * 1.0`" in err.message  # the advice, tested below
+
+
+def test_a_base_read_after_a_write_through_its_view_is_refused():
+    err = refused(write_view_read_base, "w", "y")
+    assert "write into 'y' itself" in err.message and "`w = y[0:2] * 1.0`" in err.message
+
+
+def advice_copy_the_view(x):
+    y = x * 2.0
+    w = y[0:2] * 1.0
+    y[0] = 5.0
+    return np.sum(w * x[0:2])
+
+
+def advice_take_the_view_after(x):
+    y = x * 2.0
+    y[0] = 5.0
+    w = y[0:2]
+    return np.sum(w * x[0:2])
+
+
+def advice_write_into_the_base(x):
+    y = x * 2.0
+    y[0] = 5.0
+    w = y[0:2]
+    return np.sum(y * x) + np.sum(w)
+
+
+def advice_copy_then_write(x):
+    y = x * 2.0
+    w = y[0:2] * 1.0
+    w[0] = 5.0
+    return np.sum(y * x) + np.sum(w * x[1:3])
+
+
+@pytest.mark.parametrize("fn", [advice_copy_the_view, advice_take_the_view_after,
+                                advice_write_into_the_base, advice_copy_then_write])
+def test_the_advice_compiles_and_gives_numpys_numbers(fn):
+    exact(fn)
+
+
+# ---- every way to make a view ----
+
+def view_of_view(x):
+    y = x * 2.0
+    u = y[0:3]
+    w = u[1:3]
+    y[2] = 5.0  # write
+    return np.sum(w)
+
+
+def transpose_attr(x):
+    Y = np.outer(x, x)
+    w = Y.T
+    Y[0, 1] = 5.0  # write
+    return np.sum(w * Y)
+
+
+def transpose_fn(x):
+    Y = np.outer(x, x)
+    w = np.transpose(Y)
+    Y[0, 1] = 5.0  # write
+    return np.sum(w * Y)
+
+
+def reshape_fn(x):
+    y = x * 2.0
+    w = np.reshape(y, (3, 1))
+    y[0] = 5.0  # write
+    return np.sum(w)
+
+
+def reshape_method(x):
+    y = x * 2.0
+    w = y.reshape((1, 3))
+    y[0] = 5.0  # write
+    return np.sum(w)
+
+
+def ravel_fn(x):
+    Y = np.outer(x, x)
+    w = np.ravel(Y)
+    Y[1, 1] = 5.0  # write
+    return np.sum(w)
+
+
+def ravel_method(x):
+    Y = np.outer(x, x)
+    w = Y.ravel()
+    Y[1, 1] = 5.0  # write
+    return np.sum(w)
+
+
+def squeeze(x):
+    y = np.reshape(x * 2.0, (1, 3))
+    w = np.squeeze(y)
+    y[0, 0] = 5.0  # write
+    return np.sum(w)
+
+
+def expand_dims(x):
+    y = x * 2.0
+    w = np.expand_dims(y, 0)
+    y[1] = 5.0  # write
+    return np.sum(w)
+
+
+def moveaxis(x):
+    Y = np.outer(x, x)
+    w = np.moveaxis(Y, 0, 1)
+    Y[0, 2] = 5.0  # write
+    return np.sum(w * w)
+
+
+def swapaxes(x):
+    Y = np.outer(x, x)
+    w = np.swapaxes(Y, 0, 1)
+    Y[0, 2] = 5.0  # write
+    return np.sum(w * w)
+
+
+def broadcast_to(x):
+    y = x * 2.0
+    w = np.broadcast_to(y, (2, 3))
+    y[1] = 5.0  # write
+    return np.sum(w)
+
+
+def atleast_1d(x):
+    y = x * 2.0
+    w = np.atleast_1d(y)
+    y[1] = 5.0  # write
+    return np.sum(w)
+
+
+def atleast_2d(x):
+    y = x * 2.0
+    w = np.atleast_2d(y)
+    y[1] = 5.0  # write
+    return np.sum(w)
+
+
+def atleast_3d(x):
+    y = x * 2.0
+    w = np.atleast_3d(y)
+    y[1] = 5.0  # write
+    return np.sum(w)
+
+
+def asarray(x):
+    y = x * 2.0
+    w = np.asarray(y)
+    y[1] = 5.0  # write
+    return np.sum(w)
+
+
+def int_index_of_a_matrix(x):
+    Y = np.outer(x, x)
+    w = Y[1]
+    Y[1, 0] = 5.0  # write
+    return np.sum(w)
+
+
+def none_index(x):
+    y = x * 2.0
+    w = y[None]
+    y[1] = 5.0  # write
+    return np.sum(w)
+
+
+def ellipsis_index(x):
+    y = x * 2.0
+    w = y[...]
+    y[1] = 5.0  # write
+    return np.sum(w)
+
+
+def through_transpose(x):
+    Y = np.outer(x, x)
+    w = Y.T
+    w[0, 1] = 5.0  # write
+    return np.sum(Y)
+
+
+def sibling_views(x):
+    y = x * 2.0
+    u = y[0:2]
+    w = y[1:3]
+    w[0] = 5.0  # write
+    return np.sum(u)
+
+
+def slice_assignment(x):
+    y = x * 2.0
+    w = y[0:2]
+    y[1:3] += 1.0  # write
+    return np.sum(w * x[0:2])
+
+
+@pytest.mark.parametrize("fn", [
+    view_of_view, transpose_attr, transpose_fn, reshape_fn, reshape_method, ravel_fn, ravel_method,
+    squeeze, expand_dims, moveaxis, swapaxes, broadcast_to, atleast_1d, atleast_2d, atleast_3d,
+    asarray, int_index_of_a_matrix, none_index, ellipsis_index, slice_assignment,
+])
+def test_a_view_read_after_a_write_into_its_base(fn):
+    refused(fn, "w")
+
+
+@pytest.mark.parametrize("fn, names", [
+    (through_transpose, ("w", "Y")),
+    (sibling_views, ("w", "u")),
+])
+def test_a_write_through_a_view_seen_elsewhere(fn, names):
+    refused(fn, *names)
+
+
+def scalar_or_view(x):
+    y = x * 2.0
+    a = y[0]
+    y[0] = 5.0  # write
+    return np.sum(a * y)
+
+
+def test_an_element_of_an_array_of_unknown_rank_counts_as_a_view():
+    """`y[0]` is a number for a vector and a view for a matrix; one lowered IR serves both."""
+    err = refused(scalar_or_view, "a", "y")
+    assert "rank" in err.message and "`a = y[0] * 1.0`" in err.message
+
+
+def scalar_or_view_copied(x):
+    y = x * 2.0
+    a = y[0] * 1.0
+    y[0] = 5.0
+    return np.sum(a * y)
+
+
+def test_the_copied_element_gives_numpys_numbers_for_vectors_and_matrices():
+    exact(scalar_or_view_copied)
+    exact(scalar_or_view_copied, (np.outer(X, X[0:2]),))
+
+
+def aliased_by_a_branch(x):
+    y = x * 2.0
+    z = y if np.sum(x) > 0.0 else x * 3.0
+    z[0] = 5.0  # write
+    return np.sum(y * x)
+
+
+def module_array_by_another_name(x):
+    z = A
+    z[0] = x[0]  # write
+    return np.sum(A * x)
+
+
+def test_an_array_that_may_be_the_written_one():
+    refused(aliased_by_a_branch, "z", "y")
+    err = refused(module_array_by_another_name, "z", "A")
+    assert "`z = A * 1.0`" in err.message
+
+
+def from_the_start_and_from_the_end(x):
+    y = x * 2.0
+    w = y[0:2]
+    y[-1] = 5.0  # write
+    return np.sum(w)
+
+
+def unknown_index(x, i):
+    y = x * 2.0
+    w = y[i]
+    y[0] = 5.0  # write
+    return np.sum(w)
+
+
+def test_regions_that_cannot_be_proven_disjoint():
+    """`y[-1]` is `y[1]` for two elements; `i` may be 0 (or an array, or a slice)."""
+    refused(from_the_start_and_from_the_end, "w", "y")
+    refused(unknown_index, "w", "y", args=(np.outer(X, X), 1))
+
+
+# ---- loops ----
+
+def view_before_the_loop(x):
+    y = x * 2.0
+    w = y[0:2]
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(w)  # read
+        y[i] = x[i] * s  # write
+    return s
+
+
+def view_carried_to_the_next_iteration(x):
+    y = x * 2.0
+    w = y[0:1]
+    s = 0.0
+    for i in range(3):
+        s = s + np.sum(w * w)
+        w = y[i:i + 1]
+        y[i] = 3.0 * x[i]  # write
+    return s
+
+
+def same_row_read_and_written(x):
+    H = np.zeros((4, 2))
+    H[0] = x[0:2]
+    loss = 0.0
+    for t in range(3):
+        h = H[t + 1]
+        H[t + 1] = np.tanh(0.5 * H[t] + x[1:3])  # write
+        loss = loss + np.sum(h * h)
+    return loss
+
+
+def iterating_over_the_written_array(x):
+    Y = np.outer(x, x)
+    s = 0.0
+    for i, row in enumerate(Y):
+        s = s + np.sum(row * row)
+        Y[2 - i] = row * 2.0  # write
+    return s
+
+
+def while_loop(x):
+    y = x * 2.0
+    w = y[1:3]
+    s = 0.0
+    k = 0
+    while k < 2:
+        s = s + np.sum(w * x[0:2])
+        y[k + 1] = s  # write
+        k = k + 1
+    return s
+
+
+def test_views_across_iterations():
+    err = refused(view_before_the_loop, "w", "y")
+    assert "later iteration" in err.message and f"line {line_of(view_before_the_loop, 'read')}" in err.message
+    refused(view_carried_to_the_next_iteration, "w", "y")
+    refused(same_row_read_and_written, "h", "H")
+    refused(iterating_over_the_written_array, "row", "Y")
+    refused(while_loop, "w", "y")
+
+
+# ---- exact programs near the boundary ----
+
+def read_before_the_write(x):
+    y = x * 2.0
+    s = np.sum(y[0:2])
+    y[0] = 5.0
+    return s + np.sum(y * x)
+
+
+def view_dead_after_the_write(x):
+    y = x * 2.0
+    w = y[0:2]
+    t = np.sum(w * w)
+    y[1] = x[2] * t
+    return np.sum(y * x)
+
+
+def no_views(x):
+    y = x * 2.0
+    y[0] = x[1] * x[2]
+    y[2] = np.sin(x[0])
+    return np.sum(y * y)
+
+
+def element_of_a_vector(x):
+    y = np.zeros(3)
+    y[1] = x[1]
+    a = y[1]
+    y[1] = 5.0 * x[0]
+    return a * np.sum(y * x)
+
+
+def disjoint_constant_regions(x):
+    y = x * 2.0
+    w = y[0:2]
+    y[2] = 5.0 * x[0]
+    Y = np.outer(x, x)
+    r = Y[0]
+    Y[1:3, 0] = x[0:2]
+    z = x * 3.0
+    u = z[-3:-1]
+    z[-1] = x[1]
+    return np.sum(w * x[0:2]) + np.sum(r * Y[:, 1]) + np.sum(u * z[0:2])
+
+
+def integer_and_boolean_array_indices(x):
+    y = x * 2.0
+    a = y[IDX]
+    b = y[MASK]
+    c = y[np.array((2, 1))]
+    d = y[np.arange(0, 3, 2)]
+    y[0] = 5.0 * x[1]
+    y[2] = x[0]
+    return np.sum(a * b) + np.sum(c * d) + np.sum(y * x)
+
+
+def rnn(x):
+    H = np.zeros((4, 2))
+    H[0] = x[0:2]
+    loss = 0.0
+    for t in range(3):
+        h = H[t]
+        H[t + 1] = np.tanh(0.5 * h + x[1:3])
+        loss = loss + np.sum(h * h)
+    return loss + np.sum(H)
+
+
+def rnn_from_one(x):
+    H = np.zeros((4, 2))
+    H[0] = x[0:2]
+    h = H[0]
+    for t in range(1, 4):
+        h = H[t - 1]
+        H[t] = np.tanh(0.5 * h + x[1:3])
+    return np.sum(h) + np.sum(H * H)
+
+
+def map_in_place(x):
+    y = x * 2.0
+    for i, v in enumerate(y):
+        y[i] = v * v
+    return np.sum(y * x)
+
+
+def view_in_one_branch_write_in_the_other(x):
+    y = x * 2.0
+    if np.sum(x) > 0.0:
+        w = y[0:2]
+        s = np.sum(w)
+    else:
+        y[0] = 5.0
+        s = np.sum(y)
+    return s + np.sum(y * x)
+
+
+def view_per_iteration_read_before_the_write(x):
+    y = x * 2.0
+    s = 0.0
+    for i in range(2):
+        w = y[i:i + 2]
+        s = s + np.sum(w * w)
+        y[i] = s * x[i]
+    return s + np.sum(y)
+
+
+@pytest.mark.parametrize("fn", [
+    read_before_the_write, view_dead_after_the_write, no_views, element_of_a_vector,
+    disjoint_constant_regions, integer_and_boolean_array_indices, rnn, rnn_from_one,
+    map_in_place, view_in_one_branch_write_in_the_other, view_per_iteration_read_before_the_write,
+])
+def test_exact_programs_compile(fn):
+    exact(fn)
+
+
+def test_map_in_place_over_the_rows_of_a_matrix():
+    exact(map_in_place, (np.outer(X, X[0:2]),))
+
+
+INDEX = np.array([0, 2])
+
+
+def indexed_by_a_module_array(x):
+    y = x * 2.0
+    w = y[INDEX]
+    y[0] = 5.0  # write
+    return np.sum(w * x[0:2])
+
+
+def test_a_module_index_array_is_a_copy_while_the_name_holds_one():
+    global INDEX
+    exact(indexed_by_a_module_array)
+    saved = INDEX
+    try:
+        INDEX = slice(0, 2)  # now a view: the function is lowered, and checked, again
+        refused(indexed_by_a_module_array, "w", "y")
+    finally:
+        INDEX = saved
+    exact(indexed_by_a_module_array)
+
+
+# ---- one table ----
+
+def test_one_table_of_views():
+    assert plan.VIEWS == prims.VIEWS | {"tuple", "push"}
+    assert split.VIEWS is prims.VIEWS
+    assert {"np.moveaxis", "np.swapaxes", "np.atleast_3d", "np.asarray", "getitem", "transpose"} <= prims.VIEWS
+
+
+# ---- augmented assignment: NumPy updates an array in place ----
+
+def update_base_read_view(x):
+    y = x * 2.0
+    w = y[0:2]
+    y += 1.0  # write
+    return np.sum(w * x[0:2])
+
+
+def update_read_by_another_name(x):
+    z = x * 1.0
+    a = z
+    z *= 3.0  # write
+    return np.sum(a * z)
+
+
+def update_advice(x):
+    y = x * 2.0
+    w = y[0:2]
+    y = y + 1.0
+    return np.sum(w * x[0:2]) + np.sum(y)
+
+
+def update_of_a_number(x):
+    s = np.sum(x)
+    old = s
+    s += 1.0
+    return s * old
+
+
+def update_with_nothing_else_reading(x):
+    acc = x * 0.0
+    for i in range(3):
+        acc += x * i
+    return np.sum(acc)
+
+
+def test_an_in_place_update_read_through_a_view_is_refused():
+    err = refused(update_base_read_view, "w", "y")
+    assert "`y += ...`" in err.message and "`y = y + ...`" in err.message
+
+
+def test_an_in_place_update_read_under_another_name_is_refused():
+    err = refused(update_read_by_another_name, "z")
+    assert "`z = z * ...`" in err.message
+
+
+@pytest.mark.parametrize("fn", [update_advice, update_of_a_number, update_with_nothing_else_reading])
+def test_in_place_updates_that_agree_with_numpy(fn):
+    exact(fn)
