@@ -217,3 +217,24 @@ def test_a_generator_of_another_class_recompiles():
         assert "unbroadcast" in g.source
     finally:
         PLAIN = saved
+
+
+def module_draws(w):
+    eps = np.random.randn(3)
+    z = np.random.normal(0.0, 1.0, size=(3,))
+    return np.sum((w + eps) ** 2 * z)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_numpy_random_functions_draw_once_with_known_shapes(mode):
+    w = np.array([0.1, 0.2, 0.3])
+
+    def reseeded(v):
+        np.random.seed(5)
+        return module_draws(v)
+
+    g = grad(module_draws, mode=mode)
+    np.random.seed(5)
+    got = g(w)
+    np.testing.assert_allclose(got, numeric_grad(reseeded, (w,), 0), rtol=1e-6)
+    assert "unbroadcast" not in g.source and "np.random.randn(3)" in g.source

@@ -67,9 +67,10 @@ DRAWS: dict[type, dict[str, int | None]] = {
     np.random.Generator: _SIZED,
 }
 """Random generators whose draws have shapes the compiler knows (kind inference reads
-it; the frontend guards the generator's class): per method, the position of its `size`
-parameter, or None where the shape is the arguments themselves (`randn(3, 2)`). Float
-draws only: a call with `dtype=` or `out=` has no known kind."""
+it; the frontend guards the generator's class, or for a method bound to one, such as
+`np.random.randn`, the method): per method, the position of its `size` parameter, or
+None where the shape is the arguments themselves (`randn(3, 2)`). Float draws only: a
+call with `dtype=` or `out=` has no known kind."""
 
 ALLOCATIONS = frozenset({
     "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",

@@ -483,8 +483,14 @@ def _draw(op: Op, kinds: list[Kind], producers: dict) -> Kind:
     """A draw from a random generator of a known class (`ir.prims.DRAWS`): a float array
     of the shape asked for, or a float for a draw of scalar parameters without a size."""
     maker = producers.get(op.inputs[0]) if isinstance(op.inputs[0], Value) else None
-    methods = DRAWS.get(maker.attrs.get("type")) if maker is not None and maker.prim == "external" else None
-    if methods is None or op.attrs.get("method") not in methods:
+    if maker is None or maker.prim != "external":
+        return None
+    if "method" in op.attrs:  # `rs.randn(3)`, of a generator of a known class
+        methods, method = DRAWS.get(maker.attrs.get("type"), {}), op.attrs["method"]
+    else:  # `np.random.randn(3)`: a method of NumPy's own generator, called by name
+        known = maker.attrs.get("draws", {})
+        methods, method = DRAWS.get(known.get("type"), {}), known.get("method")
+    if method not in methods:
         return None
     names = op.attrs.get("keywords", ())
     inputs, given = op.inputs[1:len(op.inputs) - len(names)], dict(zip(names, op.inputs[len(op.inputs) - len(names):]))
@@ -496,7 +502,7 @@ def _draw(op: Op, kinds: list[Kind], producers: dict) -> Kind:
             positional += [Const(v) for v in x.value]
         else:
             positional.append(x)
-    at = methods[op.attrs["method"]]
+    at = methods[method]
     if "dtype" in given or "out" in given:
         return None
     if at is None:
@@ -517,7 +523,7 @@ def _draw(op: Op, kinds: list[Kind], producers: dict) -> Kind:
 
 def _infer_op(op: Op, producers: dict) -> Kind:
     kinds = [_kind(x) for x in op.inputs]
-    if op.prim == "call" and "method" in op.attrs:
+    if op.prim == "call":
         return _draw(op, kinds, producers)
     if op.prim == "getitem":
         return _getitem(op, kinds, producers)
