@@ -154,3 +154,20 @@ def test_value_and_grad_sees_a_rebound_global():
         np.testing.assert_allclose(g, _expected_batch_grad(w))
     finally:
         X = saved
+
+
+def linear_in_x(w):
+    return X @ np.sin(w)
+
+
+def test_a_pullback_keeps_what_the_forward_sweep_read():
+    global X
+    saved = X
+    try:
+        w, g = np.array([0.3, 0.5]), np.array([1.0, -1.0, 0.5])
+        out, pullback = ad_compiler.vjp(linear_in_x, w)
+        expected = (X.T @ g) * np.cos(w)
+        X = X * 10.0  # rebound between the forward sweep and the pullback
+        np.testing.assert_allclose(pullback(g)[0], expected, rtol=1e-12)
+    finally:
+        X = saved
