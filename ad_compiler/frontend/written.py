@@ -15,7 +15,7 @@ from typing import Any
 
 from ..ir.core import Const, Loc, Op, Operand, Value
 from ..ir.prims import DRAWS
-from .resolve import CallableRef, ModuleRef, Resolved
+from .resolve import CallableRef, ModuleRef
 
 
 class RunAsWritten:
