@@ -32,7 +32,7 @@ def line_of(fn, marker: str) -> int:
     return start + offset
 
 
-def refused(fn, *names: str, args=(X,)) -> UnsupportedError:
+def assert_refused(fn, *names: str, args=(X,)) -> UnsupportedError:
     """Compiling `fn` stops at the line marked `# write`, in this file, naming `names`."""
     with pytest.raises(UnsupportedError) as info:
         ad_compiler.grad(fn)(*args)
@@ -44,7 +44,7 @@ def refused(fn, *names: str, args=(X,)) -> UnsupportedError:
     return err
 
 
-def exact(fn, args=(X,)) -> None:
+def assert_exact(fn, args=(X,)) -> None:
     """The compiled value is the plain-Python value; both modes' gradients agree with
     central differences."""
     value, _ = ad_compiler.value_and_grad(fn)(*[np.copy(a) for a in args])
@@ -72,14 +72,14 @@ def write_view_read_base(x):
 
 
 def test_a_view_read_after_a_write_into_its_base_is_refused():
-    err = refused(write_base_read_view, "w", "y")
+    err = assert_refused(write_base_read_view, "w", "y")
     view, read = line_of(write_base_read_view, "a view of y"), line_of(write_base_read_view, "write") + 1
     assert f"line {view}" in err.message and f"line {read}" in err.message
     assert "`w = y[0:2] * 1.0`" in err.message  # the advice, tested below
 
 
 def test_a_base_read_after_a_write_through_its_view_is_refused():
-    err = refused(write_view_read_base, "w", "y")
+    err = assert_refused(write_view_read_base, "w", "y")
     assert "write into 'y' itself" in err.message and "`w = y[0:2] * 1.0`" in err.message
 
 
@@ -114,7 +114,7 @@ def advice_copy_then_write(x):
 @pytest.mark.parametrize("fn", [advice_copy_the_view, advice_take_the_view_after,
                                 advice_write_into_the_base, advice_copy_then_write])
 def test_the_advice_compiles_and_gives_numpys_numbers(fn):
-    exact(fn)
+    assert_exact(fn)
 
 
 # ---- every way to make a view ----
@@ -281,7 +281,7 @@ def slice_assignment(x):
     asarray, int_index_of_a_matrix, none_index, ellipsis_index, slice_assignment,
 ])
 def test_a_view_read_after_a_write_into_its_base(fn):
-    refused(fn, "w")
+    assert_refused(fn, "w")
 
 
 @pytest.mark.parametrize("fn, names", [
@@ -289,7 +289,7 @@ def test_a_view_read_after_a_write_into_its_base(fn):
     (sibling_views, ("w", "u")),
 ])
 def test_a_write_through_a_view_seen_elsewhere(fn, names):
-    refused(fn, *names)
+    assert_refused(fn, *names)
 
 
 def scalar_or_view(x):
@@ -301,7 +301,7 @@ def scalar_or_view(x):
 
 def test_an_element_of_an_array_of_unknown_rank_counts_as_a_view():
     """`y[0]` is a number for a vector and a view for a matrix; one lowered IR serves both."""
-    err = refused(scalar_or_view, "a", "y")
+    err = assert_refused(scalar_or_view, "a", "y")
     assert "rank" in err.message and "`a = y[0] * 1.0`" in err.message
 
 
@@ -313,8 +313,8 @@ def scalar_or_view_copied(x):
 
 
 def test_the_copied_element_gives_numpys_numbers_for_vectors_and_matrices():
-    exact(scalar_or_view_copied)
-    exact(scalar_or_view_copied, (np.outer(X, X[0:2]),))
+    assert_exact(scalar_or_view_copied)
+    assert_exact(scalar_or_view_copied, (np.outer(X, X[0:2]),))
 
 
 def aliased_by_a_branch(x):
@@ -331,8 +331,8 @@ def module_array_by_another_name(x):
 
 
 def test_an_array_that_may_be_the_written_one():
-    refused(aliased_by_a_branch, "z", "y")
-    err = refused(module_array_by_another_name, "z", "A")
+    assert_refused(aliased_by_a_branch, "z", "y")
+    err = assert_refused(module_array_by_another_name, "z", "A")
     assert "`z = A * 1.0`" in err.message
 
 
@@ -352,8 +352,8 @@ def unknown_index(x, i):
 
 def test_regions_that_cannot_be_proven_disjoint():
     """`y[-1]` is `y[1]` for two elements; `i` may be 0 (or an array, or a slice)."""
-    refused(from_the_start_and_from_the_end, "w", "y")
-    refused(unknown_index, "w", "y", args=(np.outer(X, X), 1))
+    assert_refused(from_the_start_and_from_the_end, "w", "y")
+    assert_refused(unknown_index, "w", "y", args=(np.outer(X, X), 1))
 
 
 # ---- loops ----
@@ -412,12 +412,12 @@ def while_loop(x):
 
 
 def test_views_across_iterations():
-    err = refused(view_before_the_loop, "w", "y")
+    err = assert_refused(view_before_the_loop, "w", "y")
     assert "later iteration" in err.message and f"line {line_of(view_before_the_loop, 'read')}" in err.message
-    refused(view_carried_to_the_next_iteration, "w", "y")
-    refused(same_row_read_and_written, "h", "H")
-    refused(iterating_over_the_written_array, "row", "Y")
-    refused(while_loop, "w", "y")
+    assert_refused(view_carried_to_the_next_iteration, "w", "y")
+    assert_refused(same_row_read_and_written, "h", "H")
+    assert_refused(iterating_over_the_written_array, "row", "Y")
+    assert_refused(while_loop, "w", "y")
 
 
 # ---- exact programs near the boundary ----
@@ -531,11 +531,11 @@ def view_per_iteration_read_before_the_write(x):
     map_in_place, view_in_one_branch_write_in_the_other, view_per_iteration_read_before_the_write,
 ])
 def test_exact_programs_compile(fn):
-    exact(fn)
+    assert_exact(fn)
 
 
 def test_map_in_place_over_the_rows_of_a_matrix():
-    exact(map_in_place, (np.outer(X, X[0:2]),))
+    assert_exact(map_in_place, (np.outer(X, X[0:2]),))
 
 
 INDEX = np.array([0, 2])
@@ -550,14 +550,14 @@ def indexed_by_a_module_array(x):
 
 def test_a_module_index_array_is_a_copy_while_the_name_holds_one():
     global INDEX
-    exact(indexed_by_a_module_array)
+    assert_exact(indexed_by_a_module_array)
     saved = INDEX
     try:
         INDEX = slice(0, 2)  # now a view: the function is lowered, and checked, again
-        refused(indexed_by_a_module_array, "w", "y")
+        assert_refused(indexed_by_a_module_array, "w", "y")
     finally:
         INDEX = saved
-    exact(indexed_by_a_module_array)
+    assert_exact(indexed_by_a_module_array)
 
 
 # ---- one table ----
@@ -606,15 +606,15 @@ def update_with_nothing_else_reading(x):
 
 
 def test_an_in_place_update_read_through_a_view_is_refused():
-    err = refused(update_base_read_view, "w", "y")
+    err = assert_refused(update_base_read_view, "w", "y")
     assert "`y += ...`" in err.message and "`y = y + ...`" in err.message
 
 
 def test_an_in_place_update_read_under_another_name_is_refused():
-    err = refused(update_read_by_another_name, "z")
+    err = assert_refused(update_read_by_another_name, "z")
     assert "`z = z * ...`" in err.message
 
 
 @pytest.mark.parametrize("fn", [update_advice, update_of_a_number, update_with_nothing_else_reading])
 def test_in_place_updates_that_agree_with_numpy(fn):
-    exact(fn)
+    assert_exact(fn)
