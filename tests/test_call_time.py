@@ -35,51 +35,41 @@ def _expected_batch_grad(w):
     return 2.0 * SCALE * X.T @ (X @ w)
 
 
+@pytest.fixture
+def rebind(monkeypatch):
+    """`rebind(name, value)` rebinds a global of this module, as a user's later line would;
+    the old value is back after the test."""
+    return lambda name, value: monkeypatch.setitem(globals(), name, value)
+
+
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
-def test_a_rebound_module_array_is_read_at_call_time(mode):
-    global X
+def test_a_rebound_module_array_is_read_at_call_time(mode, rebind):
     w = np.array([0.3, -0.7])
-    saved = X
-    try:
-        g = grad(batch_loss, mode=mode)
-        np.testing.assert_allclose(g(w), _expected_batch_grad(w), rtol=1e-12)
-        X = np.ones((5, 2)) * 1.5  # the next batch, of another size
-        np.testing.assert_allclose(g(w), _expected_batch_grad(w), rtol=1e-12)
-        np.testing.assert_allclose(grad(batch_loss, mode=mode)(w), numeric_grad(batch_loss, (w,), 0), rtol=1e-6)
-        X = X * 2.0  # same shape, new values: the fast path must read them too
-        np.testing.assert_allclose(g(w), _expected_batch_grad(w), rtol=1e-12)
-    finally:
-        X = saved
+    g = grad(batch_loss, mode=mode)
+    np.testing.assert_allclose(g(w), _expected_batch_grad(w), rtol=1e-12)
+    rebind("X", np.ones((5, 2)) * 1.5)  # the next batch, of another size
+    np.testing.assert_allclose(g(w), _expected_batch_grad(w), rtol=1e-12)
+    np.testing.assert_allclose(grad(batch_loss, mode=mode)(w), numeric_grad(batch_loss, (w,), 0), rtol=1e-6)
+    rebind("X", X * 2.0)  # same shape, new values: the fast path must read them too
+    np.testing.assert_allclose(g(w), _expected_batch_grad(w), rtol=1e-12)
 
 
-def test_a_rebound_float_and_int_are_seen():
-    global SCALE, POWER
-    saved = SCALE, POWER
-    try:
-        w = np.array([0.3, -0.7])
-        g, d = grad(batch_loss), grad(powered)
-        g(w), d(1.5)
-        SCALE, POWER = 3.0, 3
-        np.testing.assert_allclose(g(w), _expected_batch_grad(w), rtol=1e-12)
-        assert d(1.5) == pytest.approx(3 * 1.5 ** 2)
-    finally:
-        SCALE, POWER = saved
+def test_a_rebound_float_and_int_are_seen(rebind):
+    w = np.array([0.3, -0.7])
+    g, d = grad(batch_loss), grad(powered)
+    g(w), d(1.5)
+    rebind("SCALE", 3.0)
+    rebind("POWER", 3)
+    np.testing.assert_allclose(g(w), _expected_batch_grad(w), rtol=1e-12)
+    assert d(1.5) == pytest.approx(3 * 1.5 ** 2)
 
 
-def test_a_redefined_helper_is_seen():
-    global _helper
-    saved = _helper
-    try:
-        g = grad(uses_helper)
-        assert g(0.4) == pytest.approx(2.0 * np.cos(0.4))
-
-        def _helper(x):  # noqa: F811 - redefined, as in a later notebook cell
-            return x ** 3
-
-        assert g(0.4) == pytest.approx(2.0 * 3 * 0.4 ** 2)
-        assert grad(uses_helper)(0.4) == pytest.approx(2.0 * 3 * 0.4 ** 2)
-    finally:
-        _helper = saved
+def test_a_redefined_helper_is_seen(rebind):
+    g = grad(uses_helper)
+    assert g(0.4) == pytest.approx(2.0 * np.cos(0.4))
+    rebind("_helper", lambda x: x ** 3)  # redefined, as in a later notebook cell
+    assert g(0.4) == pytest.approx(2.0 * 3 * 0.4 ** 2)
+    assert grad(uses_helper)(0.4) == pytest.approx(2.0 * 3 * 0.4 ** 2)
 
 
 def test_a_closure_cell_is_read_at_call_time():
@@ -128,46 +118,31 @@ def test_a_global_of_a_callee_module_is_read_through_that_module(tmp_path, monke
     np.testing.assert_allclose(g(x), numeric_grad(outer, (x,), 0), rtol=1e-6)
 
 
-def test_hessian_sees_a_rebound_global():
-    global X
-    saved = X
-    try:
-        h = hessian(batch_loss)
-        w = np.array([0.3, -0.7])
-        np.testing.assert_allclose(h(w), 2 * SCALE * X.T @ X, rtol=1e-12)
-        X = np.eye(2) * 3.0
-        np.testing.assert_allclose(h(w), 2 * SCALE * X.T @ X, rtol=1e-12)
-    finally:
-        X = saved
+def test_hessian_sees_a_rebound_global(rebind):
+    h = hessian(batch_loss)
+    w = np.array([0.3, -0.7])
+    np.testing.assert_allclose(h(w), 2 * SCALE * X.T @ X, rtol=1e-12)
+    rebind("X", np.eye(2) * 3.0)
+    np.testing.assert_allclose(h(w), 2 * SCALE * X.T @ X, rtol=1e-12)
 
 
-def test_value_and_grad_sees_a_rebound_global():
-    global X
-    saved = X
-    try:
-        vg = value_and_grad(batch_loss)
-        w = np.array([0.3, -0.7])
-        vg(w)
-        X = np.eye(2)
-        value, g = vg(w)
-        assert value == pytest.approx(batch_loss(w))
-        np.testing.assert_allclose(g, _expected_batch_grad(w))
-    finally:
-        X = saved
+def test_value_and_grad_sees_a_rebound_global(rebind):
+    vg = value_and_grad(batch_loss)
+    w = np.array([0.3, -0.7])
+    vg(w)
+    rebind("X", np.eye(2))
+    value, g = vg(w)
+    assert value == pytest.approx(batch_loss(w))
+    np.testing.assert_allclose(g, _expected_batch_grad(w))
 
 
 def linear_in_x(w):
     return X @ np.sin(w)
 
 
-def test_a_pullback_keeps_what_the_forward_sweep_read():
-    global X
-    saved = X
-    try:
-        w, g = np.array([0.3, 0.5]), np.array([1.0, -1.0, 0.5])
-        out, pullback = ad_compiler.vjp(linear_in_x, w)
-        expected = (X.T @ g) * np.cos(w)
-        X = X * 10.0  # rebound between the forward sweep and the pullback
-        np.testing.assert_allclose(pullback(g)[0], expected, rtol=1e-12)
-    finally:
-        X = saved
+def test_a_pullback_keeps_what_the_forward_sweep_read(rebind):
+    w, g = np.array([0.3, 0.5]), np.array([1.0, -1.0, 0.5])
+    out, pullback = ad_compiler.vjp(linear_in_x, w)
+    expected = (X.T @ g) * np.cos(w)
+    rebind("X", X * 10.0)  # rebound between the forward sweep and the pullback
+    np.testing.assert_allclose(pullback(g)[0], expected, rtol=1e-12)
