@@ -10,7 +10,7 @@ compiler *specializes* on is recorded as a `Guard`, so a change is seen:
   still has that value (`N = 3` rebound to 4 re-lowers);
 - `kind`: a number or array read at call time has the kind (shape, dtype) the version
   was compiled for; the kinds are part of the cache key, as the arguments' are;
-- `type`: a random generator (`ir.prims.DRAWS`) is still of its class, so the shapes of
+- `type`: a random generator (`ir.prims.draws`) is still of its class, so the shapes of
   its draws are known.
 
 Objects used only by calls the compiler runs as written (a RandomState, a list, a

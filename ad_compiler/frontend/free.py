@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import CompileError
 from ..ir.core import Const, Loc, Op, Value
 from ..ir.externals import External
-from ..ir.prims import DRAWS
+from ..ir.prims import draws
 from .environment import Guard, is_library, role
 from .resolve import CallableRef, ModuleRef, Resolved, is_plain, to_compile_time
 
@@ -69,7 +69,7 @@ class FreeNames:
             return CallableRef(obj, display, ref)  # guarded where its identity matters
         if found == "value":
             self._guard(ref, "kind", None)
-        if type(obj) in DRAWS:  # a RandomState or Generator: the shapes of its draws are known
+        if draws(type(obj)):  # a RandomState or Generator: the shapes of its draws are known
             self._guard(ref, "type", type(obj))
             return self._external(ref, node, type=type(obj))
         return self._external(ref, node)

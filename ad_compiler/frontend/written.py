@@ -14,7 +14,7 @@ import ast
 from typing import Any
 
 from ..ir.core import Const, Loc, Op, Operand, Value
-from ..ir.prims import DRAWS
+from ..ir.prims import draws
 from .resolve import CallableRef, ModuleRef
 
 
@@ -69,8 +69,8 @@ class RunAsWritten:
         if callee.ref is None:
             self._refuse(node, self._uncallable(callee))
         generator = getattr(callee.fn, "__self__", None)
-        draws = DRAWS.get(type(generator), {})
-        if getattr(callee.fn, "__name__", None) in draws:  # `np.random.randn`: the shapes of its draws are known
+        methods = draws(type(generator))
+        if getattr(callee.fn, "__name__", None) in methods:  # `np.random.randn`: the shapes of its draws are known
             self._guard(callee.ref, "is", callee.fn)
             known = {"type": type(generator), "method": callee.fn.__name__}
             return self._written_call(self._external(callee.ref, node.func, draws=known), node, callee.display,

@@ -13,6 +13,7 @@ import ast
 import builtins
 import math
 import operator
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -62,15 +63,23 @@ def carried_args(loop: Op, region: Region) -> list[Value]:
 _SIZED = {"standard_normal": 0, "random": 0, "random_sample": 0, "standard_cauchy": 0,
           "standard_exponential": 0, "exponential": 1, "normal": 2, "uniform": 2, "laplace": 2,
           "logistic": 2, "gumbel": 2, "beta": 2, "gamma": 2}
-DRAWS: dict[type, dict[str, int | None]] = {
-    np.random.RandomState: {**_SIZED, "randn": None, "rand": None},
-    np.random.Generator: _SIZED,
-}
-"""Random generators whose draws have shapes the compiler knows (kind inference reads
-it; the frontend guards the generator's class, or for a method bound to one, such as
-`np.random.randn`, the method): per method, the position of its `size` parameter, or
-None where the shape is the arguments themselves (`randn(3, 2)`). Float draws only: a
-call with `dtype=` or `out=` has no known kind."""
+
+
+def draws(cls: Any) -> dict[str, int | None]:
+    """The draws of a random generator class whose shapes the compiler knows, empty for
+    another class (kind inference reads it; the frontend guards the generator's class, or
+    for a method bound to one, such as `np.random.randn`, the method): per method, the
+    position of its `size` parameter, or None where the shape is the arguments themselves
+    (`randn(3, 2)`). Float draws only: a call with `dtype=` or `out=` has no known kind.
+    The classes are looked up only here, so that `import ad_compiler` does not import
+    `numpy.random`: before it is imported, no object is of them."""
+    random = sys.modules.get("numpy.random")
+    if random is not None and cls is random.RandomState:
+        return {**_SIZED, "randn": None, "rand": None}
+    if random is not None and cls is random.Generator:
+        return _SIZED
+    return {}
+
 
 ALLOCATIONS = frozenset({
     "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",
@@ -132,16 +141,21 @@ def _operator_prims() -> dict[int, str]:
 
 
 def _library_prims() -> dict[int, str]:
+    """The callables NumPy and `math` define, by id. Read from the modules' namespaces, not
+    `dir`: getting each name `dir(np)` lists would import the submodules NumPy loads
+    lazily (`numpy.f2py`, `numpy.testing`, ...), which are not callables and would make
+    `import ad_compiler` several times slower than `import numpy`."""
     table: dict[int, str] = {}
     for alias, module in MODULES.items():
-        for name in sorted(dir(module)):
+        names = vars(module)
+        for name in sorted(names):
             if name.startswith("_"):
                 continue
-            obj = getattr(module, name)
+            obj = names[name]
             if not callable(obj) or isinstance(obj, type):
                 continue
             canonical = getattr(obj, "__name__", name)
-            if getattr(module, canonical, None) is not obj:
+            if names.get(canonical) is not obj:
                 canonical = name
             table.setdefault(id(obj), f"{alias}.{canonical}")
     return table

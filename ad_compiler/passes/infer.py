@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Region, Value
-from ..ir.prims import BINARY_OPS, COMPARE_OPS, DRAWS, callable_of, carried_args, loop_inits, raises
+from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, draws, loop_inits, raises
 from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, join, kind_of, promote
 
 Rule = Callable[[Op, list[Kind]], Kind]
@@ -480,16 +480,16 @@ _RULES: dict[str, Rule] = {
 
 
 def _draw(op: Op, kinds: list[Kind], producers: dict) -> Kind:
-    """A draw from a random generator of a known class (`ir.prims.DRAWS`): a float array
+    """A draw from a random generator of a known class (`ir.prims.draws`): a float array
     of the shape asked for, or a float for a draw of scalar parameters without a size."""
     maker = producers.get(op.inputs[0]) if isinstance(op.inputs[0], Value) else None
     if maker is None or maker.prim != "external":
         return None
     if "method" in op.attrs:  # `rs.randn(3)`, of a generator of a known class
-        methods, method = DRAWS.get(maker.attrs.get("type"), {}), op.attrs["method"]
+        methods, method = draws(maker.attrs.get("type")), op.attrs["method"]
     else:  # `np.random.randn(3)`: a method of NumPy's own generator, called by name
         known = maker.attrs.get("draws", {})
-        methods, method = DRAWS.get(known.get("type"), {}), known.get("method")
+        methods, method = draws(known.get("type")), known.get("method")
     if method not in methods:
         return None
     names = op.attrs.get("keywords", ())
