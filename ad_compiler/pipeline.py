@@ -20,7 +20,7 @@ from .ir.clone import clone_function
 from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
-from .passes import carried, cse, dce, fold, scatter, specialize, tape, views
+from .passes import carried, cse, dce, fold, scatter, specialize, tape, untuple, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -90,6 +90,7 @@ def optimize(fn: Function) -> Function:
         changed = fold.run(fn)
         infer_kinds(fn)
         changed |= specialize.run(fn)
+        changed |= untuple.run(fn)
         changed |= cse.run(fn)
         changed |= scatter.run(fn)
         changed |= carried.run(fn)

@@ -17,9 +17,11 @@ def region_reads(op: Op) -> set[Value]:
     """Values an op depends on: its inputs and whatever its regions read from outside."""
     reads = {x for x in op.inputs if isinstance(x, Value)}
     for region in op.regions:
+        reads.update(y for y in region.yields if isinstance(y, Value))
         for inner in walk_ops(region):
             reads.update(x for x in inner.inputs if isinstance(x, Value))
-        reads.update(y for y in region.yields if isinstance(y, Value))
+            for sub in inner.regions:  # a nested branch may hand out an outer value as it is
+                reads.update(y for y in sub.yields if isinstance(y, Value))
     return reads
 
 

@@ -66,7 +66,10 @@ def _prune(backward: Op, entry_value: Value, tape: Value, producers: dict[Value,
     if entry is None:
         return False
     region: Region = backward.regions[0]
-    reads = [op for op in region.ops if op.prim == "getitem" and op.inputs[0] is entry_value]
+    reads = [op for op in region.ops if op.prim == "getitem" and op.inputs[0] is entry_value
+             and isinstance(op.inputs[1], Const)]
+    if _uses(region, entry_value) != len(reads):  # the entry is read whole (an index, say): keep it
+        return False
     used = sorted({op.inputs[1].value for op in reads})
     if used == list(range(len(entry.inputs))) and len(used) != 1:
         return False
@@ -83,6 +86,15 @@ def _prune(backward: Op, entry_value: Value, tape: Value, producers: dict[Value,
     for op in reads:
         op.inputs[1] = Const(renumber[op.inputs[1].value])
     return True
+
+
+def _uses(region: Region, value: Value) -> int:
+    """How many times `value` is read in `region`, nested regions included."""
+    count = sum(y is value for y in region.yields)
+    for op in walk_ops(region):
+        count += sum(x is value for x in op.inputs)
+        count += sum(y is value for sub in op.regions for y in sub.yields)
+    return count
 
 
 def _users(value: Value, producers: dict[Value, Op]) -> list[Op]:

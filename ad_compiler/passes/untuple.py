@@ -1,0 +1,102 @@
+"""Tuples through control flow become their items: a branch or a loop that hands out or
+carries a tuple of known length hands out or carries each item instead (scalar
+replacement of aggregates).
+
+Differentiation sees a value per item, and every `t[0]` after the branch reads an item
+directly once `fold` has met `getitem(tuple(a, b), 0)`. Without it a tuple leaving an `if`
+or carried by a loop would get one adjoint for the whole tuple, which NumPy would read as
+an array.
+"""
+
+from __future__ import annotations
+
+from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir.prims import LOOP_HEAD, carried_args
+from ..ir.types import Kind, TupleKind
+
+
+def run(fn: Function) -> bool:
+    """Split every tuple of known length that a `cond` hands out or a loop carries;
+    True if any was split."""
+    return _region(fn.body)
+
+
+def _region(region: Region) -> bool:
+    changed = False
+    i = 0
+    while i < len(region.ops):
+        op = region.ops[i]
+        for sub in op.regions:
+            changed |= _region(sub)
+        before: list[Op] = []
+        after: list[Op] = []
+        if op.prim == "cond":
+            changed |= _split_cond(op, after)
+        elif op.prim in LOOP_HEAD:
+            changed |= _split_loop(op, before, after)
+        region.ops[i:i + 1] = before + [op] + after
+        i += len(before) + 1 + len(after)
+    return changed
+
+
+def _items(kind: Kind) -> tuple[Kind, ...] | None:
+    return kind.items if isinstance(kind, TupleKind) else None
+
+
+def _parts(x: Operand, n: int, ops: list[Op]) -> list[Operand]:
+    """The `n` items of the tuple `x`, read by ops appended to `ops`."""
+    if isinstance(x, Const):
+        return [Const(item) for item in x.value]
+    parts: list[Operand] = []
+    for j in range(n):
+        kind = x.kind.items[j] if isinstance(x.kind, TupleKind) else None
+        part = Value(kind=kind)
+        ops.append(Op("getitem", [x, Const(j)], [part]))
+        parts.append(part)
+    return parts
+
+
+def _fresh(items: tuple[Kind, ...]) -> list[Value]:
+    return [Value(kind=kind) for kind in items]
+
+
+def _split_cond(op: Op, after: list[Op]) -> bool:
+    changed = False
+    for k in reversed(range(len(op.results))):  # (splitting one leaves those before it in place)
+        items = _items(op.results[k].kind)
+        if items is None:
+            continue
+        for region in op.regions:
+            parts = _parts(region.yields[k], len(items), region.ops)
+            region.yields[k:k + 1] = parts
+        old = op.results[k]
+        new = _fresh(items)
+        op.results[k:k + 1] = new
+        after.insert(0, Op("tuple", list(new), [old], loc=op.loc))
+        changed = True
+    return changed
+
+
+def _split_loop(op: Op, before: list[Op], after: list[Op]) -> bool:
+    head = LOOP_HEAD[op.prim]
+    changed = False
+    for k in reversed(range(len(op.results))):
+        kinds = [op.results[k].kind] + [carried_args(op, region)[k].kind for region in op.regions]
+        items = _items(kinds[0])
+        if items is None or any(_items(kind) is None or len(_items(kind)) != len(items) for kind in kinds):
+            continue
+        op.inputs[head + k:head + k + 1] = _parts(op.inputs[head + k], len(items), before)
+        offset = len(op.regions[0].args) - len(carried_args(op, op.regions[0]))
+        for region in op.regions:
+            old = region.args[offset + k]
+            new = _fresh(items)
+            region.args[offset + k:offset + k + 1] = new
+            region.ops.insert(0, Op("tuple", list(new), [old], loc=op.loc))
+        body = op.regions[-1]
+        body.yields[k:k + 1] = _parts(body.yields[k], len(items), body.ops)
+        old = op.results[k]
+        new = _fresh(items)
+        op.results[k:k + 1] = new
+        after.insert(0, Op("tuple", list(new), [old], loc=op.loc))
+        changed = True
+    return changed
