@@ -16,9 +16,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .arguments import check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums
+from .errors import user_entry
 from .frontend import lower
 from .frontend.environment import current_kinds, valid, value_refs
 from .frontend.lower import DERIVATIVE_MARK
+from .frontend.source import python_function
 from .ir import Function, format_function
 from .ir.externals import External
 from .ir.types import kind_of
@@ -137,8 +140,8 @@ class Compiled(functools.partial):
         fun = _plain_function(fun)
         holder: list[Compiled] = []
 
-        def general(args: tuple, kwargs: dict) -> Any:
-            return holder[0]._call_general(args, kwargs)
+        def general(args: tuple, kwargs: dict) -> tuple[Callable[..., Any], tuple]:
+            return holder[0]._find(args, kwargs)
 
         dispatch = Dispatch(fun.__name__, list(inspect.signature(fun).parameters.values()), general)
         self = super().__new__(cls, dispatch.function)
@@ -154,19 +157,21 @@ class Compiled(functools.partial):
         _CACHE.track(self)
         functools.update_wrapper(self, self.fun, updated=())
 
-    def _call_general(self, args: tuple, kwargs: dict) -> Any:
+    def _find(self, args: tuple, kwargs: dict) -> tuple[Callable[..., Any], tuple]:
         """Bind, find or compile the version for these arguments, remember it (and what
-        it assumes of the names read from outside: the fast path checks that first)."""
+        it assumes of the names read from outside: the fast path checks that first);
+        the function to call, and the values to call it with (the dispatcher calls it)."""
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         values = tuple(bound.arguments.values())
+        _check_differentiated(self.fun, self.options, values)
         entry = _CACHE.entry(_root(self.fun))
         env = entry.environment()
         version = self._last = _CACHE.version(self.fun, self.options, tuple(kind_of(v) for v in values), env)
         self._dispatch.assume(entry.fn.guards, entry.refs)
         if not kwargs and len(args) == len(values):
             self._dispatch.remember(values, version.function)
-        return version.function(*values)
+        return version.function, values
 
     def forget(self) -> None:
         """Drop what the dispatcher remembers (the cache was cleared)."""
@@ -174,6 +179,7 @@ class Compiled(functools.partial):
         self._last = None
 
     @property
+    @user_entry
     def generic(self) -> Callable[..., Any]:
         """The version compiled for arguments of any kind (what `adc` writes): slower
         than a specialized one, but never recompiled."""
@@ -183,12 +189,14 @@ class Compiled(functools.partial):
         return self._last or _CACHE.version(self.fun, self.options, None)
 
     @property
+    @user_entry
     def source(self) -> str:
         """The emitted Python source: of the version the last call through the general
         path compiled or found (each signature's first call), generic before any call."""
         return self._version().source
 
     @property
+    @user_entry
     def ir(self) -> str:
         """The printed IR of the derivative, as optimized."""
         return format_function(self._version().ir)
@@ -197,70 +205,77 @@ class Compiled(functools.partial):
         return f"<ad_compiler.Compiled {self.__name__} {self.options}>"
 
 
-def _nparams(fun: Callable[..., Any]) -> int:
-    return len(inspect.signature(_plain_function(fun)).parameters)
+def _params(fun: Callable[..., Any]) -> list[str]:
+    return list(inspect.signature(_plain_function(fun)).parameters)
 
 
 def _argnums(fun: Callable[..., Any], argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
     """Normalized argnums, and whether the result is a tuple (argnums given as one)."""
-    nparams = _nparams(fun)
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    for n in nums:
-        if not isinstance(n, int) or not -nparams <= n < nparams:
-            raise ValueError(
-                f"argnums {argnums!r} out of range: {getattr(fun, '__name__', fun)} "
-                f"takes {nparams} positional arguments"
-            )
-    return tuple(n % nparams for n in nums), not isinstance(argnums, int)
-
-
-_MODES = ("reverse", "forward")
-
-
-def _check_mode(mode: str) -> str:
-    if mode not in _MODES:
-        raise ValueError(f"mode must be 'reverse' or 'forward', not {mode!r}")
-    return mode
+    return normalized_argnums(getattr(fun, "__name__", "the function"), _params(fun), argnums)
 
 
 def _transform(fun: Callable | None, make: Callable[[Callable], Options]) -> Any:
     if fun is None:
-        return lambda f: _transform(f, make)
+        def decorate(f: Callable[..., Any]) -> Any:
+            return _transform(f, make)
+
+        return user_entry(decorate)
+    if not isinstance(fun, _DERIVATIVES):
+        python_function(fun)  # a builtin, a class, a partial: said now, not at the first call
     return Compiled(fun, make(fun))
 
 
+def _what(options: Options) -> str:
+    """The transform's name, for messages."""
+    if isinstance(options, GradOptions):
+        return "value_and_grad" if options.with_value else "grad"
+    return "hessian" if options.name.startswith("hessian") else "jacobian"
+
+
+def _check_differentiated(fun: Callable[..., Any], options: Options, values: tuple) -> None:
+    if isinstance(options, (GradOptions, JacobianOptions)):
+        root = _root(fun)
+        check_differentiated(_what(options), root.__name__, _params(root), values, options.argnums)
+
+
+@user_entry
 def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
     """The gradient of scalar-valued `fun` w.r.t. the argument(s) at `argnums`: one
     gradient for an int, a tuple of them for a tuple (as `jax.grad`). Usable as `@grad`
     and `@grad(argnums=...)`. `mode="forward"` computes it by one batched forward pass."""
-    _check_mode(mode)
+    check_mode(mode)
     return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode))
 
 
+@user_entry
 def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
     """Like `grad`, but the derivative returns `(fun(*args), gradient)`."""
-    _check_mode(mode)
+    check_mode(mode)
     return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), with_value=True, mode=mode))
 
 
+@user_entry
 def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
     """The Jacobian of `fun` w.r.t. the argument(s) at `argnums`, of shape
     `out.shape + in.shape`: by one batched forward pass (`mode="forward"`, as `jacfwd`)
     or by reverse sweeps, one per output entry (as `jacrev`, `jax.jacobian`'s default)."""
-    _check_mode(mode)
+    check_mode(mode)
     return _transform(fun, lambda f: JacobianOptions(*_argnums(f, argnums), mode=mode))
 
 
+@user_entry
 def jacfwd(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
     """The Jacobian by forward mode: one pass carrying every input direction at once."""
     return jacobian(fun, argnums, mode="forward")
 
 
+@user_entry
 def jacrev(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
     """The Jacobian by reverse mode: one forward sweep, one reverse sweep per output entry."""
     return jacobian(fun, argnums, mode="reverse")
 
 
+@user_entry
 def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
     """The Hessian of scalar-valued `fun`: `jacfwd(jacrev(fun))`, forward over reverse
     (for a scalar function `jacrev` is `grad`, which is what runs)."""
@@ -287,15 +302,15 @@ def _differentiable(value: Any) -> bool:
     return getattr(kind, "dtype", None) in ("float", None)
 
 
+@user_entry
 def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """`(fun(*primals), J @ tangents)`: the value and the directional derivative, by
     forward mode, as `jax.jvp`. Tangents of integer arguments are ignored (pass 0 or
     None); a None tangent of a float argument is zero."""
     primals, tangents = tuple(primals), tuple(tangents)
-    if len(primals) != len(tangents):
-        raise ValueError(f"jvp got {len(primals)} primals and {len(tangents)} tangents")
     values = _bound(fun, primals)
     wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents)) if t is not None and _differentiable(x))
+    check_tangents(primals, tangents, _params(_root(fun)), wrt)
     version = _CACHE.version(fun, JVPOptions(wrt), _kinds(values))
     return version.function(*values, *(tangents[i] for i in wrt))
 
@@ -308,6 +323,7 @@ class Pullback:
 
     def __init__(self, fun: Callable[..., Any], values: tuple, given: int) -> None:
         self._given = given
+        self._name = getattr(_root(fun), "__name__", "the function")
         self._values = values
         self._wrt = tuple(i for i in range(given) if _differentiable(values[i]))
         kinds = _kinds(values)
@@ -315,7 +331,9 @@ class Pullback:
         self._pullback = _CACHE.version(fun, VJPOptions(self._wrt, "pullback"), kinds)
         self.out, self._residuals = self._forward.function(*values)
 
+    @user_entry
     def __call__(self, cotangent: Any) -> tuple:
+        check_cotangent(self._name, self.out, cotangent)
         grads = iter(self._pullback.function(*self._residuals, cotangent))
         return tuple(
             next(grads) if i in self._wrt else np.zeros_like(self._values[i])
@@ -331,6 +349,7 @@ class Pullback:
         return format_function(self._forward.ir) + "\n" + format_function(self._pullback.ir)
 
 
+@user_entry
 def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
     """`(fun(*primals), pullback)`, as `jax.vjp`; `pullback(g)` returns `g @ J` for each
     primal. The forward sweep runs here, once; each pullback call runs the reverse sweep."""
@@ -347,6 +366,7 @@ class _Derivative:
         self.options = options
 
 
+@user_entry
 def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """The Hessian of scalar-valued `fun` (w.r.t. its first argument) times `tangents`,
     forward over reverse, without forming the Hessian: `jvp(grad(fun), primals,
@@ -381,6 +401,7 @@ def outside_kinds(fun: Callable[..., Any]) -> dict[External, Any]:
     return dict(zip(entry.refs, entry.environment()))
 
 
+@user_entry
 def show(obj: Compiled) -> None:
     """Print the emitted source of a compiled derivative."""
     print(obj.source)

@@ -11,6 +11,11 @@ signatures with arrays (by types, shapes and dtypes); and finally the general pa
 (binding, defaults, compiling), which calls `remember` so that the next call of that
 signature is fast. Unknown keywords or extra arguments fail as they would on the
 original function, whose name the dispatcher carries.
+
+The dispatcher is the public entry of a call: a CompileError of the general path is
+raised from its frame as `errors.for_user` says, so the user's traceback ends at their
+call. The general path only finds the compiled function; the dispatcher calls it, so
+that what the user's own code raises keeps all its frames.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import inspect
 from typing import Any, Callable
 
 from numpy import ndarray
+
+from .errors import CompileError, for_user, full_traceback, name_frames
 
 
 class _Never:
@@ -100,7 +107,26 @@ def guard_expression(guards: list, refs: tuple, scope: dict[str, Any]) -> tuple[
     return (" and ".join(parts) if parts else None), tuple(snapshot)
 
 
-def _source(name: str, parameters: list[inspect.Parameter], assumed: str | None = None) -> str:
+_ENTRY = "_adc_dispatch"
+"""The name the dispatcher is generated under (its code then takes the function's name,
+which need not be an identifier: `<lambda>`)."""
+
+
+def _general(indent: str, args: str, kwargs: str) -> list[str]:
+    """The general path: find or compile the function for these arguments, then call it;
+    a CompileError leaves from here (see the module's docstring)."""
+    return [
+        f"{indent}try:",
+        f"{indent}    _adc_f, _adc_a = _adc_general({args}, {kwargs})",
+        f"{indent}except _adc_CompileError as _adc_e:",
+        f"{indent}    if _adc_full():",
+        f"{indent}        raise",
+        f"{indent}    raise _adc_for_user(_adc_e)",
+        f"{indent}return _adc_f(*_adc_a)",
+    ]
+
+
+def _source(parameters: list[inspect.Parameter], assumed: str | None = None) -> str:
     names = [p.name for p in parameters]
     signature = [n if p.default is p.empty else f"{n}=_adc_missing" for n, p in zip(names, parameters)]
     optional = [n for n, p in zip(names, parameters) if p.default is not p.empty]
@@ -108,24 +134,22 @@ def _source(name: str, parameters: list[inspect.Parameter], assumed: str | None 
     args = ", ".join(names) + comma
     pairs = ", ".join(f"({n!r}, {n})" for n in names) + comma
     guard = " and ".join(f"type({n}) is _adc_t{i}" for i, n in enumerate(names)) or "False"
-    lines = [f"def {name}({', '.join(signature)}):"]
+    lines = [f"def {_ENTRY}({', '.join(signature)}):"]
     if optional:
         missing = " or ".join(f"{n} is _adc_missing" for n in optional)
-        lines += [
-            f"    if {missing}:",
-            f"        return _adc_general((), {{k: v for k, v in ({pairs}) if v is not _adc_missing}})",
-        ]
+        given = f"{{k: v for k, v in ({pairs}) if v is not _adc_missing}}"
+        lines += [f"    if {missing}:", *_general("        ", "()", given)]
     if assumed is not None:  # (after the defaults: the general path fills them in)
-        lines += [f"    if not ({assumed}):", f"        return _adc_general(({args}), {{}})"]
+        lines += [f"    if not ({assumed}):", *_general("        ", f"({args})", "{}")]
     lines += [
         f"    if {guard}:",
         f"        return _adc_last({args})",
-        f"    f = _adc_by_type(({', '.join(f'type({n})' for n in names)}{comma}))",
-        "    if f is None:",
-        f"        f = _adc_by_shape(({', '.join(_key(n) for n in names)}{comma}))",
-        "        if f is None:",
-        f"            return _adc_general(({args}), {{}})",
-        f"    return f({args})",
+        f"    _adc_f = _adc_by_type(({', '.join(f'type({n})' for n in names)}{comma}))",
+        "    if _adc_f is None:",
+        f"        _adc_f = _adc_by_shape(({', '.join(_key(n) for n in names)}{comma}))",
+        "        if _adc_f is None:",
+        *_general("            ", f"({args})", "{}"),
+        f"    return _adc_f({args})",
     ]
     return "\n".join(lines) + "\n"
 
@@ -134,8 +158,11 @@ class Dispatch:
     """The dispatcher of one derivative (`function`) and the tables it reads."""
 
     def __init__(
-        self, name: str, parameters: list[inspect.Parameter], general: Callable[[tuple, dict], Any]
+        self, name: str, parameters: list[inspect.Parameter],
+        general: Callable[[tuple, dict], tuple[Callable[..., Any], tuple]],
     ) -> None:
+        """`general(args, kwargs)` binds a call's arguments and returns the compiled
+        function for them and the values to call it with (defaults filled in)."""
         self._by_type: dict[tuple, Callable[..., Any]] = {}
         self._by_shape: dict[tuple, Callable[..., Any]] = {}
         self._arity = len(parameters)
@@ -146,6 +173,9 @@ class Dispatch:
             "_adc_by_shape": self._by_shape.get,
             "_adc_general": general,
             "_adc_cell": _cell,
+            "_adc_CompileError": CompileError,
+            "_adc_for_user": for_user,
+            "_adc_full": full_traceback,
         }
         self._name, self._parameters = name, parameters
         self._assumed: tuple | None = None
@@ -154,14 +184,24 @@ class Dispatch:
             self.function: Callable[..., Any] = self._generate(None)
         else:
             def call_general(*args: Any, **kwargs: Any) -> Any:
-                return general(args, kwargs)
+                try:
+                    function, values = general(args, kwargs)
+                except CompileError as err:
+                    if full_traceback():
+                        raise
+                    raise for_user(err)  # noqa: B904 - reported at the user's call
+                return function(*values)
 
+            name_frames(call_general, name)
             self.function = call_general
 
     def _generate(self, guard: str | None) -> Callable[..., Any]:
         filename = f"<ad_compiler dispatch {self._name}>"
-        exec(compile(_source(self._name, self._parameters, guard), filename, "exec"), self._scope)  # noqa: S102
-        return self._scope[self._name]
+        exec(compile(_source(self._parameters, guard), filename, "exec"), self._scope)  # noqa: S102
+        function = self._scope.pop(_ENTRY)
+        name_frames(function, self._name)
+        function.__name__ = function.__qualname__ = self._name
+        return function
 
     def assume(self, guards: list, refs: tuple) -> None:
         """The versions remembered from now on assume `guards` and the present types,

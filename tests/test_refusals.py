@@ -1,15 +1,20 @@
 """Every construct docs/supported-python.md lists as refused raises CompileError at the
-construct: file, line, column, the source line and a caret under it, and a sentence."""
+construct: file, line, column, the source line and a caret under it, and a sentence; and
+the traceback the user sees ends at their call, not inside the compiler."""
 
 from __future__ import annotations
 
+import functools
 import inspect
+import traceback
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ad_compiler import CompileError, grad
-from ad_compiler.errors import UnsupportedError
+import ad_compiler
+from ad_compiler import CompileError, grad, hessian, hvp, jvp, vjp
+from ad_compiler.errors import TRACEBACK_VARIABLE, ArgumentError, UnsupportedError
 
 
 def comprehension(x):
@@ -142,3 +147,75 @@ def test_refusal_is_located_and_explained(fn, snippet, words) -> None:
     assert caret.index("^") == shown.index(snippet)
     # a call that has no derivative is refused where it is differentiated, not where it is lowered
     assert isinstance(err, UnsupportedError) or fn in (builtin_without_rule, calls_a_derivative)
+
+
+# -- the traceback a user sees ----------------------------------------------------------
+
+PACKAGE = Path(ad_compiler.__file__).resolve().parent
+
+
+def compiler_frames(err: BaseException) -> list[traceback.FrameSummary]:
+    """The frames of the compiler in the traceback of `err`: its package's files and the
+    code it generates (the dispatcher of a derivative)."""
+    return [
+        frame for frame in traceback.extract_tb(err.__traceback__)
+        if frame.filename.startswith("<ad_compiler") or Path(frame.filename).resolve().is_relative_to(PACKAGE)
+    ]
+
+
+def positional_only(x, /):
+    return np.sin(sorted(x))
+
+
+def _first_call(f):
+    return grad(f)(np.array([0.5, 1.5]) if f is builtin_without_rule else 1.5)
+
+
+ENTRIES = {
+    "decoration: argnums": lambda: grad(comprehension, argnums=3),
+    "decoration: a builtin": lambda: grad(np.sin),
+    "decoration: a partial": lambda: grad(functools.partial(calls_a_derivative)),
+    "first call: lowering": lambda: _first_call(uses_try),
+    "first call: differentiating": lambda: _first_call(builtin_without_rule),
+    "first call: positional-only parameters": lambda: grad(positional_only)(np.array([1.0, 2.0])),
+    "first call: an argument": lambda: grad(while_else)([1.0]),
+    "jvp": lambda: jvp(uses_try, (1.5,), (1.0,)),
+    "vjp": lambda: vjp(uses_try, 1.5),
+    "hvp": lambda: hvp(uses_with, (1.5,), (1.0,)),
+    "hessian": lambda: hessian(uses_del)(1.5),
+    ".source": lambda: grad(uses_global).source,
+}
+
+
+@pytest.mark.parametrize("entry", ENTRIES.values(), ids=ENTRIES)
+def test_the_traceback_ends_at_the_users_call(entry) -> None:
+    with pytest.raises(CompileError) as info:
+        entry()
+    err = info.value
+    frames = compiler_frames(err)
+    assert len(frames) <= 1, "".join(traceback.format_list(frames))
+    assert traceback.extract_tb(err.__traceback__)[0].filename == __file__  # the user's frames come first
+    text = "".join(traceback.format_exception(err))
+    assert "During handling" not in text and "direct cause" not in text
+    assert err.file is not None and err.line is not None  # located: in the function, or at the call
+
+
+def test_full_tracebacks_are_kept_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TRACEBACK_VARIABLE, "full")
+    for entry in (ENTRIES["first call: lowering"], ENTRIES["jvp"]):
+        with pytest.raises(CompileError) as info:
+            entry()
+        files = [frame.filename for frame in compiler_frames(info.value)]
+        assert any(file.endswith(str(Path("frontend", "lower.py"))) for file in files)
+
+
+def test_an_error_about_the_call_is_located_at_the_call() -> None:
+    with pytest.raises(ArgumentError) as info:
+        grad(while_else, argnums=2)  # the caret goes under `grad`
+    err = info.value
+    line = inspect.currentframe().f_lineno - 2
+    assert (err.file, err.line) == (__file__, line)
+    assert "argnums 2 is out of range: while_else takes 1 positional argument: 0 (x)" in err.message
+    shown, caret = str(err).splitlines()[-2:]
+    assert shown.strip().startswith("grad(while_else, argnums=2)") and caret.index("^") == shown.index("grad")
+    assert isinstance(err, ValueError) and isinstance(err, TypeError)  # what JAX raises, for except clauses

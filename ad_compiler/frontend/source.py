@@ -39,7 +39,7 @@ class FunctionSource:
 
 def get_source(fn: Callable[..., Any]) -> FunctionSource:
     """The source of a Python function (unwrapped), or SourceUnavailableError naming it."""
-    fn = _plain_function(fn)
+    fn = python_function(fn)
     code = fn.__code__
     file = code.co_filename
     linecache.checkcache(file)
@@ -65,8 +65,9 @@ def get_source(fn: Callable[..., Any]) -> FunctionSource:
     )
 
 
-def _plain_function(fn: Any) -> Any:
-    """The Python function behind methods and decorators; refuse what has no source."""
+def python_function(fn: Any) -> Any:
+    """The Python function behind methods and decorators; SourceUnavailableError for
+    what has none (a builtin, a class, a partial)."""
     if isinstance(fn, functools.partial):
         inner = getattr(fn.func, "__name__", "?")
         raise SourceUnavailableError(

@@ -1,0 +1,102 @@
+"""What a derivative can be asked for and called with, checked where the user asks
+(the public API): `argnums` in range, a known mode, differentiated arguments that are
+floats or float arrays, tangents and cotangents of the right shapes.
+
+A wrong call raises `ArgumentError`, which the API's entry locates at the user's line
+(`errors.for_user`). Without these checks some wrong calls would not fail at all: a
+list passed to `grad(f)` compiles a generic derivative that treats it as one number,
+and a tangent of another shape broadcasts silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .errors import ArgumentError
+from .ir.types import Array, Scalar, TupleKind, kind_of
+
+MODES = ("reverse", "forward")
+
+
+def normalized_argnums(name: str, params: Sequence[str], argnums: Any) -> tuple[tuple[int, ...], bool]:
+    """`argnums` as non-negative positions, and whether it was given as a tuple."""
+    nums = (argnums,) if isinstance(argnums, (int, np.integer)) else argnums
+    try:
+        nums = tuple(nums)
+    except TypeError:
+        nums = (argnums,)
+    n = len(params)
+    listing = ", ".join(f"{k} ({p})" for k, p in enumerate(params))
+    for k in nums:
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
+            raise ArgumentError(f"argnums must be an int or a tuple of ints, not {argnums!r}; the "
+                                f"positional parameters of {name} are {listing or 'none'}")
+        if not -n <= k < n:
+            raise ArgumentError(f"argnums {argnums!r} is out of range: {name} takes {n} positional "
+                                f"argument{'s' if n != 1 else ''}: {listing or 'none'}")
+    return tuple(int(k) % n for k in nums), not isinstance(argnums, (int, np.integer))
+
+
+def check_mode(mode: Any) -> str:
+    if mode not in MODES:
+        raise ArgumentError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+    return mode
+
+
+def _advice(value: Any, param: str) -> str | None:
+    """What `value` is and what to pass instead, if it cannot be differentiated (None: fine)."""
+    kind = kind_of(value)
+    if isinstance(kind, TupleKind):
+        return None
+    if kind is None:
+        if value is None:
+            return "None; pass a float or a float array"
+        if isinstance(value, list):
+            return f"a list; pass np.asarray({param}, dtype=float)"
+        what = type(value).__name__
+        return f"{'an' if what[:1] in 'aeiou' else 'a'} {what}; pass a float or a float array"
+    dtype = getattr(kind, "dtype", None)
+    if dtype == "float":
+        return None
+    if dtype == "complex":
+        return f"complex ({kind}); complex derivatives are not supported yet"
+    if isinstance(kind, Array):
+        return f"an array of {dtype} ({kind}); pass {param}.astype(float)"
+    if isinstance(kind, Scalar):
+        return f"{'an' if dtype[:1] in 'aeiou' else 'a'} {dtype}; pass float({param})"
+    return f"{kind}; pass a float or a float array"
+
+
+def check_differentiated(transform: str, name: str, params: Sequence[str], values: Sequence[Any],
+                         argnums: Sequence[int]) -> None:
+    """Refuse, as JAX does, to differentiate anything but floats, float arrays and
+    tuples of them."""
+    for k in argnums:
+        problem = _advice(values[k], params[k])
+        if problem is not None:
+            raise ArgumentError(f"{transform} differentiates floats and float arrays, but argument "
+                                f"{k} ({params[k]}) of {name} is {problem}")
+
+
+def check_tangents(primals: Sequence[Any], tangents: Sequence[Any], params: Sequence[str],
+                   wrt: Sequence[int]) -> None:
+    """Each tangent has its primal's shape (NumPy would broadcast a wrong one silently)."""
+    if len(primals) != len(tangents):
+        raise ArgumentError(f"jvp got {len(primals)} primals and {len(tangents)} tangents; "
+                            "pass one tangent per primal (None or 0 for one not differentiated)")
+    for k in wrt:
+        if np.shape(tangents[k]) != np.shape(primals[k]):
+            raise ArgumentError(f"the tangent of argument {k} ({params[k]}) has shape "
+                                f"{np.shape(tangents[k])}, but {params[k]} has shape {np.shape(primals[k])}; "
+                                "pass a tangent of the argument's shape")
+
+
+def check_cotangent(name: str, out: Any, cotangent: Any) -> None:
+    """The cotangent a pullback takes has the shape of the function's result."""
+    if isinstance(out, tuple):
+        return  # (each item's shape is checked where it is used)
+    if np.shape(cotangent) != np.shape(out):
+        raise ArgumentError(f"the cotangent has shape {np.shape(cotangent)}, but {name} returned shape "
+                            f"{np.shape(out)}; pass a cotangent of the result's shape")
