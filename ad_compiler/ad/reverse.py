@@ -13,10 +13,11 @@ from typing import Callable, Sequence
 
 from ..errors import NoDerivativeError
 from .opaque import check_written
-from ..ir import Const, Function, Loc, Op, Operand, Region, Value
+from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline
 from ..ir.types import kind_of
 from ..passes.activity import active_values
+from . import masks
 from .kinds import differentiable
 from .regions import ADJOINT_PREFIX, RegionSweep
 from .rules import RULES, Registry
@@ -36,6 +37,8 @@ class Adjoints:
         self.local = local
         self.of: dict[Value, Operand] = {}
         self.outer: dict[Value, Operand] = {}
+        self.masking = masks.Masking()
+        """Adjoints known to be zero outside a condition."""
 
     def table(self, primal: Value) -> dict[Value, Operand]:
         return self.of if self.local is None or primal in self.local else self.outer
@@ -53,8 +56,8 @@ class Adjoints:
             self.fn.derived_names[adjoint] = (ADJOINT_PREFIX, primal)
 
     def add(self, primal: Value, contribution: Operand, fresh: set[Value], loc: Loc | None) -> None:
-        """Accumulate `contribution`; `fresh` holds the values the rule just created
-        (only those may take the adjoint's name)."""
+        """Accumulate `contribution`; `fresh` holds the values the rule just created (only
+        those may take the adjoint's name)."""
         table = self.table(primal)
         if primal not in table:
             table[primal] = contribution
@@ -64,6 +67,7 @@ class Adjoints:
         total = Value()
         self.ops.append(Op("add", [table[primal], contribution], [total], loc=loc))
         self._name(total, primal)
+        self.masking.added(total, table[primal], contribution)
         table[primal] = total
 
     def zeros(self, like: Value, loc: Loc | None) -> Value:
@@ -125,6 +129,12 @@ class Sweep(RegionSweep):
             else:
                 self.op(op)
 
+    def makers(self) -> dict[Value, Op]:
+        """The op that makes each value of the function (built when first asked for)."""
+        if getattr(self, "_makers", None) is None:
+            self._makers = {r: op for op in walk_ops(self.fn.body) for r in op.results}
+        return self._makers
+
     def is_active(self, x: Operand) -> bool:
         """Active, and of a kind that has derivatives (not a known int or bool)."""
         return isinstance(x, Value) and x in self.active and differentiable(x)
@@ -148,20 +158,29 @@ class Sweep(RegionSweep):
                 f"@ad_compiler.defvjp({op.prim}) or rewrite the expression with supported functions"
             )
         lowered, dynamic = rules.lowered_vjp(rule, op.inputs, op.attrs)
+        elementwise = masks.elementwise(op.prim, rule.broadcasting)
+        mask, read = adjoints.masking.incoming(g, elementwise)
         start = len(adjoints.ops)
-        returned = inline(lowered, [g, op.result] + [op.inputs[i] for i in dynamic], adjoints.ops, op.loc)
+        returned = inline(lowered, [read, op.result] + [op.inputs[i] for i in dynamic], adjoints.ops, op.loc)
         new_ops = adjoints.ops[start:]
         fresh = {r for new in new_ops for r in new.results}
         for x, ct in zip(op.inputs, _rule_outputs(self.fn, op, returned, new_ops, self.is_active)):
             if ct is None or not self.is_active(x):
                 continue
+            kind = op.result.kind if elementwise else x.kind
+            before = len(adjoints.ops)
+            ct, own = adjoints.masking.outgoing(mask, g, read, ct, kind, new_ops, adjoints.ops, op.loc)
+            fresh.update(r for new in adjoints.ops[before:] for r in new.results)
+            if own is not None and (rule.broadcasting or not elementwise) and not masks.covers(own, x, self.makers):
+                own = None  # summed over broadcast copies, or not element by element
             if rule.broadcasting:
                 reduced = Value()
                 adjoints.ops.append(Op("unbroadcast", [ct, x], [reduced], loc=op.loc))
                 fresh.add(reduced)
+                if own is not None:
+                    adjoints.masking.summed(own, ct, reduced, x, adjoints.ops, op.loc)
                 ct = reduced
             adjoints.add(x, ct, fresh, op.loc)
-
 
     def _tuple(self, op: Op, g: Operand) -> None:
         for k, x in enumerate(op.inputs):

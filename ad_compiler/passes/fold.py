@@ -88,6 +88,8 @@ class _Identities:
 
     def __call__(self, op: Op, added: list[Op]) -> Operand | None:
         out = _evaluate(op)
+        if out is None and op.prim == "np.select":
+            out = self._select(op, added)
         if out is None:
             method = getattr(self, "_" + op.prim.replace(".", "_"), None)
             out = method(op, *op.inputs, added) if method and not op.attrs else None
@@ -104,6 +106,23 @@ class _Identities:
             if -len(p.inputs) <= index.value < len(p.inputs):
                 return p.inputs[index.value]
         return None
+
+    def _select(self, op: Op, added: list[Op]) -> Operand | None:
+        """`np.select((c0, c1), (a0, a1), d)` is `np.where(c0, a0, np.where(c1, a1, d))`:
+        the same values, dtype and shape (the first condition that holds chooses), and
+        `np.where` is differentiated without NaN from the choices not taken."""
+        if set(op.attrs) - {"default"} or len(op.inputs) + len(op.attrs) > 3:
+            return None
+        default = op.inputs[2] if len(op.inputs) == 3 else Const(op.attrs.get("default", 0))
+        conds, choices = (_producer(x, self.producers) for x in op.inputs[:2])
+        if conds is None or choices is None or {conds.prim, choices.prim} != {"tuple"}:
+            return None
+        if not conds.inputs or len(conds.inputs) != len(choices.inputs):
+            return None
+        out = default
+        for cond, choice in reversed(list(zip(conds.inputs, choices.inputs))):
+            out = self.new(added, "np.where", [cond, choice, out], op)
+        return out
 
     def _reduce_scaled(self, op: Op, added: list[Op]) -> Operand | None:
         """sum(c * z) -> c * sum(z): a sum is linear, and after it the factor meets

@@ -49,6 +49,28 @@ def mul_jvp(dx, dy, ans, x, y):
     return dx * y + x * dy
 
 
+@defvjp(operator.mul, np.multiply, dtypes=("bool", None))
+def mask_mul_vjp(g, ans, x, y):
+    """`mask * y`: y's cotangent is `g` where the mask holds and exactly 0 elsewhere, even
+    where `g` is infinite (a branch the mask leaves out; docs/nan-safe.md)."""
+    return None, np.where(x, g, 0.0)
+
+
+@defvjp(operator.mul, np.multiply, dtypes=(None, "bool"))
+def mul_mask_vjp(g, ans, x, y):
+    return np.where(y, g, 0.0), None
+
+
+@defjvp(operator.mul, np.multiply, dtypes=("bool", None))
+def mask_mul_jvp(dx, dy, ans, x, y):
+    return np.where(x, dy, 0.0)
+
+
+@defjvp(operator.mul, np.multiply, dtypes=(None, "bool"))
+def mul_mask_jvp(dx, dy, ans, x, y):
+    return np.where(y, dx, 0.0)
+
+
 @defvjp(operator.truediv, np.divide)
 def truediv_vjp(g, ans, x, y):
     bx = g / y

@@ -62,10 +62,17 @@ class Rule:
     ranks: tuple[int, ...] | None = None
     max_rank: int | None = None
     """Operands of a higher known rank are not covered (np.dot above matrices)."""
+    dtypes: tuple[str | None, ...] | None = None
+    """When set, the rule covers operands of these known dtypes only (None: any); a
+    boolean mask has a rule of its own (`mask * y`)."""
 
     def applies(self, kinds: list[Kind]) -> bool:
         known = [getattr(k, "ndim", 0) if isinstance(k, (Array, Scalar)) else None for k in kinds]
         if self.max_rank is not None and any(k is not None and k > self.max_rank for k in known):
+            return False
+        if self.dtypes is not None and not (len(kinds) == len(self.dtypes) and all(
+            d is None or getattr(k, "dtype", None) == d for d, k in zip(self.dtypes, kinds)
+        )):
             return False
         if self.ranks is None:
             return True
@@ -113,10 +120,12 @@ class Registry:
         broadcasting: bool | None = None,
         ranks: tuple[int, ...] | None = None,
         max_rank: int | None = None,
+        dtypes: tuple[str | None, ...] | None = None,
     ) -> Callable:
         """Decorator registering a VJP rule for each of `primitives` (callables or prim
-        names). A rule registered later for the same prim and ranks replaces the earlier."""
-        return self._define(self._vjps, "vjp", primitives, broadcasting, ranks, max_rank)
+        names). A rule registered later for the same prim, ranks and dtypes replaces the
+        earlier."""
+        return self._define(self._vjps, "vjp", primitives, broadcasting, ranks, max_rank, dtypes)
 
     def defjvp(
         self,
@@ -124,10 +133,11 @@ class Registry:
         broadcasting: bool | None = None,
         ranks: tuple[int, ...] | None = None,
         max_rank: int | None = None,
+        dtypes: tuple[str | None, ...] | None = None,
     ) -> Callable:
         """Decorator registering a JVP rule (see the module docstring) for each of
         `primitives`, with `defvjp`'s options."""
-        return self._define(self._jvps, "jvp", primitives, broadcasting, ranks, max_rank)
+        return self._define(self._jvps, "jvp", primitives, broadcasting, ranks, max_rank, dtypes)
 
     def _define(
         self,
@@ -137,15 +147,16 @@ class Registry:
         broadcasting: bool | None,
         ranks: tuple[int, ...] | None,
         max_rank: int | None = None,
+        dtypes: tuple[str | None, ...] | None = None,
     ) -> Callable:
         prims = [self._prim(p) for p in primitives]
 
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
             for prim in prims:
                 flag = _broadcasts_by_default(prim) if broadcasting is None else broadcasting
-                rules = [r for r in table.get(prim, []) if r.ranks != ranks]
-                rules.append(Rule(prim, fn, flag, ranks, max_rank))
-                rules.sort(key=lambda r: r.ranks is None)
+                rules = [r for r in table.get(prim, []) if (r.ranks, r.dtypes) != (ranks, dtypes)]
+                rules.append(Rule(prim, fn, flag, ranks, max_rank, dtypes))
+                rules.sort(key=lambda r: (r.dtypes is None, r.ranks is None))
                 table[prim] = rules
                 self._lowered = {k: v for k, v in self._lowered.items() if k[:2] != (mode, prim)}
             self._changed()
@@ -270,6 +281,7 @@ class Registry:
             mode,
             rule.prim,
             rule.ranks,
+            rule.dtypes,
             tuple(dynamic),
             tuple(sorted((k, _hashable(v)) for k, v in static.items())),
         )
