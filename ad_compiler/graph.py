@@ -15,7 +15,7 @@ in program order (`n0`, `n1`, ...), so the same IR always gives the same text:
   its last test saw), and a loop's yields dashed back edges to the loop-carried arguments;
 - the returned values have edges to a `return` node at the bottom.
 
-`render` runs the Graphviz `dot` program to draw the text as SVG or PNG.
+`render` runs the Graphviz `dot` program to draw the text as SVG, PNG or PDF.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ _LOOPS = frozenset({"for_range", "for_each", "while"})
 
 
 class GraphvizMissing(Exception):
-    """The Graphviz `dot` program, needed to draw SVG or PNG, is not on the PATH."""
+    """The Graphviz `dot` program, needed to draw SVG, PNG or PDF, is not on the PATH."""
 
 
 def _quote(text: str) -> str:
@@ -239,20 +239,21 @@ def to_dot(fn: Function, title: str | None = None) -> str:
     return _Graph(fn).function(title)
 
 
-_FORMATS = ("svg", "png")
+FORMATS = ("svg", "png", "pdf")
+"""What `render` draws (DOT text itself needs no drawing)."""
 
 
 def render(dot_text: str, fmt: str) -> bytes:
-    """Draw DOT text with the Graphviz `dot` program: `fmt` is "svg" or "png".
+    """Draw DOT text with the Graphviz `dot` program: `fmt` is one of `FORMATS`.
 
     Raises GraphvizMissing when `dot` is not installed, RuntimeError when it fails."""
-    if fmt not in _FORMATS:
-        raise ValueError(f"cannot render the graph as {fmt!r}: the formats are {', '.join(_FORMATS)}")
+    if fmt not in FORMATS:
+        raise ValueError(f"cannot render the graph as {fmt!r}: the formats are {', '.join(FORMATS)}")
     dot = shutil.which("dot")
     if dot is None:
         raise GraphvizMissing(
-            "the Graphviz `dot` program is not installed: install it "
-            "(apt install graphviz, brew install graphviz, conda install graphviz) or write --format dot"
+            f"cannot write {fmt.upper()}: the Graphviz `dot` program, which draws it, is not installed; "
+            "install graphviz (apt install graphviz, brew install graphviz, conda install graphviz)"
         )
     run = subprocess.run([dot, f"-T{fmt}"], input=dot_text.encode(), capture_output=True, check=False)
     if run.returncode != 0:

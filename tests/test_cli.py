@@ -394,13 +394,61 @@ def test_graph_renders_svg_and_png(model: Path, tmp_path: Path) -> None:
     assert png.read_bytes().startswith(b"\x89PNG")
 
 
-def test_graph_without_graphviz_says_how_to_install_it(model: Path, tmp_path: Path) -> None:
-    out = tmp_path / "seed.svg"
+@pytest.mark.parametrize("suffix", [".svg", ".png", ".pdf"])
+def test_graph_without_graphviz_says_how_to_install_it(model: Path, tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"seed{suffix}"
     result = adc("graph", f"{model}:seed", "-o", str(out), env=dict(os.environ, PATH=str(tmp_path)))
     assert result.returncode == 2
-    assert result.stderr.startswith("error: ") and "install" in result.stderr and "--format dot" in result.stderr
+    assert result.stderr.startswith(f"error: cannot write {suffix[1:].upper()}: ")
+    assert "install graphviz" in result.stderr and f"-o {tmp_path / 'seed.dot'}" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert not out.exists()
+
+
+FAKE_DOT = """\
+#!{python}
+import sys
+text = sys.stdin.read()
+assert text.startswith("digraph"), text
+sys.stdout.write("drawn as " + sys.argv[1])
+"""
+
+
+def test_graph_renders_pdf_through_dot_on_the_path(model: Path, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    dot = bin_dir / "dot"
+    dot.write_text(FAKE_DOT.format(python=sys.executable))
+    dot.chmod(0o755)
+    out = tmp_path / "seed.pdf"
+    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    result = adc("graph", f"{model}:seed", "-o", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == b"drawn as -Tpdf"  # what `dot -Tpdf` wrote, never DOT text
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["-o", "g.jpg"], "error: cannot tell the format of g.jpg from its suffix: name it .dot, .gv, .svg, "
+                          ".png, .pdf, or pass --format\n"),
+        (["--format", "dot", "-o", "g.pdf"], "error: g.pdf names a PDF file, but --format is dot; drop "
+                                             "--format or name the file .dot\n"),
+        (["--format", "pdf"], "error: a PDF is written to a file: add -o FILE.pdf\n"),
+    ],
+)
+def test_graph_output_names_its_format(model: Path, tmp_path: Path, options: list[str], message: str) -> None:
+    result = adc("graph", f"{model}:seed", *options, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, message)
+    assert list(tmp_path.glob("g.*")) == []
+
+
+def test_a_module_name_that_is_a_file_here_is_answered_with_the_path_form(model: Path) -> None:
+    result = adc("grad", "model:seed", cwd=model.parent)
+    assert result.returncode == 2
+    assert result.stderr == ("error: cannot import model: No module named 'model'; to use the file "
+                             "model.py, name the file: model.py:seed\n")
+    assert adc("grad", "model.py:seed", cwd=model.parent).returncode == 0  # the advice works
 
 
 # -- errors ---------------------------------------------------------------------------
@@ -436,7 +484,9 @@ def test_syntax_error_in_the_users_file(tmp_path: Path) -> None:
         ("nowhere.py:f", [], "error: no such file: nowhere.py\n"),
         ("examples/quickstart.py:nothing", [], "error: examples/quickstart.py defines no function 'nothing'\n"),
         ("examples/quickstart.py", [], "error: target 'examples/quickstart.py' must look like path/to/file.py:function or package.module:function\n"),
-        ("no_such_package.module:f", [], "error: cannot import no_such_package.module: No module named 'no_such_package'\n"),
+        ("no_such_package.module:f", [], "error: cannot import no_such_package.module: No module named "
+         "'no_such_package'; a module is imported from sys.path (set PYTHONPATH to its directory), a file "
+         "is named by its path: path/to/file.py:function\n"),
         ("examples/quickstart.py:f", ["--wrt", "q"], "error: --wrt: f has no parameter 'q' (its parameters: a, b, c)\n"),
         ("examples/quickstart.py:f", ["--argnums", "5"], "error: --argnums: f has 3 parameters, no position 5\n"),
     ],

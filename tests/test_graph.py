@@ -388,12 +388,13 @@ def test_render_draws_svg_and_png_and_reports_a_failing_dot() -> None:
         render("digraph {", "svg")
 
 
-def test_render_without_graphviz_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_render_without_graphviz_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    with pytest.raises(GraphvizMissing, match="apt install graphviz.*--format dot"):
-        render(to_dot(lower(seed)), "svg")
+    with pytest.raises(GraphvizMissing, match=f"cannot write {fmt.upper()}: .*apt install graphviz"):
+        render(to_dot(lower(seed)), fmt)
 
 
 def test_render_refuses_unknown_formats() -> None:
-    with pytest.raises(ValueError, match="svg, png"):
-        render(to_dot(lower(seed)), "pdf")
+    with pytest.raises(ValueError, match="svg, png, pdf"):
+        render(to_dot(lower(seed)), "jpg")

@@ -18,7 +18,7 @@ from typing import NoReturn, Sequence
 from ..api import lowered, outside_kinds
 from ..check.report import check
 from ..errors import CompileError
-from ..graph import GraphvizMissing, render, to_dot
+from ..graph import FORMATS, GraphvizMissing, render, to_dot
 from ..ir import format_function
 from ..pipeline import optimized_primal
 from .derivatives import Request, derivative, module_text, request
@@ -129,9 +129,9 @@ def parser() -> argparse.ArgumentParser:
     check_.add_argument("--timing", type=_seconds, default=0.05, metavar="SECONDS",
                         help="time spent timing each method (default 0.05; 0: no timing)")
 
-    graph = _command(commands, "graph", "draw the computational graph (Graphviz DOT, SVG or PNG)",
+    graph = _command(commands, "graph", "draw the computational graph (Graphviz DOT, SVG, PNG or PDF)",
                      "adc graph examples/quickstart.py:f -o f.svg")
-    graph.add_argument("--format", choices=("dot", "svg", "png"),
+    graph.add_argument("--format", choices=("dot", *FORMATS),
                        help="output format (default: from the file's suffix, else dot)")
     graph.add_argument("--derivative", action="store_true", help="draw the emitted derivative, not the function")
     _derivative_options(graph)
@@ -234,14 +234,20 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _graph(args: argparse.Namespace) -> int:
+    fmt = _graph_format(args.format, args.output)
     req = _request(args)
     fn = derivative(req).ir if args.derivative else lowered(req.target.function)
     text = to_dot(fn)
-    fmt = args.format or _format_of(args.output)
-    data = text.encode() if fmt == "dot" else render(text, fmt)
+    if args.output is None and fmt in _BINARY:
+        raise UsageError(f"a {fmt.upper()} is written to a file: add -o FILE.{fmt}")
+    try:
+        data = text.encode() if fmt == "dot" else render(text, fmt)
+    except GraphvizMissing as err:
+        dot = f"-o {args.output.with_suffix('.dot')}" if args.output is not None else "--format dot"
+        raise UsageError(f"{err}; or write the graph as DOT text: {dot}") from None
+    except RuntimeError as err:  # `dot` ran and failed
+        raise UsageError(str(err)) from None
     if args.output is None:
-        if fmt == "png":
-            raise UsageError("a PNG is written to a file: add -o FILE.png")
         print(data.decode(), end="")
         return 0
     write_atomically(args.output, data, args.force)
@@ -249,9 +255,26 @@ def _graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def _format_of(path: Path | None) -> str:
+_SUFFIXES = {".dot": "dot", ".gv": "dot", ".svg": "svg", ".png": "png", ".pdf": "pdf"}
+"""The output formats file names say; a file without a suffix gets DOT text."""
+
+_BINARY = ("png", "pdf")
+
+
+def _graph_format(given: str | None, path: Path | None) -> str:
+    """The format `--format` or the output's suffix says. A suffix that names no format
+    (`g.jpg`), or another one than `--format`, is an error rather than a file whose name
+    says one thing and whose bytes another."""
     suffix = path.suffix.lower() if path is not None else ""
-    return {".svg": "svg", ".png": "png"}.get(suffix, "dot")
+    named = _SUFFIXES.get(suffix)
+    if suffix and named is None and given is None:
+        known = ", ".join(_SUFFIXES)
+        raise UsageError(f"cannot tell the format of {path} from its suffix: name it {known}, "
+                         "or pass --format")
+    if given is not None and named is not None and named != given:
+        raise UsageError(f"{path} names a {named.upper()} file, but --format is {given}; "
+                         f"drop --format or name the file .{given}")
+    return given or named or "dot"
 
 
 _COMMANDS = {"grad": _grad, "show": _show, "ir": _ir, "check": _check, "graph": _graph}

@@ -1,5 +1,7 @@
 """What the command line differentiates: `path/to/file.py:function` or
-`package.module:function`, loaded as Python would load it, with the file it came from."""
+`package.module:function`, loaded as Python would load it, with the file it came from.
+A module name that does not import is not looked for as a file: the error says how to
+name the file instead (`mlp.py:f`), so one spelling always means one thing."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def load_target(spec: str) -> Target:
     where, sep, name = spec.rpartition(":")
     if not sep or not where or not name:
         raise UsageError(f"target {spec!r} must look like path/to/file.py:function or package.module:function")
-    module = _load_file(where) if where.endswith(".py") else _import(where)
+    module = _load_file(where) if where.endswith(".py") else _import(where, name)
     function = getattr(module, name, None)
     if function is None:
         raise UsageError(f"{where} defines no function {name!r}")
@@ -81,11 +83,24 @@ def _load_file(where: str) -> Any:
     return module
 
 
-def _import(name: str) -> Any:
+def _import(name: str, function: str) -> Any:
     try:
         with contextlib.redirect_stdout(sys.stderr):
             return importlib.import_module(name)
     except ImportError as err:
-        raise UsageError(f"cannot import {name}: {err}") from None
+        missing = getattr(err, "name", None)
+        hint = _path_hint(name, function) if missing and name.startswith(missing) else ""
+        raise UsageError(f"cannot import {name}: {err}{hint}") from None
     except (Exception, SystemExit) as err:
         raise UsageError(f"importing {name} failed: {type(err).__name__}: {err}") from None
+
+
+def _path_hint(name: str, function: str) -> str:
+    """Advice when a module name is not importable: `adc` imports a name from `sys.path`
+    (which, for a console script, does not hold the current directory), as Python would;
+    a file is named by its path. If the name is a file here, say to name the file."""
+    path = Path(*name.split(".")).with_suffix(".py")
+    if path.is_file():
+        return f"; to use the file {path.as_posix()}, name the file: {path.as_posix()}:{function}"
+    return ("; a module is imported from sys.path (set PYTHONPATH to its directory), "
+            "a file is named by its path: path/to/file.py:function")
