@@ -7,7 +7,7 @@ live on after it become the op's results (`cond`) or loop-carried values (region
 arguments, yielded at the end of each iteration). A test that folds to a constant picks
 its branch at compile time instead. An early `return` in a branch takes the rest of the
 block into the other branch, so that both end in a return. `break`, `continue` and
-`return` inside loops are refused for now.
+`return` inside loops are first rewritten with flags (`exits`).
 """
 
 from __future__ import annotations
@@ -57,6 +57,18 @@ def _has_return(stmts: list[ast.stmt]) -> bool:
     return any(isinstance(node, ast.Return) for stmt in stmts for node in ast.walk(stmt))
 
 
+def _falls_off(node: ast.If) -> str:
+    """Why an `if` that returns on some path is refused: another path reaches the end of
+    the function, where Python would return None."""
+    if isinstance(node.test, ast.Name) and node.test.id == exits.RETURNED:  # (`exits` wrote it)
+        return ("this loop returns from inside, but a run that finishes the loop without "
+                "returning reaches the end of the function, which has no return after the loop "
+                "(Python would return None); add a return after the loop")
+    return ("this if returns on one path, but another path reaches the end of the function "
+            "without a return (Python would return None there); add a return at the end of "
+            "the function, or an else branch that returns")
+
+
 class ControlFlow:
     """The lowerer's control-flow statements and expressions (mixed into `_Lowerer`)."""
 
@@ -101,8 +113,7 @@ class ControlFlow:
             then_stmts = then_stmts if _returns(then_stmts) else then_stmts + (rest or [])
             else_stmts = else_stmts if _returns(else_stmts) else else_stmts + (rest or [])
             if not (_returns(then_stmts) and _returns(else_stmts)):
-                self._refuse(node, "a return inside an if must leave the function on every path "
-                             "that reaches the end of the function")
+                self._refuse(node, _falls_off(node))
         before = dict(self.env)
         then_env, then_ops, then_returned = self._lower_branch(then_stmts)
         else_env, else_ops, else_returned = self._lower_branch(else_stmts)
@@ -364,6 +375,9 @@ class ControlFlow:
         if node.orelse:
             self._refuse(node, "while ... else is not supported; move the else block after the loop")
         self._check_loop_body(node.body)
+        if exits.always_true(node.test) and not any(isinstance(n, ast.Raise) for s in node.body for n in ast.walk(s)):
+            self._refuse(node, "this loop never ends: its test is always true and nothing in it "
+                         "leaves it; add a break (or a return) where it should stop")
         carried = self._carried(node, [])
         if not carried:
             self._refuse(node, "this while loop assigns no variable defined before it: it would "

@@ -19,9 +19,12 @@ logger) are read at call time and assume nothing.
 
 from __future__ import annotations
 
+import inspect
 import sys
+import sysconfig
 import types
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +40,13 @@ _LIBRARIES = frozenset({"numpy", "scipy", "math", "cmath"}) | frozenset(
 )
 """Top-level packages whose functions are called as written, never inlined, and whose
 module attributes are assumed fixed (`np.sin` is not re-checked at every call)."""
+
+_INSTALLED = frozenset({"site-packages", "dist-packages"})
+"""Directories installed packages live in: any package found there is a library too."""
+
+_STDLIB = tuple(
+    Path(p).resolve() for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib")} if p
+)
 
 
 @dataclass(frozen=True)
@@ -86,9 +96,31 @@ def role(obj: Any) -> str:
 
 
 def is_library(obj: Any) -> bool:
-    """Whether a function or module belongs to NumPy, SciPy or the standard library."""
+    """Whether a function or module belongs to a library: NumPy, SciPy, the standard
+    library, or any installed package (found in a site-packages directory: SymPy,
+    mpmath, scikit-learn, ...). A library's functions are never inlined: its code is
+    not the user's, and an error inside it would point into the library's files.
+    The compiler's own package is not one (its rules' helpers are inlined)."""
     name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None)
-    return (name or "").partition(".")[0] in _LIBRARIES
+    top = (name or "").partition(".")[0]
+    if top == __name__.partition(".")[0]:
+        return False
+    if top in _LIBRARIES:
+        return True
+    file = _file_of(obj, top)
+    if file is None:
+        return False
+    path = Path(file).resolve()
+    return not _INSTALLED.isdisjoint(path.parts) or any(path.is_relative_to(d) for d in _STDLIB)
+
+
+def _file_of(obj: Any, top: str) -> str | None:
+    """The file a function's code, or a module (else the package it names), was read from."""
+    code = getattr(inspect.unwrap(obj), "__code__", None) if callable(obj) else None
+    if code is not None:
+        return code.co_filename
+    module = obj if isinstance(obj, types.ModuleType) else sys.modules.get(top)
+    return getattr(module, "__file__", None)
 
 
 def valid(guards: list[Guard]) -> bool:

@@ -4,8 +4,9 @@ The IR has no jumps. A loop whose body may leave early becomes a `while` loop ov
 explicit counter whose test also checks a `_break` flag; inside the body, the statements
 after a possible exit run only `if not _continue`. A `return` inside the loop sets
 `_return` and `_value` and breaks; after the loop, `if _return: return _value` (which
-the early-return handling of branches then takes apart). This module rewrites the AST;
-the lowering of the result is the ordinary one.
+the early-return handling of branches then takes apart); a `while True:` left only by
+`return` is followed by `return _value` alone. This module rewrites the AST; the
+lowering of the result is the ordinary one.
 """
 
 from __future__ import annotations
@@ -45,6 +46,18 @@ def has_exits(body: list[ast.stmt]) -> bool:
 
 def returns_from(body: list[ast.stmt]) -> bool:
     return any(isinstance(s, ast.Return) for s in _own_exits(body))
+
+
+def always_true(test: ast.expr) -> bool:
+    """`while True:`, `while 1:`: a test that never ends the loop."""
+    return isinstance(test, ast.Constant) and bool(test.value)
+
+
+def left_only_by_return(node: ast.stmt) -> bool:
+    """A `while True:` whose only way out is a `return`: the code after it never runs."""
+    exits = _own_exits(node.body)
+    return (isinstance(node, ast.While) and always_true(node.test) and bool(exits)
+            and all(isinstance(s, ast.Return) for s in exits))
 
 
 def _at(node: ast.AST, like: ast.AST) -> ast.AST:
@@ -142,6 +155,8 @@ def as_while(node: ast.For | ast.While, sequence_length: ast.expr | None,
         body.append(_set(COUNTER, ast.BinOp(_name(COUNTER), ast.Add(), step), node))
     loop = _at(ast.While(_loop_test(node, test), body + _rewrite(node.body), []), node)
     after = []
-    if returning:
+    if left_only_by_return(node):  # it always returns: no path goes on after it
+        after.append(_at(ast.Return(_name(VALUE)), node))
+    elif returning:
         after.append(_at(ast.If(_name(RETURNED), [_at(ast.Return(_name(VALUE)), node)], []), node))
     return setup + [loop] + after

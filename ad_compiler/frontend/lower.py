@@ -35,6 +35,16 @@ _COMPARE = {cls: name for name, cls in prims.COMPARE_OPS.items()}
 _UNARY = {ast.USub: "neg", ast.Not: "not_"}
 _SYMBOLS = {ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&",
             ast.Invert: "~", ast.In: "in", ast.NotIn: "not in"}
+_INSTEAD = {
+    ast.BitAnd: "for a condition write `and` (np.logical_and for arrays)",
+    ast.BitOr: "for a condition write `or` (np.logical_or for arrays)",
+    ast.BitXor: "for a condition write `!=` between the two tests",
+    ast.Invert: "for a condition write `not` (np.logical_not for arrays)",
+    ast.In: "compare with == and join the tests with or (x == a or x == b)",
+    ast.NotIn: "compare with != and join the tests with and (x != a and x != b)",
+}
+"""What to write instead of an operator the compiler does not handle (else: compute it
+outside the function)."""
 
 # x.name(...) → np.name(x, ...); for those in _PACKED, x.f(a, b) means np.f(x, (a, b)).
 _METHODS = {m: prims.prim_of(getattr(np, m)) for m in
@@ -59,11 +69,12 @@ _REFUSED = {
     "ImportFrom": "import statements are not supported inside the function; import at module level",
     "ClassDef": "class definitions are not supported inside the function; define it at module level",
     "FunctionDef": "nested function definitions are not supported yet; write the computation inline",
-    "AsyncFunctionDef": "async functions are not supported",
-    "Match": "match statements are not supported yet",
-    "List": "list displays ([a, b]) are not supported yet; use a tuple (a, b)",
-    "Dict": "dict displays ({k: v}) are not supported",
-    "Set": "set displays ({a, b}) are not supported",
+    "AsyncFunctionDef": "async functions are not supported; write a plain def",
+    "Match": "match statements are not supported yet; write the cases as if/elif",
+    "List": "list displays ([a, b]) are not supported yet; use a tuple (a, b) (an array of differentiated "
+            "numbers, np.array((a, b)), has no derivative rule yet)",
+    "Dict": "dict displays ({k: v}) are not supported; use a variable per entry, or a tuple",
+    "Set": "set displays ({a, b}) are not supported; use a tuple (a, b)",
     "ListComp": f"comprehensions are not supported yet; {_LOOPS}",
     "SetComp": f"comprehensions are not supported yet; {_LOOPS}",
     "DictComp": f"comprehensions are not supported yet; {_LOOPS}",
@@ -71,14 +82,24 @@ _REFUSED = {
     "Lambda": "lambda expressions are not supported inside the function; define the function at module level",
     "Starred": "starred expressions (*xs) are not supported; pass the items one by one",
     "NamedExpr": "assignment expressions (:=) are not supported; use a separate assignment",
-    "Await": "await is not supported",
+    "Await": "await is not supported; await outside the compiled function and pass the result",
     "Yield": "generators (yield) are not supported; return the value",
     "YieldFrom": "generators (yield from) are not supported; return the value",
 }
 
 
+def _one_line(err: CompileError) -> str:
+    """An error of an inlined callee, inside the message of the error at its call."""
+    return f"{err.message} (at {err.file}:{err.line})" if err.line is not None else err.message
+
+
 def _symbol(op: ast.AST) -> str:
     return f"'{_SYMBOLS.get(type(op), type(op).__name__)}'"
+
+
+def _no_operator(op: ast.AST) -> str:
+    instead = _INSTEAD.get(type(op), "compute it outside the function and pass the result")
+    return f"the operator {_symbol(op)} is not supported; {instead}"
 
 
 def _is_user_function(fn: Any) -> bool:
@@ -163,7 +184,8 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         if self.returned is None and self.raised:
             self.returned = Const(None)  # (it always raises)
         if self.returned is None:
-            self._refuse(self.src.tree, f"'{self.src.name}' has no return statement: nothing to differentiate")
+            self._refuse(self.src.tree, f"'{self.src.name}' has no return statement: nothing to "
+                         "differentiate; return the value to differentiate")
         return self.returned
 
     def inline(self, arguments: dict[str, Operand]) -> Operand:
@@ -214,9 +236,11 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         """An expression that must be a run-time value or a constant, not a module or function."""
         result = self.visit(node)
         if isinstance(result, ModuleRef):
-            self._refuse(node, f"the module '{result.display}' cannot be used as a value")
+            self._refuse(node, f"the module '{result.display}' cannot be used as a value; use one of its "
+                         f"functions or constants ({result.display}.name)")
         if isinstance(result, CallableRef):
-            self._refuse(node, f"'{result.display}' can only be called here, not used as a value")
+            self._refuse(node, f"'{result.display}' can only be called here, not used as a value; call it "
+                         f"where its result is needed: {result.display}(...)")
         return result
 
     def _truth(self, const: Const, node: ast.AST) -> bool:
@@ -227,7 +251,7 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> NoReturn:
         kind = type(node).__name__
-        self._refuse(node, _REFUSED.get(kind, f"{kind} is not supported"))
+        self._refuse(node, _REFUSED.get(kind, f"{kind} is not supported; docs/supported-python.md lists what is"))
 
     # ---- parameters ----
 
@@ -237,7 +261,8 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             self._refuse(star, f"variadic parameters ('{star.arg}') are not supported; name each parameter")
         for arg in args.kwonlyargs:
             if arg.arg not in self.static:
-                self._refuse(arg, f"keyword-only parameters ('{arg.arg}') are supported only with static=")
+                self._refuse(arg, f"keyword-only parameters ('{arg.arg}') are not supported; make it an "
+                             "ordinary parameter (drop the *)")
         positional = args.posonlyargs + args.args
         unknown = set(self.static) - {a.arg for a in positional + args.kwonlyargs}
         if unknown:
@@ -271,7 +296,10 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         stmts = [s for stmt in stmts for s in (exits.expand(stmt) or [stmt])]
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
-                self._refuse(stmts[i + 1], "this statement follows a return: it can never run")
+                if isinstance(stmt.value, ast.Name) and stmt.value.id == exits.VALUE:  # (`exits` wrote it)
+                    self._refuse(stmts[i + 1], "this statement follows a `while True:` loop that is left "
+                                 "only by return: it can never run; delete it, or leave the loop with break")
+                self._refuse(stmts[i + 1], "this statement follows a return: it can never run; delete it")
             self.fresh = set()
             if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
                 self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
@@ -297,7 +325,9 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> None:
         if not isinstance(node.target, (ast.Name, ast.Subscript)):
-            self._refuse(node.target, "augmented assignment to an attribute is not supported")
+            self._refuse(node.target, "augmented assignment to an attribute is not supported: a compiled "
+                         "function assigns only its own variables; compute the new value into a variable "
+                         "and return it")
         current = self._operand(node.target)
         updated = self._binary(node.op, current, self._operand(node.value), node)
         if isinstance(node.target, ast.Name) and self.ops and updated in self.ops[-1].results:
@@ -364,17 +394,19 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         elif isinstance(target, ast.Subscript):
             self._store_item(target, value)
         else:
-            self._refuse(target, "assigning to an attribute or starred target is not supported")
+            self._refuse(target, "assigning to an attribute or starred target is not supported: a "
+                         "compiled function assigns only its own variables; assign to a variable instead")
 
     def _unpack(self, target: ast.Tuple | ast.List, value: Resolved) -> None:
         for elt in target.elts:
             if isinstance(elt, ast.Starred):
-                self._refuse(elt, "starred assignment (a, *rest = ...) is not supported")
+                self._refuse(elt, "starred assignment (a, *rest = ...) is not supported; unpack one name "
+                             "per item (a, b, c = t), or index (rest = t[1:])")
         if isinstance(value, (ModuleRef, CallableRef)):
             self._refuse(target, f"cannot unpack '{value.display}'")
         known = value.value if isinstance(value, Const) and isinstance(value.value, tuple) else None
         if known is not None and len(known) != len(target.elts):
-            message = f"cannot unpack {len(known)} values into {len(target.elts)} names"
+            message = f"cannot unpack {len(known)} values into {len(target.elts)} names; write one name per value"
             raise self._error(target, message, CompileError)
         for i, elt in enumerate(target.elts):
             self._bind(elt, self._emit("getitem", [value, Const(i)], elt))
@@ -390,10 +422,13 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
                               f"{self.loop_locals[name]}; assign it before the loop to use it after",
                               CompileError)
         if name in self.assigned:
-            raise self._error(node, f"variable '{name}' is read before it is assigned", CompileError)
+            raise self._error(node, f"variable '{name}' is read before it is assigned; assign it on every "
+                              "path that reaches this line (before the if or loop that assigns it, or in "
+                              "each branch)", CompileError)
         found = self._outside(name, node)
         if found is None:
-            raise self._error(node, f"name '{name}' is not defined", CompileError)
+            raise self._error(node, f"name '{name}' is not defined; define it at module level, or pass it "
+                              "as an argument", CompileError)
         return self._free(*found, node)
 
     def visit_Attribute(self, node: ast.Attribute) -> Resolved:
@@ -405,8 +440,13 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             if not hasattr(base.module, attr):
                 raise self._error(node, f"module '{base.display}' has no attribute '{attr}'", CompileError)
             return self._module_attribute(base, attr, node)
-        if isinstance(base, CallableRef):
-            self._refuse(node, f"reading attributes of '{base.display}' is not supported")
+        if isinstance(base, CallableRef):  # `Config.RATE`, `scipy.stats.norm.logpdf`: as a free name
+            if base.ref is None:
+                self._refuse(node, f"reading attributes of '{base.display}' is not supported here: "
+                             "it has no name the emitted code can read it by")
+            if not hasattr(base.fn, attr):
+                raise self._error(node, f"'{base.display}' has no attribute '{attr}'", CompileError)
+            return self._free(getattr(base.fn, attr), self._ref(base.ref.attribute(attr)), node)
         if attr == "T":
             return self._emit("transpose", [base], node)
         if attr in _VALUE_ATTRS:
@@ -427,8 +467,11 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         else:
             callee = self.visit(func)
         if not isinstance(callee, CallableRef):
-            what = f"the module '{callee.display}'" if isinstance(callee, ModuleRef) else "a run-time value"
-            self._refuse(func, f"calling {what} is not supported")
+            if isinstance(callee, ModuleRef):
+                self._refuse(func, f"calling the module '{callee.display}' is not supported; call one of its "
+                             f"functions: {callee.display}.name(...)")
+            self._refuse(func, "calling a run-time value is not supported; call a function by the name it "
+                         "has where this function is defined (a module-level function, an argument's method)")
         prim = prims.prim_of(callee.fn)
         if prim is None and _is_user_function(callee.fn):
             return self._inline_call(callee, node)
@@ -503,7 +546,7 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             del self.ops[mark:]  # what was lowered of the body before it failed
             # why: said if the call turns out to be on a differentiated path
             return self._written_call(self._external(callee.ref, node.func), node, callee.display,
-                                      why=f"its source cannot be differentiated: {err}")
+                                      why=f"its source cannot be differentiated: {_one_line(err)}")
         if isinstance(result, Value) and not result.name:
             self.fresh.add(result)  # the caller's variable names what the callee returned
         return result
@@ -530,13 +573,19 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         for kw in node.keywords:
             if kw.arg is None:
                 self._refuse(kw, "calls with **kwargs are not supported; pass the keywords one by one")
+            if kw.arg == "out":
+                name = callee.rstrip("()")
+                self._refuse(kw, "out= writes into an existing array, which the derivative cannot follow; "
+                             f"compute a new value instead (y = {'x' if name[:1] == '.' else ''}{name}(...) "
+                             "without out=)")
             value = self._constant_of(self.visit(kw.value))
             if isinstance(value, Const):
                 attrs[kw.arg] = value.value
             elif isinstance(value, CallableRef):  # dtype=np.float64
                 attrs[kw.arg] = value.fn
             else:
-                self._refuse(kw, f"keyword argument '{kw.arg}' of {callee} must be a constant")
+                self._refuse(kw, f"keyword argument '{kw.arg}' of {callee} must be a constant; write its "
+                             f"value ({kw.arg}=0) or a module-level constant")
         return attrs
 
     @staticmethod
@@ -558,13 +607,13 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
 
     def _binary(self, op: ast.operator, left: Operand, right: Operand, node: ast.AST) -> Operand:
         if type(op) not in _BINARY:
-            self._refuse(node, f"the operator {_symbol(op)} is not supported")
+            self._refuse(node, _no_operator(op))
         return self._emit(_BINARY[type(op)], [left, right], node)
 
     def _compare(self, op: ast.cmpop, left: Operand, right: Operand, node: ast.Compare) -> Operand:
         """One comparison of a chain (the chain itself: `control.visit_Compare`)."""
         if type(op) not in _COMPARE:
-            self._refuse(node, f"the operator {_symbol(op)} is not supported")
+            self._refuse(node, _no_operator(op))
         return self._emit(_COMPARE[type(op)], [left, right], node)
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Operand:
@@ -572,7 +621,7 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         if isinstance(node.op, ast.UAdd):
             return operand
         if type(node.op) not in _UNARY:
-            self._refuse(node, f"the operator {_symbol(node.op)} is not supported")
+            self._refuse(node, _no_operator(node.op))
         return self._emit(_UNARY[type(node.op)], [operand], node)
 
     # ---- literals ----

@@ -72,7 +72,7 @@ def python_function(fn: Any) -> Any:
         inner = getattr(fn.func, "__name__", "?")
         raise SourceUnavailableError(
             f"cannot read the source of functools.partial('{inner}', ...): a partial object "
-            "has no source of its own; compile the function itself and bind arguments with static=..."
+            f"has no source of its own; differentiate a def that calls {inner} with the bound arguments"
         )
     if isinstance(fn, (staticmethod, classmethod)) or inspect.ismethod(fn):
         fn = fn.__func__

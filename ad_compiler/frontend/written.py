@@ -127,9 +127,10 @@ class RunAsWritten:
             spec = None
             if part.format_spec is not None:
                 pieces = part.format_spec.values
-                if not all(isinstance(p, ast.Constant) for p in pieces):
-                    self._refuse(part.format_spec, "a format spec with a value in it ({x:{width}}) "
-                                 "is not supported; write the spec out")
+                if not all(isinstance(p, ast.Constant) for p in pieces):  # (at the f-string: where
+                    # Python before 3.12 puts the spec)
+                    self._refuse(node, "a format spec with a value in it ({x:{width}}) is not "
+                                 "supported; write the spec out ({x:8})")
                 spec = "".join(p.value for p in pieces)
             parts.append((part.conversion, spec))
             values.append(self._loose(part.value))
