@@ -8,8 +8,11 @@ inputs: they run on a function specialized to its arguments.
 
 Where a shape the batched pass needs is not known (a generic gradient, a value that
 changes shape in a loop, a result whose shape only the run knows), plain forward passes
-run in a loop, one per input direction. In both loops, what does not depend on the seed
-(the primal, the forward sweep) is hoisted before the loop (`split.split_at_seeds`).
+run in a loop, one per input direction. Where one batched pass would hold tangent arrays
+larger than `FORWARD_MEMORY` (many inputs: each tangent has a row per direction), the
+batched pass runs in a loop over chunks of directions, each chunk's tangents within the
+bound. In all these loops, what does not depend on the seed (the primal, the forward
+sweep) is hoisted before the loop (`split.split_at_seeds`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import math
 from typing import Sequence
 
 from ..errors import NoDerivativeError
-from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import clone_function, substitute
 from ..ir.prims import has_effects
 from ..ir.types import TupleKind
@@ -26,6 +29,10 @@ from .forward import jvp_function
 from .kinds import shape_of
 from .reverse import vjp_function
 from .split import split_at_seeds
+
+FORWARD_MEMORY = 64 * 2**20
+"""Bytes one tangent array of a batched forward pass may take (directions x the largest
+value's size x 8): above it, the directions are taken in chunks (docs/forward-mode.md)."""
 
 
 def _shape(x: Operand, what: str) -> tuple:
@@ -107,9 +114,12 @@ def forward_jacobian(
     with_value: bool = False,
     tuple_out: bool = False,
     scalar_out: bool = False,
+    memory: int | None = None,
 ) -> Function:
     """The Jacobian by one batched forward pass (plain ones, one per input, for scalar
-    inputs of straight-line code).
+    inputs of straight-line code; a loop of batched passes over chunks of the
+    directions where one pass would hold tangents of more than `memory` bytes, by default
+    `FORWARD_MEMORY`).
     Where a shape is not known (a generic gradient; a loop-carried value that changes
     shape), by one plain pass per input direction instead, the primal computed once.
     `scalar_out`: the result is a scalar (a gradient), whatever inference says."""
@@ -126,6 +136,9 @@ def forward_jacobian(
         return _scalar_passes(primal, wrt, out_shapes, with_value, tuple_out)
     sizes = [math.prod(s) for s in shapes]
     total = sum(sizes)
+    chunk = _chunk(primal, total, FORWARD_MEMORY if memory is None else memory)
+    if chunk < total and not isinstance(out_shapes, list):
+        return _chunked_forward_jacobian(primal, wrt, shapes, out_shapes, chunk, with_value, tuple_out)
 
     def seeds(fn: Function, params: list[Value]) -> list[Operand]:
         ops = fn.body.ops
@@ -149,6 +162,64 @@ def forward_jacobian(
     value, tangent = fn.body.yields
     return _finish(fn, value, tangent, out_shapes,
                    lambda t, shape: _columns(fn.body.ops, t, shapes, shape), with_value, tuple_out)
+
+
+def _chunk(primal: Function, total: int, memory: int) -> int:
+    """How many directions one batched pass may carry: its largest tangent (directions
+    x the largest value's size, float64) within `memory` bytes; at least one."""
+    largest = max([total] + [
+        math.prod(shape) for op in walk_ops(primal.body) for r in op.results
+        if (shape := shape_of(r)) is not None
+    ])
+    return max(1, min(total, memory // (8 * largest)))
+
+
+def _chunked_forward_jacobian(
+    primal: Function, wrt: Sequence[int], shapes: list[tuple], out_shape: tuple, chunk: int,
+    with_value: bool, tuple_out: bool,
+) -> Function:
+    """Batched forward passes of `chunk` directions each, in a loop over the directions
+    (`start`, `start + chunk`, ...): the seed of a pass is rows `start:start + chunk` of
+    the identity, made without the identity (`np.eye(chunk, total, start)`); a last,
+    partial chunk carries rows of zeros past the end, and the rows are cut after the
+    loop. The primal runs once, before the loop."""
+    total = sum(math.prod(s) for s in shapes)
+    start = Value("start")
+
+    def seeds(fn: Function, params: list[Value]) -> list[Operand]:
+        ops = fn.body.ops
+        rows = _emit(ops, "np.eye", [Const(chunk), Const(total), start])
+        result: list[Operand] = []
+        offset = 0
+        for shape in shapes:
+            size = math.prod(shape)
+            block = rows if size == total else _emit(ops, "getitem", [rows, Const((slice(None), slice(offset, offset + size)))])
+            result.append(block if shape == (size,) else _emit(ops, "np.reshape", [block, Const((chunk,) + shape)]))
+            offset += size
+        return result
+
+    fn = jvp_function(clone_function(primal), wrt, batch=(chunk,), seeds=seeds)
+    value, tangent = fn.body.yields
+    before, during = split_at_seeds(fn.body.ops, {start})
+    padded = -(-total // chunk) * chunk
+    partial, filled, body = Value("jac"), Value("jac"), list(during)
+    stop = _emit(body, "add", [start, Const(chunk)])
+    rows = _emit(body, "slice", [start, stop, Const(None)])
+    row = _emit(body, "setitem", [partial, rows, tangent])
+    begin = _emit(before, "np.zeros", [Const((padded,) + out_shape)], "jac")
+    loop = Op("for_range", [Const(0), Const(total), Const(chunk), begin], [filled], {},
+              [Region([start, partial], body, [row])])
+    if with_value and value in {r for op in during for r in op.results}:
+        loop.inputs.append(Const(None))  # made with the tangents: it leaves the loop carried
+        loop.regions[0].args.append(Value())
+        loop.regions[0].yields.append(value)
+        value = Value("value")
+        loop.results.append(value)
+    before.append(loop)
+    fn.body.ops = before
+    jac = filled if padded == total else _emit(before, "getitem", [filled, Const(slice(0, total))], "jac")
+    return _finish(fn, value, jac, out_shape, lambda t, shape: _columns(before, t, shapes, shape),
+                   with_value, tuple_out)
 
 
 def _straight_line(primal: Function, out_shapes: list[tuple] | tuple) -> bool:

@@ -272,8 +272,12 @@ def _moveaxis(op: Op, kinds: list[Kind]) -> Kind:
 
 
 def _eye(op: Op, kinds: list[Kind]) -> Kind:
+    """np.eye(n) and np.eye(n, m, k) (k may be known only at run time): float n x m."""
     n = _const(op.inputs[0]) if op.inputs else None
-    return _array((n, n), "float") if isinstance(n, int) and not op.attrs and len(op.inputs) == 1 else None
+    m = _const(op.inputs[1]) if len(op.inputs) > 1 else n
+    if op.attrs or len(op.inputs) > 3 or not isinstance(n, int) or not isinstance(m, int):
+        return None
+    return _array((n, m), "float")
 
 
 def _zip(op: Op, kinds: list[Kind]) -> Kind:
