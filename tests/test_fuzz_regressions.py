@@ -91,3 +91,48 @@ def test_every_mode_agrees_with_central_differences(tmp_path: Path, name: str) -
                       ("vjp", pullback(1.0)[0])):
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=f"{mode}: {name}")
     np.testing.assert_allclose(hessian(f)(x), numeric_hessian(f, x), rtol=1e-5, atol=1e-5, err_msg=f"hessian: {name}")
+
+
+SEVERAL = {
+    # loops that write elements, indices from int(), run-time slice bounds: the gradient's
+    # shapes are known only when it runs, and the Hessian was refused
+    "elements written in a loop": ("""
+        def f(x, y):
+            z = np.zeros(3)
+            for i in range(3):
+                z[i] = x[i] * y
+            return np.sum(z * z)
+        """, (A3, 0.7)),
+    "a slice bound from int()": ("""
+        def f(x, y):
+            n = int(y * 2)
+            return np.sum(x[n:] ** 2) * y
+        """, (np.array([0.1, 0.2, 0.3, 0.4]), 0.7)),
+    "a while counter as a slice bound": ("""
+        def f(x, y):
+            a = x * 1.0
+            k = 0
+            while k < 2:
+                a[k] = a[k] * y
+                k = k + 1
+            return np.sum(a[k:] * a[0])
+        """, (np.array([0.1, 0.2, 0.3, 0.4]), 0.7)),
+    "a trip count from int()": ("""
+        def f(x, y):
+            s = 0.0
+            for i in range(int(y * 4)):
+                s = s + np.sum(x[i:] * x[i]) * y
+            return s
+        """, (np.array([0.1, 0.2, 0.3, 0.4]), 0.7)),
+}
+
+
+@pytest.mark.parametrize("name", list(SEVERAL))
+def test_hessian_with_respect_to_several_arguments(tmp_path: Path, name: str) -> None:
+    source, (x, y) = SEVERAL[name]
+    f = _load(source, tmp_path)
+    n = x.size
+    expected = numeric_hessian(lambda v: f(v[:n], float(v[n])), np.append(x, y))
+    (hxx, hxy), (hyx, hyy) = hessian(f, argnums=(0, 1))(x, y)
+    got = np.block([[hxx, hxy[:, None]], [hyx[None, :], np.array([[hyy]])]])
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=name)

@@ -18,7 +18,7 @@ sweep) is hoisted before the loop (`split.split_at_seeds`).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..errors import NoDerivativeError
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
@@ -58,15 +58,19 @@ def _pack(ops: list[Op], items: list[Operand], as_tuple: bool) -> Operand:
     return item
 
 
-def _result_shapes(out: Operand, scalar_out: bool) -> list[tuple] | tuple:
+def _result_shapes(out: Operand, scalar_out: bool) -> list[tuple | None] | tuple | None:
     """The result's shape, or for a tuple of results (the gradients of several
-    arguments) the list of their shapes."""
+    arguments) the list of their shapes; None where one is not known."""
     if scalar_out:
         return ()
     kind = out.kind if isinstance(out, Value) else None
     if isinstance(kind, TupleKind):
-        return [_shape(Value(kind=k), f"result {j}") for j, k in enumerate(kind.items)]
-    return _shape(out, "the result")
+        return [shape_of(Value(kind=k)) for k in kind.items]
+    return shape_of(out)
+
+
+def _known(out_shapes: list[tuple | None] | tuple | None) -> bool:
+    return None not in out_shapes if isinstance(out_shapes, list) else out_shapes is not None
 
 
 def _columns(ops: list[Op], rows: Operand, shapes: list[tuple], out_shape: tuple) -> list[Operand]:
@@ -91,18 +95,22 @@ def _columns(ops: list[Op], rows: Operand, shapes: list[tuple], out_shape: tuple
     return jacobians
 
 
-def _finish(fn: Function, value: Operand, tangent: Operand, out_shapes: list[tuple] | tuple,
-            jacobians_of, with_value: bool, tuple_out: bool) -> Function:
-    """Yield the Jacobian(s) from `tangent`: per result of a tuple, then per input."""
+def _item(ops: list[Op], tangent: Operand, j: int | None) -> Operand:
+    """The tangent of result `j` of a tuple (of the one result for None)."""
+    return tangent if j is None else _emit(ops, "getitem", [tangent, Const(j)])
+
+
+def _finish(fn: Function, value: Operand, out_shapes: list[tuple | None] | tuple | None,
+            jacobians_of: Callable[[int | None, tuple | None], list[Operand]],
+            with_value: bool, tuple_out: bool) -> Function:
+    """Yield the Jacobian(s), `jacobians_of(j, shape)` for result `j` of a tuple (None:
+    the one result) of that shape, one per input."""
     ops = fn.body.ops
     if isinstance(out_shapes, list):
-        parts = [
-            _pack(ops, jacobians_of(_emit(ops, "getitem", [tangent, Const(j)]), shape), tuple_out)
-            for j, shape in enumerate(out_shapes)
-        ]
+        parts = [_pack(ops, jacobians_of(j, shape), tuple_out) for j, shape in enumerate(out_shapes)]
         result = _emit(ops, "tuple", parts)
     else:
-        result = _pack(ops, jacobians_of(tangent, out_shapes), tuple_out)
+        result = _pack(ops, jacobians_of(None, out_shapes), tuple_out)
     fn.body.yields = [value, result] if with_value else [result]
     return fn
 
@@ -125,13 +133,10 @@ def forward_jacobian(
     `scalar_out`: the result is a scalar (a gradient), whatever inference says."""
     shapes = [shape_of(primal.params[i]) for i in wrt]
     (out,) = primal.returns
-    out_kind = out.kind if isinstance(out, Value) else None
-    if scalar_out and None in shapes:
-        return _looped_forward_jacobian(primal, wrt, shapes, (), with_value, tuple_out)
-    if not scalar_out and not isinstance(out_kind, TupleKind) and shape_of(out) is None and None not in shapes:
-        return _looped_forward_jacobian(primal, wrt, shapes, None, with_value, tuple_out)
-    shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     out_shapes = _result_shapes(out, scalar_out)
+    if (scalar_out and None in shapes) or (not _known(out_shapes) and None not in shapes):
+        return _looped_forward_jacobian(primal, wrt, shapes, out_shapes, with_value, tuple_out)
+    shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     if all(shape == () for shape in shapes) and (len(wrt) == 1 or _straight_line(primal, out_shapes)):
         return _scalar_passes(primal, wrt, out_shapes, with_value, tuple_out)
     sizes = [math.prod(s) for s in shapes]
@@ -156,12 +161,13 @@ def forward_jacobian(
     try:
         fn = jvp_function(clone_function(primal), wrt, batch=(total,), seeds=seeds)
     except NoDerivativeError as err:
-        if "needs the shape" not in err.message or isinstance(out_shapes, list):
+        if "needs the shape" not in err.message:
             raise
         return _looped_forward_jacobian(primal, wrt, shapes, out_shapes, with_value, tuple_out)
     value, tangent = fn.body.yields
-    return _finish(fn, value, tangent, out_shapes,
-                   lambda t, shape: _columns(fn.body.ops, t, shapes, shape), with_value, tuple_out)
+    return _finish(fn, value, out_shapes,
+                   lambda j, shape: _columns(fn.body.ops, _item(fn.body.ops, tangent, j), shapes, shape),
+                   with_value, tuple_out)
 
 
 def _chunk(primal: Function, total: int, memory: int) -> int:
@@ -218,7 +224,7 @@ def _chunked_forward_jacobian(
     before.append(loop)
     fn.body.ops = before
     jac = filled if padded == total else _emit(before, "getitem", [filled, Const(slice(0, total))], "jac")
-    return _finish(fn, value, jac, out_shape, lambda t, shape: _columns(before, t, shapes, shape),
+    return _finish(fn, value, out_shape, lambda j, shape: _columns(before, jac, shapes, shape),
                    with_value, tuple_out)
 
 
@@ -247,17 +253,19 @@ def _scalar_passes(primal: Function, wrt: Sequence[int], out_shapes: tuple,
             t.name = ""
             del fn.derived_names[t]
     if len(tangents) == 1:  # (the tangent of a tuple result is taken apart by `_finish`)
-        return _finish(fn, value, tangents[0], out_shapes, lambda t, shape: [t], with_value, tuple_out)
-    return _finish(fn, value, None, out_shapes, lambda t, shape: tangents, with_value, tuple_out)
+        return _finish(fn, value, out_shapes, lambda j, shape: [_item(fn.body.ops, tangents[0], j)],
+                       with_value, tuple_out)
+    return _finish(fn, value, out_shapes, lambda j, shape: [_item(fn.body.ops, t, j) for t in tangents],
+                   with_value, tuple_out)
 
 
 def _looped_forward_jacobian(
-    primal: Function, wrt: Sequence[int], shapes: list[tuple | None], out_shape: tuple | None,
-    with_value: bool, tuple_out: bool,
+    primal: Function, wrt: Sequence[int], shapes: list[tuple | None],
+    out_shapes: list[tuple | None] | tuple | None, with_value: bool, tuple_out: bool,
 ) -> Function:
     """One plain forward pass per input direction, in a loop; what does not depend on
     the direction (the primal) runs once, before it. Shapes not known (None: of an input,
-    of the result) are read at run time."""
+    of the result or of one of a tuple's results) are read at run time."""
     fn = jvp_function(primal, wrt)
     params = fn.params[len(fn.params) - len(wrt):]
     del fn.params[len(fn.params) - len(wrt):]
@@ -284,7 +292,7 @@ def _looped_forward_jacobian(
             return _emit(ops, "getitem", [whole, Const(slice(start.value, stop.value))])
         return _emit(ops, "getitem", [whole, _emit(ops, "slice", [start, stop, Const(None)])])
 
-    index, partial, body = Value("j"), Value("jac"), []
+    index, body = Value("j"), []
     first = _emit(body, "np.zeros", [total if not isinstance(total, Const) else Const((total.value,))])
     unit = _emit(body, "setitem", [first, index, Const(1.0)])
     mapping: dict[Value, Operand] = {}
@@ -298,15 +306,23 @@ def _looped_forward_jacobian(
             mapping[p] = _emit(body, "np.reshape", [block(body, unit, k), target])
     (tangent,) = substitute(during, [tangent], mapping)
     body += during
-    if out_shape is None:  # rows of a shape known only at run time: gathered, then stacked
-        row = _emit(body, "push", [partial, tangent])
-        start = _emit(before, "list", [], "jac")
-    else:
-        row = _emit(body, "setitem", [partial, index, tangent])
-        rows = Const((total.value,) + out_shape) if isinstance(total, Const) else total
-        start = _emit(before, "np.zeros", [rows], "jac")
-    filled = Value("jac")
-    loop = Op("for_range", [Const(0), total, Const(1), start], [filled], {}, [Region([index, partial], body, [row])])
+    parts = out_shapes if isinstance(out_shapes, list) else [out_shapes]
+    tangents = [_emit(body, "getitem", [tangent, Const(j)]) for j in range(len(parts))] \
+        if isinstance(out_shapes, list) else [tangent]
+    starts, partials, rows = [], [], []
+    for t, out_shape in zip(tangents, parts):
+        partial = Value("jac")
+        if out_shape is None:  # rows of a shape known only at run time: gathered, then stacked
+            rows.append(_emit(body, "push", [partial, t]))
+            starts.append(_emit(before, "list", [], "jac"))
+        else:
+            rows.append(_emit(body, "setitem", [partial, index, t]))
+            size = Const((total.value,) + out_shape) if isinstance(total, Const) else total
+            starts.append(_emit(before, "np.zeros", [size], "jac"))
+        partials.append(partial)
+    filled = [Value("jac") for _ in parts]
+    loop = Op("for_range", [Const(0), total, Const(1), *starts], filled, {},
+              [Region([index, *partials], body, rows)])
     if with_value and value in {r for op in during for r in op.results}:
         # the value is made inside the loop (with the tangents): it leaves it as a carried value
         loop.inputs.append(Const(None))
@@ -316,24 +332,31 @@ def _looped_forward_jacobian(
         loop.results.append(value)
     before.append(loop)
     fn.body.ops = before
+    return _finish(fn, value, out_shapes,
+                   lambda j, shape: _jacobians(before, filled[j or 0], shape, primals, shapes, block),
+                   with_value, tuple_out)
+
+
+def _jacobians(ops: list[Op], filled: Value, out_shape: tuple | None, primals: list[Value],
+               shapes: list[tuple | None], block) -> list[Operand]:
+    """The Jacobian of each input from the rows of one result (a row per direction)."""
+    if out_shape is not None and None not in shapes:
+        return _columns(ops, filled, shapes, out_shape)
     if out_shape is None:
-        filled = _emit(before, "np.array", [filled], "jac")
-    elif None not in shapes:
-        return _finish(fn, value, filled, out_shape, lambda t, shape: _columns(before, t, shapes, shape),
-                       with_value, tuple_out)
+        filled = _emit(ops, "np.array", [filled], "jac")
     result_shape: Operand = Const(out_shape)
     if out_shape is None:  # a row's shape (the result may be made inside the loop)
-        result_shape = _emit(before, "getitem", [_emit(before, "np.shape", [filled]), Const(slice(1, None))])
+        result_shape = _emit(ops, "getitem", [_emit(ops, "np.shape", [filled]), Const(slice(1, None))])
     jacobians = []
     for k, (x, shape) in enumerate(zip(primals, shapes)):  # shapes known only at run time
-        columns = block(before, filled, k)
+        columns = block(ops, filled, k)
         if out_shape != ():
-            columns = _emit(before, "np.moveaxis", [columns, Const(0), Const(-1)])
-        in_shape = Const(shape) if shape is not None else _emit(before, "np.shape", [x])
-        target = in_shape if out_shape == () else _emit(before, "add", [result_shape, in_shape])
-        shaped = _emit(before, "np.reshape", [columns, target])
-        jacobians.append(_emit(before, "getitem", [shaped, Const(())]))  # a float for a float
-    return _finish(fn, value, filled, (), lambda t, shape: jacobians, with_value, tuple_out)
+            columns = _emit(ops, "np.moveaxis", [columns, Const(0), Const(-1)])
+        in_shape = Const(shape) if shape is not None else _emit(ops, "np.shape", [x])
+        target = in_shape if out_shape == () else _emit(ops, "add", [result_shape, in_shape])
+        shaped = _emit(ops, "np.reshape", [columns, target])
+        jacobians.append(_emit(ops, "getitem", [shaped, Const(())]))  # a float for a float
+    return jacobians
 
 
 def reverse_jacobian(
