@@ -1,0 +1,1 @@
+"""A random-program fuzzer for ad_compiler: `python -m tests.fuzz --help` (docs/fuzzing.md)."""
