@@ -15,6 +15,7 @@ from .ad.pullback import split_vjp
 from .ad.reverse import name_gradients, vjp_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
+from .errors import ArgumentError
 from .ir import Function, Value, walk_ops
 from .ir.clone import clone_function
 from .ir.externals import External
@@ -112,7 +113,7 @@ def _check_inputs(primal: Function, argnums: Sequence[int], transform: str) -> N
         kind = primal.params[i].kind
         if isinstance(kind, (Scalar, Array)) and kind.dtype != "float":
             hint = "complex derivatives are not supported yet" if kind.dtype == "complex" else "pass a float value"
-            raise TypeError(
+            raise ArgumentError(
                 f"{transform} requires float inputs, but argument {i} ({primal.params[i].name}) "
                 f"of {primal.name} is {_describe(kind)}; {hint}"
             )
@@ -122,7 +123,7 @@ def _check_scalar_output(primal: Function) -> None:
     (out,) = primal.returns
     kind = out.kind if isinstance(out, Value) else None
     if isinstance(kind, TupleKind) or (isinstance(kind, Array) and kind.ndim > 0):
-        raise TypeError(
+        raise ArgumentError(
             f"grad requires a scalar output, but {primal.name} returns {_describe(kind)}; "
             "reduce it (e.g. np.sum) or use a Jacobian"
         )
