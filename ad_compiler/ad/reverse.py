@@ -277,6 +277,6 @@ def name_gradients(fn: Function, wrt: Sequence[int], tuple_out: bool) -> None:
         while isinstance(g, Value) and g not in fn.params:
             if not g.name:
                 g.name = name
-                fn.derived_names.pop(g, None)
+                fn.derived_names[g] = (ADJOINT_PREFIX, fn.params[i])
             op = producers.get(g)
             g = op.inputs[0] if op is not None and op.prim in ("setitem", "add_at") else None

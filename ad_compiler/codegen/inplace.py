@@ -44,7 +44,7 @@ class InPlace:
         increment = self._increment(array, index, value)
         item = self.operand(value if increment is None else increment)
         statements: list[ast.stmt] = []
-        if self._writable(array, at):
+        if self._writable(array, at) and self._same_role(array, op.result):
             name = self._adopt(op.result, self.names[array])
         else:
             name = self._define(op.result, at)
@@ -75,6 +75,19 @@ class InPlace:
         if read is None or read.prim != "getitem" or read.inputs[0] is not array:
             return None
         return add.inputs[1] if read.inputs[1] == index else None
+
+    def _role(self, value: Value) -> str | None:
+        """What a variable holds: a derived value (an adjoint `b...`, a tangent `d...`),
+        a value of the source (""), or a temporary (None), which may be anything."""
+        if value in self.fn.derived_names:
+            return self.fn.derived_names[value][0]
+        return "" if value.name else None
+
+    def _same_role(self, array: Value, result: Value) -> bool:
+        """Whether `result` may take over `array`'s variable: never a cotangent written
+        into a primal's array (`a[0] = 0.0` meaning `ba[0] = 0.0`), nor the reverse."""
+        roles = {self._role(array), self._role(result)} - {None}
+        return len(roles) <= 1
 
     def _writable(self, array: Operand, at: int) -> bool:
         """May `array` be changed in place at position `at`? Only memory this function
