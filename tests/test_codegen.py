@@ -114,5 +114,5 @@ def test_a_cotangent_is_never_written_into_a_primals_array() -> None:
     x, y = np.array([0.3, -0.2, 0.5]), np.array([1.5, 0.4, -0.7])
     for i, got in enumerate(df(x, y)):
         np.testing.assert_allclose(got, numeric_grad(_overwritten, (x, y), i), rtol=1e-8)
-    body = df.source.split("c[0] = 1.0")[1]
+    body = df.source.split("c[0] = 1.0")[-1]
     assert "a[0]" not in body and "bc = a.copy()" in body, df.source
