@@ -16,7 +16,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums
+from .arguments import (
+    check_cotangent, check_differentiated, check_mode, check_tangents, check_unbound, normalized_argnums,
+)
 from .errors import user_entry
 from .frontend import lower
 from .frontend.environment import current_kinds, valid, value_refs
@@ -221,6 +223,7 @@ def _transform(fun: Callable | None, make: Callable[[Callable], Options]) -> Any
 
         return user_entry(decorate)
     if not isinstance(fun, _DERIVATIVES):
+        check_unbound(fun)
         python_function(fun)  # a builtin, a class, a partial: said now, not at the first call
     return Compiled(fun, make(fun))
 
@@ -307,6 +310,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     """`(fun(*primals), J @ tangents)`: the value and the directional derivative, by
     forward mode, as `jax.jvp`. Tangents of integer arguments are ignored (pass 0 or
     None); a None tangent of a float argument is zero."""
+    check_unbound(fun)
     primals, tangents = tuple(primals), tuple(tangents)
     values = _bound(fun, primals)
     wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents)) if t is not None and _differentiable(x))
@@ -353,6 +357,7 @@ class Pullback:
 def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
     """`(fun(*primals), pullback)`, as `jax.vjp`; `pullback(g)` returns `g @ J` for each
     primal. The forward sweep runs here, once; each pullback call runs the reverse sweep."""
+    check_unbound(fun)
     pullback = Pullback(fun, _bound(fun, primals), len(primals))
     return pullback.out, pullback
 
@@ -371,6 +376,7 @@ def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     """The Hessian of scalar-valued `fun` (w.r.t. its first argument) times `tangents`,
     forward over reverse, without forming the Hessian: `jvp(grad(fun), primals,
     tangents)[1]`, as JAX's documentation defines it."""
+    check_unbound(fun)
     return jvp(_Derivative(_plain_function(fun), GradOptions(*_argnums(fun, 0))), primals, tangents)[1]
 
 

@@ -226,7 +226,11 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             return folded
         items = self.shared.tuples.get(inputs[0]) if prim == "getitem" and inputs else None
         if items is not None and isinstance(inputs[1], Const) and isinstance(inputs[1].value, int):
-            return items[inputs[1].value]  # an item of a tuple built here: no op needed
+            k, n = inputs[1].value, len(items)
+            if not -n <= k < n:
+                raise self._error(node, f"tuple index {k} is out of range: the tuple has {n} items, "
+                                  f"indexed 0 to {n - 1} (or -{n} to -1)", CompileError)
+            return items[k]  # an item of a tuple built here: no op needed
         op = Op(prim, list(inputs), [Value()], attrs, loc=Loc(self.src.file, node.lineno, self._col(node)))
         self.ops.append(op)
         self.fresh.add(op.result)
@@ -484,7 +488,26 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         if prim == "slice":
             return self._slice(node)
         inputs = [self._operand(arg) for arg in node.args]
+        if prim in ("max", "min"):
+            return self._extremum(prim, inputs, node)
         return self._emit(prim, inputs, node, self._keywords(node, callee.display))
+
+    def _extremum(self, prim: str, inputs: list[Operand], node: ast.Call) -> Operand:
+        """Python's `max(a, b, c)` as pairwise `max` ops; `max(t)` of a tuple as its items'.
+        The prim has two operands: `max` of one array is np.max's job."""
+        if len(inputs) == 1:
+            items = self.shared.tuples.get(inputs[0])
+            const = inputs[0].value if isinstance(inputs[0], Const) and isinstance(inputs[0].value, tuple) else None
+            if items is None and const is None:
+                self._refuse(node, f"{prim}() of one sequence is not supported; for an array write "
+                             f"np.{prim}(x), for numbers {prim}(a, b)")
+            inputs = list(items) if items is not None else [Const(v) for v in const]
+        if node.keywords or not inputs:
+            self._refuse(node, f"{prim}() takes numbers here ({prim}(a, b)), without keywords")
+        result = inputs[0]
+        for item in inputs[1:]:
+            result = self._emit(prim, [result, item], node)
+        return result
 
     @staticmethod
     def _differentiated_methods() -> list[str]:
