@@ -152,3 +152,22 @@ def test_the_symbolic_derivative_swells() -> None:
     assert sizes[4] > 5 * sizes[2] and sizes[8] > 20 * sizes[4]  # exponential in k
     shared = symbolic_derivative(composed(8), (0.7,), (0,)).size(cse=True)
     assert shared < 20 * 8  # common subexpressions shared: about linear again
+
+
+def products_and_sums(A, v):
+    rows = np.sum(A * A, axis=1, keepdims=True)  # (3, 1)
+    columns = np.sum(np.sin(A), axis=0)  # (4,)
+    left = v @ A.T  # 1-d @ 2-d: (3,)
+    right = A @ columns  # 2-d @ 1-d: (3,)
+    return np.sum(rows * left[:, None]) + right @ left + np.mean(np.cos(A.T @ A), axis=0) @ v  # 1-d @ 1-d
+
+
+def test_sums_and_products_keep_numpys_shapes() -> None:
+    """Sums along axes (kept or not) and matrix products of 1-d and 2-d operands, as
+    NumPy has them, each built as one `Add` per entry."""
+    rng = np.random.default_rng(5)
+    args = (rng.normal(size=(3, 4)), rng.normal(size=4))
+    assert np.ndim(products_and_sums(*args)) == 0
+    sym_A, sym_v = symbolic_derivative(products_and_sums, args, (0, 1)).evaluate(*args)
+    np.testing.assert_allclose(sym_A, numeric.gradient(products_and_sums, args, 0, richardson=True), rtol=1e-8)
+    np.testing.assert_allclose(sym_v, numeric.gradient(products_and_sums, args, 1, richardson=True), rtol=1e-8)

@@ -8,6 +8,12 @@ at its value, and so is an int argument); straight-line code; `cond` as `Piecewi
 `for` loops with bounds known at that point, unrolled; the operators and the math/NumPy
 elementwise functions SymPy knows. Anything else raises `NoSymbolicBaseline` with the
 reason, and without SymPy installed the reason says how to install it.
+
+Given a `Budget` (`limits`), the conversion, the derivative and its compilation count the
+operations they build and watch the clock between steps, raising `LimitReached` past a
+limit. Sums and matrix products add each entry's terms in one `Add` (NumPy's reduction of
+an object array would rebuild the partial sum at every term: quadratic, and one step too
+long to interrupt).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from ..frontend import lower
 from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.types import Scalar, kind_of
 from ..passes.infer import infer_kinds
+from .limits import UNLIMITED, Budget
 
 INSTALL_HINT = 'SymPy is not installed: pip install "ad_compiler[symbolic]" (or pip install sympy)'
 
@@ -48,9 +55,48 @@ _FUNCTIONS = {
 """NumPy/math names -> SymPy functions of one argument."""
 
 
+FUNCTION = "the function's SymPy expression"
+DERIVATIVE = "SymPy's derivative"
+"""What passed the operations limit, in its reason."""
+_CONVERTING = "converting the function"
+"""Where the clock stopped the baseline, in its reason."""
+
+
+class Sizes:
+    """Operations of SymPy expressions, counted as `sympy.count_ops` counts a tree (an
+    operation of n arguments, n - 1; a shared subexpression once per use), but in time
+    linear in the distinct subexpressions: each one's count is remembered."""
+
+    def __init__(self) -> None:
+        self._memo: dict[Any, int] = {}
+
+    def of(self, value: Any) -> int:
+        """The operations of an expression, or of every entry of an array of them."""
+        if isinstance(value, np.ndarray):
+            return sum(self.of(v) for v in value.flat) if value.dtype == object else 0
+        if not hasattr(value, "args") or not hasattr(value, "func"):
+            return 0  # a number, a shape, an index
+        memo, stack = self._memo, [value]
+        while stack:
+            node = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            pending = [a for a in node.args if a not in memo]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            own = max(1, len(node.args) - 1) if node.args else 0
+            memo[node] = own + sum(memo[a] for a in node.args)
+        return memo[value]
+
+
 class _Converter:
-    def __init__(self, sympy: Any) -> None:
+    def __init__(self, sympy: Any, budget: Budget, sizes: Sizes) -> None:
         self.sp = sympy
+        self.budget = budget
+        self.sizes = sizes
 
     def operand(self, env: dict, x: Operand) -> Any:
         if isinstance(x, Const):
@@ -69,6 +115,8 @@ class _Converter:
     def region(self, env: dict, region: Region) -> list[Any]:
         for op in region.ops:
             results = self.op(env, op)
+            for result in results:
+                self.budget.size(FUNCTION, self.sizes.of(result))
             env.update(zip(op.results, results))
         return [self.operand(env, y) for y in region.yields]
 
@@ -84,6 +132,7 @@ class _Converter:
 
     def apply(self, op: Op, args: list[Any]) -> Any:
         sp, prim = self.sp, op.prim
+        self.budget.tick(_CONVERTING)
         name = prim.split(".", 1)[-1]
         arrays = any(isinstance(a, np.ndarray) for a in args)
         structural = self.structural(op, args, name)
@@ -91,6 +140,10 @@ class _Converter:
             return structural
         if arrays and prim in ("lt", "le", "gt", "ge", "not_", "eq", "ne"):
             raise NoSymbolicBaseline(f"{prim} of arrays has no symbolic form here")
+        if arrays:  # elementwise: one operation per entry, beside its operands' entries
+            sizes = [self.entry_sizes(a) for a in args]
+            shape = np.broadcast_shapes(*(s.shape for s in sizes))
+            self.budget.size(FUNCTION, sum(np.broadcast_to(s, shape).sum() for s in sizes) + int(np.prod(shape)))
         if arrays and (name in _FUNCTIONS or name in _ELEMENTWISE_EXTRA):
             return np.vectorize(lambda *xs: self.apply(op, list(xs)), otypes=[object])(*args)
         binary = {
@@ -135,11 +188,11 @@ class _Converter:
         bookkeeping: broadcasting, products, sums, indexing)."""
         prim = op.prim
         if prim in ("matmul", "np.matmul", "np.dot"):
-            return np.asarray(args[0], dtype=object) @ np.asarray(args[1], dtype=object)
+            return self.matmul(args[0], args[1])
         if name in ("sum", "mean") and prim.startswith("np."):
             x = np.asarray(args[0], dtype=object)
             axis = op.attrs.get("axis", args[1] if len(args) > 1 else None)
-            total = np.sum(x, axis=axis, keepdims=op.attrs.get("keepdims", False))
+            total = self.total(x, axis, op.attrs.get("keepdims", False))
             if name == "mean":
                 total = total / (x.size // max(1, np.size(total)))
             return total.item() if isinstance(total, np.ndarray) and total.ndim == 0 else total
@@ -169,6 +222,58 @@ class _Converter:
         if prim == "slice":
             return slice(*[None if a is None else int(a) for a in args])
         return _NONE
+
+    def entry_sizes(self, value: Any) -> np.ndarray:
+        """The operations of each entry of an array, or of a scalar as a 0-d array (ints of
+        an object array: a tree's count can pass 2**63)."""
+        if not isinstance(value, np.ndarray):
+            return np.array(self.sizes.of(value), dtype=object)
+        if value.dtype != object or not value.size:
+            return np.zeros(value.shape, dtype=object)
+        return np.asarray(np.frompyfunc(self.sizes.of, 1, 1)(value), dtype=object)
+
+    def total(self, x: np.ndarray, axis: Any, keepdims: bool) -> Any:
+        """`np.sum(x, axis, keepdims)` of an object array, each entry one `Add`."""
+        axes = tuple(range(x.ndim)) if axis is None else tuple(
+            int(a) % x.ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+        kept = [a for a in range(x.ndim) if a not in axes]
+        kept_shape = tuple(x.shape[a] for a in kept)
+        terms = np.transpose(x, kept + list(axes)).reshape(kept_shape + (-1,))
+        total = np.empty(kept_shape, dtype=object)
+        for index in np.ndindex(kept_shape):
+            self.budget.tick(_CONVERTING)
+            total[index] = self.sp.Add(*terms[index])
+        if keepdims:
+            total = total.reshape(tuple(1 if a in axes else n for a, n in enumerate(x.shape)))
+        return total
+
+    def matmul(self, a: Any, b: Any) -> Any:
+        """`a @ b` of object arrays, NumPy's rules for 1-d operands and batches, each entry
+        one `Add` of its products; refused before it is built if it would pass the limit."""
+        a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
+        if a.ndim == 0 or b.ndim == 0:
+            raise NoSymbolicBaseline("matmul of a number has no symbolic form here")
+        left = a[None, :] if a.ndim == 1 else a
+        right = b[:, None] if b.ndim == 1 else b
+        (k, n), m = left.shape[-2:], right.shape[-1]
+        if right.shape[-2] != n:
+            raise NoSymbolicBaseline(f"matmul of shapes {a.shape} and {b.shape}")
+        batch = np.broadcast_shapes(left.shape[:-2], right.shape[:-2])
+        shape = batch + (k, m)
+        left, right = np.broadcast_to(left, batch + (k, n)), np.broadcast_to(right, batch + (n, m))
+        # each entry of `left` is in m entries of the product, each of `right` in k
+        operands = m * self.entry_sizes(left).sum() + k * self.entry_sizes(right).sum()
+        self.budget.size(FUNCTION, operands + int(np.prod(shape)) * max(1, 2 * n - 1))
+        product = np.empty(shape, dtype=object)
+        for index in np.ndindex(shape):
+            self.budget.tick(_CONVERTING)
+            *outer, i, j = index
+            product[index] = self.sp.Add(*[left[(*outer, i, t)] * right[(*outer, t, j)] for t in range(n)])
+        if a.ndim == 1:
+            product = product[..., 0, :]
+        if b.ndim == 1:
+            product = product[..., 0]
+        return product.item() if product.ndim == 0 else product
 
     def cond(self, env: dict, op: Op) -> list[Any]:
         predicate = self.operand(env, op.inputs[0])
@@ -204,21 +309,31 @@ class SymbolicDerivative:
     derivatives: list[Any]
     evaluate: Callable[..., list[float]]
 
-    def size(self, cse: bool = False) -> int:
-        """Operation count of the derivatives (`sympy.count_ops`), raw or after `cse`."""
+    def size(self, cse: bool = False, budget: Budget | None = None) -> int:
+        """Operation count of the derivatives (`sympy.count_ops`), raw or after `cse`;
+        `budget` (default: none) is watched between entries (raw) or before `cse`."""
         sp = _sympy()
+        budget = budget or Budget(UNLIMITED)
         if not cse:
-            return sum(sp.count_ops(d) for d in self.derivatives)
+            total = 0
+            for done, d in enumerate(self.derivatives):
+                budget.tick(f"counting the derivative's operations, {_done(done, self.derivatives)}")
+                total += sp.count_ops(d)
+            return total
+        budget.tick("before finding common subexpressions")
         replacements, reduced = sp.cse(self.derivatives)
         return sum(sp.count_ops(e) for _, e in replacements) + sum(sp.count_ops(e) for e in reduced)
 
 
-def symbolic_derivative(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int]) -> SymbolicDerivative:
+def symbolic_derivative(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int],
+                        budget: Budget | None = None) -> SymbolicDerivative:
     """The derivative of `f` w.r.t. the arguments at `argnums`, by SymPy (raises
-    `NoSymbolicBaseline` saying why not, outside the covered subset). An array argument
-    differentiated is an array of symbols; one that is not is fixed at its value, so
-    `evaluate` is right at that value of it only."""
+    `NoSymbolicBaseline` saying why not, outside the covered subset, and `LimitReached`
+    past a limit of `budget`; default: none). An array argument differentiated is an array
+    of symbols; one that is not is fixed at its value, so `evaluate` is right at that value
+    of it only."""
     sp = _sympy()
+    budget = budget or Budget(UNLIMITED)
     fn: Function = lower(f)
     kinds = [kind_of(a) for a in args]
     infer_kinds(fn, kinds)
@@ -240,23 +355,31 @@ def symbolic_derivative(f: Callable[..., Any], args: Sequence[Any], argnums: Seq
             raise NoSymbolicBaseline(f"argument {p.name} is neither a number nor a float array")
     for i in argnums:
         wrt.append(env[fn.params[i]])
-    (expression,) = _Converter(sp).region(env, fn.body)
+    sizes = Sizes()
+    (expression,) = _Converter(sp, budget, sizes).region(env, fn.body)
     if isinstance(expression, np.ndarray):
         if expression.size != 1:
             raise NoSymbolicBaseline("the function does not return a number")
         expression = expression.reshape(()).item()
-    derivatives = [
-        np.vectorize(lambda s: sp.diff(expression, s), otypes=[object])(w) if isinstance(w, np.ndarray)
-        else sp.diff(expression, w) for w in wrt
-    ]
     flat_symbols = [s for w in wrt for s in (w.ravel() if isinstance(w, np.ndarray) else [w])]
-    flat = [d for part in derivatives for d in (part.ravel() if isinstance(part, np.ndarray) else [part])]
-    compiled = sp.lambdify(flat_symbols + [env[fn.params[i]] for i in other], flat, modules="math")
+    flat, total = [], 0
+    for done, symbol in enumerate(flat_symbols):
+        budget.tick(f"differentiating, {_done(done, flat_symbols)}")
+        flat.append(sp.diff(expression, symbol))
+        total += sizes.of(flat[-1])
+        budget.size(DERIVATIVE, total)
+    inputs = flat_symbols + [env[fn.params[i]] for i in other]
+    compiled = []  # per entry: the positions of the inputs it reads, and its function of them
+    for done, d in enumerate(flat):
+        budget.tick(f"compiling the derivative, {_done(done, flat)}")
+        free = d.free_symbols
+        used = [j for j, s in enumerate(inputs) if s in free]
+        compiled.append((used, sp.lambdify([inputs[j] for j in used], d, modules="math")))
 
     def evaluate(*values: Any) -> list[Any]:
-        inputs = [v for i in argnums for v in np.ravel(values[i]).tolist()]
-        inputs += [float(values[i]) for i in other]
-        results = iter(float(v) for v in compiled(*inputs))
+        given = [v for i in argnums for v in np.ravel(values[i]).tolist()]
+        given += [float(values[i]) for i in other]
+        results = iter(float(g(*[given[j] for j in used])) for used, g in compiled)
         out: list[Any] = []
         for i in argnums:
             if isinstance(values[i], np.ndarray):
@@ -266,6 +389,10 @@ def symbolic_derivative(f: Callable[..., Any], args: Sequence[Any], argnums: Seq
         return out
 
     return SymbolicDerivative(flat_symbols, expression, flat, evaluate)
+
+
+def _done(done: int, entries: Sequence[Any]) -> str:
+    return f"{done:,} of {len(entries):,} entries done"
 
 
 def _index(index: Any) -> Any:
