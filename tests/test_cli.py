@@ -348,6 +348,54 @@ def test_check_exits_1_when_a_method_disagrees(tmp_path: Path) -> None:
     assert numeric_row.endswith("DISAGREES")
 
 
+MLP = """\
+import numpy as np
+
+
+def mlp(W, X, y):
+    h = np.tanh(X @ W * 0.05)
+    return np.mean((np.sum(h, axis=1) - y) ** 2)
+"""
+
+
+def test_check_of_a_64_by_8_mlp_skips_sympy_at_its_limit(tmp_path: Path) -> None:
+    """SymPy's derivative of this MLP has millions of operations (minutes without a
+    word); the report says it gave up and how to raise the limit, in lines of at most
+    100 characters, and the other methods agree."""
+    source = tmp_path / "mlp.py"
+    source.write_text(MLP)
+    result = adc("check", f"{source}:mlp", "--random", "W=(64, 8), X=(32, 64), y=(32,)")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "check of mlp: all methods agree"
+    assert max(len(line) for line in lines) <= 100, result.stdout
+    for method in ("emitted (forward)", "numeric", "complex step"):
+        row = next(line for line in lines if line.startswith(f"W         {method} "))
+        assert "float[64,8]" in row and "  ok  " in row
+    reason = " ".join(" ".join(line.split()) for line in lines if line.startswith(("W         symbolic", " " * 29)))
+    assert reason == ("W symbolic skipped: the function's SymPy expression passed 20,000 operations "
+                      "(limit --symbolic-limit 20000; raise it, or --symbolic-limit none for no limit)")
+    assert "  SymPy derivative       skipped (see the symbolic row)" in lines
+
+
+def test_check_without_sympy_or_with_other_limits(model: Path) -> None:
+    at = ["--argnums", "0,1,2", "--at", "x=1.5, y=2, c=0.5", "--timing", "0"]
+    off = adc("check", f"{model}:seed", *at, "--no-symbolic")
+    assert off.returncode == 0, off.stderr
+    assert "x         symbolic           skipped: --no-symbolic" in off.stdout.splitlines()
+    low = adc("check", f"{model}:seed", *at, "--symbolic-limit", "2")
+    assert low.returncode == 0, low.stderr
+    assert ("skipped: the function's SymPy expression passed 2 operations (limit --symbolic-limit 2; "
+            "raise it, or --symbolic-limit none for no limit)") in " ".join(low.stdout.split())
+    late = adc("check", f"{model}:seed", *at, "--symbolic-seconds", "0")
+    assert ("skipped: SymPy took more than 0 s, stopped converting the function (limit --symbolic-seconds 0; "
+            "raise it, or --symbolic-seconds none for no limit)") in " ".join(late.stdout.split())
+    lifted = adc("check", f"{model}:seed", *at, "--symbolic-limit", "none", "--symbolic-seconds", "none")
+    assert lifted.returncode == 0, lifted.stderr
+    row = next(line for line in lifted.stdout.splitlines() if line.startswith("x         symbolic"))
+    assert row.split()[2] == "2." and row.endswith("ok")  # d/dx ((x y + c) c + x) = y c + 1
+
+
 @pytest.mark.parametrize(
     "option, message",
     [
@@ -628,6 +676,10 @@ def test_the_users_module_cannot_disturb_the_command(tmp_path: Path) -> None:
          "error: argument --mode: invalid choice: 'sideways' (choose from 'reverse', 'forward') (see adc grad --help)\n"),
         (["check", "MODEL:seed", "--timing", "0"],
          "error: one of the arguments --at --random is required (see adc check --help)\n"),
+        (["check", "MODEL:seed", "--at", "x=1.0, y=2.0, c=3.0", "--symbolic-limit", "-3"],
+         "error: argument --symbolic-limit: -3 is not a number of operations (or none) (see adc check --help)\n"),
+        (["check", "MODEL:seed", "--at", "x=1.0, y=2.0, c=3.0", "--symbolic-seconds", "soon"],
+         "error: argument --symbolic-seconds: soon is not a number of seconds (or none) (see adc check --help)\n"),
     ],
 )
 def test_more_command_errors(model: Path, command: list[str], message: str) -> None:

@@ -13,10 +13,11 @@ import contextlib
 import shlex
 import sys
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from ..api import lowered, outside_kinds
-from ..check.report import check
+from ..check.limits import COMMAND_LINE, DEFAULT_OPERATIONS, DEFAULT_SECONDS, Limits
+from ..check.report import compare
 from ..errors import CompileError
 from ..graph import FORMATS, GraphvizMissing, render, to_dot
 from ..ir import format_function
@@ -41,6 +42,21 @@ def _seconds(text: str) -> float:
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a number of seconds")
     return value
+
+
+def _limit(parse: Callable[[str], float], what: str) -> Callable[[str], float | None]:
+    """An argparse type: a number of `what` (>= 0), or `none` for no limit."""
+    def convert(text: str) -> float | None:
+        if text.strip().lower() == "none":
+            return None
+        try:
+            value = parse(text)
+        except ValueError:
+            value = -1
+        if not value >= 0:
+            raise argparse.ArgumentTypeError(f"{text} is not a number of {what} (or none)")
+        return value
+    return convert
 
 
 def _seed(text: str) -> int:
@@ -128,6 +144,13 @@ def parser() -> argparse.ArgumentParser:
                         help="which emitted gradients to check (default both)")
     check_.add_argument("--timing", type=_seconds, default=0.05, metavar="SECONDS",
                         help="time spent timing each method (default 0.05; 0: no timing)")
+    check_.add_argument("--no-symbolic", action="store_true", help="leave SymPy's derivative out")
+    check_.add_argument("--symbolic-limit", type=_limit(int, "operations"), default=DEFAULT_OPERATIONS, metavar="N",
+                        help=f"SymPy gives up when an expression passes N operations (default {DEFAULT_OPERATIONS}; "
+                             "none: no limit)")
+    check_.add_argument("--symbolic-seconds", type=_limit(float, "seconds"), default=DEFAULT_SECONDS,
+                        metavar="SECONDS", help=f"SymPy gives up after SECONDS (default {DEFAULT_SECONDS:g}; "
+                                                "none: no limit)")
 
     graph = _command(commands, "graph", "draw the computational graph (Graphviz DOT, SVG, PNG or PDF)",
                      "adc graph examples/quickstart.py:f -o f.svg")
@@ -228,7 +251,9 @@ def _check(args: argparse.Namespace) -> int:
         except Exception as err:  # the values, not the compiler: say so in a line
             raise UsageError(f"{target.name} fails at these values: {type(err).__name__}: {err}") from None
         modes = ("reverse", "forward") if args.mode == "both" else (args.mode,)
-        report = check(target.function, *values, argnums=req.argnums, modes=modes, timing=args.timing)
+        limits = None if args.no_symbolic else Limits(args.symbolic_limit, args.symbolic_seconds)
+        report = compare(target.function, values, argnums=req.argnums, modes=modes, richardson=False,
+                         timing=args.timing, limits=limits, spelling=COMMAND_LINE)
     print(report)
     return 0 if report.ok else 1
 
