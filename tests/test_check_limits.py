@@ -85,6 +85,11 @@ def test_a_limit_that_is_not_a_number_is_refused(operations, seconds, message: s
         Limits(operations, seconds)
 
 
+def test_numpy_numbers_are_numbers() -> None:
+    with pytest.raises(LimitReached, match="passed 5 operations"):
+        Budget(Limits(np.int64(5), np.float32(2.0))).size("it", 6)
+
+
 def test_the_spellings_of_the_settings() -> None:
     assert PYTHON.setting("symbolic", False) == "symbolic=False"
     assert COMMAND_LINE.setting("symbolic", False) == "--no-symbolic"

@@ -19,6 +19,7 @@ the limit as the caller writes it (`Spelling`): a keyword of `check` or an optio
 
 from __future__ import annotations
 
+import numbers
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -61,10 +62,12 @@ class Limits:
 
     def __post_init__(self) -> None:
         operations, seconds = self.operations, self.seconds
-        if operations is not None and (isinstance(operations, bool) or not isinstance(operations, int) or operations < 0):
+        if operations is not None and (isinstance(operations, bool) or not isinstance(operations, numbers.Integral)
+                                       or operations < 0):
             raise ValueError(f"symbolic_limit={operations!r}: give a number of operations (an int >= 0), "
                              "or None for no limit")
-        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds >= 0):
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, numbers.Real)
+                                    or not seconds >= 0):
             raise ValueError(f"symbolic_seconds={seconds!r}: give a number of seconds (>= 0), or None for no limit")
 
 
