@@ -155,6 +155,12 @@ class _Identities:
             return self.new(added, "mul", [Const(2), x], op)
         if self._swapped_products(x, y):  # a * b + b * a (the tangent of x * x) -> 2 * (a * b)
             return self.new(added, "mul", [Const(2), x], op)
+        twice = _producer(x, self.producers)
+        if twice is not None and twice.prim == "add" and self.uses.get(x, 0) == 1 and isinstance(y, Value) \
+                and y in twice.inputs and twice.inputs[0] is not twice.inputs[1]:
+            # (a + t) + t -> a + 2 * t: an adjoint that gets one contribution twice
+            other = twice.inputs[1] if twice.inputs[0] is y else twice.inputs[0]
+            return self.new(added, "add", [other, self.new(added, "mul", [Const(2), y], op)], op)
         common = self._common_factor(op, x, y, added)
         if common is not None:
             return common
