@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from numpy import ndarray
 
-from .errors import CompileError, for_user, full_traceback, name_frames
+from .errors import CompileError, for_user, name_frames
 
 
 class _Never:
@@ -119,8 +119,6 @@ def _general(indent: str, args: str, kwargs: str) -> list[str]:
         f"{indent}try:",
         f"{indent}    _adc_f, _adc_a = _adc_general({args}, {kwargs})",
         f"{indent}except _adc_CompileError as _adc_e:",
-        f"{indent}    if _adc_full():",
-        f"{indent}        raise",
         f"{indent}    raise _adc_for_user(_adc_e)",
         f"{indent}return _adc_f(*_adc_a)",
     ]
@@ -175,7 +173,6 @@ class Dispatch:
             "_adc_cell": _cell,
             "_adc_CompileError": CompileError,
             "_adc_for_user": for_user,
-            "_adc_full": full_traceback,
         }
         self._name, self._parameters = name, parameters
         self._assumed: tuple | None = None
@@ -187,8 +184,6 @@ class Dispatch:
                 try:
                     function, values = general(args, kwargs)
                 except CompileError as err:
-                    if full_traceback():
-                        raise
                     raise for_user(err)  # noqa: B904 - reported at the user's call
                 return function(*values)
 

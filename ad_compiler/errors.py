@@ -97,10 +97,13 @@ def full_traceback() -> bool:
 
 
 def for_user(err: CompileError) -> CompileError:
-    """`err` as raised at the user's call: no frames of the compiler and no exception it
-    was handling (the message says all), located at the call if it names no place."""
+    """`err` to raise again at the user's call, located there if it names no place;
+    without the compiler's frames and the exception it was handling (the message says
+    all), unless `AD_COMPILER_TRACEBACK=full` asks for them."""
     if err.file is None:
         _locate_at_call(err)
+    if full_traceback():
+        return err
     err.__cause__ = err.__context__ = None
     err.__suppress_context__ = True
     return err.with_traceback(None)
@@ -155,8 +158,6 @@ def user_entry(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except CompileError as err:
-            if full_traceback():
-                raise
             raise for_user(err)  # noqa: B904 - the user's call is where it is reported
 
     name_frames(entry, fn.__name__)
