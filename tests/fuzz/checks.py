@@ -170,8 +170,13 @@ class Program:
         self.size = magnitude(self.value)
 
     def once(self, what, thunk):
-        """thunk(), checking that it had the effects of one call of the program."""
+        """thunk(), checking that it had the effects of one call of the program and left
+        the arguments as they were."""
+        copies = [np.copy(x) for x in self.args]
         result, log, lines = run_with_effects(self.f, thunk)
+        for k, (x, c) in enumerate(zip(self.args, copies)):
+            if not np.array_equal(x, c):
+                raise WrongEffects(f"{what}: argument {k} was changed by the call")
         if len(log) != len(self.log):
             raise WrongEffects(f"{what}: {len(log)} appends to LOG, one call of the program makes {len(self.log)}")
         if lines != self.lines:

@@ -43,7 +43,18 @@ import numpy as np
 RS = np.random.RandomState(0)
 LOG = []
 OUT = io.StringIO()
+VERBOSE = False
+W = np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+V = np.array([0.5, -1.0, 2.0])
+SCALE = 0.7
+K = 2
+IDX = np.array([2, 0, 0])
+MASK = np.array([True, False, True])
+SQ = lambda v: v * v + 0.5 * v
 """
+FROZEN = "frozen"
+"""A root of memory never written: the module's arrays (the program would change),
+read-only broadcasts, and names bound together (`a = b = e`)."""
 
 
 @dataclass(frozen=True)
@@ -214,9 +225,14 @@ class Gen:
         if roll < 0.92:
             which = self.pick(("np.all", "np.any"))
             return f"{which}({atom(self.expr(s, self.pick(SHAPES[1:]), depth).text)} {op} {t})"
-        if ints:
+        if ints and roll < 0.96:
             i = self.pick(ints)
             return self.pick((f"{i} % 2 == 0", f"{i} > 0", f"{i} == 1", f"{i} < 2"))
+        arrays = s.arrays()
+        if arrays:
+            v = self.pick(arrays)
+            return self.pick((f"isinstance({v}, float)", f"np.ndim({v}) == 2", f"np.size({v}) > 3",
+                              f"np.linalg.norm({v}) < 2.0"))
         return f"{atom(self.expr(s, (), depth).text)} {op} {t}"
 
     def int_exprs(self, s: Scope) -> list[tuple[str, int, int]]:
@@ -244,6 +260,8 @@ class Gen:
         if t < d:
             opts += [f"{a}:{a + t}" for a in range(d - t + 1)]
             opts += [f"{d - t}:", f":{t}", f"-{t}:", f":-{d - t}"]
+        if t < d:
+            opts.append(f"slice({d - t}, {d})")
         if t == d - 1:
             opts.append("1:")
         if (d + 1) // 2 == t and t < d:
@@ -272,9 +290,12 @@ class Gen:
 
     def args_for(self, s: Scope, helper: Helper) -> str:
         args = [self.expr(s, t.shape, EXPR_DEPTH - 1).text for t in helper.params]
+        if self.chance(0.15):
+            args = [f"{name}={text}" for name, text in zip(("a", "b"), args)]
         if helper.default and self.chance(0.5):
             value = self.pick(("1.5", "0.25", self.expr(s, (), 0).text))
-            args.append(self.pick((value, f"c={value}")))
+            keyword = "=" in args[0] or self.chance(0.5)
+            args.append(f"c={value}" if keyword else value)
         return ", ".join(args)
 
     def returned(self, s: Scope, ret: Type) -> str:
@@ -307,9 +328,16 @@ def index_gives(s: Scope, base: Shape, text: str, result: Shape) -> bool:
 UNARY = ("np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(0.3 * {})", "np.log(1.5 + np.sin({}))",
          "np.sqrt(2.0 + np.cos({}))", "-{}", "{} ** 2", "np.arctan({})", "np.square({})",
          "1.0 / (2.0 + np.sin({}))", "np.log1p({} ** 2)", "np.arcsinh({})", "np.expm1(0.5 * np.sin({}))",
-         "np.cbrt(1.5 + np.sin({}))", "np.sinh(0.5 * np.sin({}))", "+{}", "np.arctan2(np.sin({}), 1.5)")
+         "np.cbrt(1.5 + np.sin({}))", "np.sinh(0.5 * np.sin({}))", "+{}", "np.arctan2(np.sin({}), 1.5)",
+         "np.tan(0.5 * np.sin({}))", "np.arcsin(0.5 * np.sin({}))", "np.arccos(0.5 * np.cos({}))",
+         "np.arctanh(0.5 * np.sin({}))", "np.arccosh(2.0 + np.sin({}))", "np.cosh(0.5 * {})",
+         "np.exp2(0.5 * np.sin({}))", "np.log2(2.0 + np.cos({}))", "np.log10(2.0 + np.cos({}))",
+         "np.degrees({})", "np.radians({})", "np.reciprocal(2.0 + np.cos({}))", "np.power({}, 2)",
+         "np.power(1.5 + np.sin({}), 1.5)", "np.negative({})", "np.expm1({} / 3.0)", "SQ({})")
 BINARY = ("{} + {}", "{} - {}", "{} * {}", "{} / (2.5 + np.cos({}))", "np.hypot({}, {})",
-          "np.logaddexp({}, {})", "np.add({}, {})", "np.multiply({}, {})", "np.arctan2({}, 2.0 + np.cos({}))")
+          "np.logaddexp({}, {})", "np.add({}, {})", "np.multiply({}, {})", "np.arctan2({}, 2.0 + np.cos({}))",
+          "np.subtract({}, {})", "np.divide({}, 2.0 + np.cos({}))", "np.power(1.5 + np.sin({}), np.cos({}))",
+          "{} * SCALE - {}")
 
 
 @expression(8, leaf=True)
@@ -389,15 +417,20 @@ def reduction(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
     if shape == ():
         source = g.pick(SHAPES[1:] + ((6,),))
         e = atom(g.expr(s, source, depth - 1).text)
-        return Expr(g.pick((f"np.sum({e})", f"np.mean({e})", f"np.max({e})", f"np.min({e})", f"{e}.sum()",
-                            f"{e}.mean()", f"np.var({e})", f"{e}.max()", f"np.amin({e})")))
+        options = [f"np.sum({e})", f"np.mean({e})", f"np.max({e})", f"np.min({e})", f"{e}.sum()",
+                   f"{e}.mean()", f"np.var({e})", f"{e}.max()", f"np.amin({e})", f"np.std({e})", f"{e}.min()",
+                   f"{e}.var()", f"{e}.std()"]
+        if len(source) == 2:
+            options += [f"np.sum({e}, axis=(0, 1))", f"np.mean({e}, axis=(1, 0))"]
+        return Expr(g.pick(options))
     if len(shape) != 1:
         return None
     n, k = shape[0], g.pick((2, 3))
     source, axis = g.pick((((k, n), 0), ((n, k), 1), ((n, k), -1)))
     e = atom(g.expr(s, source, depth - 1).text)
     return Expr(g.pick((f"np.sum({e}, axis={axis})", f"{e}.sum(axis={axis})", f"np.mean({e}, axis={axis})",
-                        f"np.max({e}, axis={axis})", f"np.min({e}, axis={axis})", f"{e}.max(axis={axis})")))
+                        f"np.max({e}, axis={axis})", f"np.min({e}, axis={axis})", f"{e}.max(axis={axis})",
+                        f"np.var({e}, axis={axis})", f"np.std({e}, axis={axis})", f"{e}.mean(axis={axis})")))
 
 
 @expression(1.5)
@@ -450,11 +483,16 @@ def gather(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
     if not shape:
         return None
     d = g.pick((2, 3))
-    base = (d,) + shape[1:]
+    beside = len(shape) == 2 and g.chance(0.3)
+    base = (d, 3) if beside else (d,) + shape[1:]
     if base not in SHAPES:
         return None
-    picks = tuple(g.rng.randrange(d) for _ in range(shape[0]))
-    return Expr(f"{atom(g.expr(s, base, depth - 1).text)}[np.array({picks})]")
+    index = f"np.array({tuple(g.rng.randrange(d) for _ in range(shape[0]))})"
+    if d == 3 and shape[0] in (2, 3) and g.chance(0.4):
+        index = "IDX" if shape[0] == 3 else "MASK"
+    if beside:
+        index += ", " + g.slice_text(s, 3, shape[1])
+    return Expr(f"{atom(g.expr(s, base, depth - 1).text)}[{index}]")
 
 
 @expression(0.4)
@@ -496,7 +534,7 @@ def select(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr:
 
 @expression(0.4)
 def clip(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr:
-    lo, hi = g.pick((("-0.5", "0.5"), ("0.0", "1.0"), ("-1.0", "0.3")))
+    lo, hi = g.pick((("-0.5", "0.5"), ("0.0", "1.0"), ("-1.0", "0.3"), ("None", "0.5"), ("-0.5", "None")))
     return Expr(f"np.clip({g.expr(s, shape, depth - 1).text}, {lo}, {hi})")
 
 
@@ -574,7 +612,58 @@ def modulo(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr:
 @expression(0.3)
 def sign(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr:
     a, b = atom(g.expr(s, shape, depth - 1).text), atom(g.bexpr(s, shape, depth - 1).text)
-    return Expr(g.pick((f"(np.sign({a}) * {b})", f"(np.floor({a}) + {b})")))
+    return Expr(g.pick((f"(np.sign({a}) * {b})", f"(np.floor({a}) + {b})", f"(np.round({a}, 1) * {b})")))
+
+
+@expression(0.5, leaf=True)
+def module_value(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
+    """Numbers and arrays of the module, read when the function runs."""
+    options = {(): ("SCALE", "float(K)", "V[K]", "W[1, K]"), (3,): ("V", "W[K]", "W[:, K]", "V[IDX]", "W[0][IDX]"),
+               (3, 3): ("W", "W.T"), (2,): ("V[MASK]",), (2, 3): ("W[MASK]", "W[1:]"), (3, 2): ("W[:, MASK]",)}
+    if shape not in options:
+        return None
+    return Expr(g.pick(options[shape]), frozenset({FROZEN}) if shape else frozenset())
+
+
+@expression(0.8)
+def view(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
+    """Functions returning views: axes swapped, added and removed, broadcasts."""
+    if not shape:
+        return None
+    a = g.rng.randint(0, len(shape))
+    options = [("squeeze", shape), ("broadcast", g.pick([shape[i:] for i in range(1, len(shape) + 1)]))]
+    if len(shape) == 2:
+        options += [(name, shape[::-1]) for name in ("swapaxes", "moveaxis", "method", "axes")]
+    else:
+        options += [("atleast_1d", shape), ("atleast_2d", shape)]
+    name, operand = g.pick(options)
+    e = g.expr(s, operand, depth - 1)
+    text = {"squeeze": f"np.squeeze(np.expand_dims({e.text}, {a}), {a})",
+            "broadcast": f"np.broadcast_to({e.text}, {shape_text(shape)})",
+            "swapaxes": f"np.swapaxes({e.text}, 0, 1)", "moveaxis": f"np.moveaxis({e.text}, 0, -1)",
+            "method": f"{atom(e.text)}.transpose()", "axes": f"np.transpose({e.text}, (1, 0))",
+            "atleast_1d": f"np.atleast_1d({e.text})", "atleast_2d": f"np.atleast_2d({e.text})[0]"}[name]
+    return Expr(text, e.roots | (frozenset({FROZEN}) if name == "broadcast" else frozenset()))
+
+
+@expression(0.4)
+def centered(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
+    """A reduction kept as an axis of length 1, broadcast back (`keepdims=True`)."""
+    if len(shape) != 2:
+        return None
+    a, b = g.expr(s, shape, depth - 1).text, g.expr(s, shape, depth - 1).text
+    axis = g.pick((0, 1, -1))
+    return Expr(g.pick((f"({atom(a)} - np.mean({b}, axis={axis}, keepdims=True))",
+                        f"({atom(a)} / (1.0 + np.sum({b} ** 2, axis={axis}, keepdims=True)))")))
+
+
+@expression(0.3)
+def constant_pick(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
+    """A constant tuple indexed by a run-time int."""
+    ints = [n for n in s.ints() if -3 <= s.names[n].lo and s.names[n].hi <= 2]
+    if shape or not ints:
+        return None
+    return Expr(f"(0.5, 1.5, -2.0)[{g.pick(ints)}]")
 
 
 # --- statements ------------------------------------------------------------------------
@@ -615,13 +704,15 @@ def augmented(g: Gen, s: Scope, depth: int) -> list[str] | None:
         return None
     n = g.pick(names)
     typ = s.names[n]
-    op = g.pick(("+=", "-=", "*=", "/="))
+    op = g.pick(("+=", "-=", "*=", "/=", "**="))
     value = g.bexpr(s, typ.shape, EXPR_DEPTH - 1).text
     if op == "/=":
         value = f"(2.5 + np.cos({value}))"
+    if op == "**=":
+        value = "2"
     if typ.shape and not s.writable(n):  # NumPy would write into memory not ours: rebind
         s.bind(n, typ, g.root())
-        return [f"{n} = {n} {op[0]} {value}"]
+        return [f"{n} = {n} {op[:-1]} {value}"]
     if typ.shape:
         s.wrote(n)
     return [f"{n} {op} {value}"]
@@ -637,6 +728,25 @@ def pair(g: Gen, s: Scope, depth: int) -> list[str]:
     s.bind(n1, t1, r1)
     s.bind(n2, t2, r2)
     return [f"{n1}, {n2} = {x1}, {x2}"]
+
+
+@statement(0.4)
+def chain(g: Gen, s: Scope, depth: int) -> list[str]:
+    """`a = b = e`: two names for one value (not written into: an alias would be refused)."""
+    shape = g.shape()
+    a, b = g.fresh("v"), g.fresh("v")
+    e = g.expr(s, shape, EXPR_DEPTH - 1)
+    roots = (e.roots | {FROZEN}) if shape else frozenset()
+    s.bind(a, Arr(shape), roots)
+    s.bind(b, Arr(shape), roots)
+    return [f"{a} = {b} = {e.text}"]
+
+
+@statement(0.3)
+def guard(g: Gen, s: Scope, depth: int) -> list[str]:
+    """A `raise` in a branch never taken (the program's values are finite)."""
+    e = g.expr(s, g.shape(), 1).text
+    return [f"if not abs(float(np.sum({e}))) < 1e300:", "    raise ValueError('not finite')"]
 
 
 @statement(0.4)
@@ -738,6 +848,9 @@ def for_range(g: Gen, s: Scope, depth: int) -> list[str]:
         shape = pre.names[n].shape
         forms += [(f"range(len({n}))", 0, shape[0] - 1), (f"range({n}.shape[{len(shape) - 1}])", 0, shape[-1] - 1)]
     forms += [(f"range({n})", 0, pre.names[n].hi - 1) for n in pre.ints() if pre.names[n].lo >= 0]
+    forms += [(f"range(1, len({n}))", 1, pre.names[n].shape[0] - 1) for n in pre.arrays(1)]
+    if g.chance(0.05):
+        forms = [("range(6)", 0, 5)]
     if g.chance(0.15):
         forms = [(f"range(int(1.5 + np.sin({g.expr(pre, (), 1).text})))", 0, 1)]
     header, lo, hi = g.pick(forms)
@@ -835,7 +948,8 @@ def printed(g: Gen, s: Scope, depth: int) -> list[str]:
     options = ['print(f"value {float(np.sum(' + e + ')):.3f}", file=OUT)', f"print(np.sum({e}), file=OUT)"]
     if ints:
         options.append(f'print("step", {g.pick(ints)}, file=OUT)')
-    return [g.pick(options)]
+    line = g.pick(options)
+    return ["if VERBOSE:", "    " + line.replace(", file=OUT", "")] if g.chance(0.2) else [line]
 
 
 @statement(0.6)
@@ -852,7 +966,8 @@ def assertion(g: Gen, s: Scope, depth: int) -> list[str]:
     if arrays and g.chance(0.4):
         v = g.pick(arrays)
         return [f"assert len({v}) == {s.names[v].shape[0]}, 'shape'"]
-    return [f"assert np.isfinite(np.sum({g.expr(s, g.shape(), 1).text})), 'not finite'"]
+    test = g.pick(("np.isfinite(np.sum({}))", "abs(float(np.sum({}))) < 1e300"))
+    return [f"assert {test.format(g.expr(s, g.shape(), 1).text)}, 'not finite'"]
 
 
 @statement(0.7)
@@ -932,7 +1047,7 @@ def helper(g: Gen, index: int) -> list[str]:
     default = g.chance(0.5)
     ret: Type = Tup((Arr(g.shape()), Arr(g.shape()))) if g.chance(0.25) else Arr(g.shape())
     roots = {p: frozenset({f"param:{p}"}) if t.shape else frozenset() for p, t in params.items()}
-    s = Scope(dict(params), roots, frozenset().union(*roots.values()), ret, in_helper=True)
+    s = Scope(dict(params), roots, frozenset().union(*roots.values()) | {FROZEN}, ret, in_helper=True)
     if default:
         s.bind("c", SCALAR, frozenset())
     body = g.block(s, 1, g.rng.randint(1, 3)) + [f"return {g.returned(s, ret)}"]
@@ -952,7 +1067,7 @@ def generate(seed: int, number: int) -> Program:
     params = tuple((n, g.pick(ARG_SHAPES)) for n in names)
     ret = SCALAR if g.chance(0.8) else Arr(g.pick(SHAPES[1:]))
     roots = {n: frozenset({f"arg:{n}"}) if shape else frozenset() for n, shape in params}
-    s = Scope({n: Arr(shape) for n, shape in params}, roots, frozenset().union(*roots.values()), ret)
+    s = Scope({n: Arr(shape) for n, shape in params}, roots, frozenset().union(*roots.values()) | {FROZEN}, ret)
     body = ["RS.seed(0)"] + g.block(s, 2, g.rng.randint(2, 6)) + [f"return {g.returned(s, ret)}"]
     chunks.append("\n".join([f"def f({', '.join(names)}):", *indent(body)]) + "\n")
     return Program(seed, number, "\n\n".join(chunks), params, ret, tuple(sorted(g.used)))

@@ -71,6 +71,10 @@ def _fz_origin(value, a, b, *rest, **kwargs):
     return SINGULAR if np.any((np.asarray(a) == 0) & (np.asarray(b) == 0)) else 0
 
 
+def _fz_zero(value, *args, **kwargs):
+    return SINGULAR if np.any(np.asarray(value) == 0) else 0
+
+
 def _fz_floor(value, a, b, *rest, **kwargs):
     return np.floor(np.asarray(a) / np.asarray(b))
 
@@ -90,11 +94,11 @@ KINKS = {
     "int": "_fz_value", "round": "_fz_value", "np.sign": "_fz_value", "np.floor": "_fz_value",
     "np.ceil": "_fz_value", "np.round": "_fz_value", "np.trunc": "_fz_value", "np.rint": "_fz_value",
     "math.floor": "_fz_value", "math.ceil": "_fz_value", "math.trunc": "_fz_value",
-    "np.hypot": "_fz_origin", "math.hypot": "_fz_origin",
+    "np.hypot": "_fz_origin", "math.hypot": "_fz_origin", "np.std": "_fz_zero", "np.linalg.norm": "_fz_zero",
 }
 """Callables (as spelled in the source) whose result is not smooth everywhere, and the key
 naming the piece of their domain an evaluation lies in."""
-METHODS = {"max": "np.max", "min": "np.min"}
+METHODS = {"max": "np.max", "min": "np.min", "std": "np.std"}
 """Methods that are kinks, as the function they call (`x.max(axis=0)` is `np.max(x, axis=0)`)."""
 BINOPS = {ast.Mod: ("_fz_floor", "operator.mod"), ast.FloorDiv: ("_fz_value", "operator.floordiv")}
 
@@ -142,7 +146,7 @@ class _Instrument(ast.NodeTransformer):
         if spelled in KINKS:
             return self._call(KINKS[spelled], node.func, node.args, node.keywords)
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in METHODS and spelled not in ("np.max", "np.min"):
+        if isinstance(func, ast.Attribute) and func.attr in METHODS and not spelled.startswith("np."):
             function = ast.parse(METHODS[func.attr], mode="eval").body
             return self._call(KINKS[METHODS[func.attr]], function, [func.value, *node.args], node.keywords)
         return node

@@ -57,14 +57,16 @@ class Failure:
     """'internal error', 'wrong value', 'wrong effects', 'refused' (by a later check) or 'timeout'."""
     klass: str
     detail: str
-    """The message or traceback; its first line says what went wrong (see `summary`)."""
+    """The message, or for an internal error the end of the traceback."""
 
     @property
     def summary(self) -> str:
+        """What went wrong, in a line: for an internal error the exception's own line."""
         lines = [line for line in self.detail.strip().splitlines() if line.strip()]
-        if not lines:
-            return ""
-        return lines[-1] if self.kind == "internal error" else lines[0]
+        if self.kind == "internal error":
+            name = self.klass.split(" ", 1)[0]
+            return next((line for line in lines if line.startswith(name + ":") or f".{name}:" in line), lines[-1])
+        return lines[0] if lines else ""
 
 
 @dataclass
@@ -136,7 +138,8 @@ def normalize(message: str) -> str:
     line = message.strip().splitlines()[0] if message.strip() else ""
     line = re.sub(r"^.*?:\d+:\d+: error: ", "", line)
     line = re.sub(r"'[^']*'", "'…'", line)
-    line = re.sub(r"%[\w.]+", "%…", line)
+    line = re.sub(r"%\S+", "%…", line)
+    line = re.sub(r" \(line \d+\)", "", line)
     line = re.sub(r"\d+", "N", line)
     return re.sub(r"\s+", " ", line)[:110]
 
@@ -172,7 +175,9 @@ def classify(check: str, error: BaseException) -> Failure:
 
 def attempt(check: str, f: Callable, args: tuple, seed: int, timeout: float = TIMEOUT) -> Failure | str | None:
     """Run one check: None if it passed, 'skipped' if the point is not smooth enough for
-    it, else the Failure."""
+    it, else the Failure. It runs on copies of `args` (a wrong derivative may write into
+    them; the check reports that)."""
+    args = tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args)
     try:
         with deadline(timeout):
             checks.run_check(check, f, args, seed)
@@ -201,18 +206,19 @@ def neighbours(args: tuple) -> Iterator[tuple]:
 
 
 def value_at(f: Callable, args: tuple) -> np.ndarray:
-    """f(*args), checked to be a function: the same value twice, the arguments unchanged.
-    Raises InvalidProgram if not, or if f raises."""
+    """f(*args), checked to be a function: the same value and effects twice, the
+    arguments unchanged. Raises InvalidProgram if not, or if f raises."""
     copies = [np.copy(a) for a in args]
     try:
-        value = np.asarray(f(*args), dtype=float)
-        again = np.asarray(f(*args), dtype=float)
+        value, log, lines = checks.run_with_effects(f, lambda: f(*args))
+        again, log2, lines2 = checks.run_with_effects(f, lambda: f(*args))
     except Exception as error:  # noqa: BLE001 - the generator wrote a faulty program
         raise InvalidProgram(f"{type(error).__name__}: {normalize(str(error))}") from error
     if not all(np.array_equal(a, c) for a, c in zip(args, copies)):
         raise InvalidProgram("the program writes into its arguments")
-    if not np.array_equal(value, again, equal_nan=True):
-        raise InvalidProgram("the program returns different values for the same arguments")
+    value, again = np.asarray(value, dtype=float), np.asarray(again, dtype=float)
+    if not np.array_equal(value, again, equal_nan=True) or lines != lines2 or not np.array_equal(log, log2):
+        raise InvalidProgram("the program returns or logs different values for the same arguments")
     return value
 
 
@@ -315,11 +321,13 @@ def _examine(program: Program, modules: Modules, second_order: float, timeout: f
 
 
 def failure_of(source: str, args: tuple, check: str, seed: int, modules: Modules, *,
-               first: str | None = None, smooth: bool = False, timeout: float = 20.0) -> str | None:
-    """The class of the failure `check` meets on `source` at `args`, if any: what the
-    shrinker asks of each candidate. The program must run as plain Python there; with
+               first: str | None = None, smooth: bool = False, timeout: float = 20.0) -> Failure | None:
+    """The failure `check` meets on `source` at `args`, if any: the shrinker asks for
+    its class of each candidate. The program must run as plain Python there; with
     `smooth`, it must be smooth there too; with `first`, that check must not refuse it
-    (a later refusal is only a failure when the first check compiles)."""
+    (a later refusal is only a failure when the first check compiles). It runs on copies
+    of `args`: a candidate may write into them."""
+    args = tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args)
     try:
         with quiet(), modules.loaded(source, twin=smooth) as (f, twin):
             with deadline(PRIMAL_TIMEOUT):
@@ -332,6 +340,6 @@ def failure_of(source: str, args: tuple, check: str, seed: int, modules: Modules
                 if isinstance(found, Failure) and found.kind == "refused":
                     return None
             found = attempt(check, f, args, seed, timeout)
-            return found.klass if isinstance(found, Failure) else None
+            return found if isinstance(found, Failure) else None
     except (Exception, Timeout):  # noqa: BLE001 - a candidate that does not even run
         return None

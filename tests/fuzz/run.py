@@ -39,6 +39,16 @@ class Job:
 
 
 @dataclass(frozen=True)
+class Shrunk:
+    source: str
+    args: tuple
+    tried: int
+    """Candidates tried."""
+    failure: Failure
+    """As the shrunk program fails."""
+
+
+@dataclass(frozen=True)
 class Reproduction:
     klass: str
     kind: str
@@ -64,21 +74,41 @@ class Worker:
         s = self.settings
         return examine(generate(s.seed, number), self._modules(f"p{number}"), s.second_order, s.timeout)
 
-    def shrink(self, job: Job) -> tuple[str, tuple, int]:
+    def _failure(self, job: Job, modules: Modules) -> Callable[[str, tuple], Failure | None]:
         outcome, failure = job.outcome, job.failure
-        program = generate(outcome.seed, outcome.number)
-        first = checks_for(program, True)[0]
-        smooth = failure.kind == "wrong value"
-        modules = self._modules(f"s{outcome.number}")
+        first = checks_for(generate(outcome.seed, outcome.number), True)[0]
 
-        def fails(source: str, args: tuple) -> bool:
-            found = failure_of(source, args, failure.check, outcome.check_seed, modules, first=first,
-                               smooth=smooth, timeout=min(self.settings.timeout, 30.0))
-            return found == failure.klass
+        def found(source: str, args: tuple) -> Failure | None:
+            return failure_of(source, args, failure.check, outcome.check_seed, modules, first=first,
+                              smooth=failure.kind == "wrong value", timeout=min(self.settings.timeout, 30.0))
 
-        if not fails(outcome.source, outcome.args):  # flaky (a timeout): keep the program whole
-            return outcome.source, outcome.args, 1
-        return shrink.shrink(outcome.source, outcome.args, fails, self.settings.shrink_budget)
+        return found
+
+    def shrink(self, group: list[Job]) -> list[Shrunk]:
+        """Shrink the failures of one program. One bug often fails several checks: a
+        later class starts from a program shrunk for an earlier one where that fails its
+        way too, with less time."""
+        modules = self._modules(f"s{group[0].outcome.number}")
+        done: list[tuple[str, tuple]] = []
+        out = []
+        for job in group:
+            found = self._failure(job, modules)
+
+            def fails(source: str, args: tuple) -> bool:
+                failure = found(source, args)
+                return failure is not None and failure.klass == job.failure.klass
+
+            start = next(((s, a) for s, a in done if fails(s, a)), None)
+            budget = self.settings.shrink_budget / 4
+            if start is None:
+                start, budget = (job.outcome.source, job.outcome.args), self.settings.shrink_budget
+                if not fails(*start):  # flaky (a timeout): keep the program whole
+                    out.append(Shrunk(*start, 1, job.failure))
+                    continue
+            source, args, tried = shrink.shrink(*start, fails, budget)
+            out.append(Shrunk(source, args, tried, found(source, args) or job.failure))
+            done.append((source, args))
+        return out
 
 
 @contextmanager
@@ -116,19 +146,24 @@ def reproduce_all(tally: Tally, settings: Settings, jobs: int, kinds: Iterable[s
     """A shrunk reproduction of each failure class of `kinds` (its first program), most
     frequent class first."""
     classes = [k for k, _ in tally.classes.most_common() if tally.kinds[k] in set(kinds)]
-    jobs_ = [Job(*tally.first[k]) for k in classes]
-    out = []
+    groups: dict[int, list[Job]] = {}
+    for k in classes:
+        job = Job(*tally.first[k])
+        groups.setdefault(job.outcome.number, []).append(job)
+    shrunk: dict[str, Shrunk] = {}
     with scratch() as folder, pool(jobs) as imap:
-        worker = Worker(settings, folder)
-        for job, (source, args, tried) in zip(jobs_, _ordered(imap, worker.shrink, jobs_)):
-            outcome, failure = job.outcome, job.failure
-            origin = (f"Found by `python -m tests.fuzz --seed {outcome.seed} --only {outcome.number}`; "
-                      f"shrunk from {outcome.source.count(chr(10))} to {source.count(chr(10))} lines "
-                      f"({tried} candidates tried).")
-            text = shrink.reproduction(source, args, failure.check, outcome.check_seed, failure.klass,
-                                       failure.summary, origin)
-            out.append(Reproduction(failure.klass, failure.kind, tally.classes[failure.klass], text,
-                                    source.count("\n")))
+        results = _ordered(imap, Worker(settings, folder).shrink, list(groups.values()))
+    for group, result in zip(groups.values(), results):
+        shrunk.update({job.failure.klass: r for job, r in zip(group, result)})
+    out = []
+    for k in classes:
+        outcome, s = tally.first[k][0], shrunk[k]
+        origin = (f"Found by `python -m tests.fuzz --seed {outcome.seed} --only {outcome.number}`; "
+                  f"shrunk from {outcome.source.count(chr(10))} to {s.source.count(chr(10))} lines "
+                  f"({s.tried} candidates tried).")
+        text = shrink.reproduction(s.source, s.args, s.failure.check, outcome.check_seed, k, s.failure.summary,
+                                   origin)
+        out.append(Reproduction(k, s.failure.kind, tally.classes[k], text, s.source.count("\n")))
     return out
 
 

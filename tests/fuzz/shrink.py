@@ -12,6 +12,7 @@ until none is kept or the time budget is spent.
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import inspect
 import time
@@ -58,7 +59,9 @@ def _expressions(tree: ast.AST) -> list[ast.expr]:
             skip.add(id(node.value))
         if isinstance(node, ast.For):
             skip.add(id(node.iter))
-    return [node for node in ast.walk(tree) if isinstance(node, ast.expr) and id(node) not in skip
+    functions = [node for node in tree.body if isinstance(node, ast.FunctionDef)]  # not the module's constants
+    return [node for function in functions for node in ast.walk(function)
+            if isinstance(node, ast.expr) and id(node) not in skip
             and not isinstance(getattr(node, "ctx", ast.Load()), (ast.Store, ast.Del))]
 
 
@@ -94,7 +97,7 @@ def _sites(tree: ast.Module, args: tuple) -> list[Site]:
         if not isinstance(node, ast.Constant):
             sites.append(Site("constant", i, 0))
         if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
-            sites += [Site("lower", i, j) for j in range(2) if node.value > j]
+            sites += [Site("lower", i, j) for j in range(2) if node.value > j + 1]
     return sites
 
 
@@ -105,6 +108,30 @@ def _first_value(loop: ast.For) -> ast.stmt | None:
         start = it.args[0] if len(it.args) > 1 else ast.Constant(0)
         return ast.Assign([copy.deepcopy(loop.target)], copy.deepcopy(start), lineno=loop.lineno)
     return None
+
+
+def plausible(tree: ast.Module) -> bool:
+    """Whether a candidate reads as a program: no name read that nothing binds, nothing
+    indexed, called or measured that is a literal number (a shrunk dead branch would
+    otherwise fill with such text, which Python never runs but the compiler reads)."""
+    bound = set(dir(builtins))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):
+            bound.update(a.arg for a in node.args.args)
+            bound.add(getattr(node, "name", ""))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
+            return False
+        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Constant):
+            return False
+        if isinstance(node, ast.Call) and any(isinstance(a, ast.Constant) for a in node.args) \
+                and isinstance(node.func, ast.Name) and node.func.id == "len":
+            return False
+    return True
 
 
 def _apply(tree: ast.Module, args: tuple, site: Site) -> Candidate | None:
@@ -141,9 +168,11 @@ def _apply(tree: ast.Module, args: tuple, site: Site) -> Candidate | None:
         elif site.kind == "constant":
             new = ast.Constant(0.5)
         else:
-            new = ast.Constant(site.variant if site.variant == 0 else node.value - 1)
+            new = ast.Constant(1 if site.variant == 0 else node.value - 1)
         if not _replace(tree, node, new):
             return None
+    if not plausible(tree):
+        return None
     try:
         return ast.unparse(ast.fix_missing_locations(tree)) + "\n", args
     except (AttributeError, TypeError, ValueError):
