@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian, vjp
+from ad_compiler import grad, hessian, value_and_grad, vjp
 from tests.numeric import numeric_grad, numeric_hessian
 
 _counter = itertools.count()
@@ -136,3 +136,53 @@ def test_hessian_with_respect_to_several_arguments(tmp_path: Path, name: str) ->
     (hxx, hxy), (hyx, hyy) = hessian(f, argnums=(0, 1))(x, y)
     got = np.block([[hxx, hxy[:, None]], [hyx[None, :], np.array([[hyy]])]])
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_a_sum_of_a_number_broadcast_to_an_int_shape(tmp_path: Path) -> None:
+    f = _load("""
+        def f(x):
+            return np.sum(np.broadcast_to(2.0, 3)) * x + np.sum(np.broadcast_to(x, 4))
+        """, tmp_path)
+    assert grad(f)(0.5) == pytest.approx(10.0)
+    assert grad(f, mode="forward")(0.5) == pytest.approx(10.0)
+
+
+def test_draws_in_one_expression_keep_their_order(tmp_path: Path) -> None:
+    """The first draw was inlined into the statement of the second, after it."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(y):
+            RS.seed(0)
+            return np.arctan2(RS.uniform(-1.0, 1.0, 2), 1.5).dot(np.squeeze(np.expand_dims(RS.normal(0.0, 1.0, size=2), 1), 1)) * y
+        """, tmp_path)
+    value, g = value_and_grad(f)(0.5)
+    assert value == pytest.approx(f(0.5)) and g == pytest.approx(f(1.0))
+
+
+def test_forward_mode_prints_a_primal_of_a_loop_that_may_return(tmp_path: Path) -> None:
+    """A loop prints a value and may return early: the branch hands out both the primal
+    (which the print reads, once per call) and its tangent (once per direction)."""
+    f = _load("""
+        import io
+
+        OUT = io.StringIO()
+        IDX = np.array([2, 0, 1])
+
+        def f(y):
+            for i in range(3):
+                print(np.sum(y * y), file=OUT)
+                if np.sum(y) > 10.0:
+                    return 0.5
+                y = y * y[IDX]
+            return np.sum(y)
+        """, tmp_path)
+    y = np.array([0.5, 0.9, 1.1])
+    out = f.__globals__["OUT"]
+    f(y)
+    lines = out.getvalue().count("\\n")
+    for mode in ("reverse", "forward"):
+        out.seek(0)
+        out.truncate()
+        np.testing.assert_allclose(grad(f, mode=mode)(y), numeric_grad(f, (y,), 0), rtol=1e-6, err_msg=mode)
+        assert out.getvalue().count("\\n") == lines, mode

@@ -19,15 +19,21 @@ from ..ir.prims import LOOP_HEAD, carried_args, has_effects, loop_inits
 from ..passes.activity import region_reads
 
 
-def unmix(ops: list[Op], dependent: set[Value]) -> list[Op]:
+def unmix(ops: list[Op], dependent: set[Value], inside: bool = False) -> list[Op]:
     """`ops` with each region op that has effects and depends on `dependent` replaced by
     an op that runs once and one that depends on the seed; `dependent` grows with what
-    depends on the seed."""
+    depends on the seed. So is a branch or loop that computes both primal values and
+    what depends on the seed where code with effects, which runs once, may read those
+    primal values: after it, or `inside` a region being taken apart."""
     out: list[Op] = []
-    for op in ops:
-        if region_reads(op) & dependent and op.regions and has_effects(op):
+    effects_after = [False] * len(ops)
+    for k in reversed(range(len(ops) - 1)):
+        effects_after[k] = effects_after[k + 1] or has_effects(ops[k + 1])
+    for k, op in enumerate(ops):
+        reads = region_reads(op) & dependent
+        if reads and op.regions and (has_effects(op) or (inside or effects_after[k]) and _mixed(op, dependent)):
             out += _cond(op, dependent) if op.prim == "cond" else _loop(op, dependent)
-        elif region_reads(op) & dependent:
+        elif reads:
             if has_effects(op):
                 raise _runs_again(op)
             dependent.update(op.results)
@@ -37,10 +43,19 @@ def unmix(ops: list[Op], dependent: set[Value]) -> list[Op]:
     return out
 
 
+def _mixed(op: Op, dependent: set[Value]) -> bool:
+    """Whether some of a region op's results depend on the seed and others do not (the
+    primal values of a branch that carries tangents too): those others may be read by
+    code that runs once, so the op is taken apart."""
+    probe = set(dependent)
+    _reach([op], probe)
+    return any(r in probe for r in op.results) and not all(r in probe for r in op.results)
+
+
 def _split(ops: list[Op], dependent: set[Value]) -> tuple[list[Op], list[Op]]:
     """A region's ops as (once, per seed), nested region ops taken apart first."""
     once, per_seed = [], []
-    for op in unmix(ops, dependent):
+    for op in unmix(ops, dependent, inside=True):
         (per_seed if any(r in dependent for r in op.results) or region_reads(op) & dependent
          and not has_effects(op) else once).append(op)
     return once, per_seed
@@ -50,7 +65,7 @@ def _needed(once: list[Op], args: list[Value], per_seed: list[Op], yields: list[
     """Values made at this level by `once` (or region `args`) that the seed part reads."""
     made = set(args) | {r for op in once for r in op.results}
     read: list[Value] = []
-    for x in [x for op in per_seed for x in region_reads(op)] + [y for y in yields if isinstance(y, Value)]:
+    for x in [x for op in per_seed for x in _reads_in_order(op)] + [y for y in yields if isinstance(y, Value)]:
         if x in made and x not in read:
             read.append(x)
     return read
@@ -126,14 +141,66 @@ def _loop(op: Op, dependent: set[Value]) -> list[Op]:
     return [Op("list", [], [tape], loc=op.loc), first, second]
 
 
+def _reads_in_order(op: Op) -> list[Value]:
+    """`region_reads(op)` in program order (what is handed out is numbered by it: the
+    same code on every run)."""
+    reads = [x for x in op.inputs if isinstance(x, Value)]
+    for region in op.regions:
+        for inner in region.ops:
+            reads += _reads_in_order(inner)
+        reads += [y for y in region.yields if isinstance(y, Value)]
+    return reads
+
+
 def _reach(ops: list[Op], dependent: set[Value]) -> None:
-    """Add to `dependent` what `ops` compute from it (a whole region op at once)."""
+    """Add to `dependent` what `ops` compute from it. A branch or loop whose decisions
+    (test, bounds) do not depend on it hands out, of its results, those its regions
+    compute from it: the primal values of a branch that carries tangents too are not
+    the seed's."""
     for op in ops:
-        if region_reads(op) & dependent:
-            dependent.update(op.results)
+        if not region_reads(op) & dependent:
+            continue
+        head = LOOP_HEAD.get(op.prim, 1 if op.prim == "cond" else None)
+        if head is None or set(op.inputs[:head]) & dependent:
+            _reach_all(op, dependent)
+        elif op.prim == "cond":
             for region in op.regions:
-                dependent.update(region.args)
                 _reach(region.ops, dependent)
+            dependent.update(r for k, r in enumerate(op.results)
+                             if any(isinstance(y := region.yields[k], Value) and y in dependent for region in op.regions))
+        else:
+            _reach_loop(op, dependent)
+
+
+def _reach_loop(op: Op, dependent: set[Value]) -> None:
+    """A loop's carried values that start or become dependent, to a fixed point."""
+    inits = loop_inits(op)
+    seeded = {k for k, x in enumerate(inits) if isinstance(x, Value) and x in dependent}
+    while True:
+        probe = set(dependent) | {args[k] for region in op.regions for args in [carried_args(op, region)] for k in seeded}
+        if op.prim == "while" and _reads(op.regions[0]) & probe:
+            _reach_all(op, dependent)  # the test reads it: every iteration count depends on it
+            return
+        _reach(op.regions[-1].ops, probe)
+        more = {k for k, y in enumerate(op.regions[-1].yields) if isinstance(y, Value) and y in probe} - seeded
+        if not more:
+            break
+        seeded |= more
+    dependent |= probe
+    dependent.update(op.results[k] for k in seeded)
+
+
+def _reach_all(op: Op, dependent: set[Value]) -> None:
+    """Everything `op` computes depends on it (coarse: a decision depends on it)."""
+    dependent.update(op.results)
+    for region in op.regions:
+        dependent.update(region.args)
+        _reach_all_ops(region.ops, dependent)
+
+
+def _reach_all_ops(ops: list[Op], dependent: set[Value]) -> None:
+    for op in ops:
+        _reach_all(op, dependent)
 
 
 def _reads(region: Region) -> set[Value]:

@@ -115,6 +115,7 @@ class _Planner:
     # inlining
     def choose_inlined(self) -> None:
         size: dict[Op, int] = {}
+        carrying: dict[int, set[Op]] = {}
         for value, uses in self.uses.items():
             op = self.plan.producer.get(value)
             if op is None or len(uses) != 1 or value.name or self._derived(value):
@@ -125,6 +126,8 @@ class _Planner:
                 continue
             if op.prim in EFFECTS and not _next_to(op, user, ops):
                 continue  # a call run as written is written where it ran: `raise ValueError(...)`
+            if user in ops and _passes_effects(op, user, ops, carrying.setdefault(id(ops), _carrying(ops))):
+                continue  # `f(RS.uniform(), RS.normal())` written with a draw moved past another
             if user is not None and user.prim in STATEMENTS and k == 0:
                 continue  # the updated array is a variable
             if user is None and ops is self.fn.body.ops and op.prim != "tuple":
@@ -236,6 +239,27 @@ def _scalar(value: Value) -> bool:
     """Indexing that yields a scalar copies it: no view of the array is kept."""
     kind = value.kind
     return kind is not None and type(kind).__name__ == "Scalar"
+
+
+def _carrying(ops: list[Op]) -> set[Op]:
+    """The ops of a list that have effects or read, directly or not, one that has: an
+    expression made of them would run those effects where it is written."""
+    carrying: set[Op] = set()
+    made: dict[Value, Op] = {}
+    for op in ops:
+        if prims.has_effects(op) or any(made.get(x) in carrying for x in op.inputs if isinstance(x, Value)):
+            carrying.add(op)
+        made.update((r, op) for r in op.results)
+    return carrying
+
+
+def _passes_effects(op: Op, user: Op, ops: list[Op], carrying: set[Op]) -> bool:
+    """Whether inlining `op` into `user` would move effects past others: `op` carries
+    some, and so does an op between the two, which would run first."""
+    if op not in carrying:
+        return False
+    start, stop = ops.index(op), ops.index(user)
+    return any(other in carrying for other in ops[start + 1:stop])
 
 
 def _next_to(op: Op, user: Op | None, ops: list[Op]) -> bool:

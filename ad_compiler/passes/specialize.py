@@ -247,9 +247,10 @@ class _Specializer:
         if op.attrs or p is None or p.prim != "np.broadcast_to":
             return None
         value, shape = p.inputs
-        if _shape(value) != () or not isinstance(shape, Const):
+        if _shape(value) != () or not isinstance(shape, Const) or not isinstance(shape.value, (int, tuple)):
             return None
-        return self._new(added, "mul", [value, Const(math.prod(shape.value))], op)
+        size = math.prod(shape.value) if isinstance(shape.value, tuple) else shape.value  # (3,) or 3
+        return self._new(added, "mul", [value, Const(size)], op)
 
     def _unbroadcast_operands(self, op: Op) -> None:
         """`broadcast_to(s, shape) * y` is `s * y` when broadcasting `s` against `y`
