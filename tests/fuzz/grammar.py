@@ -781,13 +781,19 @@ def setitem(g: Gen, s: Scope, depth: int) -> list[str] | None:
         return None
     n = g.pick(names)
     base = s.names[n].shape
-    for _ in range(4):
-        result = tuple(g.rng.randint(1, d) for d in base if g.chance(0.4))
-        idx = g.index(s, base, result)
-        if idx is not None:
-            break
+    roll = g.rng.random()
+    if roll < 0.1 and base[0] == 3:  # an integer array (IDX repeats a position) or a mask
+        idx, result = g.pick((("IDX", base), ("MASK", (2,) + base[1:]), ("np.array((2, 0))", (2,) + base[1:])))
+    elif roll < 0.15:
+        idx, result = f"{n} > {g.pick(THRESHOLDS)}", ()
     else:
-        return None
+        for _ in range(4):
+            result = tuple(g.rng.randint(1, d) for d in base if g.chance(0.4))
+            idx = g.index(s, base, result)
+            if idx is not None:
+                break
+        else:
+            return None
     op = g.pick(("=", "=", "+=", "-=", "*="))
     value = g.bexpr(s, result, EXPR_DEPTH).text
     s.wrote(n)
@@ -902,6 +908,15 @@ def while_loop(g: Gen, s: Scope, depth: int) -> list[str]:
     """A loop that certainly stops: a counter, and sometimes a test of data too. The
     counter stays in scope after it (and may index arrays there)."""
     n, k = g.fresh("n"), g.rng.randint(1, 3)
+    if g.chance(0.25):  # `while True:`, left by a break
+        s.bind(n, Int(0, k), frozenset())
+        pre, body = enter(g, s, "while")
+        body.bind(n, Int(1, k), frozenset())
+        head = [f"{n} += 1", f"if {n} > {k}:", "    break"]
+        lines = [f"{n} = 0", "while True:", *indent(head + g.block(body, depth - 1, g.rng.randint(1, 3)))]
+        leave(s, pre, body, [])
+        s.bind(n, Int(1, k + 1), frozenset())
+        return lines
     s.bind(n, Int(0, k), frozenset())  # what the test may see
     pre, body = enter(g, s, "while")
     test = f"{n} < {k}"
