@@ -186,3 +186,41 @@ def test_forward_mode_prints_a_primal_of_a_loop_that_may_return(tmp_path: Path) 
         out.truncate()
         np.testing.assert_allclose(grad(f, mode=mode)(y), numeric_grad(f, (y,), 0), rtol=1e-6, err_msg=mode)
         assert out.getvalue().count("\\n") == lines, mode
+
+
+def test_a_loop_variable_nothing_reads_after_a_branch(tmp_path: Path) -> None:
+    """`i` exists before the if; in the branch it is a loop's own variable, read by
+    nothing after: the branch must not hand it out (a KeyError in the frontend)."""
+    f = _load("""
+        SCALE = 0.7
+
+        def f(x):
+            i = 1
+            if SCALE:
+                for i in range(2):
+                    x = x * 1.5
+            return x * 2.0
+        """, tmp_path)
+    assert grad(f)(0.5) == pytest.approx(4.5)
+    assert grad(f, mode="forward")(0.5) == pytest.approx(4.5)
+
+
+def test_forward_mode_through_a_loop_that_draws_and_may_return(tmp_path: Path) -> None:
+    """The test of the return is computed with tangents it does not need (`y[1] > 0`):
+    it runs once, with the draws, and the loop's exit does not wait for the tangents."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(x, y):
+            RS.seed(0)
+            for i in range(3):
+                x = x * RS.uniform(0.5, 1.5)
+                if np.sum(x) > 50.0 and y[1] > 0.0:
+                    return np.sum(x * y)
+            return np.sum(x) * y[0]
+        """, tmp_path)
+    x, y = np.array([0.1, 0.2, 0.3]), np.array([0.5, 1.5, 2.0])
+    for mode in ("reverse", "forward"):
+        got = grad(f, argnums=(0, 1), mode=mode)(x, y)
+        for k in (0, 1):
+            np.testing.assert_allclose(got[k], numeric_grad(f, (x, y), k), rtol=1e-6, err_msg=mode)

@@ -44,12 +44,12 @@ def unmix(ops: list[Op], dependent: set[Value], inside: bool = False) -> list[Op
 
 
 def _mixed(op: Op, dependent: set[Value]) -> bool:
-    """Whether some of a region op's results depend on the seed and others do not (the
-    primal values of a branch that carries tangents too): those others may be read by
-    code that runs once, so the op is taken apart."""
+    """Whether some of the results of a region op that reads what depends on the seed
+    do not depend on it (the primal values of a branch that carries tangents too): they
+    may be read by code that runs once, so the op is taken apart."""
     probe = set(dependent)
     _reach([op], probe)
-    return any(r in probe for r in op.results) and not all(r in probe for r in op.results)
+    return not all(r in probe for r in op.results)
 
 
 def _split(ops: list[Op], dependent: set[Value]) -> tuple[list[Op], list[Op]]:

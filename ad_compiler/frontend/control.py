@@ -131,12 +131,13 @@ class ControlFlow:
         else_env = before | {n: v for n, v in then_env.items() if n not in before} if else_env is None else else_env
         names = [
             name for name in _assigned(then_stmts + else_stmts)
-            if (name in before or (name in then_env and name in else_env))
+            if name in then_env and name in else_env
             and (then_env.get(name) is not before.get(name) or else_env.get(name) is not before.get(name))
         ]
         for name in _assigned(then_stmts + else_stmts):
-            if name not in names and name not in before:
-                self.env.pop(name, None)  # assigned on one path only: not readable after
+            if name not in names and (name not in then_env or name not in else_env):
+                # assigned on one path only, or a loop's own variable nothing reads after it
+                self.env.pop(name, None)
         yields = [
             (ops, [self._value_for(env, name, node) if not (ops and ops[-1].prim == "raise")
                    else self._placeholder(before, name) for name in names])
