@@ -57,7 +57,7 @@ class Scope:
 
     `foreign` holds roots that must not be written here: the arguments' (the caller's
     arrays) and, inside a loop, those of arrays the loop iterates over or that the loop
-    body was chosen not to write (see `grammar.loop_body`)."""
+    body was chosen not to write (see `statements.enter`)."""
 
     names: dict[str, Type]
     roots: dict[str, frozenset[str]]
