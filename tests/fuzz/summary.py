@@ -16,6 +16,7 @@ is counted apart: a limitation, unless the documentation says the construct work
 class Tally:
     programs: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0
     status: Counter = field(default_factory=Counter)
     refusals: Counter = field(default_factory=Counter)
     invalid: Counter = field(default_factory=Counter)
@@ -32,6 +33,7 @@ class Tally:
     def add(self, outcome: Outcome) -> None:
         self.programs += 1
         self.seconds += outcome.seconds
+        self.cpu += outcome.cpu
         self.status[outcome.status] += 1
         if outcome.status == "refused":
             self.refusals[outcome.reason] += 1
@@ -66,7 +68,8 @@ class Tally:
         n = max(self.programs, 1)
         lines = [
             f"programs generated: {self.programs} in {elapsed:.0f} s with {jobs} job(s): "
-            f"{self.programs / max(elapsed, 1e-9):.2f} programs/s ({self.seconds / n:.2f} s per program in a job)",
+            f"{self.programs / max(elapsed, 1e-9):.2f} programs/s ({self.seconds / n:.2f} s per program in a job, "
+            f"{self.cpu / n:.2f} s of processor time)",
             f"compiled and checked: {self.status['checked']} ({100 * self.status['checked'] / n:.1f}%)",
             f"refused with CompileError: {self.status['refused']} ({100 * self.status['refused'] / n:.1f}%)",
             f"not smooth (skipped): {self.status['not smooth']}",
