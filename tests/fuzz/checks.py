@@ -54,7 +54,8 @@ class NotApplicable(Exception):
 
 
 def flat(values):
-    return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values])
+    """The entries of `values` (numbers and arrays) in one vector."""
+    return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values] + [np.zeros(0)])
 
 
 def unflat(vector, like):
@@ -181,7 +182,7 @@ class Program:
             raise WrongEffects(f"{what}: {len(log)} appends to LOG, one call of the program makes {len(self.log)}")
         if lines != self.lines:
             raise WrongEffects(f"{what}: printed {lines} lines, one call of the program prints {self.lines}")
-        if excess(np.asarray(log, dtype=float), np.asarray(self.log, dtype=float), VALUE, magnitude(*self.log)) > 1:
+        if excess(flat(log), flat(self.log), VALUE, magnitude(*self.log)) > 1:
             raise WrongEffects(f"{what}: logged {show(log)}, one call of the program logs {show(self.log)}")
         return result
 
@@ -229,6 +230,8 @@ def check_jvp(p, rng):
     tangents = tuple(p.random_like(rng, x) for x in p.args)
     value, got = p.once("jvp", lambda: ad_compiler.jvp(p.f, p.args, tangents))
     compare_value("jvp value", value, p.value)
+    if np.shape(got) != p.value.shape:
+        raise WrongValue(f"jvp: the tangent has shape {np.shape(got)}, the value {p.value.shape}")
     v = flat(tangents)
     compare("jvp", np.ravel(got), lambda s: central_directional(p.f, p.args, v, s), FIRST, p.size)
 
