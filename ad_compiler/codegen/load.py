@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import hashlib
 import linecache
 import math
 import types
@@ -28,6 +27,8 @@ _FACTORY = "__ad_compiler_factory__"
 
 
 def filename_for(name: str, source: str) -> str:
+    import hashlib  # (here, not at the top: loading OpenSSL costs `import ad_compiler` 3 ms)
+
     digest = hashlib.sha1(source.encode()).hexdigest()[:10]
     return f"<ad_compiler {name} {digest}>"
 
