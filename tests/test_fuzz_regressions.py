@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian, value_and_grad, vjp
+from ad_compiler import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 from tests.numeric import numeric_grad, numeric_hessian
 
 _counter = itertools.count()
@@ -224,3 +224,69 @@ def test_forward_mode_through_a_loop_that_draws_and_may_return(tmp_path: Path) -
         got = grad(f, argnums=(0, 1), mode=mode)(x, y)
         for k in (0, 1):
             np.testing.assert_allclose(got[k], numeric_grad(f, (x, y), k), rtol=1e-6, err_msg=mode)
+
+
+def test_an_int_shape_is_a_shape(tmp_path: Path) -> None:
+    """`np.broadcast_to(y, 2)`: the tangent had shape (), the Jacobian a block of (1,)."""
+    f = _load("""
+        def f(y):
+            return np.outer(0.5, np.broadcast_to(y, 2)) + np.reshape(np.broadcast_to(y * y, 2), 2)
+        """, tmp_path)
+    y = 0.7
+    _, tangent = jvp(f, (y,), (1.0,))
+    np.testing.assert_allclose(tangent, np.full((1, 2), 0.5 + 2 * y))
+    np.testing.assert_allclose(jacrev(f)(y), np.full((1, 2), 0.5 + 2 * y))
+    np.testing.assert_allclose(jacfwd(f)(y), np.full((1, 2), 0.5 + 2 * y))
+
+
+def test_the_std_of_equal_elements_has_derivative_zero(tmp_path: Path) -> None:
+    """One element: the std is 0 whatever it is; `(x - mean) / std` was 0 / 0."""
+    f = _load("""
+        def f(x, y):
+            return np.broadcast_to(y, 1).std() + np.std(x[:1]) * y
+        """, tmp_path)
+    x, y = np.array([0.3, 0.4]), 0.2
+    for mode in ("reverse", "forward"):
+        gx, gy = grad(f, argnums=(0, 1), mode=mode)(x, y)
+        np.testing.assert_array_equal(gx, np.zeros(2))
+        assert gy == 0.0
+
+
+def test_a_loop_variable_read_by_the_next_iteration_of_an_outer_loop(tmp_path: Path) -> None:
+    """`i` is read before the inner loop that assigns it, in the next iteration: it is
+    carried (a KeyError), and so is one an inner loop leaves undefined in a loop."""
+    f = _load("""
+        def f(x):
+            i = 0
+            y = x * 1.0
+            for k in range(3):
+                y = y + i * x
+                for i in range(3):
+                    y = y * 0.9
+            j = 0
+            while np.sum(y) < -10.0:
+                for j in range(2):
+                    pass
+            return np.sum(y)
+        """, tmp_path)
+    x = np.array([0.3, 0.5])
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(grad(f, mode=mode)(x), numeric_grad(f, (x,), 0), rtol=1e-7, err_msg=mode)
+
+
+def test_a_temporary_never_takes_a_source_name(tmp_path: Path) -> None:
+    """The source names a variable `t1`; the temporary `len(y)` was named `t1` too and
+    overwritten by it before the loop read it (generic code)."""
+    f = _load("""
+        def f(x, y):
+            t1 = np.full(2, 0.5)
+            for r2, r3 in zip(y, t1):
+                t1 = t1 + x[0] * r2[0]
+            return np.sum(t1) * y[len(t1), 1]
+        """, tmp_path)
+    x, y = np.array([0.3, 0.5]), np.arange(9.0).reshape(3, 3) / 10
+    df = grad(f, argnums=(0, 1))
+    for version in (df, df.generic):
+        got = version(x, y)
+        for k in (0, 1):
+            np.testing.assert_allclose(got[k], numeric_grad(f, (x, y), k), rtol=1e-7, atol=1e-9)

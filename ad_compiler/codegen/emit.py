@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection
 
-from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.types import TupleKind
 from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS, carried_args, loop_inits
 from ..runtime import HELPERS
@@ -35,6 +35,15 @@ from .text import _identifier, unparse
 
 _RESERVED = set(keyword.kwlist) | set(dir(builtins)) | set(MODULES) | set(HELPERS)
 _INDENT = "    "
+
+
+def _values(fn: Function) -> list[Value]:
+    """Every value of a function: parameters, results and region arguments."""
+    values = list(fn.params)
+    for op in walk_ops(fn.body):
+        values += op.results
+        values += [arg for region in op.regions for arg in region.args]
+    return values
 
 
 @dataclass
@@ -72,6 +81,9 @@ class _Emitter(InPlace):
         self.prenamed: dict[Value, str] = {}  # results of nested ifs that write an outer one
         self.outside = outside_names(fn, lambda n: n in _RESERVED or n == fn.name)
         self.read_outside = self.outside.names
+        self.source_names = {_identifier(v.name) for v in _values(fn) if v.name}
+        """Names of the source's variables: a temporary never takes one (`t1 = len(y)`
+        beside the source's own `t1`)."""
 
     # -- naming -----------------------------------------------------------------------
     def _free(self, name: str, at: int) -> bool:
@@ -102,7 +114,7 @@ class _Emitter(InPlace):
                 n += 1
         else:
             name = ""
-            while not name or not self._free(name, at) or name in taken:
+            while not name or not self._free(name, at) or name in taken or name in self.source_names:
                 self.temps += 1
                 name = f"t{self.temps}"
         return self._adopt(value, name)

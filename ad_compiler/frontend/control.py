@@ -248,14 +248,24 @@ class ControlFlow:
         the loop, and those (the loop variable too) read after it. One not defined before
         starts as None, as Python leaves it undefined if the loop never runs."""
         end = (node.end_lineno, node.end_col_offset)
-        after = {
+        start = min([(loop.lineno, loop.col_offset) for loop in self._enclosing_loops(node)], default=end)
+        after = {  # read after the loop, or anywhere in a loop around it (its next iteration)
             n.id for n in ast.walk(self.src.tree)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and (n.lineno, n.col_offset) > end
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            and ((n.lineno, n.col_offset) > end or (n.lineno, n.col_offset) >= start)
         }
         names = _assigned(node.body) + [n for n in loop_names if n not in _assigned(node.body)]
         return [
             n for n in names
             if (n in self.env and n not in loop_names) or n in after
+        ]
+
+    def _enclosing_loops(self, node: ast.stmt) -> list[ast.stmt]:
+        """The loops of the source whose bodies contain `node`."""
+        return [
+            loop for loop in ast.walk(self.src.tree)
+            if isinstance(loop, (ast.For, ast.While)) and loop is not node
+            and any(inner is node for stmt in loop.body for inner in ast.walk(stmt))
         ]
 
     def _initial(self, name: str) -> Operand:
@@ -281,8 +291,9 @@ class ControlFlow:
             self._block(body)
             if self.raised:  # an iteration that gets here raises: its yields are never read
                 yields = [self._placeholder(saved_env, name) for name in carried]
-            else:
-                yields = [self._value_for(self.env, name, body[0]) for name in carried]
+            else:  # (a name the body leaves undefined, an inner loop's own variable, is read by nothing)
+                yields = [self._value_for(self.env, name, body[0]) if name in self.env else arg
+                          for name, arg in zip(carried, args[len(args) - len(carried):])]
         self.env, self.raised = saved_env, saved_raised
         return Region(args, ops, yields)
 

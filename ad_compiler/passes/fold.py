@@ -272,6 +272,19 @@ class _Identities:
         same = self._same_shape(x)
         return None if same is None else self.new(added, "unbroadcast", [g, same], op)
 
+    def _np_broadcast_to(self, op: Op, x: Operand, shape: Operand, added: list[Op]) -> Operand | None:
+        """`np.broadcast_to(x, 3)` is `np.broadcast_to(x, (3,))`: shapes are tuples from
+        here on (rules add batch axes to them)."""
+        return self._shape_as_tuple(op, x, shape, added)
+
+    def _np_reshape(self, op: Op, x: Operand, shape: Operand, added: list[Op]) -> Operand | None:
+        return self._shape_as_tuple(op, x, shape, added)
+
+    def _shape_as_tuple(self, op: Op, x: Operand, shape: Operand, added: list[Op]) -> Operand | None:
+        if isinstance(shape, Const) and type(shape.value) is int:
+            return self.new(added, op.prim, [x, Const((shape.value,))], op)
+        return None
+
     def _np_shape(self, op: Op, x: Operand, added: list[Op]) -> Operand | None:
         same = self._same_shape(x)
         return None if same is None else self.new(added, "np.shape", [same], op)

@@ -206,6 +206,7 @@ def _unbroadcast(op: Op, kinds: list[Kind]) -> Kind:
 
 def _broadcast_to(op: Op, kinds: list[Kind]) -> Kind:
     shape = _const(op.inputs[1])
+    shape = (shape,) if isinstance(shape, int) and not isinstance(shape, bool) else shape
     if not isinstance(shape, tuple) or _dtype(kinds[0]) is None:
         return None
     return _array(shape, _dtype(kinds[0]))

@@ -109,18 +109,20 @@ def var_jvp(dx, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False,
 
 @defvjp(np.std, broadcasting=False)
 def std_vjp(g, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    """The square root of `np.var`'s: `(x - mean) / ((n - ddof) std)`."""
+    """The square root of `np.var`'s: `(x - mean) / ((n - ddof) std)`; 0 where the std
+    is 0 (every element equal, so each `x - mean` is 0: one element, say), not 0 / 0."""
     n = np.size(x) / np.size(ans)
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
         ans = np.expand_dims(ans, axis)
-    return g * centered(x, axis) / ((n - ddof) * ans)
+    return g * centered(x, axis) / ((n - ddof) * np.where(ans == 0, 1.0, ans))
 
 
 @defjvp(np.std, broadcasting=False)
 def std_jvp(dx, ans, x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, batch=0):
     n = np.size(x) / np.size(ans)
-    return reduce_tangent(dx * centered(x, axis), ans, x, axis, keepdims, batch) / ((n - ddof) * ans)
+    spread = np.where(ans == 0, 1.0, ans)  # (as in std_vjp)
+    return reduce_tangent(dx * centered(x, axis), ans, x, axis, keepdims, batch) / ((n - ddof) * spread)
 
 
 @defvjp("transpose", broadcasting=False)
