@@ -22,9 +22,9 @@ _OPENING, _CLOSING = frozenset("([{"), frozenset(")]}")
 _UNARY = frozenset({"-", "+", "~"})
 _ENDS_OPERAND = frozenset({"and", "or", "if", "else", "for", ")", "]", "}", ",", ":", ""})
 """What may follow an operand of `and`/`or` ("": the end of the statement)."""
-_LOOSER = {"or": frozenset({"or", "if", "else", "lambda", ":=", ",", "for", "yield"})}
-_LOOSER["and"] = _LOOSER["or"] | {"and"}
-"""What, outside brackets, binds more loosely than an `and`/`or` operand may."""
+_LOOSER_THAN_OR = frozenset({"or", "if", "else", "lambda", ":=", ",", "for", "yield"})
+_LOOSER = {"or": _LOOSER_THAN_OR, "and": _LOOSER_THAN_OR | {"and"}}
+"""What, outside brackets, binds more loosely than an operand of `and`/`or` may."""
 
 
 def unparsed(node: ast.AST) -> str:
