@@ -290,3 +290,57 @@ def test_a_temporary_never_takes_a_source_name(tmp_path: Path) -> None:
         got = version(x, y)
         for k in (0, 1):
             np.testing.assert_allclose(got[k], numeric_grad(f, (x, y), k), rtol=1e-7, atol=1e-9)
+
+
+def test_what_a_loop_with_exits_iterates_is_read_once(tmp_path: Path) -> None:
+    """A loop that may break or return became a `while` that read `x` and `n` again each
+    iteration, after the body had rebound them: a wrong value, silently."""
+    f = _load("""
+        LOG = []
+
+        def f(x):
+            n = 3
+            s = 0.0
+            for i in range(n):
+                n = n - 1
+                s = s + x[i]
+                if s > 100.0:
+                    break
+            for r in x:
+                LOG.append(float(r))
+                if s > 200.0:
+                    return s
+                x = x ** 2
+            return s + np.sum(x)
+        """, tmp_path)
+    x = np.array([0.3, 0.5, 0.7])
+    log = f.__globals__["LOG"]
+    value = f(x)
+    logged = list(log)
+    for mode in ("reverse", "forward"):
+        log.clear()
+        got_value, got = value_and_grad(f, mode=mode)(x)
+        assert got_value == pytest.approx(value) and log == logged, mode
+        np.testing.assert_allclose(got, numeric_grad(f, (x,), 0), rtol=1e-7, err_msg=mode)
+
+
+def test_nested_loops_that_break_keep_their_own_flags(tmp_path: Path) -> None:
+    """Both loops break: the inner one's counter and flag reset the outer one's."""
+    f = _load("""
+        def f(x):
+            s = 0.0
+            for i in range(3):
+                for j in range(3):
+                    if j > i:
+                        break
+                    s = s + x[i] * x[j]
+                if s > 100.0:
+                    break
+            return s
+        """, tmp_path)
+    x = np.array([0.3, 0.5, 0.7])
+    for mode in ("reverse", "forward"):
+        value, got = value_and_grad(f, mode=mode)(x)
+        assert value == pytest.approx(f(x)), mode
+        np.testing.assert_allclose(got, numeric_grad(f, (x,), 0), rtol=1e-7, err_msg=mode)
+    np.testing.assert_allclose(hessian(f)(x), numeric_hessian(f, x), rtol=1e-5, atol=1e-5)

@@ -236,12 +236,11 @@ class ControlFlow:
         if inner is not None:
             self._refuse(inner, "return inside a nested loop is not supported yet; set a flag, "
                          "break out of each loop, and return after them")
-        for stmt in body:
-            for node in ast.walk(stmt):
-                if type(node) in _LOOP_EXITS and not isinstance(node, ast.Return):
-                    word = _LOOP_EXITS[type(node)]
-                    self._refuse(node, f"{word} inside a loop over enumerate or zip is not supported "
-                                 "yet; loop over range(len(xs)) instead")
+        for node in exits.own_exits(body):  # (a nested loop's are its own, expanded with it)
+            if type(node) in _LOOP_EXITS and not isinstance(node, ast.Return):
+                word = _LOOP_EXITS[type(node)]
+                self._refuse(node, f"{word} inside a loop over enumerate or zip is not supported "
+                             "yet; loop over range(len(xs)) instead")
 
     def _carried(self, node: ast.stmt, loop_names: list[str]) -> list[str]:
         """Variables carried across iterations: those the body assigns that exist before

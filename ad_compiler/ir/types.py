@@ -102,6 +102,8 @@ def kind_of(x: Any) -> Kind:
         return Array(x.ndim, dtype_name(x.dtype), tuple(x.shape))
     if isinstance(x, tuple):
         return TupleKind(tuple(kind_of(i) for i in x))
+    if isinstance(x, slice):
+        return SliceKind()
     return None
 
 

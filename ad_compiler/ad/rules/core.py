@@ -431,6 +431,12 @@ defzero(
     np.sign, np.floor, np.ceil, np.trunc, np.round, np.shape, np.size, np.ndim,
     np.ones_like, np.zeros_like, np.full_like, np.empty_like,
     math.floor, math.ceil, math.trunc,
+    # tests, comparisons, logic and positions: piecewise constant, no derivative flows
+    np.isfinite, np.isnan, np.isinf, np.signbit, np.isclose, np.allclose, np.array_equal,
+    np.iscomplex, np.isreal, np.greater, np.greater_equal, np.less, np.less_equal, np.equal,
+    np.not_equal, np.logical_and, np.logical_or, np.logical_not, np.logical_xor, np.any, np.all,
+    np.count_nonzero, np.argmax, np.argmin, np.argsort, np.rint, np.fix, np.floor_divide,
+    np.heaviside,
 )
 
 # Code run as written, and what the user marks constant, pass no derivative through; the
