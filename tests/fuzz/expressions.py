@@ -166,7 +166,7 @@ def gather(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
     if not shape:
         return None
     d = g.pick((2, 3))
-    beside = len(shape) == 2 and g.chance(0.3)
+    beside = len(shape) == 2 and shape[1] <= 3 and g.chance(0.3)
     base = (d, 3) if beside else (d,) + shape[1:]
     if base not in SHAPES:
         return None

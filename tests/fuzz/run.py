@@ -3,7 +3,9 @@ class shrunk to a reproduction."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import re
 import shutil
 import tempfile
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
+
+import ad_compiler
 
 from . import shrink
 from .grammar import generate
@@ -72,7 +76,11 @@ class Worker:
 
     def examine(self, number: int) -> Outcome:
         s = self.settings
-        return examine(generate(s.seed, number), self._modules(f"p{number}"), s.second_order, s.timeout)
+        try:
+            program = generate(s.seed, number)
+        except Exception as error:  # noqa: BLE001 - a fault of the generator, counted, not fatal to the run
+            return Outcome(s.seed, number, "invalid", "", f"the generator raised {type(error).__name__}: {error}")
+        return examine(program, self._modules(f"p{number}"), s.second_order, s.timeout)
 
     def _failure(self, job: Job, modules: Modules) -> Callable[[str, tuple], Failure | None]:
         outcome, failure = job.outcome, job.failure
@@ -111,9 +119,17 @@ class Worker:
         return out
 
 
+def load_compiler() -> None:
+    """Import every module of ad_compiler now, so that workers forked later all run this
+    version, even while the files change on disk (a run takes minutes)."""
+    for module in pkgutil.walk_packages(ad_compiler.__path__, "ad_compiler."):
+        importlib.import_module(module.name)
+
+
 @contextmanager
 def pool(jobs: int) -> Iterator[Callable]:
     """`imap(function, items)`: in `jobs` worker processes, or in this one for a single job."""
+    load_compiler()
     if jobs <= 1:
         yield map
         return
