@@ -268,7 +268,11 @@ class _Identities:
 
     def _unbroadcast(self, op: Op, g: Operand, x: Operand, added: list[Op]) -> Operand | None:
         """Only the shape of `x` matters: ask an operand of the same shape, so that `x`
-        need not be computed just for its shape."""
+        need not be computed just for its shape. A number summed to the shape of a whole
+        reduction (a 0-d result) is the number."""
+        p = _producer(x, self.producers)
+        if isinstance(g, Const) and np.ndim(g.value) == 0 and p is not None and _whole_reduction(p):
+            return g
         same = self._same_shape(x)
         return None if same is None else self.new(added, "unbroadcast", [g, same], op)
 
@@ -303,6 +307,13 @@ class _Identities:
 
 
 _LINEAR_REDUCTIONS = ("np.sum", "np.mean")
+_REDUCTIONS = ("np.sum", "np.mean", "np.max", "np.min", "np.amax", "np.amin", "np.prod", "np.std", "np.var")
+
+
+def _whole_reduction(op: Op) -> bool:
+    """A reduction over every axis, without keepdims: its result is 0-d, whatever its operand."""
+    return op.prim in _REDUCTIONS and len(op.inputs) == 1 and op.attrs.get("axis") is None \
+        and not op.attrs.get("keepdims", False) and set(op.attrs) <= {"axis", "keepdims", "dtype"}
 
 
 def _elementwise_binary(prim: str) -> bool:
