@@ -11,6 +11,7 @@ reporting a bug in the compiler).
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import linecache
@@ -130,6 +131,18 @@ def _user_frame() -> FrameType | None:
     return frame
 
 
+def _first_call(text: str) -> int:
+    """Where the first call on a line starts (Python 3.10's frames say only the line);
+    the statement's start if the line is not a statement of its own."""
+    indent = len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(text.strip())
+    except SyntaxError:
+        return indent
+    calls = [node.col_offset for node in ast.walk(tree) if isinstance(node, ast.Call) and node.lineno == 1]
+    return indent + len(text.strip().encode()[:min(calls)].decode("utf-8", "ignore")) if calls else indent
+
+
 def _locate_at_call(err: CompileError) -> None:
     frame = _user_frame()
     if frame is None:
@@ -141,8 +154,9 @@ def _locate_at_call(err: CompileError) -> None:
     positions = getattr(inspect.getframeinfo(frame), "positions", None)  # (Python 3.11+)
     offset = positions.col_offset if positions is not None and positions.lineno == line else None
     if offset is None:
-        offset = len(text) - len(text.lstrip())
-    col = len(text.encode()[:offset].decode("utf-8", "ignore"))  # bytes to characters
+        col = _first_call(text)
+    else:
+        col = len(text.encode()[:offset].decode("utf-8", "ignore"))  # bytes to characters
     err.locate(file, line, col, text)
 
 
