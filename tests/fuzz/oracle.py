@@ -140,6 +140,8 @@ def normalize(message: str) -> str:
     line = message.strip().splitlines()[0] if message.strip() else ""
     line = re.sub(r"^.*?:\d+:\d+: error: ", "", line)
     line = re.sub(r"'[^']*'", "'…'", line)
+    line = re.sub(r"`[^`]*`", "`…`", line)
+    line = re.sub(r"'…'(, '…')+", "'…'", line)
     line = re.sub(r"%\S+", "%…", line)
     line = re.sub(r" \(line \d+\)", "", line)
     line = re.sub(r"\d+", "N", line)

@@ -204,9 +204,11 @@ def slug(klass: str) -> str:
 
 def write(reproductions: list[Reproduction], folder: Path, by_class: bool) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths: list[Path] = []
     for index, r in enumerate(reproductions, 1):
-        path = folder / (f"{slug(r.klass)}.py" if by_class else f"{index:04d}.py")
-        path.write_text(r.text)
-        paths.append(path)
+        name = slug(r.klass) if by_class else f"{index:04d}"
+        if folder / f"{name}.py" in paths:  # classes alike in their first 80 characters
+            name += f"-{index}"
+        paths.append(folder / f"{name}.py")
+        paths[-1].write_text(r.text)
     return paths

@@ -112,8 +112,9 @@ def _first_value(loop: ast.For) -> ast.stmt | None:
 
 def plausible(tree: ast.Module) -> bool:
     """Whether a candidate reads as a program: no name read that nothing binds, nothing
-    indexed, called or measured that is a literal number (a shrunk dead branch would
-    otherwise fill with such text, which Python never runs but the compiler reads)."""
+    indexed, called or measured that is a literal number, no float index, no comparison
+    of literals (a shrunk dead branch would otherwise fill with such text, which Python
+    never runs but the compiler reads)."""
     bound = set(dir(builtins))
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -127,6 +128,11 @@ def plausible(tree: ast.Module) -> bool:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
             return False
         if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Constant):
+            return False
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, float):
+            return False
+        if isinstance(node, ast.Compare) and all(isinstance(e, ast.Constant) for e in [node.left, *node.comparators]):
             return False
         if isinstance(node, ast.Call) and any(isinstance(a, ast.Constant) for a in node.args) \
                 and isinstance(node.func, ast.Name) and node.func.id == "len":
