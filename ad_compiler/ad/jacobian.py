@@ -215,17 +215,26 @@ def _chunked_forward_jacobian(
     begin = _emit(before, "np.zeros", [Const((padded,) + out_shape)], "jac")
     loop = Op("for_range", [Const(0), Const(total), Const(chunk), begin], [filled], {},
               [Region([start, partial], body, [row])])
-    if with_value and value in {r for op in during for r in op.results}:
-        loop.inputs.append(Const(None))  # made with the tangents: it leaves the loop carried
-        loop.regions[0].args.append(Value())
-        loop.regions[0].yields.append(value)
-        value = Value("value")
-        loop.results.append(value)
+    if with_value:
+        value = _carried_out(loop, value, during)
     before.append(loop)
     fn.body.ops = before
     jac = filled if padded == total else _emit(before, "getitem", [filled, Const(slice(0, total))], "jac")
     return _finish(fn, value, out_shape, lambda j, shape: _columns(before, jac, shapes, shape),
                    with_value, tuple_out)
+
+
+def _carried_out(loop: Op, value: Operand, during: list[Op]) -> Operand:
+    """The primal value, when it is made inside the loop over directions (with the
+    tangents): it leaves the loop as a carried value."""
+    if value not in {r for op in during for r in op.results}:
+        return value
+    loop.inputs.append(Const(None))
+    loop.regions[0].args.append(Value())
+    loop.regions[0].yields.append(value)
+    out = Value("value")
+    loop.results.append(out)
+    return out
 
 
 def _straight_line(primal: Function, out_shapes: list[tuple] | tuple) -> bool:
@@ -323,13 +332,8 @@ def _looped_forward_jacobian(
     filled = [Value("jac") for _ in parts]
     loop = Op("for_range", [Const(0), total, Const(1), *starts], filled, {},
               [Region([index, *partials], body, rows)])
-    if with_value and value in {r for op in during for r in op.results}:
-        # the value is made inside the loop (with the tangents): it leaves it as a carried value
-        loop.inputs.append(Const(None))
-        loop.regions[0].args.append(Value())
-        loop.regions[0].yields.append(value)
-        value = Value("value")
-        loop.results.append(value)
+    if with_value:
+        value = _carried_out(loop, value, during)
     before.append(loop)
     fn.body.ops = before
     return _finish(fn, value, out_shapes,

@@ -69,10 +69,7 @@ def _split_cond(op: Op, after: list[Op]) -> bool:
         for region in op.regions:
             parts = _parts(region.yields[k], len(items), region.ops)
             region.yields[k:k + 1] = parts
-        old = op.results[k]
-        new = _fresh(items)
-        op.results[k:k + 1] = new
-        after.insert(0, Op("tuple", list(new), [old], loc=op.loc))
+        _split_result(op, k, items, after)
         changed = True
     return changed
 
@@ -94,9 +91,15 @@ def _split_loop(op: Op, before: list[Op], after: list[Op]) -> bool:
             region.ops.insert(0, Op("tuple", list(new), [old], loc=op.loc))
         body = op.regions[-1]
         body.yields[k:k + 1] = _parts(body.yields[k], len(items), body.ops)
-        old = op.results[k]
-        new = _fresh(items)
-        op.results[k:k + 1] = new
-        after.insert(0, Op("tuple", list(new), [old], loc=op.loc))
+        _split_result(op, k, items, after)
         changed = True
     return changed
+
+
+def _split_result(op: Op, k: int, items: tuple[Kind, ...], after: list[Op]) -> None:
+    """Result `k` of `op` becomes one result per item; a `tuple` op after it makes the
+    old result again for its readers (`fold` then takes it apart)."""
+    old = op.results[k]
+    new = _fresh(items)
+    op.results[k:k + 1] = new
+    after.insert(0, Op("tuple", list(new), [old], loc=op.loc))
