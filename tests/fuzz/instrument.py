@@ -147,7 +147,8 @@ class _Instrument(ast.NodeTransformer):
         if spelled in KINKS:
             return self._call(KINKS[spelled], node.func, node.args, node.keywords)
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in METHODS and not spelled.startswith("np."):
+        module = isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in ("np", "math")
+        if isinstance(func, ast.Attribute) and func.attr in METHODS and not module:
             function = ast.parse(METHODS[func.attr], mode="eval").body
             return self._call(KINKS[METHODS[func.attr]], function, [func.value, *node.args], node.keywords)
         return node

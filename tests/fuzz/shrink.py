@@ -110,6 +110,13 @@ def _first_value(loop: ast.For) -> ast.stmt | None:
     return None
 
 
+def _number(node: ast.expr) -> bool:
+    """A literal number, signed or not."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        node = node.operand
+    return isinstance(node, ast.Constant)
+
+
 def plausible(tree: ast.Module) -> bool:
     """Whether a candidate reads as a program: no name read that nothing binds, nothing
     indexed, called or measured that is a literal number, no float index, no comparison
@@ -132,7 +139,7 @@ def plausible(tree: ast.Module) -> bool:
         if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
                 and isinstance(node.slice.value, float):
             return False
-        if isinstance(node, ast.Compare) and all(isinstance(e, ast.Constant) for e in [node.left, *node.comparators]):
+        if isinstance(node, ast.Compare) and all(_number(e) for e in [node.left, *node.comparators]):
             return False
         if isinstance(node, ast.Call) and any(isinstance(a, ast.Constant) for a in node.args) \
                 and isinstance(node.func, ast.Name) and node.func.id == "len":
