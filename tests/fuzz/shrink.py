@@ -117,11 +117,12 @@ def _number(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant)
 
 
-def plausible(tree: ast.Module) -> bool:
-    """Whether a candidate reads as a program: no name read that nothing binds, nothing
-    indexed, called or measured that is a literal number, no float index, no comparison
-    of literals (a shrunk dead branch would otherwise fill with such text, which Python
-    never runs but the compiler reads)."""
+def oddities(tree: ast.Module) -> int:
+    """How far a program is from reading as one: names read that nothing binds, literal
+    numbers indexed, called or measured, float indices, comparisons of literals. A
+    candidate may not have more than the program it comes from (a shrunk branch never
+    taken would otherwise fill with such text, which Python never runs but the compiler
+    reads; the generator writes a few itself, such as `if 3 <= 0.5:`)."""
     bound = set(dir(builtins))
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
@@ -131,20 +132,16 @@ def plausible(tree: ast.Module) -> bool:
             bound.add(getattr(node, "name", ""))
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    count = 0
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound:
-            return False
-        if isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Constant):
-            return False
-        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
-                and isinstance(node.slice.value, float):
-            return False
-        if isinstance(node, ast.Compare) and all(_number(e) for e in [node.left, *node.comparators]):
-            return False
-        if isinstance(node, ast.Call) and any(isinstance(a, ast.Constant) for a in node.args) \
-                and isinstance(node.func, ast.Name) and node.func.id == "len":
-            return False
-    return True
+        count += isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in bound
+        count += isinstance(node, (ast.Subscript, ast.Attribute)) and isinstance(node.value, ast.Constant)
+        count += isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+            and isinstance(node.slice.value, float)
+        count += isinstance(node, ast.Compare) and all(_number(e) for e in [node.left, *node.comparators])
+        count += isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len" \
+            and any(isinstance(a, ast.Constant) for a in node.args)
+    return count
 
 
 def _apply(tree: ast.Module, args: tuple, site: Site) -> Candidate | None:
@@ -184,8 +181,6 @@ def _apply(tree: ast.Module, args: tuple, site: Site) -> Candidate | None:
             new = ast.Constant(1 if site.variant == 0 else node.value - 1)
         if not _replace(tree, node, new):
             return None
-    if not plausible(tree):
-        return None
     try:
         return ast.unparse(ast.fix_missing_locations(tree)) + "\n", args
     except (AttributeError, TypeError, ValueError):
@@ -219,7 +214,7 @@ def shrink(source: str, args: tuple, fails: Callable[[str, tuple], bool], budget
                 break
             candidate = _apply(tree, args, sites[position])
             position += 1
-            if candidate is None or candidate[0] == source:
+            if candidate is None or candidate[0] == source or oddities(ast.parse(candidate[0])) > oddities(tree):
                 continue
             tried += 1
             if fails(*candidate):
