@@ -102,10 +102,10 @@ class _Emitter(InPlace):
                 return prefix + self.names[base]
         return value.name
 
-    def _define(self, value: Value, at: int, taken: Collection[str] = ()) -> str:
-        """A free variable for `value`, named from its hint; not one of `taken` (the
-        other results of the same op, which are all live together)."""
-        hint = self._hint(value)
+    def _define(self, value: Value, at: int, taken: Collection[str] = (), hint: str | None = None) -> str:
+        """A free variable for `value`, named from its hint (or `hint`); not one of
+        `taken` (the other results of the same op, which are all live together)."""
+        hint = self._hint(value) if hint is None else hint
         if hint:
             base_name = _identifier(hint)
             name, n = base_name, 1
@@ -302,22 +302,24 @@ class _Emitter(InPlace):
         pair = ast.Assign([ast.Tuple(targets, ast.Store())], ast.Tuple(exprs, ast.Load()))
         return lines + unparse(pair).splitlines()
 
-    def _carried_names(self, op: Op, results: list[Value], inits: list[Operand]) -> list[str]:
-        """One variable per carried value: the result's name, free from the loop's start
-        (an init already in a variable of that name, and dead after, is reused as is)."""
+    def _carried_names(self, op: Op, carried: list[Value], inits: list[Operand]) -> list[str]:
+        """One variable per carried value, named after what it holds inside the loop (a
+        reverse loop carries `by` from the seed of `x`'s adjoint to the adjoint of `y`),
+        free from the loop's start (an init already in a variable of that name, and dead
+        after, is reused as is)."""
         names = []
         at = self.plan.start[op]
-        for result, init in zip(results, inits):
-            hint = result.name
+        for result, arg, init in zip(op.results, carried, inits):
+            hint = self._hint(arg) or self._hint(result)
             if isinstance(init, Value) and init in self.names and init not in self.inlined:
                 same = self.names[init]
                 if same in names:  # one value starting two carried ones: the second is a copy
-                    names.append(self._define(result, at, names))
+                    names.append(self._define(result, at, names, hint))
                     continue
                 if _identifier(hint or same) == same and self.plan.last_use.get(init, -1) <= at:
                     names.append(self._adopt(result, same))
                     continue
-            names.append(self._define(result, at, names))
+            names.append(self._define(result, at, names, hint))
         return names
 
     def _header(self, keyword_: str, expr: ast.expr, target: ast.expr | None = None) -> str:
@@ -359,7 +361,7 @@ class _Emitter(InPlace):
     def loop(self, op: Op) -> list[str]:
         body, inits = op.regions[-1], list(loop_inits(op))
         carried = carried_args(op, body)
-        names = self._carried_names(op, list(op.results), inits)
+        names = self._carried_names(op, carried, inits)
         self.pending.update(op.results)
         lines = self.assign(names, inits)
         if op.prim == "while":  # the test's arguments hold the names while it runs

@@ -16,6 +16,9 @@ import copy
 from typing import Iterable
 
 RETURNED, VALUE = "_return", "_value"
+_PASSED_ON = "adc_passed_on"
+"""Marks the `return _value` after a loop: inside an enclosing loop it only breaks, the
+flags it would set already hold."""
 _EXITS = (ast.Break, ast.Continue, ast.Return)
 
 
@@ -97,6 +100,8 @@ def _rewrite(stmts: list[ast.stmt], depth: int) -> list[ast.stmt]:
             return out + [_flag(CONTINUE, stmt)]
         if isinstance(stmt, ast.Break):
             return out + [_flag(BREAK, stmt), _flag(CONTINUE, stmt)]
+        if isinstance(stmt, ast.Return) and getattr(stmt, _PASSED_ON, False):
+            return out + [_flag(BREAK, stmt), _flag(CONTINUE, stmt)]  # `_return`, `_value` are set
         if isinstance(stmt, ast.Return):
             value = stmt.value if stmt.value is not None else ast.Constant(None)
             return out + [
@@ -201,5 +206,7 @@ def as_while(node: ast.For | ast.While, sequence: ast.expr | None,
     if left_only_by_return(node):  # it always returns: no path goes on after it
         after.append(_at(ast.Return(_name(VALUE)), node))
     elif returning:
-        after.append(_at(ast.If(_name(RETURNED), [_at(ast.Return(_name(VALUE)), node)], []), node))
+        passed_on = _at(ast.Return(_name(VALUE)), node)
+        setattr(passed_on, _PASSED_ON, True)
+        after.append(_at(ast.If(_name(RETURNED), [passed_on], []), node))
     return setup + [loop] + after
