@@ -344,3 +344,28 @@ def test_nested_loops_that_break_keep_their_own_flags(tmp_path: Path) -> None:
         assert value == pytest.approx(f(x)), mode
         np.testing.assert_allclose(got, numeric_grad(f, (x,), 0), rtol=1e-7, err_msg=mode)
     np.testing.assert_allclose(hessian(f)(x), numeric_hessian(f, x), rtol=1e-5, atol=1e-5)
+
+
+def test_an_index_read_back_from_the_tape_of_a_branch(tmp_path: Path) -> None:
+    """The tape of the branch not taken (handed out past a draw) is None: the kinds of its
+    entries were lost with it, and the Hessian gave the row index `i + 1` read back from
+    the tape a tangent."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(x, z):
+            RS.seed(1)
+            v = z[0] * 1.0
+            if x > 0.0:
+                pass
+            else:
+                for i in range(2):
+                    v = np.max(z[i + 1], axis=-1) * v
+                v = v + RS.normal()
+            return np.sum(z[:, 1] * v) * x
+        """, tmp_path)
+    z = np.arange(9.0).reshape(3, 3) / 10
+    for x in (0.5, -0.5):
+        expected = numeric_hessian(lambda v: f(x, v.reshape(3, 3)), z.ravel())
+        got = hessian(f, argnums=1)(x, z)
+        np.testing.assert_allclose(got.reshape(9, 9), expected, rtol=1e-5, atol=1e-5, err_msg=str(x))

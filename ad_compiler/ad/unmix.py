@@ -17,6 +17,7 @@ from ..ir import Const, Op, Operand, Region, Value
 from ..ir.clone import substitute
 from ..ir.prims import LOOP_HEAD, carried_args, has_effects, loop_inits
 from ..passes.activity import region_reads
+from .fresh import made_per_seed
 
 
 def unmix(ops: list[Op], dependent: set[Value], inside: bool = False) -> list[Op]:
@@ -54,11 +55,11 @@ def _mixed(op: Op, dependent: set[Value]) -> bool:
 
 def _split(ops: list[Op], dependent: set[Value]) -> tuple[list[Op], list[Op]]:
     """A region's ops as (once, per seed), nested region ops taken apart first."""
-    once, per_seed = [], []
-    for op in unmix(ops, dependent, inside=True):
-        (per_seed if any(r in dependent for r in op.results) or region_reads(op) & dependent
-         and not has_effects(op) else once).append(op)
-    return once, per_seed
+    ops = unmix(ops, dependent, inside=True)
+    during = {k for k, op in enumerate(ops) if any(r in dependent for r in op.results)
+              or region_reads(op) & dependent and not has_effects(op)}
+    during |= made_per_seed(ops, during)  # (a tangent tape pushed to per seed)
+    return [op for k, op in enumerate(ops) if k not in during], [op for k, op in enumerate(ops) if k in during]
 
 
 def _needed(once: list[Op], args: list[Value], per_seed: list[Op], yields: list[Operand]) -> list[Value]:

@@ -23,6 +23,10 @@ def _kind(x: Operand) -> Kind:
     return kind_of(x.value) if isinstance(x, Const) else x.kind
 
 
+def _is_none(x: Operand) -> bool:
+    return isinstance(x, Const) and x.value is None
+
+
 def _const(x: Operand) -> Any:
     return x.value if isinstance(x, Const) else None
 
@@ -553,6 +557,10 @@ def _infer_cond(op: Op, producers: dict) -> None:
     completing = [region for region in op.regions if not raises(region)] or op.regions
     for k, result in enumerate(op.results):
         kinds = [_kind(region.yields[k]) for region in completing]
+        lists = [kind for kind in kinds if isinstance(kind, ListKind)]
+        if lists and all(isinstance(kind, ListKind) or _is_none(region.yields[k])
+                         for kind, region in zip(kinds, completing)):
+            kinds = lists  # a list made in one branch, None in the others (a branch's tape)
         result.kind = kinds[0] if len(kinds) == 1 else join(*kinds)
 
 
