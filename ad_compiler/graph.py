@@ -76,13 +76,16 @@ def _attrs(**attrs: Any) -> str:
 @dataclass
 class _Graph:
     fn: Function
-    names: ValueNames = field(default_factory=ValueNames)
+    names: ValueNames = field(init=False)
     nodes: dict[Value, str] = field(default_factory=dict)
     """The node that draws each value: its defining op, region argument or parameter."""
     ops: dict[Op, str] = field(default_factory=dict)
     """The node of each op: its box, or a control-flow op's header."""
     edges: list[str] = field(default_factory=list)
     count: int = 0
+
+    def __post_init__(self) -> None:
+        self.names = ValueNames(self.fn.hint)
 
     def node(self, lines: list[str], indent: str, **attrs: Any) -> str:
         """Declare a new node in the current (sub)graph; return its id."""
@@ -98,7 +101,7 @@ class _Graph:
     def value(self, v: Value) -> str:
         """A value node's label: its printed name (`%3` if it has no hint, as in the IR
         text, not to be read as the constant 3), and its kind when known."""
-        name = self.names.define(v) if v.name else "%" + self.names.define(v)
+        name = self.names.define(v) if self.fn.hint(v) else "%" + self.names.define(v)
         return f"{name}: {v.kind}" if v.kind is not None else name
 
     def source(self, operand: Operand, lines: list[str], indent: str) -> str:
@@ -152,7 +155,7 @@ class _Graph:
     def op(self, op: Op, lines: list[str], indent: str) -> None:
         """A plain op: one box; a value of its own per result when it has several."""
         label = _SYMBOLS.get(op.prim, op.prim)
-        if len(op.results) == 1 and op.result.name:
+        if len(op.results) == 1 and self.fn.hint(op.result):
             label = f"{self.names.define(op.result)} = {label}"
         if op.attrs:
             label += "\n" + ", ".join(f"{k}={format_const(v)}" for k, v in sorted(op.attrs.items()))

@@ -14,7 +14,7 @@ import pytest
 
 import ad_compiler
 from ad_compiler.codegen import plan
-from ad_compiler.ad import split
+from ad_compiler.ad import fresh
 from ad_compiler.errors import UnsupportedError
 from ad_compiler.ir import prims
 from tests.numeric import numeric_grad
@@ -564,7 +564,7 @@ def test_a_module_index_array_is_a_copy_while_the_name_holds_one():
 
 def test_one_table_of_views():
     assert plan.VIEWS == prims.VIEWS | {"tuple", "push"}
-    assert split.VIEWS is prims.VIEWS
+    assert fresh.VIEWS is prims.VIEWS
     assert {"np.moveaxis", "np.swapaxes", "np.atleast_3d", "np.asarray", "getitem", "transpose"} <= prims.VIEWS
 
 

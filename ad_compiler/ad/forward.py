@@ -74,8 +74,7 @@ class Forward(RegionTangents, BatchedIndexing):
 
     def set(self, primal: Value, tangent: Operand, fresh: bool) -> None:
         self.tangent[primal] = tangent
-        if fresh and isinstance(tangent, Value) and not tangent.name:
-            tangent.name = TANGENT_PREFIX + primal.name if primal.name else ""
+        if fresh and isinstance(tangent, Value) and not tangent.name and tangent not in self.fn.derived_names:
             self.fn.derived_names[tangent] = (TANGENT_PREFIX, primal)
 
     def emit(self, prim: str, inputs: list[Operand], loc: Loc | None, **attrs) -> Value:

@@ -259,7 +259,6 @@ def _scalar_passes(primal: Function, wrt: Sequence[int], out_shapes: tuple,
         tangents.append(tangent)
     for t in tangents:  # a gradient, not the tangent `dz` of one pass: `name_gradients` names it
         if isinstance(t, Value) and t not in fn.params and t in fn.derived_names:
-            t.name = ""
             del fn.derived_names[t]
     if len(tangents) == 1:  # (the tangent of a tuple result is taken apart by `_finish`)
         return _finish(fn, value, out_shapes, lambda j, shape: [_item(fn.body.ops, tangents[0], j)],

@@ -51,8 +51,7 @@ class Adjoints:
         self.table(primal)[primal] = adjoint
 
     def _name(self, adjoint: Value, primal: Value) -> None:
-        if not adjoint.name:
-            adjoint.name = ADJOINT_PREFIX + primal.name if primal.name else ""
+        if not adjoint.name and adjoint not in self.fn.derived_names:
             self.fn.derived_names[adjoint] = (ADJOINT_PREFIX, primal)
 
     def add(self, primal: Value, contribution: Operand, fresh: set[Value], loc: Loc | None) -> None:
@@ -233,9 +232,8 @@ def vjp_function(
     adjoints = Adjoints(fn, fn.body.ops)
     seed: Operand = Const(1.0)
     if cotangent:
-        seed = Value("g", out.kind if isinstance(out, Value) else None)  # shaped like the output
-        if isinstance(out, Value) and out.name:
-            seed.name = ADJOINT_PREFIX + out.name
+        named = isinstance(out, Value) and out.name
+        seed = Value(ADJOINT_PREFIX + out.name if named else "g", out.kind if isinstance(out, Value) else None)
         fn.params.append(seed)
         fn.name = "vjp_" + primal.name
     if isinstance(out, Value) and out in active:
@@ -272,11 +270,9 @@ def name_gradients(fn: Function, wrt: Sequence[int], tuple_out: bool) -> None:
         grads = maker.inputs if maker is not None else []  # else: a constant tuple
     producers = {r: op for op in fn.body.ops for r in op.results}
     for i, g in zip(wrt, grads):
-        name = ADJOINT_PREFIX + fn.params[i].name
         # an array built by element writes (or additions) is one variable: name the whole chain
         while isinstance(g, Value) and g not in fn.params:
-            if not g.name:
-                g.name = name
+            if not fn.hint(g):
                 fn.derived_names[g] = (ADJOINT_PREFIX, fn.params[i])
             op = producers.get(g)
             g = op.inputs[0] if op is not None and op.prim in ("setitem", "add_at") else None

@@ -100,7 +100,7 @@ class _Emitter(InPlace):
             prefix, base = self.fn.derived_names[value]
             if base in self.names:
                 return prefix + self.names[base]
-        return value.name
+        return self.fn.hint(value)
 
     def _define(self, value: Value, at: int, taken: Collection[str] = (), hint: str | None = None) -> str:
         """A free variable for `value`, named from its hint (or `hint`); not one of

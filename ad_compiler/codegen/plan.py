@@ -118,7 +118,7 @@ class _Planner:
         carrying: dict[int, set[Op]] = {}
         for value, uses in self.uses.items():
             op = self.plan.producer.get(value)
-            if op is None or len(uses) != 1 or value.name or self._derived(value):
+            if op is None or len(uses) != 1 or self.fn.hint(value) or self._derived(value):
                 continue
             at, _, ops, user, k = uses[0]
             in_region = op in ops if ops is not None else False

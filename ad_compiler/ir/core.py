@@ -15,7 +15,8 @@ import numpy as np
 
 
 class Value:
-    """An SSA value. Identity is the value; `name` is a hint taken from the source."""
+    """An SSA value. Identity is the value; `name` is a hint taken from the source (the
+    names of values a transform derives are in `Function.derived_names`)."""
 
     __slots__ = ("name", "kind")
 
@@ -129,6 +130,16 @@ class Function:
     @property
     def returns(self) -> list[Operand]:
         return self.body.yields
+
+    def hint(self, value: Value) -> str:
+        """The name `value` asks for: its source name, or the prefix + hint of the value
+        it is derived from (`bx`); "" for a temporary."""
+        prefixes, seen = "", set()
+        while not value.name and value in self.derived_names and value not in seen:
+            seen.add(value)  # (a cycle, tangent of an adjoint of a tangent..., has no name)
+            prefix, value = self.derived_names[value]
+            prefixes += prefix
+        return prefixes + value.name if value.name else ""
 
     def line_text(self, loc: Loc) -> str | None:
         """The source line an op came from (its own file: calls may be inlined)."""

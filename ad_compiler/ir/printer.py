@@ -12,7 +12,7 @@ Kinds, when known, follow the name after a colon (`%a: float`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .externals import External
 from .types import Array, ListKind, Scalar, SliceKind, TupleKind
@@ -25,7 +25,8 @@ class ValueNames:
     """The printed names of values (`x`, `x.1`, `%0`): shared by everything that shows IR
     (the printer, the verifier's listing, the graph), so they all say the same names."""
 
-    def __init__(self) -> None:
+    def __init__(self, hint: Callable[[Value], str] = lambda v: v.name) -> None:
+        self.hint = hint
         self.names: dict[Value, str] = {}
         self.used: set[str] = set()
         self.anonymous = 0
@@ -33,11 +34,12 @@ class ValueNames:
     def define(self, value: Value) -> str:
         if value in self.names:
             return self.names[value]
-        if value.name:
-            name, n = value.name, 0
+        hint = self.hint(value)
+        if hint:
+            name, n = hint, 0
             while name in self.used:
                 n += 1
-                name = f"{value.name}.{n}"
+                name = f"{hint}.{n}"
         else:
             name = str(self.anonymous)
             self.anonymous += 1
@@ -113,7 +115,7 @@ def _format_region(names: ValueNames, region: Region, indent: str, lines: list[s
 
 def format_function(fn: Function) -> str:
     """The text form of a whole function."""
-    names = ValueNames()
+    names = ValueNames(fn.hint)
     params = ", ".join(_typed(names, p) for p in fn.params)
     lines = [f"def {fn.name}({params}):"]
     _format_region(names, fn.body, "    ", lines, "return")

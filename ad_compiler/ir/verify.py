@@ -159,7 +159,7 @@ def _listing(fn: Function, where: _Where | None) -> str:
     """The printer's text of `fn`, each line prefixed, the line at `where` with '>>'.
 
     Mirrors `printer.format_function` line for line, but tolerates malformed operands."""
-    names = ValueNames()
+    names = ValueNames(fn.hint)
     lines: list[str] = []
 
     def emit(text: str, at: _Where) -> None:

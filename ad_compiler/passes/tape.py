@@ -60,7 +60,7 @@ def _entries(backward: Op, producers: dict[Value, Op]) -> dict[Value, Value]:
     }
 
 
-def _prune(backward: Op, entry_value: Value, tape: Value, producers: dict[Value, Op],
+def _prune(fn: Function, backward: Op, entry_value: Value, tape: Value, producers: dict[Value, Op],
            entries: dict[Value, Value]) -> bool:
     entry = _entry(tape, producers, entries)
     if entry is None:
@@ -76,8 +76,8 @@ def _prune(backward: Op, entry_value: Value, tape: Value, producers: dict[Value,
     if len(used) == 1:  # one value a step: record it as itself, not in a tuple
         push = next(o for o in _users(entry.results[0], producers))
         push.inputs[1] = recorded = entry.inputs[used[0]]
-        if isinstance(recorded, Value) and recorded.name:
-            entry_value.name = recorded.name  # `for acc in reversed(tape)`
+        if isinstance(recorded, Value) and fn.hint(recorded):
+            fn.derived_names[entry_value] = ("", recorded)  # `for acc in reversed(tape)`
         region.yields = substitute(region.ops, region.yields, {op.result: entry_value for op in reads})
         region.ops = [op for op in region.ops if op not in reads]
         return True
@@ -110,5 +110,5 @@ def run(fn: Function) -> bool:
     changed = False
     for op, table in found.items():
         for value, tape in table.items():
-            changed |= _prune(op, value, tape, producers, entries)
+            changed |= _prune(fn, op, value, tape, producers, entries)
     return changed
