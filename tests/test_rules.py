@@ -85,6 +85,14 @@ def moveaxis_tuples(x):
     return np.moveaxis(x, (0, 1), (2, 0))
 
 
+def swapaxes_call(x):
+    return np.swapaxes(x, 0, -1)
+
+
+def swapaxes_method(x):
+    return x.swapaxes(2, 1)
+
+
 def reshape_call(x):
     return np.reshape(x, shape=(3, 2))
 
@@ -312,6 +320,8 @@ SPECS = [
     Spec(np.transpose, call=transpose_positional_axes, shapes=((2, 3, 2),)),
     Spec(np.moveaxis, call=moveaxis_call, shapes=((2, 3),)),
     Spec(np.moveaxis, call=moveaxis_tuples, shapes=((2, 3, 4),)),
+    Spec(np.swapaxes, call=swapaxes_call, shapes=((2, 3),)),
+    Spec(np.swapaxes, call=swapaxes_method, shapes=((2, 3, 4),)),
     Spec(np.reshape, call=reshape_call, shapes=((2, 3),), known_shape=False),
     Spec(np.expand_dims, call=expand_dims_call, shapes=((2, 3),)),
     Spec(np.squeeze, shapes=((3, 1),)),

@@ -48,7 +48,8 @@ outside the function)."""
 
 # x.name(...) → np.name(x, ...); for those in _PACKED, x.f(a, b) means np.f(x, (a, b)).
 _METHODS = {m: prims.prim_of(getattr(np, m)) for m in
-            ("sum", "mean", "prod", "max", "min", "std", "var", "dot", "transpose", "reshape", "ravel")}
+            ("sum", "mean", "prod", "max", "min", "std", "var", "dot", "transpose", "reshape", "ravel",
+             "swapaxes")}
 _PACKED = {"transpose", "reshape"}
 
 DERIVATIVE_MARK = "__ad_compiler_derivative__"

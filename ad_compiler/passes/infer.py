@@ -268,12 +268,18 @@ def _atleast_1d(op: Op, kinds: list[Kind]) -> Kind:
     return _array(shape or (1,), kinds[0].dtype) if shape is not None else None
 
 
-def _moveaxis(op: Op, kinds: list[Kind]) -> Kind:
-    shape = _shape(kinds[0])
-    source, destination = (_const(x) for x in op.inputs[1:3]) if len(op.inputs) == 3 else (None, None)
-    if shape is None or source is None or destination is None:
-        return None
-    return _array(np.moveaxis(np.empty(shape), source, destination).shape, kinds[0].dtype)
+def _moved_axes(move: Callable[[np.ndarray, Any, Any], np.ndarray]) -> Callable[[Op, list[Kind]], Kind]:
+    """np.moveaxis(x, source, destination), np.swapaxes(x, axis1, axis2): the shape,
+    where the axes are known at compile time."""
+
+    def infer(op: Op, kinds: list[Kind]) -> Kind:
+        shape = _shape(kinds[0])
+        first, second = (_const(x) for x in op.inputs[1:3]) if len(op.inputs) == 3 else (None, None)
+        if shape is None or first is None or second is None:
+            return None
+        return _array(move(np.empty(shape), first, second).shape, kinds[0].dtype)
+
+    return infer
 
 
 def _eye(op: Op, kinds: list[Kind]) -> Kind:
@@ -442,7 +448,8 @@ _RULES: dict[str, Rule] = {
     "np.ravel": _ravel,
     "np.squeeze": _squeeze,
     "np.atleast_1d": _atleast_1d,
-    "np.moveaxis": _moveaxis,
+    "np.moveaxis": _moved_axes(np.moveaxis),
+    "np.swapaxes": _moved_axes(np.swapaxes),
     "np.eye": _eye,
     "slice": lambda op, kinds: SliceKind(),
     "external": lambda op, kinds: op.attrs.get("kind"),  # set from the cache key (pipeline)

@@ -164,6 +164,16 @@ def moveaxis_jvp(dx, ans, x, source, destination, *, batch=0):
     return np.moveaxis(dx, batch_axis(source, batch), batch_axis(destination, batch))
 
 
+@defvjp(np.swapaxes, broadcasting=False)
+def swapaxes_vjp(g, ans, x, axis1, axis2):
+    return np.swapaxes(g, axis1, axis2)
+
+
+@defjvp(np.swapaxes, broadcasting=False)
+def swapaxes_jvp(dx, ans, x, axis1, axis2, *, batch=0):
+    return np.swapaxes(dx, batch_axis(axis1, batch), batch_axis(axis2, batch))
+
+
 @defvjp(np.reshape, np.expand_dims, np.squeeze, np.ravel, np.atleast_1d, np.atleast_2d,
         broadcasting=False)
 def reshape_vjp(g, ans, x, arg=None):
