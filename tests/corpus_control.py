@@ -28,7 +28,7 @@ import numpy as np
 from tests.corpus import U, Pos  # noqa: F401  (Pos is part of this module's spec vocabulary)
 
 LOOP_EXITS = ("break_on_threshold", "continue_skip_negative", "return_inside_loop",
-              "newton_sqrt_while_true_break")
+              "return_inside_nested_loops", "return_inside_a_loop_in_a_while", "newton_sqrt_while_true_break")
 """Functions leaving a loop early (break / continue / return), lowered to flags."""
 
 
@@ -565,6 +565,31 @@ def return_inside_loop(x):
         if x[i] > 0.4:
             return s * x[i]
         s = s + x[i] ** 2
+    return s
+
+
+@control(found=(U((3, 4), -0.8, 0.6), 0.45), none=(U((3, 4), -0.8, 0.3), 0.45))
+def return_inside_nested_loops(x, limit):
+    s = 0.0
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            if x[i, j] > limit:
+                return s * x[i, j] * limit
+            s = s + x[i, j] ** 2 * limit
+        s = s * 0.5
+    return s
+
+
+@control(found=(U(5, 0.2, 0.9),), none=(U(5, -0.5, 0.1),))
+def return_inside_a_loop_in_a_while(x):
+    s, k = 1.0, 0
+    while k < 3:
+        for i in range(len(x)):
+            s = s * (1.0 + x[i])
+            if s > 4.0:
+                while True:
+                    return s * x[i]
+        k = k + 1
     return s
 
 

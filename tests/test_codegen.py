@@ -141,3 +141,40 @@ def test_generic_code_computes_no_reduction_for_its_shape(tmp_path) -> None:
     x, w = np.array([[0.3, -0.2], [0.5, 0.1]]), np.array([[0.7], [-0.4]])
     for k, got in enumerate(namespace["grad__two_sums"](x, w)):
         np.testing.assert_allclose(got, numeric_grad(_two_sums, (x, w), k), rtol=1e-7)
+
+
+def _power_loop(x, n):
+    y = x
+    for i in range(n):
+        y = y * x
+    return y
+
+
+def _returns_from_an_inner_loop(x, n):
+    y = x
+    for i in range(n):
+        for j in range(3):
+            y = y * x
+            if y > 10.0:
+                return y
+    return y
+
+
+def test_a_reverse_loop_carries_the_adjoint_under_the_name_of_what_it_carries() -> None:
+    """The reverse loop carries the adjoint of `y` from the seed to the adjoint of the
+    loop's start, `x`: it is `by` throughout, and `bx` only where it is `x`'s."""
+    df = grad(_power_loop)
+    assert df(1.1, 4) == pytest.approx(5 * 1.1 ** 4)
+    assert "by, bx = 1.0, " in df.source and ("bx = bx + by" in df.source or "bx += by" in df.source), df.source
+
+
+def test_a_return_passed_on_from_an_inner_loop_sets_no_flag_twice() -> None:
+    """After the inner loop, `if _return:` only breaks the outer loop: `_return` and
+    `_value` already hold (no `_return = True` under `if _return:`)."""
+    df = grad(_returns_from_an_inner_loop)
+    for x, n in ((1.1, 4), (1.3, 2), (0.9, 3)):
+        assert df(x, n) == pytest.approx(numeric_grad(_returns_from_an_inner_loop, (x, n), 0), rel=1e-6)
+    lines = df.source.splitlines()
+    for k, line in enumerate(lines):
+        if line.strip() == "if _return:":
+            assert "_return" not in lines[k + 1], df.source

@@ -157,10 +157,12 @@ CASES: dict[str, Refused | Works] = {
         "        s = s + v * v\n    return s\n", "break", "loop over range(len(xs)) instead", args=(V,),
         fixed="def f(x):\n    s = 0.0\n    for i in range(len(x)):\n        if x[i] > 1.0:\n            break\n"
               "        s = s + x[i] * x[i]\n    return s\n"),
-    "return in a nested loop": Refused(
-        "def f(x):\n    for i in range(3):\n        for j in range(3):\n            if x > 5.0:\n"
-        "                return x\n            x = x * 1.2\n    return x\n", "return x\n",
-        "set a flag, break out of each loop"),
+    "return in a loop nested in one over enumerate": Refused(
+        "def f(x):\n    for i, v in enumerate(x):\n        for j in range(3):\n            if v > 5.0:\n"
+        "                return v\n    return x[0]\n", "return v\n",
+        "loop over range(len(xs)) instead", args=(np.array([0.5, 6.0]),),
+        fixed="def f(x):\n    for i in range(len(x)):\n        for j in range(3):\n            if x[i] > 5.0:\n"
+        "                return x[i]\n    return x[0]\n"),
     "statement after return": Refused(
         "def f(x):\n    return x * x\n    x = x + 1.0\n", "x = x + 1.0", "delete it",
         fixed="def f(x):\n    return x * x\n"),
@@ -359,6 +361,9 @@ CASES: dict[str, Refused | Works] = {
     # ---- suspect, but supported: the right derivative ----
     "while True left only by return": Works(
         "def f(x):\n    y = x\n    while True:\n        y = y * 0.5\n        if y < 0.1:\n            return y * x\n"),
+    "return in a nested loop": Works(
+        "def f(x):\n    for i in range(3):\n        for j in range(3):\n            if x > 5.0:\n"
+        "                return x\n            x = x * 1.2\n    return x\n"),
     "a parameter named f": Works("def f(f):\n    return f * f * 3.0\n"),
     "max of several numbers": Works("def f(x):\n    return max(x, 0.5, x * x) + min((x, 2.0))\n", args=(1.25,)),
     "constants of a class": Works(

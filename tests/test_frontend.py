@@ -320,7 +320,7 @@ def uses_break(x):
 
 
 def uses_return_in_loop(x):
-    for i in range(3):
+    for i, v in enumerate(x):
         for j in range(2):
             return x
     return x
@@ -386,7 +386,7 @@ def star_args(*xs):
 
 REFUSED = [
     (uses_break, "break", "break inside a loop over enumerate or zip is not supported yet"),
-    (uses_return_in_loop, "return x", "return inside a nested loop is not supported yet"),
+    (uses_return_in_loop, "return x", "return inside a loop nested in a loop over enumerate"),
     (uses_fancy_index, "[0, 2]", "indexing with a list or tuple display of indices is not supported yet"),
     (recursive, "recursive(x - 1.0)", "'recursive' calls itself (recursion)"),
     (early_return, "x = x + 1", "this statement follows a return"),

@@ -234,8 +234,8 @@ class ControlFlow:
         """Exits left after `exits.expand` are those it cannot rewrite."""
         inner = exits.nested_return(body)
         if inner is not None:
-            self._refuse(inner, "return inside a nested loop is not supported yet; set a flag, "
-                         "break out of each loop, and return after them")
+            self._refuse(inner, "return inside a loop nested in a loop over enumerate, zip or a "
+                         "computed sequence is not supported yet; loop over range(len(xs)) instead")
         for node in exits.own_exits(body):  # (a nested loop's are its own, expanded with it)
             if type(node) in _LOOP_EXITS and not isinstance(node, ast.Return):
                 word = _LOOP_EXITS[type(node)]

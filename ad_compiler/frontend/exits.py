@@ -42,7 +42,7 @@ def own_exits(stmts: Iterable[ast.stmt]) -> list[ast.stmt]:
 
 
 def nested_return(body: list[ast.stmt]) -> ast.Return | None:
-    """A `return` inside a loop nested in this body (not supported: it leaves two loops)."""
+    """A `return` inside a loop nested in this body: it leaves this loop too."""
     for stmt in body:
         for node in ast.walk(stmt):
             if isinstance(node, (ast.For, ast.While)):
@@ -53,11 +53,12 @@ def nested_return(body: list[ast.stmt]) -> ast.Return | None:
 
 
 def has_exits(body: list[ast.stmt]) -> bool:
-    return bool(own_exits(body))
+    return bool(own_exits(body)) or nested_return(body) is not None
 
 
 def returns_from(body: list[ast.stmt]) -> bool:
-    return any(isinstance(s, ast.Return) for s in own_exits(body))
+    """Whether a return leaves the loop of this body: its own, or one in a nested loop."""
+    return any(isinstance(s, ast.Return) for s in own_exits(body)) or nested_return(body) is not None
 
 
 def always_true(test: ast.expr) -> bool:
