@@ -369,3 +369,49 @@ def test_an_index_read_back_from_the_tape_of_a_branch(tmp_path: Path) -> None:
         expected = numeric_hessian(lambda v: f(x, v.reshape(3, 3)), z.ravel())
         got = hessian(f, argnums=1)(x, z)
         np.testing.assert_allclose(got.reshape(9, 9), expected, rtol=1e-5, atol=1e-5, err_msg=str(x))
+
+
+def test_an_index_handed_out_of_a_branch_keeps_its_kind(tmp_path: Path) -> None:
+    """`1 - n` is handed out of the branch that returns (None from the other): the join
+    lost its kind, and the Hessian gave the index read back from the tape a tangent."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(x, y):
+            RS.seed(3)
+            n = 0
+            while n < 2:
+                n = n + 1
+                if y * n > 0.5:
+                    return RS.uniform(0.5, 1.5) * x[1 - n] * y * x[2]
+            return np.sum(x) * y
+        """, tmp_path)
+    x = np.array([0.1, 0.2, 0.3, 0.4])
+    for y in (0.7, 0.3, 0.2):
+        n = x.size
+        expected = numeric_hessian(lambda v: f(v[:n], float(v[n])), np.append(x, y))
+        (hxx, hxy), (hyx, hyy) = hessian(f, argnums=(0, 1))(x, y)
+        got = np.block([[hxx, hxy[:, None]], [hyx[None, :], np.array([[hyy]])]])
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=str(y))
+
+
+def test_forward_mode_through_a_while_whose_test_is_a_number(tmp_path: Path) -> None:
+    """`while y[0]:` with a return: the test `y[0] and not _break` is a number with a
+    tangent, which made the loop's decisions seem to depend on the direction (refused
+    where a draw follows)."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(x, y):
+            RS.seed(2)
+            while y[0]:
+                return np.sum(x * y)
+            return RS.uniform() * np.sum(x * x)
+        """, tmp_path)
+    x = np.array([0.3, -0.4, 0.1])
+    for y in (np.array([0.5, 0.2, -0.1]), np.array([-0.5, 0.2, -0.1])):  # (y[0] = 0 is a jump)
+        for mode in ("reverse", "forward"):
+            got = grad(f, argnums=(0, 1), mode=mode)(x, y)
+            for k in (0, 1):
+                np.testing.assert_allclose(got[k], numeric_grad(f, (x, y), k), rtol=1e-6, atol=1e-9,
+                                           err_msg=f"{mode} {y}")

@@ -205,8 +205,12 @@ class Forward(RegionTangents, BatchedIndexing):
         covered = {s.index for s in slots if s.role == "tangent"}
         missing = [i for i, t in enumerate(tangents) if t is not None and i not in covered]
         if missing:
-            raise self._error(op.loc, f"the forward-mode rule of {op.prim} has no tangent "
-                                      f"parameter for operand {missing[0]}, which has a tangent")
+            what = "its index" if op.prim in ("getitem", "setitem", "add_at") and missing[0] == 1 \
+                else f"operand {missing[0]}"
+            raise self._error(op.loc, f"{what} depends on the differentiated arguments, but {op.prim} "
+                                      f"has no derivative with respect to it (an index, a shape, a "
+                                      f"count is a constant of the derivative): compute it from data "
+                                      f"only, or pass ad_compiler.stop_gradient(...) of it")
         elementwise = rule.broadcasting and not self.batch
         args: list[Operand] = []
         zeros: dict[Value, Operand] = {}

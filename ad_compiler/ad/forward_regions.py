@@ -51,8 +51,9 @@ class RegionTangents:
                 arg = Value()
                 region.args.append(arg)
                 self.set(region.args[offset + k], arg, True)
-        if op.prim == "while":
-            op.regions[0].ops = self.run(op.regions[0].ops)
+        # (a while's test region stays as it is: it yields only the test, whose tangent
+        # nobody reads; `y[0] and not _break` has one, which would make the loop's decisions
+        # seem to depend on the direction)
         ops = self.run(body.ops)
         saved, self.out = self.out, ops
         body.yields += [self.full(body.yields[k], op.loc) or self.zeros(body.yields[k], op.loc) for k in active]

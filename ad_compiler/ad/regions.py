@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..ir import Const, Op, Operand, Region, Value
+from ..ir import Const, Op, Operand, Region, Value, absent
 from ..ir.clone import copy_ops, substitute
 from ..ir.prims import carried_args, has_effects, loop_inits
 
@@ -79,7 +79,7 @@ def _hand_out(op: Op, k: int, value: Value) -> Value:
     result = Value(value.name, value.kind)
     op.results.append(result)
     for j, region in enumerate(op.regions):
-        region.yields.append(value if j == k else Const(None))
+        region.yields.append(value if j == k else absent())
     return result
 
 

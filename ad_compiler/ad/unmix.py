@@ -13,7 +13,7 @@ apart first.
 from __future__ import annotations
 
 from ..errors import NoDerivativeError
-from ..ir import Const, Op, Operand, Region, Value
+from ..ir import Const, Op, Operand, Region, Value, absent
 from ..ir.clone import substitute
 from ..ir.prims import LOOP_HEAD, carried_args, has_effects, loop_inits
 from ..passes.activity import region_reads
@@ -85,7 +85,7 @@ def _cond(op: Op, dependent: set[Value]) -> list[Op]:
     first_regions, second_regions = [], []
     offset = 0
     for (once, per), region, need in zip(parts, op.regions, needs):
-        slots = [Const(None)] * len(handed)
+        slots = [absent() for _ in handed]
         slots[offset:offset + len(need)] = need
         mapping = dict(zip(need, handed[offset:offset + len(need)]))
         offset += len(need)

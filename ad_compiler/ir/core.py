@@ -54,6 +54,21 @@ class Const:
         return f"Const({self.value!r})"
 
 
+ABSENT = "<absent>"
+"""The hint of the None a branch yields for a result only another branch makes."""
+
+
+def absent() -> Const:
+    """What a branch yields for a result that only another branch makes (a tape, a value
+    handed out to the reverse sweep of that branch): None at run time, never read there;
+    to kind inference it is no kind at all, so the result keeps the other branches' kind."""
+    return Const(None, ABSENT)
+
+
+def is_absent(x: Any) -> bool:
+    return isinstance(x, Const) and x.value is None and x.name == ABSENT
+
+
 def _literal_key(v: Any) -> tuple:
     """Equal literals (by type and value; slices too, which Python cannot hash before
     3.12) have equal keys; other objects are keyed by identity."""

@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir import Const, Function, Op, Operand, Region, Value, is_absent
 from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, draws, loop_inits, raises
 from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, join, kind_of, promote
 
@@ -21,10 +21,6 @@ Rule = Callable[[Op, list[Kind]], Kind]
 
 def _kind(x: Operand) -> Kind:
     return kind_of(x.value) if isinstance(x, Const) else x.kind
-
-
-def _is_none(x: Operand) -> bool:
-    return isinstance(x, Const) and x.value is None
 
 
 def _const(x: Operand) -> Any:
@@ -563,12 +559,8 @@ def _infer_cond(op: Op, producers: dict) -> None:
         _infer_region(sub, producers)
     completing = [region for region in op.regions if not raises(region)] or op.regions
     for k, result in enumerate(op.results):
-        kinds = [_kind(region.yields[k]) for region in completing]
-        lists = [kind for kind in kinds if isinstance(kind, ListKind)]
-        if lists and all(isinstance(kind, ListKind) or _is_none(region.yields[k])
-                         for kind, region in zip(kinds, completing)):
-            kinds = lists  # a list made in one branch, None in the others (a branch's tape)
-        result.kind = kinds[0] if len(kinds) == 1 else join(*kinds)
+        kinds = [_kind(region.yields[k]) for region in completing if not is_absent(region.yields[k])]
+        result.kind = None if not kinds else kinds[0] if len(kinds) == 1 else join(*kinds)
 
 
 def _infer_loop(op: Op, producers: dict) -> None:

@@ -10,7 +10,7 @@ an array.
 
 from __future__ import annotations
 
-from ..ir import Const, Function, Op, Operand, Region, Value
+from ..ir import Const, Function, Op, Operand, Region, Value, absent, is_absent
 from ..ir.prims import LOOP_HEAD, carried_args
 from ..ir.types import Kind, TupleKind
 
@@ -45,6 +45,8 @@ def _items(kind: Kind) -> tuple[Kind, ...] | None:
 
 def _parts(x: Operand, n: int, ops: list[Op]) -> list[Operand]:
     """The `n` items of the tuple `x`, read by ops appended to `ops`."""
+    if is_absent(x):  # (a branch that does not make the tuple has none of its items)
+        return [absent() for _ in range(n)]
     if isinstance(x, Const):
         return [Const(item) for item in x.value]
     parts: list[Operand] = []
