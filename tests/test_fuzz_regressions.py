@@ -415,3 +415,52 @@ def test_forward_mode_through_a_while_whose_test_is_a_number(tmp_path: Path) -> 
             for k in (0, 1):
                 np.testing.assert_allclose(got[k], numeric_grad(f, (x, y), k), rtol=1e-6, atol=1e-9,
                                            err_msg=f"{mode} {y}")
+
+
+def test_np_matmul_of_vectors_is_a_number_not_elementwise(tmp_path: Path) -> None:
+    """np.matmul is a ufunc (a generalized one): `np.matmul(y, y)` was taken to have the
+    shape of `y`, and the gradient summed over no axis."""
+    f = _load("""
+        def f(y):
+            x = np.matmul(y, y)
+            return np.sum(x * np.ones(6)) + np.sum(np.exp(np.matmul(y[:2], np.ones((2, 3)))))
+        """, tmp_path)
+    y = np.array([0.3, 0.4, 0.5])
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(grad(f, mode=mode)(y), numeric_grad(f, (y,), 0), rtol=1e-6, err_msg=mode)
+    np.testing.assert_allclose(grad(f).generic(y), numeric_grad(f, (y,), 0), rtol=1e-6)
+
+
+def test_a_primal_array_a_branch_keeps_is_not_written_by_every_direction(tmp_path: Path) -> None:
+    """The branch not taken keeps `t` as it is; the write after it went into `t` itself,
+    made once before the loop over directions: every direction wrote it again."""
+    f = _load("""
+        def f(y, z):
+            t = np.ones(1)
+            if y > 10.0:
+                t = np.fmax(z, 0.5)
+            t[t > -0.6] -= 0.5
+            return np.divide(t.dot(t), z[0]) * y
+        """, tmp_path)
+    y, z = 0.5, np.array([0.7, 0.3])
+    for mode in ("reverse", "forward"):
+        got = grad(f, argnums=(0, 1), mode=mode)(y, z)
+        for k in (0, 1):
+            np.testing.assert_allclose(got[k], numeric_grad(f, (y, z), k), rtol=1e-6, err_msg=mode)
+
+
+def test_a_loop_starts_from_the_whole_tangent_of_a_broadcast(tmp_path: Path) -> None:
+    """`np.broadcast_to(abs(x), 3)` has a tangent kept as a number until a shape matters:
+    the loop carried that number, and `dv[2]` indexed it."""
+    f = _load("""
+        def f(x):
+            v = np.broadcast_to(abs(x), 3)
+            for i in range(v.shape[0]):
+                v = np.where(v[0] > -0.6, v, v[len(v) - 1]) * v
+                v[:1] = np.arcsin(0.5 * np.sin(np.broadcast_to(x, 1)))
+            return np.std(v)
+        """, tmp_path)
+    for mode in ("reverse", "forward"):
+        assert grad(f, mode=mode)(0.7) == pytest.approx(numeric_grad(f, (0.7,), 0), rel=1e-6), mode
+    _, tangent = jvp(f, (0.7,), (1.0,))
+    assert tangent == pytest.approx(numeric_grad(f, (0.7,), 0), rel=1e-6)

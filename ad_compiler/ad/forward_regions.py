@@ -44,7 +44,7 @@ class RegionTangents:
             k for k, arg in enumerate(carried)
             if differentiable(arg) and (arg in self.varied or self.of(inits[k]) is not None)
         ]
-        starts = [self.of(inits[k]) or self.zeros(inits[k], op.loc) for k in active]
+        starts = [self.full(inits[k], op.loc) or self.zeros(inits[k], op.loc) for k in active]
         for region in op.regions:
             offset = len(region.args) - len(carried)
             for k in active:

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from ..ir import Const, Loc, Op, Operand, Region, Value
-from ..ir.prims import OPERATOR_PRIMS, callable_of
+from ..ir.prims import OPERATOR_PRIMS, callable_of, elementwise_ufunc
 from ..ir.types import Array, Kind, Scalar
 
 
@@ -164,8 +164,7 @@ def _same_shape_as(x: Operand, makers: dict[Value, Op]) -> Operand:
     op = makers.get(x) if isinstance(x, Value) else None
     if op is None or op.regions or op.attrs:
         return x
-    fn = callable_of(op.prim)
-    if not (isinstance(fn, np.ufunc) or op.prim in OPERATOR_PRIMS) or op.prim == "matmul":
+    if not (elementwise_ufunc(op.prim) or op.prim in OPERATOR_PRIMS) or op.prim == "matmul":
         return x
     arrays = [y for y in op.inputs if not (isinstance(y, Const) and np.ndim(y.value) == 0)]
     roots = {id(root): root for root in (_same_shape_as(y, makers) for y in arrays)}
@@ -176,7 +175,7 @@ def elementwise(prim: str, broadcasting: bool) -> bool:
     """Whether a prim's cotangents are, element by element, those of its result: a rule
     that broadcasts its operands, or a function of one value applied to each element."""
     fn = callable_of(prim)
-    return broadcasting or (isinstance(fn, np.ufunc) and fn.nin == 1) or getattr(fn, "__module__", None) == "math"
+    return broadcasting or (elementwise_ufunc(prim) and fn.nin == 1) or getattr(fn, "__module__", None) == "math"
 
 
 def _safe(ct: Operand, g: Operand, ops: list[Op]) -> bool:

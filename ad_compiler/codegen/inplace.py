@@ -101,7 +101,7 @@ class InPlace:
                 return False  # recorded or viewed: the next iteration must not change it
             if isinstance(init, Value) and any(self.plan.last_use.get(v, -1) > start for v in self._aliases(init)):
                 return False
-        return all(self.plan.last_use.get(v, -1) <= at for v in self._aliases(array))
+        return all(self.plan.last_use.get(v, -1) <= at for s in self._sources(array) for v in self._aliases(s))
 
     def _owned(self, value: Operand, visiting: set[Value]) -> bool:
         """Made by this function: a fresh array, or a loop-carried value that starts and
@@ -129,6 +129,21 @@ class InPlace:
             inner = visiting | {value}
             return self._owned(init, inner) and self._owned(yielded, inner)
         return False
+
+    def _sources(self, value: Value) -> set[Value]:
+        """`value` and what a branch yielded for it, transitively: the same memory. (A
+        branch that keeps `t` yields `t` itself; `t` read again later, by the next
+        direction of a Jacobian's loop say, must not see the write.)"""
+        found, todo = {value}, [value]
+        while todo:
+            producer = self.plan.producer.get(v := todo.pop())
+            if producer is not None and producer.prim == "cond":
+                k = producer.results.index(v)
+                for y in (region.yields[k] for region in producer.regions):
+                    if isinstance(y, Value) and y not in found:
+                        found.add(y)
+                        todo.append(y)
+        return found
 
     def _aliases(self, array: Value) -> set[Value]:
         """`array` and every value that may share its memory (views, transitively)."""

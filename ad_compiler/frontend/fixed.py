@@ -188,7 +188,7 @@ class Fixed:
         elif prim in _INT_ARITHMETIC and xs and all(self.is_int(x) for x in xs):
             self.ints.add(r)
             rank = 0
-        elif prim in _ELEMENTWISE or _is_ufunc(prim) or (prim == "np.where" and len(xs) == 3):
+        elif prim in _ELEMENTWISE or prims.elementwise_ufunc(prim) or (prim == "np.where" and len(xs) == 3):
             rank = max(ranks) if xs and None not in ranks else None
         elif prim.startswith("math.") or prim in _SCALAR_RESULTS:
             rank = 0
@@ -334,6 +334,3 @@ class Fixed:
         return all(k == "int" for k in kinds) and self.rank_of(op.inputs[0]) is None
 
 
-def _is_ufunc(prim: str) -> bool:
-    fn = prims.callable_of(prim) if prim.startswith("np.") else None
-    return isinstance(fn, np.ufunc)

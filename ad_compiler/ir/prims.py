@@ -193,3 +193,18 @@ def callable_of(prim: str) -> Callable[..., Any] | None:
     if prim == "getitem":
         return operator.getitem
     return None
+
+
+def elementwise_ufunc(prim: str) -> bool:
+    """A NumPy ufunc applied element by element (`np.matmul` is a generalized ufunc, with
+    a core signature: not one)."""
+    fn = callable_of(prim)
+    return isinstance(fn, np.ufunc) and fn.signature is None
+
+
+def broadcasting(prim: str) -> bool:
+    """An operator or ufunc of several operands, applied element by element to them
+    broadcast against each other (`@` and `np.matmul` are products, not this)."""
+    if prim in BINARY_OPS:
+        return prim != "matmul"
+    return elementwise_ufunc(prim) and callable_of(prim).nin > 1

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import BINARY_OPS, callable_of
+from ..ir.prims import BINARY_OPS, broadcasting, callable_of, elementwise_ufunc
 from ..ir.types import Scalar
 from .infer import kind_of_operand
 from .rewrite import const, rewrite
@@ -317,13 +317,11 @@ def _whole_reduction(op: Op) -> bool:
 
 
 def _elementwise_binary(prim: str) -> bool:
-    fn = callable_of(prim)
-    return (prim in BINARY_OPS and prim != "matmul") or (isinstance(fn, np.ufunc) and fn.nin == 2)
+    return broadcasting(prim) and (prim in BINARY_OPS or callable_of(prim).nin == 2)
 
 
 def _shape_preserving(prim: str) -> bool:
-    fn = callable_of(prim)
-    return prim in ("neg", "pos") or (isinstance(fn, np.ufunc) and fn.nin == 1)
+    return prim in ("neg", "pos") or (elementwise_ufunc(prim) and callable_of(prim).nin == 1)
 
 
 def _equals(x: Operand, number: int) -> bool:

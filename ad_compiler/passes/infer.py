@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Region, Value, is_absent
-from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, draws, loop_inits, raises
+from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, draws, elementwise_ufunc, loop_inits, raises
 from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, join, kind_of, promote
 
 Rule = Callable[[Op, list[Kind]], Kind]
@@ -544,7 +544,7 @@ def _infer_op(op: Op, producers: dict) -> Kind:
     rule = _RULES.get(op.prim)
     if rule is not None:
         return rule(op, kinds)
-    if isinstance(callable_of(op.prim), np.ufunc):
+    if elementwise_ufunc(op.prim):
         return _ufunc(op, kinds)
     if op.prim.startswith("math."):
         return _math(op, kinds)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import BINARY_OPS, callable_of
+from ..ir.prims import BINARY_OPS, broadcasting, callable_of
 from ..ir.types import Array, Scalar, SliceKind, TupleKind
 from .infer import broadcast, kind_of_operand
 from .rewrite import rewrite
@@ -39,9 +39,7 @@ def _ndim(x: Operand) -> int | None:
 
 
 def _elementwise(prim: str) -> bool:
-    return (prim in BINARY_OPS and prim != "matmul") or (
-        isinstance(callable_of(prim), np.ufunc) and callable_of(prim).nin == 2
-    )
+    return broadcasting(prim) and (prim in BINARY_OPS or callable_of(prim).nin == 2)
 
 
 class _Specializer:

@@ -40,13 +40,11 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-import numpy as np
-
 from ...errors import NoDerivativeError
 from ...frontend import lower
 from ...ir import Const, Function, Operand
 from ...ir.verify import verify
-from ...ir.prims import BINARY_OPS, callable_of, prim_of
+from ...ir.prims import broadcasting, prim_of
 from ...ir.types import Array, Kind, Scalar
 
 
@@ -83,8 +81,7 @@ class Rule:
 
 def _broadcasts_by_default(prim: str) -> bool:
     """Operators and NumPy ufuncs of several operands broadcast them against each other."""
-    fn = callable_of(prim)
-    return (prim in BINARY_OPS and prim != "matmul") or (isinstance(fn, np.ufunc) and fn.nin > 1)
+    return broadcasting(prim)
 
 
 @dataclass(frozen=True)
