@@ -316,14 +316,15 @@ def view(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
     a = g.rng.randint(0, len(shape))
     options = [("squeeze", shape), ("broadcast", g.pick([shape[i:] for i in range(1, len(shape) + 1)]))]
     if len(shape) == 2:
-        options += [(name, shape[::-1]) for name in ("swapaxes", "moveaxis", "method", "axes")]
+        options += [(name, shape[::-1]) for name in ("swapaxes", "swap_method", "moveaxis", "method", "axes")]
     else:
         options += [("atleast_1d", shape), ("atleast_2d", shape)]
     name, operand = g.pick(options)
     e = g.expr(s, operand, depth - 1)
     text = {"squeeze": f"np.squeeze(np.expand_dims({e.text}, {a}), {a})",
             "broadcast": f"np.broadcast_to({e.text}, {shape_text(shape)})",
-            "swapaxes": f"np.swapaxes({e.text}, 0, 1)", "moveaxis": f"np.moveaxis({e.text}, 0, -1)",
+            "swapaxes": f"np.swapaxes({e.text}, 0, 1)", "swap_method": f"{atom(e.text)}.swapaxes(1, 0)",
+            "moveaxis": f"np.moveaxis({e.text}, 0, -1)",
             "method": f"{atom(e.text)}.transpose()", "axes": f"np.transpose({e.text}, (1, 0))",
             "atleast_1d": f"np.atleast_1d({e.text})", "atleast_2d": f"np.atleast_2d({e.text})[0]"}[name]
     return Expr(text, e.roots | (frozenset({FROZEN}) if name == "broadcast" else frozenset()))

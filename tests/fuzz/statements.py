@@ -281,8 +281,8 @@ def jump(g: Gen, s: Scope, depth: int) -> list[str] | None:
 
 @statement(0.7)
 def early_return(g: Gen, s: Scope, depth: int) -> list[str] | None:
-    if len(s.loops) > 1 or s.loops and s.loops[0] not in ("range", "while", "each"):
-        return None
+    if any(loop not in ("range", "while", "each") for loop in s.loops):
+        return None  # (in nested loops too: it leaves all of them)
     lines, branch = [f"if {g.cond(s, 1)}:"], s.copy()
     if g.chance(0.3):
         lines += indent(g.statement(branch, 0))
