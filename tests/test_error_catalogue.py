@@ -361,6 +361,9 @@ CASES: dict[str, Refused | Works] = {
     # ---- suspect, but supported: the right derivative ----
     "while True left only by return": Works(
         "def f(x):\n    y = x\n    while True:\n        y = y * 0.5\n        if y < 0.1:\n            return y * x\n"),
+    "a ufunc called with too many operands": Refused(
+        "def f(x):\n    return np.sin(x, x, x)\n", "np.sin(x, x, x)", "pass np.sin only its operands",
+        error=NoDerivativeError, fixed="def f(x):\n    return np.sin(x)\n"),
     "return in a nested loop": Works(
         "def f(x):\n    for i in range(3):\n        for j in range(3):\n            if x > 5.0:\n"
         "                return x\n            x = x * 1.2\n    return x\n"),

@@ -201,7 +201,10 @@ class Forward(RegionTangents, BatchedIndexing):
                 op.loc, f"no forward-mode rule for {op.prim}: register one with "
                 f"@ad_compiler.defjvp({op.prim}) or rewrite the expression with supported functions"
             )
-        lowered, slots = self.rules.lowered_jvp(rule, op.inputs, op.attrs, len(self.batch))
+        try:
+            lowered, slots = self.rules.lowered_jvp(rule, op.inputs, op.attrs, len(self.batch))
+        except NoDerivativeError as err:  # (the call does not fit the rule: at the call)
+            raise err if err.line is not None else self._error(op.loc, err.message) from None
         covered = {s.index for s in slots if s.role == "tangent"}
         missing = [i for i, t in enumerate(tangents) if t is not None and i not in covered]
         if missing:

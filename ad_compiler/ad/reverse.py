@@ -156,7 +156,10 @@ class Sweep(RegionSweep):
                 self.fn, op, f"no derivative rule for {op.prim}: register one with "
                 f"@ad_compiler.defvjp({op.prim}) or rewrite the expression with supported functions"
             )
-        lowered, dynamic = rules.lowered_vjp(rule, op.inputs, op.attrs)
+        try:
+            lowered, dynamic = rules.lowered_vjp(rule, op.inputs, op.attrs)
+        except NoDerivativeError as err:  # (the call does not fit the rule: at the call)
+            raise err if err.line is not None else _located(self.fn, op, err.message) from None
         elementwise = masks.elementwise(op.prim, rule.broadcasting)
         mask, read = adjoints.masking.incoming(g, elementwise)
         start = len(adjoints.ops)

@@ -258,8 +258,9 @@ class Registry:
         positional = [p for p in params if p.kind is not p.KEYWORD_ONLY]
         if len(operands) > len(positional):
             raise NoDerivativeError(
-                f"the derivative rule of {rule.prim} takes {len(positional)} operands, "
-                f"the call passes {len(operands)}"
+                f"the derivative rule of {rule.prim} takes {len(positional)} operand"
+                f"{'s' if len(positional) != 1 else ''}, the call passes {len(operands)}: pass "
+                f"{rule.prim} only its operands (out= and where= are not differentiated)"
             )
         static = {k: v for k, v in {**attrs, **extra}.items() if k in names}
         for p in params[len(operands):]:
