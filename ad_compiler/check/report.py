@@ -24,6 +24,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..api import grad
+from ..errors import user_entry
 from ..ir import walk_ops
 from ..ir.types import kind_of
 from . import numeric
@@ -92,6 +93,7 @@ class Report:
         return "\n".join(lines)
 
 
+@user_entry
 def check(
     f: Callable[..., Any],
     *args: Any,
