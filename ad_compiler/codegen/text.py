@@ -1,15 +1,16 @@
 """Printing one statement or expression, and making names into identifiers.
 
-astor prints; where it cannot (not installed, or failing on a node, as astor 0.8 does on
-Python 3.14 where `ast.Str` is gone), the standard library's `ast.unparse` prints the same
-text (`spelling.py`). Long lines are wrapped afterwards (`wrap.py`), not by either
+astor prints on Python 3.10 and 3.11; from 3.12, where astor 0.8 reads names of `ast`
+that warn (and are gone in 3.14), and wherever astor is not installed or fails on a node,
+the standard library's `ast.unparse` prints the same text (`spelling.py`). So no warning
+filter is ever set: that state is the process's, shared by every thread. Long lines are wrapped afterwards (`wrap.py`), not by either
 printer, so the text does not depend on which one ran (DESIGN §6).
 """
 
 from __future__ import annotations
 
 import ast
-import warnings
+import sys
 
 from .spelling import unparsed
 from .wrap import MAX_LINE, wrapped
@@ -23,16 +24,18 @@ def unparse(node: ast.AST) -> str:
     return wrapped(text)
 
 
-def _printed(node: ast.AST) -> str:
-    """The one place astor is called. astor 0.8 warns about `ast.Num` on Python 3.12+ and
-    cannot run where it is gone: its warnings stay here (under `-W error` they would be
-    a user's errors), and `ast.unparse` steps in where it fails."""
-    try:
-        with warnings.catch_warnings():  # (astor warns when imported, too)
-            warnings.simplefilter("ignore")
-            import astor
+_ASTOR = sys.version_info < (3, 12)
+"""Whether astor may print: it warns from 3.12 (under `-W error`, a user's error)."""
 
-            return astor.to_source(node, pretty_source="".join).rstrip("\n")
+
+def _printed(node: ast.AST) -> str:
+    """The one place astor is called; `ast.unparse` steps in where it may not or fails."""
+    if not _ASTOR:
+        return unparsed(node)
+    try:
+        import astor
+
+        return astor.to_source(node, pretty_source="".join).rstrip("\n")
     except Exception:  # noqa: BLE001 - any astor failure falls back to the stdlib
         return unparsed(node)
 
