@@ -464,3 +464,37 @@ def test_a_loop_starts_from_the_whole_tangent_of_a_broadcast(tmp_path: Path) -> 
         assert grad(f, mode=mode)(0.7) == pytest.approx(numeric_grad(f, (0.7,), 0), rel=1e-6), mode
     _, tangent = jvp(f, (0.7,), (1.0,))
     assert tangent == pytest.approx(numeric_grad(f, (0.7,), 0), rel=1e-6)
+
+
+def test_hessian_of_a_branch_chosen_by_a_call_run_as_written(tmp_path: Path) -> None:
+    """`isinstance(y, float)` decides a branch; its value, handed out of the outer branch
+    beside `x`, was taken to reach the result (every yield of a useful branch counted)."""
+    f = _load("""
+        def f(x, y):
+            if np.sum(x) > 10.0:
+                pass
+            elif isinstance(y, float):
+                x = np.sin(x) * y
+            return x[1] @ x[1]
+        """, tmp_path)
+    x, y = np.array([[0.3, 0.5], [0.7, -0.2]]), 0.6
+    expected = numeric_hessian(lambda v: f(v[:4].reshape(2, 2), float(v[4])), np.append(x.ravel(), y))
+    (hxx, hxy), (hyx, hyy) = hessian(f, argnums=(0, 1))(x, y)
+    got = np.block([[hxx.reshape(4, 4), hxy.reshape(4, 1)], [hyx.reshape(1, 4), np.array([[hyy]])]])
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_hessian_through_masked_writes_in_a_loop(tmp_path: Path) -> None:
+    """`np.full(2, 0.5)` and `np.clip(v, 0.5, None)` had no kind, nor the tape after
+    them: the masks read back from it got tangents, and the Hessian was refused."""
+    f = _load("""
+        def f(x):
+            v = np.clip(x - np.full(2, 0.5), 0.1, None)
+            for i in range(2):
+                v[v > 0.3] *= v[0]
+                v[1] = np.sum(v[v > 0.2] ** 2)
+            return np.sum(v * v)
+        """, tmp_path)
+    x = np.array([0.9, 1.2])
+    np.testing.assert_allclose(hessian(f)(x), numeric_hessian(f, x), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grad(f, mode="forward")(x), numeric_grad(f, (x,), 0), rtol=1e-6)

@@ -151,6 +151,8 @@ class Forward(RegionTangents, BatchedIndexing):
     def op(self, op: Op) -> None:
         self.out.append(op)
         tangents = [self.of(x) for x in op.inputs]
+        if op.prim in ("getitem", "setitem", "add_at") and len(tangents) > 1:
+            tangents[1] = None  # an index has none: ints and masks (NumPy refuses float indices)
         if all(t is None for t in tangents) or self.rules.is_zero(op.prim) or len(op.results) != 1:
             return
         result = op.result
@@ -208,12 +210,10 @@ class Forward(RegionTangents, BatchedIndexing):
         covered = {s.index for s in slots if s.role == "tangent"}
         missing = [i for i, t in enumerate(tangents) if t is not None and i not in covered]
         if missing:
-            what = "its index" if op.prim in ("getitem", "setitem", "add_at") and missing[0] == 1 \
-                else f"operand {missing[0]}"
-            raise self._error(op.loc, f"{what} depends on the differentiated arguments, but {op.prim} "
-                                      f"has no derivative with respect to it (an index, a shape, a "
-                                      f"count is a constant of the derivative): compute it from data "
-                                      f"only, or pass ad_compiler.stop_gradient(...) of it")
+            raise self._error(op.loc, f"operand {missing[0]} of {op.prim} depends on the differentiated "
+                                      f"arguments, but {op.prim} has no derivative with respect to it "
+                                      f"(a shape or a count is a constant of the derivative): compute it "
+                                      f"from data only, or pass ad_compiler.stop_gradient(...) of it")
         elementwise = rule.broadcasting and not self.batch
         args: list[Operand] = []
         zeros: dict[Value, Operand] = {}

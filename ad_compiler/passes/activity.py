@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from ..ir import Function, Op, Region, Value, walk_ops
+from ..ir.prims import carried_args, loop_inits
 
 
 def region_reads(op: Op) -> set[Value]:
@@ -38,13 +39,39 @@ def _useful(region: Region, useful: set[Value], stops: Callable[[Op], bool], con
     useful.update(y for y in region.yields if isinstance(y, Value))
     for op in reversed(region.ops):
         if not stops(op) and any(r in useful for r in op.results):
-            regions, inputs = op.regions, op.inputs
-            if not control:  # a test or a trip count decides which path runs; no derivative flows through it
-                regions = regions[1:] if op.prim == "while" else regions
-                inputs = inputs[1:] if op.prim == "cond" else inputs[3:] if op.prim == "for_range" else inputs
-            for sub in regions:
+            if not control and op.regions:
+                _data_through(op, useful, stops)
+                continue
+            for sub in op.regions:
                 _useful(sub, useful, stops, control)
-            useful.update(x for x in inputs if isinstance(x, Value))
+            useful.update(x for x in op.inputs if isinstance(x, Value))
+
+
+def _data_through(op: Op, useful: set[Value], stops: Callable[[Op], bool]) -> None:
+    """What a branch or loop's useful results depend on through data: the yields at their
+    positions only (a test's value handed out beside them is not), the initial values of
+    the carried values they need, to a fixed point. A test or a trip count decides which
+    path runs; no derivative flows through it."""
+    wanted = {k for k, r in enumerate(op.results) if r in useful}
+    if op.prim == "cond":
+        for sub in op.regions:
+            _data_useful(sub, useful, stops, wanted)
+        return
+    body, inits = op.regions[-1], loop_inits(op)
+    while True:
+        _data_useful(body, useful, stops, wanted)
+        more = {k for k, arg in enumerate(carried_args(op, body)) if arg in useful} - wanted
+        if not more:
+            break
+        wanted |= more
+    useful.update(inits[k] for k in wanted if isinstance(inits[k], Value))
+    if op.prim == "for_each" and isinstance(op.inputs[0], Value):
+        useful.add(op.inputs[0])  # the items are data
+
+
+def _data_useful(region: Region, useful: set[Value], stops: Callable[[Op], bool], wanted: set[int]) -> None:
+    useful.update(y for k, y in enumerate(region.yields) if k in wanted and isinstance(y, Value))
+    _useful(Region(region.args, region.ops, []), useful, stops, control=False)
 
 
 def varied_values(

@@ -314,19 +314,27 @@ def _array_of(op: Op, kinds: list[Kind]) -> Kind:
     return x if not op.attrs else None
 
 
-def _creation(op: Op, kinds: list[Kind]) -> Kind:
-    """np.zeros / np.ones / np.full / np.empty of a constant shape: float arrays, unless
-    a dtype says otherwise."""
+def _creation(op: Op, kinds: list[Kind], dtype: Any = float) -> Kind:
+    """np.zeros / np.ones / np.empty of a constant shape: float arrays (or `dtype`),
+    unless a dtype says otherwise."""
     shape = _const(op.inputs[0]) if op.inputs else op.attrs.get("shape")
     if isinstance(shape, int):
         shape = (shape,)
     if not isinstance(shape, tuple):
         return None
-    dtype = op.attrs.get("dtype", float)
+    dtype = op.attrs.get("dtype", dtype)
     try:
         return _array(shape, kind_of(np.zeros((), dtype=dtype)).dtype)
     except TypeError:
         return None
+
+
+def _full(op: Op, kinds: list[Kind]) -> Kind:
+    """np.full(shape, value): of the value's dtype, unless a dtype says otherwise."""
+    if len(kinds) != 2 or not isinstance(kinds[1], (Scalar, Array)):
+        return _creation(op, kinds) if "dtype" in op.attrs and len(kinds) == 2 else None
+    fill = _dtype(kinds[1])
+    return _creation(op, kinds, {"bool": bool, "int": int, "float": float, "complex": complex}.get(fill, object))
 
 
 def _list(op: Op, kinds: list[Kind]) -> Kind:
@@ -352,7 +360,10 @@ def _where(op: Op, kinds: list[Kind]) -> Kind:
 
 
 def _clip(op: Op, kinds: list[Kind]) -> Kind:
-    return broadcast(kinds) if len(kinds) == 3 else None
+    """np.clip(x, lo, hi): the broadcast of the operands, a bound of None left out."""
+    if len(kinds) != 3:
+        return None
+    return broadcast([k for k, x in zip(kinds, op.inputs) if not (isinstance(x, Const) and x.value is None)])
 
 
 def _to_float(op: Op, kinds: list[Kind]) -> Kind:
@@ -368,13 +379,17 @@ _UNKNOWN = object()
 
 def _probe(x: Operand, producers: dict) -> Any:
     """A concrete index with the structure of `x` (run-time ints and integer arrays become
-    zeros; a run-time slice becomes `:`, with `exact` False), to let NumPy compute the
-    result's shape."""
+    zeros; a run-time slice becomes `:`, a boolean mask all true, with `exact` False: the
+    count it selects is not known), to let NumPy compute the result's shape."""
     if isinstance(x, Const):
         return x.value, True
     kind = x.kind
-    if isinstance(kind, Scalar) and kind.dtype in ("int", "bool"):
+    if isinstance(kind, Scalar) and kind.dtype == "int":
         return 0, True
+    if isinstance(kind, Scalar) and kind.dtype == "bool":
+        return True, False  # (`y[c]` adds an axis, of length 1 or 0)
+    if isinstance(kind, Array) and kind.dtype == "bool" and kind.shape is not None:
+        return np.ones(kind.shape, dtype=bool), False
     if isinstance(kind, TupleKind) and all(isinstance(k, Scalar) and k.dtype == "int" for k in kind.items):
         return (0,) * len(kind.items), True  # a tuple of run-time ints (recorded on a tape)
     if isinstance(kind, Array) and kind.dtype == "int" and kind.shape is not None:
@@ -473,6 +488,7 @@ _RULES: dict[str, Rule] = {
     "np.zeros": _creation,
     "np.ones": _creation,
     "np.empty": _creation,
+    "np.full": _full,
     "list": _list,
     "push": _push,
     "reversed": _like,
