@@ -178,3 +178,17 @@ def test_a_return_passed_on_from_an_inner_loop_sets_no_flag_twice() -> None:
     for k, line in enumerate(lines):
         if line.strip() == "if _return:":
             assert "_return" not in lines[k + 1], df.source
+
+
+def _type_test(x, y):
+    v = y[0] if isinstance(x, float) else 2.0
+    return x * np.sum(y)
+
+
+def test_an_unused_type_test_leaves_no_statement() -> None:
+    """`isinstance` only answers a question: its unused call is dead code, not a call
+    run as written."""
+    df = grad(_type_test, argnums=(0, 1))
+    bx, by = df(0.5, np.ones(3))
+    assert bx == pytest.approx(3.0) and np.allclose(by, 0.5)
+    assert "isinstance" not in df.source, df.source

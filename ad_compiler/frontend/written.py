@@ -14,7 +14,7 @@ import ast
 from typing import Any
 
 from ..ir.core import Const, Loc, Op, Operand, Value
-from ..ir.prims import draws
+from ..ir.prims import PURE_TESTS, draws
 from .resolve import CallableRef, ModuleRef
 
 
@@ -75,6 +75,9 @@ class RunAsWritten:
             known = {"type": type(generator), "method": callee.fn.__name__}
             return self._written_call(self._external(callee.ref, node.func, draws=known), node, callee.display,
                                       **attrs)
+        if any(callee.fn is test for test in PURE_TESTS):  # `isinstance(x, float)`: no effects, a bool
+            self._guard(callee.ref, "is", callee.fn)
+            attrs["test"] = True
         return self._written_call(self._external(callee.ref, node.func), node, callee.display, **attrs)
 
     def _method_as_written(self, base: Operand, method: str, node: ast.Call) -> Value:

@@ -99,8 +99,15 @@ append to a list; `raise` and `assert` may stop it). Such an op runs exactly onc
 the user's code ran it: it is never removed, merged with another, or run again."""
 
 
+PURE_TESTS = (isinstance, issubclass, callable)
+"""Builtins run as written that only answer a question about their arguments: their
+calls (marked `test` by the frontend) have no effects, and their value is a bool."""
+
+
 def has_effects(op: Op) -> bool:
     """Whether an op, or an op of its regions, has effects (see EFFECTS)."""
+    if op.prim == "call" and op.attrs.get("test"):
+        return False
     if op.prim in EFFECTS:
         return True
     return any(has_effects(inner) for region in op.regions for inner in region.ops)

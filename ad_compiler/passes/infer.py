@@ -552,7 +552,7 @@ def _draw(op: Op, kinds: list[Kind], producers: dict) -> Kind:
 def _infer_op(op: Op, producers: dict) -> Kind:
     kinds = [_kind(x) for x in op.inputs]
     if op.prim == "call":
-        return _draw(op, kinds, producers)
+        return Scalar("bool") if op.attrs.get("test") else _draw(op, kinds, producers)
     if op.prim == "getitem":
         return _getitem(op, kinds, producers)
     if op.prim == "kept_writes":
