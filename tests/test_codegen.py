@@ -192,3 +192,25 @@ def test_an_unused_type_test_leaves_no_statement() -> None:
     bx, by = df(0.5, np.ones(3))
     assert bx == pytest.approx(3.0) and np.allclose(by, 0.5)
     assert "isinstance" not in df.source, df.source
+
+
+def _rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def test_generic_code_reads_a_shape_from_the_operands(tmp_path) -> None:
+    """The seed of the sum has the shape of `a + b`, the broadcast of theirs: the generic
+    gradient does not compute the sum (or `100.0 * ...`) to read it."""
+    from ad_compiler.cli.main import main
+
+    path = tmp_path / "rosenbrock.py"
+    path.write_text(inspect.getsource(_rosenbrock).join(["import numpy as np\n\n\n", ""]))
+    out = tmp_path / "d.py"
+    assert main(["grad", f"{path}:_rosenbrock", "-o", str(out)]) == 0
+    source = out.read_text()
+    body = source.split("def grad__rosenbrock")[1].split("\ndef ")[0]
+    assert "np.broadcast_shapes(" in body and "100.0 * (" not in body, source
+    namespace: dict = {}
+    exec(compile(source, str(out), "exec"), namespace)  # noqa: S102 - our own output
+    for x in (np.array([0.3, -0.2, 0.5, 1.1]), np.array([[0.3, -0.2], [0.5, 1.1], [0.9, 0.1]])):
+        np.testing.assert_allclose(namespace["grad__rosenbrock"](x), numeric_grad(_rosenbrock, (x,), 0), rtol=1e-7)

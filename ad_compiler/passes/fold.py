@@ -262,8 +262,12 @@ class _Identities:
             return None
         if len(p.inputs) == 1 and _shape_preserving(p.prim):
             return p.inputs[0]
-        if len(p.inputs) == 2 and p.inputs[0] is p.inputs[1] and _elementwise_binary(p.prim):
-            return p.inputs[0]
+        if len(p.inputs) == 2 and _elementwise_binary(p.prim):
+            a, b = p.inputs
+            if a is b or _number(b):
+                return a
+            if _number(a):
+                return b  # (`100.0 * y` has the shape of `y`)
         return None
 
     def _unbroadcast(self, op: Op, g: Operand, x: Operand, added: list[Op]) -> Operand | None:
@@ -290,8 +294,17 @@ class _Identities:
         return None
 
     def _np_shape(self, op: Op, x: Operand, added: list[Op]) -> Operand | None:
+        """The shape of `x` from its operands' where `x` is computed only for its shape
+        (generic code seeding a sum): `np.shape(a + b)` is the broadcast of theirs."""
         same = self._same_shape(x)
-        return None if same is None else self.new(added, "np.shape", [same], op)
+        if same is not None:
+            return self.new(added, "np.shape", [same], op)
+        p = _producer(x, self.producers)
+        if p is None or p.attrs or len(p.inputs) != 2 or not _elementwise_binary(p.prim) or self.uses.get(x) != 1:
+            return None
+        arrays = [y for y in p.inputs if not _number(y)]
+        shapes = [self.new(added, "np.shape", [y], op) for y in arrays]
+        return shapes[0] if len(shapes) == 1 else self.new(added, "np.broadcast_shapes", shapes, op)
 
     def _neg(self, op: Op, x: Operand, added: list[Op]) -> Operand | None:
         p = _producer(x, self.producers)
@@ -314,6 +327,10 @@ def _whole_reduction(op: Op) -> bool:
     """A reduction over every axis, without keepdims: its result is 0-d, whatever its operand."""
     return op.prim in _REDUCTIONS and len(op.inputs) == 1 and op.attrs.get("axis") is None \
         and not op.attrs.get("keepdims", False) and set(op.attrs) <= {"axis", "keepdims", "dtype"}
+
+
+def _number(x: Operand) -> bool:
+    return isinstance(x, Const) and np.ndim(x.value) == 0
 
 
 def _elementwise_binary(prim: str) -> bool:
