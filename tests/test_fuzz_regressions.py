@@ -498,3 +498,74 @@ def test_hessian_through_masked_writes_in_a_loop(tmp_path: Path) -> None:
     x = np.array([0.9, 1.2])
     np.testing.assert_allclose(hessian(f)(x), numeric_hessian(f, x), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(grad(f, mode="forward")(x), numeric_grad(f, (x,), 0), rtol=1e-6)
+
+
+ALIASING = {
+    # `v1 = v2 = ...`: the inner loop's `v2 = v2 + 0.5` was written in place, into the
+    # array `v1` still names (the carried value of a loop in a loop: the outer one's)
+    "a loop in a loop carries an array another name holds": ("""
+        W = np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+
+        def f(z):
+            v1 = v2 = np.sin(W) * z[0]
+            for r3, r4 in zip(z, v1):
+                for r5, r6 in zip(z, z):
+                    v2 = v2 + 0.5 * r5
+            return np.sum(v2[1].dot(v1)) * z[2]
+        """, np.array([0.3, 0.9, 0.4])),
+    # a loop that runs no iteration returns its initial array, which the write after it
+    # changed though the reverse sweep read it
+    "a loop that may run no iteration": ("""
+        def f(x):
+            y = x / (x + 1.0)
+            while y[1] <= 0.1:
+                y = y / 2.5
+            y[1] -= 0.5
+            return np.tanh(np.sum(y * x))
+        """, np.array([0.75, 0.45, 0.57])),
+    # the loop's last value is on its tape: the write after the loop changed it
+    "the last value of a loop is on its tape": ("""
+        def f(z):
+            y = z * 2.0
+            n = 0
+            while n < 1:
+                n = 1
+                y = np.cbrt(z + 2.0)
+            y[1] *= 0.5
+            return np.var(y)
+        """, np.array([[0.1, -0.6, 0.6], [-0.16, -0.85, 0.09]])),
+}
+
+
+@pytest.mark.parametrize("name", list(ALIASING))
+def test_an_array_is_not_written_while_another_name_holds_it(tmp_path: Path, name: str) -> None:
+    source, x = ALIASING[name]
+    f = _load(source, tmp_path)
+    value = f(x)
+    expected = numeric_grad(f, (x,), 0)
+    for mode in ("reverse", "forward"):
+        got_value, got = value_and_grad(f)(x) if mode == "reverse" else (f(x), grad(f, mode=mode)(x))
+        np.testing.assert_allclose(got_value, value, rtol=1e-12, err_msg=f"{mode}: {name}")
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9, err_msg=f"{mode}: {name}")
+    _, tangent = jvp(f, (x,), (np.ones_like(x),))
+    np.testing.assert_allclose(tangent, np.sum(expected), rtol=1e-6, err_msg=name)
+
+
+def test_a_name_a_branch_writes_is_not_the_tangent_still_read(tmp_path: Path) -> None:
+    """The tangent of `y` after the branch was written `dy = 0.0` inside it, over the
+    parameter `dy` the branch still read (`dv0 = dy`)."""
+    f = _load("""
+        V = np.array([0.5, -1.0, 2.0])
+
+        def f(x, y):
+            v0 = y * 1.0
+            if V[2] <= 0.6:
+                v0[y > 0] *= 0.5
+            elif min(0.5, 0.5):
+                y = 0.5
+            return v0 * x[0]
+        """, tmp_path)
+    x, y = np.array([0.3, 0.7]), np.array([[0.2, -0.4], [0.6, 0.1]])
+    value, tangent = jvp(f, (x, y), (np.zeros(2), np.ones((2, 2))))
+    np.testing.assert_allclose(value, f(x, y))
+    np.testing.assert_allclose(tangent, np.full((2, 2), 0.3))

@@ -344,8 +344,9 @@ class _Emitter(InPlace):
             for name, y in zip(names, region.yields):
                 inner = self.plan.producer.get(y) if isinstance(y, Value) else None
                 if inner is not None and inner.prim == "cond" and inner in region.ops:
-                    if self.plan.last_use.get(y) == self.plan.yield_at[id(region)] and not y.name:
-                        self.prenamed[y] = name
+                    passed_on = self.plan.last_use.get(y) == self.plan.yield_at[id(region)] and not y.name
+                    if passed_on and self.displaced.get(name, -1) <= self.plan.start[inner]:
+                        self.prenamed[y] = name  # (not while what the name holds is still read)
         test = self._header("if", self.operand(op.inputs[0]))
         then, other = op.regions
         here = _where(op)

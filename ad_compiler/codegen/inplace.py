@@ -12,7 +12,7 @@ import ast
 import numpy as np
 
 from ..ir import Const, Op, Operand, Value
-from ..ir.prims import ALLOCATIONS, BINARY_OPS, UNARY_OPS, carried_args
+from ..ir.prims import ALLOCATIONS, BINARY_OPS, UNARY_OPS, carried_args, loop_inits
 from .plan import LOOPS
 from .text import _identifier, unparse
 
@@ -94,14 +94,14 @@ class InPlace:
         made, that nothing reads afterwards (no alias, no live view)."""
         if not isinstance(array, Value) or array not in self.names or not self._owned(array, set()):
             return False
-        if array in self.plan.carried:  # the previous iteration's object, or the initial one
-            loop, init, yielded = self.plan.carried[array]
-            start = self.plan.start[loop]
-            if isinstance(yielded, Value) and yielded is not array and self.plan.viewers.get(yielded):
-                return False  # recorded or viewed: the next iteration must not change it
-            if isinstance(init, Value) and any(self.plan.last_use.get(v, -1) > start for v in self._aliases(init)):
+        for source, since in self._sources(array, at).items():
+            if source in self.plan.carried:  # the previous iteration's object, or the initial one
+                _, _, yielded = self.plan.carried[source]
+                if isinstance(yielded, Value) and yielded is not source and self.plan.viewers.get(yielded):
+                    return False  # recorded or viewed: the next iteration must not change it
+            if any(self.plan.last_use.get(v, -1) > since for v in self._aliases(source)):
                 return False
-        return all(self.plan.last_use.get(v, -1) <= at for s in self._sources(array) for v in self._aliases(s))
+        return True
 
     def _owned(self, value: Operand, visiting: set[Value]) -> bool:
         """Made by this function: a fresh array, or a loop-carried value that starts and
@@ -130,26 +130,42 @@ class InPlace:
             return self._owned(init, inner) and self._owned(yielded, inner)
         return False
 
-    def _sources(self, value: Value) -> set[Value]:
-        """`value` and what a branch yielded for it, transitively: the same memory. (A
-        branch that keeps `t` yields `t` itself; `t` read again later, by the next
-        direction of a Jacobian's loop say, must not see the write.)"""
-        found, todo = {value}, [value]
+    def _sources(self, value: Value, at: int) -> dict[Value, int]:
+        """The values whose memory `value` may be, each with the position after which a
+        read of it would see a write at `at`: `value` itself; what a branch yielded for
+        it (a branch that keeps `t` yields `t` itself; `t` read again later, by the next
+        direction of a Jacobian's loop say, must not see the write); the initial value
+        of a loop-carried one (from the loop's start: the first iteration's object); the
+        initial and the last value of a loop's result (a loop may run no iteration; the
+        last may be recorded on a tape), transitively (a loop in a loop, carrying what
+        the outer one carries)."""
+        found, todo = {value: at}, [value]
         while todo:
-            producer = self.plan.producer.get(v := todo.pop())
+            v = todo.pop()
+            producer = self.plan.producer.get(v)
+            more: list[tuple[Operand, int]] = []
             if producer is not None and producer.prim == "cond":
                 k = producer.results.index(v)
-                for y in (region.yields[k] for region in producer.regions):
-                    if isinstance(y, Value) and y not in found:
-                        found.add(y)
-                        todo.append(y)
+                more = [(region.yields[k], found[v]) for region in producer.regions]
+            elif v in self.plan.carried:
+                loop, init, _ = self.plan.carried[v]
+                more = [(init, min(found[v], self.plan.start[loop]))]
+            elif producer is not None and producer.prim in LOOPS:  # the last iteration's, or the initial one
+                k = producer.results.index(v)
+                more = [(loop_inits(producer)[k], found[v]), (producer.regions[-1].yields[k], found[v])]
+            for y, since in more:
+                if isinstance(y, Value) and found.get(y, since + 1) > since:
+                    found[y] = since
+                    todo.append(y)
         return found
 
     def _aliases(self, array: Value) -> set[Value]:
-        """`array` and every value that may share its memory (views, transitively)."""
+        """`array` and every value that may share its memory (views, what holds it, what
+        a branch or a loop hands it out as, transitively)."""
         found, todo = {array}, [array]
         while todo:
-            for viewer in self.plan.viewers.get(todo.pop(), []):
+            v = todo.pop()
+            for viewer in self.plan.viewers.get(v, []) + self.plan.passes_to.get(v, []):
                 if viewer not in found:
                     found.add(viewer)
                     todo.append(viewer)

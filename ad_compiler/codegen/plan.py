@@ -40,6 +40,8 @@ class Plan:
     viewers: dict[Value, list[Value]] = field(default_factory=dict)
     carried: dict[Value, tuple[Op, Operand, Operand]] = field(default_factory=dict)
     """A loop's carried region argument -> (the loop, its initial value, its yield)."""
+    passes_to: dict[Value, list[Value]] = field(default_factory=dict)
+    """A value a branch or a loop's body yields -> the results it may become (as it is)."""
     use_count: dict[Value, int] = field(default_factory=dict)
 
     def uses_of(self, value: Value) -> int:
@@ -72,6 +74,10 @@ class _Planner:
             inner = loops + (op,) if op.prim in LOOPS else loops
             for sub in op.regions:
                 self.number(sub, inner, op)
+            for sub in op.regions[1:] if op.prim == "while" else op.regions:
+                for y, r in zip(sub.yields, op.results):
+                    if isinstance(y, Value):
+                        self.plan.passes_to.setdefault(y, []).append(r)
             self.plan.end[op] = self.counter if op.regions else self.plan.start[op]
             if op.regions:
                 self.counter += 1
