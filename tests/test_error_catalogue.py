@@ -361,6 +361,12 @@ CASES: dict[str, Refused | Works] = {
     # ---- suspect, but supported: the right derivative ----
     "while True left only by return": Works(
         "def f(x):\n    y = x\n    while True:\n        y = y * 0.5\n        if y < 0.1:\n            return y * x\n"),
+    "a tuple on one path, a number on another": Refused(
+        "def h(a):\n    for i in range(1, len(a)):\n        return (0.5 * a[0], a)\n    return 0.5\n\n\n"
+        "def f(y):\n    q, r = h(y)\n    return q + np.sum(r)\n", "for i in range(1, len(a))",
+        "make every path give a tuple of the same length", args=(np.array([0.3, 0.4]),),
+        fixed="def h(a):\n    for i in range(1, len(a)):\n        return (0.5 * a[0], a)\n    return (0.5, a)\n\n\n"
+        "def f(y):\n    q, r = h(y)\n    return q + np.sum(r)\n"),
     "a ufunc called with too many operands": Refused(
         "def f(x):\n    return np.sin(x, x, x)\n", "np.sin(x, x, x)", "pass np.sin only its operands",
         error=NoDerivativeError, fixed="def f(x):\n    return np.sin(x)\n"),

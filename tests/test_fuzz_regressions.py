@@ -569,3 +569,39 @@ def test_a_name_a_branch_writes_is_not_the_tangent_still_read(tmp_path: Path) ->
     value, tangent = jvp(f, (x, y), (np.zeros(2), np.ones((2, 2))))
     np.testing.assert_allclose(value, f(x, y))
     np.testing.assert_allclose(tangent, np.full((2, 2), 0.3))
+
+
+def test_a_tuple_a_loop_may_return_keeps_its_items(tmp_path: Path) -> None:
+    """`_value` starts as None before a loop that may return a tuple: the None made the
+    tuple's kind unknown, and its adjoint was taken for an array's."""
+    f = _load("""
+        def h(a):
+            for i in range(1, len(a)):
+                if a[i] > 0.1:
+                    return (0.5 * a[0], a * a[i])
+            return (a[0], a)
+
+        def f(y):
+            q, r = h(y)
+            return q + np.sum(r)
+        """, tmp_path)
+    for y in (np.array([0.3, 0.4, 0.2]), np.array([0.3, -0.4, 0.05])):
+        for mode in ("reverse", "forward"):
+            np.testing.assert_allclose(grad(f, mode=mode)(y), numeric_grad(f, (y,), 0), rtol=1e-6, err_msg=mode)
+        np.testing.assert_allclose(grad(f).generic(y), numeric_grad(f, (y,), 0), rtol=1e-6)
+
+
+def test_a_type_test_that_decides_a_branch_allows_a_hessian(tmp_path: Path) -> None:
+    """`isinstance(x, float)` read `x` and its value was recorded for the reverse sweep:
+    the Hessian took that record for a path of the derivative."""
+    f = _load("""
+        def f(x, y):
+            for i in range(2):
+                if isinstance(x, float):
+                    x = x - np.cos(x) * y
+            return x * x * y
+        """, tmp_path)
+    x, y = 0.4, 0.7
+    expected = numeric_hessian(lambda v: f(float(v[0]), float(v[1])), np.array([x, y]))
+    got = np.array(hessian(f, argnums=(0, 1))(x, y), dtype=float)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)

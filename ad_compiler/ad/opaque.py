@@ -62,7 +62,7 @@ def check_written(fn: Function, wrt: Sequence[Value], is_zero: Callable[[Op], bo
             raise _located(fn, op, f"{what} may change {uses}, in place, which the "
                            "derivative cannot follow; compute a new value instead (np.sort(x), "
                            "rng.permutation(x))")
-        if any(r in useful for r in op.results):
+        if any(r in useful and differentiable(r) for r in op.results):  # (a bool carries none)
             why = op.attrs.get("why")
             reason = f" ({why})" if why else ""
             raise _located(fn, op, f"cannot differentiate through {what}{reason}: it reads {uses}, "

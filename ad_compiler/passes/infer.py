@@ -23,6 +23,10 @@ def _kind(x: Operand) -> Kind:
     return kind_of(x.value) if isinstance(x, Const) else x.kind
 
 
+def _is_none(x: Operand) -> bool:
+    return isinstance(x, Const) and x.value is None
+
+
 def _const(x: Operand) -> Any:
     return x.value if isinstance(x, Const) else None
 
@@ -581,11 +585,15 @@ def _infer_cond(op: Op, producers: dict) -> None:
 
 def _infer_loop(op: Op, producers: dict) -> None:
     """Carried values start with their initial kinds; a body that changes one (a scalar
-    that becomes an array, an array that grows) makes it unknown, until nothing changes."""
+    that becomes an array, an array that grows) makes it unknown, until nothing changes.
+    One that starts as None (`_value` before a loop that may return it, a variable the
+    loop defines) has the kind the body gives it: None is only read where the loop ran
+    no iteration, and then as None."""
     body = op.regions[-1]
     carried = carried_args(op, body)
     inits = loop_inits(op)
     kinds = [_kind(x) for x in inits]
+    unset = {k for k, x in enumerate(inits) if isinstance(x, Const) and x.value is None}
     if op.prim == "for_range":
         body.args[0].kind = Scalar("int")
     elif op.prim == "for_each":
@@ -596,7 +604,9 @@ def _infer_loop(op: Op, producers: dict) -> None:
             for arg, kind in zip(region.args[len(region.args) - len(carried):], kinds):
                 arg.kind = kind
             _infer_region(region, producers)
-        joined = [join(k, _kind(y)) for k, y in zip(kinds, body.yields)]
+        joined = [_set_kind(y, carried[k], producers) if k in unset else join(kind, _kind(y))
+                  for k, (kind, y) in enumerate(zip(kinds, body.yields))]
+        unset = {k for k in unset if _is_none(body.yields[k])}  # (still None: kept as it is)
         if joined == kinds:
             break
         kinds = joined
@@ -610,10 +620,30 @@ def _infer_loop(op: Op, producers: dict) -> None:
         result.kind = kind
 
 
+def _set_kind(y: Operand, arg: Value, producers: dict) -> Kind:
+    """The kind a carried value that starts as None is given by the body yielding `y`:
+    that of the values it may be other than the carried value itself, kept as it is
+    (`_value = (a, b) if found else _value`), when they agree."""
+    kinds: list[Kind] = []
+    todo = [y]
+    while todo:
+        x = todo.pop()
+        op = producers.get(x) if isinstance(x, Value) else None
+        if x is arg or _is_none(x):
+            continue
+        if op is not None and op.prim == "cond" and not is_absent(x):
+            k = op.results.index(x)
+            todo += [region.yields[k] for region in op.regions if not raises(region)]
+        else:
+            kinds.append(_kind(x))
+    return join(*kinds) if len(kinds) > 1 else kinds[0] if kinds else None
+
+
 def _infer_region(region: Region, producers: dict) -> None:
     for op in region.ops:
         if op.prim == "cond":
             _infer_cond(op, producers)
+            producers.update((r, op) for r in op.results)
         elif op.regions:
             _infer_loop(op, producers)
         elif len(op.results) == 1:

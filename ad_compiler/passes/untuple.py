@@ -10,27 +10,30 @@ an array.
 
 from __future__ import annotations
 
+from ..errors import UnsupportedError
 from ..ir import Const, Function, Op, Operand, Region, Value, absent, is_absent
-from ..ir.prims import LOOP_HEAD, carried_args
-from ..ir.types import Kind, TupleKind
+from ..ir.prims import LOOP_HEAD, carried_args, raises
+from ..ir.types import Array, Kind, Scalar, TupleKind, is_float_like
+from .infer import kind_of_operand as _kind
 
 
 def run(fn: Function) -> bool:
     """Split every tuple of known length that a `cond` hands out or a loop carries;
     True if any was split."""
-    return _region(fn.body)
+    return _region(fn, fn.body)
 
 
-def _region(region: Region) -> bool:
+def _region(fn: Function, region: Region) -> bool:
     changed = False
     i = 0
     while i < len(region.ops):
         op = region.ops[i]
         for sub in op.regions:
-            changed |= _region(sub)
+            changed |= _region(fn, sub)
         before: list[Op] = []
         after: list[Op] = []
         if op.prim == "cond":
+            _check_mixed(fn, op)
             changed |= _split_cond(op, after)
         elif op.prim in LOOP_HEAD:
             changed |= _split_loop(op, before, after)
@@ -47,6 +50,8 @@ def _parts(x: Operand, n: int, ops: list[Op]) -> list[Operand]:
     """The `n` items of the tuple `x`, read by ops appended to `ops`."""
     if is_absent(x):  # (a branch that does not make the tuple has none of its items)
         return [absent() for _ in range(n)]
+    if isinstance(x, Const) and x.value is None:  # (a loop's `_value` before it returns one)
+        return [Const(None) for _ in range(n)]
     if isinstance(x, Const):
         return [Const(item) for item in x.value]
     parts: list[Operand] = []
@@ -56,6 +61,29 @@ def _parts(x: Operand, n: int, ops: list[Op]) -> list[Operand]:
         ops.append(Op("getitem", [x, Const(j)], [part]))
         parts.append(part)
     return parts
+
+
+def _check_mixed(fn: Function, op: Op) -> None:
+    """A value that is a tuple of numbers on one path and a number or an array on another
+    has no derivative of one shape: refused where the paths meet (it would be taken for
+    an array)."""
+    completing = [region for region in op.regions if not raises(region)]
+    for k in range(len(op.results)):
+        kinds = [_kind(region.yields[k]) for region in completing]
+        tuples = [kind for kind in kinds if isinstance(kind, TupleKind)]
+        if tuples and any(isinstance(kind, (Scalar, Array)) for kind in kinds) and any(map(_has_floats, tuples)):
+            loc = op.loc
+            raise UnsupportedError(
+                "this value is a tuple on one path and a number or an array on another (a "
+                "function returning a tuple here and a number there, say); make every path "
+                "give a tuple of the same length",
+                *((loc.file, loc.line, loc.col, fn.line_text(loc)) if loc is not None else ()))
+
+
+def _has_floats(kind: Kind) -> bool:
+    if isinstance(kind, TupleKind):
+        return any(map(_has_floats, kind.items))
+    return kind is None or is_float_like(kind)
 
 
 def _fresh(items: tuple[Kind, ...]) -> list[Value]:
