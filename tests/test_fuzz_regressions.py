@@ -605,3 +605,23 @@ def test_a_type_test_that_decides_a_branch_allows_a_hessian(tmp_path: Path) -> N
     expected = numeric_hessian(lambda v: f(float(v[0]), float(v[1])), np.array([x, y]))
     got = np.array(hessian(f, argnums=(0, 1))(x, y), dtype=float)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_loop_that_may_return_in_several_places(tmp_path: Path) -> None:
+    """`_value` starts as None and the body may set it in three branches: the kinds of
+    the values it may be are joined (a join of more than two failed)."""
+    f = _load("""
+        def f(x):
+            for i in range(3):
+                if x[i] > 0.8:
+                    return np.sum(x) * x[i]
+                elif x[i] < -0.8:
+                    return x[i] * 2.0
+                elif x[i] == 0.5:
+                    return x[0]
+                x = x * 1.1
+            return np.sum(x * x)
+        """, tmp_path)
+    for x in (np.array([0.3, 0.9, 0.2]), np.array([0.3, -0.9, 0.2]), np.array([0.1, 0.2, 0.3])):
+        for mode in ("reverse", "forward"):
+            np.testing.assert_allclose(grad(f, mode=mode)(x), numeric_grad(f, (x,), 0), rtol=1e-6, err_msg=mode)

@@ -8,6 +8,7 @@ stay scalar. A kind that cannot be inferred is `None`, and every pass treats `No
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -636,7 +637,7 @@ def _set_kind(y: Operand, arg: Value, producers: dict) -> Kind:
             todo += [region.yields[k] for region in op.regions if not raises(region)]
         else:
             kinds.append(_kind(x))
-    return join(*kinds) if len(kinds) > 1 else kinds[0] if kinds else None
+    return functools.reduce(join, kinds) if kinds else None
 
 
 def _infer_region(region: Region, producers: dict) -> None:
