@@ -59,10 +59,11 @@ def _region(
 
 
 def count_uses(fn: Function) -> dict[Value, int]:
-    """How many times each value is read (by ops and by the returned values)."""
+    """How many times each value is read (by ops, by the regions that yield it, and by
+    the returned values)."""
     uses: dict[Value, int] = {}
     for op in walk_ops(fn.body):
-        for x in op.inputs:
+        for x in op.inputs + [y for region in op.regions for y in region.yields]:
             if isinstance(x, Value):
                 uses[x] = uses.get(x, 0) + 1
     for y in fn.body.yields:
