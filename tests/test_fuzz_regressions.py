@@ -625,3 +625,24 @@ def test_a_loop_that_may_return_in_several_places(tmp_path: Path) -> None:
     for x in (np.array([0.3, 0.9, 0.2]), np.array([0.3, -0.9, 0.2]), np.array([0.1, 0.2, 0.3])):
         for mode in ("reverse", "forward"):
             np.testing.assert_allclose(grad(f, mode=mode)(x), numeric_grad(f, (x,), 0), rtol=1e-6, err_msg=mode)
+
+
+def test_two_results_of_a_nested_branch_never_share_a_name(tmp_path: Path) -> None:
+    """The nested branch wrote one of its parent's results directly (`dx_1`), and named
+    another of its own results the same: the tangent of `x` was overwritten by zero."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(x):
+            n = 0
+            while n < 1:
+                n = 1
+                if x > 3.0:
+                    continue
+                v = np.ones(1)
+                if v.mean() <= 0.0:
+                    x /= RS.uniform(0.5, 1.5)
+            return x * x * x
+        """, tmp_path)
+    assert hessian(f)(-0.3) == pytest.approx(-1.8)
+    assert grad(grad(f))(-0.3) == pytest.approx(-1.8)

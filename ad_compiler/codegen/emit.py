@@ -336,9 +336,12 @@ class _Emitter(InPlace):
 
     def cond(self, op: Op) -> list[str]:
         names: list[str] = []
+        prenamed = {r: self.prenamed.pop(r) for r in op.results if r in self.prenamed}
         for r in op.results:
-            prenamed = self.prenamed.pop(r, None)
-            names.append(self._adopt(r, prenamed) if prenamed else self._define(r, self.plan.end[op], names))
+            if r in prenamed and prenamed[r] not in names:
+                names.append(self._adopt(r, prenamed[r]))
+            else:  # (not a name a later result takes: they are assigned together)
+                names.append(self._define(r, self.plan.end[op], names + list(prenamed.values())))
         self.pending.update(op.results)
         for region in op.regions:  # a nested if whose result is only passed on writes ours
             for name, y in zip(names, region.yields):
