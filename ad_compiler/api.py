@@ -11,19 +11,17 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import (
-    check_cotangent, check_differentiated, check_mode, check_tangents, check_unbound, normalized_argnums,
-)
+from .arguments import check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums
 from .errors import user_entry
-from .frontend import lower
+from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
 from .frontend.lower import DERIVATIVE_MARK
-from .frontend.source import python_function
 from .ir import Function, format_function
 from .ir.externals import External
 from .ir.types import kind_of
@@ -39,7 +37,7 @@ class Lowered:
     """A user function's IR, what it assumes of the names it reads from outside
     (`frontend.environment`), and the versions compiled from it."""
 
-    code: Any
+    user: UserFunction
     fn: Function
     refs: tuple[External, ...]
     """The names read at call time whose kinds are part of a version's key."""
@@ -50,24 +48,50 @@ class Lowered:
         return current_kinds(self.refs)
 
 
+_BOUND_ENTRIES = 256
+"""How many lowerings of bound methods, partials and callable objects are kept: their IR
+holds the bound objects (read at call time), so they are not kept forever."""
+
+
 class CompileCache:
-    """Compiled versions per (function, options, signature); functions are held weakly,
-    so a reloaded module's new functions compile afresh and old ones go. A function is
-    lowered again when its code changes or an assumption of its IR stops holding (a
-    helper redefined, a global constant rebound); the kinds of the globals it reads at
-    call time are part of the key, beside its arguments'."""
+    """Compiled versions per (function, options, signature). Plain functions are held
+    weakly, so a reloaded module's new functions compile afresh and old ones go; other
+    callables (`frontend.callables`) by the identities of what they bind, the latest
+    few hundred. A function is lowered again when its code changes or an assumption of
+    its IR stops holding (a helper redefined, a global constant rebound); the kinds of
+    the globals it reads at call time are part of the key, beside its arguments'."""
 
     def __init__(self) -> None:
         self._lowered: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._bound: OrderedDict[tuple, Lowered] = OrderedDict()
         self._users: weakref.WeakSet = weakref.WeakSet()
 
+    def user(self, fun: Callable[..., Any]) -> UserFunction:
+        """What `fun` is to the compiler (raises SourceUnavailableError if nothing)."""
+        entry = self._find(fun)
+        return entry.user if entry is not None else user_function(fun)
+
+    def _find(self, fun: Callable[..., Any]) -> Lowered | None:
+        if inspect.isfunction(fun):
+            return self._lowered.get(fun)
+        entry = self._bound.get(_identity(fun))
+        if entry is not None:
+            self._bound.move_to_end(_identity(fun))
+        return entry
+
     def entry(self, fun: Callable[..., Any]) -> Lowered:
-        """The lowering of a user function, valid now."""
-        entry = self._lowered.get(fun)
-        if entry is None or entry.code is not fun.__code__ or not valid(entry.fn.guards):
-            fn = lower(fun)
-            entry = Lowered(fun.__code__, fn, value_refs(fn.guards))
-            self._lowered[fun] = entry
+        """The lowering of a user callable, valid now."""
+        entry = self._find(fun)
+        if entry is None or entry.user.code is not _code(fun, entry.user) or not valid(entry.fn.guards):
+            user = user_function(fun)
+            fn = lower_user(user)
+            entry = Lowered(user, fn, value_refs(fn.guards))
+            if inspect.isfunction(fun):
+                self._lowered[fun] = entry
+            else:
+                self._bound[_identity(fun)] = entry
+                while len(self._bound) > _BOUND_ENTRIES:
+                    self._bound.popitem(last=False)
         return entry
 
     def lowered(self, fun: Callable[..., Any]) -> Function:
@@ -95,12 +119,27 @@ class CompileCache:
 
     def clear(self) -> None:
         self._lowered.clear()
+        self._bound.clear()
         for user in list(self._users):
             user.forget()
 
     def track(self, user: Any) -> None:
         """Remember an object with its own lookup tables, to `forget()` them on `clear`."""
         self._users.add(user)
+
+
+def _identity(fun: Callable[..., Any]) -> tuple:
+    """A bound method is made anew at each attribute read (`model.loss`): it is known
+    by its function and object; anything else by itself."""
+    if inspect.ismethod(fun):
+        return (id(fun.__func__), id(fun.__self__))
+    return (id(fun),)
+
+
+def _code(fun: Callable[..., Any], user: UserFunction) -> Any:
+    """The code `fun` runs now, to compare with the lowered one's (a partial's or a
+    method's function cannot change under it; a plain function's code can be replaced)."""
+    return fun.__code__ if inspect.isfunction(fun) else user.code
 
 
 _CACHE = CompileCache()
@@ -112,12 +151,8 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def _plain_function(fun: Callable[..., Any]) -> Callable[..., Any]:
-    return getattr(fun, "__func__", fun)
-
-
 def _root(fun: Callable[..., Any]) -> Callable[..., Any]:
-    """The user's function under any number of transforms."""
+    """The user's callable under any number of transforms."""
     return _root(fun.fun) if isinstance(fun, _DERIVATIVES) else fun
 
 
@@ -127,6 +162,11 @@ def _chain(fun: Callable[..., Any]) -> tuple:
     if isinstance(fun, _DERIVATIVES):
         return (fun.options,) + _chain(fun.fun)
     return ()
+
+
+def _user(fun: Callable[..., Any]) -> UserFunction:
+    """What the user's callable under `fun`'s transforms is to the compiler."""
+    return _CACHE.user(_root(fun))
 
 
 class Compiled(functools.partial):
@@ -139,25 +179,28 @@ class Compiled(functools.partial):
     """
 
     def __new__(cls, fun: Callable[..., Any], options: Options) -> "Compiled":
-        fun = _plain_function(fun)
         holder: list[Compiled] = []
 
         def general(args: tuple, kwargs: dict) -> tuple[Callable[..., Any], tuple]:
             return holder[0]._find(args, kwargs)
 
-        dispatch = Dispatch(fun.__name__, list(inspect.signature(fun).parameters.values()), general)
+        user = _user(fun)
+        dispatch = Dispatch(user.name, list(user.signature.parameters.values()), general)
         self = super().__new__(cls, dispatch.function)
         holder.append(self)
         self._dispatch = dispatch
+        self._user = user
         return self
 
     def __init__(self, fun: Callable[..., Any], options: Options) -> None:
-        self.fun = _plain_function(fun)
+        self.fun = fun
         self.options = options
-        self._signature = inspect.signature(self.fun)
+        self._signature = self._user.signature
         self._last: Version | None = None
         _CACHE.track(self)
         functools.update_wrapper(self, self.fun, updated=())
+        self.__name__ = self.__qualname__ = self._user.name
+        self.__signature__ = self._signature
 
     def _find(self, args: tuple, kwargs: dict) -> tuple[Callable[..., Any], tuple]:
         """Bind, find or compile the version for these arguments, remember it (and what
@@ -208,12 +251,14 @@ class Compiled(functools.partial):
 
 
 def _params(fun: Callable[..., Any]) -> list[str]:
-    return list(inspect.signature(_plain_function(fun)).parameters)
+    """The parameters a call of `fun` binds, in the order the IR takes them."""
+    return list(_user(fun).signature.parameters)
 
 
 def _argnums(fun: Callable[..., Any], argnums: int | Sequence[int]) -> tuple[tuple[int, ...], bool]:
     """Normalized argnums, and whether the result is a tuple (argnums given as one)."""
-    return normalized_argnums(getattr(fun, "__name__", "the function"), _params(fun), argnums)
+    user = _user(fun)
+    return normalized_argnums(user.name, user.positional, argnums)
 
 
 def _transform(fun: Callable | None, make: Callable[[Callable], Options]) -> Any:
@@ -222,9 +267,6 @@ def _transform(fun: Callable | None, make: Callable[[Callable], Options]) -> Any
             return _transform(f, make)
 
         return user_entry(decorate)
-    if not isinstance(fun, _DERIVATIVES):
-        check_unbound(fun)
-        python_function(fun)  # a builtin, a class, a partial: said now, not at the first call
     return Compiled(fun, make(fun))
 
 
@@ -237,8 +279,8 @@ def _what(options: Options) -> str:
 
 def _check_differentiated(fun: Callable[..., Any], options: Options, values: tuple) -> None:
     if isinstance(options, (GradOptions, JacobianOptions)):
-        root = _root(fun)
-        check_differentiated(_what(options), root.__name__, _params(root), values, options.argnums)
+        user = _user(fun)
+        check_differentiated(_what(options), user.name, list(user.signature.parameters), values, options.argnums)
 
 
 @user_entry
@@ -284,7 +326,7 @@ def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> An
     (for a scalar function `jacrev` is `grad`, which is what runs)."""
     if fun is None:
         return lambda f: hessian(f, argnums)
-    name = "hessian_" + getattr(_plain_function(fun), "__name__", "f")
+    name = "hessian_" + _user(fun).name
     return Compiled(grad(fun, argnums), JacobianOptions(*_argnums(fun, argnums), mode="forward", name=name))
 
 
@@ -294,8 +336,7 @@ def _kinds(values: Sequence[Any]) -> tuple:
 
 def _bound(fun: Callable[..., Any], args: Sequence[Any]) -> tuple:
     """The arguments with defaults filled in, in parameter order."""
-    target = fun.fun if isinstance(fun, _DERIVATIVES) else _plain_function(fun)
-    bound = inspect.signature(target).bind(*args)
+    bound = _user(fun).signature.bind(*args)
     bound.apply_defaults()
     return tuple(bound.arguments.values())
 
@@ -310,7 +351,6 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     """`(fun(*primals), J @ tangents)`: the value and the directional derivative, by
     forward mode, as `jax.jvp`. Tangents of integer arguments are ignored (pass 0 or
     None); a None tangent of a float argument is zero."""
-    check_unbound(fun)
     primals, tangents = tuple(primals), tuple(tangents)
     values = _bound(fun, primals)
     wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents)) if t is not None and _differentiable(x))
@@ -327,7 +367,7 @@ class Pullback:
 
     def __init__(self, fun: Callable[..., Any], values: tuple, given: int) -> None:
         self._given = given
-        self._name = getattr(_root(fun), "__name__", "the function")
+        self._name = _user(fun).name
         self._values = values
         self._wrt = tuple(i for i in range(given) if _differentiable(values[i]))
         kinds = _kinds(values)
@@ -357,7 +397,6 @@ class Pullback:
 def vjp(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Pullback]:
     """`(fun(*primals), pullback)`, as `jax.vjp`; `pullback(g)` returns `g @ J` for each
     primal. The forward sweep runs here, once; each pullback call runs the reverse sweep."""
-    check_unbound(fun)
     pullback = Pullback(fun, _bound(fun, primals), len(primals))
     return pullback.out, pullback
 
@@ -376,19 +415,18 @@ def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     """The Hessian of scalar-valued `fun` (w.r.t. its first argument) times `tangents`,
     forward over reverse, without forming the Hessian: `jvp(grad(fun), primals,
     tangents)[1]`, as JAX's documentation defines it."""
-    check_unbound(fun)
-    return jvp(_Derivative(_plain_function(fun), GradOptions(*_argnums(fun, 0))), primals, tangents)[1]
+    return jvp(_Derivative(fun, GradOptions(*_argnums(fun, 0))), primals, tangents)[1]
 
 
 def compile_version(fun: Callable[..., Any], options: Options, kinds: tuple | None = None) -> Version:
     """The derivative `options` describe of `fun` (a function or a `Compiled`), compiled
     for argument `kinds` (None: the generic version); cached like every other."""
-    return _CACHE.version(_plain_function(fun), options, kinds)
+    return _CACHE.version(fun, options, kinds)
 
 
 def lowered(fun: Callable[..., Any]) -> Function:
     """The IR of a function as lowered from its source (cached)."""
-    return _CACHE.lowered(_plain_function(fun))
+    return _CACHE.lowered(fun)
 
 
 def stop_gradient(x: Any) -> Any:
@@ -403,7 +441,7 @@ stop_gradient.__adc_prim__ = "stop_gradient"  # (a primitive of its own, see `ir
 def outside_kinds(fun: Callable[..., Any]) -> dict[External, Any]:
     """The kinds the numbers and arrays a function reads from outside itself have now
     (what a version compiled now is specialized to, beside its arguments' kinds)."""
-    entry = _CACHE.entry(_plain_function(fun))
+    entry = _CACHE.entry(fun)
     return dict(zip(entry.refs, entry.environment()))
 
 

@@ -40,23 +40,6 @@ def normalized_argnums(name: str, params: Sequence[str], argnums: Any) -> tuple[
     return tuple(int(k) % n for k in nums), not isinstance(argnums, (int, np.integer))
 
 
-def check_unbound(fun: Callable[..., Any]) -> None:
-    """Refuse a bound method (`grad(model.loss)`): its first parameter would take the
-    first argument of each call, not the object. Differentiating the function, with the
-    object an argument, says the same thing plainly."""
-    if not inspect.ismethod(fun):
-        return
-    owner = fun.__self__
-    name = fun.__func__.__name__
-    if isinstance(owner, type):
-        bound, spelled, first = f"the class {owner.__name__}", f"{owner.__name__}.{name}.__func__", "class"
-    else:
-        bound, spelled, first = f"a {type(owner).__name__} object", f"{type(owner).__name__}.{name}", "object"
-    raise ArgumentError(f"'{name}' is a method bound to {bound}, which is not differentiated as such yet; "
-                        f"differentiate the function and pass the {first} as its first argument: "
-                        f"grad({spelled}, argnums=1)({first}, x)")
-
-
 def check_mode(mode: Any) -> str:
     if mode not in MODES:
         raise ArgumentError(f"mode must be 'reverse' or 'forward', not {mode!r}")

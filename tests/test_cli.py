@@ -672,7 +672,7 @@ def test_the_users_module_cannot_disturb_the_command(tmp_path: Path) -> None:
          "error: repeated fails at these values: TypeError: 'float' object cannot be interpreted as an integer\n"),
         (["grad", "MODEL:seed", "--argnums", "0,1", "--order", "3", "--shapes", "x=(), y=(), c=()"],
          "error: --order 3 differentiates one argument: give one name to --wrt or one position to --argnums\n"),
-        (["grad", "MODEL:W"], "error: MODEL: W is a ndarray, not a Python function\n"),
+        (["grad", "MODEL:W"], "error: MODEL: W is a ndarray, not a function\n"),
         (["grad", "MODEL:seed", "--mode", "sideways"],
          "error: argument --mode: invalid choice: 'sideways' (choose from 'reverse', 'forward') (see adc grad --help)\n"),
         (["check", "MODEL:seed", "--timing", "0"],

@@ -340,22 +340,17 @@ CASES: dict[str, Refused | Works] = {
     "a cotangent of another shape": Refused(
         "def f(x):\n    return x * 2.0\n", "vjp(f, *args)[1](np.ones(2))", "pass a cotangent of the result's shape",
         error=ArgumentError, args=(V,), call="vjp(f, *args)[1](np.ones(2))"),
-    "a builtin to differentiate": Refused("f = np.sin\n", "grad(np.sin)", "register a derivative rule",
-                                          error=SourceUnavailableError, call="grad(np.sin)(*args)"),
-    "a partial to differentiate": Refused(
-        "import functools\n\n\ndef scaled(a, x):\n    return a * x * x\n\n\nf = functools.partial(scaled, 2.0)\n",
-        "grad(f)", "differentiate a def that calls scaled", error=SourceUnavailableError,
-        fixed="def scaled(a, x):\n    return a * x * x\n\n\ndef f(x):\n    return scaled(2.0, x)\n"),
+    "a builtin to differentiate": Refused("f = divmod\n", "grad(divmod)", "register a derivative rule",
+                                          error=SourceUnavailableError, call="grad(divmod)(*args)"),
+    "a primitive to differentiate": Works("f = np.sin\n"),
+    "a partial to differentiate": Works(
+        "import functools\n\n\ndef scaled(a, x):\n    return a * x * x\n\n\nf = functools.partial(scaled, 2.0)\n"),
     "a class to differentiate": Refused(
         "class f:\n    def __init__(self, x):\n        self.x = x\n", "grad(f)", "cannot read the source of 'f' (a class)",
         error=SourceUnavailableError),
-    "a bound method to differentiate": Refused(
+    "a bound method to differentiate": Works(
         "class Model:\n    def __init__(self):\n        self.w = 2.0\n\n    def loss(self, x):\n"
-        "        return self.w * x * x\n\n\nf = Model().loss\n", "grad(f)", "grad(Model.loss, argnums=1)(object, x)",
-        error=ArgumentError,
-        fixed="class Model:\n    def __init__(self):\n        self.w = 2.0\n\n    def loss(self, x):\n"
-              "        return self.w * x * x\n\n\nMODEL = Model()\nf = MODEL.loss\n",
-        fixed_call="lambda x: grad(Model.loss, argnums=1)(MODEL, x)"),
+        "        return self.w * x * x\n\n\nf = Model().loss\n"),
     "a lambda typed at a prompt": Refused(
         "f = eval('lambda x: x * x')\n", "grad(f)(*args)", "define it in a .py file", error=SourceUnavailableError),
     # ---- suspect, but supported: the right derivative ----
@@ -499,7 +494,7 @@ COMMANDS = {
     "no such file": (["grad", "nowhere.py:f"], {}, "error: no such file: nowhere.py"),
     "no such function": (["grad", "model.py:g"], {"model.py": MODEL}, "error: model.py defines no function 'g'"),
     "a class, not a function": (["grad", "model.py:Layer"], {"model.py": MODEL},
-                                "error: model.py: Layer is a type, not a Python function"),
+                                "error: model.py: Layer is a type, not a function"),
     "no function named": (["grad", "model.py"], {"model.py": MODEL}, "error: target 'model.py' must look like"),
     "a module name for a file here": (["grad", "model:f"], {"model.py": MODEL},
                                       "error: cannot import model: No module named 'model'; to use the file "

@@ -8,9 +8,11 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import sys
 import textwrap
 
 import numpy as np
+
 import pytest
 
 from ad_compiler.errors import CompileError, SourceUnavailableError, UnsupportedError
@@ -263,7 +265,7 @@ square = lambda x: x * x  # noqa: E731
 
 def test_lambda_in_a_file():
     fn = lower(square)
-    assert fn.name == "<lambda>"
+    assert fn.name == "square"  # (the variable it is assigned to)
     assert fn.body.ops[0].prim == "mul"
 
 
@@ -446,8 +448,12 @@ twins = (lambda x: x, lambda x: x + 1)  # noqa: E731
 
 def test_lambdas_on_one_line():
     assert [p.name for p in lower(pair[1]).params] == ["y"]
-    with pytest.raises(SourceUnavailableError, match="several lambdas"):
-        lower(twins[0])
+    if sys.version_info < (3, 11):  # (no columns in code objects: told apart by parameters only)
+        with pytest.raises(SourceUnavailableError, match="several lambdas"):
+            lower(twins[0])
+        return
+    assert [op.prim for op in lower(twins[0]).body.ops] == []
+    assert [op.prim for op in lower(twins[1]).body.ops] == ["add"]
 
 
 def test_edited_file_is_read_again(tmp_path):

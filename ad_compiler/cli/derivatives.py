@@ -27,6 +27,7 @@ from .. import __version__
 from ..api import Compiled, compile_version
 from ..codegen.module import Check, Specialization, standalone_module
 from ..errors import CompileError
+from ..frontend.callables import user_function
 from ..ir.types import Array, Scalar, kind_of
 from ..pipeline import GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions
 from .targets import Target, UsageError
@@ -116,7 +117,7 @@ def _check_shapes(req: Request) -> None:
 
 def _chain(req: Request) -> tuple[Any, Options]:
     """The function to differentiate and how, for the requested order."""
-    name = req.target.function.__name__
+    name = user_function(req.target.function).name
     fun: Any = req.target.function
     options: Options = GradOptions(req.argnums, req.tuple_out, req.with_value, req.mode)
     for order in range(2, req.order + 1):

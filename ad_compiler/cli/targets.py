@@ -1,5 +1,5 @@
 """What the command line differentiates: `path/to/file.py:function` or
-`package.module:function`, loaded as Python would load it, with the file it came from.
+`package.module:function` (any callable the API takes: a lambda, a partial, ...), loaded as Python would load it, with the file it came from.
 A module name that does not import is not looked for as a file: the error says how to
 name the file instead (`mlp.py:f`), so one spelling always means one thing."""
 
@@ -9,13 +9,13 @@ import contextlib
 import hashlib
 import importlib
 import importlib.util
-import inspect
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import CompileError
+from ..errors import CompileError, SourceUnavailableError
+from ..frontend.callables import user_function
 
 
 class UsageError(Exception):
@@ -44,8 +44,16 @@ def load_target(spec: str) -> Target:
     function = getattr(module, name, None)
     if function is None:
         raise UsageError(f"{where} defines no function {name!r}")
-    if not inspect.isfunction(function):
-        raise UsageError(f"{where}: {name} is a {type(function).__name__}, not a Python function")
+    if not callable(function) or isinstance(function, type):
+        raise UsageError(f"{where}: {name} is a {type(function).__name__}, not a function")
+    try:
+        user = user_function(function)
+    except SourceUnavailableError as err:
+        raise UsageError(f"{where}: {name} cannot be differentiated: {err.message}") from None
+    keyword = [p.name for p in user.signature.parameters.values() if p.kind is p.KEYWORD_ONLY]
+    if keyword:
+        raise UsageError(f"{where}: {name} has keyword-only parameters ({', '.join(keyword)}), and the command "
+                         "line passes arguments by position; differentiate a def that calls it")
     file = Path(getattr(module, "__file__", "") or where)
     digest = hashlib.sha256(file.read_bytes()).hexdigest()
     return Target(function, name, Path(where).as_posix() if where.endswith(".py") else where, digest)

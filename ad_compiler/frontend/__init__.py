@@ -1,7 +1,8 @@
 """The frontend: a Python function's source → IR (DESIGN §1, §8)."""
 
-from .lower import lower
+from .callables import UserFunction, user_function
+from .lower import lower, lower_user
 from .resolve import compile_time
 from .source import FunctionSource, get_source
 
-__all__ = ["FunctionSource", "compile_time", "get_source", "lower"]
+__all__ = ["FunctionSource", "UserFunction", "compile_time", "get_source", "lower", "lower_user", "user_function"]

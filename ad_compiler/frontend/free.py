@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ast
 import builtins
+import inspect
+import types
 from typing import Any
 
 from ..errors import CompileError
@@ -102,8 +104,43 @@ class FreeNames:
 
     def _uses(self, callee: CallableRef) -> None:
         """A callable whose identity decides the emitted code (a primitive, an inlined
-        function) must be the same object at every call."""
-        self._guard(callee.ref, "is", callee.fn)
+        function) must be the same object at every call; a bound method (made anew at
+        each read) must have the same function."""
+        if inspect.ismethod(callee.fn) and callee.ref is not None:
+            self._guard(self._ref(callee.ref.attribute("__func__")), "is", callee.fn.__func__)
+        else:
+            self._guard(callee.ref, "is", callee.fn)
+
+    def _outside_ref(self, value: Resolved) -> External | None:
+        """Where an object read from outside (`self`, a global) lives, if `value` is one."""
+        return next((r for r, v in self.shared.externals.items() if v is value), None)
+
+    def _outside_attribute(self, base: Value, attr: str, node: ast.AST) -> Resolved | None:
+        """`obj.attr` of an object read from outside, resolved like a free name (a method
+        to inline, a constant, a number or array read at call time with its kind known),
+        or None to read it as written (a property, a random generator's method, an
+        attribute made by `__getattr__`)."""
+        ref = self._outside_ref(base)
+        if ref is None:
+            return None
+        try:
+            obj = ref.read()
+        except Exception:  # noqa: BLE001 - unreadable now: as written, Python says why at run time
+            return None
+        if draws(type(obj)) or not _plain_attribute(obj, attr):
+            return None
+        return self._free(getattr(obj, attr), self._ref(ref.attribute(attr)), node)
+
+    def _object_of(self, method: CallableRef, node: ast.AST) -> Resolved:
+        """The object a bound method is bound to, read where the method was found
+        (`self` of `self.helper`), or from a cell of its own if it has no such place."""
+        owner = method.fn.__self__
+        if method.ref is not None and method.ref.attrs:
+            ref = method.ref
+            return self._free(owner, self._ref(External(ref.name, ref.space, ref.scope, ref.module, ref.home,
+                                                        ref.attrs[:-1])), node)
+        first = next(iter(inspect.signature(method.fn.__func__).parameters), "self")
+        return self._free(owner, self._ref(External(first, "cell", types.CellType(owner))), node)
 
     def _constant_of(self, value: Resolved) -> Resolved:
         """Where the compiler needs a constant (a keyword argument: `a_min=LOW`), a number
@@ -125,3 +162,16 @@ class FreeNames:
             self.shared.hoisted.append(Op("external", [], [value], {"ref": ref, **attrs}, loc=loc))
             self.shared.externals[ref] = value
         return value
+
+
+def _plain_attribute(obj: Any, attr: str) -> bool:
+    """Whether reading `obj.attr` only looks it up (an instance attribute, a slot, a
+    class attribute or method), so reading it once per call is reading it as written;
+    a property or another computed attribute runs code and is read where it is written."""
+    try:
+        static = inspect.getattr_static(obj, attr)
+    except AttributeError:
+        return False
+    if isinstance(static, (types.MemberDescriptorType, types.FunctionType, staticmethod, classmethod)):
+        return True
+    return not hasattr(type(static), "__get__")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, NoReturn
 
@@ -21,7 +22,9 @@ import numpy as np
 from ..errors import CompileError, UnsupportedError
 from ..ir import prims
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
+from ..ir.externals import External
 from . import exits
+from .callables import UserFunction, is_callable_object
 from .control import ControlFlow
 from .environment import is_library
 from .free import FreeNames
@@ -104,9 +107,11 @@ def _no_operator(op: ast.AST) -> str:
 
 
 def _is_user_function(fn: Any) -> bool:
-    """A Python function outside NumPy, SciPy and the standard library: its source can be
-    inlined. A derivative (`grad(f)`) is not: unwrapped, it is `f`, whose source computes
-    something else."""
+    """A Python function outside NumPy, SciPy and the standard library, or a method of
+    one bound to an object: its source can be inlined. A derivative (`grad(f)`) is not:
+    unwrapped, it is `f`, whose source computes something else."""
+    if inspect.ismethod(fn):
+        return _is_user_function(fn.__func__)
     derivative = getattr(fn, DERIVATIVE_MARK, False)
     return inspect.isfunction(inspect.unwrap(fn)) and not is_library(fn) and not derivative
 
@@ -128,10 +133,27 @@ class _Shared:
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
-    """The IR of a straight-line Python function; `static` binds parameters to constants."""
+    """The IR of a Python function; `static` binds parameters to constants."""
     src = get_source(fn)
     shared = _Shared(home=src.globals)
     lowered = _Lowerer(src, dict(static or {}), shared).run(name or src.name)
+    check_views(lowered, frozenset(shared.updates))
+    return lowered
+
+
+def lower_user(user: UserFunction) -> Function:
+    """The IR of any callable a user hands over (`callables`): its function's, with the
+    bound parameters read at call time from their objects, or a primitive's one op."""
+    if user.fn is None:
+        params = [Value(name) for name in user.signature.parameters]
+        op = Op(user.prim, list(params), [Value()], loc=Loc(f"<{user.name}>", 1, 0))
+        return Function(user.name, params, Region(ops=[op], yields=[op.result]))
+    src = get_source(user.fn)
+    shared = _Shared(home=src.globals)
+    lowerer = _Lowerer(src, {}, shared)
+    lowerer.bound = dict(user.bound)
+    lowered = lowerer.run(user.name)
+    lowered.defaults = {p.name: p.default for p in user.signature.parameters.values() if p.default is not p.empty}
     check_views(lowered, frozenset(shared.updates))
     return lowered
 
@@ -147,6 +169,7 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         self.shared = shared or _Shared()
         self.shared.lines.update({(src.file, n): text for n, text in src.lines.items()})
         self.env: dict[str, Resolved] = {}
+        self.bound: dict[str, Any] = {}  # params bound to objects (`callables`), read at call time
         self.loop_locals: dict[str, int] = {}  # name -> line of the loop it is local to
         self.fresh: set[Value] = set()  # values made by the current statement, not yet named
         self.returned: Operand | None = None
@@ -275,7 +298,10 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             raise self._error(self.src.tree, message, CompileError)
         params = []
         for arg in positional + args.kwonlyargs:
-            if arg.arg in self.static:
+            if arg.arg in self.bound:
+                obj = self.bound[arg.arg]
+                self.env[arg.arg] = self._free(obj, self._ref(External(arg.arg, "cell", types.CellType(obj))), arg)
+            elif arg.arg in self.static:
                 value = self.static[arg.arg]
                 if isinstance(value, Const):  # an operand of the caller's: keep its name
                     self.env[arg.arg] = value
@@ -452,6 +478,8 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             if not hasattr(base.fn, attr):
                 raise self._error(node, f"'{base.display}' has no attribute '{attr}'", CompileError)
             return self._free(getattr(base.fn, attr), self._ref(base.ref.attribute(attr)), node)
+        if isinstance(base, Value) and (found := self._outside_attribute(base, attr, node)) is not None:
+            return found
         if attr == "T":
             return self._emit("transpose", [base], node)
         if attr in _VALUE_ATTRS:
@@ -466,9 +494,11 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.visit(func.value)
-            if isinstance(base, (Value, Const)):
+            callee = self._outside_method(base, func)
+            if callee is None and isinstance(base, (Value, Const)):
                 return self._method_call(base, func.attr, node)
-            callee = self._attribute(base, func)
+            if callee is None:
+                callee = self._attribute(base, func)
         else:
             callee = self.visit(func)
         if not isinstance(callee, CallableRef):
@@ -477,6 +507,9 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
                              f"functions: {callee.display}.name(...)")
             self._refuse(func, "calling a run-time value is not supported; call a function by the name it "
                          "has where this function is defined (a module-level function, an argument's method)")
+        if is_callable_object(callee.fn):  # `layer(x)`: its class's `__call__`
+            ref = callee.ref.attribute("__call__") if callee.ref is not None else None
+            callee = CallableRef(callee.fn.__call__, callee.display, ref)
         prim = prims.prim_of(callee.fn)
         if prim is None and _is_user_function(callee.fn):
             return self._inline_call(callee, node)
@@ -492,6 +525,16 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         if prim in ("max", "min"):
             return self._extremum(prim, inputs, node)
         return self._emit(prim, inputs, node, self._keywords(node, callee.display))
+
+    def _outside_method(self, base: Resolved, func: ast.Attribute) -> CallableRef | None:
+        """`self.helper(...)`: a method of the user's on an object read from outside, to
+        inline (other methods of such objects run as written)."""
+        if not isinstance(base, Value):
+            return None
+        found = self._outside_attribute(base, func.attr, func)
+        if isinstance(found, CallableRef) and (_is_user_function(found.fn) or is_callable_object(found.fn)):
+            return found
+        return None
 
     def _extremum(self, prim: str, inputs: list[Operand], node: ast.Call) -> Operand:
         """Python's `max(a, b, c)` as pairwise `max` ops; `max(t)` of a tuple as its items'.
@@ -532,7 +575,7 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
     def _inline_call(self, callee: CallableRef, node: ast.Call) -> Operand:
         """A call of a Python function with source: its body, lowered in place with its
         params bound to the arguments (so it is differentiated with the caller)."""
-        fn = inspect.unwrap(callee.fn)
+        fn = inspect.unwrap(callee.fn.__func__ if inspect.ismethod(callee.fn) else callee.fn)
         if is_compile_time(callee.fn):
             return self._compile_time_call(callee, node)
         if fn in self.shared.calls:
@@ -546,19 +589,22 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             return self._call_as_written(callee, node)
         self._uses(callee)
         self._no_star(node)
-        args = [self._operand(arg) for arg in node.args]
+        args = [self.visit(arg) for arg in node.args]  # (functions and modules are passed as they are)
+        if inspect.ismethod(callee.fn):  # `self.helper(x)`: `self` is the first argument
+            args.insert(0, self._object_of(callee, node))
         kwargs = {}
         for kw in node.keywords:
             if kw.arg is None:
                 self._refuse(kw, "calls with **kwargs are not supported; pass the arguments by name")
-            kwargs[kw.arg] = self._operand(kw.value)
+            kwargs[kw.arg] = self.visit(kw.value)
         try:
             bound = inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as err:
             self._refuse(node, f"bad call of '{callee.display}': {err}")
         bound.apply_defaults()
         arguments = {
-            name: value if isinstance(value, (Value, Const)) else to_compile_time(value, name) or Const(value)
+            name: value if isinstance(value, (Value, Const, CallableRef, ModuleRef))
+            else to_compile_time(value, name) or Const(value)
             for name, value in bound.arguments.items()
         }
         mark = len(self.ops)

@@ -50,19 +50,34 @@ def get_source(fn: Callable[..., Any]) -> FunctionSource:
             f"cannot read the source of '{fn.__name__}' (defined in {file}, which is not a "
             f"readable file): {_ADVICE}, or define it in a .py file"
         ) from None
-    if fn.__name__ == "<lambda>":
-        tree, first, last = _lambda_tree(fn, file)
+    name = fn.__name__
+    if name == LAMBDA:
+        tree, first, last, name = _lambda_tree(fn, file)
         lines, start = linecache.getlines(file)[first - 1 : last], first
     else:
         tree = _def_tree(fn, lines, start)
     return FunctionSource(
         fn=fn,
-        name=fn.__name__,
+        name=name,
         file=file,
         tree=tree,
         lines={start + i: text.rstrip("\r\n") for i, text in enumerate(lines)},
         globals=fn.__globals__,
     )
+
+
+LAMBDA = "<lambda>"
+
+
+def function_name(fn: Any) -> str:
+    """The name derivatives of a Python function are emitted under: its own, or for a
+    lambda the variable it is assigned to (`loss = lambda p: ...`), else "lambda"."""
+    if fn.__name__ != LAMBDA:
+        return fn.__name__
+    try:
+        return get_source(fn).name
+    except SourceUnavailableError:
+        return "lambda"
 
 
 def python_function(fn: Any) -> Any:
@@ -113,11 +128,13 @@ def _def_tree(fn: Any, lines: list[str], start: int) -> ast.FunctionDef:
     return node
 
 
-def _lambda_tree(fn: Any, file: str) -> tuple[ast.FunctionDef, int, int]:
-    """The lambda as `def <lambda>(args): return expr`, with its first and last line.
+def _lambda_tree(fn: Any, file: str) -> tuple[ast.FunctionDef, int, int, str]:
+    """The lambda as `def <lambda>(args): return expr`, its first and last line, and its
+    name (see `function_name`).
 
     The whole file is parsed because a lambda's lines alone are rarely a statement.
-    Lambdas on the same line are told apart by their parameter names.
+    Lambdas on the same line are told apart by their parameter names, then by where
+    their bodies' code starts.
     """
     code = fn.__code__
     try:
@@ -132,6 +149,8 @@ def _lambda_tree(fn: Any, file: str) -> tuple[ast.FunctionDef, int, int]:
         and node.lineno == code.co_firstlineno
         and [a.arg for a in node.args.posonlyargs + node.args.args] == params
     ]
+    if len(found) > 1:
+        found = [lam for lam in found if _starts_at(code, lam.body)] or found
     if len(found) != 1:
         problem = "several lambdas are" if found else "no lambda is"
         raise SourceUnavailableError(
@@ -142,7 +161,19 @@ def _lambda_tree(fn: Any, file: str) -> tuple[ast.FunctionDef, int, int]:
     body = ast.copy_location(ast.Return(value=lam.body), lam.body)
     extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
     tree = ast.FunctionDef(
-        name="<lambda>", args=lam.args, body=[body], decorator_list=[], returns=None, **extra
+        name=LAMBDA, args=lam.args, body=[body], decorator_list=[], returns=None, **extra
     )
-    return ast.copy_location(tree, lam), lam.lineno, lam.end_lineno or lam.lineno
+    named = [node.targets[0].id for node in ast.walk(module) if isinstance(node, ast.Assign)
+             and node.value is lam and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)]
+    name = named[0] if named else "lambda"
+    return ast.copy_location(tree, lam), lam.lineno, lam.end_lineno or lam.lineno, name
+
+
+def _starts_at(code: Any, body: ast.expr) -> bool:
+    """Whether a lambda's code has an instruction at the start of `body` (Python 3.11+
+    keeps columns; before, every candidate passes)."""
+    positions = getattr(code, "co_positions", None)
+    if positions is None:
+        return True
+    return any(line == body.lineno and col == body.col_offset for line, _, col, _ in positions())
 
