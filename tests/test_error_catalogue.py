@@ -76,19 +76,16 @@ class Works:
 CASES: dict[str, Refused | Works] = {
     # ---- syntax the compiler does not handle ----
     "list comprehension": Refused(
-        "def f(x):\n    return np.sum([v * v for v in x])\n", "[v * v", "write the computation with vectorized",
+        "def f(x):\n    return np.sum([v * v for v in x])\n", "x])", "write the computation with vectorized",
         args=(V,), fixed="def f(x):\n    return np.sum(x * x)\n"),
     "generator expression": Refused(
-        "def f(x):\n    return sum(v * v for v in x)\n", "(v * v for", "vectorized NumPy",
+        "def f(x):\n    return sum(v * v for v in x)\n", "x)\n", "vectorized NumPy",
         args=(V,), fixed="def f(x):\n    return np.sum(x * x)\n"),
-    "list display": Refused(
-        "def f(x):\n    s = 0.0\n    for v in [x, x * x]:\n        s = s + v\n    return s\n", "[x, x * x]",
-        "use a tuple", fixed="def f(x):\n    s = 0.0\n    for v in (x, x * x):\n        s = s + v\n    return s\n"),
+    "list display": Works("def f(x):\n    s = 0.0\n    for v in [x, x * x]:\n        s = s + v\n    return s\n"),
     "an array of differentiated numbers": Refused(
         "def f(x):\n    return np.sum(np.array((x, x * x)))\n", "np.array((x, x * x))", "register one",
         error=NoDerivativeError),
-    "dict display": Refused(
-        "def f(x):\n    d = {'a': x}\n    return d['a'] * x\n", "{'a': x}", "dict displays"),
+    "dict display": Works("def f(x):\n    d = {'a': x}\n    return d['a'] * x\n"),
     "set display": Refused(
         "def f(x):\n    s = {x, 2.0}\n    return x\n", "{x, 2.0}", "set displays"),
     "lambda inside": Refused(

@@ -17,8 +17,59 @@ import contextlib
 from typing import Any, Iterator
 
 from ..ir import Const, Loc, Op, Operand, Region, Value
+from ..ir.core import absent
 from . import exits
+from .containers import Structure, describe_structure, is_container, leaves, rebuild
+from .lists import OPERANDS, UNROLL_LIMIT, Unrollable, mutated_names
 from .resolve import CallableRef, Resolved
+
+
+class _Slots:
+    """The variables a branch or loop hands on, each as the operands it holds: one for a
+    value, each leaf of a list or dict (`containers`), whose structure must be the same
+    on every path."""
+
+    def __init__(self, names: list[str], values: list[Any]) -> None:
+        self.names = names
+        self.structures: list[Structure | None] = []
+        self.counts: list[int] = []
+        for value in values:
+            if is_container(value):
+                found, structure = leaves(value, OPERANDS)
+                self.structures.append(structure)
+                self.counts.append(len(found))
+            else:
+                self.structures.append(None)
+                self.counts.append(1)
+
+    def labels(self) -> list[str]:
+        """A name per operand: the variable's for a value, none for a container's leaf."""
+        return [name if structure is None else "" for name, structure, n in
+                zip(self.names, self.structures, self.counts) for _ in range(n)]
+
+    def flat(self, values: list[Any], what: Any) -> list[Operand]:
+        """The operands of `values` (one per name), or `what(name, value)` raised where a
+        value does not have its slot's structure."""
+        out: list[Operand] = []
+        for name, structure, value in zip(self.names, self.structures, values):
+            if structure is None:
+                if is_container(value):
+                    what(name, value)
+                out.append(value)
+                continue
+            found, other = leaves(value, OPERANDS) if is_container(value) else ([], None)
+            if other is None or other.shape != structure.shape or other.fixed_ids != structure.fixed_ids:
+                what(name, value)
+            out.extend(found)
+        return out
+
+    def bind(self, env: dict, operands: list[Operand]) -> None:
+        """Name each variable's value made of these operands (as `flat` listed them)."""
+        k = 0
+        for name, structure, n in zip(self.names, self.structures, self.counts):
+            part = operands[k:k + n]
+            env[name] = part[0] if structure is None else rebuild(structure, part)
+            k += n
 
 _LOOP_EXITS = {
     ast.Break: "break",
@@ -27,7 +78,7 @@ _LOOP_EXITS = {
 }
 
 
-def _assigned(stmts: list[ast.stmt]) -> list[str]:
+def _stored(stmts: list[ast.stmt]) -> list[str]:
     """Names a block assigns (its own targets, loops' and branches' included, and arrays
     written by element: `y[i] = v` assigns a new `y`), in order."""
     names: list[str] = []
@@ -71,6 +122,12 @@ def _falls_off(node: ast.If) -> str:
 
 class ControlFlow:
     """The lowerer's control-flow statements and expressions (mixed into `_Lowerer`)."""
+
+    def _assigned(self, stmts: list[ast.stmt]) -> list[str]:
+        """Names a block assigns (`_stored`), and lists and dicts it changes in place
+        (`xs.append(v)` makes a new value of `xs`)."""
+        names = _stored(stmts)
+        return names + [n for n in mutated_names(stmts) if n not in names and is_container(self.env.get(n))]
 
     # ---- regions ----
 
@@ -130,21 +187,31 @@ class ControlFlow:
         then_env = before | {n: v for n, v in else_env.items() if n not in before} if then_env is None else then_env
         else_env = before | {n: v for n, v in then_env.items() if n not in before} if else_env is None else else_env
         names = [
-            name for name in _assigned(then_stmts + else_stmts)
+            name for name in self._assigned(then_stmts + else_stmts)
             if name in then_env and name in else_env
             and (then_env.get(name) is not before.get(name) or else_env.get(name) is not before.get(name))
         ]
-        for name in _assigned(then_stmts + else_stmts):
+        for name in self._assigned(then_stmts + else_stmts):
             if name not in names and (name not in then_env or name not in else_env):
                 # assigned on one path only, or a loop's own variable nothing reads after it
                 self.env.pop(name, None)
-        yields = [
-            (ops, [self._value_for(env, name, node) if not (ops and ops[-1].prim == "raise")
-                   else self._placeholder(before, name) for name in names])
-            for ops, env in ((then_ops, then_env), (else_ops, else_env))
-        ]
-        for name, value in zip(names, self._cond(test, node, yields, names)):
-            self.env[name] = value
+        slots = _Slots(names, [then_env[name] if not (then_ops and then_ops[-1].prim == "raise")
+                               else else_env[name] for name in names])
+
+        def differs(name: str, value: Any) -> None:
+            self._refuse(node, f"'{name}' is {describe_structure(then_env[name], OPERANDS)} after one branch of "
+                         f"this if and {describe_structure(else_env[name], OPERANDS)} after the other; make both "
+                         "branches give it the same structure (the same number of items, the same keys)")
+
+        yields = []
+        for ops, env in ((then_ops, then_env), (else_ops, else_env)):
+            if ops and ops[-1].prim == "raise":  # never read: what was there before, or nothing
+                raised = [self._placeholder(before, name) for name in names]
+                yields.append((ops, [absent() if is_container(v) or label == "" else v
+                                     for v, label in zip(self._expand(raised, slots), slots.labels())]))
+            else:
+                yields.append((ops, slots.flat([self._value_for(env, name, node) for name in names], differs)))
+        slots.bind(self.env, self._cond(test, node, yields, slots.labels()))
 
     @staticmethod
     def _placeholder(before: dict, name: str) -> Operand:
@@ -152,9 +219,14 @@ class ControlFlow:
         value = before.get(name)
         return value if isinstance(value, (Value, Const)) else Const(None)
 
-    def _value_for(self, env: dict, name: str, node: ast.AST) -> Operand:
+    @staticmethod
+    def _expand(values: list[Any], slots: _Slots) -> list[Any]:
+        """Placeholders as many as the slots' operands (a value repeated for a container's)."""
+        return [v for v, n in zip(values, slots.counts) for _ in range(n)]
+
+    def _value_for(self, env: dict, name: str, node: ast.AST) -> Any:
         value = env[name]
-        if not isinstance(value, (Value, Const)):
+        if not isinstance(value, (Value, Const)) and not is_container(value):
             self._refuse(node, f"'{name}' names a module or function in one branch; a branch may "
                          "only assign values")
         return value
@@ -253,7 +325,7 @@ class ControlFlow:
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
             and ((n.lineno, n.col_offset) > end or (n.lineno, n.col_offset) >= start)
         }
-        names = _assigned(node.body) + [n for n in loop_names if n not in _assigned(node.body)]
+        names = self._assigned(node.body) + [n for n in loop_names if n not in self._assigned(node.body)]
         return [
             n for n in names
             if (n in self.env and n not in loop_names) or n in after
@@ -267,32 +339,48 @@ class ControlFlow:
             and any(inner is node for stmt in loop.body for inner in ast.walk(stmt))
         ]
 
-    def _initial(self, name: str) -> Operand:
+    def _initial(self, name: str) -> Any:
         value = self.env.get(name, Const(None))
-        return value if isinstance(value, (Value, Const)) else Const(None)
+        return value if isinstance(value, (Value, Const)) or is_container(value) else Const(None)
 
-    def _finish_loop(self, body: list[ast.stmt], carried: list[str], results: list[Value],
+    def _finish_loop(self, body: list[ast.stmt], slots: _Slots, results: list[Value],
                      loop_names: list[str], line: int) -> None:
-        for name, value in zip(carried, results):
-            self.env[name] = value
-        for name in _assigned(body) + loop_names:
-            if name not in carried:
+        slots.bind(self.env, results)
+        for name in self._assigned(body) + loop_names:
+            if name not in slots.names:
                 self.env.pop(name, None)
                 self.loop_locals[name] = line
 
-    def _loop_region(self, args: list[Value], body: list[ast.stmt], carried: list[str],
-                     bind_targets) -> Region:
+    def _changes_structure(self, node: ast.stmt) -> Any:
+        """What is said of a list or dict a loop body changes the structure of (as
+        `_Slots.flat` calls it): a loop over a range known here is unrolled instead."""
+        def say(name: str, value: Any) -> None:
+            raise self._error(node, f"'{name}' changes its structure in this loop (it becomes "
+                              f"{describe_structure(value, OPERANDS)}): a list that grows in a loop is "
+                              f"supported in a for loop over a range or a list known here, which is unrolled "
+                              f"(at most {UNROLL_LIMIT} iterations), not yet in a loop whose length is known "
+                              "only at run time", Unrollable)
+        return say
+
+    def _loop_region(self, args: list[Value], body: list[ast.stmt], slots: _Slots, bind_targets,
+                     node: ast.stmt) -> Region:
+        """The body of a loop: `args` are its index or item (if any), then the carried
+        variables' operands (`slots`)."""
         saved_env, saved_raised = dict(self.env), self.raised
-        for name, arg in zip(carried, args[len(args) - len(carried):]):
-            self.env[name] = arg
+        carried_args = args[len(args) - sum(slots.counts):]
+        slots.bind(self.env, carried_args)
         with self._region() as ops:
             bind_targets()
             self._block(body)
             if self.raised:  # an iteration that gets here raises: its yields are never read
-                yields = [self._placeholder(saved_env, name) for name in carried]
+                yields = [absent() if label == "" else self._placeholder(saved_env, label)
+                          for label in slots.labels()]
             else:  # (a name the body leaves undefined, an inner loop's own variable, is read by nothing)
-                yields = [self._value_for(self.env, name, body[0]) if name in self.env else arg
-                          for name, arg in zip(carried, args[len(args) - len(carried):])]
+                arg_values: dict = {}
+                slots.bind(arg_values, carried_args)
+                values = [self._value_for(self.env, name, body[0]) if name in self.env else arg_values[name]
+                          for name in slots.names]
+                yields = slots.flat(values, self._changes_structure(node))
         self.env, self.raised = saved_env, saved_raised
         return Region(args, ops, yields)
 
@@ -301,38 +389,81 @@ class ControlFlow:
             self._refuse(node, "for ... else is not supported; move the else block after the loop")
         self._check_loop_body(node.body)
         items = self._static_items(node.iter)
-        if items is not None:  # a tuple: unrolled at compile time
-            for item in items:
-                self.fresh = set()
-                self._bind(node.target, item)
-                self._block(node.body)
+        if items is not None:  # a list or tuple known here: unrolled at compile time
+            self._unrolled(node, items)
             return
+        bounds = self._constant_range(node.iter)
+        if bounds is None:
+            self._loop(node)
+            return
+        mark, saved = len(self.shared.ops), (dict(self.env), dict(self.loop_locals), self.fresh)
+        try:
+            self._loop(node)
+        except Unrollable:  # the loop's index is needed as a constant: unroll it
+            del self.shared.ops[mark:]
+            self.env, self.loop_locals, self.fresh = saved[0], saved[1], saved[2]
+            self._unrolled(node, [Const(i) for i in range(*bounds)])
+
+    def _unrolled(self, node: ast.For, items: list[Any]) -> None:
+        if len(items) > UNROLL_LIMIT:
+            self._refuse(node.iter, f"this loop would be unrolled into {len(items)} copies of its body (at most "
+                         f"{UNROLL_LIMIT}): it goes over a list or indexes one with its index; loop over an array "
+                         "instead, or make the list an array (np.stack)")
+        for item in items:
+            self.fresh = set()
+            self._bind(node.target, item)
+            self._block(node.body)
+
+    def _constant_range(self, node: ast.expr) -> tuple[int, ...] | None:
+        """The bounds of `range(...)` when they are known here (the loop may be unrolled)."""
+        if not (isinstance(node, ast.Call) and not node.keywords and 1 <= len(node.args) <= 3):
+            return None
+        callee = self.visit(node.func)
+        if not (isinstance(callee, CallableRef) and callee.fn is range):
+            return None
+        values = [self._constant_of(self.visit(arg)) for arg in node.args]
+        self.premade.update({id(arg): value for arg, value in zip(node.args, values)})
+        if all(isinstance(v, Const) and isinstance(v.value, int) and not isinstance(v.value, bool) for v in values):
+            return tuple(v.value for v in values)
+        return None
+
+    def _loop(self, node: ast.For) -> None:
+        """A `for` loop as a `for_range` op."""
         start, stop, step, bind = self._iteration(node)
         loop_names = [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)]
         carried = self._carried(node, loop_names)
+        slots = _Slots(carried, [self._initial(name) for name in carried])
         index = Value(loop_names[0] if bind is None and len(loop_names) == 1 else "i")
-        args = [index] + [Value(name) for name in carried]
+        args = [index] + [Value(label) for label in slots.labels()]
         region = self._loop_region(
-            args, node.body, carried,
-            lambda: self._bind(node.target, index) if bind is None else bind(index),
+            args, node.body, slots,
+            lambda: self._bind(node.target, index) if bind is None else bind(index), node,
         )
-        results = [Value(name) for name in carried]
-        inits = [self._initial(name) for name in carried]
+        results = [Value(label) for label in slots.labels()]
+        inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
         self.shared.ops.append(
             Op("for_range", [start, stop, step, *inits], results, {}, [region], loc=self._loc(node))
         )
-        self._finish_loop(node.body, carried, results, loop_names, node.lineno)
+        self._finish_loop(node.body, slots, results, loop_names, node.lineno)
 
-    def _static_items(self, node: ast.expr) -> list[Operand] | None:
-        """The items of a tuple known at compile time (literal or constant), else None."""
-        if isinstance(node, ast.Tuple):
-            return [self._operand(item) for item in node.elts]
-        if isinstance(node, ast.Name) and isinstance(self.env.get(node.id), Const):
-            value = self.env[node.id].value
-            if isinstance(value, tuple):
-                return [Const(v) for v in value]
-        items = self.shared.tuples.get(self.env.get(node.id)) if isinstance(node, ast.Name) else None
-        return list(items) if items is not None else None
+    def _static_items(self, node: ast.expr) -> list[Any] | None:
+        """The items a `for` loop goes over when they are known here (a list, a tuple, a
+        dict's keys, `zip`/`enumerate`/`reversed` of them): the loop is unrolled. None
+        for anything else (a range, an array), which is looped over at run time."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            callee = self.visit(node.func)
+            fn = callee.fn if isinstance(callee, CallableRef) else None
+            if fn is range:
+                return None
+            if fn in (zip, enumerate, reversed, list, tuple, sorted):
+                found = self._container_builtin(fn, node)  # (declined: its arguments are kept for the loop)
+                return None if found is None else self._sequence_items(found, node, "iterating")
+        value = self.visit(node)
+        if is_container(value) or (isinstance(value, Const) and isinstance(value.value, tuple)) or (
+                isinstance(value, Value) and value in self.shared.tuples):
+            return self._sequence_items(value, node, "iterating")
+        self.premade[id(node)] = value
+        return None
 
     def _iteration(self, node: ast.For) -> tuple[Operand, Operand, Operand, Any]:
         """(start, stop, step, bind): the range the loop runs over, and how to bind the
@@ -393,18 +524,18 @@ class ControlFlow:
         if not carried:
             self._refuse(node, "this while loop assigns no variable defined before it: it would "
                          "never stop, or it computes nothing the function uses")
+        slots = _Slots(carried, [self._initial(name) for name in carried])
         saved_env = dict(self.env)
-        test_args = [Value(name) for name in carried]
-        for name, arg in zip(carried, test_args):
-            self.env[name] = arg
+        test_args = [Value(label) for label in slots.labels()]
+        slots.bind(self.env, test_args)
         with self._region() as test_ops:
             test = self._operand(node.test)
         self.env = saved_env
         test_region = Region(test_args, test_ops, [test])
-        body = self._loop_region([Value(name) for name in carried], node.body, carried, lambda: None)
-        results = [Value(name) for name in carried]
-        inits = [self._initial(name) for name in carried]
+        body = self._loop_region([Value(label) for label in slots.labels()], node.body, slots, lambda: None, node)
+        results = [Value(label) for label in slots.labels()]
+        inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
         self.shared.ops.append(
             Op("while", inits, results, {}, [test_region, body], loc=self._loc(node))
         )
-        self._finish_loop(node.body, carried, results, [], node.lineno)
+        self._finish_loop(node.body, slots, results, [], node.lineno)

@@ -25,6 +25,8 @@ from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.externals import External
 from . import exits
 from .callables import UserFunction, is_callable_object
+from .containers import CONTAINERS, RecordOf, describe_structure, is_container
+from .lists import CONTAINER_BUILTINS, OPERANDS, ContainerCode
 from .control import ControlFlow
 from .environment import is_library
 from .free import FreeNames
@@ -75,14 +77,6 @@ _REFUSED = {
     "FunctionDef": "nested function definitions are not supported yet; write the computation inline",
     "AsyncFunctionDef": "async functions are not supported; write a plain def",
     "Match": "match statements are not supported yet; write the cases as if/elif",
-    "List": "list displays ([a, b]) are not supported yet; use a tuple (a, b) (an array of differentiated "
-            "numbers, np.array((a, b)), has no derivative rule yet)",
-    "Dict": "dict displays ({k: v}) are not supported; use a variable per entry, or a tuple",
-    "Set": "set displays ({a, b}) are not supported; use a tuple (a, b)",
-    "ListComp": f"comprehensions are not supported yet; {_LOOPS}",
-    "SetComp": f"comprehensions are not supported yet; {_LOOPS}",
-    "DictComp": f"comprehensions are not supported yet; {_LOOPS}",
-    "GeneratorExp": f"generator expressions are not supported yet; {_LOOPS}",
     "Lambda": "lambda expressions are not supported inside the function; define the function at module level",
     "Starred": "starred expressions (*xs) are not supported; pass the items one by one",
     "NamedExpr": "assignment expressions (:=) are not supported; use a separate assignment",
@@ -90,6 +84,9 @@ _REFUSED = {
     "Yield": "generators (yield) are not supported; return the value",
     "YieldFrom": "generators (yield from) are not supported; return the value",
 }
+
+
+_NOTHING = object()
 
 
 def _one_line(err: CompileError) -> str:
@@ -113,7 +110,9 @@ def _is_user_function(fn: Any) -> bool:
     if inspect.ismethod(fn):
         return _is_user_function(fn.__func__)
     derivative = getattr(fn, DERIVATIVE_MARK, False)
-    return inspect.isfunction(inspect.unwrap(fn)) and not is_library(fn) and not derivative
+    plain = inspect.unwrap(fn)
+    return (inspect.isfunction(plain) and not is_library(fn) and not derivative
+            and "__class__" not in plain.__code__.co_freevars)  # (zero-argument super() needs its class cell)
 
 
 @dataclass
@@ -130,6 +129,7 @@ class _Shared:
     hoisted: list[Op] = field(default_factory=list)  # the `external` ops, first in the body
     guards: dict[tuple, Any] = field(default_factory=dict)  # what the IR assumes (`environment`)
     updates: list[Op] = field(default_factory=list)  # `y += v`: in place on an array (`views`)
+    lowerers: list[Any] = field(default_factory=list)  # the function's and its callees' being lowered
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
@@ -158,7 +158,7 @@ def lower_user(user: UserFunction) -> Function:
     return lowered
 
 
-class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
+class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisitor):
     """Statements return nothing; expressions return an operand or a compile-time ref."""
 
     def __init__(
@@ -172,6 +172,7 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         self.bound: dict[str, Any] = {}  # params bound to objects (`callables`), read at call time
         self.loop_locals: dict[str, int] = {}  # name -> line of the loop it is local to
         self.fresh: set[Value] = set()  # values made by the current statement, not yet named
+        self.premade: dict[int, Resolved] = {}  # expressions visited already, by node id (`visit`)
         self.returned: Operand | None = None
         self.raised = False  # the block being lowered ended in a raise
         self.assigned = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)
@@ -201,10 +202,12 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
     def _lower_body(self) -> Operand:
         """Lower the function's body (its params already bound); what it returns."""
         self.shared.calls.append(self.src.fn)
+        self.shared.lowerers.append(self)
         try:
             self._block(self.src.tree.body)
         finally:
             self.shared.calls.pop()
+            self.shared.lowerers.pop()
         if self.returned is None and self.raised:
             self.returned = Const(None)  # (it always raises)
         if self.returned is None:
@@ -260,9 +263,24 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         self.fresh.add(op.result)
         return op.result
 
+    def visit(self, node: ast.AST) -> Any:
+        """Lower a node, or give what an earlier look at it found (`premade`: a call that
+        looked at its arguments and declined them lets its fallback take them as they are)."""
+        if self.premade:
+            found = self.premade.pop(id(node), _NOTHING)
+            if found is not _NOTHING:
+                return found
+        return super().visit(node)
+
     def _operand(self, node: ast.expr) -> Operand:
         """An expression that must be a run-time value or a constant, not a module or function."""
-        result = self.visit(node)
+        return self._as_operand(self.visit(node), node)
+
+    def _as_operand(self, result: Resolved, node: ast.AST) -> Operand:
+        """`result` (of `node`), which must be a run-time value or a constant."""
+        if is_container(result):
+            self._refuse(node, f"{describe_structure(result, OPERANDS)} cannot be used as a number or an array "
+                         "here; use its items (xs[0], for x in xs), or make an array of them: np.stack(xs)")
         if isinstance(result, ModuleRef):
             self._refuse(node, f"the module '{result.display}' cannot be used as a value; use one of its "
                          f"functions or constants ({result.display}.name)")
@@ -340,7 +358,14 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
                 return
 
     def visit_Return(self, node: ast.Return) -> None:
-        self.returned = Const(None) if node.value is None else self._operand(node.value)
+        """What a function returns; an inlined one may return a list or a function too."""
+        if node.value is None:
+            self.returned = Const(None)
+            return
+        value = self.visit(node.value)
+        if len(self.shared.lowerers) == 1 or isinstance(value, (ModuleRef,)):
+            value = self._as_operand(value, node.value)
+        self.returned = value
 
     def visit_Assign(self, node: ast.Assign) -> None:
         target, value = node.targets[0], node.value
@@ -367,8 +392,11 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
 
     # ---- indexing ----
 
-    def visit_Subscript(self, node: ast.Subscript) -> Operand:
-        return self._emit("getitem", [self._operand(node.value), self._index(node.slice)], node)
+    def visit_Subscript(self, node: ast.Subscript) -> Resolved:
+        base = self.visit(node.value)
+        if is_container(base):
+            return self._container_item(base, node.slice, node)
+        return self._emit("getitem", [self._as_operand(base, node.value), self._index(node.slice)], node)
 
     def _index(self, node: ast.expr) -> Operand:
         """An index: ints (constant or run-time), slices, None, `...`, arrays, or a tuple of
@@ -394,7 +422,11 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             self._refuse(target, "assigning to an element of an expression is not supported; "
                          "assign to an element of a variable (y[i] = ...)")
         name = target.value.id
-        current = self._operand(target.value)
+        current = self.visit(target.value)
+        if is_container(current):
+            self._container_store(name, current, target.slice, value, target)
+            return
+        current = self._as_operand(current, target.value)
         aliases = [n for n, v in self.env.items() if v is current and n != name]
         if aliases:
             self._refuse(target, f"'{name}' is also named '{aliases[0]}': assigning to an element "
@@ -435,6 +467,14 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
                              "per item (a, b, c = t), or index (rest = t[1:])")
         if isinstance(value, (ModuleRef, CallableRef)):
             self._refuse(target, f"cannot unpack '{value.display}'")
+        if is_container(value):
+            items = self._sequence_items(value, target, "unpacking")
+            if len(items) != len(target.elts):
+                raise self._error(target, f"cannot unpack {len(items)} values into {len(target.elts)} names; "
+                                  "write one name per value", CompileError)
+            for elt, item in zip(target.elts, items):
+                self._bind(elt, item)
+            return
         known = value.value if isinstance(value, Const) and isinstance(value.value, tuple) else None
         if known is not None and len(known) != len(target.elts):
             message = f"cannot unpack {len(known)} values into {len(target.elts)} names; write one name per value"
@@ -467,6 +507,10 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
 
     def _attribute(self, base: Resolved, node: ast.Attribute) -> Resolved:
         attr = node.attr
+        if isinstance(base, RecordOf):
+            return self._record_field(base, attr, node)
+        if is_container(base):
+            self._refuse(node, f"a {base.kind} has no attribute '{attr}' the compiler reads")
         if isinstance(base, ModuleRef):
             if not hasattr(base.module, attr):
                 raise self._error(node, f"module '{base.display}' has no attribute '{attr}'", CompileError)
@@ -494,7 +538,9 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.visit(func.value)
-            callee = self._outside_method(base, func)
+            if is_container(base) and not isinstance(base, RecordOf):
+                return self._container_method(base, func.attr, node)
+            callee = self._outside_method(base, node)
             if callee is None and isinstance(base, (Value, Const)):
                 return self._method_call(base, func.attr, node)
             if callee is None:
@@ -510,6 +556,10 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
         if is_callable_object(callee.fn):  # `layer(x)`: its class's `__call__`
             ref = callee.ref.attribute("__call__") if callee.ref is not None else None
             callee = CallableRef(callee.fn.__call__, callee.display, ref)
+        if callee.fn in CONTAINER_BUILTINS:
+            found = self._container_builtin(callee.fn, node)
+            if found is not None:
+                return found
         prim = prims.prim_of(callee.fn)
         if prim is None and _is_user_function(callee.fn):
             return self._inline_call(callee, node)
@@ -526,11 +576,13 @@ class _Lowerer(ControlFlow, FreeNames, RunAsWritten, ast.NodeVisitor):
             return self._extremum(prim, inputs, node)
         return self._emit(prim, inputs, node, self._keywords(node, callee.display))
 
-    def _outside_method(self, base: Resolved, func: ast.Attribute) -> CallableRef | None:
+    def _outside_method(self, base: Resolved, call: ast.Call) -> CallableRef | None:
         """`self.helper(...)`: a method of the user's on an object read from outside, to
         inline (other methods of such objects run as written)."""
-        if not isinstance(base, Value):
-            return None
+        func = call.func
+        if not isinstance(base, Value) or any(isinstance(a, ast.Starred) for a in call.args) or any(
+                kw.arg is None for kw in call.keywords):
+            return None  # (run as written: `*args` cannot be inlined)
         found = self._outside_attribute(base, func.attr, func)
         if isinstance(found, CallableRef) and (_is_user_function(found.fn) or is_callable_object(found.fn)):
             return found
