@@ -82,9 +82,7 @@ CASES: dict[str, Refused | Works] = {
         "def f(x):\n    return sum(v * v for v in x)\n", "x)\n", "vectorized NumPy",
         args=(V,), fixed="def f(x):\n    return np.sum(x * x)\n"),
     "list display": Works("def f(x):\n    s = 0.0\n    for v in [x, x * x]:\n        s = s + v\n    return s\n"),
-    "an array of differentiated numbers": Refused(
-        "def f(x):\n    return np.sum(np.array((x, x * x)))\n", "np.array((x, x * x))", "register one",
-        error=NoDerivativeError),
+    "an array of differentiated numbers": Works("def f(x):\n    return np.sum(np.array((x, x * x)))\n"),
     "dict display": Works("def f(x):\n    d = {'a': x}\n    return d['a'] * x\n"),
     "set display": Refused(
         "def f(x):\n    s = {x, 2.0}\n    return x\n", "{x, 2.0}", "set displays"),

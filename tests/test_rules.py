@@ -85,6 +85,34 @@ def moveaxis_tuples(x):
     return np.moveaxis(x, (0, 1), (2, 0))
 
 
+def stack_call(x, y):
+    return np.stack([x, y * 2.0], axis=1)
+
+
+def array_call(x, y):
+    return np.array([x, y * x, [0.5, 1.5, 2.5]])
+
+
+def concatenate_call(x, y):
+    return np.concatenate((x, np.sin(y)), axis=-1)
+
+
+def concatenate_flat(x, y):
+    return np.concatenate([x, y], axis=None)
+
+
+def vstack_call(x, y):
+    return np.vstack([x, y])
+
+
+def hstack_call(x, y):
+    return np.hstack((x, y, x[0]))
+
+
+def hstack_matrices(x, y):
+    return np.hstack((x, y))
+
+
 def swapaxes_call(x):
     return np.swapaxes(x, 0, -1)
 
@@ -321,6 +349,13 @@ SPECS = [
     Spec(np.moveaxis, call=moveaxis_call, shapes=((2, 3),)),
     Spec(np.moveaxis, call=moveaxis_tuples, shapes=((2, 3, 4),)),
     Spec(np.swapaxes, call=swapaxes_call, shapes=((2, 3),)),
+    Spec(np.stack, 2, call=stack_call, shapes=((2, 3), (2, 3))),
+    Spec(np.stack, 2, call=array_call, shapes=((3,), (3,))),
+    Spec(np.concatenate, 2, call=concatenate_call, shapes=((2, 3), (2, 1))),
+    Spec(np.concatenate, 2, call=concatenate_flat, shapes=((2, 2), (3,))),
+    Spec(np.vstack, 2, call=vstack_call, shapes=((3,), (2, 3))),
+    Spec(np.hstack, 2, call=hstack_call, shapes=((2,), (3,))),
+    Spec(np.hstack, 2, call=hstack_matrices, shapes=((2, 1), (2, 3))),
     Spec(np.swapaxes, call=swapaxes_method, shapes=((2, 3, 4),)),
     Spec(np.reshape, call=reshape_call, shapes=((2, 3),), known_shape=False),
     Spec(np.expand_dims, call=expand_dims_call, shapes=((2, 3),)),

@@ -48,6 +48,18 @@ ELEMENTWISE_ZERO = frozenset({"np.where", "setitem"})
 receives zeros of the operand's shape."""
 
 
+def _replace_in(region: Region, replace: Callable[[Value], Operand]) -> None:
+    """Replace the values the ops of `region` (nested ones too) read and it yields."""
+    def swap(x: Operand) -> Operand:
+        return replace(x) if isinstance(x, Value) else x
+
+    for op in region.ops:
+        op.inputs = [swap(x) for x in op.inputs]
+        for sub in op.regions:
+            _replace_in(sub, replace)
+    region.yields = [swap(x) for x in region.yields]
+
+
 def _has_floats(x: Operand) -> bool:
     return differentiable(x) if isinstance(x, Value) else isinstance(x.value, (float, complex))
 
@@ -274,6 +286,8 @@ class Forward(RegionTangents, BatchedIndexing):
 
         for op in ops:
             op.inputs = [alias.get(x, x) if isinstance(x, Value) else x for x in op.inputs]
+            for region in op.regions:  # a zero a branch of the rule reads: explicit there
+                _replace_in(region, lambda x: explicit(x) if x in zero else alias.get(x, x))
             hits = [i for i, x in enumerate(op.inputs) if x in zero]
             if not hits:
                 self.out.append(op)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Collection
 
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.types import TupleKind
-from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, UNARY_OPS, carried_args, loop_inits
+from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, PACKED, UNARY_OPS, carried_args, loop_inits
 from ..runtime import HELPERS
 from .inplace import InPlace
 from .names_outside import Outside, outside_names
@@ -206,6 +206,8 @@ class _Emitter(InPlace):
         if prim in _WRITTEN:
             return _WRITTEN[prim](op, args)
         keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
+        if prim in PACKED:
+            args = [ast.Tuple(args, ast.Load())]
         if prim in HELPERS or prim in BUILTINS or prim in ("slice", "reversed", "range", "zip"):
             if prim in HELPERS:
                 self.helpers.add(prim)

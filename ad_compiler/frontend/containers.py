@@ -82,6 +82,15 @@ class RecordOf:
         return self.items[self.fields.index(name)]
 
 
+@dataclass(frozen=True)
+class Parameters:
+    """Bound to a parameter with `static=`: the parameter is a tuple of new parameters of
+    the lowered function (None in `layout`) and constants (a derivative rule's operands,
+    taken as one sequence: `*arrays` of `np.stack`'s)."""
+
+    layout: tuple
+
+
 Container = Union[ListOf, TupleOf, DictOf, RecordOf]
 CONTAINERS = (ListOf, TupleOf, DictOf, RecordOf)
 

@@ -389,6 +389,45 @@ class ContainerCode:
             rows.append(self._tuple(row, node) if all(isinstance(i, OPERANDS) for i in row) else TupleOf(tuple(row)))
         return ListOf(tuple(rows), owned=True)
 
+    # ---- arrays of items ----
+
+    def _joined_call(self, prim: str, display: str, node: ast.Call) -> Resolved | None:
+        """`np.stack(xs)`, `np.concatenate((a, b), axis=1)`, `np.vstack`, `np.hstack`, and
+        `np.array([a, b * 2])` (nested: rows first) of items known here: one op whose
+        operands are the items, each with its own derivative (None: not such a call)."""
+        if not node.args or isinstance(node.args[0], ast.Starred):
+            return None
+        first = self.visit(node.args[0])
+        if not _known(first, self.shared.tuples):
+            self.premade[id(node.args[0])] = first
+            return None
+        if prim in ("np.array", "np.asarray"):
+            extra = [kw.arg for kw in node.keywords if kw.arg != "dtype"]
+            if len(node.args) > 1 or extra:
+                self._refuse(node, f"{display} of a list takes dtype= alone here")
+            return self._array_of(first, node, self._keywords(node, display))
+        attrs = self._keywords(node, display)
+        if len(node.args) > 1:
+            axis = self._constant_of(self.visit(node.args[1]))
+            if len(node.args) > 2 or not isinstance(axis, Const):
+                self._refuse(node, f"{display} takes the sequence and an axis known here (axis=0)")
+            attrs["axis"] = axis.value
+        items = [self._as_operand(item, node.args[0]) for item in self._sequence_items(first, node.args[0], display)]
+        if not items:
+            self._refuse(node, f"{display} of an empty sequence: NumPy needs at least one array")
+        return self._emit(prim, items, node, attrs)
+
+    def _array_of(self, value: Any, node: ast.Call, attrs: dict) -> Operand:
+        """`np.array` of a list of numbers or arrays (of lists of them: a matrix)."""
+        items = self._sequence_items(value, node, "np.array")
+        rows = [self._array_of(item, node, {}) if _known(item, self.shared.tuples) else self._as_operand(item, node)
+                for item in items]
+        if rows and all(isinstance(row, Const) and not hasattr(row.value, "shape") for row in rows):
+            return self._emit("np.array", [Const(tuple(row.value for row in rows))], node, attrs)
+        if not rows:
+            self._refuse(node, "np.array of an empty list: write np.zeros(0)")
+        return self._emit("np.stack", rows, node, attrs)
+
     # ---- comprehensions ----
 
     def visit_ListComp(self, node: ast.ListComp) -> ListOf:

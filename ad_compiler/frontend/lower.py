@@ -25,7 +25,7 @@ from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.externals import External
 from . import exits
 from .callables import UserFunction, is_callable_object
-from .containers import CONTAINERS, RecordOf, describe_structure, is_container
+from .containers import CONTAINERS, Parameters, RecordOf, TupleOf, describe_structure, is_container
 from .lists import CONTAINER_BUILTINS, OPERANDS, ContainerCode
 from .control import ControlFlow
 from .environment import is_library
@@ -302,21 +302,26 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
     # ---- parameters ----
 
     def _params(self, args: ast.arguments) -> list[Value]:
-        if args.vararg or args.kwarg:
+        variadic = args.vararg is not None and isinstance(self.static.get(args.vararg.arg), Parameters)
+        if (args.vararg and not variadic) or args.kwarg:
             star = args.vararg or args.kwarg
             self._refuse(star, f"variadic parameters ('{star.arg}') are not supported; name each parameter")
         for arg in args.kwonlyargs:
             if arg.arg not in self.static:
                 self._refuse(arg, f"keyword-only parameters ('{arg.arg}') are not supported; make it an "
                              "ordinary parameter (drop the *)")
-        positional = args.posonlyargs + args.args
+        positional = args.posonlyargs + args.args + ([args.vararg] if variadic else [])
         unknown = set(self.static) - {a.arg for a in positional + args.kwonlyargs}
         if unknown:
             message = f"static= names no parameter '{sorted(unknown)[0]}' of '{self.src.name}'"
             raise self._error(self.src.tree, message, CompileError)
         params = []
         for arg in positional + args.kwonlyargs:
-            if arg.arg in self.bound:
+            if isinstance(self.static.get(arg.arg), Parameters):  # a rule's operands as one sequence
+                items = [Value(arg.arg) if entry is None else entry for entry in self.static[arg.arg].layout]
+                params += [item for item, entry in zip(items, self.static[arg.arg].layout) if entry is None]
+                self.env[arg.arg] = TupleOf(tuple(items))
+            elif arg.arg in self.bound:
                 obj = self.bound[arg.arg]
                 self.env[arg.arg] = self._free(obj, self._ref(External(arg.arg, "cell", types.CellType(obj))), arg)
             elif arg.arg in self.static:
@@ -569,6 +574,10 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             return self._call_as_written(callee, node)
         self._uses(callee)
         self._no_star(node)
+        if prim in prims.PACKED or prim in ("np.array", "np.asarray"):
+            found = self._joined_call(prim, callee.display, node)
+            if found is not None:
+                return found
         if prim == "slice":
             return self._slice(node)
         inputs = [self._operand(arg) for arg in node.args]
@@ -655,7 +664,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             self._refuse(node, f"bad call of '{callee.display}': {err}")
         bound.apply_defaults()
         arguments = {
-            name: value if isinstance(value, (Value, Const, CallableRef, ModuleRef))
+            name: value if isinstance(value, (Value, Const, CallableRef, ModuleRef, *CONTAINERS))
             else to_compile_time(value, name) or Const(value)
             for name, value in bound.arguments.items()
         }

@@ -120,7 +120,7 @@ def fold(prim: str, inputs: list[Operand], attrs: dict[str, Any]) -> Const | Non
     try:
         with warnings.catch_warnings(), np.errstate(all="raise"):
             warnings.simplefilter("error")
-            value = fn(*(x.value for x in inputs), **attrs)
+            value = fn(*prims.arguments(prim, [x.value for x in inputs]), **attrs)
     except Exception:  # any failure means: do not fold, emit the op
         return None
     return Const(value) if is_plain(value) else None

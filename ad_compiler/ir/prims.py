@@ -186,6 +186,16 @@ def prim_of(fn: Any) -> str | None:
     return _BY_ID.get(id(fn))
 
 
+PACKED = frozenset({"np.stack", "np.concatenate", "np.vstack", "np.hstack"})
+"""Prims that take one sequence of arrays (`np.stack((a, b), axis=0)`): in the IR its
+items are the op's operands, so each has its own derivative; `arguments` packs them."""
+
+
+def arguments(prim: str, values: list[Any]) -> list[Any]:
+    """The positional arguments a prim's callable takes for these operand values."""
+    return [tuple(values)] if prim in PACKED else list(values)
+
+
 def callable_of(prim: str) -> Callable[..., Any] | None:
     """The Python callable that computes a prim, for constant folding; None if structural."""
     if prim in OPERATOR_PRIMS:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import BINARY_OPS, broadcasting, callable_of, elementwise_ufunc
+from ..ir.prims import BINARY_OPS, arguments, broadcasting, callable_of, elementwise_ufunc
 from ..ir.types import Scalar
 from .infer import kind_of_operand
 from .rewrite import const, rewrite
@@ -36,7 +36,7 @@ def _evaluate(op: Op) -> Operand | None:
     if fn is None or not all(_literal(v) for v in op.attrs.values()):
         return None
     try:
-        value = fn(*[x.value for x in op.inputs], **op.attrs)
+        value = fn(*arguments(op.prim, [x.value for x in op.inputs]), **op.attrs)
     except Exception:  # noqa: BLE001 - an op that fails stays, to fail at run time
         return None
     if hasattr(value, "item") and getattr(value, "shape", None) == ():

@@ -305,6 +305,22 @@ def _outer(op: Op, kinds: list[Kind]) -> Kind:
     return _array((int(np.prod(x)), int(np.prod(y))), promote(kinds[0].dtype, kinds[1].dtype))
 
 
+def _joined(op: Op, kinds: list[Kind]) -> Kind:
+    """`np.stack`, `np.concatenate`, ...: what NumPy makes of arrays of these kinds (of
+    length-1 axes where a shape is not known: then only the rank and dtype are)."""
+    if not kinds or any(_dtype(k) is None or not isinstance(k, (Scalar, Array)) for k in kinds):
+        return None
+    shapes = [_shape(k) for k in kinds]
+    known = all(shape is not None for shape in shapes)
+    probes = tuple(np.empty(shape if known else (1,) * k.ndim if isinstance(k, Array) else (), _np_dtype(k.dtype))
+                   for shape, k in zip(shapes, kinds))
+    try:
+        made = callable_of(op.prim)(probes, **op.attrs)
+    except Exception:  # noqa: BLE001 - shapes that do not join: NumPy says so at run time
+        return None
+    return _array(made.shape if known else None, kind_of(made).dtype, made.ndim)
+
+
 def _array_of(op: Op, kinds: list[Kind]) -> Kind:
     """`np.array(x)`: an array like `x`; of a tuple of numbers, a vector."""
     (x,) = kinds if len(kinds) == 1 else (None,)
@@ -414,7 +430,8 @@ def _getitem(op: Op, kinds: list[Kind], producers: dict) -> Kind:
     base = kinds[0]
     index = _const(op.inputs[1])
     if isinstance(base, TupleKind) and isinstance(index, int):
-        return base.items[index]
+        n = len(base.items)  # (out of range: a branch that never runs, `np.shape(x)[1]` of a vector)
+        return base.items[index] if -n <= index < n else None
     if isinstance(base, ListKind):
         return base.item
     probe = _probe(op.inputs[1], producers)
@@ -482,6 +499,10 @@ _RULES: dict[str, Rule] = {
     "np.ones_like": _like,
     "np.copy": _like,
     "np.array": _array_of,
+    "np.stack": _joined,
+    "np.concatenate": _joined,
+    "np.vstack": _joined,
+    "np.hstack": _joined,
     "np.asarray": _like,
     "np.zeros_like": _like,
     "unbroadcast": _unbroadcast,

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ...errors import NoDerivativeError
-from ...frontend import lower
+from ...frontend import Parameters, lower
 from ...ir import Const, Function, Operand
 from ...ir.verify import verify
 from ...ir.prims import broadcasting, prim_of
@@ -233,7 +233,12 @@ class Registry:
         static, dynamic = self._bind(rule, operand_params, operands, attrs, {"batch": batch})
         operand_names = [p.name for p in operand_params]
         slots = []
+        variadic = next((p.name for p in operand_params if p.kind is p.VAR_POSITIONAL), None)
         for name in names[:split]:
+            if variadic is not None and name == "d" + variadic:  # one tangent per operand, as a sequence
+                static[name] = Parameters((None,) * len(operands))
+                slots += [JVPSlot("tangent", i) for i in range(len(operands))]
+                continue
             if not name.startswith("d") or name[1:] not in operand_names:
                 raise NoDerivativeError(
                     f"the JVP rule of {rule.prim}: tangent parameter '{name}' must be named "
@@ -256,6 +261,8 @@ class Registry:
         the `extra` names the rule declares) and which operand positions stay dynamic."""
         names = [p.name for p in params]
         positional = [p for p in params if p.kind is not p.KEYWORD_ONLY]
+        if positional and positional[-1].kind is positional[-1].VAR_POSITIONAL:
+            return Registry._bind_variadic(positional, params, operands, attrs, extra)
         if len(operands) > len(positional):
             raise NoDerivativeError(
                 f"the derivative rule of {rule.prim} takes {len(positional)} operand"
@@ -273,6 +280,21 @@ class Registry:
             else:
                 dynamic.append(i)
         return static, dynamic
+
+    @staticmethod
+    def _bind_variadic(
+        positional: list[inspect.Parameter], params: list[inspect.Parameter], operands: list[Operand],
+        attrs: dict[str, Any], extra: dict[str, Any],
+    ) -> tuple[dict[str, Any], list[int]]:
+        """`_bind` for a rule whose operands are one sequence (`*arrays`): the sequence is
+        a tuple of new parameters (the dynamic operands) and constants."""
+        names = {p.name for p in params}
+        static = {k: v for k, v in {**attrs, **extra}.items() if k in names}
+        for p in params:
+            if p.kind is p.KEYWORD_ONLY and p.name not in static and p.default is not inspect.Parameter.empty:
+                static[p.name] = p.default
+        static[positional[-1].name] = Parameters(tuple(x if isinstance(x, Const) else None for x in operands))
+        return static, [i for i, x in enumerate(operands) if not isinstance(x, Const)]
 
     def _lower(self, mode: str, rule: Rule, static: dict[str, Any], dynamic: list[int]) -> Function:
         key = (

@@ -1,0 +1,100 @@
+"""VJP and JVP rules of NumPy's joining functions: `np.stack`, `np.concatenate`,
+`np.vstack`, `np.hstack` (and `np.array` of a list, which the frontend writes as a stack).
+
+Their operands are the items of one sequence (`ir.prims.PACKED`): a rule takes them as
+`*arrays`, a JVP their tangents as one sequence `darrays` (zero tangents made explicit:
+each item's place in the result needs its zeros). A VJP cuts the cotangent back into
+the items' pieces: along the joined axis at offsets read from the items' shapes (numbers
+once shapes are known), then reshaped to each item's shape where joining added axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .numpy import batch_axis
+from .registry import defjvp, defvjp
+
+
+def _pieces(g, arrays, axis, shapes):
+    """`g` cut along `axis` into consecutive pieces of the lengths `shapes[k][axis]`,
+    each reshaped to the shape of `arrays[k]`."""
+    moved = g if axis == 0 else np.moveaxis(g, axis, 0)
+    start = 0
+    pieces = []
+    for k in range(len(arrays)):
+        stop = start + shapes[k][axis]
+        piece = moved[start:stop]
+        piece = piece if axis == 0 else np.moveaxis(piece, 0, axis)
+        pieces.append(np.reshape(piece, np.shape(arrays[k])))
+        start = stop
+    return _one_or_tuple(pieces)
+
+
+def _one_or_tuple(pieces):
+    if len(pieces) == 1:
+        return pieces[0]
+    return tuple(pieces)
+
+
+@defvjp(np.stack, broadcasting=False)
+def stack_vjp(g, ans, *arrays, axis=0, dtype=None):
+    moved = g if axis == 0 else np.moveaxis(g, axis, 0)
+    return _one_or_tuple([moved[k] for k in range(len(arrays))])
+
+
+@defjvp(np.stack, broadcasting=False)
+def stack_jvp(darrays, ans, *arrays, axis=0, dtype=None, batch=0):
+    return np.stack(darrays, axis=batch_axis(axis, batch))
+
+
+@defvjp(np.concatenate, broadcasting=False)
+def concatenate_vjp(g, ans, *arrays, axis=0, dtype=None):
+    if axis is None:
+        return _pieces(g, arrays, 0, [(np.size(a),) for a in arrays])
+    return _pieces(g, arrays, axis, [np.shape(a) for a in arrays])
+
+
+@defjvp(np.concatenate, broadcasting=False)
+def concatenate_jvp(darrays, ans, *arrays, axis=0, dtype=None, batch=0):
+    if axis is None and batch:
+        return np.concatenate([np.reshape(d, (np.shape(d)[0], np.size(a))) for d, a in zip(darrays, arrays)],
+                              axis=1)
+    return np.concatenate(darrays, axis=batch_axis(axis, batch))
+
+
+@defvjp(np.vstack, broadcasting=False)
+def vstack_vjp(g, ans, *arrays):
+    return _pieces(g, arrays, 0, [np.shape(np.atleast_2d(a)) for a in arrays])
+
+
+@defjvp(np.vstack, broadcasting=False)
+def vstack_jvp(darrays, ans, *arrays, batch=0):
+    if batch:
+        return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_2d(a)))
+                               for d, a in zip(darrays, arrays)], axis=1)
+    return np.vstack(darrays)
+
+
+@defvjp(np.hstack, broadcasting=False)
+def hstack_vjp(g, ans, *arrays):
+    # joined along axis 0 if the items are vectors (or numbers), else along axis 1: known
+    # at run time in generic code, so each piece chooses (the pieces stay one per item)
+    flat = np.ndim(ans) == 1
+    start = 0
+    pieces = []
+    for a in arrays:
+        stop = start + (np.size(a) if flat else np.shape(a)[1])
+        pieces.append(np.reshape(g[start:stop] if flat else g[:, start:stop], np.shape(a)))
+        start = stop
+    return _one_or_tuple(pieces)
+
+
+@defjvp(np.hstack, broadcasting=False)
+def hstack_jvp(darrays, ans, *arrays, batch=0):
+    if not batch:
+        return np.hstack(darrays)
+    if np.ndim(ans) == 1:
+        return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_1d(a)))
+                               for d, a in zip(darrays, arrays)], axis=1)
+    return np.concatenate(darrays, axis=2)
