@@ -275,6 +275,26 @@ class ContainerCode:
             items = [Const(v) for v in sorted(item.value for item in items)]
         return Const(None), ListOf(tuple(items), base.owned)
 
+    def _joined_sequences(self, op: ast.operator, left: Any, right: Any, node: ast.AST) -> Resolved:
+        """`xs + ys` of lists (or tuples) known here, `xs * 3` and `3 * xs`."""
+        if isinstance(op, ast.Mult):
+            count, sequence = (right, left) if is_container(left) else (left, right)
+            count = self._constant_of(count)
+            if not isinstance(count, Const) or not isinstance(count.value, int):
+                self._refuse(node, "a list is repeated a number of times known here (xs * 3)")
+            items = self._sequence_items(sequence, node, "repeating") * count.value
+            return replace_items(sequence, tuple(items), owned=True)
+        if not isinstance(op, ast.Add):
+            self._refuse(node, "lists and tuples are joined with + and repeated with *; for arithmetic on "
+                         "their items make an array (np.stack(xs))")
+        kinds = {value.kind if is_container(value) else "tuple" for value in (left, right)}
+        if len(kinds) > 1:
+            self._refuse(node, f"cannot join a {' and a '.join(sorted(kinds))} with +")
+        items = self._sequence_items(left, node, "joining") + self._sequence_items(right, node, "joining")
+        if kinds == {"list"}:
+            return ListOf(tuple(items), owned=True)
+        return self._tuple(items, node)
+
     def _pair(self, a: Any, b: Any, node: ast.AST) -> Any:
         if all(isinstance(x, OPERANDS) for x in (a, b)):
             return self._tuple([a, b], node)

@@ -389,8 +389,13 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             self._refuse(node.target, "augmented assignment to an attribute is not supported: a compiled "
                          "function assigns only its own variables; compute the new value into a variable "
                          "and return it")
-        current = self._operand(node.target)
-        updated = self._binary(node.op, current, self._operand(node.value), node)
+        current, value = self.visit(node.target), self.visit(node.value)
+        if is_container(current) and isinstance(node.target, ast.Name):  # `xs += [v]`: in place, as extend
+            self._owned(node.target.id, current, node)
+            self._bind(node.target, self._joined_sequences(node.op, current, value, node))
+            return
+        current = self._as_operand(current, node.target)
+        updated = self._binary(node.op, current, self._as_operand(value, node.value), node)
         if isinstance(node.target, ast.Name) and self.ops and updated in self.ops[-1].results:
             self.shared.updates.append(self.ops[-1])  # in place on an array, in NumPy
         self._bind(node.target, updated)
@@ -733,8 +738,11 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
 
     # ---- operators ----
 
-    def visit_BinOp(self, node: ast.BinOp) -> Operand:
-        return self._binary(node.op, self._operand(node.left), self._operand(node.right), node)
+    def visit_BinOp(self, node: ast.BinOp) -> Resolved:
+        left, right = self.visit(node.left), self.visit(node.right)
+        if is_container(left) or is_container(right):
+            return self._joined_sequences(node.op, left, right, node)
+        return self._binary(node.op, self._as_operand(left, node.left), self._as_operand(right, node.right), node)
 
     def _binary(self, op: ast.operator, left: Operand, right: Operand, node: ast.AST) -> Operand:
         if type(op) not in _BINARY:
@@ -760,10 +768,14 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
     def visit_Constant(self, node: ast.Constant) -> Const:
         return Const(node.value)
 
-    def visit_Tuple(self, node: ast.Tuple) -> Operand:
-        return self._tuple([self._operand(item) for item in node.elts], node)
+    def visit_Tuple(self, node: ast.Tuple) -> Resolved:
+        return self._tuple(self._items(node.elts), node)
 
-    def _tuple(self, items: list[Operand], node: ast.AST) -> Operand:
+    def _tuple(self, items: list[Any], node: ast.AST) -> Resolved:
+        """A tuple of these items: a constant, an IR tuple of values, or (with a list,
+        dict or function among them) a tuple known item by item here."""
+        if not all(isinstance(item, OPERANDS) for item in items):
+            return TupleOf(tuple(items))
         if all(isinstance(item, Const) for item in items):
             return Const(tuple(item.value for item in items))
         result = self._emit("tuple", items, node)

@@ -137,9 +137,23 @@ class RunAsWritten:
                 spec = "".join(p.value for p in pieces)
             parts.append((part.conversion, spec))
             values.append(self._loose(part.value))
-        if not values:
-            return Const("".join(parts))
+        if all(isinstance(v, Const) for v in values):  # (`f"layer{i}"` in an unrolled loop: a key)
+            return Const(_format(parts, [v.value for v in values]))
         return self._emit("fstring", values, node, {"parts": tuple(parts)})
+
+
+def _format(parts: list[Any], values: list[Any]) -> str:
+    """An f-string's text from its parts (as `visit_JoinedStr` keeps them) and values."""
+    out, queue = [], iter(values)
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        conversion, spec = part
+        value = next(queue)
+        value = {115: str, 114: repr, 97: ascii}.get(conversion, lambda v: v)(value)
+        out.append(format(value, spec or ""))
+    return "".join(out)
 
 
 def _describe(node: ast.expr) -> str:
