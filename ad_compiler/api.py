@@ -18,7 +18,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .arguments import check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums
-from .errors import user_entry
+from .errors import ArgumentError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
 from .frontend.lower import DERIVATIVE_MARK
@@ -27,6 +27,8 @@ from .ir.externals import External
 from .ir.types import kind_of
 from .ad.rules import RULES
 from .dispatch import Dispatch
+from .pytrees import Trees, compose, flat_arguments, inputs_tree, leaf_options, leaves_of
+from .ir.trees import LEAF, TreeDef, flatten, unflatten
 from .pipeline import (
     GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions, compile_derivative,
 )
@@ -68,28 +70,31 @@ class CompileCache:
 
     def user(self, fun: Callable[..., Any]) -> UserFunction:
         """What `fun` is to the compiler (raises SourceUnavailableError if nothing)."""
-        entry = self._find(fun)
+        entry = self._find(fun, None)
         return entry.user if entry is not None else user_function(fun)
 
-    def _find(self, fun: Callable[..., Any]) -> Lowered | None:
+    def _find(self, fun: Callable[..., Any], trees: Trees | None) -> Lowered | None:
         if inspect.isfunction(fun):
-            return self._lowered.get(fun)
-        entry = self._bound.get(_identity(fun))
+            return self._lowered.get(fun, {}).get(trees)
+        key = (_identity(fun), trees)
+        entry = self._bound.get(key)
         if entry is not None:
-            self._bound.move_to_end(_identity(fun))
+            self._bound.move_to_end(key)
         return entry
 
-    def entry(self, fun: Callable[..., Any]) -> Lowered:
-        """The lowering of a user callable, valid now."""
-        entry = self._find(fun)
+    def entry(self, fun: Callable[..., Any], trees: Trees | None = None) -> Lowered:
+        """The lowering of a user callable, valid now (for arguments of these structures:
+        `pytrees`)."""
+        entry = self._find(fun, trees)
         if entry is None or entry.user.code is not _code(fun, entry.user) or not valid(entry.fn.guards):
             user = user_function(fun)
-            fn = lower_user(user)
+            params = list(user.signature.parameters)
+            fn = lower_user(user, {params[i]: t for i, t in enumerate(trees or ()) if not t.is_leaf})
             entry = Lowered(user, fn, value_refs(fn.guards))
             if inspect.isfunction(fun):
-                self._lowered[fun] = entry
+                self._lowered.setdefault(fun, {})[trees] = entry
             else:
-                self._bound[_identity(fun)] = entry
+                self._bound[(_identity(fun), trees)] = entry
                 while len(self._bound) > _BOUND_ENTRIES:
                     self._bound.popitem(last=False)
         return entry
@@ -97,24 +102,26 @@ class CompileCache:
     def lowered(self, fun: Callable[..., Any]) -> Function:
         return self.entry(fun).fn
 
-    def primal(self, fun: Callable[..., Any], kinds: tuple | None, env: tuple | None) -> Function:
+    def primal(self, fun: Callable[..., Any], kinds: tuple | None, env: tuple | None,
+               trees: Trees | None = None) -> Function:
         """The IR to differentiate: `fun`'s own, or, for a derivative, the IR it emitted
         for these kinds (so transforms nest)."""
         if isinstance(fun, _DERIVATIVES):
-            return self.version(fun.fun, fun.options, kinds, env).nestable
-        return self.entry(fun).fn
+            return self.version(fun.fun, leaf_options(fun.options, trees), kinds, env, trees).nestable
+        return self.entry(fun, trees).fn
 
     def version(self, fun: Callable[..., Any], options: Options, kinds: tuple | None,
-                env: tuple | None = None) -> Version:
+                env: tuple | None = None, trees: Trees | None = None) -> Version:
         """The version for argument `kinds` (None: generic) and the kinds `env` of the
-        names read at call time (by default: theirs now, or unknown for a generic one)."""
-        entry = self.entry(_root(fun))  # `hvp` makes a new grad each call: keyed by its root
+        names read at call time (by default: theirs now, or unknown for a generic one).
+        With `trees`, the arguments' structures: `kinds` and `options` are the leaves'."""
+        entry = self.entry(_root(fun), trees)  # `hvp` makes a new grad each call: keyed by its root
         if env is None and kinds is not None:
             env = entry.environment()
         key = (_chain(fun), options, kinds, env)
         if key not in entry.versions:
             outside = dict(zip(entry.refs, env)) if env is not None else {}
-            entry.versions[key] = compile_derivative(self.primal(fun, kinds, env), options, kinds, outside)
+            entry.versions[key] = compile_derivative(self.primal(fun, kinds, env, trees), options, kinds, outside)
         return entry.versions[key]
 
     def clear(self) -> None:
@@ -210,6 +217,9 @@ class Compiled(functools.partial):
         bound.apply_defaults()
         values = tuple(bound.arguments.values())
         _check_differentiated(self.fun, self.options, values)
+        leaves, trees = flat_arguments(values)
+        if trees is not None:  # pytrees: compiled for the leaves, the result put together
+            return self._find_tree(leaves, trees)
         entry = _CACHE.entry(_root(self.fun))
         env = entry.environment()
         version = self._last = _CACHE.version(self.fun, self.options, tuple(kind_of(v) for v in values), env)
@@ -217,6 +227,18 @@ class Compiled(functools.partial):
         if not kwargs and len(args) == len(values):
             self._dispatch.remember(values, version.function)
         return version.function, values
+
+    def _find_tree(self, leaves: tuple, trees: Trees) -> tuple[Callable[..., Any], tuple]:
+        """`_find` for arguments that are pytrees (`pytrees`): never remembered by the
+        dispatcher, whose fast paths know arguments by type and shape alone."""
+        version = self._last = _CACHE.version(self.fun, leaf_options(self.options, trees), _kinds(leaves),
+                                              trees=trees)
+        structure = _result_tree(self, trees)
+
+        def call(*flat: Any) -> Any:
+            return unflatten(structure, leaves_of(version.function(*flat)))
+
+        return call, leaves
 
     def forget(self) -> None:
         """Drop what the dispatcher remembers (the cache was cleared)."""
@@ -268,6 +290,19 @@ def _transform(fun: Callable | None, make: Callable[[Callable], Options]) -> Any
 
         return user_entry(decorate)
     return Compiled(fun, make(fun))
+
+
+def _result_tree(fun: Callable[..., Any], trees: Trees) -> TreeDef:
+    """The structure of what `fun` returns for arguments of structures `trees`: the
+    function's own result's; a gradient has its arguments'; a Jacobian the result's, with
+    the arguments' at each leaf (as JAX's)."""
+    if not isinstance(fun, _DERIVATIVES):
+        return _CACHE.entry(fun, trees).fn.out_tree or LEAF
+    inner, options = _result_tree(fun.fun, trees), fun.options
+    if isinstance(options, GradOptions):
+        grads = inputs_tree(trees, options.argnums, options.tuple_out)
+        return TreeDef("tuple", children=(inner, grads)) if options.with_value else grads
+    return compose(inner, inputs_tree(trees, options.argnums, options.tuple_out))
 
 
 def _what(options: Options) -> str:
@@ -353,10 +388,39 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     None); a None tangent of a float argument is zero."""
     primals, tangents = tuple(primals), tuple(tangents)
     values = _bound(fun, primals)
+    leaves, trees = flat_arguments(values)
+    if trees is not None:
+        return _tree_jvp(fun, primals, tangents, leaves, trees)
     wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents)) if t is not None and _differentiable(x))
     check_tangents(primals, tangents, _params(_root(fun)), wrt)
     version = _CACHE.version(fun, JVPOptions(wrt), _kinds(values))
     return version.function(*values, *(tangents[i] for i in wrt))
+
+
+def _tree_jvp(fun: Callable[..., Any], primals: tuple, tangents: tuple, leaves: tuple,
+              trees: Trees) -> tuple[Any, Any]:
+    """`jvp` of arguments that are pytrees: each tangent has its primal's structure; the
+    value and the tangent have the result's."""
+    if len(primals) != len(tangents):
+        raise ArgumentError(f"jvp got {len(primals)} primals and {len(tangents)} tangents; pass one "
+                            "tangent per primal (None for one not differentiated)")
+    params = _params(_root(fun))
+    given: list = []
+    for i, tree in enumerate(trees):
+        if i >= len(tangents) or tangents[i] is None:
+            given += [None] * tree.leaves
+            continue
+        found, structure = flatten(tangents[i])
+        if structure != tree:
+            raise ArgumentError(f"the tangent of argument {i} ({params[i]}) has the structure {structure}, "
+                                f"but {params[i]} has {tree}; pass a tangent of the argument's structure")
+        given += found
+    wrt = tuple(k for k, (x, t) in enumerate(zip(leaves, given)) if t is not None and _differentiable(x))
+    check_tangents(leaves, given, [f"leaf {k}" for k in range(len(leaves))], wrt)
+    version = _CACHE.version(fun, JVPOptions(wrt), _kinds(leaves), trees=trees)
+    out, tangent = version.function(*leaves, *(given[k] for k in wrt))
+    structure = _result_tree(fun, trees)
+    return unflatten(structure, leaves_of(out)), unflatten(structure, leaves_of(tangent))
 
 
 class Pullback:
@@ -368,21 +432,37 @@ class Pullback:
     def __init__(self, fun: Callable[..., Any], values: tuple, given: int) -> None:
         self._given = given
         self._name = _user(fun).name
-        self._values = values
-        self._wrt = tuple(i for i in range(given) if _differentiable(values[i]))
-        kinds = _kinds(values)
-        self._forward = _CACHE.version(fun, VJPOptions(self._wrt, "forward"), kinds)
-        self._pullback = _CACHE.version(fun, VJPOptions(self._wrt, "pullback"), kinds)
-        self.out, self._residuals = self._forward.function(*values)
+        leaves, self._trees = flat_arguments(values)
+        trees = self._trees or tuple(LEAF for _ in values)
+        self._leaves = leaves
+        self._given_leaves = sum(tree.leaves for tree in trees[:given])
+        self._wrt = tuple(k for k in range(self._given_leaves) if _differentiable(leaves[k]))
+        kinds = _kinds(leaves)
+        self._forward = _CACHE.version(fun, VJPOptions(self._wrt, "forward"), kinds, trees=self._trees)
+        self._pullback = _CACHE.version(fun, VJPOptions(self._wrt, "pullback"), kinds, trees=self._trees)
+        out, self._residuals = self._forward.function(*leaves)
+        self._out_tree = _result_tree(fun, self._trees) if self._trees is not None else None
+        self.out = out if self._out_tree is None else unflatten(self._out_tree, leaves_of(out))
 
     @user_entry
     def __call__(self, cotangent: Any) -> tuple:
-        check_cotangent(self._name, self.out, cotangent)
+        if self._out_tree is not None:
+            found, structure = flatten(cotangent)
+            if structure != self._out_tree:
+                raise ArgumentError(f"the cotangent has the structure {structure}, but {self._name} returned "
+                                    f"{self._out_tree}; pass a cotangent of the result's structure")
+            cotangent = found[0] if self._out_tree.is_leaf else tuple(found)
+        else:
+            check_cotangent(self._name, self.out, cotangent)
         grads = iter(self._pullback.function(*self._residuals, cotangent))
-        return tuple(
-            next(grads) if i in self._wrt else np.zeros_like(self._values[i])
-            for i in range(self._given)
-        )
+        flat = [next(grads) if k in self._wrt else np.zeros_like(self._leaves[k]) for k in range(self._given_leaves)]
+        if self._trees is None:
+            return tuple(flat)
+        parts, start = [], 0
+        for tree in self._trees[:self._given]:
+            parts.append(unflatten(tree, flat[start:start + tree.leaves]))
+            start += tree.leaves
+        return tuple(parts)
 
     @property
     def source(self) -> str:

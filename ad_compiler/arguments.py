@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .errors import ArgumentError
+from .ir.trees import flatten
 from .ir.types import Array, Scalar, TupleKind, kind_of
 
 MODES = ("reverse", "forward")
@@ -73,12 +74,18 @@ def _advice(value: Any, param: str) -> str | None:
 def check_differentiated(transform: str, name: str, params: Sequence[str], values: Sequence[Any],
                          argnums: Sequence[int]) -> None:
     """Refuse, as JAX does, to differentiate anything but floats, float arrays and
-    tuples of them."""
+    pytrees of them (tuples, lists, dicts, NamedTuples, dataclasses)."""
     for k in argnums:
-        problem = _advice(values[k], params[k])
-        if problem is not None:
-            raise ArgumentError(f"{transform} differentiates floats and float arrays, but argument "
-                                f"{k} ({params[k]}) of {name} is {problem}")
+        leaves, tree = flatten(values[k])
+        if values[k] is None:  # (an empty pytree in JAX, but as a whole argument a mistake)
+            leaves, tree = [None], flatten(0.0)[1]
+        for path, leaf in zip(tree.paths(), leaves):
+            where = params[k] + "".join(f"[{key!r}]" for key in path)
+            problem = _advice(leaf, where)
+            if problem is not None:
+                part = f"argument {k} ({params[k]})" if tree.is_leaf else f"{where}, in argument {k},"
+                raise ArgumentError(f"{transform} differentiates floats and float arrays, but {part} of "
+                                    f"{name} is {problem}")
 
 
 def check_tangents(primals: Sequence[Any], tangents: Sequence[Any], params: Sequence[str],

@@ -310,9 +310,12 @@ CASES: dict[str, Refused | Works] = {
     "an int array to differentiate": Refused(
         "def f(x):\n    return np.sum(x * x)\n", "grad(f)(np.arange(3))", "pass x.astype(float)", error=ArgumentError,
         call="grad(f)(np.arange(3))"),
-    "a list to differentiate": Refused(
-        "def f(x):\n    return np.sum(x * 2.0)\n", "grad(f)([0.5, 1.5])", "np.asarray(x, dtype=float)",
-        error=ArgumentError, call="grad(f)([0.5, 1.5])"),
+    "a list to differentiate, used as an array": Refused(
+        "def f(x):\n    return np.sum(x * 2.0)\n", "x * 2.0", "np.asarray(xs) * 2.0",
+        call="grad(f)([0.5, 1.5])"),
+    "a list of strings to differentiate": Refused(
+        "def f(x):\n    return 1.0\n", "grad(f)(['a'])", "pass a float", error=ArgumentError,
+        call="grad(f)(['a'])"),
     "None to differentiate": Refused("def f(x):\n    return x\n", "grad(f)(None)", "pass a float",
                                      error=ArgumentError, call="grad(f)(None)"),
     "a complex number to differentiate": Refused(

@@ -281,12 +281,13 @@ class ContainerCode:
             count, sequence = (right, left) if is_container(left) else (left, right)
             count = self._constant_of(count)
             if not isinstance(count, Const) or not isinstance(count.value, int):
-                self._refuse(node, "a list is repeated a number of times known here (xs * 3)")
+                self._refuse(node, f"* of a {sequence.kind} repeats it a whole number of times known here "
+                             "(xs * 3); for arithmetic on its items make an array: np.asarray(xs) * 2.0")
             items = self._sequence_items(sequence, node, "repeating") * count.value
             return replace_items(sequence, tuple(items), owned=True)
         if not isinstance(op, ast.Add):
             self._refuse(node, "lists and tuples are joined with + and repeated with *; for arithmetic on "
-                         "their items make an array (np.stack(xs))")
+                         "their items make an array: np.asarray(xs)")
         kinds = {value.kind if is_container(value) else "tuple" for value in (left, right)}
         if len(kinds) > 1:
             self._refuse(node, f"cannot join a {' and a '.join(sorted(kinds))} with +")

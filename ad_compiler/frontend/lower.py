@@ -23,9 +23,10 @@ from ..errors import CompileError, UnsupportedError
 from ..ir import prims
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.externals import External
+from ..ir.trees import LEAF, TreeDef
 from . import exits
 from .callables import UserFunction, is_callable_object
-from .containers import CONTAINERS, Parameters, RecordOf, TupleOf, describe_structure, is_container
+from .containers import CONTAINERS, DictOf, ListOf, Parameters, RecordOf, TupleOf, describe_structure, is_container
 from .lists import CONTAINER_BUILTINS, OPERANDS, ContainerCode
 from .control import ControlFlow
 from .environment import is_library
@@ -130,6 +131,7 @@ class _Shared:
     guards: dict[tuple, Any] = field(default_factory=dict)  # what the IR assumes (`environment`)
     updates: list[Op] = field(default_factory=list)  # `y += v`: in place on an array (`views`)
     lowerers: list[Any] = field(default_factory=list)  # the function's and its callees' being lowered
+    provisional: set[Value] = field(default_factory=set)  # a pytree's leaves, named by their path for now
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
@@ -141,9 +143,11 @@ def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: st
     return lowered
 
 
-def lower_user(user: UserFunction) -> Function:
+def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None) -> Function:
     """The IR of any callable a user hands over (`callables`): its function's, with the
-    bound parameters read at call time from their objects, or a primitive's one op."""
+    bound parameters read at call time from their objects, or a primitive's one op.
+    `trees` gives the structure of parameters that are pytrees: each becomes its leaves,
+    parameters of the IR in order, and the function reads it as a container of them."""
     if user.fn is None:
         params = [Value(name) for name in user.signature.parameters]
         op = Op(user.prim, list(params), [Value()], loc=Loc(f"<{user.name}>", 1, 0))
@@ -152,6 +156,7 @@ def lower_user(user: UserFunction) -> Function:
     shared = _Shared(home=src.globals)
     lowerer = _Lowerer(src, {}, shared)
     lowerer.bound = dict(user.bound)
+    lowerer.trees = dict(trees or {})
     lowered = lowerer.run(user.name)
     lowered.defaults = {p.name: p.default for p in user.signature.parameters.values() if p.default is not p.empty}
     check_views(lowered, frozenset(shared.updates))
@@ -170,6 +175,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         self.shared.lines.update({(src.file, n): text for n, text in src.lines.items()})
         self.env: dict[str, Resolved] = {}
         self.bound: dict[str, Any] = {}  # params bound to objects (`callables`), read at call time
+        self.trees: dict[str, TreeDef] = {}  # params that are pytrees (`lower_user`)
         self.loop_locals: dict[str, int] = {}  # name -> line of the loop it is local to
         self.fresh: set[Value] = set()  # values made by the current statement, not yet named
         self.premade: dict[int, Resolved] = {}  # expressions visited already, by node id (`visit`)
@@ -189,10 +195,15 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             self._refuse(tree, "async functions are not supported")
         params = self._params(tree.args)
         self._lower_body()
+        returned, out_tree = self.returned, None
+        if is_container(returned):  # a pytree result: its leaves, put together by the API
+            leaves, out_tree = self._tree_of(returned, tree)
+            returned = self._emit("tuple", leaves, tree)
         return Function(
             name=name,
             params=params,
-            body=Region(ops=self.shared.hoisted + self.ops, yields=[self.returned]),
+            out_tree=out_tree,
+            body=Region(ops=self.shared.hoisted + self.ops, yields=[returned]),
             defaults=self._defaults(),
             file=self.src.file,
             source_lines=dict(self.shared.lines),
@@ -317,7 +328,9 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             raise self._error(self.src.tree, message, CompileError)
         params = []
         for arg in positional + args.kwonlyargs:
-            if isinstance(self.static.get(arg.arg), Parameters):  # a rule's operands as one sequence
+            if arg.arg in self.trees:
+                self.env[arg.arg] = self._tree_param(self.trees[arg.arg], arg.arg, params)
+            elif isinstance(self.static.get(arg.arg), Parameters):  # a rule's operands as one sequence
                 items = [Value(arg.arg) if entry is None else entry for entry in self.static[arg.arg].layout]
                 params += [item for item, entry in zip(items, self.static[arg.arg].layout) if entry is None]
                 self.env[arg.arg] = TupleOf(tuple(items))
@@ -335,6 +348,52 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
                 self.env[arg.arg] = Value(arg.arg)
                 params.append(self.env[arg.arg])
         return params
+
+    def _tree_param(self, tree: TreeDef, name: str, params: list[Value]) -> Any:
+        """A pytree parameter as a container of new parameters, one per leaf, named after
+        their keys or fields (`W`), or their path (`params_0_1`) until a variable names
+        them (`for W, b in params`)."""
+        if tree.is_leaf:
+            leaf = Value(name)
+            self.shared.provisional.add(leaf)
+            params.append(leaf)
+            return leaf
+        if tree.node == "none":
+            return Const(None)
+        named = tree.node in ("dict", "dataclass", "namedtuple")
+        keys = tree.keys if named else range(len(tree.children))
+        items = tuple(self._tree_param(child, key if named and str(key).isidentifier() else f"{name}_{key}", params)
+                      for key, child in zip(keys, tree.children))
+        if tree.node == "list":
+            return ListOf(items, owned=False)
+        if tree.node == "tuple":
+            return TupleOf(items)
+        if tree.node == "dict":
+            return DictOf(tree.keys, items, owned=False)
+        return RecordOf(tree.cls, tree.keys, items, indexable=tree.node == "namedtuple")
+
+    def _tree_of(self, value: Any, node: ast.AST) -> tuple[list[Operand], TreeDef]:
+        """The leaves of a returned container and its structure (`ir.trees`)."""
+        leaves: list[Operand] = []
+
+        def walk(v: Any) -> TreeDef:
+            if isinstance(v, Value) and v in self.shared.tuples:
+                return TreeDef("tuple", None, (), tuple(walk(item) for item in self.shared.tuples[v]))
+            if isinstance(v, OPERANDS):
+                leaves.append(v)
+                return LEAF
+            if not is_container(v):
+                self._refuse(node, "the function returns a function or module inside a list; return values")
+            children = tuple(walk(item) for item in v.items)
+            if isinstance(v, ListOf):
+                return TreeDef("list", None, (), children)
+            if isinstance(v, TupleOf):
+                return TreeDef("tuple", None, (), children)
+            if isinstance(v, DictOf):
+                return TreeDef("dict", None, v.keys, children)
+            return TreeDef("namedtuple" if v.indexable else "dataclass", v.cls, v.fields, children)
+
+        return leaves, walk(value)
 
     def _defaults(self) -> dict[str, Any]:
         parameters = inspect.signature(self.src.fn).parameters.values()
@@ -368,7 +427,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             self.returned = Const(None)
             return
         value = self.visit(node.value)
-        if len(self.shared.lowerers) == 1 or isinstance(value, (ModuleRef,)):
+        if (len(self.shared.lowerers) == 1 and not is_container(value)) or isinstance(value, ModuleRef):
             value = self._as_operand(value, node.value)
         self.returned = value
 
@@ -458,9 +517,10 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         """Assign to a target; a value this statement made (or one without a name yet, such
         as an item of a tuple a callee returned) takes the variable's name."""
         if isinstance(target, ast.Name):
-            if isinstance(value, Value) and (value in self.fresh or not value.name):
+            if isinstance(value, Value) and (value in self.fresh or not value.name or value in self.shared.provisional):
                 value.name = target.id
                 self.fresh.discard(value)
+                self.shared.provisional.discard(value)
             self.env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             self._unpack(target, value)
@@ -585,7 +645,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
                 return found
         if prim == "slice":
             return self._slice(node)
-        inputs = [self._operand(arg) for arg in node.args]
+        inputs = [self._array_operand(prim, arg) for arg in node.args]
         if prim in ("max", "min"):
             return self._extremum(prim, inputs, node)
         return self._emit(prim, inputs, node, self._keywords(node, callee.display))
@@ -601,6 +661,14 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         if isinstance(found, CallableRef) and (_is_user_function(found.fn) or is_callable_object(found.fn)):
             return found
         return None
+
+    def _array_operand(self, prim: str, node: ast.expr) -> Operand:
+        """An operand of a primitive; a list or tuple known here passed to a NumPy
+        function is the array NumPy makes of it (`np.sum([a, b])`)."""
+        value = self.visit(node)
+        if prim.startswith("np.") and isinstance(value, (ListOf, TupleOf)):
+            return self._array_of(value, node, {})
+        return self._as_operand(value, node)
 
     def _extremum(self, prim: str, inputs: list[Operand], node: ast.Call) -> Operand:
         """Python's `max(a, b, c)` as pairwise `max` ops; `max(t)` of a tuple as its items'.

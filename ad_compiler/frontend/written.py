@@ -15,6 +15,7 @@ from typing import Any
 
 from ..ir.core import Const, Loc, Op, Operand, Value
 from ..ir.prims import PURE_TESTS, draws
+from .containers import DictOf, ListOf, RecordOf, TupleOf
 from .resolve import CallableRef, ModuleRef
 
 
@@ -27,13 +28,26 @@ class RunAsWritten:
         if isinstance(node, ast.Tuple):
             items = [self._loose(item) for item in node.elts]
             return self._tuple(items, node)
-        result = self.visit(node)
+        result = self._materialized(self.visit(node), node)
         if isinstance(result, (ModuleRef, CallableRef)):
             if result.ref is None:
                 self._refuse(node, f"'{result.display}' cannot be passed here: it has no name "
                              "the emitted code can read it by")
             return self._external(result.ref, node)
         return result
+
+    def _materialized(self, value: Any, node: ast.AST) -> Any:
+        """A list or tuple known item by item, made at run time for code run as written
+        (`print(xs)`): a `list` or `tuple` op of its items."""
+        if isinstance(value, (ListOf, TupleOf)) or (isinstance(value, RecordOf) and value.indexable):
+            items = [self._materialized(item, node) for item in value.items]
+            if not all(isinstance(item, (Value, Const)) for item in items):
+                self._refuse(node, "a list holding functions or modules cannot be passed to a call run as written")
+            return self._emit("list" if isinstance(value, ListOf) else "tuple", items, node)
+        if isinstance(value, (DictOf, RecordOf)):
+            self._refuse(node, f"a {value.kind} known item by item cannot be passed to a call the compiler runs "
+                         "as written; pass its items")
+        return value
 
     def _arguments(self, node: ast.Call) -> tuple[list[Operand], dict[str, Any]]:
         """The arguments of a call run as written, as inputs and attrs: keyword names in

@@ -138,6 +138,9 @@ class Function:
     file: str = "<unknown>"
     source_lines: dict[tuple[str, int], str] = field(default_factory=dict)
     derived_names: dict[Value, tuple[str, Value]] = field(default_factory=dict)
+    out_tree: Any = None
+    """The structure (`ir.trees.TreeDef`) of a pytree the function returns as the tuple
+    of its leaves (None: it returns what it returns)."""
     guards: list[Any] = field(default_factory=list)
     """What the frontend assumed of the names the function reads from outside
     (`frontend.environment.Guard`): a caller lowers again when one no longer holds."""
