@@ -249,8 +249,20 @@ class Compiled(functools.partial):
     @user_entry
     def generic(self) -> Callable[..., Any]:
         """The version compiled for arguments of any kind (what `adc` writes): slower
-        than a specialized one, but never recompiled."""
-        return _CACHE.version(self.fun, self.options, None).function
+        than a specialized one, but never recompiled; for pytree arguments, one per
+        structure (compiled at its first call)."""
+        @user_entry
+        def generic(*args: Any, **kwargs: Any) -> Any:
+            bound = self._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            leaves, trees = flat_arguments(tuple(bound.arguments.values()))
+            version = _CACHE.version(self.fun, leaf_options(self.options, trees), None, trees=trees)
+            if trees is None:
+                return version.function(*leaves)
+            return unflatten(_result_tree(self, trees), leaves_of(version.function(*leaves)))
+
+        generic.__name__ = generic.__qualname__ = self.__name__
+        return generic
 
     def _version(self) -> Version:
         return self._last or _CACHE.version(self.fun, self.options, None)

@@ -187,7 +187,7 @@ def test_a_jacobian_has_no_generic_version() -> None:
     from ad_compiler.errors import NoDerivativeError
 
     with pytest.raises(NoDerivativeError, match="call it with arguments first"):
-        jacfwd(lambda_free_square).generic
+        jacfwd(lambda_free_square).generic(1.5)
 
 
 def lambda_free_square(x):
