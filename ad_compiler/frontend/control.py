@@ -33,6 +33,9 @@ class _Slots:
         self.names = names
         self.structures: list[Structure | None] = []
         self.counts: list[int] = []
+        self.local: set[str] = set()
+        """Variables undefined before a loop that its body makes a list or dict in: not
+        carried (the loop's own; read after the loop, they are refused as such)."""
         for value in values:
             if is_container(value):
                 found, structure = leaves(value, OPERANDS)
@@ -92,6 +95,10 @@ def _stored(stmts: list[ast.stmt]) -> list[str]:
             if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store) and target.id not in names:
                 names.append(target.id)
     return names
+
+
+def _is_none(value: Any) -> bool:
+    return isinstance(value, Const) and value.value is None
 
 
 def _returns(stmts: list[ast.stmt]) -> bool:
@@ -347,7 +354,7 @@ class ControlFlow:
                      loop_names: list[str], line: int) -> None:
         slots.bind(self.env, results)
         for name in self._assigned(body) + loop_names:
-            if name not in slots.names:
+            if name not in slots.names or name in slots.local:
                 self.env.pop(name, None)
                 self.loop_locals[name] = line
 
@@ -380,6 +387,10 @@ class ControlFlow:
                 slots.bind(arg_values, carried_args)
                 values = [self._value_for(self.env, name, body[0]) if name in self.env else arg_values[name]
                           for name in slots.names]
+                for k, (name, value) in enumerate(zip(slots.names, values)):
+                    if is_container(value) and _is_none(saved_env.get(name, Const(None))):
+                        slots.local.add(name)
+                        values[k] = arg_values[name]
                 yields = slots.flat(values, self._changes_structure(node))
         self.env, self.raised = saved_env, saved_raised
         return Region(args, ops, yields)

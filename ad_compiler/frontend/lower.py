@@ -90,6 +90,11 @@ _REFUSED = {
 _NOTHING = object()
 
 
+def _holds(container: Any, value: Value) -> bool:
+    """Whether `value` is an item of `container`, at any depth."""
+    return any(item is value or (is_container(item) and _holds(item, value)) for item in container.items)
+
+
 def _one_line(err: CompileError) -> str:
     """An error of an inlined callee, inside the message of the error at its call."""
     return f"{err.message} (at {err.file}:{err.line})" if err.line is not None else err.message
@@ -497,6 +502,12 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             return
         current = self._as_operand(current, target.value)
         aliases = [n for n, v in self.env.items() if v is current and n != name]
+        holders = [n for lowerer in self.shared.lowerers for n, v in lowerer.env.items()
+                   if is_container(v) and _holds(v, current)]
+        if holders:
+            self._refuse(target, f"'{name}' is also an item of the list or dict '{holders[0]}': assigning to an "
+                         f"element would change that item too (they are one array); make a copy first "
+                         f"({name} = {name} * 1.0), or build the list after the assignment")
         if aliases:
             self._refuse(target, f"'{name}' is also named '{aliases[0]}': assigning to an element "
                          f"would change both; if only '{name}' should change, make it a copy first: "
