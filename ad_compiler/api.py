@@ -74,6 +74,7 @@ class CompileCache:
         return entry.user if entry is not None else user_function(fun)
 
     def _find(self, fun: Callable[..., Any], trees: Trees | None) -> Lowered | None:
+        trees = _nontrivial(trees)
         if inspect.isfunction(fun):
             return self._lowered.get(fun, {}).get(trees)
         key = (_identity(fun), trees)
@@ -85,6 +86,7 @@ class CompileCache:
     def entry(self, fun: Callable[..., Any], trees: Trees | None = None) -> Lowered:
         """The lowering of a user callable, valid now (for arguments of these structures:
         `pytrees`)."""
+        trees = _nontrivial(trees)
         entry = self._find(fun, trees)
         if entry is None or entry.user.code is not _code(fun, entry.user) or not valid(entry.fn.guards):
             user = user_function(fun)
@@ -133,6 +135,11 @@ class CompileCache:
     def track(self, user: Any) -> None:
         """Remember an object with its own lookup tables, to `forget()` them on `clear`."""
         self._users.add(user)
+
+
+def _nontrivial(trees: Trees | None) -> Trees | None:
+    """Structures that are all leaves are no structures (one lowering serves both)."""
+    return None if trees is None or all(t.is_leaf for t in trees) else trees
 
 
 def _identity(fun: Callable[..., Any]) -> tuple:
@@ -218,8 +225,8 @@ class Compiled(functools.partial):
         values = tuple(bound.arguments.values())
         _check_differentiated(self.fun, self.options, values)
         leaves, trees = flat_arguments(values)
-        if trees is not None:  # pytrees: compiled for the leaves, the result put together
-            return self._find_tree(leaves, trees)
+        if trees is not None or _returns_tree(self.fun):  # pytrees: for the leaves, the result put together
+            return self._find_tree(leaves, trees or tuple(LEAF for _ in values))
         entry = _CACHE.entry(_root(self.fun))
         env = entry.environment()
         version = self._last = _CACHE.version(self.fun, self.options, tuple(kind_of(v) for v in values), env)
@@ -231,8 +238,8 @@ class Compiled(functools.partial):
     def _find_tree(self, leaves: tuple, trees: Trees) -> tuple[Callable[..., Any], tuple]:
         """`_find` for arguments that are pytrees (`pytrees`): never remembered by the
         dispatcher, whose fast paths know arguments by type and shape alone."""
-        version = self._last = _CACHE.version(self.fun, leaf_options(self.options, trees), _kinds(leaves),
-                                              trees=trees)
+        version = self._last = _CACHE.version(self.fun, leaf_options(self.options, _nontrivial(trees)),
+                                              _kinds(leaves), trees=trees)
         structure = _result_tree(self, trees)
 
         def call(*flat: Any) -> Any:
@@ -304,6 +311,11 @@ def _transform(fun: Callable | None, make: Callable[[Callable], Options]) -> Any
     return Compiled(fun, make(fun))
 
 
+def _returns_tree(fun: Callable[..., Any]) -> bool:
+    """Whether the user's function returns a pytree (a list, a dict: `Function.out_tree`)."""
+    return _CACHE.entry(_root(fun)).fn.out_tree is not None
+
+
 def _result_tree(fun: Callable[..., Any], trees: Trees) -> TreeDef:
     """The structure of what `fun` returns for arguments of structures `trees`: the
     function's own result's; a gradient has its arguments'; a Jacobian the result's, with
@@ -313,6 +325,10 @@ def _result_tree(fun: Callable[..., Any], trees: Trees) -> TreeDef:
     inner, options = _result_tree(fun.fun, trees), fun.options
     if isinstance(options, GradOptions):
         grads = inputs_tree(trees, options.argnums, options.tuple_out)
+        if options.has_aux:  # (value, aux) in, (grads, aux) or ((value, aux), grads) out
+            pair = inner if not inner.is_leaf else TreeDef("tuple", children=(LEAF, LEAF))
+            aux = pair.children[1] if len(pair.children) == 2 else TreeDef("tuple", children=pair.children[1:])
+            return TreeDef("tuple", children=(pair, grads) if options.with_value else (grads, aux))
         return TreeDef("tuple", children=(inner, grads)) if options.with_value else grads
     return compose(inner, inputs_tree(trees, options.argnums, options.tuple_out))
 
@@ -331,19 +347,25 @@ def _check_differentiated(fun: Callable[..., Any], options: Options, values: tup
 
 
 @user_entry
-def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
+def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse",
+         has_aux: bool = False) -> Any:
     """The gradient of scalar-valued `fun` w.r.t. the argument(s) at `argnums`: one
-    gradient for an int, a tuple of them for a tuple (as `jax.grad`). Usable as `@grad`
-    and `@grad(argnums=...)`. `mode="forward"` computes it by one batched forward pass."""
+    gradient for an int, a tuple of them for a tuple (as `jax.grad`); of a pytree, a
+    pytree of its structure. Usable as `@grad` and `@grad(argnums=...)`.
+    `mode="forward"` computes it by one batched forward pass. With `has_aux`, `fun`
+    returns `(value, aux)` and the derivative `(gradient, aux)`."""
     check_mode(mode)
-    return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode))
+    return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode, has_aux=bool(has_aux)))
 
 
 @user_entry
-def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
-    """Like `grad`, but the derivative returns `(fun(*args), gradient)`."""
+def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse",
+                   has_aux: bool = False) -> Any:
+    """Like `grad`, but the derivative returns `(fun(*args), gradient)`: with `has_aux`,
+    `((value, aux), gradient)`, as JAX's."""
     check_mode(mode)
-    return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), with_value=True, mode=mode))
+    return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), with_value=True, mode=mode,
+                                                 has_aux=bool(has_aux)))
 
 
 @user_entry
@@ -401,8 +423,8 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     primals, tangents = tuple(primals), tuple(tangents)
     values = _bound(fun, primals)
     leaves, trees = flat_arguments(values)
-    if trees is not None:
-        return _tree_jvp(fun, primals, tangents, leaves, trees)
+    if trees is not None or _returns_tree(fun):
+        return _tree_jvp(fun, primals, tangents, leaves, trees or tuple(LEAF for _ in values))
     wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents)) if t is not None and _differentiable(x))
     check_tangents(primals, tangents, _params(_root(fun)), wrt)
     version = _CACHE.version(fun, JVPOptions(wrt), _kinds(values))
@@ -429,7 +451,7 @@ def _tree_jvp(fun: Callable[..., Any], primals: tuple, tangents: tuple, leaves: 
         given += found
     wrt = tuple(k for k, (x, t) in enumerate(zip(leaves, given)) if t is not None and _differentiable(x))
     check_tangents(leaves, given, [f"leaf {k}" for k in range(len(leaves))], wrt)
-    version = _CACHE.version(fun, JVPOptions(wrt), _kinds(leaves), trees=trees)
+    version = _CACHE.version(fun, JVPOptions(wrt), _kinds(leaves), trees=_nontrivial(trees))
     out, tangent = version.function(*leaves, *(given[k] for k in wrt))
     structure = _result_tree(fun, trees)
     return unflatten(structure, leaves_of(out)), unflatten(structure, leaves_of(tangent))
@@ -453,7 +475,7 @@ class Pullback:
         self._forward = _CACHE.version(fun, VJPOptions(self._wrt, "forward"), kinds, trees=self._trees)
         self._pullback = _CACHE.version(fun, VJPOptions(self._wrt, "pullback"), kinds, trees=self._trees)
         out, self._residuals = self._forward.function(*leaves)
-        self._out_tree = _result_tree(fun, self._trees) if self._trees is not None else None
+        self._out_tree = (_result_tree(fun, trees) if self._trees is not None or _returns_tree(fun) else None)
         self.out = out if self._out_tree is None else unflatten(self._out_tree, leaves_of(out))
 
     @user_entry

@@ -15,8 +15,8 @@ from .ad.pullback import split_vjp
 from .ad.reverse import name_gradients, vjp_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
-from .errors import ArgumentError
-from .ir import Function, Value, walk_ops
+from .errors import ArgumentError, CompileError
+from .ir import Function, Op, Value, walk_ops
 from .ir.clone import clone_function
 from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
@@ -35,6 +35,8 @@ class GradOptions:
     tuple_out: bool
     with_value: bool = False
     mode: str = "reverse"
+    has_aux: bool = False
+    """The function returns (value, aux): aux is returned beside, not differentiated."""
 
 
 @dataclass(frozen=True)
@@ -148,14 +150,48 @@ def _transform(work: Function, options: Options) -> Function:
         fn = build(work, options.argnums, tuple_out=options.tuple_out)
         fn.name = options.name or ("jacfwd_" if build is forward_jacobian else "jacrev_") + work.name
         return fn
+    aux = _split_aux(work) if options.has_aux else None
     _check_scalar_output(work)
     prefix = "value_and_grad_" if options.with_value else "grad_"
     if options.mode == "forward" or _records_tapes(work):
+        if aux is not None:
+            raise CompileError(f"has_aux=True is supported by reverse mode only, for now; differentiate "
+                               f"{work.name} with mode='reverse' (the default)")
         fn = forward_jacobian(work, options.argnums, with_value=options.with_value,
                               tuple_out=options.tuple_out, scalar_out=True)
         fn.name = prefix + work.name
         return fn
-    return vjp_function(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
+    fn = vjp_function(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
+    if aux is not None:
+        _attach_aux(fn, aux, options.with_value)
+    return fn
+
+
+def _split_aux(work: Function) -> list:
+    """`has_aux`: the function returns the pair (value, aux); it is differentiated as
+    the function of the value, and aux (its leaves, if a pytree) is handed out beside."""
+    (out,) = work.returns
+    producer = next((op for op in work.body.ops if out in op.results), None)
+    if producer is None or producer.prim != "tuple" or len(producer.inputs) < 2:
+        raise CompileError(f"has_aux=True: {work.name} must return a pair (value, aux), as "
+                           "`return loss, aux`")
+    work.body.yields = [producer.inputs[0]]
+    return list(producer.inputs[1:])
+
+
+def _attach_aux(fn: Function, aux: list, with_value: bool) -> None:
+    """Return `aux` beside the gradient: (gradient, aux), or ((value, aux), gradient)."""
+    def packed(items: list) -> Value:
+        made = Value()
+        fn.body.ops.append(Op("tuple", items, [made]))
+        return made
+
+    aux_value = aux[0] if len(aux) == 1 else packed(aux)
+    if with_value:
+        value, result = fn.body.yields
+        fn.body.yields = [packed([value, aux_value]), result]
+    else:
+        fn.body.yields = [fn.body.yields[0], aux_value]
 
 
 def optimized_primal(

@@ -214,3 +214,38 @@ def test_a_changed_structure_compiles_again():
     assert_tree_close(g(LIST_PARAMS, X, Y), numeric_tree_grad(mlp_list, LIST_PARAMS, X, Y))
 
 
+
+
+def loss_with_predictions(w, X, y):
+    pred = X @ w
+    return np.mean((pred - y) ** 2), pred
+
+
+def loss_with_a_dict(p, X, y):
+    pred = np.tanh(X @ p["W1"] + p["b1"]) @ p["w2"]
+    return np.mean((pred - y) ** 2), {"pred": pred, "norm": np.sum(p["w2"] ** 2)}
+
+
+def test_has_aux_returns_aux_beside_the_gradient():
+    w = RNG.normal(size=3)
+    g, aux = grad(loss_with_predictions, has_aux=True)(w, X, Y)
+    np.testing.assert_allclose(aux, X @ w)
+    np.testing.assert_allclose(g, numeric_tree_grad(lambda v, *r: loss_with_predictions(v, *r)[0], w, X, Y),
+                               rtol=1e-6, atol=1e-8)
+    (value, aux), g2 = value_and_grad(loss_with_predictions, has_aux=True)(w, X, Y)
+    assert np.isclose(value, loss_with_predictions(w, X, Y)[0])
+    np.testing.assert_allclose(g2, g)
+
+
+def test_has_aux_with_pytrees_on_both_sides():
+    params = {k: DICT_PARAMS[k] for k in ("W1", "b1", "w2")}
+    g, aux = grad(loss_with_a_dict, has_aux=True)(params, X, Y)
+    assert set(aux) == {"pred", "norm"} and np.isclose(aux["norm"], np.sum(params["w2"] ** 2))
+    assert_tree_close(g, numeric_tree_grad(lambda p, *r: loss_with_a_dict(p, *r)[0], params, X, Y))
+
+
+def test_has_aux_needs_a_pair():
+    from ad_compiler.errors import CompileError
+
+    with pytest.raises(CompileError, match="must return a pair"):
+        grad(mlp_dict, has_aux=True)(DICT_PARAMS, X, Y)
