@@ -646,3 +646,22 @@ def test_two_results_of_a_nested_branch_never_share_a_name(tmp_path: Path) -> No
         """, tmp_path)
     assert hessian(f)(-0.3) == pytest.approx(-1.8)
     assert grad(grad(f))(-0.3) == pytest.approx(-1.8)
+
+
+def test_two_loop_carried_adjoints_with_one_initial_array(tmp_path: Path) -> None:
+    """`bx = by` started two carried adjoints from one array; the first iteration wrote
+    `bx[1:] += ...` in place, changing `by` too, which the iteration then read."""
+    f = _load("""
+        def f(x):
+            y = np.array([0.37832116091274726, 0.3509610271033856, 0.17152604851662523])
+            for i in range(1, 3):
+                y = y * (np.ones(2) @ x[1:])
+            y = y + x
+            return np.cos(y)
+        """, tmp_path)
+    x = np.array([0.3153663610948798, 0.23116732662332895, 0.8833562268975133])
+    cotangent = np.array([1.0, -0.5, 0.25])
+    _, pullback = vjp(f, x)
+    expected = numeric_grad(lambda v: float(cotangent @ f(v)), (x,), 0)
+    np.testing.assert_allclose(pullback(cotangent)[0], expected, rtol=1e-6)
+    np.testing.assert_allclose(grad(lambda v: float(cotangent @ f(v)))(x), expected, rtol=1e-6)

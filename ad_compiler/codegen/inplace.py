@@ -94,12 +94,15 @@ class InPlace:
         made, that nothing reads afterwards (no alias, no live view)."""
         if not isinstance(array, Value) or array not in self.names or not self._owned(array, set()):
             return False
-        for source, since in self._sources(array, at).items():
+        sources = self._sources(array, at)
+        for source, since in sources.items():
             if source in self.plan.carried:  # the previous iteration's object, or the initial one
                 _, _, yielded = self.plan.carried[source]
                 if isinstance(yielded, Value) and yielded is not source and self.plan.viewers.get(yielded):
                     return False  # recorded or viewed: the next iteration must not change it
-            if any(self.plan.last_use.get(v, -1) > since for v in self._aliases(source)):
+            # (the other sources' own reads are judged from their own positions)
+            if any(self.plan.last_use.get(v, -1) > since for v in self._aliases(source)
+                   if v is source or v not in sources):
                 return False
         return True
 

@@ -41,7 +41,8 @@ class Plan:
     carried: dict[Value, tuple[Op, Operand, Operand]] = field(default_factory=dict)
     """A loop's carried region argument -> (the loop, its initial value, its yield)."""
     passes_to: dict[Value, list[Value]] = field(default_factory=dict)
-    """A value a branch or a loop's body yields -> the results it may become (as it is)."""
+    """A value a branch or a loop's body yields -> the results it may become (as it is);
+    a loop's initial value -> the carried arguments it starts as."""
     use_count: dict[Value, int] = field(default_factory=dict)
 
     def uses_of(self, value: Value) -> int:
@@ -99,6 +100,8 @@ class _Planner:
         body = op.regions[-1]
         for k, (arg, init) in enumerate(zip(carried_args(op, body), loop_inits(op))):
             self.plan.carried[arg] = (op, init, body.yields[k])
+            if isinstance(init, Value):  # (the first iteration's object: two carried the same init share it)
+                self.plan.passes_to.setdefault(init, []).append(arg)
             if op.prim == "while":
                 self.plan.carried[op.regions[0].args[k]] = (op, init, body.yields[k])
 
