@@ -21,7 +21,7 @@ from .arguments import check_cotangent, check_differentiated, check_mode, check_
 from .errors import ArgumentError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
-from .frontend.lower import DERIVATIVE_MARK
+from .frontend.lower import DERIVATIVE_MARK, TRANSFORM_MARK
 from .ir import Function, format_function
 from .ir.externals import External
 from .ir.types import kind_of
@@ -91,7 +91,7 @@ class CompileCache:
         if entry is None or entry.user.code is not _code(fun, entry.user) or not valid(entry.fn.guards):
             user = user_function(fun)
             params = list(user.signature.parameters)
-            fn = lower_user(user, {params[i]: t for i, t in enumerate(trees or ()) if not t.is_leaf})
+            fn = lower_user(user, {params[i]: t for i, t in enumerate(trees or ()) if not t.is_leaf}, _spliced)
             entry = Lowered(user, fn, value_refs(fn.guards))
             if inspect.isfunction(fun):
                 self._lowered.setdefault(fun, {})[trees] = entry
@@ -154,6 +154,12 @@ def _code(fun: Callable[..., Any], user: UserFunction) -> Any:
     """The code `fun` runs now, to compare with the lowered one's (a partial's or a
     method's function cannot change under it; a plain function's code can be replaced)."""
     return fun.__code__ if inspect.isfunction(fun) else user.code
+
+
+def _spliced(derivative: Any) -> Function:
+    """The IR of a compiled derivative called inside a function being lowered: its
+    generic version's, to splice where it is called (`frontend.lower`)."""
+    return _CACHE.version(derivative.fun, derivative.options, None).nestable
 
 
 _CACHE = CompileCache()
@@ -566,6 +572,8 @@ def show(obj: Compiled) -> None:
 
 
 setattr(Compiled, DERIVATIVE_MARK, True)  # a call of one is not inlined as the function it wraps
+for _transform_function in (grad, value_and_grad, jacobian, jacfwd, jacrev, hessian):
+    setattr(_transform_function, TRANSFORM_MARK, True)  # called inside a function: made while lowering
 
 _DERIVATIVES = (Compiled, _Derivative)
 """What differentiating again starts from the IR of (read at call time, so defined last)."""

@@ -258,8 +258,8 @@ class ControlFlow:
 
     def visit_IfExp(self, node: ast.IfExp) -> Resolved:
         test = self._operand(node.test)
-        if isinstance(test, Const):
-            return self._operand(node.body if self._truth(test, node.test) else node.orelse)
+        if isinstance(test, Const):  # (a function, a list may be chosen so too)
+            return self.visit(node.body if self._truth(test, node.test) else node.orelse)
         return self._choose(test, node, node.body, node.orelse)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Resolved:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import CompileError, UnsupportedError
 from ..ir import prims
+from ..ir.clone import inline
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.externals import External
 from ..ir.trees import LEAF, TreeDef
@@ -31,7 +32,9 @@ from .lists import CONTAINER_BUILTINS, OPERANDS, ContainerCode
 from .control import ControlFlow
 from .environment import is_library
 from .free import FreeNames
-from .resolve import CallableRef, ModuleRef, Resolved, describe, fold, is_compile_time, to_compile_time
+from .resolve import (
+    CallableRef, LocalFunction, ModuleRef, Resolved, describe, fold, is_compile_time, to_compile_time,
+)
 from .source import FunctionSource, get_source
 from .views import check_views
 from .written import RunAsWritten
@@ -61,6 +64,9 @@ _PACKED = {"transpose", "reshape"}
 DERIVATIVE_MARK = "__ad_compiler_derivative__"
 """The attribute, true on a compiled derivative, that keeps calls of it from being
 inlined as the function it wraps."""
+TRANSFORM_MARK = "__ad_compiler_transform__"
+"""The attribute, true on the API's transforms (`grad`, `jacfwd`, ...): a call of one
+inside a function makes its derivative at compile time, to be spliced where called."""
 _VALUE_ATTRS = {a: prims.prim_of(getattr(np, a)) for a in ("shape", "ndim", "size", "real", "imag")}
 
 _LOOPS = "write the computation with vectorized NumPy calls"
@@ -75,10 +81,8 @@ _REFUSED = {
     "Import": "import statements are not supported inside the function; import at module level",
     "ImportFrom": "import statements are not supported inside the function; import at module level",
     "ClassDef": "class definitions are not supported inside the function; define it at module level",
-    "FunctionDef": "nested function definitions are not supported yet; write the computation inline",
     "AsyncFunctionDef": "async functions are not supported; write a plain def",
     "Match": "match statements are not supported yet; write the cases as if/elif",
-    "Lambda": "lambda expressions are not supported inside the function; define the function at module level",
     "Starred": "starred expressions (*xs) are not supported; pass the items one by one",
     "NamedExpr": "assignment expressions (:=) are not supported; use a separate assignment",
     "Await": "await is not supported; await outside the compiled function and pass the result",
@@ -88,6 +92,25 @@ _REFUSED = {
 
 
 _NOTHING = object()
+
+
+def _stored_names(tree: ast.AST) -> set[str]:
+    """The names a function assigns (its nested functions' names, not their locals)."""
+    found: set[str] = set()
+    todo = list(ast.iter_child_nodes(tree))
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.add(node.name)
+            todo.extend(node.args.defaults)
+            continue
+        if isinstance(node, ast.Lambda):
+            todo.extend(node.args.defaults)
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _holds(container: Any, value: Value) -> bool:
@@ -137,6 +160,7 @@ class _Shared:
     updates: list[Op] = field(default_factory=list)  # `y += v`: in place on an array (`views`)
     lowerers: list[Any] = field(default_factory=list)  # the function's and its callees' being lowered
     provisional: set[Value] = field(default_factory=set)  # a pytree's leaves, named by their path for now
+    derivatives: Callable[[Any], Function] | None = None  # a compiled derivative -> its IR, to splice
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
@@ -148,7 +172,8 @@ def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: st
     return lowered
 
 
-def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None) -> Function:
+def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None,
+               derivatives: Callable[[Any], Function] | None = None) -> Function:
     """The IR of any callable a user hands over (`callables`): its function's, with the
     bound parameters read at call time from their objects, or a primitive's one op.
     `trees` gives the structure of parameters that are pytrees: each becomes its leaves,
@@ -158,7 +183,7 @@ def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None) -> F
         op = Op(user.prim, list(params), [Value()], loc=Loc(f"<{user.name}>", 1, 0))
         return Function(user.name, params, Region(ops=[op], yields=[op.result]))
     src = get_source(user.fn)
-    shared = _Shared(home=src.globals)
+    shared = _Shared(home=src.globals, derivatives=derivatives)
     lowerer = _Lowerer(src, {}, shared)
     lowerer.bound = dict(user.bound)
     lowerer.trees = dict(trees or {})
@@ -186,8 +211,8 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         self.premade: dict[int, Resolved] = {}  # expressions visited already, by node id (`visit`)
         self.returned: Operand | None = None
         self.raised = False  # the block being lowered ended in a raise
-        self.assigned = {n.id for n in ast.walk(src.tree) if isinstance(n, ast.Name)
-                         and isinstance(n.ctx, ast.Store)}
+        self.assigned = _stored_names(src.tree)
+        self.enclosing: _Lowerer | None = None  # a nested function's: where its free names live
 
     @property
     def ops(self) -> list[Op]:
@@ -217,7 +242,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
 
     def _lower_body(self) -> Operand:
         """Lower the function's body (its params already bound); what it returns."""
-        self.shared.calls.append(self.src.fn)
+        self.shared.calls.append(self.src.fn if self.enclosing is None else self.src.tree)
         self.shared.lowerers.append(self)
         try:
             self._block(self.src.tree.body)
@@ -300,7 +325,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         if isinstance(result, ModuleRef):
             self._refuse(node, f"the module '{result.display}' cannot be used as a value; use one of its "
                          f"functions or constants ({result.display}.name)")
-        if isinstance(result, CallableRef):
+        if isinstance(result, (CallableRef, LocalFunction)):
             self._refuse(node, f"'{result.display}' can only be called here, not used as a value; call it "
                          f"where its result is needed: {result.display}(...)")
         return result
@@ -577,6 +602,8 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             raise self._error(node, f"variable '{name}' is read before it is assigned; assign it on every "
                               "path that reaches this line (before the if or loop that assigns it, or in "
                               "each branch)", CompileError)
+        if self.enclosing is not None:  # a nested function: the enclosing one's variable, as it is now
+            return self.enclosing.visit_Name(node)
         found = self._outside(name, node)
         if found is None:
             raise self._error(node, f"name '{name}' is not defined; define it at module level, or pass it "
@@ -628,6 +655,8 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
                 callee = self._attribute(base, func)
         else:
             callee = self.visit(func)
+        if isinstance(callee, LocalFunction):
+            return self._inline_local(callee, node)
         if not isinstance(callee, CallableRef):
             if isinstance(callee, ModuleRef):
                 self._refuse(func, f"calling the module '{callee.display}' is not supported; call one of its "
@@ -641,10 +670,14 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             found = self._container_builtin(callee.fn, node)
             if found is not None:
                 return found
+        if getattr(callee.fn, TRANSFORM_MARK, False):
+            return self._transform_call(callee, node)
         prim = prims.prim_of(callee.fn)
         if prim is None and _is_user_function(callee.fn):
             return self._inline_call(callee, node)
-        if getattr(callee.fn, DERIVATIVE_MARK, False):  # run as written; said if on a differentiated path
+        if getattr(callee.fn, DERIVATIVE_MARK, False):
+            if self.shared.derivatives is not None:
+                return self._splice(callee, node)
             return self._call_as_written(callee, node, why=self._uncallable(callee))
         if prim is None:
             return self._call_as_written(callee, node)
@@ -748,7 +781,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             self._refuse(node, f"bad call of '{callee.display}': {err}")
         bound.apply_defaults()
         arguments = {
-            name: value if isinstance(value, (Value, Const, CallableRef, ModuleRef, *CONTAINERS))
+            name: value if isinstance(value, (Value, Const, CallableRef, ModuleRef, LocalFunction, *CONTAINERS))
             else to_compile_time(value, name) or Const(value)
             for name, value in bound.arguments.items()
         }
@@ -764,6 +797,115 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
                                       why=f"its source cannot be differentiated: {_one_line(err)}")
         if isinstance(result, Value) and not result.name:
             self.fresh.add(result)  # the caller's variable names what the callee returned
+        return result
+
+    # ---- derivatives inside the function ----
+
+    def _transform_call(self, callee: CallableRef, node: ast.Call) -> CallableRef:
+        """`grad(g, argnums=1)` inside the function: the derivative, made now (its
+        arguments must be known here), called where the code calls it."""
+        self._no_star(node)
+        values = [self.visit(arg) for arg in node.args]
+        keywords = {kw.arg: self._constant_of(self.visit(kw.value)) for kw in node.keywords if kw.arg}
+        if not values or not isinstance(values[0], CallableRef):
+            what = "a function defined inside this one" if values and isinstance(values[0], LocalFunction) else \
+                "that"
+            self._refuse(node, f"{callee.display}() of {what} is not supported inside a differentiated function; "
+                         f"{callee.display} a function defined at module level (or a method)")
+        rest = [self._constant_of(v) for v in values[1:]]
+        if not all(isinstance(v, Const) for v in [*rest, *keywords.values()]):
+            self._refuse(node, f"the options of {callee.display}() inside the function must be known here "
+                         "(argnums=0, a constant)")
+        if values[0].ref is not None:
+            self._uses(values[0])
+        self._uses(callee)
+        try:
+            made = callee.fn(values[0].fn, *(v.value for v in rest), **{k: v.value for k, v in keywords.items()})
+        except CompileError as err:
+            raise self._error(node, f"{callee.display}() here: {err.message}", type(err)) from None
+        return CallableRef(made, f"{callee.display}({values[0].display})")
+
+    def _splice(self, callee: CallableRef, node: ast.Call) -> Resolved:
+        """A call of a compiled derivative inside the function: its IR (generic, for any
+        kinds: specialized with the rest) spliced here, so an outer transform
+        differentiates through it as through any code (`grad` of a function that takes
+        gradient steps)."""
+        self._no_star(node)
+        args = [self._operand(arg) for arg in node.args]
+        kwargs = {kw.arg: self._operand(kw.value) for kw in node.keywords if kw.arg}
+        try:
+            bound = inspect.signature(callee.fn).bind(*args, **kwargs)
+        except TypeError as err:
+            self._refuse(node, f"bad call of '{callee.display}': {err}")
+        bound.apply_defaults()
+        values = [v if isinstance(v, (Value, Const)) else Const(v) for v in bound.arguments.values()]
+        try:
+            fn = self.shared.derivatives(callee.fn)
+        except CompileError as err:
+            raise self._error(node, f"cannot differentiate through '{callee.display}': {_one_line(err)}",
+                              type(err)) from None
+        if len(values) != len(fn.params):
+            self._refuse(node, f"'{callee.display}' takes {len(fn.params)} arguments here, the call passes "
+                         f"{len(values)}")
+        if callee.ref is not None:
+            self._uses(callee)
+        (result,) = inline(fn, values, self.ops, Loc(self.src.file, node.lineno, self._col(node)))
+        if isinstance(result, Value):
+            self.fresh.add(result)
+        return result
+
+    # ---- functions defined inside the function ----
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        """A nested `def`: a function of this lowering, inlined where it is called."""
+        if node.decorator_list:
+            self._refuse(node.decorator_list[0], "a decorated function inside the function is not supported; "
+                         "define it at module level")
+        self._bind(ast.Name(node.name, ast.Store()), self._local_function(node, node.name))
+
+    def visit_Lambda(self, node: ast.Lambda) -> LocalFunction:
+        body = ast.copy_location(ast.Return(value=node.body), node.body)
+        extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+        tree = ast.copy_location(ast.FunctionDef(name="<lambda>", args=node.args, body=[body], decorator_list=[],
+                                                 returns=None, **extra), node)
+        return self._local_function(tree, "lambda")
+
+    def _local_function(self, tree: ast.FunctionDef, name: str) -> LocalFunction:
+        args = tree.args
+        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+            self._refuse(tree, f"'{name}' has variadic, keyword-only or positional-only parameters, which a "
+                         "function inside the function cannot have yet; name each parameter")
+        return LocalFunction(tree, name, tuple(self.visit(d) for d in args.defaults), self)
+
+    def _inline_local(self, callee: LocalFunction, node: ast.Call) -> Resolved:
+        """A call of a function defined inside this one (or passed down from one): its
+        body, lowered in place, its free names the defining function's as they are now."""
+        if callee.tree in self.shared.calls:
+            self._refuse(node, f"'{callee.name}' calls itself (recursion): a recursive function cannot be "
+                         "inlined; rewrite it with a loop")
+        self._no_star(node)
+        params = [a.arg for a in callee.tree.args.args]
+        values = [self.visit(arg) for arg in node.args]
+        if len(values) > len(params):
+            self._refuse(node, f"'{callee.name}' takes {len(params)} arguments, the call passes {len(values)}")
+        arguments = dict(zip(params, values))
+        for kw in node.keywords:
+            if kw.arg is None or kw.arg not in params or kw.arg in arguments:
+                self._refuse(kw, f"bad keyword argument of '{callee.name}': its parameters are {', '.join(params)}")
+            arguments[kw.arg] = self.visit(kw.value)
+        for name, default in zip(params[len(params) - len(callee.defaults):], callee.defaults):
+            arguments.setdefault(name, default)
+        missing = [p for p in params if p not in arguments]
+        if missing:
+            self._refuse(node, f"'{callee.name}' is called without its argument '{missing[0]}'")
+        scope = callee.scope
+        src = FunctionSource(fn=scope.src.fn, name=callee.name, file=scope.src.file, tree=callee.tree,
+                             lines=scope.src.lines, globals=scope.src.globals)
+        inner = _Lowerer(src, {}, self.shared)
+        inner.enclosing = scope
+        result = inner.inline(arguments)
+        if isinstance(result, Value) and not result.name:
+            self.fresh.add(result)
         return result
 
     def _compile_time_call(self, callee: CallableRef, node: ast.Call) -> Const:

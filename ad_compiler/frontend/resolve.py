@@ -48,7 +48,24 @@ class CallableRef:
     runs as written (None: not found under a name, e.g. bound by `static=`)."""
 
 
-CompileTime = Union[ModuleRef, CallableRef]
+@dataclass(frozen=True, eq=False)
+class LocalFunction:
+    """A `def` or a lambda inside the function being lowered: inlined where it is
+    called, its free names resolved where it is defined (`scope`, the lowerer of that
+    function), when it is called, as Python's closures read them."""
+
+    tree: Any
+    name: str
+    defaults: tuple
+    """Its parameters' defaults, evaluated where the def ran (as Python does)."""
+    scope: Any
+
+    @property
+    def display(self) -> str:
+        return self.name
+
+
+CompileTime = Union[ModuleRef, CallableRef, LocalFunction]
 Resolved = Union[Operand, CompileTime]
 
 

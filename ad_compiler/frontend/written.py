@@ -16,7 +16,7 @@ from typing import Any
 from ..ir.core import Const, Loc, Op, Operand, Value
 from ..ir.prims import PURE_TESTS, draws
 from .containers import DictOf, ListOf, RecordOf, TupleOf
-from .resolve import CallableRef, ModuleRef
+from .resolve import CallableRef, LocalFunction, ModuleRef
 
 
 class RunAsWritten:
@@ -29,6 +29,9 @@ class RunAsWritten:
             items = [self._loose(item) for item in node.elts]
             return self._tuple(items, node)
         result = self._materialized(self.visit(node), node)
+        if isinstance(result, LocalFunction):
+            self._refuse(node, f"'{result.name}' is defined inside the function: it cannot be passed to a call "
+                         "the compiler runs as written; define it at module level")
         if isinstance(result, (ModuleRef, CallableRef)):
             if result.ref is None:
                 self._refuse(node, f"'{result.display}' cannot be passed here: it has no name "

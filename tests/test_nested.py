@@ -1,0 +1,156 @@
+"""Functions inside functions: a nested `def` or lambda closing over the function's
+locals, functions passed as arguments and held in variables (an RK4 integrator written in
+Python, differentiated with respect to the dynamics' parameters), and differentiation
+inside differentiation (meta-learning: gradient steps with an inner `grad`). Both modes,
+second order, against central differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ad_compiler import grad, hessian
+from ad_compiler.testing import check_grads
+from tests.numeric import assert_grad_close, numeric_hessian
+
+RNG = np.random.default_rng(11)
+XS = RNG.normal(size=(4, 2))
+TARGET = RNG.normal(size=3)
+
+
+def rnn_loss(W, U):
+    def cell(h, x):
+        return np.tanh(W @ h + U @ x)
+
+    h = np.zeros(3)
+    hs = []
+    for t in range(4):
+        h = cell(h, XS[t])
+        hs.append(h)
+    return np.sum((np.stack(hs) - TARGET) ** 2)
+
+
+def odeint(f, y0, ts):
+    """Classic fourth-order Runge-Kutta, written as a user would."""
+    y = y0
+    ys = [y0]
+    for i in range(len(ts) - 1):
+        dt = ts[i + 1] - ts[i]
+        k1 = f(y, ts[i])
+        k2 = f(y + dt / 2 * k1, ts[i] + dt / 2)
+        k3 = f(y + dt / 2 * k2, ts[i] + dt / 2)
+        k4 = f(y + dt * k3, ts[i] + dt)
+        y = y + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        ys.append(y)
+    return np.stack(ys)
+
+
+def ode_fit(theta):
+    def dynamics(y, t):
+        return np.array([y[1], -theta[0] * y[0] - theta[1] * y[1] + np.sin(t)])
+
+    ys = odeint(dynamics, np.array([1.0, 0.0]), (0.0, 0.1, 0.2, 0.3, 0.4))
+    return np.sum(ys[:, 0] ** 2)
+
+
+def ode_fit_lambda(theta):
+    decay = lambda y, t: -theta[0] * y + theta[1] * np.cos(t)  # noqa: E731
+    return np.sum(odeint(decay, np.array([1.0, -0.5]), (0.0, 0.2, 0.4)) ** 2)
+
+
+USE_SINE = True
+
+
+def held_in_variables(x):
+    f = np.sin if USE_SINE else np.cos  # (a function chosen where it is known)
+    square = lambda v, k=2.0: v ** k  # noqa: E731
+    g = square
+    return np.sum(f(x) * g(x)) + square(x[1], k=3.0)
+
+
+def closure_late_binding(x):
+    scale = 2.0
+
+    def scaled(v):
+        return v * scale
+
+    first = scaled(x)
+    scale = 3.0  # read when called, as Python's closures do
+    return np.sum(first + scaled(x) * x)
+
+
+def inner_loss(w, X, y):
+    return np.mean((np.tanh(X @ w) - y) ** 2)
+
+
+X_META = RNG.normal(size=(5, 2))
+Y_META = RNG.normal(size=5)
+
+
+def meta(theta):
+    w = theta
+    for _ in range(10):
+        w = w - 0.3 * grad(inner_loss)(w, X_META, Y_META)
+    return inner_loss(w, X_META * 1.1, Y_META)
+
+
+inner_gradient = grad(inner_loss)
+
+
+def meta_module_level(theta):
+    w = theta
+    for _ in range(3):
+        w = w - 0.5 * inner_gradient(w, X_META, Y_META)
+    return inner_loss(w, X_META, Y_META)
+
+
+CASES = {
+    "rnn cell helper": (rnn_loss, (RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(3, 2))), 0),
+    "rk4 odeint, nested def": (ode_fit, (np.array([0.8, 0.3]),), 0),
+    "rk4 odeint, lambda": (ode_fit_lambda, (np.array([0.7, 0.4]),), 0),
+    "functions in variables": (held_in_variables, (np.array([0.4, 0.9, -0.3]),), 0),
+    "late binding": (closure_late_binding, (np.array([0.4, 0.9]),), 0),
+    "meta-learning, inner grad": (meta, (np.array([0.1, -0.2]),), 0),
+    "meta-learning, module-level grad": (meta_module_level, (np.array([0.1, -0.2]),), 0),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_against_central_differences(name):
+    f, args, argnum = CASES[name]
+    for mode in ("reverse", "forward"):
+        g = grad(f, argnums=argnum, mode=mode)
+        assert_grad_close(f, args, argnum, g(*args))
+        assert_grad_close(f, args, argnum, g.generic(*args))
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if CASES[n][0] is not rnn_loss])
+def test_second_order(name):
+    f, args, _ = CASES[name]
+    (x,) = args
+    np.testing.assert_allclose(hessian(f)(x), numeric_hessian(f, x), rtol=1e-4, atol=1e-5)
+
+
+def test_the_rnn_gradient_is_checked_to_second_order():
+    W, U = CASES["rnn cell helper"][1]
+    check_grads(lambda w: rnn_loss(w, U), (W,), order=2)
+
+
+def test_the_inner_gradient_is_spliced_not_called():
+    g = grad(meta_module_level)
+    g(np.array([0.1, -0.2]))
+    code = [line for line in g.source.splitlines() if not line.strip().startswith("#")]
+    assert not any("inner_gradient(" in line for line in code)  # its derivative's code is spliced in
+
+
+def test_a_recursive_nested_function_is_refused():
+    from ad_compiler.errors import UnsupportedError
+
+    def f(x):
+        def again(v):
+            return again(v * 0.5)
+
+        return again(x)
+
+    with pytest.raises(UnsupportedError, match="calls itself"):
+        grad(f)(1.5)
