@@ -104,6 +104,31 @@ def _logistic_data(n, d, seed):
     return beta, X, y
 
 
+def mlp_dict(params, X, y):
+    """A two-layer perceptron whose parameters are a dict (a pytree): tanh hidden layer,
+    squared error."""
+    h = np.tanh(X @ params["W1"] + params["b1"])
+    out = h @ params["W2"] + params["b2"]
+    return np.mean((out[:, 0] - y) ** 2)
+
+
+def mlp_dict_hand(params, X, y):
+    z = X @ params["W1"] + params["b1"]
+    h = np.tanh(z)
+    out = h @ params["W2"] + params["b2"]
+    d_out = (2.0 / len(y)) * (out[:, 0] - y)[:, None]
+    dh = d_out @ params["W2"].T
+    dz = dh * (1.0 - h * h)
+    return {"W1": X.T @ dz, "b1": dz.sum(axis=0), "W2": h.T @ d_out, "b2": d_out.sum(axis=0)}
+
+
+def _mlp_data(n, d, hidden, seed):
+    rng = np.random.default_rng(seed)
+    params = {"W1": rng.standard_normal((d, hidden)) / np.sqrt(d), "b1": np.zeros(hidden),
+              "W2": rng.standard_normal((hidden, 1)) / np.sqrt(hidden), "b2": np.zeros(1)}
+    return params, rng.standard_normal((n, d)), rng.standard_normal(n)
+
+
 def make_rows():
     small = _logistic_data(100, 10, seed=0)
     large = _logistic_data(10000, 100, seed=1)
@@ -118,6 +143,8 @@ def make_rows():
              argnums=0, hand=logistic_hand),
         dict(name="3b logistic logits 10000x100", f=logistic_logits,
              args=large, argnums=0, hand=logistic_hand),
+        dict(name="4  MLP dict params 32-64-1, 64", f=mlp_dict, args=_mlp_data(64, 32, 64, seed=2),
+             argnums=0, hand=mlp_dict_hand),
     ]
 
 
@@ -160,7 +187,12 @@ def load_tangent():
 
 
 def _as_tuple(g):
-    return tuple(g) if isinstance(g, (tuple, list)) else (g,)
+    """The arrays of a gradient, in order (a dict's values by key: pytrees of parameters)."""
+    if isinstance(g, dict):
+        return tuple(x for k in sorted(g) for x in _as_tuple(g[k]))
+    if isinstance(g, (tuple, list)):
+        return tuple(x for item in g for x in _as_tuple(item))
+    return (g,)
 
 
 def check_against(result, reference, rtol=1e-8):

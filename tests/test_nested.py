@@ -154,3 +154,30 @@ def test_a_recursive_nested_function_is_refused():
 
     with pytest.raises(UnsupportedError, match="calls itself"):
         grad(f)(1.5)
+
+
+def test_a_return_inside_a_nested_def_is_its_own():
+    """A nested def's `return` is not the enclosing function's: a def after a `continue`
+    (inside the `if not _continue:` the loop is rewritten with) or in a branch."""
+    def f(x):
+        total = 0.0
+        n = 0
+        while n < 3:
+            n += 1
+            if n < 2:
+                continue
+
+            def term(v):
+                return v * n
+
+            total = total + term(x)
+        if x > 0:
+            def half(v):
+                return v * 0.5
+
+            total = total + half(x)
+        return total * x
+
+    for x in (0.7, -0.4):
+        assert_grad_close(f, (x,), 0, grad(f)(x))
+        assert_grad_close(f, (x,), 0, grad(f, mode="forward")(x))

@@ -21,7 +21,7 @@ from ..ir.core import absent
 from . import exits
 from .containers import Structure, describe_structure, is_container, leaves, rebuild
 from .lists import OPERANDS, UNROLL_LIMIT, Unrollable, mutated_names
-from .resolve import CallableRef, Resolved
+from .resolve import CallableRef, LocalFunction, Resolved
 
 
 class _Slots:
@@ -56,7 +56,7 @@ class _Slots:
         out: list[Operand] = []
         for name, structure, value in zip(self.names, self.structures, values):
             if structure is None:
-                if is_container(value):
+                if not isinstance(value, (Value, Const)):  # (a list, a function, where a value was)
                     what(name, value)
                 out.append(value)
                 continue
@@ -112,7 +112,7 @@ def _returns(stmts: list[ast.stmt]) -> bool:
 
 
 def _has_return(stmts: list[ast.stmt]) -> bool:
-    return any(isinstance(node, ast.Return) for stmt in stmts for node in ast.walk(stmt))
+    return any(isinstance(node, ast.Return) for stmt in stmts for node in exits.walk_own(stmt))
 
 
 def _falls_off(node: ast.If) -> str:
@@ -233,7 +233,7 @@ class ControlFlow:
 
     def _value_for(self, env: dict, name: str, node: ast.AST) -> Any:
         value = env[name]
-        if not isinstance(value, (Value, Const)) and not is_container(value):
+        if not isinstance(value, (Value, Const, LocalFunction)) and not is_container(value):
             self._refuse(node, f"'{name}' names a module or function in one branch; a branch may "
                          "only assign values")
         return value
@@ -388,7 +388,8 @@ class ControlFlow:
                 values = [self._value_for(self.env, name, body[0]) if name in self.env else arg_values[name]
                           for name in slots.names]
                 for k, (name, value) in enumerate(zip(slots.names, values)):
-                    if is_container(value) and _is_none(saved_env.get(name, Const(None))):
+                    made = is_container(value) or isinstance(value, LocalFunction)
+                    if made and _is_none(saved_env.get(name, Const(None))):
                         slots.local.add(name)
                         values[k] = arg_values[name]
                 yields = slots.flat(values, self._changes_structure(node))

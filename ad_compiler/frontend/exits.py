@@ -30,6 +30,18 @@ def _flags(depth: int) -> tuple[str, str, str]:
     return f"_break{suffix}", f"_continue{suffix}", f"_index{suffix}"
 
 
+def walk_own(node: ast.AST) -> Iterable[ast.AST]:
+    """`ast.walk` of the code that runs as part of `node`'s function: the body of a
+    function defined inside is its own (its returns are not this function's)."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        todo.extend(ast.iter_child_nodes(current))
+
+
 def own_exits(stmts: Iterable[ast.stmt]) -> list[ast.stmt]:
     """The break/continue/return statements that leave *this* loop (not a nested one)."""
     found: list[ast.stmt] = []
@@ -44,9 +56,9 @@ def own_exits(stmts: Iterable[ast.stmt]) -> list[ast.stmt]:
 def nested_return(body: list[ast.stmt]) -> ast.Return | None:
     """A `return` inside a loop nested in this body: it leaves this loop too."""
     for stmt in body:
-        for node in ast.walk(stmt):
+        for node in walk_own(stmt):
             if isinstance(node, (ast.For, ast.While)):
-                inner = next((n for n in ast.walk(node) if isinstance(n, ast.Return)), None)
+                inner = next((n for n in walk_own(node) if isinstance(n, ast.Return)), None)
                 if inner is not None:
                     return inner
     return None

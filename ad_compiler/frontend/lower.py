@@ -444,7 +444,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
                                  "only by return: it can never run; delete it, or leave the loop with break")
                 self._refuse(stmts[i + 1], "this statement follows a return: it can never run; delete it")
             self.fresh = set()
-            if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(stmt)):
+            if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in exits.walk_own(stmt)):
                 self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
             else:
                 self.visit(stmt)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from . import containers, expressions, statements
+from . import containers, expressions, functions, statements
 from .gen import ARG_SHAPES, FROZEN, SHAPES, Gen, Helper, indent
 from .scope import SCALAR, Arr, Scope, Shape, Tup, Type
 
-CONSTRUCTS = (expressions, statements, containers)
+CONSTRUCTS = (expressions, statements, containers, functions)
 """The modules whose rules make up the grammar (importing them registers the rules)."""
 
 HEADER = """import io
