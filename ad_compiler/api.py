@@ -26,7 +26,7 @@ from .ir import Function, format_function
 from .ir.externals import External
 from .ir.types import kind_of
 from .ad.rules import RULES
-from .dispatch import Dispatch
+from .dispatch import Dispatch, tree_caller
 from .pytrees import Trees, compose, flat_arguments, inputs_tree, leaf_options, leaves_of
 from .ir.trees import LEAF, TreeDef, flatten, unflatten
 from .pipeline import (
@@ -137,6 +137,12 @@ class CompileCache:
         self._users.add(user)
 
 
+def _leaf_key(leaves: tuple) -> tuple:
+    """What a version is chosen by, of a call's leaves: arrays' shapes and dtypes, the
+    types of the rest."""
+    return tuple((x.shape, x.dtype) if type(x) is np.ndarray else type(x) for x in leaves)
+
+
 def _nontrivial(trees: Trees | None) -> Trees | None:
     """Structures that are all leaves are no structures (one lowering serves both)."""
     return None if trees is None or all(t.is_leaf for t in trees) else trees
@@ -232,7 +238,14 @@ class Compiled(functools.partial):
         _check_differentiated(self.fun, self.options, values)
         leaves, trees = flat_arguments(values)
         if trees is not None or _returns_tree(self.fun):  # pytrees: for the leaves, the result put together
-            return self._find_tree(leaves, trees or tuple(LEAF for _ in values))
+            shapes = trees or tuple(LEAF for _ in values)
+            call, leaves = self._find_tree(leaves, shapes)
+            if not kwargs and len(args) == len(values):  # the next such call: by generated checks
+                entry = _CACHE.entry(_root(self.fun), trees)
+                self._dispatch.assume(entry.fn.guards, entry.refs)
+                self._dispatch.remember_tree(tree_caller(shapes, _leaf_key(leaves), self._last.function,
+                                                         _result_tree(self, shapes), self._user.name))
+            return call, leaves
         entry = _CACHE.entry(_root(self.fun))
         env = entry.environment()
         version = self._last = _CACHE.version(self.fun, self.options, tuple(kind_of(v) for v in values), env)

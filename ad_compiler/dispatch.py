@@ -7,7 +7,9 @@ the function reads from outside still holds (`assume`: a helper is the same obje
 global array has the same shape; no check where nothing is assumed). Then it tries, in
 order: the last all-scalar signature it saw (an inline cache: one `type(x) is T` per
 argument); the table of all-scalar signatures (by argument types); the table of
-signatures with arrays (by types, shapes and dtypes); and finally the general path
+signatures with arrays (by types, shapes and dtypes); the pytree structures it has
+seen (`tree_caller`: generated checks of their structures and leaves); and finally the
+general path
 (binding, defaults, compiling), which calls `remember` so that the next call of that
 signature is fast. Unknown keywords or extra arguments fail as they would on the
 original function, whose name the dispatcher carries.
@@ -33,6 +35,9 @@ class _Never:
 
 
 _MISSING = object()
+
+_TREE_CALLERS = 8
+"""How many pytree structures a dispatcher tries before its general path."""
 
 
 def _key(name: str) -> str:
@@ -146,6 +151,10 @@ def _source(parameters: list[inspect.Parameter], assumed: str | None = None) -> 
         "    if _adc_f is None:",
         f"        _adc_f = _adc_by_shape(({', '.join(_key(n) for n in names)}{comma}))",
         "        if _adc_f is None:",
+        "            for _adc_c in _adc_trees:",
+        f"                _adc_v = _adc_c({args})",
+        "                if _adc_v is not _adc_missing:",
+        "                    return _adc_v",
         *_general("            ", f"({args})", "{}"),
         f"    return _adc_f({args})",
     ]
@@ -163,12 +172,14 @@ class Dispatch:
         function for them and the values to call it with (defaults filled in)."""
         self._by_type: dict[tuple, Callable[..., Any]] = {}
         self._by_shape: dict[tuple, Callable[..., Any]] = {}
+        self._trees: list[Callable[..., Any]] = []
         self._arity = len(parameters)
         self._scope: dict[str, Any] = {
             "_adc_ndarray": ndarray,
             "_adc_missing": _MISSING,
             "_adc_by_type": self._by_type.get,
             "_adc_by_shape": self._by_shape.get,
+            "_adc_trees": self._trees,
             "_adc_general": general,
             "_adc_cell": _cell,
             "_adc_CompileError": CompileError,
@@ -226,8 +237,104 @@ class Dispatch:
         self._by_type[types] = function
         self._scope.update({f"_adc_t{i}": t for i, t in enumerate(types)}, _adc_last=function)
 
+    def remember_tree(self, caller: Callable[..., Any]) -> None:
+        """Calls with pytree arguments that `caller` (`tree_caller`) takes go to it from
+        now on, tried in turn before the general path."""
+        if len(self._trees) < _TREE_CALLERS:
+            self._trees.append(caller)
+
     def forget(self) -> None:
         """Drop every remembered signature."""
         self._by_type.clear()
         self._by_shape.clear()
+        self._trees.clear()
         self._scope.update({f"_adc_t{i}": _Never for i in range(self._arity)}, _adc_last=None)
+
+
+def tree_caller(trees: tuple, leaf_key: tuple, function: Callable[..., Any], result: Any,
+                name: str) -> Callable[..., Any]:
+    """A function of a call's pytree arguments that checks, in generated code, that they
+    have the structures `trees` and leaves `leaf_key` (shapes and dtypes, types), calls
+    `function` with their leaves, and puts its result together as `result` (a TreeDef);
+    `_MISSING` where the arguments differ. The fast path of calls with pytrees: taking
+    them apart and putting the result together cost what Python statements cost."""
+    scope: dict[str, Any] = {"_adc_f": function, "_adc_missing": _MISSING, "_adc_ndarray": ndarray}
+    tests: list[str] = []
+    reads: list[str] = []
+    keys = iter(leaf_key)
+
+    def constant(value: Any) -> str:
+        label = f"_adc_c{len(scope)}"
+        scope[label] = value
+        return label
+
+    def walk(tree: Any, text: str) -> None:
+        if tree.is_leaf:
+            key = next(keys)
+            if isinstance(key, tuple):
+                tests.append(f"type({text}) is _adc_ndarray and {text}.shape == {constant(key[0])} "
+                             f"and {text}.dtype == {constant(key[1])}")
+            else:
+                tests.append(f"type({text}) is {constant(key)}")
+            reads.append(text)
+        elif tree.node == "none":
+            tests.append(f"{text} is None")
+        elif tree.node in ("list", "tuple"):
+            tests.append(f"type({text}) is {tree.node} and len({text}) == {len(tree.children)}")
+            for k, child in enumerate(tree.children):
+                walk(child, f"{text}[{k}]")
+        elif tree.node == "dict":
+            tests.append(f"type({text}) is dict and {text}.keys() == {constant(set(tree.keys))}")
+            for key, child in zip(tree.keys, tree.children):
+                walk(child, f"{text}[{key!r}]")
+        else:
+            tests.append(f"type({text}) is {constant(tree.cls)}")
+            for field, child in zip(tree.keys, tree.children):
+                walk(child, f"{text}.{field}")
+
+    params = [f"_adc_a{k}" for k in range(len(trees))]
+    for tree, param in zip(trees, params):
+        walk(tree, param)
+    count = iter(range(result.leaves))
+
+    def build(tree: Any) -> str:
+        if tree.is_leaf:
+            return f"_adc_r[{next(count)}]"
+        if tree.node == "none":
+            return "None"
+        items = [build(child) for child in tree.children]
+        if tree.node == "tuple":
+            return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+        if tree.node == "list":
+            return f"[{', '.join(items)}]"
+        if tree.node == "dict":
+            return "{" + ", ".join(f"{k!r}: {v}" for k, v in zip(tree.keys, items)) + "}"
+        if tree.node == "namedtuple":
+            return f"{constant(tree.cls)}({', '.join(items)})"
+        return f"{constant(_made)}({constant(tree.cls)}, {constant(tree.keys)}, ({', '.join(items)},))"
+
+    scope["_adc_flat"] = _flat_tuple
+    lines = [f"def {_ENTRY}({', '.join(params)}):",
+             f"    if not ({' and '.join(tests) or 'True'}):",
+             "        return _adc_missing",
+             f"    _adc_r = _adc_flat(_adc_f({', '.join(reads)}))",
+             f"    return {build(result)}"]
+    exec(compile("\n".join(lines) + "\n", f"<ad_compiler pytree dispatch {name}>", "exec"), scope)  # noqa: S102
+    return scope[_ENTRY]
+
+
+def _flat_tuple(value: Any) -> Any:
+    """The leaves of a derivative's result (nested tuples taken apart; a value as it is)."""
+    if type(value) is not tuple:
+        return (value,)
+    if all(type(item) is not tuple for item in value):
+        return value
+    return tuple(leaf for item in value for leaf in _flat_tuple(item))
+
+
+def _made(cls: type, fields: tuple, items: tuple) -> Any:
+    """A dataclass instance with these fields, without `__init__` (as `ir.trees.unflatten`)."""
+    made = object.__new__(cls)
+    for field, item in zip(fields, items):
+        object.__setattr__(made, field, item)
+    return made

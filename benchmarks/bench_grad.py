@@ -402,7 +402,7 @@ def build_gradients(row, ref, makers, res, notes, sources=None):
             # Informational: the emitted function itself, without ad_compiler's per-call
             # dispatch. Internal attribute; skipped if absent.
             raw = getattr(getattr(g, "_last", None), "function", None)
-            if callable(raw):
+            if callable(raw) and not any(isinstance(a, (dict, list, tuple)) for a in args):  # (it takes leaves)
                 grads["emitted_raw"] = raw
             if sources is not None:
                 sources.append((row["name"], getattr(g, "source", "<no .source>")))

@@ -249,3 +249,26 @@ def test_has_aux_needs_a_pair():
 
     with pytest.raises(CompileError, match="must return a pair"):
         grad(mlp_dict, has_aux=True)(DICT_PARAMS, X, Y)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_second_call_takes_the_generated_fast_path(name):
+    """After the first call, a call with pytrees of the same structures and leaves is
+    checked and taken apart by generated code: the same results; another structure or
+    another shape goes the general way."""
+    f, params = CASES[name]
+    g = grad(f)
+    first = g(params, X, Y)
+    assert_tree_close(g(params, X, Y), first, rtol=1e-12, atol=0)
+    assert g._dispatch._trees, "no fast path was remembered"
+    if f is not nested:  # (its bias has the data's length)
+        assert_tree_close(g(params, X[:4], Y[:4]), numeric_tree_grad(f, params, X[:4], Y[:4]))
+
+
+def test_a_dict_in_another_key_order_is_read_by_key():
+    g = grad(mlp_dict)
+    expected = g(DICT_PARAMS, X, Y)
+    reordered = dict(reversed(list(DICT_PARAMS.items())))
+    got = g(reordered, X, Y)
+    for key in DICT_PARAMS:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-12)

@@ -17,6 +17,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class TreeDef:
@@ -64,11 +66,18 @@ def _is_namedtuple(value: Any) -> bool:
     return isinstance(value, tuple) and hasattr(type(value), "_fields")
 
 
+_LEAVES = frozenset({float, int, bool, complex, str, np.ndarray, np.float64, np.float32, np.int64})
+"""Types that are leaves, told at once (a call's arguments are flattened at each call)."""
+
+
 def flatten(value: Any) -> tuple[list, TreeDef]:
     """The leaves of `value`, in order, and its structure."""
     leaves: list = []
 
     def walk(v: Any) -> TreeDef:
+        if type(v) in _LEAVES:
+            leaves.append(v)
+            return LEAF
         if v is None:
             return NONE
         if _is_namedtuple(v):
