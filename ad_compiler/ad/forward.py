@@ -175,6 +175,10 @@ class Forward(RegionTangents, BatchedIndexing):
         tangent: Operand | None = None
         if op.prim in ("tuple", "push", "reversed", "zip") or (op.prim == "getitem" and isinstance(kind, (ListKind, TupleKind))):
             tangent = self._structural(op)
+        elif op.prim == "np.array" and isinstance(kind, ListKind):  # a list of arrays (a Jacobian's columns)
+            tangent = self.emit("np.array", [self.of(op.inputs[0])], op.loc)
+            if self.batch:  # (each item's directions come first: the list's axis goes after them)
+                tangent = self.emit("np.moveaxis", [tangent, Const(0), Const(1)], op.loc)
         elif op.prim == "unbroadcast":
             tangent = self._unbroadcast(op)
         else:

@@ -536,7 +536,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         if aliases:
             self._refuse(target, f"'{name}' is also named '{aliases[0]}': assigning to an element "
                          f"would change both; if only '{name}' should change, make it a copy first: "
-                         f"{name} = {aliases[0]} * 1.0 (np.copy has no derivative rule yet)")
+                         f"{name} = np.copy({aliases[0]})")
         if isinstance(value, (ModuleRef, CallableRef)):
             self._refuse(target, f"cannot store '{value.display}' in an array")
         updated = self._emit("setitem", [current, self._index(target.slice), value], target)

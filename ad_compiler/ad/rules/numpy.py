@@ -154,6 +154,16 @@ def np_transpose_jvp(dx, ans, x, axes=None, *, batch=0):
     return np.transpose(dx, axes)
 
 
+@defvjp(np.array, np.asarray, np.copy, broadcasting=False)
+def copy_vjp(g, ans, x, dtype=None):
+    return g
+
+
+@defjvp(np.array, np.asarray, np.copy, broadcasting=False)
+def copy_jvp(dx, ans, x, dtype=None, *, batch=0):
+    return dx
+
+
 @defvjp(np.moveaxis, broadcasting=False)
 def moveaxis_vjp(g, ans, x, source, destination):
     return np.moveaxis(g, destination, source)
