@@ -665,3 +665,23 @@ def test_two_loop_carried_adjoints_with_one_initial_array(tmp_path: Path) -> Non
     expected = numeric_grad(lambda v: float(cotangent @ f(v)), (x,), 0)
     np.testing.assert_allclose(pullback(cotangent)[0], expected, rtol=1e-6)
     np.testing.assert_allclose(grad(lambda v: float(cotangent @ f(v)))(x), expected, rtol=1e-6)
+
+
+def test_a_draw_in_a_conditional_expression_keeps_its_place(tmp_path: Path) -> None:
+    """`(RS.normal(...) if c else 1) @ f(RS.uniform(...))`: the branch, written as an
+    expression inside its user, ran its draw after the uniform one (another value)."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(x):
+            RS.seed(0)
+            x **= 2
+            v2 = RS.normal(0.0, 1.0, size=(1, 2))
+            n3 = 0
+            return (np.absolute(RS.normal(0.0, 1.0, size=2)) if x > 0.0 else 1) @ np.expm1(
+                0.5 * np.sin(v2[n3] * RS.uniform(0.5, 1.5)))
+        """, tmp_path)
+    x = -0.5290219465275385
+    value, tangent = jvp(f, (x,), (1.0,))
+    assert value == pytest.approx(f(x))
+    assert tangent == pytest.approx(numeric_grad(f, (x,), 0))

@@ -163,6 +163,9 @@ class _Planner:
                     continue
                 if not (len(uses) == 1 and self._expression_site(op, uses[0]) or self._and_or_operand(value, uses)):
                     continue
+                _, _, ops, user, _ = uses[0]
+                if user in ops and _passes_effects(op, user, ops, _carrying(ops)):
+                    continue  # `(RS.normal() if c else 1) @ f(RS.uniform())`: the draws keep their order
                 if all(self._pure_expression(region) for region in op.regions):
                     self.plan.inlined[value] = op
                     self._inline_condition(op)
