@@ -16,7 +16,7 @@ from .ad.reverse import name_gradients, vjp_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
 from .errors import ArgumentError, CompileError
-from .ir import Function, Op, Value, walk_ops
+from .ir import Const, Function, Op, Value, walk_ops
 from .ir.clone import clone_function
 from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
@@ -110,7 +110,18 @@ def _describe(kind: Kind) -> str:
 
 
 def _check_inputs(primal: Function, argnums: Sequence[int], transform: str) -> None:
-    """Refuse, as JAX does, integer inputs to differentiate."""
+    """Refuse, as JAX does, integer inputs to differentiate; and, in a version compiled
+    for arguments of any kind, a differentiated argument read as a dict (its structure
+    decides the derivative's code: known only from the value, at a call)."""
+    keyed = {op.inputs[0] for op in walk_ops(primal.body) if op.prim == "getitem"
+             and isinstance(op.inputs[1], Const) and isinstance(op.inputs[1].value, str)}
+    for i in argnums:
+        param = primal.params[i]
+        if param in keyed and param.kind is None:
+            raise CompileError(
+                f"{transform} of {primal.name}: argument {i} ({param.name}) is read by key, as a dict: its "
+                "derivative is compiled for its structure, known from the value: call the derivative with "
+                "it (the command line takes numbers and arrays, not dicts)")
     for i in argnums:
         kind = primal.params[i].kind
         if isinstance(kind, (Scalar, Array)) and kind.dtype != "float":

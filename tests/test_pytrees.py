@@ -272,3 +272,22 @@ def test_a_dict_in_another_key_order_is_read_by_key():
     got = g(reordered, X, Y)
     for key in DICT_PARAMS:
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-12)
+
+
+def test_a_version_for_any_arguments_refuses_a_dict_it_differentiates():
+    """`.source` before a call (and `adc grad` without shapes) compiles for arguments of
+    any kind: a differentiated argument read by key is a dict whose structure is not
+    known then; refused in one sentence rather than compiled into code that fails."""
+    from ad_compiler.errors import CompileError
+
+    with pytest.raises(CompileError, match="read by key, as a dict"):
+        grad(mlp_dict).source
+
+
+def test_the_command_line_refuses_a_dict_parameter_in_one_line(tmp_path):
+    from tests.test_cli import adc
+
+    (tmp_path / "model.py").write_text("import numpy as np\n\n\ndef loss(p, x):\n    return np.sum(p['w'] * x)\n")
+    done = adc("grad", "model.py:loss", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "read by key, as a dict" in done.stderr
