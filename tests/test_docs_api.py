@@ -23,6 +23,8 @@ def test_every_public_name_has_a_section() -> None:
 
 @pytest.mark.parametrize("k", range(len(EXAMPLES)))
 def test_example_runs(k: int, tmp_path: Path) -> None:
+    example = EXAMPLES[k]
+    assert re.search(r"\bassert\b|check_grads\(", example), "an example checks what it shows"
     script = tmp_path / f"example_{k}.py"
-    script.write_text(EXAMPLES[k])
-    runpy.run_path(str(script))
+    script.write_text(example)
+    runpy.run_path(str(script))  # (its assertions raise AssertionError if a result is wrong)

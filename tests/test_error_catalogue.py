@@ -418,7 +418,7 @@ def _where(path: Path, caret: str) -> tuple[int, int, str]:
     raise AssertionError(f"{caret!r} is not in {path}")
 
 
-def _check_refused(name: str, case: Refused, directory: Path) -> None:
+def check_refused(name: str, case: Refused, directory: Path) -> None:
     _write_files(directory, case.files)
     path = directory / f"program_{abs(hash(name)) % 10**8}.py"
     source = PREAMBLE + "\n\n" + case.source + f"\n\ndef run(*args):\n    return {case.call}\n"
@@ -441,7 +441,7 @@ def _check_refused(name: str, case: Refused, directory: Path) -> None:
         assert_grad_close(fixed.f, args, 0, derivative(*args))
 
 
-def _check_works(name: str, case: Works, directory: Path) -> None:
+def check_works(name: str, case: Works, directory: Path) -> None:
     _write_files(directory, case.files)
     module = _module(directory / f"program_{abs(hash(name)) % 10**8}.py", PREAMBLE + "\n\n" + case.source)
 
@@ -460,9 +460,9 @@ def test_the_catalogue_is_large() -> None:
 def test_bad_input(name: str, directory: Path) -> None:
     case = CASES[name]
     if isinstance(case, Refused):
-        _check_refused(name, case, directory)
+        check_refused(name, case, directory)
     else:
-        _check_works(name, case, directory)
+        check_works(name, case, directory)
 
 
 def test_a_scipy_function_without_a_rule_is_refused_at_the_users_line(directory: Path) -> None:
@@ -471,7 +471,7 @@ def test_a_scipy_function_without_a_rule_is_refused_at_the_users_line(directory:
                    "stop_gradient", error=NoDerivativeError,
                    fixed="from scipy.special import gammaln\n\n\ndef f(x, d):\n    return gammaln(d) * x\n",
                    fixed_args=(1.5, 2.5))
-    _check_refused("scipy", case, directory)
+    check_refused("scipy", case, directory)
 
 
 # ---- the command line ----
