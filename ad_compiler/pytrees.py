@@ -63,9 +63,3 @@ def compose(outer: TreeDef, inner: TreeDef) -> TreeDef:
 def leaves_of(value: Any) -> list:
     """The arrays and numbers a derivative returned, in order (its tuples taken apart)."""
     return flatten(value)[0]
-
-
-def describe_path(path: tuple) -> str:
-    """`[0][1]`, `["W"]`, `.W` for messages."""
-    return "".join(f"[{key!r}]" for key in path) or ""
-

@@ -21,7 +21,7 @@ give it the same structure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, Union
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,10 +119,6 @@ class Structure:
     fixed_ids: tuple = ()
 
 
-def is_leaf(value: Any, operand_types: tuple) -> bool:
-    return isinstance(value, operand_types)
-
-
 def leaves(value: Any, operand_types: tuple) -> tuple[list, Structure]:
     """The operands a value holds, in order, and its structure."""
     found: list = []
@@ -179,7 +175,6 @@ def describe_structure(value: Any, operand_types: tuple) -> str:
     return "a function or module"
 
 
-def map_leaves(value: Any, operand_types: tuple, fn: Callable[[Any], Any]) -> Any:
-    """`value` with `fn` applied to each leaf."""
-    found, structure = leaves(value, operand_types)
-    return rebuild(structure, [fn(v) for v in found])
+def reaches(container: Any, target: Any) -> bool:
+    """Whether `target` is an item of `container`, at any depth."""
+    return any(item is target or (is_container(item) and reaches(item, target)) for item in container.items)

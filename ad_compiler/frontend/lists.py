@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from ..errors import UnsupportedError
 from ..ir.core import Const, Operand, Value
 from .containers import (
-    CONTAINERS, DictOf, ListOf, RecordOf, TupleOf, describe_structure, is_container, replace_items,
+    DictOf, ListOf, RecordOf, TupleOf, describe_structure, is_container, reaches, replace_items,
 )
 from .resolve import Resolved
 
@@ -157,7 +157,7 @@ class ContainerCode:
             for other, held in lowerer.env.items():
                 if other == name and lowerer is self:
                     continue
-                if held is value or (is_container(held) and _reaches(held, value)):
+                if held is value or (is_container(held) and reaches(held, value)):
                     where = f"'{other}'" if lowerer is self else f"'{other}' of the caller"
                     self._refuse(node, f"'{name}' is also reached through {where}: changing it in place would "
                                  f"change both; make a copy first ({name} = list({name})), or build a new one")
@@ -534,14 +534,6 @@ def _hashable(value: Any) -> bool:
     except TypeError:
         return False
     return isinstance(value, (str, int, float, bool, tuple, type(None)))
-
-
-def _reaches(container: Any, target: Any) -> bool:
-    """Whether `target` is an item of `container`, at any depth."""
-    for item in container.items:
-        if item is target or (isinstance(item, CONTAINERS) and _reaches(item, target)):
-            return True
-    return False
 
 
 def _targets(node: Any) -> set[str]:

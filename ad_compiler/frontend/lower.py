@@ -27,7 +27,9 @@ from ..ir.externals import External
 from ..ir.trees import LEAF, TreeDef
 from . import exits
 from .callables import UserFunction, is_callable_object
-from .containers import CONTAINERS, DictOf, ListOf, Parameters, RecordOf, TupleOf, describe_structure, is_container
+from .containers import (
+    CONTAINERS, DictOf, ListOf, Parameters, RecordOf, TupleOf, describe_structure, is_container, reaches,
+)
 from .lists import CONTAINER_BUILTINS, OPERANDS, ContainerCode
 from .control import ControlFlow
 from .environment import is_library
@@ -111,11 +113,6 @@ def _stored_names(tree: ast.AST) -> set[str]:
             continue
         todo.extend(ast.iter_child_nodes(node))
     return found
-
-
-def _holds(container: Any, value: Value) -> bool:
-    """Whether `value` is an item of `container`, at any depth."""
-    return any(item is value or (is_container(item) and _holds(item, value)) for item in container.items)
 
 
 def _one_line(err: CompileError) -> str:
@@ -528,7 +525,7 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         current = self._as_operand(current, target.value)
         aliases = [n for n, v in self.env.items() if v is current and n != name]
         holders = [n for lowerer in self.shared.lowerers for n, v in lowerer.env.items()
-                   if is_container(v) and _holds(v, current)]
+                   if is_container(v) and reaches(v, current)]
         if holders:
             self._refuse(target, f"'{name}' is also an item of the list or dict '{holders[0]}': assigning to an "
                          f"element would change that item too (they are one array); make a copy first "
