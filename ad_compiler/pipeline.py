@@ -143,9 +143,9 @@ def _check_scalar_output(primal: Function) -> None:
 
 
 def _records_tapes(fn: Function) -> bool:
-    """Whether `fn` (a reverse sweep over loops) keeps tapes: reverse mode does not
-    differentiate list operations, forward mode does."""
-    return any(op.prim == "list" for op in walk_ops(fn.body))
+    """Whether `fn` is a reverse sweep over loops (it iterates its tapes backwards):
+    reverse mode does not differentiate a loop over a list's items, forward mode does."""
+    return any(op.prim in ("for_each", "reversed") for op in walk_ops(fn.body))
 
 
 def _transform(work: Function, options: Options) -> Function:

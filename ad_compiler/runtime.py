@@ -48,6 +48,19 @@ def kept_writes(y, index):
     return (slots[index] == order) * 1.0
 '''
 
+ZEROS_ITEMS = '''\
+def zeros_items(xs, lead=()):
+    """Zeros of each item of the list xs (the adjoint or tangent of a list that has none),
+    each with the axes lead first (the directions of a batched tangent)."""
+    return [np.zeros(lead + np.shape(x), np.result_type(x, 0.0))[()] for x in xs]
+'''
+
+ADD_ITEMS = '''\
+def add_items(a, b):
+    """The lists a and b added item by item (two adjoints of one list)."""
+    return [x + y for x, y in zip(a, b)]
+'''
+
 CHECK_ARGUMENTS = r'''
 def check_arguments(function, /, **arguments):
     """Raise ValueError unless each argument is what this module was specialized for.
@@ -119,7 +132,8 @@ def check_arguments(function, /, **arguments):
 --shapes`) runs first, against the table `SPECIALIZED` the module defines beside it.
 Not a prim: no IR calls it, and it needs no NumPy."""
 
-HELPERS: dict[str, str] = {"unbroadcast": UNBROADCAST, "add_at": ADD_AT, "kept_writes": KEPT_WRITES}
+HELPERS: dict[str, str] = {"unbroadcast": UNBROADCAST, "add_at": ADD_AT, "kept_writes": KEPT_WRITES,
+                           "zeros_items": ZEROS_ITEMS, "add_items": ADD_ITEMS}
 """Helper name -> its source; a prim of the same name is emitted as a call of it."""
 
 
@@ -135,3 +149,5 @@ def _run(name: str) -> Callable[..., Any]:
 
 add_at = _run("add_at")
 kept_writes = _run("kept_writes")
+zeros_items = _run("zeros_items")
+add_items = _run("add_items")

@@ -89,6 +89,22 @@ def stack_call(x, y):
     return np.stack([x, y * 2.0], axis=1)
 
 
+def stack_rows(x):
+    return np.stack([v * v for v in x], axis=1)
+
+
+def concatenate_rows(x):
+    return np.concatenate([np.sin(v) for v in x])
+
+
+def vstack_rows(x):
+    return np.vstack([v * 2.0 for v in x])
+
+
+def hstack_columns(x):
+    return np.hstack([v[:, None] * v[0] for v in x])
+
+
 def array_call(x, y):
     return np.array([x, y * x, [0.5, 1.5, 2.5]])
 
@@ -355,6 +371,10 @@ SPECS = [
     Spec(np.stack, 2, call=stack_call, shapes=((2, 3), (2, 3))),
     Spec(np.stack, 2, call=array_call, shapes=((3,), (3,))),
     Spec(np.concatenate, 2, call=concatenate_call, shapes=((2, 3), (2, 1))),
+    Spec("np.stack*", call=stack_rows, shapes=((3, 2),), known_shape=False),
+    Spec("np.concatenate*", call=concatenate_rows, shapes=((3, 2),), known_shape=False),
+    Spec("np.vstack*", call=vstack_rows, shapes=((3, 2),), known_shape=False),
+    Spec("np.hstack*", call=hstack_columns, shapes=((3, 2, 2),), known_shape=False),
     Spec(np.concatenate, 2, call=concatenate_flat, shapes=((2, 2), (3,))),
     Spec(np.vstack, 2, call=vstack_call, shapes=((3,), (2, 3))),
     Spec(np.hstack, 2, call=hstack_call, shapes=((2,), (3,))),

@@ -99,7 +99,9 @@ class Forward(RegionTangents, BatchedIndexing):
         array (or scalar) of `x`'s shape, with the batch axis in batched mode."""
         kind = x.kind if isinstance(x, Value) else kind_of(x.value)
         if isinstance(kind, ListKind):
-            return self.emit("list", [], loc)
+            if kind.empty:
+                return self.emit("list", [], loc)
+            return self.emit("zeros_items", [x, Const(self.batch)] if self.batch else [x], loc)
         if isinstance(kind, TupleKind):
             items = [self.zeros(self.emit("getitem", [x, Const(j)], loc), loc) for j in range(len(kind.items))]
             return self.emit("tuple", items, loc)
@@ -165,6 +167,12 @@ class Forward(RegionTangents, BatchedIndexing):
         tangents = [self.of(x) for x in op.inputs]
         if op.prim in ("getitem", "setitem", "add_at") and len(tangents) > 1:
             tangents[1] = None  # an index has none: ints and masks (NumPy refuses float indices)
+        if op.prim == "pop" and tangents[0] is not None:  # (a list's tangent is a list: popped too)
+            rest, item = Value(), Value()
+            self.out.append(Op("pop", [tangents[0]], [rest, item], loc=op.loc))
+            self.set(op.results[0], rest, True)
+            self.set(op.results[1], item, True)
+            return
         if all(t is None for t in tangents) or self.rules.is_zero(op.prim) or len(op.results) != 1:
             return
         result = op.result
@@ -173,8 +181,15 @@ class Forward(RegionTangents, BatchedIndexing):
         start = len(self.out)
         kind = op.inputs[0].kind if isinstance(op.inputs[0], Value) else None
         tangent: Operand | None = None
-        if op.prim in ("tuple", "push", "reversed", "zip") or (op.prim == "getitem" and isinstance(kind, (ListKind, TupleKind))):
+        listed = isinstance(kind, ListKind)
+        if op.prim in ("tuple", "list", "push", "reversed", "zip", "add_items") or (
+                op.prim in ("getitem", "setitem", "items") and (listed or isinstance(kind, TupleKind))):
             tangent = self._structural(op)
+        elif op.prim == "items":  # the items of an array: of its tangent, after the directions
+            dx = self.full(op.inputs[0], op.loc)
+            if self.batch:
+                dx = self.emit("np.moveaxis", [dx, Const(len(self.batch)), Const(0)], op.loc)
+            tangent = self.emit("items", [dx], op.loc)
         elif op.prim == "np.array" and isinstance(kind, ListKind):  # a list of arrays (a Jacobian's columns)
             tangent = self.emit("np.array", [self.of(op.inputs[0])], op.loc)
             if self.batch:  # (each item's directions come first: the list's axis goes after them)
@@ -202,6 +217,11 @@ class Forward(RegionTangents, BatchedIndexing):
         """Lists and tuples (a reverse sweep's tapes): the tangent has the same structure."""
         if op.prim == "getitem":
             return self.emit("getitem", [self.of(op.inputs[0]), op.inputs[1]], op.loc)
+        if op.prim == "setitem":  # an item of a list (of an adjoint list, in a Hessian)
+            listed, index, item = op.inputs
+            dlisted = self.full(listed, op.loc) or self.zeros(listed, op.loc)
+            ditem = self.full(item, op.loc) or self.zeros(item, op.loc)
+            return self.emit("setitem", [dlisted, index, ditem], op.loc)
         if op.prim == "zip" and any(self.of(x) is None for x in op.inputs):
             raise self._error(op.loc, "forward mode over zip() of a list without a tangent and "
                                       "one with is not supported")

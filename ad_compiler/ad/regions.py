@@ -21,9 +21,15 @@ from typing import TYPE_CHECKING
 from ..ir import Const, Op, Operand, Region, Value, absent
 from ..ir.clone import copy_ops, substitute
 from ..ir.prims import carried_args, has_effects, loop_inits
+from ..ir.types import ListKind
 
 if TYPE_CHECKING:
     from .reverse import Adjoints
+
+
+def adding(primal: Value) -> str:
+    """The prim that adds two adjoints of `primal`: item by item for a list."""
+    return "add_items" if isinstance(primal.kind, ListKind) else "add"
 
 LOOPS = ("for_range", "for_each", "while")
 ADJOINT_PREFIX = "b"
@@ -171,7 +177,7 @@ class RegionSweep:
         region, source = self._backward_region(op, body, reverse)
 
         start = [self.adjoints.current(op.results[k]) or self.adjoints.zeros(op.results[k], op.loc) for k in active]
-        start += [self.adjoints.current(v) or self.adjoints.zeros(v, op.loc) for v in reverse.outers]
+        start += [self.adjoints.current(v) or self.adjoints.starting(v, op.loc) for v in reverse.outers]
         backwards = Value()
         self.adjoints.ops.append(Op("reversed", [source], [backwards], loc=op.loc))
         results = [Value() for _ in start]
@@ -191,6 +197,7 @@ class RegionSweep:
         (`steps`) and adds to the accumulators of the outer values the body read."""
         ops: list[Op] = []
         adjoints, sweep = self._sub_sweep(ops, _defined(body))
+        adjoints.seeds = {}
         seeds = [Value() for _ in args]
         for seed, y, result in zip(seeds, yields, results):
             self.fn.derived_names[seed] = (ADJOINT_PREFIX, result)
@@ -201,9 +208,13 @@ class RegionSweep:
         outers = list(adjoints.outer)
         accumulators, totals = [], []
         for v in outers:
+            if v in adjoints.seeds:  # (added into in place: the total is the list itself)
+                accumulators.append(adjoints.seeds[v])
+                totals.append(adjoints.outer[v])
+                continue
             acc, total = Value(), Value()
             self.fn.derived_names[acc] = (ADJOINT_PREFIX, v)
-            ops.append(Op("add", [acc, adjoints.outer[v]], [total], loc=op.loc))
+            ops.append(Op(adding(v), [acc, adjoints.outer[v]], [total], loc=op.loc))
             accumulators.append(acc)
             totals.append(total)
         return _Reverse(ops, seeds, steps, outers, accumulators, totals)

@@ -15,11 +15,12 @@ from ..errors import NoDerivativeError
 from .opaque import check_written
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline
-from ..ir.types import kind_of
+from ..ir.prims import over_sequence
+from ..ir.types import ListKind, kind_of
 from ..passes.activity import active_values
 from . import masks
 from .kinds import differentiable
-from .regions import ADJOINT_PREFIX, RegionSweep
+from .regions import ADJOINT_PREFIX, RegionSweep, adding
 from .rules import RULES, Registry
 
 
@@ -39,6 +40,9 @@ class Adjoints:
         self.outer: dict[Value, Operand] = {}
         self.masking = masks.Masking()
         """Adjoints known to be zero outside a condition."""
+        self.seeds: dict[Value, Value] | None = None
+        """In a loop's backward body: the adjoints of outer lists, carried by the backward
+        loop, that the body adds items into in place (`add_item`)."""
 
     def table(self, primal: Value) -> dict[Value, Operand]:
         return self.of if self.local is None or primal in self.local else self.outer
@@ -64,14 +68,42 @@ class Adjoints:
                 self._name(contribution, primal)
             return
         total = Value()
-        self.ops.append(Op("add", [table[primal], contribution], [total], loc=loc))
+        self.ops.append(Op(adding(primal), [table[primal], contribution], [total], loc=loc))
         self._name(total, primal)
         self.masking.added(total, table[primal], contribution)
         table[primal] = total
 
+    def add_item(self, primal: Value, index: Operand, contribution: Operand, loc: Loc | None) -> None:
+        """Accumulate `contribution` into item `index` of the adjoint of a list (written in
+        place where nothing else reads it): reading one item of a list."""
+        current = self.current(primal)
+        if current is None:
+            current = self.starting(primal, loc)
+        item, total, updated = Value(), Value(), Value()
+        self.ops.append(Op("getitem", [current, index], [item], loc=loc))
+        self.ops.append(Op("add", [item, contribution], [total], loc=loc))
+        self.ops.append(Op("setitem", [current, index, total], [updated], loc=loc))
+        self._name(updated, primal)
+        self.replace(primal, updated)
+
+    def starting(self, primal: Value, loc: Loc | None) -> Value:
+        """Where the adjoint of a list without one starts: in a loop's backward body, for a
+        list from outside the loop, the one the backward loop carries (`seeds`), so that
+        reading an item per iteration costs one item, not a list; else zeros."""
+        outer = self.local is not None and primal not in self.local
+        if self.seeds is not None and outer and isinstance(primal.kind, ListKind):
+            seed = self.seeds[primal] = Value()
+            self.fn.derived_names[seed] = (ADJOINT_PREFIX, primal)
+            return seed
+        return self.zeros(primal, loc)
+
     def zeros(self, like: Value, loc: Loc | None) -> Value:
-        """Explicit zeros of `like`'s shape (a scalar for a scalar), where a region must
-        yield an adjoint that has no contribution on its path."""
+        """Explicit zeros of `like`'s shape (a scalar for a scalar; of each item for a
+        list), where a region must yield an adjoint that has no contribution on its path."""
+        if isinstance(like.kind, ListKind):
+            zeros = Value()
+            self.ops.append(Op("zeros_items", [like], [zeros], loc=loc))
+            return zeros
         zeros, scalar = Value(), Value()
         self.ops.append(Op("np.zeros_like", [like], [zeros], loc=loc))
         self.ops.append(Op("getitem", [zeros, Const(())], [scalar], loc=loc))
@@ -146,8 +178,14 @@ class Sweep(RegionSweep):
         if op.prim == "unbroadcast":  # made by this transform, met again by the next one
             self._unbroadcast(op, g)
             return
-        if op.prim == "tuple":  # a tuple's cotangent is a tuple: one item each
+        if op.prim in ("tuple", "list"):  # a tuple's cotangent is a tuple: one item each (a list's, a list)
             self._tuple(op, g)
+            return
+        if op.prim in LIST_OPS:
+            LIST_OPS[op.prim](self, op, g)
+            return
+        if op.prim == "getitem" and isinstance(op.inputs[0].kind, ListKind):
+            self.adjoints.add_item(op.inputs[0], op.inputs[1], g, op.loc)
             return
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
         rule = rules.vjp(op.prim, kinds)
@@ -191,6 +229,26 @@ class Sweep(RegionSweep):
                 self.adjoints.ops.append(Op("getitem", [g, Const(k)], [item], loc=op.loc))
                 self.adjoints.add(x, item, {item}, op.loc)
 
+    def _push(self, op: Op, g: Operand) -> None:
+        """`xs2 = push(xs1, v)`: the adjoint of v is the last item of xs2's, popped off."""
+        rest, item = Value(), Value()
+        self.adjoints.ops.append(Op("pop", [g], [rest, item], loc=op.loc))
+        listed, entry = op.inputs
+        if self.is_active(listed):
+            self.adjoints.add(listed, rest, {rest}, op.loc)
+        if self.is_active(entry):
+            self.adjoints.add(entry, item, {item}, op.loc)
+
+    def _items(self, op: Op, g: Operand) -> None:
+        """`list(x)`: of a list, its adjoint; of an array, its items' adjoints stacked."""
+        (x,) = op.inputs
+        if isinstance(x.kind, ListKind):
+            self.adjoints.add(x, g, set(), op.loc)
+            return
+        stacked = Value()
+        self.adjoints.ops.append(Op(over_sequence("np.stack"), [g], [stacked], loc=op.loc))
+        self.adjoints.add(x, stacked, {stacked}, op.loc)
+
     def _unbroadcast(self, op: Op, g: Operand) -> None:
         """`unbroadcast(c, x)` sums `c` down to `x`'s shape: its adjoint broadcasts back."""
         c = op.inputs[0]
@@ -200,6 +258,10 @@ class Sweep(RegionSweep):
         self.adjoints.ops.append(Op("np.shape", [c], [shape], loc=op.loc))
         self.adjoints.ops.append(Op("np.broadcast_to", [g, shape], [spread], loc=op.loc))
         self.adjoints.add(c, spread, {spread}, op.loc)
+
+
+LIST_OPS: dict[str, Callable[[Sweep, Op, Operand], None]] = {"push": Sweep._push, "items": Sweep._items}
+"""Ops on run-time lists reversed by the sweep itself (their adjoints are lists)."""
 
 
 def vjp_function(

@@ -26,7 +26,9 @@ from typing import Any, Callable, Collection
 
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.types import TupleKind
-from ..ir.prims import BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, PACKED, UNARY_OPS, carried_args, loop_inits
+from ..ir.prims import (
+    BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, PACKED, UNARY_OPS, carried_args, loop_inits, packed_prim,
+)
 from ..runtime import HELPERS
 from .inplace import InPlace
 from .names_outside import Outside, outside_names
@@ -208,6 +210,9 @@ class _Emitter(InPlace):
         keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
         if prim in PACKED:
             args = [ast.Tuple(args, ast.Load())]
+        prim = packed_prim(prim)  # (of one run-time sequence: the sequence itself)
+        if prim == "items":
+            return ast.Call(ast.Name("list", ast.Load()), args, [])
         if prim in HELPERS or prim in BUILTINS or prim in ("slice", "reversed", "range", "zip"):
             if prim in HELPERS:
                 self.helpers.add(prim)
@@ -257,6 +262,8 @@ class _Emitter(InPlace):
             return self.store(op, at)
         if op.prim == "push":
             return self.push(op, at)
+        if op.prim == "pop":
+            return self.pop(op, at)
         if op.prim == "cond":
             return self.cond(op)
         if op.prim in LOOPS:

@@ -12,6 +12,7 @@ import ast
 import numpy as np
 
 from ..ir import Const, Op, Operand, Value
+from ..ir.types import ListKind
 from ..ir.prims import ALLOCATIONS, BINARY_OPS, UNARY_OPS, carried_args, loop_inits
 from .plan import LOOPS
 from .text import _identifier, unparse
@@ -41,15 +42,15 @@ class InPlace:
         a copy: inputs are never modified."""
         array, index, value = op.inputs
         target = ast.Subscript(None, self.index(index), ast.Store())
-        increment = self._increment(array, index, value)
+        listed = isinstance(array, Value) and isinstance(array.kind, ListKind)
+        increment = None if listed else self._increment(array, index, value)  # (`xs[i] += v` changes the item)
         item = self.operand(value if increment is None else increment)
         statements: list[ast.stmt] = []
         if self._writable(array, at) and self._same_role(array, op.result):
             name = self._adopt(op.result, self.names[array])
         else:
             name = self._define(op.result, at)
-            copy = ast.Call(ast.Attribute(self.operand(array), "copy", ast.Load()), [], [])
-            statements.append(ast.Assign([ast.Name(name, ast.Store())], copy))
+            statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(array))))
         target.value = ast.Name(name, ast.Load())
         if increment is None:
             statements.append(ast.Assign([target], item))
@@ -58,12 +59,33 @@ class InPlace:
         return [line for s in statements for line in unparse(s).splitlines()]
 
     def push(self, op: Op, at: int) -> list[str]:
-        """`tape2 = push(tape1, entry)` as `tape.append(entry)`: a tape is threaded
-        through the program linearly, so the list is always updated in place."""
-        tape, entry = op.inputs
-        name = self._adopt(op.result, self.names[tape])
+        """`xs2 = push(xs1, entry)` as `xs.append(entry)` on xs1's list where nothing reads
+        it afterwards (a tape, a list the program grows), else on a copy."""
+        listed, entry = op.inputs
+        statements: list[ast.stmt] = []
+        if self._writable(listed, at) and self._same_role(listed, op.result):
+            name = self._adopt(op.result, self.names[listed])
+        else:
+            name = self._define(op.result, at)
+            statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(listed))))
         call = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()), [self.operand(entry)], [])
-        return unparse(ast.Expr(call)).splitlines()
+        statements.append(ast.Expr(call))
+        return [line for s in statements for line in unparse(s).splitlines()]
+
+    def pop(self, op: Op, at: int) -> list[str]:
+        """`xs2, v = pop(xs1)` as `v = xs.pop()` on xs1's list where nothing reads it
+        afterwards, else on a copy."""
+        (listed,) = op.inputs
+        rest, item = op.results
+        statements: list[ast.stmt] = []
+        if self._writable(listed, at) and self._same_role(listed, rest):
+            name = self._adopt(rest, self.names[listed])
+        else:
+            name = self._define(rest, at)
+            statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(listed))))
+        popped = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "pop", ast.Load()), [], [])
+        statements.append(ast.Assign([ast.Name(self._define(item, at), ast.Store())], popped))
+        return [line for s in statements for line in unparse(s).splitlines()]
 
     def _increment(self, array: Operand, index: Operand, value: Operand) -> Operand | None:
         """`v` if `value` is `array[index] + v` computed just for this store: the store is
@@ -175,7 +197,13 @@ class InPlace:
         return found
 
 
-_FRESH = ALLOCATIONS | {"setitem", "add_at", "np.outer", "np.dot", "np.matmul"}
+_FRESH = ALLOCATIONS | {"setitem", "add_at", "np.outer", "np.dot", "np.matmul", "push", "pop", "items", "add_items",
+                        "zeros_items"}
+
+
+def _copy(value: ast.expr) -> ast.expr:
+    """`value.copy()`: a copy of an array, or of a list."""
+    return ast.Call(ast.Attribute(value, "copy", ast.Load()), [], [])
 
 
 def _makes_fresh_array(prim: str) -> bool:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from ..ir import Function, Op, Operand, Region, Value
 from ..ir import prims
 from ..ir.prims import EFFECTS, LOOP_HEAD, carried_args, loop_inits
+from ..ir.types import ListKind
 
 LOOPS = tuple(LOOP_HEAD)
-STATEMENTS = ("setitem", "push")
+STATEMENTS = ("setitem", "push", "pop")
 """Prims written as statements that update their first operand, never as expressions."""
 
 VIEWS = prims.VIEWS | {"tuple", "push"}
@@ -85,8 +86,8 @@ class _Planner:
             for r in op.results:
                 self.plan.producer[r] = op
                 self.loops_of[r] = loops
-            if op.prim in VIEWS and not (op.prim == "getitem" and _scalar(op.results[0])):
-                for x in op.inputs:
+            if op.prim in VIEWS and not (op.prim == "getitem" and (_scalar(op.results[0]) or _listed(op.inputs[0]))):
+                for x in op.inputs[1:] if op.prim == "push" else op.inputs:  # (a list pushed to is updated)
                     if isinstance(x, Value):
                         self.plan.viewers.setdefault(x, []).extend(op.results)
             if op.prim in LOOPS:
@@ -280,6 +281,11 @@ def _next_to(op: Op, user: Op | None, ops: list[Op]) -> bool:
         return False
     k = ops.index(op)
     return k + 1 < len(ops) and ops[k + 1] is user
+
+
+def _listed(x: Operand) -> bool:
+    """An item of a list is not a view of it: changing the list leaves the item as it was."""
+    return isinstance(x, Value) and isinstance(x.kind, ListKind)
 
 
 def _same_line(a: Op, b: Op) -> bool:

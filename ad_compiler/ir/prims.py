@@ -190,6 +190,29 @@ PACKED = frozenset({"np.stack", "np.concatenate", "np.vstack", "np.hstack"})
 """Prims that take one sequence of arrays (`np.stack((a, b), axis=0)`): in the IR its
 items are the op's operands, so each has its own derivative; `arguments` packs them."""
 
+SEQUENCE = "*"
+"""Suffix of a PACKED prim applied to one sequence known only at run time, its single
+operand (`np.stack*(hs)` is `np.stack(hs)` of a list grown in a loop, or of an array)."""
+
+
+def over_sequence(prim: str) -> str:
+    """The prim of `prim` (a PACKED one) applied to one run-time sequence."""
+    return prim + SEQUENCE
+
+
+def packed_prim(prim: str) -> str:
+    """The PACKED prim a prim is, or is applied to one sequence of (else `prim`)."""
+    return prim[:-len(SEQUENCE)] if prim.endswith(SEQUENCE) and prim[:-len(SEQUENCE)] in PACKED else prim
+
+
+LISTS = frozenset({"list", "push", "pop", "items", "zeros_items", "add_items"})
+"""Prims on run-time lists (a tape, or a list the program grows in a loop): `list(a, b)`
+is the display `[a, b]`; `push(xs, v)` is xs with v appended (written `xs.append(v)`
+where nothing reads the old list again); `pop(xs)` gives xs without its last item and
+that item (`v = xs.pop()`); `items(x)` is `list(x)`, the items of an array along its
+first axis or a copy of a list; `zeros_items(xs)` and `add_items(a, b)` are the zeros
+and sums of lists item by item (adjoints of lists: runtime helpers)."""
+
 
 def arguments(prim: str, values: list[Any]) -> list[Any]:
     """The positional arguments a prim's callable takes for these operand values."""
@@ -202,6 +225,8 @@ def callable_of(prim: str) -> Callable[..., Any] | None:
         return getattr(operator, prim)
     if prim in BUILTINS:
         return BUILTINS[prim]
+    if prim != packed_prim(prim):
+        return callable_of(packed_prim(prim))
     alias, _, name = prim.partition(".")
     if alias in MODULES and name:
         return getattr(MODULES[alias], name, None)

@@ -14,7 +14,10 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Region, Value, is_absent
-from ..ir.prims import BINARY_OPS, COMPARE_OPS, callable_of, carried_args, draws, elementwise_ufunc, loop_inits, raises
+from ..ir.prims import (
+    BINARY_OPS, COMPARE_OPS, callable_of, over_sequence, carried_args, draws, elementwise_ufunc, loop_inits,
+    packed_prim, raises,
+)
 from ..ir.types import Array, Kind, ListKind, Scalar, SliceKind, TupleKind, join, kind_of, promote
 
 Rule = Callable[[Op, list[Kind]], Kind]
@@ -65,6 +68,13 @@ def broadcast(kinds: Sequence[Kind], dtype: str | None = None) -> Kind:
     shapes = [_shape(k) for k in kinds]
     ndim = max(0 if isinstance(k, Scalar) else k.ndim for k in kinds)
     if any(s is None for s in shapes):
+        known = [s for s in shapes if s is not None]
+        try:
+            joined = np.broadcast_shapes(*known) if known else None
+        except ValueError:
+            return None
+        if joined is not None and len(joined) == ndim and 1 not in joined:
+            return _array(joined, out)  # (an operand of another shape would be an error)
         return _array(None, out, ndim)
     try:
         return _array(np.broadcast_shapes(*shapes), out)
@@ -359,7 +369,57 @@ def _full(op: Op, kinds: list[Kind]) -> Kind:
 
 
 def _list(op: Op, kinds: list[Kind]) -> Kind:
-    return ListKind(empty=True)
+    """A list display: empty, or of the join of its items' kinds."""
+    return ListKind(functools.reduce(join, kinds)) if kinds else ListKind(empty=True)
+
+
+def _items(op: Op, kinds: list[Kind], producers: dict) -> Kind:
+    """`list(x)`: the items of an array along its first axis, or those of a list; of a
+    list stacked along axis 0 (`np.stack(hs)`, a length not known here), the list's."""
+    (x,) = kinds
+    if isinstance(x, ListKind):
+        return x
+    maker = producers.get(op.inputs[0]) if isinstance(op.inputs[0], Value) else None
+    if maker is not None and maker.prim == over_sequence("np.stack") and maker.attrs.get("axis", 0) == 0:
+        listed = _kind(maker.inputs[0])
+        item = listed.item if isinstance(listed, ListKind) else None
+        if isinstance(item, Array) and isinstance(x, Array):
+            return ListKind(Array(item.ndim, x.dtype, item.shape))
+        if isinstance(item, Scalar) and isinstance(x, Array):
+            return ListKind(Scalar(x.dtype))
+    return _items_of(x)
+
+
+def _items_of(x: Kind) -> Kind:
+    """The items of an array along its first axis (of an unknown value: a list of them)."""
+    if isinstance(x, Array) and x.ndim >= 1:
+        return ListKind(_array(x.shape[1:] if x.shape is not None else None, x.dtype, x.ndim - 1))
+    return ListKind()
+
+
+def _zeros_items(op: Op, kinds: list[Kind]) -> Kind:
+    """`zeros_items(xs, lead)`: a list of float zeros of its items' shapes, lead axes first."""
+    listed = kinds[0]
+    lead = _const(op.inputs[1]) if len(op.inputs) > 1 else ()
+    item = listed.item if isinstance(listed, ListKind) else None
+    if not isinstance(item, (Scalar, Array)) or not isinstance(lead, tuple):
+        return ListKind(empty=True) if isinstance(listed, ListKind) and listed.empty else ListKind()
+    shape = _shape(item)
+    dtype = promote(item.dtype, "float")
+    return ListKind(_array(None if shape is None else lead + shape, dtype, len(lead) + (item.ndim if isinstance(item, Array) else 0)))
+
+
+def _joined_sequence(op: Op, kinds: list[Kind]) -> Kind:
+    """`np.stack(hs)` of a run-time list: as of two items of its items' kind (a length
+    not known here)."""
+    (sequence,) = kinds
+    item = sequence.item if isinstance(sequence, ListKind) else None
+    if not isinstance(item, (Scalar, Array)):
+        return None
+    joined = _joined(Op(packed_prim(op.prim), [], [], op.attrs), [item, item])
+    if not isinstance(joined, Array):
+        return None
+    return _array(None, joined.dtype, joined.ndim)
 
 
 def _range(op: Op, kinds: list[Kind]) -> Kind:
@@ -368,7 +428,11 @@ def _range(op: Op, kinds: list[Kind]) -> Kind:
 
 def _push(op: Op, kinds: list[Kind]) -> Kind:
     tape, entry = kinds
-    return join(tape, ListKind(entry)) if isinstance(tape, ListKind) else None
+    return join(tape, ListKind(entry)) if isinstance(tape, ListKind) else ListKind()
+
+
+def _add_items(op: Op, kinds: list[Kind]) -> Kind:
+    return join(*kinds) if all(isinstance(k, ListKind) for k in kinds) else ListKind()
 
 
 def _where(op: Op, kinds: list[Kind]) -> Kind:
@@ -445,6 +509,8 @@ def _getitem(op: Op, kinds: list[Kind], producers: dict) -> Kind:
 
 
 def _setitem(op: Op, kinds: list[Kind]) -> Kind:
+    if isinstance(kinds[0], ListKind):  # (an adjoint of a list, written item by item)
+        return join(kinds[0], ListKind(kinds[2]))
     return kinds[0]
 
 
@@ -517,6 +583,8 @@ _RULES: dict[str, Rule] = {
     "np.full": _full,
     "list": _list,
     "push": _push,
+    "zeros_items": _zeros_items,
+    "add_items": _add_items,
     "reversed": _like,
     "range": _range,
     "np.where": _where,
@@ -583,9 +651,13 @@ def _infer_op(op: Op, producers: dict) -> Kind:
         return _getitem(op, kinds, producers)
     if op.prim == "kept_writes":
         return _kept_writes(op, kinds, producers)
+    if op.prim == "items":
+        return _items(op, kinds, producers)
     rule = _RULES.get(op.prim)
     if rule is not None:
         return rule(op, kinds)
+    if packed_prim(op.prim) != op.prim:
+        return _joined_sequence(op, kinds)
     if elementwise_ufunc(op.prim):
         return _ufunc(op, kinds)
     if op.prim.startswith("math."):
@@ -671,6 +743,11 @@ def _infer_region(region: Region, producers: dict) -> None:
         elif len(op.results) == 1:
             op.result.kind = _infer_op(op, producers)
             producers[op.result] = op
+        elif op.prim == "pop":  # the list without its last item, and that item
+            listed = _kind(op.inputs[0])
+            op.results[0].kind = listed if isinstance(listed, ListKind) else ListKind()
+            op.results[1].kind = listed.item if isinstance(listed, ListKind) else None
+            producers.update((r, op) for r in op.results)
 
 
 def infer_kinds(fn: Function, param_kinds: Sequence[Kind] | None = None) -> Function:

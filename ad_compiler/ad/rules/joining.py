@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...ir.prims import over_sequence
 from .numpy import batch_axis
-from .registry import defjvp, defvjp
+from .registry import defjvp, defvjp, defzero
 
 
 def _pieces(g, arrays, axis, shapes):
@@ -98,3 +99,83 @@ def hstack_jvp(darrays, ans, *arrays, batch=0):
         return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_1d(a)))
                                for d, a in zip(darrays, arrays)], axis=1)
     return np.concatenate(darrays, axis=2)
+
+
+# ---- of one sequence known only at run time (`np.stack(hs)` of a list grown in a loop) ----
+# The operand is the list; its adjoint is a list of the items' adjoints, its tangent the
+# list of the items' tangents.
+
+@defvjp(over_sequence("np.stack"), broadcasting=False)
+def stack_sequence_vjp(g, ans, arrays, axis=0, dtype=None):
+    return list(g if axis == 0 else np.moveaxis(g, axis, 0))
+
+
+@defjvp(over_sequence("np.stack"), broadcasting=False)
+def stack_sequence_jvp(darrays, ans, arrays, axis=0, dtype=None, batch=0):
+    return np.stack(darrays, axis=batch_axis(axis, batch))
+
+
+@defvjp(over_sequence("np.concatenate"), broadcasting=False)
+def concatenate_sequence_vjp(g, ans, arrays, axis=0, dtype=None):
+    flat = axis is None
+    moved = np.ravel(g) if flat else g if axis == 0 else np.moveaxis(g, axis, 0)
+    pieces = []
+    start = 0
+    for a in arrays:
+        stop = start + (np.size(a) if flat else np.shape(a)[axis])
+        piece = moved[start:stop]
+        pieces.append(np.reshape(piece, np.shape(a)) if flat or axis == 0 else np.moveaxis(piece, 0, axis))
+        start = stop
+    return pieces
+
+
+@defjvp(over_sequence("np.concatenate"), broadcasting=False)
+def concatenate_sequence_jvp(darrays, ans, arrays, axis=0, dtype=None, batch=0):
+    if axis is None and batch:
+        return np.concatenate([np.reshape(d, (np.shape(d)[0], np.size(a))) for d, a in zip(darrays, arrays)],
+                              axis=1)
+    return np.concatenate(darrays, axis=batch_axis(axis, batch))
+
+
+@defvjp(over_sequence("np.vstack"), broadcasting=False)
+def vstack_sequence_vjp(g, ans, arrays):
+    pieces = []
+    start = 0
+    for a in arrays:
+        stop = start + np.shape(np.atleast_2d(a))[0]
+        pieces.append(np.reshape(g[start:stop], np.shape(a)))
+        start = stop
+    return pieces
+
+
+@defjvp(over_sequence("np.vstack"), broadcasting=False)
+def vstack_sequence_jvp(darrays, ans, arrays, batch=0):
+    if batch:
+        return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_2d(a)))
+                               for d, a in zip(darrays, arrays)], axis=1)
+    return np.vstack(darrays)
+
+
+@defvjp(over_sequence("np.hstack"), broadcasting=False)
+def hstack_sequence_vjp(g, ans, arrays):
+    flat = np.ndim(ans) == 1
+    pieces = []
+    start = 0
+    for a in arrays:
+        stop = start + (np.size(a) if flat else np.shape(a)[1])
+        pieces.append(np.reshape(g[start:stop] if flat else g[:, start:stop], np.shape(a)))
+        start = stop
+    return pieces
+
+
+@defjvp(over_sequence("np.hstack"), broadcasting=False)
+def hstack_sequence_jvp(darrays, ans, arrays, batch=0):
+    if not batch:
+        return np.hstack(darrays)
+    if np.ndim(ans) == 1:
+        return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_1d(a)))
+                               for d, a in zip(darrays, arrays)], axis=1)
+    return np.concatenate(darrays, axis=2)
+
+
+defzero("zeros_items")
