@@ -94,6 +94,39 @@ def rnn_hand(W, U, h0, xs):
     return dW, dU
 
 
+def rnn_list_loss(W, U, h0, xs):
+    # The same RNN written with a list of hidden states (stacked for the loss), as
+    # published RNN examples do.
+    h = h0
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t])
+        hs.append(h)
+    H = np.stack(hs)
+    return np.sum(H * H)
+
+
+def rnn_list_hand(W, U, h0, xs):
+    # Backpropagation through time with lists: the states kept in a list, the
+    # states' adjoints in another, walked back.
+    h = h0
+    hs = [h0]
+    for t in range(xs.shape[0]):
+        h = np.tanh(W @ h + U @ xs[t])
+        hs.append(h)
+    dhs = list(2.0 * np.stack(hs[1:]))
+    dW = np.zeros_like(W)
+    dU = np.zeros_like(U)
+    dh = np.zeros_like(h0)
+    for t in range(xs.shape[0] - 1, -1, -1):
+        dh = dh + dhs[t]
+        dz = dh * (1 - hs[t + 1] ** 2)
+        dW += np.outer(dz, hs[t])
+        dU += np.outer(dz, xs[t])
+        dh = W.T @ dz
+    return dW, dU
+
+
 def horner(x, coeffs):
     acc = 0.0
     for c in coeffs:
@@ -157,6 +190,10 @@ def make_rows():
              args=_rnn_data(50, 16, 8, seed=0), argnums=(0, 1), hand=rnn_hand),
         dict(name="1b RNN T=50 h=256 in=64", f=rnn_loss,
              args=_rnn_data(50, 256, 64, seed=1), argnums=(0, 1), hand=rnn_hand),
+        dict(name="1c list RNN T=50 h=16 in=8", f=rnn_list_loss,
+             args=_rnn_data(50, 16, 8, seed=0), argnums=(0, 1), hand=rnn_list_hand),
+        dict(name="1d list RNN T=50 h=256 in=64", f=rnn_list_loss,
+             args=_rnn_data(50, 256, 64, seed=1), argnums=(0, 1), hand=rnn_list_hand),
         dict(name="2a Horner n=100 d/dx", f=horner,
              args=_horner_data(100, seed=2), argnums=0, hand=horner_hand_x),
         dict(name="2b Horner n=100 d/d(x,coeffs)", f=horner,

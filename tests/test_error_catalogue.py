@@ -75,12 +75,11 @@ class Works:
 
 CASES: dict[str, Refused | Works] = {
     # ---- syntax the compiler does not handle ----
-    "list comprehension": Refused(
-        "def f(x):\n    return np.sum([v * v for v in x])\n", "x])", "write the computation with vectorized",
-        args=(V,), fixed="def f(x):\n    return np.sum(x * x)\n"),
-    "generator expression": Refused(
-        "def f(x):\n    return sum(v * v for v in x)\n", "x)\n", "vectorized NumPy",
-        args=(V,), fixed="def f(x):\n    return np.sum(x * x)\n"),
+    "list comprehension over an array": Works("def f(x):\n    return np.sum([v * v for v in x])\n", args=(V,)),
+    "generator expression over an array": Works("def f(x):\n    return sum(v * v for v in x)\n", args=(V,)),
+    "dict comprehension over an array": Refused(
+        "def f(x):\n    return sum({i: v for i, v in enumerate(x)}.values())\n", "{i: v", "its keys must be known",
+        args=(V,), fixed="def f(x):\n    return sum([v for i, v in enumerate(x)])\n"),
     "list display": Works("def f(x):\n    s = 0.0\n    for v in [x, x * x]:\n        s = s + v\n    return s\n"),
     "an array of differentiated numbers": Works("def f(x):\n    return np.sum(np.array((x, x * x)))\n"),
     "dict display": Works("def f(x):\n    d = {'a': x}\n    return d['a'] * x\n"),

@@ -21,6 +21,7 @@ from ..ir.core import absent
 from . import exits
 from .containers import Structure, describe_structure, is_container, leaves, rebuild
 from .lists import OPERANDS, UNROLL_LIMIT, Unrollable, mutated_names
+from .runlists import grown_names
 from .resolve import CallableRef, LocalFunction, Resolved
 
 
@@ -134,7 +135,8 @@ class ControlFlow:
         """Names a block assigns (`_stored`), and lists and dicts it changes in place
         (`xs.append(v)` makes a new value of `xs`)."""
         names = _stored(stmts)
-        return names + [n for n in mutated_names(stmts) if n not in names and is_container(self.env.get(n))]
+        return names + [n for n in mutated_names(stmts) + grown_names(stmts) if n not in names
+                        and (is_container(self.env.get(n)) or self._is_list(self.env.get(n)))]
 
     # ---- regions ----
 
@@ -241,6 +243,9 @@ class ControlFlow:
     def _cond(self, pred: Operand, node: ast.AST, branches: list, names: list[str]) -> list[Value]:
         results = [Value(name) for name in names]
         regions = [Region([], ops, list(yields)) for ops, yields in branches]
+        for k, result in enumerate(results):
+            if any(self._is_list(region.yields[k]) for region in regions):
+                self.shared.lists.add(result)
         self.shared.ops.append(Op("cond", [pred], results, {}, regions, loc=self._loc(node)))
         return results
 
@@ -363,10 +368,9 @@ class ControlFlow:
         `_Slots.flat` calls it): a loop over a range known here is unrolled instead."""
         def say(name: str, value: Any) -> None:
             raise self._error(node, f"'{name}' changes its structure in this loop (it becomes "
-                              f"{describe_structure(value, OPERANDS)}): a list that grows in a loop is "
-                              f"supported in a for loop over a range or a list known here, which is unrolled "
-                              f"(at most {UNROLL_LIMIT} iterations), not yet in a loop whose length is known "
-                              "only at run time", Unrollable)
+                              f"{describe_structure(value, OPERANDS)}): a list grows in a loop whose length is "
+                              "known only at run time by xs.append(v), xs.extend(ys) or xs += ys written in the "
+                              "loop itself (a function called there may read it, not grow it)", Unrollable)
         return say
 
     def _loop_region(self, args: list[Value], body: list[ast.stmt], slots: _Slots, bind_targets,
@@ -388,7 +392,8 @@ class ControlFlow:
                 values = [self._value_for(self.env, name, body[0]) if name in self.env else arg_values[name]
                           for name in slots.names]
                 for k, (name, value) in enumerate(zip(slots.names, values)):
-                    made = is_container(value) or isinstance(value, LocalFunction)
+                    made = is_container(value) or isinstance(value, LocalFunction) or (
+                        self._is_list(value) and value not in arg_values.values())
                     if made and _is_none(saved_env.get(name, Const(None))):
                         slots.local.add(name)
                         values[k] = arg_values[name]
@@ -405,8 +410,8 @@ class ControlFlow:
             self._unrolled(node, items)
             return
         bounds = self._constant_range(node.iter)
-        if bounds is None:
-            self._loop(node)
+        if bounds is None or len(range(*bounds)) > UNROLL_LIMIT:
+            self._loop(node, grows=True)
             return
         mark, saved = len(self.shared.ops), (dict(self.env), dict(self.loop_locals), self.fresh)
         try:
@@ -439,20 +444,24 @@ class ControlFlow:
             return tuple(v.value for v in values)
         return None
 
-    def _loop(self, node: ast.For) -> None:
-        """A `for` loop as a `for_range` op."""
+    def _loop(self, node: ast.For, grows: bool = False) -> None:
+        """A `for` loop as a `for_range` op; `grows`: it runs a number of times known only
+        at run time, so a list it grows is a run-time list (else the loop is unrolled)."""
         start, stop, step, bind = self._iteration(node)
+        if grows:
+            self._grow_at_run_time(node.body, node)
         loop_names = [n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)]
         carried = self._carried(node, loop_names)
         slots = _Slots(carried, [self._initial(name) for name in carried])
         index = Value(loop_names[0] if bind is None and len(loop_names) == 1 else "i")
         args = [index] + [Value(label) for label in slots.labels()]
+        results = [Value(label) for label in slots.labels()]
+        inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
+        self._mark_lists(inits, args[1:], results)
         region = self._loop_region(
             args, node.body, slots,
             lambda: self._bind(node.target, index) if bind is None else bind(index), node,
         )
-        results = [Value(label) for label in slots.labels()]
-        inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
         self.shared.ops.append(
             Op("for_range", [start, stop, step, *inits], results, {}, [region], loc=self._loc(node))
         )
@@ -504,6 +513,15 @@ class ControlFlow:
                 self._bind(node.target.elts[1], self._emit("getitem", [sequence, index], node.target))
 
             return Const(0), self._emit("len", [sequence], it), Const(1), bind_enumerate
+        if fn is reversed and len(call.args) == 1 and not call.keywords:
+            sequence = self._operand(call.args[0])
+            last = self._emit("sub", [self._emit("len", [sequence], it), Const(1)], it)
+
+            def bind_reversed(index: Value) -> None:
+                at = self._emit("sub", [last, index], node.target)
+                self._bind(node.target, self._emit("getitem", [sequence, at], node.target))
+
+            return Const(0), self._emit("len", [sequence], it), Const(1), bind_reversed
         if fn is zip:
             sequences = [self._operand(a) for a in call.args]
             if not isinstance(node.target, ast.Tuple) or len(node.target.elts) != len(sequences):
@@ -532,21 +550,22 @@ class ControlFlow:
         if exits.always_true(node.test) and not any(isinstance(n, ast.Raise) for s in node.body for n in ast.walk(s)):
             self._refuse(node, "this loop never ends: its test is always true and nothing in it "
                          "leaves it; add a break (or a return) where it should stop")
+        self._grow_at_run_time(node.body, node)
         carried = self._carried(node, [])
         if not carried:
             self._refuse(node, "this while loop assigns no variable defined before it: it would "
                          "never stop, or it computes nothing the function uses")
         slots = _Slots(carried, [self._initial(name) for name in carried])
+        inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
+        test_args, body_args, results = ([Value(label) for label in slots.labels()] for _ in range(3))
+        self._mark_lists(inits, test_args, body_args, results)
         saved_env = dict(self.env)
-        test_args = [Value(label) for label in slots.labels()]
         slots.bind(self.env, test_args)
         with self._region() as test_ops:
             test = self._operand(node.test)
         self.env = saved_env
         test_region = Region(test_args, test_ops, [test])
-        body = self._loop_region([Value(label) for label in slots.labels()], node.body, slots, lambda: None, node)
-        results = [Value(label) for label in slots.labels()]
-        inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
+        body = self._loop_region(body_args, node.body, slots, lambda: None, node)
         self.shared.ops.append(
             Op("while", inits, results, {}, [test_region, body], loc=self._loc(node))
         )

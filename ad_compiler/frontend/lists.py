@@ -313,6 +313,10 @@ class ContainerCode:
         if not node.args:
             return ListOf((), owned=True) if fn is list else DictOf((), (), True) if fn is dict else None
         values = [self.visit(arg) for arg in node.args]
+        if self._is_list(values[0]) and fn not in (zip, enumerate, range, reversed):
+            return self._list_builtin(fn, values[0], node)
+        if fn is list and len(values) == 1 and isinstance(values[0], Value) and values[0] not in self.shared.tuples:
+            return self._listed(self._emit("items", values, node))  # the items of an array
         found = self._lazy_sequence(fn, values, node) if fn in (zip, enumerate, range) else (
             self._of_items(fn, values, node) if _known(values[0], self.shared.tuples) else None)
         if found is None:  # not a sequence known here: the call as usual, on the values found
@@ -451,11 +455,12 @@ class ContainerCode:
 
     # ---- comprehensions ----
 
-    def visit_ListComp(self, node: ast.ListComp) -> ListOf:
-        return ListOf(tuple(self._comprehension(node, lambda: self.visit(node.elt))), owned=True)
+    def visit_ListComp(self, node: ast.ListComp) -> ListOf | Value:
+        items = self._comprehension(node, lambda: self.visit(node.elt))
+        return items if isinstance(items, Value) else ListOf(tuple(items), owned=True)
 
-    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ListOf:
-        return ListOf(tuple(self._comprehension(node, lambda: self.visit(node.elt))), owned=True)
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ListOf | Value:
+        return self.visit_ListComp(node)
 
     def visit_DictComp(self, node: ast.DictComp) -> DictOf:
         keys: list[Any] = []
@@ -467,19 +472,29 @@ class ContainerCode:
     def visit_SetComp(self, node: ast.SetComp) -> NoReturn:
         self._refuse(node, "set comprehensions are not supported; use a list comprehension")
 
-    def _comprehension(self, node: Any, element: Any) -> list[Any]:
+    def _comprehension(self, node: Any, element: Any) -> list[Any] | Value:
         """The elements of a comprehension over sequences known here, unrolled; its
-        variables are its own (the function's of the same names are kept)."""
+        variables are its own (the function's of the same names are kept). Over a
+        sequence known only at run time: a run-time list (`runlists`)."""
         saved = dict(self.env)
         out: list[Any] = []
+        if any(gen.is_async for gen in node.generators):
+            self._refuse(node, "async comprehensions are not supported")
+        iterated = node.generators[0].iter
+        with self._region() as looked:
+            first = self.visit(iterated)
+        if not _known(first, self.shared.tuples):  # a run-time sequence: the loop it means, lowered afresh
+            for part in ast.walk(iterated):
+                self.premade.pop(id(part), None)
+            return self._run_time_comprehension(node)
+        self.ops.extend(looked)
+        self.premade[id(iterated)] = first
 
         def run(generators: list[ast.comprehension]) -> None:
             if not generators:
                 out.append(element())
                 return
             gen = generators[0]
-            if gen.is_async:
-                self._refuse(gen, "async comprehensions are not supported")
             for item in self._iterated(gen.iter):
                 self.fresh = set()
                 self._bind(gen.target, item)

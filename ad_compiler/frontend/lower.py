@@ -34,6 +34,7 @@ from .lists import CONTAINER_BUILTINS, OPERANDS, ContainerCode
 from .control import ControlFlow
 from .environment import is_library
 from .free import FreeNames
+from .runlists import RunListCode
 from .resolve import (
     CallableRef, LocalFunction, ModuleRef, Resolved, describe, fold, is_compile_time, to_compile_time,
 )
@@ -149,6 +150,8 @@ class _Shared:
     lines: dict[tuple[str, int], str] = field(default_factory=dict)
     calls: list[Callable[..., Any]] = field(default_factory=list)  # being lowered, outermost first
     tuples: dict[Value, list[Operand]] = field(default_factory=dict)  # tuple ops' items
+    lists: set[Value] = field(default_factory=set)  # run-time lists (`runlists`)
+    pushed: set[Value] = field(default_factory=set)  # arrays held by a run-time list
     home: dict[str, Any] = field(default_factory=dict)  # the globals of the function lowered
     refs: dict[tuple, Any] = field(default_factory=dict)  # one External per free name (`free`)
     externals: dict[Any, Value] = field(default_factory=dict)  # External -> its value
@@ -185,12 +188,15 @@ def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None,
     lowerer.bound = dict(user.bound)
     lowerer.trees = dict(trees or {})
     lowered = lowerer.run(user.name)
+    if any(lowerer._is_list(y) for y in lowered.body.yields):  # (a derivative rule may return one)
+        lowerer._refuse(lowerer.src.tree, "the function returns a list whose length is known only at run time; "
+                        "return an array of its items (np.stack(xs)) or a tuple")
     lowered.defaults = {p.name: p.default for p in user.signature.parameters.values() if p.default is not p.empty}
     check_views(lowered, frozenset(shared.updates))
     return lowered
 
 
-class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisitor):
+class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten, ast.NodeVisitor):
     """Statements return nothing; expressions return an operand or a compile-time ref."""
 
     def __init__(
@@ -476,6 +482,9 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
                          "function assigns only its own variables; compute the new value into a variable "
                          "and return it")
         current, value = self.visit(node.target), self.visit(node.value)
+        if self._is_list(current) and isinstance(node.target, ast.Name):
+            self._list_augmented(node.target.id, current, value, node.op, node)
+            return
         if is_container(current) and isinstance(node.target, ast.Name):  # `xs += [v]`: in place, as extend
             self._owned(node.target.id, current, node)
             self._bind(node.target, self._joined_sequences(node.op, current, value, node))
@@ -492,6 +501,8 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         base = self.visit(node.value)
         if is_container(base):
             return self._container_item(base, node.slice, node)
+        if self._is_list(base):
+            return self._list_item(base, node.slice, node)
         return self._emit("getitem", [self._as_operand(base, node.value), self._index(node.slice)], node)
 
     def _index(self, node: ast.expr) -> Operand:
@@ -523,6 +534,13 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             self._container_store(name, current, target.slice, value, target)
             return
         current = self._as_operand(current, target.value)
+        if self._is_list(current):
+            self._refuse(target, "assigning to an item of a list whose length is known only at run time is not "
+                         "supported; build a new list (append), or work on an array (np.stack(xs))")
+        if current in self.shared.pushed:
+            self._refuse(target, f"'{name}' is also an item of a list it was appended to: assigning to an element "
+                         f"would change that item too (they are one array); append a copy ({name} * 1.0), or "
+                         "assign before appending")
         aliases = [n for n, v in self.env.items() if v is current and n != name]
         holders = [n for lowerer in self.shared.lowerers for n, v in lowerer.env.items()
                    if is_container(v) and reaches(v, current)]
@@ -645,6 +663,8 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
             base = self.visit(func.value)
             if is_container(base) and not isinstance(base, RecordOf):
                 return self._container_method(base, func.attr, node)
+            if self._is_list(base):
+                return self._list_method(base, func.attr, node)
             callee = self._outside_method(base, node)
             if callee is None and isinstance(base, (Value, Const)):
                 return self._method_call(base, func.attr, node)
@@ -682,6 +702,8 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         self._no_star(node)
         if prim in prims.PACKED or prim in ("np.array", "np.asarray"):
             found = self._joined_call(prim, callee.display, node)
+            if found is None and node.args:  # (of a run-time sequence: a list grown in a loop, an array)
+                found = self._sequence_call(prim, self.visit(node.args[0]), node, self._keywords(node, callee.display))
             if found is not None:
                 return found
         if prim == "slice":
@@ -709,6 +731,8 @@ class _Lowerer(ControlFlow, ContainerCode, FreeNames, RunAsWritten, ast.NodeVisi
         value = self.visit(node)
         if prim.startswith("np.") and isinstance(value, (ListOf, TupleOf)):
             return self._array_of(value, node, {})
+        if prim.startswith("np.") and self._is_list(value):  # the array NumPy makes of a run-time list
+            return self._emit(prims.over_sequence("np.stack"), [value], node)
         return self._as_operand(value, node)
 
     def _extremum(self, prim: str, inputs: list[Operand], node: ast.Call) -> Operand:

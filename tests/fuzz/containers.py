@@ -164,3 +164,50 @@ def list_alias_write(g: Gen, s: Scope, depth: int) -> list[str] | None:
     s.bind(n, Arr(shape), g.root())
     return lines
 
+
+
+def _sequence(g: Gen, s: Scope) -> str | None:
+    """An array of the scope with at least one axis: a sequence whose length the compiler
+    knows only at run time (generic code), iterated by a loop or a comprehension."""
+    names = [n for n in s.arrays() if s.names[n].shape]
+    return g.pick(names) if names else None
+
+
+@statement(0.3, compound=True)
+def list_grow_run_time(g: Gen, s: Scope, depth: int) -> list[str] | None:
+    """A list grown in a loop over an array's rows or `range(len(...))` (a run-time list
+    in the IR, `.append` in the emitted code), read by index, iterated, stacked, summed."""
+    seq = _sequence(g, s)
+    if seq is None:
+        return None
+    shape = g.shape()
+    hs, i, h, n = g.fresh("hs"), g.fresh("i"), g.fresh("h"), g.fresh("v")
+    first = g.expr(s, shape, 1)
+    step = g.bexpr(s, shape, 1)
+    if g.chance(0.5):
+        head, row = f"for {i} in range(len({seq})):", f"{seq}[{i}]"
+    else:
+        head, row = f"for {i} in {seq}:", i
+    lines = [f"{hs} = [{first.text}]", head,
+             f"    {hs}.append(np.tanh({hs}[-1]) * {g.pick(FLOATS)} + {atom(step.text)} * np.sum({row}))"]
+    read = g.pick((f"sum({hs})", f"np.sum(np.stack({hs}), axis=0)", f"{hs}[-1] * {hs}[0]",
+                   f"np.mean(np.array({hs}), axis=0) * len({hs})"))
+    if g.chance(0.4):
+        lines += [f"{n} = {read}", f"for {h} in {hs}:", f"    {n} = {n} * {g.pick(FLOATS)} + {h}"]
+    else:
+        lines.append(f"{n} = {read}")
+    s.bind(n, Arr(shape), g.root())
+    return lines
+
+
+@expression(0.2)
+def comprehension_run_time(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr | None:
+    """A comprehension or generator over an array's rows: `sum(e * np.sum(r) for r in x)`."""
+    seq = _sequence(g, s)
+    if seq is None:
+        return None
+    e = g.expr(s, shape, depth - 1)
+    term = f"{atom(e.text)} * np.sum(r)"
+    text = g.pick((f"sum({term} for r in {seq})", f"np.sum(np.stack([{term} for r in {seq}]), axis=0)",
+                   f"np.stack([{term} for r in {seq} if np.sum(r) > -100.0])[0]"))
+    return Expr(text, g.root())

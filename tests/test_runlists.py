@@ -1,0 +1,173 @@
+"""Lists whose length is known only at run time: grown in a loop over a run-time range or
+an array, a `while` loop, comprehensions over arrays and such lists, read by index,
+iterated, stacked, summed. Each program is differentiated in reverse and forward mode,
+generic and specialized, and to second order, against central differences; the emitted
+code keeps the list (`hs.append`) and its reverse pops the items' adjoints off it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ad_compiler import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from ad_compiler.errors import CompileError
+from ad_compiler.testing import check_grads
+from tests.numeric import assert_grad_close, numeric_hessian
+
+X = np.array([0.3, -0.7, 1.1])
+XS = np.array([[0.2, -0.4, 0.6], [0.5, 0.1, -0.3], [-0.2, 0.7, 0.4], [0.3, 0.3, -0.6]])
+
+
+def rnn_states(x, xs):
+    h = np.tanh(x)
+    hs = []
+    for t in range(xs.shape[0]):
+        h = np.tanh(x * h + xs[t])
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2) + np.sum(hs[-1] * hs[0])
+
+
+def second_loop_over_the_list(x, xs):
+    hs = [x * 1.0]
+    for row in xs:
+        hs.append(np.sin(hs[-1]) * row + x)
+    total = 0.0
+    for h in hs:
+        total = total + np.sum(h * h)
+    for i in range(len(hs)):
+        total = total + np.sum(hs[i]) * i
+    return total
+
+
+def comprehension_over_an_array(x, xs):
+    ys = [np.sum(row * x) for row in xs]
+    zs = [y * y for y in ys if y > -10.0]
+    return sum(zs) + np.sum(np.array(ys) * 2.0) + sum(np.cos(v) for v in x)
+
+
+def while_grows_a_list(x, xs):
+    out = [x[0]]
+    k = 0
+    while k < xs.shape[0]:
+        out.append(out[-1] * 0.5 + np.sum(xs[k] * x))
+        k = k + 1
+    return np.sum(np.array(out) ** 2)
+
+
+def joined_lists(x, xs):
+    pieces = []
+    for row in xs:
+        pieces.append(row * x)
+    flat = np.concatenate(pieces)
+    rows = np.vstack(pieces)
+    cols = np.hstack([p[:, None] for p in pieces])
+    return np.sum(flat ** 2) + np.sum(rows * 3.0) + np.sum(np.sin(cols)) + np.sum(np.stack(pieces, axis=1)[0])
+
+
+def reversed_and_zipped(x, xs):
+    hs = []
+    for t in range(len(xs)):
+        hs.append(np.tanh(xs[t] * x))
+    acc = 0.0
+    for h in reversed(hs):
+        acc = acc * 0.5 + np.sum(h)
+    for h, row in zip(hs, xs):
+        acc = acc + np.sum(h * row)
+    for k, h in enumerate(hs):
+        acc = acc + k * np.sum(h)
+    return acc + len(hs) * x[0]
+
+
+def cell(h, row, x):
+    return np.tanh(h * x + row)
+
+
+def states_through_a_helper(x, xs):
+    h = x
+    states = [h]
+    for row in xs:
+        h = cell(h, row, x)
+        states.append(h)
+    return np.sum(sum(states) ** 2)
+
+
+PROGRAMS = [rnn_states, second_loop_over_the_list, comprehension_over_an_array, while_grows_a_list,
+            joined_lists, reversed_and_zipped, states_through_a_helper]
+
+
+@pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
+def test_against_central_differences(f):
+    for mode in ("reverse", "forward"):
+        g = grad(f, mode=mode)
+        assert_grad_close(f, (X, XS), 0, g(X, XS))
+        assert_grad_close(f, (X, XS), 0, g.generic(X, XS))
+        assert_grad_close(f, (X, XS), 1, grad(f, argnums=1, mode=mode)(X, XS))
+    np.testing.assert_allclose(hessian(f)(X, XS), numeric_hessian(lambda v: f(v, XS), X), rtol=1e-5, atol=1e-5)
+    check_grads(f, (X, XS), order=2)
+
+
+@pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
+def test_the_list_length_follows_the_input(f):
+    """One compiled derivative serves inputs of any length (generic) and is specialized
+    per shape: a longer sequence, and one of a single row."""
+    g = grad(f, argnums=(0, 1))
+    for xs in (np.vstack([XS, XS * 0.5]), XS[:1]):
+        bx, bxs = g(X, xs)
+        assert_grad_close(f, (X, xs), 0, bx)
+        assert_grad_close(f, (X, xs), 1, bxs)
+
+
+def test_the_emitted_reverse_pops_the_list():
+    g = grad(rnn_states)
+    g(X, XS)
+    assert "hs.append(" in g.source
+    assert ".pop()" in g.source
+    assert "zeros_like([" not in g.source and "zeros_like(hs" not in g.source
+
+
+def test_transforms_of_functions_with_run_time_lists():
+    def vector_out(x, xs):
+        ys = [np.sin(row * x) for row in xs]
+        return np.stack(ys)
+
+    eps = 1e-6
+    columns = [(vector_out(X + eps * e, XS) - vector_out(X - eps * e, XS)) / (2 * eps) for e in np.eye(3)]
+    expected = np.stack(columns, axis=-1)
+    np.testing.assert_allclose(jacfwd(vector_out)(X, XS), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(jacrev(vector_out)(X, XS), expected, rtol=1e-6, atol=1e-8)
+    v = np.array([0.1, 0.2, -0.3])
+    _, tangent = jvp(vector_out, (X, XS), (v, np.zeros_like(XS)))
+    np.testing.assert_allclose(tangent, expected @ v, rtol=1e-6, atol=1e-8)
+    out, pullback = vjp(vector_out, X, XS)
+    u = np.ones_like(out)
+    np.testing.assert_allclose(pullback(u)[0], np.einsum("ij,ijk->k", u, expected), rtol=1e-6, atol=1e-8)
+    value, bx = value_and_grad(rnn_states)(X, XS)
+    assert value == pytest.approx(rnn_states(X, XS))
+    assert_grad_close(rnn_states, (X, XS), 0, bx)
+
+
+def test_a_shared_run_time_list_is_refused():
+    def f(x, xs):
+        hs = []
+        for row in xs:
+            kept = hs
+            hs.append(row * x)
+        return np.sum(np.stack(hs)) + len(kept)
+
+    with pytest.raises(CompileError, match="make a copy first"):
+        grad(f)(X, XS)
+
+
+def grow(values, v):
+    return values + [v]
+
+
+def test_a_list_grown_by_a_callee_in_a_run_time_loop_is_refused_with_advice():
+    def f(x, xs):
+        hs = []
+        for row in xs:
+            hs = grow(hs, row * x)
+        return np.sum(np.stack(hs))
+
+    with pytest.raises(CompileError, match="written in the loop itself"):
+        grad(f)(X, XS)
