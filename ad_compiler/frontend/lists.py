@@ -153,6 +153,10 @@ class ContainerCode:
             self._refuse(node, f"'{name}' is an argument (the caller's {value.kind}): changing it in place "
                          f"would change the caller's too, which the derivative cannot do; make a copy first "
                          f"({name} = {'dict' if isinstance(value, DictOf) else 'list'}({name}))")
+        self._not_shared(name, value, node)
+
+    def _not_shared(self, name: str, value: Any, node: ast.AST) -> None:
+        """Refuse changing `value` in place where another name reaches it."""
         for lowerer in self.shared.lowerers:
             for other, held in lowerer.env.items():
                 if other == name and lowerer is self:

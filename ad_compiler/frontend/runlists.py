@@ -23,7 +23,7 @@ from typing import Any
 
 from ..ir.core import Const, Operand, Value
 from ..ir.prims import PACKED, over_sequence
-from .containers import ListOf, TupleOf, is_container, reaches
+from .containers import ListOf, TupleOf, is_container
 from .lists import OPERANDS
 
 _GROWING = frozenset({"append", "extend"})
@@ -99,7 +99,7 @@ class RunListCode:
                          "supported; build the list with append and read it by index (xs[-1])")
         if not isinstance(target, ast.Name) or node.keywords or len(node.args) != 1:
             self._refuse(node, f".{method}() takes one argument here, called on a variable: xs.{method}(v)")
-        self._list_owned(target.id, base, node)
+        self._not_shared(target.id, base, node)
         argument = self.visit(node.args[0])
         items = [argument] if method == "append" else self._grown_items(argument, node.args[0])
         self.env[target.id] = self._pushed(base, items, node)
@@ -124,22 +124,11 @@ class RunListCode:
             base = self._listed(self._emit("push", [base, item], node))
         return base
 
-    def _list_owned(self, name: str, value: Value, node: ast.AST) -> None:
-        """A run-time list changes in place: no other name may reach it (see `_owned`)."""
-        for lowerer in self.shared.lowerers:
-            for other, held in lowerer.env.items():
-                if other == name and lowerer is self:
-                    continue
-                if held is value or (is_container(held) and reaches(held, value)):
-                    where = f"'{other}'" if lowerer is self else f"'{other}' of the caller"
-                    self._refuse(node, f"'{name}' is also reached through {where}: changing it in place would "
-                                 f"change both; make a copy first ({name} = list({name})), or build a new one")
-
     def _list_augmented(self, name: str, base: Value, value: Any, op: ast.operator, node: ast.AST) -> None:
         """`xs += ys` of a run-time list: extends it in place."""
         if not isinstance(op, ast.Add):
             self._refuse(node, "a list is extended with +=; for arithmetic on its items make an array: np.stack(xs)")
-        self._list_owned(name, base, node)
+        self._not_shared(name, base, node)
         self.env[name] = self._pushed(base, self._grown_items(value, node), node)
 
     def _list_item(self, base: Value, index_node: ast.expr, node: ast.AST) -> Operand:

@@ -56,12 +56,17 @@ def concatenate_vjp(g, ans, *arrays, axis=0, dtype=None):
     return _pieces(g, arrays, axis, [np.shape(a) for a in arrays])
 
 
-@defjvp(np.concatenate, broadcasting=False)
-def concatenate_jvp(darrays, ans, *arrays, axis=0, dtype=None, batch=0):
+def _concatenate_tangent(darrays, arrays, axis, batch):
+    """The JVP of `np.concatenate` of the items `arrays` (a tuple, or a run-time list)."""
     if axis is None and batch:
         return np.concatenate([np.reshape(d, (np.shape(d)[0], np.size(a))) for d, a in zip(darrays, arrays)],
                               axis=1)
     return np.concatenate(darrays, axis=batch_axis(axis, batch))
+
+
+@defjvp(np.concatenate, broadcasting=False)
+def concatenate_jvp(darrays, ans, *arrays, axis=0, dtype=None, batch=0):
+    return _concatenate_tangent(darrays, arrays, axis, batch)
 
 
 @defvjp(np.vstack, broadcasting=False)
@@ -69,12 +74,17 @@ def vstack_vjp(g, ans, *arrays):
     return _pieces(g, arrays, 0, [np.shape(np.atleast_2d(a)) for a in arrays])
 
 
-@defjvp(np.vstack, broadcasting=False)
-def vstack_jvp(darrays, ans, *arrays, batch=0):
+def _vstack_tangent(darrays, arrays, batch):
+    """The JVP of `np.vstack` of the items `arrays` (a tuple, or a run-time list)."""
     if batch:
         return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_2d(a)))
                                for d, a in zip(darrays, arrays)], axis=1)
     return np.vstack(darrays)
+
+
+@defjvp(np.vstack, broadcasting=False)
+def vstack_jvp(darrays, ans, *arrays, batch=0):
+    return _vstack_tangent(darrays, arrays, batch)
 
 
 @defvjp(np.hstack, broadcasting=False)
@@ -91,14 +101,19 @@ def hstack_vjp(g, ans, *arrays):
     return _one_or_tuple(pieces)
 
 
-@defjvp(np.hstack, broadcasting=False)
-def hstack_jvp(darrays, ans, *arrays, batch=0):
+def _hstack_tangent(darrays, ans, arrays, batch):
+    """The JVP of `np.hstack` of the items `arrays` (a tuple, or a run-time list)."""
     if not batch:
         return np.hstack(darrays)
     if np.ndim(ans) == 1:
         return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_1d(a)))
                                for d, a in zip(darrays, arrays)], axis=1)
     return np.concatenate(darrays, axis=2)
+
+
+@defjvp(np.hstack, broadcasting=False)
+def hstack_jvp(darrays, ans, *arrays, batch=0):
+    return _hstack_tangent(darrays, ans, arrays, batch)
 
 
 # ---- of one sequence known only at run time (`np.stack(hs)` of a list grown in a loop) ----
@@ -131,10 +146,7 @@ def concatenate_sequence_vjp(g, ans, arrays, axis=0, dtype=None):
 
 @defjvp(over_sequence("np.concatenate"), broadcasting=False)
 def concatenate_sequence_jvp(darrays, ans, arrays, axis=0, dtype=None, batch=0):
-    if axis is None and batch:
-        return np.concatenate([np.reshape(d, (np.shape(d)[0], np.size(a))) for d, a in zip(darrays, arrays)],
-                              axis=1)
-    return np.concatenate(darrays, axis=batch_axis(axis, batch))
+    return _concatenate_tangent(darrays, arrays, axis, batch)
 
 
 @defvjp(over_sequence("np.vstack"), broadcasting=False)
@@ -150,10 +162,7 @@ def vstack_sequence_vjp(g, ans, arrays):
 
 @defjvp(over_sequence("np.vstack"), broadcasting=False)
 def vstack_sequence_jvp(darrays, ans, arrays, batch=0):
-    if batch:
-        return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_2d(a)))
-                               for d, a in zip(darrays, arrays)], axis=1)
-    return np.vstack(darrays)
+    return _vstack_tangent(darrays, arrays, batch)
 
 
 @defvjp(over_sequence("np.hstack"), broadcasting=False)
@@ -170,12 +179,7 @@ def hstack_sequence_vjp(g, ans, arrays):
 
 @defjvp(over_sequence("np.hstack"), broadcasting=False)
 def hstack_sequence_jvp(darrays, ans, arrays, batch=0):
-    if not batch:
-        return np.hstack(darrays)
-    if np.ndim(ans) == 1:
-        return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_1d(a)))
-                               for d, a in zip(darrays, arrays)], axis=1)
-    return np.concatenate(darrays, axis=2)
+    return _hstack_tangent(darrays, ans, arrays, batch)
 
 
 defzero("zeros_items")
