@@ -21,7 +21,7 @@ from .arguments import check_cotangent, check_differentiated, check_mode, check_
 from .errors import ArgumentError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
-from .frontend.lower import DERIVATIVE_MARK, TRANSFORM_MARK
+from .frontend.lower import APPLIED_MARK, DERIVATIVE_MARK, TRANSFORM_MARK
 from .ir import Function, format_function
 from .ir.externals import External
 from .ir.types import kind_of
@@ -585,6 +585,9 @@ def show(obj: Compiled) -> None:
 
 
 setattr(Compiled, DERIVATIVE_MARK, True)  # a call of one is not inlined as the function it wraps
+setattr(jvp, APPLIED_MARK, lambda fun, wrt: (_Derivative(fun, JVPOptions(wrt)), None))
+setattr(hvp, APPLIED_MARK, lambda fun, wrt: (
+    _Derivative(_Derivative(fun, GradOptions(*_argnums(fun, 0))), JVPOptions(wrt)), 1))
 for _transform_function in (grad, value_and_grad, jacobian, jacfwd, jacrev, hessian):
     setattr(_transform_function, TRANSFORM_MARK, True)  # called inside a function: made while lowering
 

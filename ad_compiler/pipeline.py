@@ -17,7 +17,8 @@ from .codegen.emit import Emitted, emit
 from .codegen.load import load
 from .errors import ArgumentError, CompileError
 from .ir import Const, Function, Op, Value, walk_ops
-from .ir.clone import clone_function
+from .ir.clone import clone_function, inline
+from .ir.prims import has_effects
 from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
@@ -165,12 +166,12 @@ def _transform(work: Function, options: Options) -> Function:
     _check_scalar_output(work)
     prefix = "value_and_grad_" if options.with_value else "grad_"
     if options.mode == "forward" or _records_tapes(work):
-        if aux is not None:
-            raise CompileError(f"has_aux=True is supported by reverse mode only, for now; differentiate "
-                               f"{work.name} with mode='reverse' (the default)")
+        recompute = _aux_function(work, aux) if aux is not None else None
         fn = forward_jacobian(work, options.argnums, with_value=options.with_value,
                               tuple_out=options.tuple_out, scalar_out=True)
         fn.name = prefix + work.name
+        if recompute is not None:  # (cse merges it with the passes' own primal where they run it once)
+            _attach_aux(fn, inline(recompute, fn.params[:len(recompute.params)], fn.body.ops), options.with_value)
         return fn
     fn = vjp_function(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
     if aux is not None:
@@ -188,6 +189,20 @@ def _split_aux(work: Function) -> list:
                            "`return loss, aux`")
     work.body.yields = [producer.inputs[0]]
     return list(producer.inputs[1:])
+
+
+def _aux_function(work: Function, aux: list) -> Function:
+    """`has_aux` in forward mode: a copy of the primal that returns aux, run beside the
+    forward passes (which may run the primal inside their loop over directions)."""
+    if any(has_effects(op) for op in work.body.ops):
+        raise CompileError(f"has_aux=True in forward mode computes aux apart from the derivative, and "
+                           f"{work.name} has effects (a draw, a print) that would run twice; differentiate it "
+                           "with mode='reverse' (the default)")
+    returned = work.body.yields
+    work.body.yields = list(aux)
+    copy = clone_function(work)
+    work.body.yields = returned
+    return copy
 
 
 def _attach_aux(fn: Function, aux: list, with_value: bool) -> None:

@@ -192,11 +192,13 @@ CASES: dict[str, Refused | Works] = {
     "element write into an expression": Refused(
         "def f(x):\n    y = x * 2.0\n    y.T[0] = 1.0\n    return np.sum(y)\n", "y.T[0]", "assign to an element of a variable",
         args=(V,), fixed="def f(x):\n    y = x * 2.0\n    y[0] = 1.0\n    return np.sum(y)\n"),
-    "recursion": Refused(
-        "def power(x, n):\n    return 1.0 if n == 0 else x * power(x, n - 1)\n\n\ndef f(x):\n    return power(x, 3)\n",
-        "power(x, 3)", "rewrite it with a loop", error=NoDerivativeError,
+    "recursion of a constant depth": Works(
+        "def power(x, n):\n    return 1.0 if n == 0 else x * power(x, n - 1)\n\n\ndef f(x):\n    return power(x, 3)\n"),
+    "recursion of a run-time depth": Refused(
+        "def power(x, n):\n    return 1.0 if n <= 0 else x * power(x, n - 1)\n\n\ndef f(x):\n    return power(x, int(x))\n",
+        "power(x, int(x))", "rewrite it with a loop", error=NoDerivativeError,
         fixed="def power(x, n):\n    y = 1.0\n    for i in range(n):\n        y = y * x\n    return y\n\n\n"
-              "def f(x):\n    return power(x, 3)\n"),
+              "def f(x):\n    return power(x, int(x))\n"),
     "bare raise": Refused("def f(x):\n    if x < 0.0:\n        raise\n    return x\n", "raise\n",
                           "raise an exception object",
                           fixed="def f(x):\n    if x < 0.0:\n        raise ValueError('negative')\n    return x\n"),

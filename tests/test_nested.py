@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian
+from ad_compiler import grad, hessian, hvp, jvp
 from ad_compiler.testing import check_grads
 from tests.numeric import assert_grad_close, numeric_hessian
 
@@ -104,6 +104,22 @@ def meta_module_level(theta):
     return inner_loss(w, X_META, Y_META)
 
 
+def smooth(x, y):
+    return np.sin(x) * y + x ** 3
+
+
+def energy(x):
+    return np.sum(np.sin(x) * x ** 2)
+
+
+def directional(theta):
+    """`jvp` and `hvp` of module-level functions inside the differentiated function."""
+    x = theta * np.array([1.0, 2.0, -0.5])
+    value, tangent = jvp(smooth, (x, 1.5), (np.ones(3), None))
+    curvature = hvp(energy, (x,), (np.array([1.0, 0.0, -1.0]),))
+    return np.sum(value * tangent) + np.sum(curvature * x)
+
+
 CASES = {
     "rnn cell helper": (rnn_loss, (RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(3, 2))), 0),
     "rk4 odeint, nested def": (ode_fit, (np.array([0.8, 0.3]),), 0),
@@ -112,6 +128,7 @@ CASES = {
     "late binding": (closure_late_binding, (np.array([0.4, 0.9]),), 0),
     "meta-learning, inner grad": (meta, (np.array([0.1, -0.2]),), 0),
     "meta-learning, module-level grad": (meta_module_level, (np.array([0.1, -0.2]),), 0),
+    "jvp and hvp inside": (directional, (np.array([0.7, -0.4, 0.2]),), 0),
 }
 
 
@@ -143,7 +160,7 @@ def test_the_inner_gradient_is_spliced_not_called():
     assert not any("inner_gradient(" in line for line in code)  # its derivative's code is spliced in
 
 
-def test_a_recursive_nested_function_is_refused():
+def test_a_nested_function_calling_itself_without_end_is_refused():
     from ad_compiler.errors import UnsupportedError
 
     def f(x):

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian, jacfwd, jvp, value_and_grad, vjp
+from ad_compiler import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
 from ad_compiler.errors import ArgumentError
 from ad_compiler.ir.trees import flatten, unflatten
 
@@ -168,6 +168,38 @@ def test_jacobian_of_a_pytree_output_has_its_structure_outside():
     np.testing.assert_allclose(J["total"]["c"], 3.0)
 
 
+@pytest.mark.parametrize("jacobian", [jacfwd, jacrev], ids=["jacfwd", "jacrev"])
+def test_jacobian_of_a_pytree_output_by_either_mode(jacobian):
+    def f(p):
+        return {"twice": p["a"] * 2.0, "total": np.sum(p["a"] * p["c"])}
+
+    J = jacobian(f)({"a": np.array([1.0, 2.0]), "c": 0.5})
+    np.testing.assert_allclose(J["twice"]["a"], 2.0 * np.eye(2))
+    np.testing.assert_allclose(J["twice"]["c"], np.zeros(2))
+    np.testing.assert_allclose(J["total"]["a"], [0.5, 0.5])
+    np.testing.assert_allclose(J["total"]["c"], 3.0)
+
+
+def test_jacrev_of_a_tuple_output_against_central_differences():
+    def f(x, y):
+        return np.sin(x) * y[0], np.sum(x * y), np.outer(x, y)
+
+    x, y = np.array([0.3, -0.7, 1.1]), np.array([0.5, 2.0, -1.0])
+    eps = 1e-6
+    for argnum, arg in enumerate((x, y)):
+        J = jacrev(f, argnums=argnum)(x, y)
+        for k in range(3):
+            columns = []
+            for e in np.eye(3):
+                plus = f(*[a + eps * e if i == argnum else a for i, a in enumerate((x, y))])[k]
+                minus = f(*[a - eps * e if i == argnum else a for i, a in enumerate((x, y))])[k]
+                columns.append((np.asarray(plus) - np.asarray(minus)) / (2 * eps))
+            np.testing.assert_allclose(J[k], np.stack(columns, axis=-1), rtol=1e-6, atol=1e-8)
+    source = jacrev(f)
+    source(x, y)
+    assert "np.zeros((13,))" in source.source, "not one reverse sweep per output entry"
+
+
 def test_jvp_and_vjp_take_and_give_pytrees():
     tangent = {k: np.ones_like(v) if np.ndim(v) else 1.0 for k, v in DICT_PARAMS.items()}
     value, t = jvp(mlp_dict, (DICT_PARAMS, X, Y), (tangent, None, None))
@@ -226,20 +258,22 @@ def loss_with_a_dict(p, X, y):
     return np.mean((pred - y) ** 2), {"pred": pred, "norm": np.sum(p["w2"] ** 2)}
 
 
-def test_has_aux_returns_aux_beside_the_gradient():
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_has_aux_returns_aux_beside_the_gradient(mode):
     w = RNG.normal(size=3)
-    g, aux = grad(loss_with_predictions, has_aux=True)(w, X, Y)
+    g, aux = grad(loss_with_predictions, has_aux=True, mode=mode)(w, X, Y)
     np.testing.assert_allclose(aux, X @ w)
     np.testing.assert_allclose(g, numeric_tree_grad(lambda v, *r: loss_with_predictions(v, *r)[0], w, X, Y),
                                rtol=1e-6, atol=1e-8)
-    (value, aux), g2 = value_and_grad(loss_with_predictions, has_aux=True)(w, X, Y)
+    (value, aux), g2 = value_and_grad(loss_with_predictions, has_aux=True, mode=mode)(w, X, Y)
     assert np.isclose(value, loss_with_predictions(w, X, Y)[0])
     np.testing.assert_allclose(g2, g)
 
 
-def test_has_aux_with_pytrees_on_both_sides():
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_has_aux_with_pytrees_on_both_sides(mode):
     params = {k: DICT_PARAMS[k] for k in ("W1", "b1", "w2")}
-    g, aux = grad(loss_with_a_dict, has_aux=True)(params, X, Y)
+    g, aux = grad(loss_with_a_dict, has_aux=True, mode=mode)(params, X, Y)
     assert set(aux) == {"pred", "norm"} and np.isclose(aux["norm"], np.sum(params["w2"] ** 2))
     assert_tree_close(g, numeric_tree_grad(lambda p, *r: loss_with_a_dict(p, *r)[0], params, X, Y))
 

@@ -17,6 +17,7 @@ sweep) is hoisted before the loop (`split.split_at_seeds`).
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable, Sequence
 
@@ -24,7 +25,7 @@ from ..errors import NoDerivativeError
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import clone_function, substitute
 from ..ir.prims import has_effects
-from ..ir.types import TupleKind
+from ..ir.types import Array, TupleKind, promote
 from .forward import jvp_function
 from .kinds import shape_of
 from .reverse import vjp_function
@@ -371,10 +372,7 @@ def reverse_jacobian(
     shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
     (out,) = primal.returns
     if isinstance(out, Value) and isinstance(out.kind, TupleKind):
-        raise NoDerivativeError(
-            f"{primal.name} returns a tuple: its Jacobian by reverse mode is not supported yet; "
-            "use jacfwd (or jacobian(..., mode='forward'))"
-        )
+        return _reverse_jacobian_of_results(primal, wrt, with_value, tuple_out)
     out_shape = shape_of(out)
     if out_shape is None:  # rows of a shape known only at run time: by forward passes
         return forward_jacobian(primal, wrt, with_value=with_value, tuple_out=tuple_out)
@@ -409,5 +407,46 @@ def reverse_jacobian(
     ]
     fn.name = "jacrev_" + primal.name
     result = _pack(before, jacobians, tuple_out)
+    fn.body.yields = [out, result] if with_value else [result]
+    return fn
+
+
+def _reverse_jacobian_of_results(primal: Function, wrt: Sequence[int], with_value: bool,
+                                 tuple_out: bool) -> Function:
+    """The Jacobians of a function returning a tuple (a pytree's leaves) by reverse
+    sweeps: of its results flattened and joined into one vector (one reverse sweep per
+    entry), cut back into one Jacobian per result, `result.shape + input.shape`."""
+    (out,) = primal.returns
+    out_shapes = [shape_of(Value(kind=k)) for k in out.kind.items]
+    if None in out_shapes:  # (a result of a shape known only at run time: forward passes)
+        return forward_jacobian(primal, wrt, with_value=with_value, tuple_out=tuple_out)
+    ops = primal.body.ops
+    maker = next((op for op in ops if out in op.results), None)
+    if maker is None or maker.prim != "tuple":  # (made by a branch, say: forward passes)
+        return forward_jacobian(primal, wrt, with_value=with_value, tuple_out=tuple_out)
+    dtype = functools.reduce(promote, [getattr(k, "dtype", "float") for k in out.kind.items], "float")
+    flat = []
+    for item, out_shape in zip(maker.inputs, out_shapes):
+        flat.append(Value(kind=Array(1, dtype, (math.prod(out_shape),))))
+        ops.append(Op("np.ravel", [item], [flat[-1]], loc=maker.loc))
+    joined = flat[0]
+    if len(flat) > 1:
+        joined = Value(kind=Array(1, dtype, (sum(math.prod(shape) for shape in out_shapes),)))
+        ops.append(Op("np.concatenate", flat, [joined], loc=maker.loc))
+    primal.body.yields = [joined]
+    fn = reverse_jacobian(primal, wrt, tuple_out=True)
+    (packed,) = fn.body.yields
+    ops = fn.body.ops
+    jacobians = [_emit(ops, "getitem", [packed, Const(i)]) for i in range(len(wrt))]
+    shapes = [_shape(primal.params[i], f"argument {primal.params[i].name}") for i in wrt]
+    parts, offset = [], 0
+    for out_shape in out_shapes:
+        size = math.prod(out_shape)
+        rows = [_emit(ops, "getitem", [j, Const(slice(offset, offset + size))]) for j in jacobians]
+        shaped = [_emit(ops, "getitem", [_emit(ops, "np.reshape", [r, Const(out_shape + shape)]), Const(())])
+                  for r, shape in zip(rows, shapes)]
+        parts.append(_pack(ops, shaped, tuple_out))
+        offset += size
+    result = _emit(ops, "tuple", parts)
     fn.body.yields = [out, result] if with_value else [result]
     return fn

@@ -505,9 +505,10 @@ class ContainerCode:
                 keep = True
                 for test in gen.ifs:
                     truth = self._constant_of(self._operand(test))
-                    if not isinstance(truth, Const):
-                        self._refuse(test, "a condition in a comprehension must be known here (it decides how many "
-                                     "items there are); use np.where for values known at run time")
+                    if not isinstance(truth, Const):  # (known in a loop unrolled around it, maybe)
+                        raise self._error(test, "a condition in a comprehension over a list known here must be "
+                                          "known here too (it decides how many items there are); use np.where "
+                                          "for values known at run time", Unrollable)
                     keep = keep and self._truth(truth, test)
                 if keep:
                     run(generators[1:])

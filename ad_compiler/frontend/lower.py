@@ -70,6 +70,11 @@ inlined as the function it wraps."""
 TRANSFORM_MARK = "__ad_compiler_transform__"
 """The attribute, true on the API's transforms (`grad`, `jacfwd`, ...): a call of one
 inside a function makes its derivative at compile time, to be spliced where called."""
+APPLIED_MARK = "__ad_compiler_applied__"
+"""The attribute of the API's transforms that apply a derivative to values at once
+(`jvp`, `hvp`): `(fun, wrt) -> (derivative, item)`. A call of one inside a function
+splices the derivative's generic IR, which takes the primals then the tangents at
+positions `wrt`, and returns its results (or the one at `item`)."""
 _VALUE_ATTRS = {a: prims.prim_of(getattr(np, a)) for a in ("shape", "ndim", "size", "real", "imag")}
 
 _LOOPS = "write the computation with vectorized NumPy calls"
@@ -142,6 +147,14 @@ def _is_user_function(fn: Any) -> bool:
             and "__class__" not in plain.__code__.co_freevars)  # (zero-argument super() needs its class cell)
 
 
+RECURSION_DEPTH = 32
+"""The deepest a function's calls of itself are unrolled."""
+
+RECURSION_CALLS = 512
+"""The most calls of functions inside themselves one lowering unrolls (`fib(n)` calls
+itself about 1.6^n times)."""
+
+
 @dataclass
 class _Shared:
     """What the lowering of a function shares with the calls inlined into it."""
@@ -161,6 +174,7 @@ class _Shared:
     lowerers: list[Any] = field(default_factory=list)  # the function's and its callees' being lowered
     provisional: set[Value] = field(default_factory=set)  # a pytree's leaves, named by their path for now
     derivatives: Callable[[Any], Function] | None = None  # a compiled derivative -> its IR, to splice
+    recursive_calls: int = 0  # calls of a function inside itself, unrolled so far
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
@@ -689,6 +703,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                 return found
         if getattr(callee.fn, TRANSFORM_MARK, False):
             return self._transform_call(callee, node)
+        if getattr(callee.fn, APPLIED_MARK, None) is not None and self.shared.derivatives is not None:
+            return self._applied_call(callee, node)
         prim = prims.prim_of(callee.fn)
         if prim is None and _is_user_function(callee.fn):
             return self._inline_call(callee, node)
@@ -771,15 +787,30 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return Const(slice(*(b.value for b in bounds)))
         return self._emit("slice", bounds, node)
 
+    def _recursion(self, fn: Any, name: str, node: ast.Call) -> None:
+        """A function that calls itself is unrolled, call by call, where values known here
+        (constants, lengths of lists known here) decide when it stops: its base case is
+        then a branch on a constant, the only one compiled. Refused past a depth or a
+        count of calls that such recursion does not reach."""
+        if fn not in self.shared.calls:
+            return
+        self.shared.recursive_calls += 1
+        depth = self.shared.calls.count(fn)
+        if depth >= RECURSION_DEPTH or self.shared.recursive_calls > RECURSION_CALLS:
+            how = f"deeper than {RECURSION_DEPTH} levels" if depth >= RECURSION_DEPTH else \
+                f"more than {RECURSION_CALLS} times"
+            self._refuse(node, f"'{name}' calls itself (recursion) {how}: recursion is unrolled where values "
+                         "known here (constants, lengths of lists known here) decide its base case, and this "
+                         "one's depth is not fixed so (or is too deep); rewrite it with a loop, or pass the "
+                         "depth as a constant")
+
     def _inline_call(self, callee: CallableRef, node: ast.Call) -> Operand:
         """A call of a Python function with source: its body, lowered in place with its
         params bound to the arguments (so it is differentiated with the caller)."""
         fn = inspect.unwrap(callee.fn.__func__ if inspect.ismethod(callee.fn) else callee.fn)
         if is_compile_time(callee.fn):
             return self._compile_time_call(callee, node)
-        if fn in self.shared.calls:
-            self._refuse(node, f"'{callee.display}' calls itself (recursion): a recursive function "
-                         "cannot be inlined; rewrite it with a loop or register a rule for it")
+        self._recursion(fn, callee.display, node)
         try:
             src = get_source(fn)
         except CompileError as err:
@@ -810,7 +841,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         try:
             result = _Lowerer(src, {}, self.shared).inline(arguments)
         except CompileError as err:
-            if callee.ref is None:
+            if callee.ref is None or fn in self.shared.calls:  # (a recursion: said at its outermost call)
                 raise
             del self.ops[mark:]  # what was lowered of the body before it failed
             # why: said if the call turns out to be on a differentiated path
@@ -845,6 +876,39 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         except CompileError as err:
             raise self._error(node, f"{callee.display}() here: {err.message}", type(err)) from None
         return CallableRef(made, f"{callee.display}({values[0].display})")
+
+    def _applied_call(self, callee: CallableRef, node: ast.Call) -> Resolved:
+        """`jvp(g, (x,), (v,))`, `hvp(g, (x,), (v,))` inside the function: the derivative's
+        IR spliced here, applied to the primals and the tangents given (None: none)."""
+        self._no_star(node)
+        if len(node.args) != 3 or node.keywords:
+            self._refuse(node, f"{callee.display}() takes a function, a tuple of primals and a tuple of tangents")
+        fun = self.visit(node.args[0])
+        if not isinstance(fun, CallableRef):
+            self._refuse(node.args[0], f"{callee.display}() here differentiates a function defined at module "
+                         "level (or a method), not a function defined inside this one")
+        primals = [self._as_operand(v, node.args[1])
+                   for v in self._sequence_items(self.visit(node.args[1]), node.args[1], callee.display)]
+        tangents = [self._as_operand(v, node.args[2])
+                    for v in self._sequence_items(self.visit(node.args[2]), node.args[2], callee.display)]
+        if len(primals) != len(tangents):
+            self._refuse(node, f"{callee.display}() takes one tangent per primal (None for one not differentiated)")
+        wrt = tuple(i for i, t in enumerate(tangents) if not (isinstance(t, Const) and t.value is None))
+        if fun.ref is not None:
+            self._uses(fun)
+        self._uses(callee)
+        derivative, item = getattr(callee.fn, APPLIED_MARK)(fun.fn, wrt)
+        try:
+            fn = self.shared.derivatives(derivative)
+        except CompileError as err:
+            raise self._error(node, f"{callee.display}() here: {_one_line(err)}", type(err)) from None
+        values = primals + [tangents[i] for i in wrt]
+        returned = inline(fn, values, self.ops, Loc(self.src.file, node.lineno, self._col(node)))
+        if len(returned) == 1 and item is not None:
+            returned = [self._emit("getitem", [returned[0], Const(item)], node)]
+        elif item is not None:
+            returned = [returned[item]]
+        return returned[0] if len(returned) == 1 else self._tuple(list(returned), node)
 
     def _splice(self, callee: CallableRef, node: ast.Call) -> Resolved:
         """A call of a compiled derivative inside the function: its IR (generic, for any
@@ -901,9 +965,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
     def _inline_local(self, callee: LocalFunction, node: ast.Call) -> Resolved:
         """A call of a function defined inside this one (or passed down from one): its
         body, lowered in place, its free names the defining function's as they are now."""
-        if callee.tree in self.shared.calls:
-            self._refuse(node, f"'{callee.name}' calls itself (recursion): a recursive function cannot be "
-                         "inlined; rewrite it with a loop")
+        self._recursion(callee.tree, callee.name, node)
         self._no_star(node)
         params = [a.arg for a in callee.tree.args.args]
         values = [self.visit(arg) for arg in node.args]

@@ -292,6 +292,53 @@ def check_grad_of_grad(p, rng):
     compare("grad of grad", np.ravel(got), lambda s: central_hessian_vector(p.f, p.args, e0, s)[:1], SECOND, p.size)
 
 
+def tree_of(kind, names, args):
+    """`args` packed as `f_tree` takes them (see `grammar.packed`)."""
+    if kind == "dict":
+        return dict(zip(names, args))
+    if kind == "tuple":
+        return tuple(args)
+    if kind == "list":
+        return list(args)
+    return {"first": args[0], "rest": list(args[1:])}
+
+
+def leaves_of(kind, names, tree, what):
+    """The leaves of a gradient of `f_tree`, in `f`'s argument order, after checking that
+    it has the argument's structure (JAX's convention)."""
+    expected = {"dict": dict, "tuple": tuple, "list": list, "nested": dict}[kind]
+    if type(tree) is not expected:
+        raise WrongValue(f"{what}: the gradient is a {type(tree).__name__}, the argument a {expected.__name__}")
+    if kind == "dict":
+        if list(tree) != list(names):
+            raise WrongValue(f"{what}: the gradient has keys {list(tree)}, the argument {list(names)}")
+        return [tree[n] for n in names]
+    if kind == "nested":
+        if set(tree) != {"first", "rest"} or type(tree["rest"]) is not list:
+            raise WrongValue(f"{what}: the gradient's structure is not the argument's: {show(tree)}")
+        return [tree["first"], *tree["rest"]]
+    return list(tree)
+
+
+def check_grad_pytree(p, rng):
+    """`grad` of `f_tree`, whose one argument is a pytree of `f`'s: the gradient has its
+    structure, and its leaves are `f`'s gradient; a second call (another path of the
+    dispatcher) gives the same."""
+    _scalar(p, "grad pytree")
+    scope = p.f.__globals__
+    if "f_tree" not in scope:
+        raise NotApplicable("grad pytree: the program has no f_tree")
+    kind, names = scope["TREE"], p.f.__code__.co_varnames[:p.f.__code__.co_argcount]
+    derivative = ad_compiler.grad(scope["f_tree"])
+    got = p.once("grad pytree", lambda: derivative(tree_of(kind, names, p.args)))
+    leaves = leaves_of(kind, names, got, "grad pytree")
+    p.check_shapes("grad pytree", leaves)
+    again = leaves_of(kind, names, derivative(tree_of(kind, names, p.args)), "grad pytree, second call")
+    if excess(flat(again), flat(leaves), VALUE, magnitude(*leaves)) > 1:
+        raise WrongValue(f"grad pytree: a second call gave {show(again)}, the first {show(leaves)}")
+    compare("grad pytree", flat(leaves), lambda s: central_jacobian(p.f, p.args, s)[0], FIRST, p.size)
+
+
 CHECKS = {
     "grad": check_grad,
     "grad.generic": lambda p, rng: check_grad(p, rng, generic=True),
@@ -304,8 +351,9 @@ CHECKS = {
     "hessian": check_hessian,
     "hvp": check_hvp,
     "grad of grad": check_grad_of_grad,
+    "grad pytree": check_grad_pytree,
 }
-SCALAR_CHECKS = ("grad", "grad.generic", "grad forward", "value_and_grad", "jvp", "vjp")
+SCALAR_CHECKS = ("grad", "grad.generic", "grad forward", "value_and_grad", "jvp", "vjp", "grad pytree")
 ARRAY_CHECKS = ("jacrev", "jacfwd", "jvp", "vjp")
 SECOND_CHECKS = ("hessian", "hvp", "grad of grad")
 

@@ -1,6 +1,7 @@
 """The grammar's functions inside functions, one rule each (see `gen`): a nested `def`
 closing over the function's variables, a lambda held in a variable or called where it
-is written, and a function passed to another. Their bodies are expressions over their
+is written, a function passed to another, and a function calling itself to a constant
+depth. Their bodies are expressions over their
 parameters and what they close over; nothing they return aliases an argument (`* 1.0`)."""
 
 from __future__ import annotations
@@ -71,3 +72,17 @@ def passed_function(g: Gen, s: Scope, depth: int) -> list[str]:
     return [f"def {inner}({param}):", f"    return ({body}) * 1.0",
             f"def {outer}({fparam}, b):", f"    return {fparam}({fparam}(b) * 0.5)",
             f"{out} = {outer}({inner}, {arg.text})"]
+
+
+@statement(0.2)
+def recursive_def(g: Gen, s: Scope, depth: int) -> list[str]:
+    """`def recN(a, n)` calling itself down to `n == 0`, called with a constant depth
+    (unrolled call by call)."""
+    shape = g.shape()
+    name, param, out = g.fresh("rec"), g.fresh("a"), g.fresh("v")
+    body = _body(g, s, param, shape, shape)
+    arg = g.expr(s, shape, 1)
+    s.bind(out, Arr(shape), g.root() if shape else frozenset())
+    return [f"def {name}({param}, n):", "    if n == 0:", f"        return {atom(param)} * 1.0",
+            f"    return ({body}) * {g.pick(FLOATS)} + {name}({atom(param)} * 0.5, n - 1) * {g.pick(FLOATS)}",
+            f"{out} = {name}({arg.text}, {g.rng.randint(1, 3)})"]

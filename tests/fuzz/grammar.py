@@ -81,4 +81,26 @@ def generate(seed: int, number: int) -> Program:
     s = Scope({n: Arr(shape) for n, shape in params}, roots, frozenset().union(*roots.values()) | {FROZEN}, ret)
     body = ["RS.seed(0)"] + g.block(s, 2, g.rng.randint(2, 6)) + [f"return {g.returned(s, ret)}"]
     chunks.append("\n".join([f"def f({', '.join(names)}):", *indent(body)]) + "\n")
+    if g.chance(0.35):
+        chunks.append(packed(g, names))
     return Program(seed, number, "\n\n".join(chunks), params, ret, tuple(sorted(g.used)))
+
+
+TREES = ("dict", "tuple", "list", "nested")
+"""How `f_tree` takes `f`'s arguments in one pytree (`checks.tree_of` builds it)."""
+
+
+def packed(g: Gen, names: tuple[str, ...]) -> str:
+    """`f_tree(p)`: `f` of its arguments packed in one pytree, the kind named by `TREE`
+    (a dict by name, a tuple unpacked, a list indexed, a dict of a value and a list)."""
+    kind = g.pick(TREES if len(names) > 1 else TREES[:3])
+    if kind == "dict":
+        body = [f"return f({', '.join(repr(n).join(['p[', ']']) for n in names)})"]
+    elif kind == "tuple":
+        body = [f"{', '.join(names)}, = p", f"return f({', '.join(names)})"]
+    elif kind == "list":
+        body = [f"return f({', '.join(f'p[{k}]' for k in range(len(names)))})"]
+    else:
+        rest = ", ".join(f"p['rest'][{k}]" for k in range(len(names) - 1))
+        body = [f"return f(p['first'], {rest})"]
+    return "\n".join([f"TREE = {kind!r}", "", "", "def f_tree(p):", *indent(body)]) + "\n"
