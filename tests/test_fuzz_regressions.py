@@ -685,3 +685,56 @@ def test_a_draw_in_a_conditional_expression_keeps_its_place(tmp_path: Path) -> N
     value, tangent = jvp(f, (x,), (1.0,))
     assert value == pytest.approx(f(x))
     assert tangent == pytest.approx(numeric_grad(f, (x,), 0))
+
+
+def test_a_copy_never_takes_the_name_of_a_value_its_write_reads(tmp_path: Path) -> None:
+    """The cotangent parameter `bx` (of a result named `x`) and the gradient of the
+    argument `x`: the copy an element write made first took the name `bx`, then the write
+    read `np.sum(bx)` of the copy (wrong vjp; the same in a jacrev)."""
+    f = _load("""
+        W = np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+
+        def f(x):
+            x = x[:-1].dot(x * np.ones((2, 1))) - x[1]
+            return x
+
+        def g(x):
+            x = W[0] - x[1]
+            return x * np.ones((1, 1))
+        """, tmp_path)
+    module = f.__globals__
+    x = np.array([0.3, -0.7, 1.1])
+    cotangent = np.array([0.2, -0.5, 0.9])
+    _, pullback = vjp(f, x)
+    expected = numeric_grad(lambda v: float(cotangent @ f(v)), (x,), 0)
+    np.testing.assert_allclose(pullback(cotangent)[0], expected, rtol=1e-6, atol=1e-9)
+    g = module["g"]
+    eps = 1e-6
+    columns = [(g(x + eps * e) - g(x - eps * e)) / (2 * eps) for e in np.eye(3)]
+    np.testing.assert_allclose(jacrev(g)(x), np.stack(columns, axis=-1), rtol=1e-6, atol=1e-9)
+
+
+def test_a_nested_branch_does_not_write_a_name_a_loop_result_still_holds(tmp_path: Path) -> None:
+    """A branch's result passed on by the branch around it took that one's name (`dtape`),
+    which a loop's result in the same branch still held for the yield after it: the tape's
+    tangent became 0 and the Hessian-vector product crashed iterating it."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(y):
+            x = np.array([0.9026211916829645, 0.6806603024186912, 0.13375082157648932])
+            if x[1] < 0.2:
+                return 0.5
+            n0 = 0
+            while n0 < 1:
+                return y.sum(axis=0) @ x
+            for i in range(0.5):
+                acc7 += y
+            v17 = RS.uniform(0.5, 1.5)
+            return acc7
+        """, tmp_path)
+    y = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]])
+    v = np.ones_like(y)
+    _, tangent = jvp(grad(f), (y,), (v,))
+    np.testing.assert_allclose(tangent, np.zeros_like(y), atol=1e-12)  # f is linear in y
+    np.testing.assert_allclose(grad(f)(y), numeric_grad(f, (y,), 0), rtol=1e-6)

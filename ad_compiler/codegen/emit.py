@@ -346,6 +346,11 @@ class _Emitter(InPlace):
     def cond(self, op: Op) -> list[str]:
         names: list[str] = []
         prenamed = {r: self.prenamed.pop(r) for r in op.results if r in self.prenamed}
+        for r, name in list(prenamed.items()):  # (not while the name holds a value still read: a loop's, say)
+            holder = self.holder.get(name)
+            if holder is not None and holder not in self.pending and \
+                    self.plan.last_use.get(holder, -1) > self.plan.start[op]:
+                del prenamed[r]
         for r in op.results:
             if r in prenamed and prenamed[r] not in names:
                 names.append(self._adopt(r, prenamed[r]))

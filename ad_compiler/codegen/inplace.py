@@ -49,7 +49,7 @@ class InPlace:
         if self._writable(array, at) and self._same_role(array, op.result):
             name = self._adopt(op.result, self.names[array])
         else:
-            name = self._define(op.result, at)
+            name = self._define(op.result, at, taken=self._names_read(op))
             statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(array))))
         target.value = ast.Name(name, ast.Load())
         if increment is None:
@@ -66,7 +66,7 @@ class InPlace:
         if self._writable(listed, at) and self._same_role(listed, op.result):
             name = self._adopt(op.result, self.names[listed])
         else:
-            name = self._define(op.result, at)
+            name = self._define(op.result, at, taken=self._names_read(op))
             statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(listed))))
         call = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()), [self.operand(entry)], [])
         statements.append(ast.Expr(call))
@@ -81,11 +81,27 @@ class InPlace:
         if self._writable(listed, at) and self._same_role(listed, rest):
             name = self._adopt(rest, self.names[listed])
         else:
-            name = self._define(rest, at)
+            name = self._define(rest, at, taken=self._names_read(op))
             statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(listed))))
         popped = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "pop", ast.Load()), [], [])
         statements.append(ast.Assign([ast.Name(self._define(item, at), ast.Store())], popped))
         return [line for s in statements for line in unparse(s).splitlines()]
+
+    def _names_read(self, op: Op) -> set[str]:
+        """The variables an op's statements read (through the expressions written inside
+        them too): a copy made first must not take one of their names, which a read
+        later in the same statements would then see overwritten."""
+        found: set[str] = set()
+        todo = list(op.inputs)
+        while todo:
+            x = todo.pop()
+            if not isinstance(x, Value):
+                continue
+            if x in self.inlined:
+                todo += self.inlined[x].inputs
+            elif x in self.names:
+                found.add(self.names[x])
+        return found
 
     def _increment(self, array: Operand, index: Operand, value: Operand) -> Operand | None:
         """`v` if `value` is `array[index] + v` computed just for this store: the store is
