@@ -21,7 +21,7 @@ from .arguments import check_cotangent, check_differentiated, check_mode, check_
 from .errors import ArgumentError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
-from .frontend.lower import APPLIED_MARK, DERIVATIVE_MARK, TRANSFORM_MARK
+from .frontend.lower import APPLIED_MARK, DERIVATIVE_MARK, TRANSFORM_MARK, ShapedRecursion
 from .ir import Function, format_function
 from .ir.externals import External
 from .ir.types import kind_of
@@ -44,6 +44,18 @@ class Lowered:
     refs: tuple[External, ...]
     """The names read at call time whose kinds are part of a version's key."""
     versions: dict = field(default_factory=dict)
+    shaped: bool = False
+    """Lowered again per argument kinds: it calls itself to a depth that may follow the
+    shapes of its arguments (`frontend.probes`); `fn` runs that call as written."""
+    by_kinds: dict = field(default_factory=dict)
+
+    def for_kinds(self, kinds: tuple | None) -> Function:
+        """The IR to compile for arguments of these kinds (None: of any kind)."""
+        if not self.shaped or kinds is None:
+            return self.fn
+        if kinds not in self.by_kinds:
+            self.by_kinds[kinds] = lower_user(self.user, {}, _spliced, kinds=kinds)
+        return self.by_kinds[kinds]
 
     def environment(self) -> tuple:
         """The kinds of those names now: with the arguments' kinds, the cache key."""
@@ -91,8 +103,12 @@ class CompileCache:
         if entry is None or entry.user.code is not _code(fun, entry.user) or not valid(entry.fn.guards):
             user = user_function(fun)
             params = list(user.signature.parameters)
-            fn = lower_user(user, {params[i]: t for i, t in enumerate(trees or ()) if not t.is_leaf}, _spliced)
-            entry = Lowered(user, fn, value_refs(fn.guards))
+            structures = {params[i]: t for i, t in enumerate(trees or ()) if not t.is_leaf}
+            try:
+                fn, shaped = lower_user(user, structures, _spliced, signal=not structures), False
+            except ShapedRecursion:  # (its recursion may end for the arguments' shapes)
+                fn, shaped = lower_user(user, structures, _spliced), True
+            entry = Lowered(user, fn, value_refs(fn.guards), shaped=shaped)
             if inspect.isfunction(fun):
                 self._lowered.setdefault(fun, {})[trees] = entry
             else:
@@ -110,7 +126,7 @@ class CompileCache:
         for these kinds (so transforms nest)."""
         if isinstance(fun, _DERIVATIVES):
             return self.version(fun.fun, leaf_options(fun.options, trees), kinds, env, trees).nestable
-        return self.entry(fun, trees).fn
+        return self.entry(fun, trees).for_kinds(kinds)
 
     def version(self, fun: Callable[..., Any], options: Options, kinds: tuple | None,
                 env: tuple | None = None, trees: Trees | None = None) -> Version:

@@ -390,7 +390,6 @@ REFUSED = [
     (uses_break, "break", "break inside a loop over enumerate or zip is not supported yet"),
     (uses_return_in_loop, "return x", "return inside a loop nested in a loop over enumerate"),
     (uses_fancy_index, "[0, 2]", "indexing with a list or tuple display of indices is not supported yet"),
-    (recursive, "recursive(x - 1.0)", "'recursive' calls itself (recursion)"),
     (early_return, "x = x + 1", "this statement follows a return"),
     (for_else, "for i in range(3):", "for ... else is not supported"),
     (runtime_kwarg, "axis=k", "keyword argument 'axis' of np.sum must be a constant"),
@@ -408,6 +407,20 @@ def test_refused_construct_is_located(fn, snippet, message):
         lower(fn)
     assert message in info.value.message
     assert_located(info.value, fn, snippet)
+
+
+def test_a_recursion_without_end_is_run_as_written_and_refused_when_differentiated():
+    """Lowered, the function's own call of itself is code run as written (a version for
+    arguments of any kind has nothing else); differentiating through it is refused at
+    that call, saying why."""
+    from ad_compiler import grad
+
+    fn = lower(recursive)
+    assert any(op.prim == "call" for op in fn.body.ops)
+    with pytest.raises(CompileError) as info:
+        grad(recursive)(1.5)
+    assert "'recursive' calls itself (recursion)" in info.value.message
+    assert_located(info.value, recursive, "recursive(x - 1.0)")
 
 
 def test_unsupported_versus_plain_compile_errors():

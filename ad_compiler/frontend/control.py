@@ -413,6 +413,9 @@ class ControlFlow:
         if bounds is None or len(range(*bounds)) > UNROLL_LIMIT:
             self._loop(node, grows=True)
             return
+        if self.shared.probes is not None and self._calls_itself(node.body):
+            self._unrolled(node, [Const(i) for i in range(*bounds)])  # (its index decides shapes the calls see)
+            return
         mark, saved = len(self.shared.ops), (dict(self.env), dict(self.loop_locals), self.fresh)
         try:
             self._loop(node)
@@ -420,6 +423,12 @@ class ControlFlow:
             del self.shared.ops[mark:]
             self.env, self.loop_locals, self.fresh = saved[0], saved[1], saved[2]
             self._unrolled(node, [Const(i) for i in range(*bounds)])
+
+    def _calls_itself(self, body: list[ast.stmt]) -> bool:
+        """Whether a block calls, by name, a function being lowered (a recursion)."""
+        names = {getattr(fn, "__name__", getattr(fn, "name", None)) for fn in self.shared.calls}
+        return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names
+                   for stmt in body for n in ast.walk(stmt))
 
     def _unrolled(self, node: ast.For, items: list[Any]) -> None:
         if len(items) > UNROLL_LIMIT:

@@ -25,7 +25,7 @@ from ..ir.clone import inline
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
 from ..ir.externals import External
 from ..ir.trees import LEAF, TreeDef
-from . import exits
+from . import exits, probes
 from .callables import UserFunction, is_callable_object
 from .containers import (
     CONTAINERS, DictOf, ListOf, Parameters, RecordOf, TupleOf, describe_structure, is_container, reaches,
@@ -155,6 +155,12 @@ RECURSION_CALLS = 512
 itself about 1.6^n times)."""
 
 
+class ShapedRecursion(UnsupportedError):
+    """A recursion that did not end where it was unrolled, in a function lowered without
+    its arguments' shapes (and asked to say so): lowered again for their kinds, its
+    depth may follow them (`probes`)."""
+
+
 @dataclass
 class _Shared:
     """What the lowering of a function shares with the calls inlined into it."""
@@ -175,6 +181,8 @@ class _Shared:
     provisional: set[Value] = field(default_factory=set)  # a pytree's leaves, named by their path for now
     derivatives: Callable[[Any], Function] | None = None  # a compiled derivative -> its IR, to splice
     recursive_calls: int = 0  # calls of a function inside itself, unrolled so far
+    probes: dict[Value, Any] | None = None  # values' probes when lowering for argument kinds (`probes`)
+    signal: bool = False  # a recursion without end says it may end for known shapes (`ShapedRecursion`)
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
@@ -187,7 +195,8 @@ def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: st
 
 
 def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None,
-               derivatives: Callable[[Any], Function] | None = None) -> Function:
+               derivatives: Callable[[Any], Function] | None = None, kinds: tuple | None = None,
+               signal: bool = False) -> Function:
     """The IR of any callable a user hands over (`callables`): its function's, with the
     bound parameters read at call time from their objects, or a primitive's one op.
     `trees` gives the structure of parameters that are pytrees: each becomes its leaves,
@@ -197,8 +206,11 @@ def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None,
         op = Op(user.prim, list(params), [Value()], loc=Loc(f"<{user.name}>", 1, 0))
         return Function(user.name, params, Region(ops=[op], yields=[op.result]))
     src = get_source(user.fn)
-    shared = _Shared(home=src.globals, derivatives=derivatives)
+    shared = _Shared(home=src.globals, derivatives=derivatives, signal=signal)
+    if kinds is not None:
+        shared.probes = {}
     lowerer = _Lowerer(src, {}, shared)
+    lowerer.kinds = kinds
     lowerer.bound = dict(user.bound)
     lowerer.trees = dict(trees or {})
     lowered = lowerer.run(user.name)
@@ -230,6 +242,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         self.raised = False  # the block being lowered ended in a raise
         self.assigned = _stored_names(src.tree)
         self.enclosing: _Lowerer | None = None  # a nested function's: where its free names live
+        self.kinds: tuple | None = None  # the arguments' kinds, lowering for them (`probes`)
 
     @property
     def ops(self) -> list[Op]:
@@ -241,6 +254,11 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         if not isinstance(tree, ast.FunctionDef):
             self._refuse(tree, "async functions are not supported")
         params = self._params(tree.args)
+        if self.shared.probes is not None and self.kinds is not None and len(self.kinds) == len(params):
+            for param, kind in zip(params, self.kinds):
+                probe = probes.probe_of(kind)
+                if probe is not None:
+                    self.shared.probes[param] = probe
         self._lower_body()
         returned, out_tree = self.returned, None
         if is_container(returned):  # a pytree result: its leaves, put together by the API
@@ -309,6 +327,9 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         folded = fold(prim, inputs, attrs)
         if folded is not None:
             return folded
+        known = probes.answer(prim, inputs, self.shared.probes) if self.shared.probes is not None else None
+        if known is not None:
+            return known  # (a shape, lowering for the arguments' kinds)
         items = self.shared.tuples.get(inputs[0]) if prim == "getitem" and inputs else None
         if items is not None and isinstance(inputs[1], Const) and isinstance(inputs[1].value, int):
             k, n = inputs[1].value, len(items)
@@ -319,6 +340,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         op = Op(prim, list(inputs), [Value()], attrs, loc=Loc(self.src.file, node.lineno, self._col(node)))
         self.ops.append(op)
         self.fresh.add(op.result)
+        if self.shared.probes is not None:
+            probes.run(op, self.shared.probes)
         return op.result
 
     def visit(self, node: ast.AST) -> Any:
@@ -799,10 +822,11 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         if depth >= RECURSION_DEPTH or self.shared.recursive_calls > RECURSION_CALLS:
             how = f"deeper than {RECURSION_DEPTH} levels" if depth >= RECURSION_DEPTH else \
                 f"more than {RECURSION_CALLS} times"
-            self._refuse(node, f"'{name}' calls itself (recursion) {how}: recursion is unrolled where values "
-                         "known here (constants, lengths of lists known here) decide its base case, and this "
-                         "one's depth is not fixed so (or is too deep); rewrite it with a loop, or pass the "
-                         "depth as a constant")
+            raise self._error(node, f"'{name}' calls itself (recursion) {how}: recursion is unrolled where values "
+                              "known here (constants, lengths of lists known here, the shapes of the arguments "
+                              "of a call) decide its base case, and this one's depth is not fixed so (or is too "
+                              "deep); rewrite it with a loop, or pass the depth as a constant",
+                              ShapedRecursion if self.shared.signal else UnsupportedError)
 
     def _inline_call(self, callee: CallableRef, node: ast.Call) -> Operand:
         """A call of a Python function with source: its body, lowered in place with its
@@ -841,7 +865,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         try:
             result = _Lowerer(src, {}, self.shared).inline(arguments)
         except CompileError as err:
-            if callee.ref is None or fn in self.shared.calls:  # (a recursion: said at its outermost call)
+            inside = fn in self.shared.calls and not (fn is self.shared.calls[0] and self.shared.calls.count(fn) == 1)
+            if callee.ref is None or inside or isinstance(err, ShapedRecursion):  # (a recursion: at its outermost call)
                 raise
             del self.ops[mark:]  # what was lowered of the body before it failed
             # why: said if the call turns out to be on a differentiated path

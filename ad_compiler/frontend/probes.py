@@ -1,0 +1,86 @@
+"""Shapes while lowering, for recursion whose depth follows an array's shape.
+
+A function that calls itself is unrolled where values known at compile time decide its
+base case (`lower._Lowerer._recursion`). When that depends on an argument's shape
+(`n = A.shape[0]; if n == 1: ...`, a determinant by minors), the function is lowered
+again for the arguments' kinds (`lower_user(..., kinds=...)`, per kinds, by the API):
+each value whose shape is known then has a *probe*, a zero NumPy value of its shape and
+dtype, computed op by op by running the op's NumPy function on its operands' probes, and
+a question about a shape (`x.shape`, `np.ndim(x)`, `len(x)`) is answered with a
+constant. Ops without a NumPy function (code run as written, draws), ops of unknown
+operands (a loop's carried values) and failures give no probe: the question then stays
+a run-time op, as in any other lowering.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..ir import prims
+from ..ir.core import Const, Op, Operand, Value
+from ..ir.types import Array, Scalar
+
+_DTYPES = {"float": np.float64, "int": np.int64, "bool": np.bool_, "complex": np.complex128}
+
+SHAPE_QUERIES = {"np.shape": np.shape, "np.ndim": np.ndim, "np.size": np.size, "len": len}
+"""Prims whose answer a probe gives at compile time."""
+
+
+def probe_of(kind: Any) -> Any:
+    """The probe of a value of this kind (None: its shape is not known)."""
+    dtype = _DTYPES.get(getattr(kind, "dtype", None))
+    if dtype is None:
+        return None
+    if isinstance(kind, Scalar):
+        return dtype(0)
+    if isinstance(kind, Array) and kind.shape is not None:
+        return np.zeros(kind.shape, dtype)
+    return None
+
+
+def _value(x: Operand, probes: dict[Value, Any]) -> Any:
+    if isinstance(x, Const):
+        return x.value
+    return probes.get(x, _MISSING)
+
+
+_MISSING = object()
+
+
+def answer(prim: str, inputs: list[Operand], probes: dict[Value, Any]) -> Const | None:
+    """A shape query on a value with a probe, answered (None: not such a query)."""
+    query = SHAPE_QUERIES.get(prim)
+    if query is None or len(inputs) != 1:
+        return None
+    value = _value(inputs[0], probes)
+    if value is _MISSING or (prim == "len" and np.ndim(value) == 0):
+        return None
+    return Const(query(value))
+
+
+def run(op: Op, probes: dict[Value, Any]) -> None:
+    """The probe of an op's result, where its NumPy function runs on its operands' probes."""
+    if len(op.results) != 1 or op.regions or op.prim in prims.OPAQUE or op.prim in prims.EFFECTS:
+        return
+    if op.prim == "tuple":
+        items = [_value(x, probes) for x in op.inputs]
+        if all(item is not _MISSING for item in items):
+            probes[op.result] = tuple(items)
+        return
+    fn = prims.callable_of(op.prim)
+    values = [_value(x, probes) for x in op.inputs]
+    if fn is None or any(v is _MISSING for v in values):
+        return
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            result = fn(*prims.arguments(op.prim, values), **op.attrs)
+    except Exception:  # noqa: BLE001 - no probe: the shape stays unknown
+        return
+    if isinstance(result, np.ndarray):
+        probes[op.result] = np.zeros_like(result)
+    elif isinstance(result, (bool, int, float, complex, np.generic)):
+        probes[op.result] = type(result)(0)
