@@ -738,3 +738,91 @@ def test_a_nested_branch_does_not_write_a_name_a_loop_result_still_holds(tmp_pat
     _, tangent = jvp(grad(f), (y,), (v,))
     np.testing.assert_allclose(tangent, np.zeros_like(y), atol=1e-12)  # f is linear in y
     np.testing.assert_allclose(grad(f)(y), numeric_grad(f, (y,), 0), rtol=1e-6)
+
+
+def test_the_value_written_at_an_index_is_not_masked_as_its_result(tmp_path: Path) -> None:
+    """`np.where(c, y, 0.5)` zeroes the cotangent of `y` outside `c`; the cotangent of the
+    value `y[MASK] = v` wrote is `g[MASK]`, of another shape: the mask was applied to it
+    (a crash in vjp and jacrev, wrong second derivatives through `np.where`)."""
+    f = _load("""
+        MASK = np.array([True, False, True])
+        RS = np.random.RandomState(0)
+
+        def f(y):
+            v4 = np.clip(y, 0.5, None)
+            v4[MASK] = y[1]
+            return np.where(y, v4, 0.5)
+
+        def g(x):
+            n2 = 0
+
+            def pick(a):
+                return a[n2]
+            v = pick(np.where(RS.randn(2, 1), x, 0.0))
+            return np.power(1.5 + v[len(v) - 1], 1.5)
+        """, tmp_path)
+    y = np.array([0.3, -0.7, 1.1])
+    eps = 1e-6
+    columns = [(f(y + eps * e) - f(y - eps * e)) / (2 * eps) for e in np.eye(3)]
+    np.testing.assert_allclose(jacrev(f)(y), np.stack(columns, axis=-1), atol=1e-8)
+    g = f.__globals__["g"]
+
+    def seeded(x):
+        f.__globals__["RS"].seed(0)
+        return g(x)
+
+    x = 0.4
+    second = (grad(seeded)(x + 1e-4) - grad(seeded)(x - 1e-4)) / 2e-4
+    assert grad(grad(seeded))(x) == pytest.approx(second, rel=1e-5)
+
+
+def test_parameters_of_one_name_are_told_apart(tmp_path: Path) -> None:
+    """Two leaves of a pytree named after the same variable (`y`), neither read, gave the
+    emitted function two parameters `y`: a SyntaxError."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+        W = np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+        MASK = np.array([True, False, True])
+
+        def inner(x, y, z):
+            RS.seed(0)
+            v0 = sum((w * np.matmul(np.ones((3, 3)), W[:, MASK]) for w in (-1.5,)))
+            x, y = (y, x)
+
+            def fn1(a2):
+                return (np.sum(a2) * np.pi + W[1:]) * 1.0
+            v3 = fn1(v0[:3, 1].dot(v0[:3, 0])) + fn1(v0[len(v0) - 1, -2]) * -1.5
+            y = z
+            v4 = np.multiply(y * np.ones((3, 2)), v3[len(v3) - 1, 0:].sum())
+            if not v4[0, len(v3) - 1] < -0.6:
+                v6 = np.arctan(v0 * RS.uniform(0.5, 1.5))
+            else:
+                hs7 = [x]
+                for i8 in range(len(v4)):
+                    hs7.append(np.tanh(hs7[-1]) * -0.75 + y * np.sum(v4[i8]))
+            return np.logaddexp(np.sum(np.stack([v3 * w for w in (0.25,)]), axis=0), v3 * 0.7 - v3).std()
+
+        def f(p):
+            return inner(p['first'], p['rest'][0], p['rest'][1])
+        """, tmp_path)
+    got = grad(f)({"first": 0.107, "rest": [-0.637, -0.675]})
+    assert [got["first"], *got["rest"]] == [0.0, 0.0, 0.0]  # (nothing the result depends on)
+
+
+def test_a_tape_entry_without_floats_keeps_its_layout_in_a_hessian(tmp_path: Path) -> None:
+    """A loop that returns an int on its first iteration records entries without floats;
+    their tangents were one None, and reading an item of it crashed the Hessian."""
+    f = _load("""
+        def f(z):
+            n0 = 0
+            while True:
+                n0 += 1
+                if n0 > 1:
+                    break
+                if n0:
+                    return 1
+                z = z.T
+            return z
+        """, tmp_path)
+    z = np.eye(3) * 0.5
+    np.testing.assert_allclose(hessian(f)(z), np.zeros((3, 3, 3, 3)))

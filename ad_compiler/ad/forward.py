@@ -64,6 +64,13 @@ def _has_floats(x: Operand) -> bool:
     return differentiable(x) if isinstance(x, Value) else isinstance(x.value, (float, complex))
 
 
+def _no_tangent(x: Operand) -> Const:
+    """The tangent of a value without floats, in its layout: None, a tuple of them for a
+    tuple (an item read from it, of a kind not known there, reads None)."""
+    kind = x.kind if isinstance(x, Value) else None
+    return Const(tuple(None for _ in kind.items)) if isinstance(kind, TupleKind) else Const(None)
+
+
 class Forward(RegionTangents, BatchedIndexing):
     """The transform of one function: the tangent table and where new ops go (branches
     and loops: `forward_regions`; indexing with a batch axis: `batched`)."""
@@ -226,7 +233,7 @@ class Forward(RegionTangents, BatchedIndexing):
             raise self._error(op.loc, "forward mode over zip() of a list without a tangent and "
                                       "one with is not supported")
         items = [
-            self.full(x, op.loc) or (self.zeros(x, op.loc) if _has_floats(x) else Const(None))
+            self.full(x, op.loc) or (self.zeros(x, op.loc) if _has_floats(x) else _no_tangent(x))
             for x in op.inputs
         ]  # (an int or a slice on a tape has no tangent: None keeps the entry's layout)
         return self.emit(op.prim, items, op.loc)

@@ -174,8 +174,15 @@ def _same_shape_as(x: Operand, makers: dict[Value, Op]) -> Operand:
 def elementwise(prim: str, broadcasting: bool) -> bool:
     """Whether a prim's cotangents are, element by element, those of its result: a rule
     that broadcasts its operands, or a function of one value applied to each element."""
+    if prim in INDEXED_WRITES:  # (the value written has `g[index]`: not `g`'s shape)
+        return False
     fn = callable_of(prim)
     return broadcasting or (elementwise_ufunc(prim) and fn.nin == 1) or getattr(fn, "__module__", None) == "math"
+
+
+INDEXED_WRITES = frozenset({"setitem", "add_at"})
+"""Writes at an index: their rules broadcast the value written to `y[index]`, but its
+cotangent is `g[index]`, not `g` element by element."""
 
 
 def _safe(ct: Operand, g: Operand, ops: list[Op]) -> bool:

@@ -474,8 +474,9 @@ class _Emitter(InPlace):
         return ast.Call(ast.Name("range", ast.Load()), [self.operand(a) for a in args], [])
 
     def function(self) -> Emitted:
-        for p in self.fn.params:
-            self._define(p, -1)
+        named: list[str] = []
+        for p in self.fn.params:  # (each its own name, read or not: a parameter list has no repeats)
+            named.append(self._define(p, -1, named))
         body = self.block(self.fn.body.ops)
         returned = [self.operand(y) for y in self.fn.body.yields]
         result = returned[0] if len(returned) == 1 else ast.Tuple(returned, ast.Load())
