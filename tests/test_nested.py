@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian, hvp, jvp
+from ad_compiler import grad, hessian, hvp, jvp, value_and_grad
 from ad_compiler.testing import check_grads
 from tests.numeric import assert_grad_close, numeric_hessian
 
@@ -120,6 +120,43 @@ def directional(theta):
     return np.sum(value * tangent) + np.sum(curvature * x)
 
 
+def loss_of(w, x, y):
+    return np.mean((x @ w - y) ** 2)
+
+
+def maml_with_a_lambda(theta):
+    """The inner gradient of a lambda closing over the data (JAX's MAML idiom)."""
+    w = theta
+    for _ in range(3):
+        w = w - 0.1 * grad(lambda p: loss_of(p, X_META, Y_META))(w)
+    return loss_of(w, X_META, Y_META)
+
+
+def derivatives_of_closures(theta):
+    """`grad` and `value_and_grad` of functions defined here that read a variable of
+    the enclosing function (which the outer derivative differentiates through)."""
+    scale = np.sum(theta ** 2)
+
+    def inner(p):
+        return np.sum(np.sin(p) * scale)
+
+    g = grad(inner)(theta * 2.0)
+    v, g2 = value_and_grad(lambda q: np.sum(q ** 3) * scale)(theta)
+    return np.sum(g * theta) + v + np.sum(g2)
+
+
+def directional_of_closures(theta):
+    """`jvp` and `hvp` of functions defined here, closing over a variable."""
+    c = np.sum(theta)
+
+    def wave(x):
+        return np.sin(x) * c
+
+    value, tangent = jvp(wave, (theta,), (np.ones(2),))
+    curvature = hvp(lambda x: np.sum(x ** 3) * c, (theta,), (np.array([1.0, -1.0]),))
+    return np.sum(value * tangent) + np.sum(curvature)
+
+
 CASES = {
     "rnn cell helper": (rnn_loss, (RNG.normal(size=(3, 3)) * 0.5, RNG.normal(size=(3, 2))), 0),
     "rk4 odeint, nested def": (ode_fit, (np.array([0.8, 0.3]),), 0),
@@ -129,6 +166,9 @@ CASES = {
     "meta-learning, inner grad": (meta, (np.array([0.1, -0.2]),), 0),
     "meta-learning, module-level grad": (meta_module_level, (np.array([0.1, -0.2]),), 0),
     "jvp and hvp inside": (directional, (np.array([0.7, -0.4, 0.2]),), 0),
+    "meta-learning, grad of a lambda": (maml_with_a_lambda, (np.array([0.1, -0.2]),), 0),
+    "grad of closures": (derivatives_of_closures, (np.array([0.3, -0.2]),), 0),
+    "jvp and hvp of closures": (directional_of_closures, (np.array([0.3, -0.2]),), 0),
 }
 
 

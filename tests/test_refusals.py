@@ -47,8 +47,8 @@ def nested_def(x):
 
 
 def grad_of_a_nested_def(x):
-    def double(v):
-        return v * v
+    def double(v, k=2.0):
+        return v * v * k
 
     return grad(double)(x)
 
@@ -113,7 +113,7 @@ CASES = [
     (set_display, "{x, 2.0}", "set displays"),
     (inner_lambda, "lambda *v: v[0] * 2", "variadic"),
     (nested_def, "staticmethod", "a decorated function inside"),
-    (grad_of_a_nested_def, "grad(double)(x)", "a function defined inside this one"),
+    (grad_of_a_nested_def, "grad(double)(x)", "takes one with plain parameters"),
     (class_inside, "class Box:", "class definitions"),
     (uses_with, "with np.errstate", "with statements"),
     (uses_try, "try:", "try statements"),

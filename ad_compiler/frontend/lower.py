@@ -21,8 +21,9 @@ import numpy as np
 
 from ..errors import CompileError, UnsupportedError
 from ..ir import prims
-from ..ir.clone import inline
-from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value
+from ..ir.clone import clone_function, inline, substitute
+from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
+from ..ir.verify import verify
 from ..ir.externals import External
 from ..ir.trees import LEAF, TreeDef
 from . import exits, probes
@@ -70,6 +71,25 @@ inlined as the function it wraps."""
 TRANSFORM_MARK = "__ad_compiler_transform__"
 """The attribute, true on the API's transforms (`grad`, `jacfwd`, ...): a call of one
 inside a function makes its derivative at compile time, to be spliced where called."""
+LIFTED_MARK = "__ad_compiler_lifted__"
+"""The attribute of a stand-in function (`stand_in`) holding the IR of a function defined
+inside another, which a transform called there differentiates."""
+
+
+def stand_in(name: str, params: list[str], fn: Function) -> Callable[..., Any]:
+    """A Python function of `params` standing for `fn` (a function defined inside the one
+    being lowered, lifted), that the API's transforms take like any other: it is never
+    run, its derivative is spliced where it is called."""
+    def lifted(*args: Any) -> Any:
+        raise CompileError(f"'{name}' stands for a function defined inside another; call its derivative there")
+
+    lifted.__name__ = lifted.__qualname__ = name
+    lifted.__signature__ = inspect.Signature(
+        [inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD) for p in params])
+    setattr(lifted, LIFTED_MARK, fn)
+    return lifted
+
+
 APPLIED_MARK = "__ad_compiler_applied__"
 """The attribute of the API's transforms that apply a derivative to values at once
 (`jvp`, `hvp`): `(fun, wrt) -> (derivative, item)`. A call of one inside a function
@@ -205,6 +225,9 @@ def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None,
         params = [Value(name) for name in user.signature.parameters]
         op = Op(user.prim, list(params), [Value()], loc=Loc(f"<{user.name}>", 1, 0))
         return Function(user.name, params, Region(ops=[op], yields=[op.result]))
+    lifted = getattr(user.fn, LIFTED_MARK, None)
+    if lifted is not None:  # (a function defined inside another, lowered there)
+        return clone_function(lifted)
     src = get_source(user.fn)
     shared = _Shared(home=src.globals, derivatives=derivatives, signal=signal)
     if kinds is not None:
@@ -884,11 +907,11 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         self._no_star(node)
         values = [self.visit(arg) for arg in node.args]
         keywords = {kw.arg: self._constant_of(self.visit(kw.value)) for kw in node.keywords if kw.arg}
+        if values and isinstance(values[0], LocalFunction):
+            values[0] = self._lifted(values[0], node)
         if not values or not isinstance(values[0], CallableRef):
-            what = "a function defined inside this one" if values and isinstance(values[0], LocalFunction) else \
-                "that"
-            self._refuse(node, f"{callee.display}() of {what} is not supported inside a differentiated function; "
-                         f"{callee.display} a function defined at module level (or a method)")
+            self._refuse(node, f"{callee.display}() of that is not supported inside a differentiated function; "
+                         f"{callee.display} a function (defined here, at module level, or a method)")
         rest = [self._constant_of(v) for v in values[1:]]
         if not all(isinstance(v, Const) for v in [*rest, *keywords.values()]):
             self._refuse(node, f"the options of {callee.display}() inside the function must be known here "
@@ -900,7 +923,43 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             made = callee.fn(values[0].fn, *(v.value for v in rest), **{k: v.value for k, v in keywords.items()})
         except CompileError as err:
             raise self._error(node, f"{callee.display}() here: {err.message}", type(err)) from None
-        return CallableRef(made, f"{callee.display}({values[0].display})")
+        return CallableRef(made, f"{callee.display}({values[0].display})", captured=values[0].captured)
+
+    def _lifted(self, local: LocalFunction, node: ast.AST) -> CallableRef:
+        """A function defined inside this one, as a function of its own parameters and of
+        the values it closes over (by name, after them), to differentiate (`grad(cell)`):
+        its IR, held by a stand-in Python function the API compiles like any other."""
+        if local.defaults or local.tree.args.vararg or local.tree.args.kwarg or local.tree.args.kwonlyargs:
+            self._refuse(node, f"'{local.name}' has defaults or variadic parameters: differentiating a function "
+                         "defined inside this one takes one with plain parameters")
+        scope = local.scope
+        src = FunctionSource(fn=scope.src.fn, name=local.name, file=scope.src.file, tree=local.tree,
+                             lines=scope.src.lines, globals=scope.src.globals)
+        inner = _Lowerer(src, {}, _Shared(home=src.globals, derivatives=self.shared.derivatives,
+                                          probes=self.shared.probes))
+        inner.enclosing = scope
+        fn = inner.run(local.name)
+        fn.defaults = {}
+        made = {p for p in fn.params} | {v for op in walk_ops(fn.body) for v in op.results} | {
+            a for op in walk_ops(fn.body) for region in op.regions for a in region.args}
+        captured: list[Value] = []
+        for x in [x for op in walk_ops(fn.body) for x in op.inputs] + [y for op in walk_ops(fn.body)
+                                                                        for r in op.regions for y in r.yields] \
+                + list(fn.body.yields):
+            if isinstance(x, Value) and x not in made and x not in captured:
+                captured.append(x)
+        names = [p.name for p in fn.params]
+        params = []
+        for k, value in enumerate(captured):
+            name = value.name if value.name and value.name not in names else f"captured{k}"
+            names.append(name)
+            params.append(Value(name, value.kind))
+        fn.body.yields = substitute(fn.body.ops, fn.body.yields, dict(zip(captured, params)))
+        fn.params += params
+        verify(fn)
+        display = "lambda" if local.name == "<lambda>" else local.name
+        return CallableRef(stand_in(display, names, fn), display,
+                           captured=tuple(zip(names[len(names) - len(params):], captured)))
 
     def _applied_call(self, callee: CallableRef, node: ast.Call) -> Resolved:
         """`jvp(g, (x,), (v,))`, `hvp(g, (x,), (v,))` inside the function: the derivative's
@@ -909,9 +968,10 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         if len(node.args) != 3 or node.keywords:
             self._refuse(node, f"{callee.display}() takes a function, a tuple of primals and a tuple of tangents")
         fun = self.visit(node.args[0])
+        if isinstance(fun, LocalFunction):
+            fun = self._lifted(fun, node)
         if not isinstance(fun, CallableRef):
-            self._refuse(node.args[0], f"{callee.display}() here differentiates a function defined at module "
-                         "level (or a method), not a function defined inside this one")
+            self._refuse(node.args[0], f"{callee.display}() here differentiates a function")
         primals = [self._as_operand(v, node.args[1])
                    for v in self._sequence_items(self.visit(node.args[1]), node.args[1], callee.display)]
         tangents = [self._as_operand(v, node.args[2])
@@ -927,7 +987,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             fn = self.shared.derivatives(derivative)
         except CompileError as err:
             raise self._error(node, f"{callee.display}() here: {_one_line(err)}", type(err)) from None
-        values = primals + [tangents[i] for i in wrt]
+        values = primals + [value for _, value in fun.captured] + [tangents[i] for i in wrt]
         returned = inline(fn, values, self.ops, Loc(self.src.file, node.lineno, self._col(node)))
         if len(returned) == 1 and item is not None:
             returned = [self._emit("getitem", [returned[0], Const(item)], node)]
@@ -943,6 +1003,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         self._no_star(node)
         args = [self._operand(arg) for arg in node.args]
         kwargs = {kw.arg: self._operand(kw.value) for kw in node.keywords if kw.arg}
+        kwargs.update(callee.captured)  # (a function defined here: what it closes over)
         try:
             bound = inspect.signature(callee.fn).bind(*args, **kwargs)
         except TypeError as err:
@@ -959,7 +1020,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                          f"{len(values)}")
         if callee.ref is not None:
             self._uses(callee)
-        (result,) = inline(fn, values, self.ops, Loc(self.src.file, node.lineno, self._col(node)))
+        returned = inline(fn, values, self.ops, Loc(self.src.file, node.lineno, self._col(node)))
+        result = returned[0] if len(returned) == 1 else self._tuple(list(returned), node)  # (value_and_grad)
         if isinstance(result, Value):
             self.fresh.add(result)
         return result

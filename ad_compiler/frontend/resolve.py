@@ -46,6 +46,9 @@ class CallableRef:
     ref: External | None = None
     """Where the callable was found: emitted code calls it there, at call time, when it
     runs as written (None: not found under a name, e.g. bound by `static=`)."""
+    captured: tuple = ()
+    """For the derivative of a function defined inside the one being lowered: the
+    (parameter, value) pairs of what it closes over, passed to it by name."""
 
 
 @dataclass(frozen=True, eq=False)
