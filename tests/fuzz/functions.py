@@ -1,7 +1,7 @@
 """The grammar's functions inside functions, one rule each (see `gen`): a nested `def`
 closing over the function's variables, a lambda held in a variable or called where it
-is written, a function passed to another, and a function calling itself to a constant
-depth. Their bodies are expressions over their
+is written, a function passed to another, a function calling itself to a constant depth,
+and `grad` of a nested def or lambda called inside. Their bodies are expressions over their
 parameters and what they close over; nothing they return aliases an argument (`* 1.0`)."""
 
 from __future__ import annotations
@@ -86,3 +86,18 @@ def recursive_def(g: Gen, s: Scope, depth: int) -> list[str]:
     return [f"def {name}({param}, n):", "    if n == 0:", f"        return {atom(param)} * 1.0",
             f"    return ({body}) * {g.pick(FLOATS)} + {name}({atom(param)} * 0.5, n - 1) * {g.pick(FLOATS)}",
             f"{out} = {name}({arg.text}, {g.rng.randint(1, 3)})"]
+
+
+@statement(0.15)
+def inner_grad(g: Gen, s: Scope, depth: int) -> list[str]:
+    """`grad` of a nested def or a lambda closing over the function's variables, called
+    inside it (its derivative is spliced and differentiated through)."""
+    shape = g.shape()
+    name, param, out = g.fresh("fn"), g.fresh("a"), g.fresh("v")
+    body = _body(g, s, param, shape, ())
+    arg = g.expr(s, shape, 1)
+    s.bind(out, Arr(shape), g.root() if shape else frozenset())
+    if g.chance(0.5):
+        return [f"{out} = grad(lambda {param}: ({body}) * 1.0)({arg.text}) * {g.pick(FLOATS)}"]
+    return [f"def {name}({param}):", f"    return ({body}) * 1.0",
+            f"{out} = grad({name})({arg.text}) * {g.pick(FLOATS)}"]

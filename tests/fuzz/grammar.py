@@ -26,6 +26,7 @@ HEADER = """import io
 import math
 
 import numpy as np
+from ad_compiler import grad
 
 RS = np.random.RandomState(0)
 LOG = []

@@ -105,8 +105,14 @@ BINOPS = {ast.Mod: ("_fz_floor", "operator.mod"), ast.FloorDiv: ("_fz_value", "o
 
 
 class _Instrument(ast.NodeTransformer):
-    def __init__(self) -> None:
+    def __init__(self, differentiated: set[str]) -> None:
         self.sites = 0
+        self.differentiated = differentiated
+        """Functions the program differentiates (`grad(fn)`): left as they are, since the
+        compiler differentiates their source (a recorder in it would be compiled too)."""
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        return node if node.name in self.differentiated else self.generic_visit(node)
 
     def _site(self) -> ast.Constant:
         self.sites += 1
@@ -142,6 +148,9 @@ class _Instrument(ast.NodeTransformer):
         return self._call(key, ast.parse(function, mode="eval").body, [node.left, node.right], [])
 
     def visit_Call(self, node: ast.Call) -> ast.expr:
+        if _differentiates(node):  # (its function, a lambda say, as written)
+            node.args[1:] = [self.visit(arg) for arg in node.args[1:]]
+            return node
         self.generic_visit(node)
         spelled = ast.unparse(node.func)
         if spelled in KINKS:
@@ -154,7 +163,13 @@ class _Instrument(ast.NodeTransformer):
         return node
 
 
+def _differentiates(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "grad" and bool(node.args)
+
+
 def instrument(source: str) -> str:
     """The twin's source: `source` with its kinks recorded into the list `_fz_trace`."""
-    tree = _Instrument().visit(ast.parse(source))
+    parsed = ast.parse(source)
+    differentiated = {n.args[0].id for n in ast.walk(parsed) if _differentiates(n) and isinstance(n.args[0], ast.Name)}
+    tree = _Instrument(differentiated).visit(parsed)
     return "import operator\n" + ast.unparse(ast.fix_missing_locations(tree)) + "\n" + PRELUDE
