@@ -826,3 +826,21 @@ def test_a_tape_entry_without_floats_keeps_its_layout_in_a_hessian(tmp_path: Pat
         """, tmp_path)
     z = np.eye(3) * 0.5
     np.testing.assert_allclose(hessian(f)(z), np.zeros((3, 3, 3, 3)))
+
+
+def test_an_adjoint_whose_rows_a_list_holds_is_not_added_to_in_place(tmp_path: Path) -> None:
+    """`sum(y for r in y)`: the cotangent of the stacked list is `by` itself (unbroadcast
+    returned it), its rows the list's items; `by += ...` in the backward loop changed
+    the items still to be popped (a doubled vjp)."""
+    f = _load("""
+        def f(y):
+            y = y + sum((y for r in y))
+            return np.sin(y)
+        """, tmp_path)
+    y = np.array([0.3, -0.7, 1.1])
+    u = np.array([1.0, 0.5, -0.3])
+    eps = 1e-6
+    jacobian = np.stack([(f(y + eps * e) - f(y - eps * e)) / (2 * eps) for e in np.eye(3)], axis=1)
+    _, pullback = vjp(f, y)
+    np.testing.assert_allclose(pullback(u)[0], u @ jacobian, rtol=1e-6)
+    np.testing.assert_allclose(jacrev(f)(y), jacobian, rtol=1e-6, atol=1e-9)

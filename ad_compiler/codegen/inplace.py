@@ -8,6 +8,7 @@ inputs are never modified. Mixed into the emitter.
 from __future__ import annotations
 
 import ast
+from typing import Collection
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class InPlace:
         (listed,) = op.inputs
         rest, item = op.results
         statements: list[ast.stmt] = []
-        if self._writable(listed, at) and self._same_role(listed, rest):
+        if self._writable(listed, at, ignoring={item}) and self._same_role(listed, rest):  # (popping leaves it)
             name = self._adopt(rest, self.names[listed])
         else:
             name = self._define(rest, at, taken=self._names_read(op))
@@ -127,9 +128,10 @@ class InPlace:
         roles = {self._role(array), self._role(result)} - {None}
         return len(roles) <= 1
 
-    def _writable(self, array: Operand, at: int) -> bool:
+    def _writable(self, array: Operand, at: int, ignoring: Collection[Value] = ()) -> bool:
         """May `array` be changed in place at position `at`? Only memory this function
-        made, that nothing reads afterwards (no alias, no live view)."""
+        made, that nothing reads afterwards (no alias, no live view but those `ignoring`
+        names, which the change leaves as they are)."""
         if not isinstance(array, Value) or array not in self.names or not self._owned(array, set()):
             return False
         sources = self._sources(array, at)
@@ -139,7 +141,7 @@ class InPlace:
                 if isinstance(yielded, Value) and yielded is not source and self.plan.viewers.get(yielded):
                     return False  # recorded or viewed: the next iteration must not change it
             # (the other sources' own reads are judged from their own positions)
-            if any(self.plan.last_use.get(v, -1) > since for v in self._aliases(source)
+            if any(self.plan.last_use.get(v, -1) > since for v in self._aliases(source, ignoring)
                    if v is source or v not in sources):
                 return False
         return True
@@ -163,6 +165,8 @@ class InPlace:
         if producer is not None and producer.prim == "getitem" and producer.inputs[1] == Const(()):
             base = producer.inputs[0]  # `zeros[()]`: the same memory, a scalar for a scalar
             return self.plan.uses_of(base) == 1 and self._owned(base, visiting | {value})
+        if producer is not None and producer.prim == "pop" and value is producer.results[1]:
+            return False  # (an item of a list: whatever array was put in it)
         if producer is not None:
             return _makes_fresh_array(producer.prim)
         if value in self.plan.carried:
@@ -200,14 +204,14 @@ class InPlace:
                     todo.append(y)
         return found
 
-    def _aliases(self, array: Value) -> set[Value]:
+    def _aliases(self, array: Value, ignoring: Collection[Value] = ()) -> set[Value]:
         """`array` and every value that may share its memory (views, what holds it, what
-        a branch or a loop hands it out as, transitively)."""
+        a branch or a loop hands it out as, transitively; not through `ignoring`)."""
         found, todo = {array}, [array]
         while todo:
             v = todo.pop()
             for viewer in self.plan.viewers.get(v, []) + self.plan.passes_to.get(v, []):
-                if viewer not in found:
+                if viewer not in found and viewer not in ignoring:
                     found.add(viewer)
                     todo.append(viewer)
         return found

@@ -22,9 +22,10 @@ LOOPS = tuple(LOOP_HEAD)
 STATEMENTS = ("setitem", "push", "pop")
 """Prims written as statements that update their first operand, never as expressions."""
 
-VIEWS = prims.VIEWS | {"tuple", "push"}
-"""Prims whose result may share memory with an operand (`ir.prims.VIEWS`), or hold a
-reference to it (a tuple, a list pushed to)."""
+VIEWS = prims.VIEWS | {"tuple", "push", "pop", "items", "unbroadcast"}
+"""Prims whose result may share memory with an operand (`ir.prims.VIEWS`; `unbroadcast`
+returns its operand where nothing is summed), or hold a reference to it (a tuple, a list
+pushed to, `list(x)` of an array's rows, the item popped off a list)."""
 
 _MAX_OPS_PER_STATEMENT = 5
 """A single-use temporary is inlined into its user while the statement stays this small."""
@@ -87,9 +88,10 @@ class _Planner:
                 self.plan.producer[r] = op
                 self.loops_of[r] = loops
             if op.prim in VIEWS and not (op.prim == "getitem" and (_scalar(op.results[0]) or _listed(op.inputs[0]))):
-                for x in op.inputs[1:] if op.prim == "push" else op.inputs:  # (a list pushed to is updated)
+                held = op.results[1:] if op.prim == "pop" else op.results  # (the rest of a list is updated,
+                for x in op.inputs[1:] if op.prim == "push" else op.inputs:  # as is one pushed to)
                     if isinstance(x, Value):
-                        self.plan.viewers.setdefault(x, []).extend(op.results)
+                        self.plan.viewers.setdefault(x, []).extend(held)
             if op.prim in LOOPS:
                 self._carry(op)
         self.plan.yield_at[id(region)] = self.counter
