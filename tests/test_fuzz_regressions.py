@@ -844,3 +844,22 @@ def test_an_adjoint_whose_rows_a_list_holds_is_not_added_to_in_place(tmp_path: P
     _, pullback = vjp(f, y)
     np.testing.assert_allclose(pullback(u)[0], u @ jacobian, rtol=1e-6)
     np.testing.assert_allclose(jacrev(f)(y), jacobian, rtol=1e-6, atol=1e-9)
+
+
+def test_a_name_read_from_outside_in_a_spliced_derivative_is_spelled(tmp_path: Path) -> None:
+    """`grad` of a function defined inside, whose body runs `isinstance` as written: the
+    derivative spliced in read the builtin through an op written inside an expression,
+    which codegen could not spell."""
+    f = _load("""
+        from ad_compiler import grad
+
+        SCALE = 1.5
+
+        def f(x):
+            def fn1(a2):
+                return a2 * SCALE if isinstance(0.5, float) else a2
+            v3 = grad(fn1)(x * 0.75)
+            return v3 * x
+        """, tmp_path)
+    assert grad(f)(0.3) == pytest.approx(1.5)
+    assert grad(f, mode="forward")(0.3) == pytest.approx(1.5)

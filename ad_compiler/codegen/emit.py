@@ -137,10 +137,10 @@ class _Emitter(InPlace):
     def operand(self, x: Operand) -> ast.expr:
         if isinstance(x, Const):
             return self.constant(x.value, x.name)
+        if x in self.outside.spelled:  # (a name read from outside, wherever its op stands)
+            return copy.deepcopy(self.outside.spelled[x])
         if x in self.inlined:
             return self.expression(self.inlined[x])
-        if x in self.outside.spelled:
-            return copy.deepcopy(self.outside.spelled[x])
         return ast.Name(self.names[x], ast.Load())
 
     def constant(self, value: Any, hint: str = "") -> ast.expr:
