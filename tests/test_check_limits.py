@@ -68,11 +68,14 @@ def test_past_the_time_limit_the_reason_says_where_it_stopped() -> None:
 
 def test_no_limit_is_no_limit() -> None:
     budget = Budget(UNLIMITED, clock=ticking(1e9))
-    for step in (lambda: budget.size("anything", 10**12), lambda: budget.tick("anywhere")):
+    done = []
+    for name, step in (("size", lambda: budget.size("anything", 10**12)), ("tick", lambda: budget.tick("anywhere"))):
         try:
             step()
         except LimitReached as err:
             pytest.fail(f"an unlimited budget stopped: {err}")
+        done.append(name)
+    assert done == ["size", "tick"]
 
 
 @pytest.mark.parametrize("operations, seconds, message", [
