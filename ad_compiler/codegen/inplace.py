@@ -47,11 +47,7 @@ class InPlace:
         increment = None if listed else self._increment(array, index, value)  # (`xs[i] += v` changes the item)
         item = self.operand(value if increment is None else increment)
         statements: list[ast.stmt] = []
-        if self._writable(array, at) and self._same_role(array, op.result):
-            name = self._adopt(op.result, self.names[array])
-        else:
-            name = self._define(op.result, at, taken=self._names_read(op))
-            statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(array))))
+        name = self._updated(op, array, op.result, at, statements)
         target.value = ast.Name(name, ast.Load())
         if increment is None:
             statements.append(ast.Assign([target], item))
@@ -64,11 +60,7 @@ class InPlace:
         it afterwards (a tape, a list the program grows), else on a copy."""
         listed, entry = op.inputs
         statements: list[ast.stmt] = []
-        if self._writable(listed, at) and self._same_role(listed, op.result):
-            name = self._adopt(op.result, self.names[listed])
-        else:
-            name = self._define(op.result, at, taken=self._names_read(op))
-            statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(listed))))
+        name = self._updated(op, listed, op.result, at, statements)
         call = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "append", ast.Load()), [self.operand(entry)], [])
         statements.append(ast.Expr(call))
         return [line for s in statements for line in unparse(s).splitlines()]
@@ -79,14 +71,20 @@ class InPlace:
         (listed,) = op.inputs
         rest, item = op.results
         statements: list[ast.stmt] = []
-        if self._writable(listed, at, ignoring={item}) and self._same_role(listed, rest):  # (popping leaves it)
-            name = self._adopt(rest, self.names[listed])
-        else:
-            name = self._define(rest, at, taken=self._names_read(op))
-            statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(listed))))
+        name = self._updated(op, listed, rest, at, statements, ignoring={item})  # (popping leaves the item)
         popped = ast.Call(ast.Attribute(ast.Name(name, ast.Load()), "pop", ast.Load()), [], [])
         statements.append(ast.Assign([ast.Name(self._define(item, at), ast.Store())], popped))
         return [line for s in statements for line in unparse(s).splitlines()]
+
+    def _updated(self, op: Op, old: Operand, new: Value, at: int, statements: list[ast.stmt],
+                 ignoring: Collection[Value] = ()) -> str:
+        """The variable a statement updating `old` into `new` works on: `old`'s own where
+        nothing can see the change, else a copy (its assignment appended to `statements`)."""
+        if self._writable(old, at, ignoring) and self._same_role(old, new):
+            return self._adopt(new, self.names[old])
+        name = self._define(new, at, taken=self._names_read(op))
+        statements.append(ast.Assign([ast.Name(name, ast.Store())], _copy(self.operand(old))))
+        return name
 
     def _names_read(self, op: Op) -> set[str]:
         """The variables an op's statements read (through the expressions written inside
