@@ -584,7 +584,7 @@ def stop_gradient(x: Any) -> Any:
     return x
 
 
-stop_gradient.__adc_prim__ = "stop_gradient"  # (a primitive of its own, see `ir.prims.prim_of`)
+stop_gradient.__adc_prim__ = "stop_gradient"  # (a primitive of its own: `primitives.structural`)
 
 
 def outside_kinds(fun: Callable[..., Any]) -> dict[External, Any]:

@@ -22,6 +22,7 @@ from .ir.prims import has_effects
 from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
+from .primitives import PRIMITIVES
 from .passes import carried, cse, dce, fold, scatter, specialize, tape, untuple, views
 from .passes.infer import infer_kinds
 
@@ -99,7 +100,7 @@ def optimize(fn: Function) -> Function:
         changed |= scatter.run(fn)
         changed |= carried.run(fn)
         changed |= dce.run(fn)
-        verify(fn)
+        verify(fn, PRIMITIVES.arity)
         if not changed:
             break
     infer_kinds(fn)
@@ -227,7 +228,7 @@ def optimized_primal(
     generic) and those of the names it reads at call time (`outside`), and optimized:
     what is differentiated (`adc ir --stage optimized`)."""
     work = clone_function(primal)
-    verify(work)
+    verify(work, PRIMITIVES.arity)
     for op in walk_ops(work.body):
         if op.prim == "external" and outside and op.attrs["ref"] in outside:
             op.attrs["kind"] = outside[op.attrs["ref"]]
@@ -242,7 +243,7 @@ def compile_derivative(
     """A derivative of a lowered function, specialized to argument `kinds` (None: generic)
     and to the kinds of the globals it reads (`outside`)."""
     derivative = _transform(optimized_primal(primal, kinds, outside), options)
-    verify(derivative)
+    verify(derivative, PRIMITIVES.arity)
     optimize(derivative)
     while tape.run(derivative):  # what the reverse loops no longer read is not recorded
         optimize(derivative)
@@ -250,7 +251,7 @@ def compile_derivative(
         name_gradients(derivative, options.wrt, tuple_out=True)
     if isinstance(options, VJPOptions) and options.part != "whole":
         derivative = split_vjp(derivative)[options.part == "pullback"]  # after the tapes are pruned
-        verify(derivative)
+        verify(derivative, PRIMITIVES.arity)
         optimize(derivative)
     if isinstance(options, GradOptions):
         name_gradients(derivative, options.argnums, options.tuple_out)

@@ -10,6 +10,7 @@ import pytest
 from ad_compiler.ir import Const, Function, Loc, Op, Region, Value, format_function
 from ad_compiler.ir.types import Array, Scalar
 from ad_compiler.ir.verify import VerifyError, _listing, verify
+from ad_compiler.primitives import PRIMITIVES
 
 
 def _loc(line: int) -> Loc:
@@ -237,7 +238,7 @@ def test_rejects_binary_op_with_one_input() -> None:
     x, y = Value("x"), Value("y")
     body = Region(ops=[Op("mul", [x], [y])], yields=[y])
     with pytest.raises(VerifyError, match="mul: has 1 inputs, expected 2"):
-        verify(Function("f", [x], body))
+        verify(Function("f", [x], body), PRIMITIVES.arity)
 
 
 def test_rejects_non_value_result() -> None:

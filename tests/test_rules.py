@@ -24,7 +24,7 @@ import pytest
 from ad_compiler import grad, jacfwd, jvp
 from ad_compiler.ad.rules import RULES
 from ad_compiler.errors import NoDerivativeError
-from ad_compiler.ir.prims import prim_of
+from ad_compiler.primitives import PRIMITIVES
 from ad_compiler.runtime import add_at
 from tests.numeric import numeric_grad
 
@@ -298,7 +298,7 @@ class Spec:
 
     @property
     def prim(self) -> str:
-        return prim_of(self.fn)
+        return PRIMITIVES.name_of(self.fn)
 
     @property
     def id(self) -> str:

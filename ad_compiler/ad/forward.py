@@ -29,24 +29,11 @@ from ..passes.activity import varied_values
 from .batched import BatchedIndexing
 from .kinds import differentiable, shape_of
 from .forward_regions import RegionTangents
+from ..primitives import PRIMITIVES
 from .rules import RULES, Registry
 
 TANGENT_PREFIX = "d"
 """`dx` is the tangent of `x`."""
-
-LINEAR = frozenset({
-    "mul", "np.multiply", "matmul", "np.matmul", "np.dot", "np.outer", "neg", "pos",
-    "np.negative", "np.positive", "getitem", "np.sum", "np.mean", "np.reshape", "np.ravel",
-    "np.squeeze", "np.expand_dims", "np.atleast_1d", "np.atleast_2d", "transpose",
-    "np.transpose", "np.moveaxis", "np.swapaxes", "np.broadcast_to", "unbroadcast",
-})
-"""Prims whose result is zero when any operand is (as a rule uses them on tangents:
-`dx * y`, `dx[i]`, `np.sum(dx)`); `truediv` is zero when its numerator is."""
-
-ELEMENTWISE_ZERO = frozenset({"np.where", "setitem"})
-"""Prims that take a zero tangent as the scalar `0.0` (it broadcasts); any other prim
-receives zeros of the operand's shape."""
-
 
 def _replace_in(region: Region, replace: Callable[[Value], Operand]) -> None:
     """Replace the values the ops of `region` (nested ones too) read and it yields."""
@@ -331,12 +318,13 @@ class Forward(RegionTangents, BatchedIndexing):
             elif prim == "sub" and hits == [0]:
                 op.prim, op.inputs = "neg", [op.inputs[1]]
                 self.out.append(op)
-            elif prim in ("add", "sub") or prim in LINEAR or (prim == "truediv" and hits == [0]):
+            elif prim in ("add", "sub") or PRIMITIVES.get(prim).linear or (prim == "truediv" and hits == [0]):
                 zero.update(op.results)
                 dropped.update((r, op) for r in op.results)
             else:
                 for i in hits:
-                    op.inputs[i] = Const(0.0) if prim in ELEMENTWISE_ZERO and i > 0 else explicit(op.inputs[i])
+                    scalar = PRIMITIVES.get(prim).takes_scalar_zero and i > 0
+                    op.inputs[i] = Const(0.0) if scalar else explicit(op.inputs[i])
                 self.out.append(op)
         returned = alias.get(returned, returned) if isinstance(returned, Value) else returned
         if returned in zero or (isinstance(returned, Const) and returned.value is None):

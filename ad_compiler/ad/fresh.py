@@ -10,7 +10,7 @@ the same one (the tangent tape of a loop growing over all the directions).
 from __future__ import annotations
 
 from ..ir import Op
-from ..ir.prims import ALLOCATIONS, VIEWS
+from ..primitives import PRIMITIVES
 from ..passes.activity import region_reads
 
 
@@ -24,11 +24,11 @@ def made_per_seed(ops: list[Op], during: set[int]) -> set[int]:
     moved = set(during)
     for k in reversed(range(len(ops))):  # readers first: an array made from one moves it too
         op = ops[k]
-        if k in moved or op.prim not in ALLOCATIONS:
+        if k in moved or not PRIMITIVES.get(op.prim).allocates:
             continue
         chain, frontier = [k], set(op.results)
         for j in range(k + 1, len(ops)):  # the views of it
-            if j not in moved and ops[j].prim in VIEWS and ops[j].inputs[0] in frontier:
+            if j not in moved and PRIMITIVES.get(ops[j].prim).view and ops[j].inputs[0] in frontier:
                 chain.append(j)
                 frontier.update(ops[j].results)
         readers = {j for j, other in enumerate(ops) if region_reads(other) & frontier} - set(chain)

@@ -28,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 from ..ir import Const, Loc, Op, Operand, Region, Value
-from ..ir.prims import OPERATOR_PRIMS, callable_of, elementwise_ufunc
+from ..primitives import PRIMITIVES
 from ..ir.types import Array, Kind, Scalar
 
 
@@ -164,7 +164,7 @@ def _same_shape_as(x: Operand, makers: dict[Value, Op]) -> Operand:
     op = makers.get(x) if isinstance(x, Value) else None
     if op is None or op.regions or op.attrs:
         return x
-    if not (elementwise_ufunc(op.prim) or op.prim in OPERATOR_PRIMS) or op.prim == "matmul":
+    if not PRIMITIVES.get(op.prim).elementwise:
         return x
     arrays = [y for y in op.inputs if not (isinstance(y, Const) and np.ndim(y.value) == 0)]
     roots = {id(root): root for root in (_same_shape_as(y, makers) for y in arrays)}
@@ -176,8 +176,7 @@ def elementwise(prim: str, broadcasting: bool) -> bool:
     that broadcasts its operands, or a function of one value applied to each element."""
     if prim in INDEXED_WRITES:  # (the value written has `g[index]`: not `g`'s shape)
         return False
-    fn = callable_of(prim)
-    return broadcasting or (elementwise_ufunc(prim) and fn.nin == 1) or getattr(fn, "__module__", None) == "math"
+    return broadcasting or PRIMITIVES.get(prim).elementwise
 
 
 INDEXED_WRITES = frozenset({"setitem", "add_at"})

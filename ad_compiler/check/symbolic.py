@@ -27,6 +27,7 @@ from ..frontend import lower
 from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.types import Scalar, kind_of
 from ..passes.infer import infer_kinds
+from ..primitives import PRIMITIVES
 from .limits import UNLIMITED, Budget
 
 INSTALL_HINT = 'SymPy is not installed: pip install "ad_compiler[symbolic]" (or pip install sympy)'
@@ -42,17 +43,6 @@ def _sympy() -> Any:
     except ImportError:
         raise NoSymbolicBaseline(INSTALL_HINT) from None
     return sympy
-
-
-_FUNCTIONS = {
-    "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "sqrt": "sqrt",
-    "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "arcsin": "asin", "asin": "asin",
-    "arccos": "acos", "acos": "acos", "arctan": "atan", "atan": "atan", "arcsinh": "asinh",
-    "asinh": "asinh", "arccosh": "acosh", "acosh": "acosh", "arctanh": "atanh",
-    "atanh": "atanh", "erf": "erf", "erfc": "erfc", "absolute": "Abs", "fabs": "Abs",
-    "abs": "Abs",
-}
-"""NumPy/math names -> SymPy functions of one argument."""
 
 
 FUNCTION = "the function's SymPy expression"
@@ -138,50 +128,18 @@ class _Converter:
         structural = self.structural(op, args, name)
         if structural is not _NONE:
             return structural
-        if arrays and prim in ("lt", "le", "gt", "ge", "not_", "eq", "ne"):
+        record = PRIMITIVES.get(prim)
+        if arrays and not record.differentiable:
             raise NoSymbolicBaseline(f"{prim} of arrays has no symbolic form here")
+        if record.sympy is None:
+            raise NoSymbolicBaseline(f"{prim} has no symbolic form here")
         if arrays:  # elementwise: one operation per entry, beside its operands' entries
             sizes = [self.entry_sizes(a) for a in args]
             shape = np.broadcast_shapes(*(s.shape for s in sizes))
             self.budget.size(FUNCTION, sum(np.broadcast_to(s, shape).sum() for s in sizes) + int(np.prod(shape)))
-        if arrays and (name in _FUNCTIONS or name in _ELEMENTWISE_EXTRA):
             return np.vectorize(lambda *xs: self.apply(op, list(xs)), otypes=[object])(*args)
-        binary = {
-            "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
-            "truediv": lambda a, b: a / b, "pow": lambda a, b: a**b,
-            "lt": lambda a, b: sp.Lt(a, b), "le": lambda a, b: sp.Le(a, b),
-            "gt": lambda a, b: sp.Gt(a, b), "ge": lambda a, b: sp.Ge(a, b),
-        }
-        numpy_binary = {"add": "add", "subtract": "sub", "multiply": "mul", "divide": "truediv", "power": "pow"}
-        if prim in binary and len(args) == 2:
-            return binary[prim](*args)
-        if name in numpy_binary and len(args) == 2:
-            return binary[numpy_binary[name]](*args)
-        if prim in ("neg",) or name == "negative":
-            return -args[0]
-        if prim in ("pos", "float") or name == "positive":
-            return args[0]
-        if prim == "not_":
-            return sp.Not(args[0])
-        if name in _FUNCTIONS and len(args) == 1:
-            return getattr(sp, _FUNCTIONS[name])(args[0])
-        if name == "log1p":
-            return sp.log(1 + args[0])
-        if name == "expm1":
-            return sp.exp(args[0]) - 1
-        if name in ("log2", "log10"):
-            return sp.log(args[0], 2 if name == "log2" else 10)
-        if name == "square":
-            return args[0] ** 2
-        if name in ("arctan2", "atan2"):
-            return sp.atan2(*args)
-        if name == "hypot":
-            return sp.sqrt(args[0] ** 2 + args[1] ** 2)
-        if name in ("maximum", "fmax", "max") and len(args) == 2:
-            return sp.Max(*args)
-        if name in ("minimum", "fmin", "min") and len(args) == 2:
-            return sp.Min(*args)
-        raise NoSymbolicBaseline(f"{prim} has no symbolic form here")
+        form = record.sympy
+        return getattr(sp, form)(*args) if isinstance(form, str) else form(sp, *args)
 
     def structural(self, op: Op, args: list[Any], name: str) -> Any:
         """Array operations on object arrays of SymPy expressions (NumPy does the
@@ -403,8 +361,3 @@ def _index(index: Any) -> Any:
 
 
 _NONE = object()
-_ELEMENTWISE_EXTRA = frozenset({
-    "log1p", "expm1", "log2", "log10", "square", "arctan2", "atan2", "hypot", "maximum",
-    "minimum", "fmax", "fmin", "negative", "positive", "add", "subtract", "multiply",
-    "divide", "power",
-})

@@ -27,8 +27,9 @@ from typing import Any, Callable, Collection
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.types import TupleKind
 from ..ir.prims import (
-    BINARY_OPS, BUILTINS, COMPARE_OPS, MODULES, PACKED, UNARY_OPS, carried_args, loop_inits, packed_prim,
+    BINARY_OPS, COMPARE_OPS, PACKED, UNARY_OPS, carried_args, loop_inits, packed_prim,
 )
+from ..primitives.record import BUILTINS, MODULES
 from ..runtime import HELPERS
 from .inplace import InPlace
 from .names_outside import Outside, outside_names
@@ -217,9 +218,13 @@ class _Emitter(InPlace):
             if prim in HELPERS:
                 self.helpers.add(prim)
             return ast.Call(ast.Name(prim, ast.Load()), args, keywords)
-        module, _, attr = prim.partition(".")
-        if module in MODULES and attr:
-            func = ast.Attribute(ast.Name(module, ast.Load()), attr, ast.Load())
+        if prim in self.outside.prims:  # (`special.gammaln`: through the module defining it)
+            return ast.Call(copy.deepcopy(self.outside.prims[prim]), args, keywords)
+        module, *attrs = prim.split(".")
+        if module in MODULES and attrs:  # `np.linalg.inv`
+            func: ast.expr = ast.Name(module, ast.Load())
+            for attr in attrs:
+                func = ast.Attribute(func, attr, ast.Load())
             return ast.Call(func, args, keywords)
         raise ValueError(f"codegen: no Python form for prim {prim!r}")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import ast
 from typing import Collection
 
-import numpy as np
 
 from ..ir import Const, Op, Operand, Value
 from ..ir.types import ListKind
-from ..ir.prims import ALLOCATIONS, BINARY_OPS, UNARY_OPS, carried_args, loop_inits
+from ..ir.prims import carried_args, loop_inits
+from ..primitives import PRIMITIVES
 from .plan import LOOPS
 from .text import _identifier, unparse
 
@@ -215,10 +215,6 @@ class InPlace:
         return found
 
 
-_FRESH = ALLOCATIONS | {"setitem", "add_at", "np.outer", "np.dot", "np.matmul", "push", "pop", "items", "add_items",
-                        "zeros_items"}
-
-
 def _copy(value: ast.expr) -> ast.expr:
     """`value.copy()`: a copy of an array, or of a list."""
     return ast.Call(ast.Attribute(value, "copy", ast.Load()), [], [])
@@ -226,7 +222,4 @@ def _copy(value: ast.expr) -> ast.expr:
 
 def _makes_fresh_array(prim: str) -> bool:
     """Prims whose array result is new memory this function owns."""
-    if prim in _FRESH or prim in BINARY_OPS or prim in UNARY_OPS:
-        return True
-    module, _, name = prim.partition(".")
-    return module == "np" and isinstance(getattr(np, name, None), np.ufunc)
+    return PRIMITIVES.get(prim).fresh

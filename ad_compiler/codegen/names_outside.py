@@ -4,7 +4,9 @@ A name of the user's module or a builtin is written as the user wrote it (`X`, `
 `special.gammaln`): the emitted function runs with the user's module as its globals, so it
 reads the name at call time. A closure variable keeps its name too and is bound to the
 user's own closure cell (`load`). A global of another module (read by a function inlined
-from there) is read through that module: `utils.W`.
+from there) is read through that module: `utils.W`. So is a primitive of a library other
+than NumPy and `math` (`special.gammaln` for the prim `scipy.special.gammaln`) or of the
+user's own (a function given a rule with `defvjp`): through the module that defines it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, Callable
 from ..errors import CompileError
 from ..ir import Function, Value, walk_ops
 from ..ir.externals import External
+from ..primitives import PRIMITIVES
+from ..primitives.record import MODULES
 
 
 @dataclass
@@ -27,6 +31,8 @@ class Outside:
     maps names to the user's closure cells; `modules` maps names to module objects."""
 
     spelled: dict[Value, ast.expr] = field(default_factory=dict)
+    prims: dict[str, ast.expr] = field(default_factory=dict)
+    """The callee of each primitive spelled through its module (`special.gammaln`)."""
     refs: dict[Value, External] = field(default_factory=dict)
     home: dict[str, Any] | None = None
     cells: dict[str, Any] = field(default_factory=dict)
@@ -44,6 +50,8 @@ def outside_names(fn: Function, taken: Callable[[str], bool]) -> Outside:
     out = Outside()
     cells: dict[int, str] = {}
     for op in walk_ops(fn.body):
+        if op.prim not in out.prims and (ref := _defined_in_module(op.prim)) is not None:
+            out.prims[op.prim] = _with_attrs(_foreign(ref, out, taken), ref)
         if op.prim != "external":
             continue
         ref: External = op.attrs["ref"]
@@ -64,6 +72,27 @@ def outside_names(fn: Function, taken: Callable[[str], bool]) -> Outside:
         out.spelled[op.result] = root
         out.refs[op.result] = ref
     return out
+
+
+def _defined_in_module(prim: str) -> External | None:
+    """Where a primitive's callable is, for one spelled through its module: the longest
+    prefix of its dotted name that is a loaded module (`scipy.special`), and the rest."""
+    record = PRIMITIVES.get(prim)
+    root = prim.partition(".")[0]
+    if record.fn is None or root in MODULES or "." not in prim:
+        return None
+    parts = prim.split(".")
+    for k in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[:k]))
+        if module is not None:
+            return External(parts[k], "global", vars(module), ".".join(parts[:k]), False, tuple(parts[k + 1:]))
+    return None
+
+
+def _with_attrs(root: ast.expr, ref: External) -> ast.expr:
+    for attr in ref.attrs:
+        root = ast.Attribute(root, attr, ast.Load())
+    return root
 
 
 def _unique(name: str, out: Outside, taken: Callable[[str], bool]) -> str:

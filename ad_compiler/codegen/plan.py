@@ -17,15 +17,20 @@ from ..ir import Function, Op, Operand, Region, Value
 from ..ir import prims
 from ..ir.prims import EFFECTS, LOOP_HEAD, carried_args, loop_inits
 from ..ir.types import ListKind
+from ..primitives import PRIMITIVES
 
 LOOPS = tuple(LOOP_HEAD)
 STATEMENTS = ("setitem", "push", "pop")
 """Prims written as statements that update their first operand, never as expressions."""
 
-VIEWS = prims.VIEWS | {"tuple", "push", "pop", "items", "unbroadcast"}
-"""Prims whose result may share memory with an operand (`ir.prims.VIEWS`; `unbroadcast`
-returns its operand where nothing is summed), or hold a reference to it (a tuple, a list
-pushed to, `list(x)` of an array's rows, the item popped off a list)."""
+
+
+def shares_memory(prim: str) -> bool:
+    """Whether a prim's result may share memory with an operand (a view; `unbroadcast`
+    returns its operand where nothing is summed), or hold a reference to it (a tuple, a
+    list pushed to, `list(x)` of an array's rows, the item popped off a list)."""
+    record = PRIMITIVES.get(prim)
+    return record.view or record.shares
 
 _MAX_OPS_PER_STATEMENT = 5
 """A single-use temporary is inlined into its user while the statement stays this small."""
@@ -87,7 +92,7 @@ class _Planner:
             for r in op.results:
                 self.plan.producer[r] = op
                 self.loops_of[r] = loops
-            if op.prim in VIEWS and not (op.prim == "getitem" and (_scalar(op.results[0]) or _listed(op.inputs[0]))):
+            if shares_memory(op.prim) and not (op.prim == "getitem" and (_scalar(op.results[0]) or _listed(op.inputs[0]))):
                 held = op.results[1:] if op.prim == "pop" else op.results  # (the rest of a list is updated,
                 for x in op.inputs[1:] if op.prim == "push" else op.inputs:  # as is one pushed to)
                     if isinstance(x, Value):

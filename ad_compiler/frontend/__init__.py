@@ -3,7 +3,7 @@
 from .callables import UserFunction, user_function
 from .containers import Parameters
 from .lower import lower, lower_user
-from .resolve import compile_time
+from ..primitives import compile_time
 from .source import FunctionSource, get_source
 
 __all__ = ["FunctionSource", "Parameters", "UserFunction", "compile_time", "get_source", "lower", "lower_user", "user_function"]

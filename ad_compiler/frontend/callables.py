@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import SourceUnavailableError
-from ..ir import prims
+from ..primitives import PRIMITIVES
 from .source import function_name, python_function
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
@@ -67,7 +67,7 @@ def user_function(fun: Any) -> UserFunction:
         name = type(fun.__self__).__name__ if inner.name == "__call__" else inner.name
         return UserFunction(inner.fn, name, inspect.signature(fun), ((first, fun.__self__),) + inner.bound,
                             key=(fun.__func__, fun.__self__))
-    prim = prims.prim_of(fun)  # (before the Python source some NumPy functions have)
+    prim = PRIMITIVES.name_of(fun)  # (before the Python source some NumPy functions have)
     if prim is not None:
         return _primitive(fun, prim)
     if is_callable_object(fun):

@@ -11,7 +11,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from ..ir import prims
+from ..primitives import PRIMITIVES
 from ..ir.core import Const, Function, Op, Operand, Region, Value
 from ..ir.prims import LOOP_HEAD, carried_args, loop_inits
 from .environment import Guard
@@ -29,19 +29,10 @@ class Bound:
     c: int
 
 
-
-SHAPE_ONLY = frozenset({"len", "np.shape", "np.ndim", "np.size", "np.zeros_like", "np.ones_like",
-                         "np.empty_like", "np.full_like"})
-"""Prims that read only the shape of their first operand, which element writes never change."""
-
 _INT_RESULTS = frozenset({"len", "np.size", "np.ndim", "int", "math.floor", "math.ceil", "math.trunc"})
 _NONNEGATIVE = frozenset({"len", "np.size", "np.ndim"})
 _INT_ARITHMETIC = frozenset({"add", "sub", "mul", "floordiv", "mod", "neg", "pos", "abs", "max", "min"})
-_ELEMENTWISE = frozenset(set(prims.BINARY_OPS) - {"matmul"} | set(prims.UNARY_OPS) | set(prims.COMPARE_OPS)
-                         | {"abs", "np.clip"})
 _SCALAR_RESULTS = frozenset({"float", "int", "len", "np.size", "np.ndim"})
-_REDUCTIONS = frozenset({"np.sum", "np.mean", "np.prod", "np.max", "np.min", "np.std", "np.var",
-                         "np.amax", "np.amin"})
 _SHAPED = frozenset({"np.zeros", "np.ones", "np.empty", "np.full"})
 _LIKE = frozenset({"np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like", "np.copy",
                    "np.asarray", "transpose", "np.transpose", "np.negative", "np.conj"})
@@ -173,6 +164,7 @@ class Fixed:
     def _op(self, op: Op) -> None:
         (r,) = op.results
         prim, xs = op.prim, op.inputs
+        record = PRIMITIVES.get(prim)
         ranks = [self.rank_of(x) for x in xs]
         self.ints.discard(r)
         rank: Optional[int] = None
@@ -188,13 +180,13 @@ class Fixed:
         elif prim in _INT_ARITHMETIC and xs and all(self.is_int(x) for x in xs):
             self.ints.add(r)
             rank = 0
-        elif prim in _ELEMENTWISE or prims.elementwise_ufunc(prim) or (prim == "np.where" and len(xs) == 3):
+        elif record.elementwise:
             rank = max(ranks) if xs and None not in ranks else None
         elif prim.startswith("math.") or prim in _SCALAR_RESULTS:
             rank = 0
-        elif prim in ("matmul", "np.matmul", "np.dot") and len(xs) == 2:
+        elif record.product and len(xs) == 2:
             rank = {(1, 1): 0, (2, 1): 1, (1, 2): 1, (2, 2): 2}.get((ranks[0], ranks[1]))
-        elif prim in _REDUCTIONS:
+        elif record.reduces:
             if len(xs) == 1 and op.attrs.get("axis") is None and not op.attrs.get("keepdims"):
                 rank = 0
         elif prim in _SHAPED:

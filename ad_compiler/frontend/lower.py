@@ -19,11 +19,12 @@ from typing import Any, Callable, NoReturn
 
 import numpy as np
 
-from ..errors import CompileError, UnsupportedError
+from ..errors import CompileError, NoDerivativeError, UnsupportedError
 from ..ir import prims
 from ..ir.clone import clone_function, inline, substitute
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.verify import verify
+from ..primitives import PRIMITIVES, is_compile_time
 from ..ir.externals import External
 from ..ir.trees import LEAF, TreeDef
 from . import exits, probes
@@ -37,7 +38,7 @@ from .environment import is_library
 from .free import FreeNames
 from .runlists import RunListCode
 from .resolve import (
-    CallableRef, LocalFunction, ModuleRef, Resolved, describe, fold, is_compile_time, to_compile_time,
+    CallableRef, LocalFunction, ModuleRef, Resolved, describe, fold, to_compile_time,
 )
 from .source import FunctionSource, get_source
 from .views import check_views
@@ -59,10 +60,8 @@ _INSTEAD = {
 """What to write instead of an operator the compiler does not handle (else: compute it
 outside the function)."""
 
-# x.name(...) → np.name(x, ...); for those in _PACKED, x.f(a, b) means np.f(x, (a, b)).
-_METHODS = {m: prims.prim_of(getattr(np, m)) for m in
-            ("sum", "mean", "prod", "max", "min", "std", "var", "dot", "transpose", "reshape", "ravel",
-             "swapaxes")}
+# x.name(...) → np.name(x, ...) (the prim whose record lists the method); for those in
+# _PACKED, x.f(a, b) means np.f(x, (a, b)).
 _PACKED = {"transpose", "reshape"}
 
 DERIVATIVE_MARK = "__ad_compiler_derivative__"
@@ -95,7 +94,7 @@ APPLIED_MARK = "__ad_compiler_applied__"
 (`jvp`, `hvp`): `(fun, wrt) -> (derivative, item)`. A call of one inside a function
 splices the derivative's generic IR, which takes the primals then the tangents at
 positions `wrt`, and returns its results (or the one at `item`)."""
-_VALUE_ATTRS = {a: prims.prim_of(getattr(np, a)) for a in ("shape", "ndim", "size", "real", "imag")}
+_VALUE_ATTRS = {a: PRIMITIVES.name_of(getattr(np, a)) for a in ("shape", "ndim", "size", "real", "imag")}
 
 _LOOPS = "write the computation with vectorized NumPy calls"
 _REFUSED = {
@@ -711,7 +710,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return self._emit("transpose", [base], node)
         if attr in _VALUE_ATTRS:
             return self._emit(_VALUE_ATTRS[attr], [base], node)
-        if attr in _METHODS:
+        if PRIMITIVES.method(attr) is not None:
             self._refuse(node, f"the method .{attr} must be called: x.{attr}(...)")
         return self._attribute_as_written(base, node)
 
@@ -751,7 +750,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return self._transform_call(callee, node)
         if getattr(callee.fn, APPLIED_MARK, None) is not None and self.shared.derivatives is not None:
             return self._applied_call(callee, node)
-        prim = prims.prim_of(callee.fn)
+        prim = PRIMITIVES.name_of(callee.fn)
         if prim is None and _is_user_function(callee.fn):
             return self._inline_call(callee, node)
         if getattr(callee.fn, DERIVATIVE_MARK, False):
@@ -771,6 +770,11 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         if prim == "slice":
             return self._slice(node)
         inputs = [self._array_operand(prim, arg) for arg in node.args]
+        arity = PRIMITIVES.arity(prim)
+        if arity is not None and len(inputs) > arity and prim not in ("max", "min"):
+            raise self._error(node, f"{callee.display} takes {arity} operand{'s' if arity != 1 else ''}, the call "
+                              f"passes {len(inputs)}: pass {callee.display} only its operands (out= and where= "
+                              "are not differentiated)", NoDerivativeError)
         if prim in ("max", "min"):
             return self._extremum(prim, inputs, node)
         return self._emit(prim, inputs, node, self._keywords(node, callee.display))
@@ -816,7 +820,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
 
     @staticmethod
     def _differentiated_methods() -> list[str]:
-        return list(_METHODS)
+        return PRIMITIVES.methods()
 
     def _no_star(self, node: ast.Call) -> None:
         for arg in node.args:
@@ -956,7 +960,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             params.append(Value(name, value.kind))
         fn.body.yields = substitute(fn.body.ops, fn.body.yields, dict(zip(captured, params)))
         fn.params += params
-        verify(fn)
+        verify(fn, PRIMITIVES.arity)
         display = "lambda" if local.name == "<lambda>" else local.name
         return CallableRef(stand_in(display, names, fn), display,
                            captured=tuple(zip(names[len(names) - len(params):], captured)))
@@ -1086,13 +1090,14 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         return Const(callee.fn(*[x.value for x in args], **{k: x.value for k, x in kwargs.items()}))
 
     def _method_call(self, base: Operand, method: str, node: ast.Call) -> Operand:
-        if method not in _METHODS:
+        prim = PRIMITIVES.method(method)
+        if prim is None:
             return self._method_as_written(base, method, node)
         self._no_star(node)
         args = [self._operand(arg) for arg in node.args]
         if method in _PACKED and len(args) > 1:
             args = [self._tuple(args, node)]
-        return self._emit(_METHODS[method], [base, *args], node, self._keywords(node, f".{method}()"))
+        return self._emit(prim, [base, *args], node, self._keywords(node, f".{method}()"))
 
     def _keywords(self, node: ast.Call, callee: str) -> dict[str, Any]:
         """Keyword arguments become attrs, so they must be known at compile time."""

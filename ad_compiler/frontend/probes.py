@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..ir import prims
+from ..primitives import PRIMITIVES
 from ..ir.core import Const, Op, Operand, Value
 from ..ir.types import Array, Scalar
 
@@ -70,7 +71,7 @@ def run(op: Op, probes: dict[Value, Any]) -> None:
         if all(item is not _MISSING for item in items):
             probes[op.result] = tuple(items)
         return
-    fn = prims.callable_of(op.prim)
+    fn = PRIMITIVES.callable(op.prim)
     values = [_value(x, probes) for x in op.inputs]
     if fn is None or any(v is _MISSING for v in values):
         return

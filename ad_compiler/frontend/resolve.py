@@ -23,6 +23,7 @@ import numpy as np
 from ..ir import prims
 from ..ir.core import Const, Operand
 from ..ir.externals import External
+from ..primitives import PRIMITIVES
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis), np.generic)
 
@@ -70,18 +71,6 @@ class LocalFunction:
 
 CompileTime = Union[ModuleRef, CallableRef, LocalFunction]
 Resolved = Union[Operand, CompileTime]
-
-
-def compile_time(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a helper that runs while lowering, on constant arguments only (a derivative
-    rule's axis arithmetic, say): its call folds to the constant it returns, so the
-    helper's Python need not be code the compiler can lower."""
-    fn.__adc_compile_time__ = True
-    return fn
-
-
-def is_compile_time(fn: Callable[..., Any]) -> bool:
-    return getattr(fn, "__adc_compile_time__", False)
 
 
 def is_plain(value: Any) -> bool:
@@ -134,7 +123,7 @@ def fold(prim: str, inputs: list[Operand], attrs: dict[str, Any]) -> Const | Non
         return None
     if prim == "tuple":
         return Const(tuple(x.value for x in inputs))
-    fn = prims.callable_of(prim)
+    fn = PRIMITIVES.callable(prim)
     if fn is None or not _foldable(fn):
         return None
     try:

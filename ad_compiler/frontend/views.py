@@ -2,7 +2,7 @@
 
 In the IR an element write is functional: `y[i] = v` makes a new value of `y`. In NumPy
 it changes the array, and so every view of it (`w = y[0:2]`, `y.T`, `np.reshape(y, s)`,
-... the prims of `ir.prims.VIEWS`) and, through a view, its base. Compiled code keeps
+... the prims whose records have the trait `view`) and, through a view, its base. Compiled code keeps
 the old values in those. The two agree exactly when no value that shares memory with
 the written array, and existed before the write, is read after it. `check_views` finds
 the programs where one is, and refuses them at the write, naming both variables.
@@ -44,8 +44,9 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..ir.core import Const, Function, Op, Operand, Region, Value
-from ..ir.prims import LOOP_HEAD, VIEWS, carried_args, loop_inits
-from .fixed import END, SHAPE_ONLY, Bound, Fixed
+from ..ir.prims import LOOP_HEAD, carried_args, loop_inits
+from ..primitives import PRIMITIVES
+from .fixed import END, Bound, Fixed
 
 # ---- places ----
 
@@ -261,7 +262,7 @@ class _Checker:
                 self.define(st, r, places, self.stale_part(st, op.inputs[0], places))
             return
         for k, x in enumerate(op.inputs):
-            if k == 0 and prim in SHAPE_ONLY:
+            if k == 0 and PRIMITIVES.get(prim).reads_shape_only:
                 continue
             region = None
             if k == 0 and prim == "getitem":
@@ -275,7 +276,7 @@ class _Checker:
             return not self.kinds.copies(op)
         if op.prim == "call":
             return op.attrs.get("method") in _VIEW_METHODS
-        return op.prim in VIEWS and bool(op.inputs)
+        return PRIMITIVES.get(op.prim).view and bool(op.inputs)
 
     def view_places(self, st: _State, op: Op) -> frozenset:
         base = op.inputs[0]

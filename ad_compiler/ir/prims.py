@@ -1,22 +1,19 @@
-"""Primitive names: the one table that ties Python callables, IR prims and Python syntax.
+"""The prims of Python syntax and control flow.
 
 An op's `prim` is a string. Operators take the names of the `operator` module (`add`,
-`mul`, `truediv`, `neg`, `lt`, ...); library calls are qualified (`np.sin`, `math.exp`), builtins are bare (`abs`, `max`);
-a few structural prims have their own names (`tuple`, `getitem`, `transpose`,
-`unbroadcast`, and the control-flow ops `cond`, `for_range`, `for_each`, `while`).
-The frontend, the rule registry and codegen all look names up here, so they agree.
+`mul`, `truediv`, `neg`, `lt`, ...); library calls are qualified (`np.sin`, `math.exp`),
+builtins are bare (`abs`, `max`); a few structural prims have their own names (`tuple`,
+`getitem`, `transpose`, `unbroadcast`, and the control-flow ops `cond`, `for_range`,
+`for_each`, `while`). What the compiler knows about each prim that is not syntax (traits,
+kinds, derivatives) is its record in `ad_compiler.primitives`.
 """
 
 from __future__ import annotations
 
 import ast
-import builtins
-import math
-import operator
 import sys
-from typing import Any, Callable
+from typing import Any
 
-import numpy as np
 
 from .core import Op, Operand, Region, Value
 
@@ -43,7 +40,6 @@ COMPARE_OPS: dict[str, type[ast.cmpop]] = {
 }
 OPERATOR_PRIMS = {**BINARY_OPS, **UNARY_OPS, **COMPARE_OPS}
 
-MODULES = {"np": np, "math": math}
 
 LOOP_HEAD: dict[str, int] = {"for_range": 3, "for_each": 1, "while": 0}
 """Loop prims: how many leading inputs are not the initial carried values (start, stop and
@@ -81,13 +77,6 @@ def draws(cls: Any) -> dict[str, int | None]:
     return {}
 
 
-ALLOCATIONS = frozenset({
-    "np.zeros", "np.zeros_like", "np.ones", "np.ones_like", "np.full", "np.full_like",
-    "np.empty", "np.empty_like", "np.array", "np.copy", "list", "reversed",
-})
-"""Prims that return a new object (and so are never merged: each may be written into, or,
-for an iterator, consumed)."""
-
 OPAQUE = frozenset({"call", "getattr", "fstring"})
 """Prims that run the user's Python as written: a call of any callable (`call`; a method
 call when it has a `method` attr), an attribute read (`getattr`), an f-string. They have
@@ -116,74 +105,6 @@ def has_effects(op: Op) -> bool:
 def raises(region: Region) -> bool:
     """Whether a region always ends by raising (its yields are never used)."""
     return bool(region.ops) and region.ops[-1].prim == "raise"
-
-
-VIEWS = frozenset({
-    "getitem", "transpose", "np.transpose", "np.matrix_transpose", "np.reshape", "np.ravel",
-    "np.squeeze", "np.expand_dims", "np.moveaxis", "np.rollaxis", "np.swapaxes",
-    "np.broadcast_to", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d",
-    "np.asarray", "np.asanyarray", "np.ascontiguousarray", "np.asfortranarray", "np.require",
-    "np.asarray_chkfinite", "np.real_if_close", "np.real", "np.imag",
-    "np.flip", "np.fliplr", "np.flipud", "np.rot90", "np.diagonal", "np.diag", "np.trim_zeros",
-    "np.split", "np.array_split", "np.hsplit", "np.vsplit", "np.dsplit", "np.unstack",
-})
-"""Prims whose result may share memory with their first operand: NumPy returns a view of it
-(`x[1:3]`, `x.T`, `np.reshape`, ...), the operand itself (`np.asarray` of an array), or a
-sequence of views (`np.split`). An element write into either is seen through the other in
-NumPy, while in the IR `setitem` makes a new value; so codegen writes in place only where
-no view is live (`codegen/plan.py`), a Jacobian's row keeps the views of an array it writes
-(`ad/split.py`), and the frontend refuses a program that reads a view (or its base) after
-such a write changed it (`frontend/views.py`). `getitem` is a view only for basic indexing
-that leaves an array: an integer or boolean array index, or one that selects a scalar,
-copies (each user of this table makes that exception where it can tell)."""
-
-BUILTINS: dict[str, Callable[..., Any]] = {
-    name: getattr(builtins, name) for name in ("abs", "min", "max", "float", "int", "len", "round", "slice")
-}
-"""Python builtins the compiler knows; their prim is the bare name (`abs`)."""
-
-
-def _operator_prims() -> dict[int, str]:
-    return {id(getattr(operator, name)): name for name in OPERATOR_PRIMS}
-
-
-def _library_prims() -> dict[int, str]:
-    """The callables NumPy and `math` define, by id. Read from the modules' namespaces, not
-    `dir`: getting each name `dir(np)` lists would import the submodules NumPy loads
-    lazily (`numpy.f2py`, `numpy.testing`, ...), which are not callables and would make
-    `import ad_compiler` several times slower than `import numpy`."""
-    table: dict[int, str] = {}
-    for alias, module in MODULES.items():
-        names = vars(module)
-        for name in sorted(names):
-            if name.startswith("_"):
-                continue
-            obj = names[name]
-            if not callable(obj) or isinstance(obj, type):
-                continue
-            canonical = getattr(obj, "__name__", name)
-            if names.get(canonical) is not obj:
-                canonical = name
-            table.setdefault(id(obj), f"{alias}.{canonical}")
-    return table
-
-
-_BY_ID: dict[int, str] = {
-    **_library_prims(),
-    **_operator_prims(),
-    **{id(fn): name for name, fn in BUILTINS.items()},
-}
-
-
-def prim_of(fn: Any) -> str | None:
-    """The prim name of a callable the compiler knows (np.*, math.*, operator.*, and the
-    runtime helpers, which carry theirs as `__adc_prim__`), else None."""
-    if isinstance(fn, str):
-        return fn
-    marked = getattr(fn, "__adc_prim__", None)  # a runtime helper (`add_at`)
-    if isinstance(marked, str):
-        return marked
-    return _BY_ID.get(id(fn))
 
 
 PACKED = frozenset({"np.stack", "np.concatenate", "np.vstack", "np.hstack"})
@@ -217,36 +138,3 @@ and sums of lists item by item (adjoints of lists: runtime helpers)."""
 def arguments(prim: str, values: list[Any]) -> list[Any]:
     """The positional arguments a prim's callable takes for these operand values."""
     return [tuple(values)] if prim in PACKED else list(values)
-
-
-def callable_of(prim: str) -> Callable[..., Any] | None:
-    """The Python callable that computes a prim, for constant folding; None if structural."""
-    if prim in OPERATOR_PRIMS:
-        return getattr(operator, prim)
-    if prim in BUILTINS:
-        return BUILTINS[prim]
-    if prim != packed_prim(prim):
-        return callable_of(packed_prim(prim))
-    alias, _, name = prim.partition(".")
-    if alias in MODULES and name:
-        return getattr(MODULES[alias], name, None)
-    if prim == "tuple":
-        return lambda *items: tuple(items)
-    if prim == "getitem":
-        return operator.getitem
-    return None
-
-
-def elementwise_ufunc(prim: str) -> bool:
-    """A NumPy ufunc applied element by element (`np.matmul` is a generalized ufunc, with
-    a core signature: not one)."""
-    fn = callable_of(prim)
-    return isinstance(fn, np.ufunc) and fn.signature is None
-
-
-def broadcasting(prim: str) -> bool:
-    """An operator or ufunc of several operands, applied element by element to them
-    broadcast against each other (`@` and `np.matmul` are products, not this)."""
-    if prim in BINARY_OPS:
-        return prim != "matmul"
-    return elementwise_ufunc(prim) and callable_of(prim).nin > 1

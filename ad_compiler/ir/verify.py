@@ -5,7 +5,8 @@ stages later in codegen. Checked: operands are Values or Consts and visible wher
 param, an argument of an enclosing region, or a result of an earlier op of the same or an
 enclosing region); no value is defined twice; results and region arguments are Values;
 prims are non-empty strings and attr keys strings; the control-flow ops have the region
-structure the later stages assume; operator prims have their arity; the body returns
+structure the later stages assume; prims have the operand count their records fix (given `arity`, a
+record lookup: the IR knows no prims but its control flow); the body returns
 something. The error names the fault and shows the printed IR with the faulty line marked
 `>>`. The listing is rendered here rather than by `format_function` so that even IR too
 broken for the printer (a Const as a result, say) can be shown.
@@ -13,23 +14,11 @@ broken for the printer (a Const as a result, say) can be shown.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .core import Const, Function, Op, Region, Value
 from .printer import _COMMENT_COLUMN, ValueNames, _typed, format_const
-from .prims import BINARY_OPS, COMPARE_OPS, LOOP_HEAD, UNARY_OPS
-
-# Fixed input counts of non-control-flow prims; prims not listed are not checked.
-_ARITY: dict[str, int] = {
-    **{p: 2 for p in BINARY_OPS},
-    **{p: 1 for p in UNARY_OPS},
-    **{p: 2 for p in COMPARE_OPS},
-    "getitem": 2,
-    "transpose": 1,
-    "unbroadcast": 2,
-    "add_at": 3,
-    "kept_writes": 2,
-}
+from .prims import LOOP_HEAD
 
 # Where a fault is: ("def", fn), ("op", op), ("args", region) or ("yield", region).
 _Where = tuple[str, Any]
@@ -49,10 +38,10 @@ class _Fault(Exception):
         self.reason, self.where = reason, where
 
 
-def verify(fn: Function) -> None:
+def verify(fn: Function, arity: Callable[[str], int | None] | None = None) -> None:
     """Raise VerifyError at the first broken invariant of `fn`, in program order."""
     try:
-        _Checker().function(fn)
+        _Checker(arity).function(fn)
     except _Fault as fault:
         kind, at = fault.where
         loc = at.loc if kind == "op" else None
@@ -65,7 +54,8 @@ def _name(v: Value) -> str:
 
 
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, arity: Callable[[str], int | None] | None) -> None:
+        self.arity = arity
         self.defined: set[Value] = set()  # everything defined so far, anywhere
 
     def define(self, v: Any, scope: set[Value], what: str, where: _Where) -> None:
@@ -151,8 +141,8 @@ class _Checker:
             need(n_out == n_in, f"has {n_in} initial values but {n_out} results")
             region(0, n_in, 1)
             region(1, n_in, n_in)
-        elif p in _ARITY:
-            need(n_in == _ARITY[p], f"has {n_in} inputs, expected {_ARITY[p]}")
+        elif self.arity is not None and self.arity(p) is not None:
+            need(n_in == self.arity(p), f"has {n_in} inputs, expected {self.arity(p)}")
 
 
 def _listing(fn: Function, where: _Where | None) -> str:

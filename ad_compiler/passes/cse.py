@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import ChainMap
 
 from ..ir import Function, Op, Operand, Region, Value
-from ..ir.prims import ALLOCATIONS, EFFECTS
+from ..ir.prims import EFFECTS
+from ..primitives import PRIMITIVES
 
 
 def _key(op: Op) -> tuple | None:
-    if op.regions or len(op.results) != 1 or op.prim in ALLOCATIONS or op.prim in EFFECTS:
+    if op.regions or len(op.results) != 1 or PRIMITIVES.get(op.prim).allocates or op.prim in EFFECTS:
         return None
     try:
         attrs = tuple(sorted(op.attrs.items()))

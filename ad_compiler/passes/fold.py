@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import BINARY_OPS, arguments, broadcasting, callable_of, elementwise_ufunc
+from ..ir.prims import arguments
+from ..primitives import PRIMITIVES
 from ..ir.types import Scalar
 from .infer import kind_of_operand
 from .rewrite import const, rewrite
@@ -32,7 +33,7 @@ def _evaluate(op: Op) -> Operand | None:
     """All operands constant: compute the result now (Python scalars and tuples only)."""
     if not all(isinstance(x, Const) and _literal(x.value) for x in op.inputs):
         return None
-    fn = callable_of(op.prim)
+    fn = PRIMITIVES.callable(op.prim)
     if fn is None or not all(_literal(v) for v in op.attrs.values()):
         return None
     try:
@@ -93,7 +94,7 @@ class _Identities:
         if out is None:
             method = getattr(self, "_" + op.prim.replace(".", "_"), None)
             out = method(op, *op.inputs, added) if method and not op.attrs else None
-        if out is None and op.prim in _LINEAR_REDUCTIONS and len(op.inputs) == 1:
+        if out is None and PRIMITIVES.get(op.prim).reduces and PRIMITIVES.get(op.prim).linear and len(op.inputs) == 1:
             out = self._reduce_scaled(op, added)
         if out is None:
             self.producers[op.result] = op
@@ -319,13 +320,9 @@ class _Identities:
         return None
 
 
-_LINEAR_REDUCTIONS = ("np.sum", "np.mean")
-_REDUCTIONS = ("np.sum", "np.mean", "np.max", "np.min", "np.amax", "np.amin", "np.prod", "np.std", "np.var")
-
-
 def _whole_reduction(op: Op) -> bool:
     """A reduction over every axis, without keepdims: its result is 0-d, whatever its operand."""
-    return op.prim in _REDUCTIONS and len(op.inputs) == 1 and op.attrs.get("axis") is None \
+    return PRIMITIVES.get(op.prim).reduces and len(op.inputs) == 1 and op.attrs.get("axis") is None \
         and not op.attrs.get("keepdims", False) and set(op.attrs) <= {"axis", "keepdims", "dtype"}
 
 
@@ -334,11 +331,13 @@ def _number(x: Operand) -> bool:
 
 
 def _elementwise_binary(prim: str) -> bool:
-    return broadcasting(prim) and (prim in BINARY_OPS or callable_of(prim).nin == 2)
+    record = PRIMITIVES.get(prim)
+    return record.broadcasting and record.arity == 2
 
 
 def _shape_preserving(prim: str) -> bool:
-    return prim in ("neg", "pos") or (elementwise_ufunc(prim) and callable_of(prim).nin == 1)
+    record = PRIMITIVES.get(prim)
+    return record.elementwise and record.arity == 1 and record.fresh
 
 
 def _equals(x: Operand, number: int) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import BINARY_OPS, broadcasting, callable_of
+from ..primitives import PRIMITIVES
 from ..ir.types import Array, Scalar, SliceKind, TupleKind
 from .infer import broadcast, kind_of_operand
 from .rewrite import rewrite
@@ -39,7 +39,8 @@ def _ndim(x: Operand) -> int | None:
 
 
 def _elementwise(prim: str) -> bool:
-    return broadcasting(prim) and (prim in BINARY_OPS or callable_of(prim).nin == 2)
+    record = PRIMITIVES.get(prim)
+    return record.broadcasting and record.arity == 2
 
 
 class _Specializer:
@@ -55,9 +56,9 @@ class _Specializer:
             out = self._reduce(op, added)
         if out is None and op.prim == "np.sum":
             out = self._sum_of_broadcast(op, added)
-        if out is None and op.prim in _PRODUCTS:
+        if out is None and PRIMITIVES.get(op.prim).product:
             out = self._identity_factor(op)
-        if out is None and op.prim in _PRODUCTS:
+        if out is None and PRIMITIVES.get(op.prim).product:
             out = self._factor_out_of_product(op, added)
         if out is None and op.prim in ("neg", "mul"):
             out = self._factor_into_product(op, added)
@@ -144,7 +145,7 @@ class _Specializer:
             else:
                 return None
         p = self.producers.get(x) if isinstance(x, Value) else None
-        if p is None or p.prim not in _PRODUCTS or self.uses.get(x, 0) != 1:
+        if p is None or not PRIMITIVES.get(p.prim).product or self.uses.get(x, 0) != 1:
             return None
         size = _size(x)
         sizes = [_size(y) for y in p.inputs]
@@ -348,9 +349,6 @@ class _Specializer:
         if p is not None and p.prim in ("transpose", "np.transpose") and not p.attrs and len(p.inputs) == 1:
             return p.inputs[0]
         return None
-
-
-_PRODUCTS = ("matmul", "np.matmul", "np.dot")
 
 
 def _leading_axes(op: Op) -> bool:

@@ -1,8 +1,7 @@
-"""Derivative rules, registered on import (core: operators and math; numpy: arrays;
-indexing: x[i] and y[i] = v; joining: np.stack and np.concatenate; select: choices such
-as np.where and max)."""
+"""Derivative rules, lowered for the transforms (`registry`); the rules themselves are the
+primitives' (`ad_compiler.primitives`)."""
 
-from . import core, indexing, joining, numpy, select  # noqa: F401  (registration)
-from .registry import RULES, JVPSlot, Registry, Rule, defjvp, defvjp, defzero
+from ...primitives import Rule
+from .registry import RULES, JVPSlot, Registry, defjvp, defvjp, defzero
 
 __all__ = ["RULES", "JVPSlot", "Registry", "Rule", "defjvp", "defvjp", "defzero"]

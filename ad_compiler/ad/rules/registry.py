@@ -1,4 +1,6 @@
-"""The derivative-rule registry: `defvjp`, `defjvp` and the lowered, ready-to-inline rules.
+"""Derivative rules lowered, ready to inline: the rules are the primitives' (their records
+in `ad_compiler.primitives`, registered with `defvjp` / `defjvp`); this is where they are
+bound to an op's operands and lowered by the frontend, once per static binding.
 
 A VJP rule is an ordinary Python function
 
@@ -38,50 +40,14 @@ from __future__ import annotations
 import contextlib
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from ...errors import NoDerivativeError
 from ...frontend import Parameters, lower
 from ...ir import Const, Function, Operand
 from ...ir.verify import verify
-from ...ir.prims import broadcasting, prim_of
-from ...ir.types import Array, Kind, Scalar
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One rule (VJP or JVP). `ranks`, when set, restricts it to operands of those ranks (ndim), known
-    after specialization: a prim may have a rule per rank combination (plain `g @ y.T` for
-    matrices) before a general one that works for any input."""
-
-    prim: str
-    fn: Callable[..., Any]
-    broadcasting: bool
-    ranks: tuple[int, ...] | None = None
-    max_rank: int | None = None
-    """Operands of a higher known rank are not covered (np.dot above matrices)."""
-    dtypes: tuple[str | None, ...] | None = None
-    """When set, the rule covers operands of these known dtypes only (None: any); a
-    boolean mask has a rule of its own (`mask * y`)."""
-
-    def applies(self, kinds: list[Kind]) -> bool:
-        known = [getattr(k, "ndim", 0) if isinstance(k, (Array, Scalar)) else None for k in kinds]
-        if self.max_rank is not None and any(k is not None and k > self.max_rank for k in known):
-            return False
-        if self.dtypes is not None and not (len(kinds) == len(self.dtypes) and all(
-            d is None or getattr(k, "dtype", None) == d for d, k in zip(self.dtypes, kinds)
-        )):
-            return False
-        if self.ranks is None:
-            return True
-        return len(known) == len(self.ranks) and all(
-            r == k for r, k in zip(self.ranks, known)
-        )
-
-
-def _broadcasts_by_default(prim: str) -> bool:
-    """Operators and NumPy ufuncs of several operands broadcast them against each other."""
-    return broadcasting(prim)
+from ...ir.types import Kind
+from ...primitives import PRIMITIVES, Rule, Table, defjvp, defvjp, defzero
 
 
 @dataclass(frozen=True)
@@ -94,120 +60,40 @@ class JVPSlot:
 
 
 class Registry:
-    """Derivative rules by prim name, with their lowered IR cached per static binding."""
+    """The rules of a table of primitives, by prim name, with their lowered IR cached per
+    rule and static binding (a rule replaced is another rule: no stale entry is read)."""
 
-    def __init__(self) -> None:
-        self._vjps: dict[str, list[Rule]] = {}
-        self._jvps: dict[str, list[Rule]] = {}
-        self._zero: set[str] = set()
+    def __init__(self, table: Table) -> None:
+        self.table = table
         self._lowered: dict[tuple, Function] = {}
-        self._watchers: list[Callable[[], None]] = []
 
     def watch(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever the rules change (compiled code may then be stale)."""
-        self._watchers.append(callback)
+        self.table.watch(callback)
 
-    def _changed(self) -> None:
-        for callback in self._watchers:
-            callback()
-
-    def defvjp(
-        self,
-        *primitives: Any,
-        broadcasting: bool | None = None,
-        ranks: tuple[int, ...] | None = None,
-        max_rank: int | None = None,
-        dtypes: tuple[str | None, ...] | None = None,
-    ) -> Callable:
-        """Decorator registering a VJP rule for each of `primitives` (callables or prim
-        names). A rule registered later for the same prim, ranks and dtypes replaces the
-        earlier."""
-        return self._define(self._vjps, "vjp", primitives, broadcasting, ranks, max_rank, dtypes)
-
-    def defjvp(
-        self,
-        *primitives: Any,
-        broadcasting: bool | None = None,
-        ranks: tuple[int, ...] | None = None,
-        max_rank: int | None = None,
-        dtypes: tuple[str | None, ...] | None = None,
-    ) -> Callable:
-        """Decorator registering a JVP rule (see the module docstring) for each of
-        `primitives`, with `defvjp`'s options."""
-        return self._define(self._jvps, "jvp", primitives, broadcasting, ranks, max_rank, dtypes)
-
-    def _define(
-        self,
-        table: dict[str, list[Rule]],
-        mode: str,
-        primitives: tuple[Any, ...],
-        broadcasting: bool | None,
-        ranks: tuple[int, ...] | None,
-        max_rank: int | None = None,
-        dtypes: tuple[str | None, ...] | None = None,
-    ) -> Callable:
-        prims = [self._prim(p) for p in primitives]
-
-        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-            for prim in prims:
-                flag = _broadcasts_by_default(prim) if broadcasting is None else broadcasting
-                rules = [r for r in table.get(prim, []) if (r.ranks, r.dtypes) != (ranks, dtypes)]
-                rules.append(Rule(prim, fn, flag, ranks, max_rank, dtypes))
-                rules.sort(key=lambda r: (r.dtypes is None, r.ranks is None))
-                table[prim] = rules
-                self._lowered = {k: v for k, v in self._lowered.items() if k[:2] != (mode, prim)}
-            self._changed()
-            return fn
-
-        return register
-
-    def defzero(self, *primitives: Any) -> None:
-        """Declare prims whose outputs do not depend differentiably on their inputs
-        (comparisons, shapes, `np.sign`, ...): they stop activity and need no rule."""
-        self._zero.update(self._prim(p) for p in primitives)
-        self._changed()
-
-    @staticmethod
-    def _prim(primitive: Any) -> str:
-        prim = prim_of(primitive)
-        if prim is None:
-            raise ValueError(f"{primitive!r} is not a primitive the compiler knows")
-        return prim
-
-    @contextlib.contextmanager
-    def scope(self) -> Iterator["Registry"]:
+    def scope(self) -> contextlib.AbstractContextManager[Table]:
         """Rules registered inside the `with` block are gone after it (for tests, and for
         trying a rule without keeping it)."""
-        saved = (
-            {k: list(v) for k, v in self._vjps.items()},
-            {k: list(v) for k, v in self._jvps.items()},
-            set(self._zero),
-            dict(self._lowered),
-        )
-        try:
-            yield self
-        finally:
-            self._vjps, self._jvps, self._zero, self._lowered = saved
-            self._changed()
+        return self.table.scope()
 
     def vjp(self, prim: str, kinds: list[Kind]) -> Rule | None:
         """The first VJP rule for `prim` that applies to operands of these kinds."""
-        return next((r for r in self._vjps.get(prim, []) if r.applies(kinds)), None)
+        return self.table.get(prim).vjp(kinds)
 
     def jvp(self, prim: str, kinds: list[Kind]) -> Rule | None:
         """The first JVP rule for `prim` that applies to operands of these kinds."""
-        return next((r for r in self._jvps.get(prim, []) if r.applies(kinds)), None)
+        return self.table.get(prim).jvp(kinds)
 
     def is_zero(self, prim: str) -> bool:
-        return prim in self._zero
+        return not self.table.get(prim).differentiable
 
     def prims(self) -> list[str]:
         """The prims with a VJP rule."""
-        return sorted(self._vjps)
+        return [p.name for p in self.table if p.vjps]
 
     def jvp_prims(self) -> list[str]:
         """The prims with a JVP rule."""
-        return sorted(self._jvps)
+        return [p.name for p in self.table if p.jvps]
 
     def lowered_vjp(
         self, rule: Rule, operands: list[Operand], attrs: dict[str, Any]
@@ -299,15 +185,13 @@ class Registry:
     def _lower(self, mode: str, rule: Rule, static: dict[str, Any], dynamic: list[int]) -> Function:
         key = (
             mode,
-            rule.prim,
-            rule.ranks,
-            rule.dtypes,
+            rule,
             tuple(dynamic),
             tuple(sorted((k, _hashable(v)) for k, v in static.items())),
         )
         if key not in self._lowered:
             lowered = lower(rule.fn, static=static, name=f"{rule.prim}_{mode}")
-            verify(lowered)
+            verify(lowered, PRIMITIVES.arity)
             self._lowered[key] = lowered
         return self._lowered[key]
 
@@ -323,10 +207,7 @@ def _hashable(value: Any) -> Any:
     return (type(value), value)
 
 
-RULES = Registry()
-"""The rules every transform uses. Module-level on purpose, like a primitive table: users
-extend it with `defvjp`; its lowered-rule cache depends only on the rules themselves."""
+RULES = Registry(PRIMITIVES)
+"""The rules every transform uses: those of `PRIMITIVES`, which users extend."""
 
-defvjp = RULES.defvjp
-defjvp = RULES.defjvp
-defzero = RULES.defzero
+__all__ = ["JVPSlot", "RULES", "Registry", "defjvp", "defvjp", "defzero"]

@@ -12,9 +12,47 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ir.prims import over_sequence
-from .numpy import batch_axis
-from .registry import defjvp, defvjp, defzero
+from ..ir import Op
+from ..ir.prims import PACKED, over_sequence, packed_prim
+from ..ir.types import Array, ListKind, Scalar
+from .helpers import batch_axis
+from .kinds import NUMPY_DTYPES, array_kind, dtype_of, shape_of
+from .record import PRIMITIVES, defjvp, defvjp, defzero, primitive
+from ..ir.types import kind_of
+
+
+def joined_kind(op, kinds, producers):
+    """`np.stack`, `np.concatenate`, ...: what NumPy makes of arrays of these kinds (of
+    length-1 axes where a shape is not known: then only the rank and dtype are)."""
+    if not kinds or any(dtype_of(k) is None or not isinstance(k, (Scalar, Array)) for k in kinds):
+        return None
+    shapes = [shape_of(k) for k in kinds]
+    known = all(shape is not None for shape in shapes)
+    probes = tuple(np.empty(shape if known else (1,) * k.ndim if isinstance(k, Array) else (), NUMPY_DTYPES[k.dtype])
+                   for shape, k in zip(shapes, kinds))
+    try:
+        made = PRIMITIVES.callable(packed_prim(op.prim))(probes, **op.attrs)
+    except Exception:  # noqa: BLE001 - shapes that do not join: NumPy says so at run time
+        return None
+    return array_kind(made.shape if known else None, kind_of(made).dtype, made.ndim)
+
+
+def joined_sequence_kind(op, kinds, producers):
+    """`np.stack(hs)` of a run-time list: as of two items of its items' kind (a length
+    not known here)."""
+    (sequence,) = kinds
+    item = sequence.item if isinstance(sequence, ListKind) else None
+    if not isinstance(item, (Scalar, Array)):
+        return None
+    joined = joined_kind(Op(packed_prim(op.prim), [], [], op.attrs), [item, item], producers)
+    if not isinstance(joined, Array):
+        return None
+    return array_kind(None, joined.dtype, joined.ndim)
+
+
+for _prim in sorted(PACKED):
+    primitive(_prim, infer=joined_kind, fresh=True)
+    primitive(over_sequence(_prim), arity=1, infer=joined_sequence_kind, fresh=True)
 
 
 def _pieces(g, arrays, axis, shapes):

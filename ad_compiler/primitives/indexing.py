@@ -24,10 +24,92 @@ inference cannot follow a gather.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
-from ...runtime import add_at, kept_writes
-from .registry import defjvp, defvjp, defzero
+from ..ir import Const
+from ..ir.types import Array, ListKind, Scalar, SliceKind, TupleKind, join, promote
+from ..runtime import add_at, kept_writes
+from .kinds import array_kind, const
+from .record import defjvp, defvjp, defzero, primitive
+
+_UNKNOWN = object()
+
+
+def _probe(x, producers):
+    """A concrete index with the structure of `x` (run-time ints and integer arrays become
+    zeros; a run-time slice becomes `:`, a boolean mask all true, with `exact` False: the
+    count it selects is not known), to let NumPy compute the result's shape."""
+    if isinstance(x, Const):
+        return x.value, True
+    kind = x.kind
+    if isinstance(kind, Scalar) and kind.dtype == "int":
+        return 0, True
+    if isinstance(kind, Scalar) and kind.dtype == "bool":
+        return True, False  # (`y[c]` adds an axis, of length 1 or 0)
+    if isinstance(kind, Array) and kind.dtype == "bool" and kind.shape is not None:
+        return np.ones(kind.shape, dtype=bool), False
+    if isinstance(kind, TupleKind) and all(isinstance(k, Scalar) and k.dtype == "int" for k in kind.items):
+        return (0,) * len(kind.items), True  # a tuple of run-time ints (recorded on a tape)
+    if isinstance(kind, Array) and kind.dtype == "int" and kind.shape is not None:
+        return np.zeros(kind.shape, dtype=np.intp), True  # an integer array: its shape is the result's
+    op = producers.get(x)
+    if op is not None and op.prim == "slice":
+        return slice(None), False
+    if op is not None and op.prim == "tuple":
+        parts = [_probe(item, producers) for item in op.inputs]
+        if any(p is _UNKNOWN for p in parts):
+            return _UNKNOWN
+        return tuple(p for p, _ in parts), all(exact for _, exact in parts)
+    return _UNKNOWN
+
+
+def getitem_kind(op, kinds, producers):
+    base = kinds[0]
+    index = const(op.inputs[1])
+    if isinstance(base, TupleKind) and isinstance(index, int):
+        n = len(base.items)  # (out of range: a branch that never runs, `np.shape(x)[1]` of a vector)
+        return base.items[index] if -n <= index < n else None
+    if isinstance(base, ListKind):
+        return base.item
+    probe = _probe(op.inputs[1], producers)
+    if not isinstance(base, Array) or base.shape is None or probe is _UNKNOWN:
+        return None
+    try:
+        shape = np.empty(base.shape)[probe[0]].shape
+    except (IndexError, TypeError, ValueError):
+        return None
+    return array_kind(shape if probe[1] else None, base.dtype, len(shape))
+
+
+def setitem_kind(op, kinds, producers):
+    if isinstance(kinds[0], ListKind):  # (an adjoint of a list, written item by item)
+        return join(kinds[0], ListKind(kinds[2]))
+    return kinds[0]
+
+
+def add_at_kind(op, kinds, producers):
+    """`add_at(a, index, v)`: `a`'s shape, in the dtype of `a + v`."""
+    a, v = kinds[0], kinds[2]
+    if isinstance(a, Array) and isinstance(v, (Scalar, Array)):
+        return Array(a.ndim, promote(a.dtype, v.dtype), a.shape)
+    return a
+
+
+def kept_writes_kind(op, kinds, producers):
+    """`kept_writes(y, index)`: floats in the shape of `y[index]`."""
+    read = getitem_kind(op, kinds, producers)
+    if isinstance(read, Scalar):
+        return Scalar("float")
+    return Array(read.ndim, "float", read.shape) if isinstance(read, Array) else None
+
+
+primitive("getitem", fn=operator.getitem, arity=2, infer=getitem_kind, view=True, linear=True)
+primitive("setitem", arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True)
+primitive(add_at, arity=3, infer=add_at_kind, fresh=True)
+primitive(kept_writes, arity=2, infer=kept_writes_kind)
+primitive("slice", infer=lambda op, kinds, producers: SliceKind())
 
 
 def positions(x):

@@ -1,6 +1,9 @@
-"""VJP and JVP rules of Python's arithmetic operators and of the elementwise math
-functions, for `math.*` and their `np.*` counterparts alike (one rule body serves both
-namespaces: `ns` is resolved when the rule is lowered).
+"""Python's arithmetic operators and the elementwise math functions, for `math.*` and
+their `np.*` counterparts alike (one rule body serves both namespaces: `ns` is resolved
+when the rule is lowered); comparisons and the other piecewise-constant functions.
+
+A NumPy ufunc's traits and kind come from the ufunc itself (`record.define`): adding one
+is its two rules here and a line in the test table.
 
 The rule contracts (see `registry`): a VJP rule `rule(g, ans, *operands, **static)`
 returns one cotangent per operand, in the operand's broadcast shape (the transform
@@ -16,7 +19,40 @@ from types import ModuleType
 
 import numpy as np
 
-from .registry import defjvp, defvjp, defzero
+from ..ir.prims import BINARY_OPS, COMPARE_OPS
+from .kinds import bool_broadcast, broadcast, float_of, math_kind, same_kind
+from .record import defjvp, defvjp, defzero, primitive
+
+
+def arithmetic_kind(op, kinds, producers):
+    """An operator's result: the operands broadcast (`/` of integers gives floats)."""
+    out = broadcast(kinds)
+    if out is not None and op.prim == "truediv":
+        return broadcast(kinds, float_of(out.dtype))
+    return out
+
+
+primitive(*(p for p in BINARY_OPS if p != "matmul"), arity=2, elementwise=True, broadcasting=True, fresh=True,
+          infer=arithmetic_kind)
+primitive("neg", "pos", arity=1, elementwise=True, fresh=True, infer=same_kind)
+primitive("not_", arity=1, elementwise=True, fresh=True, infer=bool_broadcast)
+primitive(*COMPARE_OPS, arity=2, elementwise=True, infer=bool_broadcast)
+primitive("mul", "neg", "pos", np.multiply, np.negative, np.positive, linear=True)
+for _names, _sympy in (
+    (("add", np.add), lambda sp, x, y: x + y), (("sub", np.subtract), lambda sp, x, y: x - y),
+    (("mul", np.multiply), lambda sp, x, y: x * y), (("truediv", np.divide), lambda sp, x, y: x / y),
+    (("pow", np.power, math.pow), lambda sp, x, y: x ** y), (("neg", np.negative), lambda sp, x: -x),
+    (("pos", np.positive), lambda sp, x: x), ((np.square,), lambda sp, x: x ** 2),
+    (("lt",), "Lt"), (("le",), "Le"), (("gt",), "Gt"), (("ge",), "Ge"), (("not_",), "Not"),
+):
+    primitive(*_names, sympy=_sympy)
+for _name in ("sin", "cos", "tan", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "tanh", "sinh", "cosh",
+              "asin", "acos", "atan", "asinh", "acosh", "atanh", "atan2", "hypot", "fabs", "degrees", "radians",
+              "exp2", "cbrt", "erf", "erfc", "pow", "fmod", "floor", "ceil", "trunc", "gamma", "lgamma",
+              "copysign", "isnan", "isinf", "isfinite"):
+    if hasattr(math, _name):
+        primitive(getattr(math, _name), arity=2 if _name in ("atan2", "hypot", "pow", "fmod", "copysign") else 1,
+                  elementwise=True, infer=math_kind)
 
 
 @defvjp(operator.add, np.add)
@@ -165,6 +201,17 @@ def logaddexp_jvp(dx, dy, ans, x, y):
     return dx * np.exp(x - ans) + dy * np.exp(y - ans)
 
 
+_SYMPY = {
+    "sin": "sin", "cos": "cos", "tan": "tan", "exp": "exp", "log": "log", "sqrt": "sqrt", "tanh": "tanh",
+    "sinh": "sinh", "cosh": "cosh", "asin": "asin", "acos": "acos", "atan": "atan", "asinh": "asinh",
+    "acosh": "acosh", "atanh": "atanh", "fabs": "Abs", "atan2": "atan2", "erf": "erf", "erfc": "erfc",
+    "expm1": lambda sp, x: sp.exp(x) - 1, "log1p": lambda sp, x: sp.log(1 + x),
+    "log2": lambda sp, x: sp.log(x, 2), "log10": lambda sp, x: sp.log(x, 10),
+    "hypot": lambda sp, x, y: sp.sqrt(x ** 2 + y ** 2),
+}
+"""The SymPy counterparts of the functions `math` and NumPy share (a SymPy function's
+name, or the expression of SymPy and the arguments)."""
+
 _NUMPY_NAMES = {"atan": "arctan", "asin": "arcsin", "acos": "arccos", "asinh": "arcsinh",
                 "acosh": "arccosh", "atanh": "arctanh", "atan2": "arctan2", "fabs": "absolute"}
 
@@ -175,6 +222,10 @@ def _elementwise(ns: ModuleType) -> None:
 
     def fn(name: str):
         return getattr(ns, _NUMPY_NAMES.get(name, name) if ns is np else name)
+
+    for name, sympy in _SYMPY.items():
+        if hasattr(ns, _NUMPY_NAMES.get(name, name) if ns is np else name):
+            primitive(fn(name), sympy=sympy)
 
     @defvjp(fn("sin"))
     def sin_vjp(g, ans, x):

@@ -22,8 +22,43 @@ from __future__ import annotations
 
 import numpy as np
 
-from .numpy import reduce_tangent
-from .registry import defjvp, defvjp, defzero
+from .helpers import reduce_tangent
+from .kinds import broadcast, float_kind, int_kind, is_none, same_kind
+from .record import defjvp, defvjp, defzero, primitive
+from .reductions import reduction_kind
+from .arithmetic import arithmetic_kind
+
+
+def where_kind(op, kinds, producers):
+    """np.where(c, a, b): the broadcast of all three, with the dtype of a and b."""
+    if len(kinds) != 3:
+        return None
+    shape_kind = broadcast(kinds)
+    value_kind = broadcast(kinds[1:])
+    return broadcast([shape_kind], value_kind.dtype) if shape_kind and value_kind else None
+
+
+def clip_kind(op, kinds, producers):
+    """np.clip(x, lo, hi): the broadcast of the operands, a bound of None left out."""
+    if len(kinds) != 3:
+        return None
+    return broadcast([k for k, x in zip(kinds, op.inputs) if not is_none(x)])
+
+
+primitive(max, min, arity=2, elementwise=True, infer=arithmetic_kind)
+primitive(max, sympy="Max")
+primitive(min, sympy="Min")
+primitive(np.maximum, np.fmax, sympy="Max")
+primitive(np.minimum, np.fmin, sympy="Min")
+primitive(abs, arity=1, elementwise=True, infer=same_kind, sympy="Abs")
+primitive(float, arity=1, infer=float_kind, sympy=lambda sp, x: x)
+primitive(int, round, len, infer=int_kind)
+primitive(len, reads_shape_only=True)
+primitive(np.where, infer=where_kind, elementwise=True, takes_scalar_zero=True, fresh=True)
+primitive(np.clip, infer=clip_kind, elementwise=True, fresh=True)
+primitive(np.max, np.amax, np.min, np.amin, infer=reduction_kind, reduces=True)
+primitive(np.max, methods=("max",))
+primitive(np.min, methods=("min",))
 
 
 @defvjp(np.maximum, np.minimum, np.fmax, np.fmin, max, min, broadcasting=True)

@@ -1,0 +1,67 @@
+"""Functions that make arrays from shapes (np.zeros, np.eye, np.arange, the `_like` ones)
+and read shapes (np.shape, np.size, np.ndim). None has a derivative: what they make does
+not depend differentiably on their operands."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir.types import Array, Scalar, TupleKind, kind_of
+from .kinds import array_kind, const, int_kind, same_kind, shape_of
+from .record import defzero, primitive
+
+
+def creation_kind(op, kinds, producers, dtype=float):
+    """np.zeros / np.ones / np.empty of a constant shape: float arrays (or `dtype`),
+    unless a dtype says otherwise."""
+    shape = const(op.inputs[0]) if op.inputs else op.attrs.get("shape")
+    if isinstance(shape, int):
+        shape = (shape,)
+    if not isinstance(shape, tuple):
+        return None
+    try:
+        return array_kind(shape, kind_of(np.zeros((), dtype=op.attrs.get("dtype", dtype))).dtype)
+    except TypeError:
+        return None
+
+
+def full_kind(op, kinds, producers):
+    """np.full(shape, value): of the value's dtype, unless a dtype says otherwise."""
+    if len(kinds) != 2 or not isinstance(kinds[1], (Scalar, Array)):
+        return creation_kind(op, kinds, producers) if "dtype" in op.attrs and len(kinds) == 2 else None
+    fill = {"bool": bool, "int": int, "float": float, "complex": complex}.get(kinds[1].dtype, object)
+    return creation_kind(op, kinds, producers, fill)
+
+
+def eye_kind(op, kinds, producers):
+    """np.eye(n) and np.eye(n, m, k) (k may be known only at run time): float n x m."""
+    n = const(op.inputs[0]) if op.inputs else None
+    m = const(op.inputs[1]) if len(op.inputs) > 1 else n
+    if op.attrs or len(op.inputs) > 3 or not isinstance(n, int) or not isinstance(m, int):
+        return None
+    return array_kind((n, m), "float")
+
+
+def arange_kind(op, kinds, producers):
+    bounds = [const(x) for x in op.inputs]
+    if op.attrs or not bounds or any(not isinstance(b, (int, float)) or isinstance(b, bool) for b in bounds):
+        return None
+    made = np.arange(*bounds)
+    return array_kind(made.shape, kind_of(made).dtype)
+
+
+def shape_kind(op, kinds, producers):
+    shape = shape_of(kinds[0])
+    return TupleKind((Scalar("int"),) * len(shape)) if shape is not None else None
+
+
+MADE = dict(allocates=True, fresh=True)
+primitive(np.zeros, np.ones, np.empty, infer=creation_kind, **MADE)
+primitive(np.full, infer=full_kind, **MADE)
+primitive(np.zeros_like, np.ones_like, infer=same_kind, reads_shape_only=True, **MADE)
+primitive(np.empty_like, np.full_like, reads_shape_only=True, **MADE)
+primitive(np.eye, infer=eye_kind, fresh=True)
+primitive(np.arange, infer=arange_kind, fresh=True)
+primitive(np.shape, infer=shape_kind, reads_shape_only=True)
+primitive(np.size, np.ndim, infer=int_kind, reads_shape_only=True)
+defzero(np.shape, np.size, np.ndim, np.ones_like, np.zeros_like, np.full_like, np.empty_like)

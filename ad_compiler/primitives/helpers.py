@@ -1,0 +1,48 @@
+"""Functions that rule bodies share. They are lowered and inlined with the rules that call
+them (or, marked `compile_time`, run while lowering, on constants).
+
+In batched forward mode (`batch` is 1) a tangent has a leading axis of directions: an
+axis given as a non-negative number moves one place, a whole-array reduction keeps the
+leading axis. Batched shapes are written from `(np.shape(dx)[0],)` (the directions) and
+the primal shapes, not with -1: once shapes are known they fold to constants, so the
+tangents' shapes stay known to what runs over them (a Jacobian of a Jacobian).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .record import compile_time
+
+
+@compile_time
+def batch_axis(axis, batch):
+    """`axis` (an int, a tuple of them or None) of an array as the axis of its tangent,
+    which has `batch` leading axes: non-negative axes shift, negative ones stay."""
+    if isinstance(axis, (tuple, list)):
+        return tuple(batch_axis(a, batch) for a in axis)
+    if axis is None or axis < 0:
+        return axis
+    return axis + batch
+
+
+@compile_time
+def inverse_permutation(axes):
+    """The axes that undo `np.transpose(x, axes)`, as a tuple of ints."""
+    return tuple(int(a) for a in np.argsort(axes))
+
+
+def reduce_tangent(t, ans, x, axis, keepdims, batch, mean=False):
+    """`np.sum(t, axis, keepdims=keepdims)` (`np.mean` with `mean`) of a tangent `t` of
+    `x`'s shape after its batch axes: a whole-array reduction keeps the batch axis and
+    gives `ans`'s shape."""
+    if batch and axis is None:
+        directions = (np.shape(t)[0],)
+        t = np.reshape(t, directions + (np.size(x),))
+        t = np.mean(t, axis=1) if mean else np.sum(t, axis=1)
+        return np.reshape(t, directions + np.shape(ans))
+    if axis is None and not keepdims:  # as a person writes it: no default arguments
+        return np.mean(t) if mean else np.sum(t)
+    if mean:
+        return np.mean(t, axis=batch_axis(axis, batch), keepdims=keepdims)
+    return np.sum(t, axis=batch_axis(axis, batch), keepdims=keepdims)
