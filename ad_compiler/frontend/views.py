@@ -82,7 +82,6 @@ class _ConstRoot:
     array_id: int
 
 
-_NO_COPY_RULE = "np.copy and np.array have no derivative rule yet"
 
 _VIEW_METHODS = frozenset({"view", "swapaxes", "squeeze", "diagonal", "ravel", "reshape", "transpose"})
 """Methods a program may call as written (`call` with a `method`) that return a view."""
@@ -485,8 +484,7 @@ class _Checker:
             alias = f"'{name}'" if name and name != array else "the name written into"
             return (f"this element write changes {t} itself in NumPy ({alias} refers to it, not to a "
                     f"copy), and {t} is {where}; the compiled code would still have the old values "
-                    f"there. If {t} should not change, write into a copy: `{name or 'z'} = {array} * 1.0` "
-                    f"({_NO_COPY_RULE})")
+                    f"there. If {t} should not change, write into a copy: `{name or 'z'} = np.copy({array})`")
         v_view = self.view_op(hazard.key)
         t_view = self.view_op(target)
         relation = self.relation(target, t_view, hazard.key, v_view)
@@ -494,13 +492,13 @@ class _Checker:
                 f"{where}; the compiled code would still have the old values there. ")
         if v_view is not None:
             text += (f"If {v} should keep the old values, make it a copy where it is made: "
-                     f"{self.copy_advice(hazard.key, v_view)} ({_NO_COPY_RULE}); "
+                     f"{self.copy_advice(hazard.key, v_view)}; "
                      f"if it should show the new ones, take it after this write")
         elif t_view is not None:
             text += (f"To change {v}, write into {v} itself; if {v} should not change, make {t} a copy "
-                     f"where it is made: {self.copy_advice(target, t_view)} ({_NO_COPY_RULE})")
+                     f"where it is made: {self.copy_advice(target, t_view)}")
         else:
-            text += (f"Make {t} a copy where it is assigned (multiply it by 1.0; {_NO_COPY_RULE}), "
+            text += (f"Make {t} a copy where it is assigned (np.copy), "
                      f"or write into {v} itself")
         for view in (v_view, t_view):
             if view is not None and view.prim == "getitem" and self.kinds.maybe_scalar(view):
@@ -579,12 +577,10 @@ class _Checker:
                 stmt = None
             if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
                     and stmt.targets[0].id == name and ast.get_source_segment(line.strip(), stmt.value) == expr):
-                wrapped = expr if isinstance(stmt.value, (ast.Subscript, ast.Call, ast.Attribute, ast.Name)) \
-                    else f"({expr})"
-                return f"`{name} = {wrapped} * 1.0`"
+                return f"`{name} = np.copy({expr})`"
         if name:
-            return f"`{name} = {name} * 1.0` right after it is made"
-        return "multiply it by 1.0"
+            return f"`{name} = np.copy({name})` right after it is made"
+        return "np.copy it"
 
     def written_name(self, write: Op) -> Optional[str]:
         """The variable an element write names (`z` in `z[0] = v`)."""
