@@ -15,7 +15,7 @@ import ast
 import inspect
 import types
 from dataclasses import dataclass, field
-from typing import Any, Callable, NoReturn
+from typing import Any, Callable, Collection, NoReturn
 
 import numpy as np
 
@@ -770,6 +770,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         if prim == "slice":
             return self._slice(node)
         inputs = [self._array_operand(prim, arg) for arg in node.args]
+        inputs = self._keyword_operands(prim, inputs, node)
         arity = PRIMITIVES.arity(prim)
         if arity is not None and len(inputs) > arity and prim not in ("max", "min"):
             raise self._error(node, f"{callee.display} takes {arity} operand{'s' if arity != 1 else ''}, the call "
@@ -777,7 +778,32 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                               "are not differentiated)", NoDerivativeError)
         if prim in ("max", "min"):
             return self._extremum(prim, inputs, node)
-        return self._emit(prim, inputs, node, self._keywords(node, callee.display))
+        named = {name for name, _ in PRIMITIVES.get(prim).operands}
+        return self._emit(prim, inputs, node, self._keywords(node, callee.display, skip=named))
+
+    def _keyword_operands(self, prim: str, inputs: list[Operand], node: ast.Call) -> list[Operand]:
+        """A primitive whose record names its operands (`scipy.stats.norm.logpdf(x, loc,
+        scale)`) takes them by keyword too, as run-time values: in their places, the ones
+        not given before the last given taking their defaults."""
+        operands = PRIMITIVES.get(prim).operands
+        given = {kw.arg: kw.value for kw in node.keywords if kw.arg in {name for name, _ in operands}}
+        if not given:
+            return inputs
+        names = [name for name, _ in operands]
+        last = max(names.index(name) for name in given)
+        out = list(inputs)
+        for k in range(len(inputs), last + 1):
+            name, default = operands[k]
+            if name in given:
+                out.append(self._array_operand(prim, given[name]))
+            elif default is inspect.Parameter.empty:
+                self._refuse(node, f"{prim} needs its operand '{name}'")
+            else:
+                out.append(Const(default))
+        for name in given:
+            if names.index(name) < len(inputs):
+                self._refuse(node, f"{prim} is given '{name}' twice, by position and by keyword")
+        return out
 
     def _outside_method(self, base: Resolved, call: ast.Call) -> CallableRef | None:
         """`self.helper(...)`: a method of the user's on an object read from outside, to
@@ -1099,10 +1125,13 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             args = [self._tuple(args, node)]
         return self._emit(prim, [base, *args], node, self._keywords(node, f".{method}()"))
 
-    def _keywords(self, node: ast.Call, callee: str) -> dict[str, Any]:
-        """Keyword arguments become attrs, so they must be known at compile time."""
+    def _keywords(self, node: ast.Call, callee: str, skip: Collection[str] = ()) -> dict[str, Any]:
+        """Keyword arguments become attrs, so they must be known at compile time (but those
+        in `skip`, operands passed by keyword)."""
         attrs: dict[str, Any] = {}
         for kw in node.keywords:
+            if kw.arg in skip:
+                continue
             if kw.arg is None:
                 self._refuse(kw, "calls with **kwargs are not supported; pass the keywords one by one")
             if kw.arg == "out":

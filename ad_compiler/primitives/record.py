@@ -23,6 +23,7 @@ import copy
 import inspect
 import math
 import operator
+import sys
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterator
 
@@ -79,6 +80,10 @@ class Primitive:
     """ndarray methods written for it: `x.sum(axis=0)` is `np.sum(x, axis=0)`."""
     arity: int | None = None
     """The fixed number of operands (checked by the verifier); None: any."""
+    operands: tuple[tuple[str, Any], ...] = ()
+    """Its operands' names and defaults (`inspect.Parameter.empty`: required), for one
+    that takes run-time operands by keyword (`norm.logpdf(x, loc=mu, scale=s)`); other
+    keywords are static attributes."""
     elementwise: bool = False
     """Applied element by element (a ufunc without core signature, an operator but `@`)."""
     broadcasting: bool = False
@@ -216,19 +221,17 @@ class Table:
             return None
         return self._by_method.get((id(fn.__self__), fn.__func__))
 
-    def lazy(self, prefix: str, define: Callable[[], None]) -> None:
-        """Run `define` (which defines the primitives of the modules under `prefix`, such
-        as SciPy's) when a callable of one of them is first looked up, not before: it
-        would import the library with the compiler."""
-        self._lazy[prefix] = define
+    def lazy(self, module: str, define: Callable[[], None]) -> None:
+        """Run `define` (which defines the primitives of a library such as SciPy) at the
+        first lookup that misses once `module` is imported, not before: the compiler
+        never imports the library itself."""
+        self._lazy[module] = define
 
     def _load(self, fn: Any) -> bool:
-        module = getattr(fn, "__module__", None) or getattr(getattr(fn, "__self__", None), "__module__", None) or ""
-        prefix = next((p for p in self._lazy if module == p or module.startswith(p + ".")), None)
-        if prefix is None:
-            return False
-        self._lazy.pop(prefix)()
-        return True
+        ready = [module for module in self._lazy if module in sys.modules]
+        for module in ready:
+            self._lazy.pop(module)()
+        return bool(ready)
 
     def callable(self, prim: str) -> Callable[..., Any] | None:
         """The Python callable that computes a prim, for constant folding; None if structural
@@ -311,6 +314,8 @@ def _dotted_name(fn: Any) -> str | None:
     module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
     if not module or not qualname or "<" in qualname:
         return None
+    if module == "numpy" or module.startswith("numpy."):  # as emitted code spells NumPy: `np.linalg.inv`
+        module = "np" + module[len("numpy"):]
     return f"{module}.{qualname}"
 
 

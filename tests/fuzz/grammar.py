@@ -15,11 +15,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from . import containers, expressions, functions, statements
+from . import containers, expressions, functions, library, statements
 from .gen import ARG_SHAPES, FROZEN, SHAPES, Gen, Helper, indent
 from .scope import SCALAR, Arr, Scope, Shape, Tup, Type
 
-CONSTRUCTS = (expressions, statements, containers, functions)
+CONSTRUCTS = (expressions, statements, containers, functions, library)
 """The modules whose rules make up the grammar (importing them registers the rules)."""
 
 HEADER = """import io
