@@ -186,6 +186,7 @@ def _spliced(derivative: Any) -> Function:
 
 _CACHE = CompileCache()
 RULES.watch(_CACHE.clear)  # a new or changed rule makes every compiled derivative stale
+RULES.splice_with(_spliced)
 
 
 def clear_cache() -> None:

@@ -334,7 +334,7 @@ CASES: dict[str, Refused | Works] = {
     "a cotangent of another shape": Refused(
         "def f(x):\n    return x * 2.0\n", "vjp(f, *args)[1](np.ones(2))", "pass a cotangent of the result's shape",
         error=ArgumentError, args=(V,), call="vjp(f, *args)[1](np.ones(2))"),
-    "a builtin to differentiate": Refused("f = divmod\n", "grad(divmod)", "register a derivative rule",
+    "a builtin to differentiate": Refused("f = divmod\n", "grad(divmod)", "give the function derivative rules",
                                           error=SourceUnavailableError, call="grad(divmod)(*args)"),
     "a primitive to differentiate": Works("f = np.sin\n"),
     "a partial to differentiate": Works(

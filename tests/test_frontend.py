@@ -446,7 +446,8 @@ def test_builtin_function_without_source():
         lower(np.sin)
     assert str(info.value) == (
         "error: cannot read the source of 'sin' (a built-in or C function): the compiler needs "
-        "Python source; register a derivative rule for it instead"
+        "Python source; or give the function derivative rules instead (@ad_compiler.defvjp(fn) and "
+        "@ad_compiler.defjvp(fn), docs/api.md)"
     )
 
 

@@ -66,7 +66,16 @@ def check_written(fn: Function, wrt: Sequence[Value], is_zero: Callable[[Op], bo
             why = op.attrs.get("why")
             reason = f" ({why})" if why else ""
             raise _located(fn, op, f"cannot differentiate through {what}{reason}: it reads {uses}, "
-                           f"and its result reaches what is differentiated; {_ADVICE}")
+                           f"and its result reaches what is differentiated; {_ADVICE}{_rule_advice(op)}")
+
+
+def _rule_advice(op: Op) -> str:
+    """For a call of a function (not a method), how to give it a derivative."""
+    if op.prim != "call" or "method" in op.attrs or "callee" not in op.attrs:
+        return ""
+    callee = op.attrs["callee"]
+    return (f"; or, if {callee} is differentiable, give it derivative rules: @ad_compiler.defvjp({callee}) "
+            f"and @ad_compiler.defjvp({callee})")
 
 
 def _what(op: Op) -> str:

@@ -12,6 +12,7 @@ user's own (a function given a rule with `defvjp`): through the module that defi
 from __future__ import annotations
 
 import ast
+import re
 import sys
 import types
 from dataclasses import dataclass, field
@@ -75,12 +76,19 @@ def outside_names(fn: Function, taken: Callable[[str], bool]) -> Outside:
 
 
 def _defined_in_module(prim: str) -> External | None:
-    """Where a primitive's callable is, for one spelled through its module: the longest
-    prefix of its dotted name that is a loaded module (`scipy.special`), and the rest."""
+    """Where a primitive's callable is, for one spelled through its module: a function of
+    the user's (or a `custom_jvp`, which wraps one) as a global of its module, whatever
+    that module is called (a script run by path has no importable name); a library's by
+    the longest prefix of its dotted name that is a loaded module (`scipy.special`)."""
     record = PRIMITIVES.get(prim)
     root = prim.partition(".")[0]
     if record.fn is None or root in MODULES or "." not in prim:
         return None
+    fn = record.fn
+    scope = getattr(fn, "__globals__", None) or getattr(getattr(fn, "__wrapped__", None), "__globals__", None)
+    name = getattr(fn, "__name__", None)
+    if scope is not None and name is not None and scope.get(name) is fn:
+        return External(name, "global", scope, scope.get("__name__"), False)
     parts = prim.split(".")
     for k in range(len(parts) - 1, 0, -1):
         module = sys.modules.get(".".join(parts[:k]))
@@ -110,7 +118,8 @@ def _foreign(ref: External, out: Outside, taken: Callable[[str], bool]) -> ast.e
     if module is not None and vars(module) is ref.scope:
         alias = next((n for n, m in out.modules.items() if m is module), None)
         if alias is None:
-            alias = _unique((ref.module or "module").rpartition(".")[2], out, taken)
+            last = re.sub(r"\W", "", (ref.module or "").rpartition(".")[2])  # (`<run_path>`: a script's)
+            alias = _unique(last if last.isidentifier() else "module", out, taken)
             out.modules[alias] = module
         return ast.Attribute(ast.Name(alias, ast.Load()), ref.name, ast.Load())
     alias = next((n for n, m in out.modules.items() if m is ref.scope), None)

@@ -204,10 +204,12 @@ class _Shared:
     signal: bool = False  # a recursion without end says it may end for known shapes (`ShapedRecursion`)
 
 
-def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None) -> Function:
-    """The IR of a Python function; `static` binds parameters to constants."""
+def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None,
+          derivatives: Callable[[Any], Function] | None = None) -> Function:
+    """The IR of a Python function; `static` binds parameters to constants; `derivatives`
+    gives the IR of a derivative the function computes (`grad(h)(v)` in a rule), to splice."""
     src = get_source(fn)
-    shared = _Shared(home=src.globals)
+    shared = _Shared(home=src.globals, derivatives=derivatives)
     lowered = _Lowerer(src, dict(static or {}), shared).run(name or src.name)
     check_views(lowered, frozenset(shared.updates))
     return lowered
@@ -739,7 +741,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                              f"functions: {callee.display}.name(...)")
             self._refuse(func, "calling a run-time value is not supported; call a function by the name it "
                          "has where this function is defined (a module-level function, an argument's method)")
-        if is_callable_object(callee.fn):  # `layer(x)`: its class's `__call__`
+        if is_callable_object(callee.fn) and PRIMITIVES.name_of(callee.fn) is None:  # `layer(x)`: its `__call__`
             ref = callee.ref.attribute("__call__") if callee.ref is not None else None
             callee = CallableRef(callee.fn.__call__, callee.display, ref)
         if callee.fn in CONTAINER_BUILTINS:
@@ -1159,7 +1161,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         if isinstance(fn, type):
             return f"calling the class '{callee.display}' is not supported; call NumPy or math functions"
         return (f"cannot call '{callee.display}': the compiler knows no primitive for it; use an "
-                "np.*, math.* or operator function it knows, or register a rule for it")
+                f"np.*, math.* or operator function it knows, or give it derivative rules: "
+                f"@ad_compiler.defvjp({callee.display}) and @ad_compiler.defjvp({callee.display})")
 
     # ---- operators ----
 

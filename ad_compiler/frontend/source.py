@@ -21,7 +21,8 @@ import numpy as np
 from ..errors import SourceUnavailableError
 from .resolve import describe
 
-_ADVICE = "the compiler needs Python source; register a derivative rule for it instead"
+_ADVICE = ("the compiler needs Python source; or give the function derivative rules instead "
+           "(@ad_compiler.defvjp(fn) and @ad_compiler.defjvp(fn), docs/api.md)")
 
 
 @dataclass

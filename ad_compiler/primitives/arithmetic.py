@@ -143,12 +143,15 @@ def fmod_jvp(dx, dy, ans, x, y):
 
 @defvjp(operator.pow, np.power, math.pow)
 def pow_vjp(g, ans, x, y):
-    return g * y * x ** (y - 1), g * ans * np.log(x)
+    """As JAX's: the slope in x is 0 where y == 0 (`x ** 0.0` at x == 0 too: the exponent
+    `y - (y != 0)` is then 0, not -1, so nothing divides by zero), and the slope in y is 0
+    where x == 0 (log of 1 there: `0.0 ** y` is flat in y for y > 0)."""
+    return g * (y * x ** (y - (y != 0))), g * (ans * np.log(x + (x == 0)))
 
 
 @defjvp(operator.pow, np.power, math.pow)
 def pow_jvp(dx, dy, ans, x, y):
-    return dx * (y * x ** (y - 1)) + dy * (ans * np.log(x))
+    return dx * (y * x ** (y - (y != 0))) + dy * (ans * np.log(x + (x == 0)))
 
 
 @defvjp(operator.neg, np.negative)

@@ -310,8 +310,12 @@ class Table:
 
 
 def _dotted_name(fn: Any) -> str | None:
-    """`module.qualname` of a function, where that path reads it back."""
+    """`module.qualname` of a function, where that path reads it back (a ufunc, which
+    says neither, where SciPy's special functions have it)."""
     module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", None)
+    special = sys.modules.get("scipy.special")
+    if module is None and isinstance(fn, np.ufunc) and getattr(special, fn.__name__, None) is fn:
+        return f"scipy.special.{fn.__name__}"
     if not module or not qualname or "<" in qualname:
         return None
     if module == "numpy" or module.startswith("numpy."):  # as emitted code spells NumPy: `np.linalg.inv`

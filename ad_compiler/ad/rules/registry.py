@@ -66,6 +66,12 @@ class Registry:
     def __init__(self, table: Table) -> None:
         self.table = table
         self._lowered: dict[tuple, Function] = {}
+        self._derivatives: Callable[[Any], Function] | None = None
+
+    def splice_with(self, derivatives: Callable[[Any], Function]) -> None:
+        """How a rule that computes a derivative itself (`grad(h)(v)`, as the rules of
+        `custom_jvp` do) gets its IR to splice: the API's compile cache."""
+        self._derivatives = derivatives
 
     def watch(self, callback: Callable[[], None]) -> None:
         """Call `callback` whenever the rules change (compiled code may then be stale)."""
@@ -190,7 +196,7 @@ class Registry:
             tuple(sorted((k, _hashable(v)) for k, v in static.items())),
         )
         if key not in self._lowered:
-            lowered = lower(rule.fn, static=static, name=f"{rule.prim}_{mode}")
+            lowered = lower(rule.fn, static=static, name=f"{rule.prim}_{mode}", derivatives=self._derivatives)
             verify(lowered, PRIMITIVES.arity)
             self._lowered[key] = lowered
         return self._lowered[key]
