@@ -19,6 +19,7 @@ import pytest
 from ad_compiler import grad
 from ad_compiler.ad.rules import RULES
 from ad_compiler.errors import NoDerivativeError
+from ad_compiler.primitives import PRIMITIVES
 from ad_compiler.runtime import add_at
 from tests.numeric import numeric_grad
 from tests.rules.checks import Spec, family_tests
@@ -408,14 +409,20 @@ def every_spec() -> list[Spec]:
     return found
 
 
+def built_in(prims: list[str]) -> set[str]:
+    """The prims among these whose rules the package defines (not a test's own)."""
+    return {p for p in prims
+            if all(r.fn.__module__.startswith("ad_compiler.primitives") for r in PRIMITIVES.get(p).vjps)}
+
+
 def test_every_rule_is_in_a_table() -> None:
     covered = {s.prim for s in every_spec()}
-    assert sorted(set(RULES.prims()) - covered) == []
-    assert sorted(set(RULES.jvp_prims()) - covered) == []
+    assert sorted(built_in(RULES.prims()) - covered) == []
+    assert sorted(built_in(RULES.jvp_prims()) - covered) == []
 
 
 def test_every_prim_with_a_vjp_rule_has_a_jvp_rule() -> None:
-    assert sorted(set(RULES.prims()) - set(RULES.jvp_prims())) == []
+    assert sorted(built_in(RULES.prims()) - set(RULES.jvp_prims())) == []
 
 
 
