@@ -63,7 +63,7 @@ class _Custom:
         """The function `text` defines, its source where `inspect.getsource` finds it."""
         filename = f"<ad_compiler custom rule {self.__qualname__} {id(self)} {text.split('(')[0][4:]}>"
         linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-        namespace = {"np": np, "grad": grad, **scope}
+        namespace = {"np": np, "grad": grad, "__name__": self.__module__, **scope}
         exec(compile(text, filename, "exec"), namespace)  # noqa: S102 - source written here
         return next(v for k, v in namespace.items() if k.endswith(("_vjp", "_jvp")) and callable(v))
 
