@@ -863,3 +863,34 @@ def test_a_name_read_from_outside_in_a_spliced_derivative_is_spelled(tmp_path: P
         """, tmp_path)
     assert grad(f)(0.3) == pytest.approx(1.5)
     assert grad(f, mode="forward")(0.3) == pytest.approx(1.5)
+
+
+def test_a_draw_passed_to_a_function_run_as_written_is_drawn_once(tmp_path: Path) -> None:
+    """`h(W * RS.uniform(...))` with `h` run as written (it appends to a global list): the
+    arguments were lowered for inlining `h`, kept when that failed, and lowered again for
+    the call as written, so the emitted code drew twice and the effects differed."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+        LOG = []
+        W = np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+
+        def h(b):
+            if np.sum(b):
+                pass
+            else:
+                LOG.append(0.5)
+
+        def f(y):
+            h(W * RS.uniform(0.5, 1.5))
+            return np.sum(y * RS.uniform(0.5, 1.5))
+        """, tmp_path)
+    rs, log = f.__globals__["RS"], f.__globals__["LOG"]
+    y = np.array([0.3, -0.7, 1.1])
+    rs.seed(0)
+    expected, after = f(y), rs.uniform()
+    rs.seed(0)
+    value, gradient = value_and_grad(f)(y)
+    assert value == expected and rs.uniform() == after  # (as many draws as the program)
+    assert len(log) == 2
+    rs.seed(0)
+    np.testing.assert_allclose(gradient, np.random.RandomState(0).uniform(0.5, 1.5, 2)[1] * np.ones(3))

@@ -332,12 +332,15 @@ def symbolic_derivative(f: Callable[..., Any], args: Sequence[Any], argnums: Seq
         budget.tick(f"compiling the derivative, {_done(done, flat)}")
         free = d.free_symbols
         used = [j for j, s in enumerate(inputs) if s in free]
-        compiled.append((used, sp.lambdify([inputs[j] for j in used], d, modules="math")))
+        compiled.append((used, sp.lambdify([inputs[j] for j in used], d, modules=["math", "mpmath"])))
 
     def evaluate(*values: Any) -> list[Any]:
         given = [v for i in argnums for v in np.ravel(values[i]).tolist()]
         given += [float(values[i]) for i in other]
-        results = iter(float(g(*[given[j] for j in used])) for used, g in compiled)
+        try:
+            results = iter([float(g(*[given[j] for j in used])) for used, g in compiled])
+        except (NameError, TypeError, ValueError, ZeroDivisionError) as err:  # (a function neither module has)
+            raise NoSymbolicBaseline(f"SymPy's derivative cannot be evaluated here ({err})") from None
         out: list[Any] = []
         for i in argnums:
             if isinstance(values[i], np.ndarray):

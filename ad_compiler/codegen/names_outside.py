@@ -85,16 +85,31 @@ def _defined_in_module(prim: str) -> External | None:
     if record.fn is None or root in MODULES or "." not in prim:
         return None
     fn = record.fn
+    parts = prim.split(".")
+    for k in range(len(parts) - 1, 0, -1):  # (its dotted name, where that reads it: `special.softmax`)
+        module = sys.modules.get(".".join(parts[:k]))
+        if module is not None:
+            ref = External(parts[k], "global", vars(module), ".".join(parts[:k]), False, tuple(parts[k + 1:]))
+            if _reads(ref, fn):
+                return ref
+            break
     scope = getattr(fn, "__globals__", None) or getattr(getattr(fn, "__wrapped__", None), "__globals__", None)
     name = getattr(fn, "__name__", None)
     if scope is not None and name is not None and scope.get(name) is fn:
         return External(name, "global", scope, scope.get("__name__"), False)
-    parts = prim.split(".")
-    for k in range(len(parts) - 1, 0, -1):
-        module = sys.modules.get(".".join(parts[:k]))
-        if module is not None:
-            return External(parts[k], "global", vars(module), ".".join(parts[:k]), False, tuple(parts[k + 1:]))
     return None
+
+
+def _reads(ref: External, fn: object) -> bool:
+    """Whether `ref` reads `fn` (a bound method is read anew each time: its function and object)."""
+    try:
+        found = ref.read()
+    except (AttributeError, KeyError, NameError):
+        return False
+    if found is fn:
+        return True
+    return getattr(found, "__func__", None) is getattr(fn, "__func__", 0) and \
+        getattr(found, "__self__", None) is getattr(fn, "__self__", 0)
 
 
 def _with_attrs(root: ast.expr, ref: External) -> ast.expr:

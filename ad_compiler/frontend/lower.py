@@ -898,6 +898,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return self._call_as_written(callee, node)
         self._uses(callee)
         self._no_star(node)
+        mark = len(self.ops)  # (a body that fails is called as written: its arguments lowered again, once)
         args = [self.visit(arg) for arg in node.args]  # (functions and modules are passed as they are)
         if inspect.ismethod(callee.fn):  # `self.helper(x)`: `self` is the first argument
             args.insert(0, self._object_of(callee, node))
@@ -916,14 +917,13 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             else to_compile_time(value, name) or Const(value)
             for name, value in bound.arguments.items()
         }
-        mark = len(self.ops)
         try:
             result = _Lowerer(src, {}, self.shared).inline(arguments)
         except CompileError as err:
             inside = fn in self.shared.calls and not (fn is self.shared.calls[0] and self.shared.calls.count(fn) == 1)
             if callee.ref is None or inside or isinstance(err, ShapedRecursion):  # (a recursion: at its outermost call)
                 raise
-            del self.ops[mark:]  # what was lowered of the body before it failed
+            del self.ops[mark:]  # what was lowered of the arguments and of the body before it failed
             # why: said if the call turns out to be on a differentiated path
             return self._written_call(self._external(callee.ref, node.func), node, callee.display,
                                       why=f"its source cannot be differentiated: {_one_line(err)}")

@@ -187,6 +187,8 @@ class Table:
 
     def get(self, prim: str) -> Primitive:
         """The record of `prim` (a blank one, not stored, for a prim without a record)."""
+        if self._lazy and self._load():  # (a library imported since: its primitives first)
+            return self.get(prim)
         found = self._records.get(prim)
         if found is None:
             found = self._blank.get(prim)
@@ -210,7 +212,7 @@ class Table:
         if isinstance(marked, str):
             return marked
         found = self._by_id.get(id(fn)) or self._namespaces.get(id(fn)) or self._bound(fn)
-        if found is None and self._load(fn):
+        if found is None and self._load():
             return self.name_of(fn)
         return found
 
@@ -227,7 +229,7 @@ class Table:
         never imports the library itself."""
         self._lazy[module] = define
 
-    def _load(self, fn: Any) -> bool:
+    def _load(self) -> bool:
         ready = [module for module in self._lazy if module in sys.modules]
         for module in ready:
             self._lazy.pop(module)()
