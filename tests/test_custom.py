@@ -298,3 +298,29 @@ def uses_stop_gradient(x):
 @pytest.mark.parametrize("mode", MODES)
 def test_stop_gradient_is_a_constant_to_the_derivative(mode: str) -> None:
     np.testing.assert_allclose(grad(uses_stop_gradient, mode=mode)(W), W * W, rtol=1e-12)
+
+
+def scale_by(x, a):
+    return x * a
+
+
+def uses_scale_by(x, a):
+    return scale_by(x, a) * 2.0
+
+
+def test_a_rule_refuses_an_operand_it_cannot_serve_only_where_it_is_active() -> None:
+    """A VJP rule declaring `active` refuses, with its own message, the operand it has no
+    derivative for when that operand is differentiated, and serves the others."""
+    from ad_compiler.primitives.helpers import no_derivative
+
+    with PRIMITIVES.scope():
+        @defvjp(scale_by)
+        def scale_by_vjp(g, ans, x, a, *, active=()):
+            if active[1]:
+                no_derivative("scale_by has no derivative in a here")
+            return g * a, None
+
+        np.testing.assert_allclose(grad(uses_scale_by)(1.5, 3.0), 6.0)
+        with pytest.raises(ad_compiler.CompileError, match="no derivative in a here") as info:
+            grad(uses_scale_by, argnums=1)(1.5, 3.0)
+        assert info.value.line is not None

@@ -195,7 +195,8 @@ class Sweep(RegionSweep):
                 f"@ad_compiler.defvjp({op.prim}) or rewrite the expression with supported functions"
             )
         try:
-            lowered, dynamic = rules.lowered_vjp(rule, op.inputs, op.attrs)
+            lowered, dynamic = rules.lowered_vjp(rule, op.inputs, op.attrs,
+                                                 tuple(self.is_active(x) for x in op.inputs))
         except NoDerivativeError as err:  # (the call does not fit the rule: at the call)
             raise err if err.line is not None else _located(self.fn, op, err.message) from None
         elementwise = masks.elementwise(op.prim, rule.broadcasting)

@@ -10,7 +10,10 @@ A VJP rule is an ordinary Python function
 
 taking the output cotangent `g`, the primal result `ans` and the primal operands, and
 returning one cotangent per operand (a tuple when there are several; `None` for an operand
-that has no derivative). Keyword parameters after the operands receive the op's static
+whose derivative is zero: an integer, or one the result is piecewise constant in). A rule
+that cannot give an operand's derivative (a CDF's in its shape parameter) declares the
+keyword-only parameter `active`, a tuple of bools per operand bound while lowering, and
+calls `helpers.no_derivative(message)` where the operand it cannot serve is active. Keyword parameters after the operands receive the op's static
 attributes (`axis`, `keepdims`) as compile-time constants. Rules are never called: the
 frontend lowers them like user code and the transform inlines their bodies (DESIGN §4), so
 a rule's body is itself differentiable code.
@@ -102,13 +105,14 @@ class Registry:
         return [p.name for p in self.table if p.jvps]
 
     def lowered_vjp(
-        self, rule: Rule, operands: list[Operand], attrs: dict[str, Any]
+        self, rule: Rule, operands: list[Operand], attrs: dict[str, Any], active: tuple[bool, ...] = ()
     ) -> tuple[Function, list[int]]:
         """The rule lowered for these operands: constant operands and attributes become
-        static; returns the function (params: g, ans, then the non-constant operands) and
-        the operand positions those params stand for."""
+        static, and, if the rule asks for it, `active` (per operand, whether the derivative
+        flows into it); returns the function (params: g, ans, then the non-constant
+        operands) and the operand positions those params stand for."""
         params = list(inspect.signature(rule.fn).parameters.values())[2:]
-        static, dynamic = self._bind(rule, params, operands, attrs, {})
+        static, dynamic = self._bind(rule, params, operands, attrs, {"active": active})
         return self._lower("vjp", rule, static, dynamic), dynamic
 
     def lowered_jvp(
