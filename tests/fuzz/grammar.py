@@ -26,6 +26,10 @@ HEADER = """import io
 import math
 
 import numpy as np
+import scipy.linalg
+import scipy.special
+import scipy.stats
+from scipy import linalg, special, stats
 from ad_compiler import grad
 
 RS = np.random.RandomState(0)
