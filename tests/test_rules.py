@@ -650,15 +650,3 @@ def test_max_with_initial_as_maximum_of_reduction_and_initial(mode: str) -> None
     np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([3.0, 1.0])), [0.5, 0.0])
     np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([4.0, 1.0])), [1.0, 0.0])
     np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([2.0, 1.0])), [0.0, 0.0])
-
-
-def dot_call(a, b):
-    return np.sum(np.dot(a, b))
-
-
-def test_dot_above_matrices_is_refused_not_mistaken_for_matmul() -> None:
-    """np.dot of a 3-d array is not a stack of matrix products: no rule covers it."""
-    a, b = np.ones((2, 2, 3)), np.ones((3, 2))
-    for mode in ("reverse", "forward"):
-        with pytest.raises(NoDerivativeError, match="np.dot"):
-            grad(dot_call, mode=mode)(a, b)

@@ -1,31 +1,49 @@
-"""Products: `@` (np.matmul) and np.dot of every rank up to stacks of matrices, np.outer.
+"""Products: `@` (np.matmul), np.dot, np.inner, np.vdot, np.outer, np.kron, np.tensordot
+and np.cross.
 
-A rule per operand rank, chosen when ranks are known (plain `g @ y.T` for matrices), and
-a general rule for any rank <= 2. Batched JVPs are written so that matmul broadcasts the
-tangents' leading axis as a stack axis.
+Each is linear in each operand, so a JVP is the product of each tangent with the other
+operand, and a VJP contracts the cotangent with the other operand. Most are a tensordot:
+`contraction_vjp` writes its cotangents as two matrix products (the contracted axes moved
+together and flattened, as NumPy's own tensordot computes), which holds for any rank.
+
+Rules are lowered before ranks are known, so where the product depends on ranks (np.dot
+above matrices contracts the second-to-last axis of `y`, a number times an array is a
+plain product, np.kron pairs the axes of its operands) there is a rule per rank
+combination up to `MAX_RANK`, each with its axes fixed, chosen once specialization knows
+the ranks; code for operands of any rank (`.generic`) gets a rule that decides at run time.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
 
-from .kinds import array_kind, broadcast, shape_of
-from .record import defjvp, defvjp, primitive
+from ..runtime import _run
+from .helpers import batch_axis
+from .kinds import array_kind, broadcast, by_probing, shape_of
+from .record import PRIMITIVES, compile_time, defjvp, defvjp, primitive
 from ..ir.types import Array, Scalar, promote
+
+MAX_RANK = 6
+"""Operands up to this rank get rules of their rank; above it, the rule for any rank."""
+
+unbroadcast = _run("unbroadcast")
+"""The transform's own reduction of a cotangent to an operand's shape (`runtime`), for a
+rule that reduces before it reshapes."""
 
 
 def matmul_kind(op, kinds, producers):
     """`x @ y` as NumPy does it: vectors promoted and their axis dropped again, stacks of
-    matrices broadcast (np.dot only up to matrices: above, it is another product)."""
+    matrices broadcast; np.dot of a number is a product, above matrices a tensordot."""
     x, y = kinds
+    if op.prim == "np.dot" and (isinstance(x, Scalar) or isinstance(y, Scalar)):
+        return broadcast(kinds)
     if not isinstance(x, Array) or not isinstance(y, Array):
-        if op.prim == "np.dot" and (isinstance(x, Scalar) or isinstance(y, Scalar)):
-            return broadcast(kinds)
         return None
     if op.prim == "np.dot" and (x.ndim > 2 or y.ndim > 2):
-        return None
+        return same_call(op, kinds, producers)
     dtype = promote(x.dtype, y.dtype)
     if x.shape is None or y.shape is None:
         ndim = max(x.ndim, y.ndim) if min(x.ndim, y.ndim) >= 2 else x.ndim + y.ndim - 2
@@ -49,10 +67,109 @@ def outer_kind(op, kinds, producers):
     return array_kind((int(np.prod(x)), int(np.prod(y))), promote(kinds[0].dtype, kinds[1].dtype))
 
 
+def _call(op, *operands):
+    return PRIMITIVES.callable(op.prim)(*operands, **op.attrs)
+
+
+same_call = by_probing(_call)
+"""The kind of the result NumPy gives for operands of the kinds of the op's (its static
+parameters, by position or keyword, as the op has them)."""
+
+
+def at_ranks(define, *prims, ranks, statics=3, **options):
+    """A decorator registering a rule (`define`: defvjp or defjvp) for a first operand of
+    each rank in `ranks`, followed by up to `statics` numbers given by position (an
+    offset, an axis): a rule whose axes are fixed by the rank while lowering."""
+    def register(fn):
+        for rank in ranks:
+            for count in range(statics + 1):
+                define(*prims, ranks=(rank,) + (0,) * count, **options)(fn)
+        return fn
+
+    return register
+
+
 primitive("matmul", np.matmul, np.dot, arity=2, infer=matmul_kind, linear=True, fresh=True, product=True)
 primitive(np.dot, methods=("dot",))
 primitive(np.outer, arity=2, infer=outer_kind, linear=True, fresh=True)
+primitive(np.inner, np.vdot, np.kron, arity=2, infer=same_call, linear=True, fresh=True)
+primitive(np.tensordot, np.cross, infer=same_call, linear=True, fresh=True)
 
+
+# ---- helpers the rules share ----
+
+@compile_time
+def last_axes(n):
+    return tuple(range(-n, 0))
+
+
+@compile_time
+def first_axes(n):
+    return tuple(range(n))
+
+
+@compile_time
+def contracted_axes(axes):
+    """np.tensordot's `axes` as two tuples, of `a`'s axes and of `b`'s: a number `n` is
+    `a`'s last `n` axes and `b`'s first `n`."""
+    if isinstance(axes, int):
+        return last_axes(axes), first_axes(axes)
+    left, right = axes
+    return tuple(np.atleast_1d(left).tolist()), tuple(np.atleast_1d(right).tolist())
+
+
+def moved(x, source, destination):
+    """np.moveaxis of the axes `source` (a tuple) to `destination`, left out where they
+    are the same (known while lowering, except for np.dot of ranks known at run time)."""
+    if source == destination:
+        return x
+    if len(source) == 1:
+        return np.moveaxis(x, source[0], destination[0])
+    return np.moveaxis(x, source, destination)
+
+
+def contraction_vjp(g, a, b, ia, ib, b_last=False):
+    """The cotangents of `a` and `b` in `np.tensordot(a, b, (ia, ib))`: with `a`'s
+    contracted axes moved last and `b`'s first (or, with `b_last`, last, where np.inner
+    has them), both flattened to matrices, `g` is a matrix too, and each cotangent a
+    matrix product, reshaped and moved back."""
+    n = len(ia)
+    k = math.prod(tuple(np.shape(b)[i] for i in ib))
+    rows, cols = np.size(a) // k, np.size(b) // k
+    am = moved(a, ia, last_axes(n))
+    a2 = np.reshape(am, (rows, k))
+    g2 = np.reshape(g, (rows, cols))
+    if b_last:
+        b2 = np.reshape(b, (cols, k))
+        return moved(np.reshape(g2 @ b2, np.shape(am)), last_axes(n), ia), np.reshape(g2.T @ a2, np.shape(b))
+    bm = moved(b, ib, first_axes(n))
+    b2 = np.reshape(bm, (k, cols))
+    ga = moved(np.reshape(g2 @ b2.T, np.shape(am)), last_axes(n), ia)
+    gb = moved(np.reshape(a2.T @ g2, np.shape(bm)), first_axes(n), ib)
+    return ga, gb
+
+
+def contraction_jvp(da, db, ans, a, b, ia, ib, batch):
+    """The tangent of `np.tensordot(a, b, (ia, ib))`. Batched, `da`'s directions come
+    first as the result's must; those of `db` come out after `a`'s free axes and are
+    moved in front."""
+    if not batch:
+        return np.tensordot(da, b, (ia, ib)) + np.tensordot(a, db, (ia, ib))
+    front = np.tensordot(da, b, (batch_axis(ia, 1), ib))
+    back = np.tensordot(a, db, (ia, batch_axis(ib, 1)))
+    return front + np.moveaxis(back, np.ndim(a) - len(ia), 0)
+
+
+def scalar_product_vjp(g, ans, x, y):
+    """A number times an array (np.dot, np.inner): the product, reduced by the transform."""
+    return g * y, g * x
+
+
+def scalar_product_jvp(dx, dy, ans, x, y):
+    return dx * y + x * dy
+
+
+# ---- matmul, and np.dot up to matrices: a rule per rank pair ----
 
 @defvjp(operator.matmul, np.matmul, np.dot, broadcasting=False, ranks=(2, 2))
 def matmul_vjp_2_2(g, ans, x, y):
@@ -102,7 +219,7 @@ def matmul_vjp_stacks(g, ans, x, y):
     """Stacks of matrices (a batched tangent meeting a matrix, in a derivative of a
     derivative): matmul broadcasts the stack axes as arithmetic broadcasts, so, as a
     broadcasting rule, each cotangent is summed back over the stack axes its operand
-    lacks. (np.dot is another product above matrices: not registered.)"""
+    lacks."""
     return g @ np.swapaxes(y, -1, -2), np.swapaxes(x, -1, -2) @ g
 
 
@@ -131,22 +248,25 @@ _stack_vector_rules(3)
 _stack_vector_rules(4)
 
 
-@defvjp(np.dot, broadcasting=False, max_rank=2)  # above matrices, np.dot is another product
 @defvjp(operator.matmul, np.matmul, broadcasting=False)
 def matmul_vjp(g, ans, x, y):
-    """Any ranks <= 2: promote vectors to a row (x) and a column (y), as matmul does."""
+    """Any ranks (known only at run time, or above the rules of their ranks): vectors
+    promoted to a row (x) and a column (y) as matmul promotes them, the stacks of each
+    cotangent summed back to its operand's."""
     x2 = np.atleast_2d(x)
     y2 = np.atleast_2d(y.T).T
-    g2 = np.reshape(g, (np.size(x2, 0), np.size(y2, 1)))
-    return np.reshape(g2 @ y2.T, np.shape(x)), np.reshape(x2.T @ g2, np.shape(y))
+    stack = np.broadcast_shapes(np.shape(x2[..., 0, 0]), np.shape(y2[..., 0, 0]))
+    g2 = np.reshape(g, stack + (np.shape(x2)[-2], np.shape(y2)[-1]))
+    gx = unbroadcast(g2 @ np.swapaxes(y2, -1, -2), x2)
+    gy = unbroadcast(np.swapaxes(x2, -1, -2) @ g2, y2)
+    return np.reshape(gx, np.shape(x)), np.reshape(gy, np.shape(y))
 
 
-@defjvp(np.dot, broadcasting=False, max_rank=2)
 @defjvp(operator.matmul, np.matmul, broadcasting=False)
 def matmul_jvp(dx, dy, ans, x, y, *, batch=0):
-    """Any ranks (np.dot: up to 2, as its VJP; above, it is not matmul). Batched (ranks
-    are then known, so only stacks of matrices come here): vectors promoted as matmul
-    promotes them, and each tangent's batch axis put in front of all the stack axes."""
+    """Any ranks. Batched (ranks are then known, so only stacks of matrices come here):
+    vectors promoted as matmul promotes them, and each tangent's batch axis put in front
+    of all the stack axes."""
     if batch:
         x2 = np.atleast_2d(x)
         y2 = np.atleast_2d(y.T).T
@@ -156,6 +276,108 @@ def matmul_jvp(dx, dy, ans, x, y, *, batch=0):
         t = dx2 @ y2 + x2 @ dy2
         return np.reshape(t, (np.shape(t)[0],) + np.shape(ans))
     return dx @ y + x @ dy
+
+
+# ---- np.dot and np.inner of any ranks: a product with a number, else a tensordot ----
+
+def _contract_rules(prim, axis_of_y, y_last) -> None:
+    """The rules of np.dot and np.inner, which contract the last axis of `x` with the axis
+    `axis_of_y(rank of y)` of `y` (its last: `y_last`), and multiply where either is a
+    number."""
+    for r in range(MAX_RANK + 1):
+        for ranks in {(0, r), (r, 0)}:
+            defvjp(prim, broadcasting=True, ranks=ranks)(scalar_product_vjp)
+            defjvp(prim, broadcasting=True, ranks=ranks)(scalar_product_jvp)
+    for rx in range(1, MAX_RANK + 1):
+        for ry in range(1, MAX_RANK + 1):
+            if prim is not np.dot or max(rx, ry) > 2:  # (np.dot of matrices and vectors: matmul's)
+                _contract_rank_rules(prim, rx, ry, (axis_of_y(ry),), y_last)
+
+    @defvjp(prim, broadcasting=True)
+    def contract_vjp(g, ans, x, y):
+        """Ranks known only at run time (generic code)."""
+        return product_or_contraction_vjp(g, x, y, axis_of_y, y_last)
+
+    @defjvp(prim, broadcasting=False)
+    def contract_jvp(dx, dy, ans, x, y):
+        """Ranks known only at run time (so never batched)."""
+        return prim(dx, y) + prim(x, dy)
+
+
+def product_or_contraction_vjp(g, x, y, axis_of_y, y_last):
+    """A number times an array, or else a contraction: decided at run time."""
+    if np.ndim(x) == 0 or np.ndim(y) == 0:
+        gx, gy = g * y, g * x
+    else:  # (np.atleast_1d: a branch not taken must still make sense with a number y)
+        gx, gy = contraction_vjp(g, x, np.atleast_1d(y), (-1,), (axis_of_y(np.ndim(y)),), y_last)
+    return gx, gy
+
+
+def _contract_rank_rules(prim, rx: int, ry: int, iy: tuple[int], y_last: bool) -> None:
+    @defvjp(prim, broadcasting=False, ranks=(rx, ry))
+    def contract_vjp(g, ans, x, y):
+        return contraction_vjp(g, x, y, (-1,), iy, y_last)
+
+    @defjvp(prim, broadcasting=False, ranks=(rx, ry))
+    def contract_jvp(dx, dy, ans, x, y, *, batch=0):
+        if batch:
+            return contraction_jvp(dx, dy, ans, x, y, (-1,), iy, batch)
+        return prim(dx, y) + prim(x, dy)
+
+
+def dot_axis(rank):
+    """The axis of `y` np.dot contracts: the second-to-last, or a vector's only one."""
+    return max(rank - 2, 0)
+
+
+def inner_axis(rank):
+    return -1
+
+
+_contract_rules(np.dot, dot_axis, False)
+_contract_rules(np.inner, inner_axis, True)
+
+
+# ---- np.tensordot, np.vdot, np.outer ----
+
+@defvjp(np.tensordot, broadcasting=False)
+def tensordot_vjp(g, ans, a, b, axes=2):
+    ia, ib = contracted_axes(axes)
+    return contraction_vjp(g, a, b, ia, ib)
+
+
+@defjvp(np.tensordot, broadcasting=False)
+def tensordot_jvp(da, db, ans, a, b, axes=2, *, batch=0):
+    if not batch:
+        return np.tensordot(da, b, axes=axes) + np.tensordot(a, db, axes=axes)
+    ia, ib = contracted_axes(axes)
+    return contraction_jvp(da, db, ans, a, b, ia, ib, batch)
+
+
+def as_is(x):
+    return x
+
+
+def _vdot_rules(conj, dtypes) -> None:
+    """np.vdot flattens its operands (of one size, not necessarily one shape) and
+    conjugates `x`, so `x`'s cotangent is conjugated back (JAX's convention); of real
+    operands (`conj` then leaves its operand as it is) there is nothing to conjugate."""
+
+    @defvjp(np.vdot, broadcasting=False, dtypes=dtypes)
+    def vdot_vjp(g, ans, x, y):
+        return conj(g * np.reshape(y, np.shape(x))), g * np.reshape(conj(x), np.shape(y))
+
+    @defjvp(np.vdot, broadcasting=False, dtypes=dtypes)
+    def vdot_jvp(dx, dy, ans, x, y, *, batch=0):
+        """Batched: each direction's flattened tangent against the other operand."""
+        if batch:
+            directions = (np.shape(dx)[0], np.size(x))
+            return conj(np.reshape(dx, directions)) @ np.ravel(y) + np.reshape(dy, directions) @ conj(np.ravel(x))
+        return np.vdot(dx, y) + np.vdot(x, dy)
+
+
+_vdot_rules(as_is, ("float", "float"))
+_vdot_rules(np.conj, None)
 
 
 @defvjp(np.outer, broadcasting=False)
@@ -171,3 +393,170 @@ def outer_jvp(dx, dy, ans, x, y, *, batch=0):
         return np.reshape(dx, (np.shape(dx)[0],) + (np.size(x), 1)) * np.ravel(y) + \
             np.reshape(x, (np.size(x), 1)) * np.reshape(dy, (np.shape(dy)[0],) + (1, np.size(y)))
     return np.outer(dx, y) + np.outer(x, dy)
+
+
+# ---- np.kron: a rule per rank pair ----
+
+@compile_time
+def kron_subscripts(rank):
+    """einsum subscripts of np.kron of operands of one rank: a's axes, b's, and the
+    result's axes split into (a's, b's) pairs, interleaved."""
+    a = "abcdefgh"[:rank]
+    b = "ABCDEFGH"[:rank]
+    return a, b, "".join(p + q for p, q in zip(a, b))
+
+
+def kron_vjp_of_rank(g, a, b, rank):
+    """The cotangents of np.kron's operands, their common rank `rank` (the operand of
+    lower rank is taken with leading axes of length 1): the result, seen with each of
+    its axes split into a pair (an axis of `a`, an axis of `b`), is the outer product of
+    `a` and `b`."""
+    sa, sb, pairs = kron_subscripts(rank)
+    ap = np.reshape(a, (1,) * (rank - np.ndim(a)) + np.shape(a))
+    bp = np.reshape(b, (1,) * (rank - np.ndim(b)) + np.shape(b))
+    blocks = np.reshape(g, tuple(n for i in range(rank) for n in (np.shape(ap)[i], np.shape(bp)[i])))
+    ga = np.einsum(pairs + "," + sb + "->" + sa, blocks, bp)
+    gb = np.einsum(pairs + "," + sa + "->" + sb, blocks, ap)
+    return np.reshape(ga, np.shape(a)), np.reshape(gb, np.shape(b))
+
+
+def kron_jvp_of_rank(da, db, ans, a, b, rank):
+    """Batched: the outer product of each direction with the other operand, its axes
+    paired as np.kron pairs them, after the directions."""
+    sa, sb, pairs = kron_subscripts(rank)
+    directions = (np.shape(da)[0],)
+    dap = np.reshape(da, directions + (1,) * (rank - np.ndim(a)) + np.shape(a))
+    dbp = np.reshape(db, directions + (1,) * (rank - np.ndim(b)) + np.shape(b))
+    ap = np.reshape(a, (1,) * (rank - np.ndim(a)) + np.shape(a))
+    bp = np.reshape(b, (1,) * (rank - np.ndim(b)) + np.shape(b))
+    t = np.einsum("Z" + sa + "," + sb + "->Z" + pairs, dap, bp) + np.einsum(sa + ",Z" + sb + "->Z" + pairs, ap, dbp)
+    return np.reshape(t, directions + np.shape(ans))
+
+
+def _kron_rules(ra: int, rb: int) -> None:
+    rank = max(ra, rb)
+
+    @defvjp(np.kron, broadcasting=False, ranks=(ra, rb))
+    def kron_vjp(g, ans, a, b):
+        return kron_vjp_of_rank(g, a, b, rank)
+
+    @defjvp(np.kron, broadcasting=False, ranks=(ra, rb))
+    def kron_jvp(da, db, ans, a, b, *, batch=0):
+        if batch:
+            return kron_jvp_of_rank(da, db, ans, a, b, rank)
+        return np.kron(da, b) + np.kron(a, db)
+
+
+for _ra in range(MAX_RANK + 1):
+    for _rb in range(MAX_RANK + 1):
+        _kron_rules(_ra, _rb)
+
+
+def kron_vjp_of_any_rank(g, a, b):
+    """The rule of the operands' rank, chosen at run time."""
+    rank = max(np.ndim(a), np.ndim(b))
+    if rank == 0:
+        ga, gb = g * b, g * a
+    elif rank == 1:
+        ga, gb = kron_vjp_of_rank(g, a, b, 1)
+    elif rank == 2:
+        ga, gb = kron_vjp_of_rank(g, a, b, 2)
+    elif rank == 3:
+        ga, gb = kron_vjp_of_rank(g, a, b, 3)
+    elif rank == 4:
+        ga, gb = kron_vjp_of_rank(g, a, b, 4)
+    elif rank == 5:
+        ga, gb = kron_vjp_of_rank(g, a, b, 5)
+    else:
+        ga, gb = kron_vjp_of_rank(g, a, b, MAX_RANK)
+    return ga, gb
+
+
+@defvjp(np.kron, broadcasting=False)
+def kron_vjp(g, ans, a, b):
+    """Ranks known only at run time (generic code)."""
+    return kron_vjp_of_any_rank(g, a, b)
+
+
+@defjvp(np.kron, broadcasting=False)
+def kron_jvp(da, db, ans, a, b):
+    """Ranks known only at run time (so never batched)."""
+    return np.kron(da, b) + np.kron(a, db)
+
+
+# ---- np.cross ----
+
+@compile_time
+def cross_axes(axisa, axisb, axisc, axis):
+    """np.cross's vector axes of `a`, `b` and the result: `axis`, if given, for all three."""
+    return (axisa, axisb, axisc) if axis is None else (axis, axis, axis)
+
+
+def shifted(axis, by):
+    """`axis` of an array given `by` more leading axes: one counted from the end stays."""
+    if axis < 0:
+        return axis
+    return axis + by
+
+
+def vectors_last(x, axis):
+    """`x` with its vector axis last."""
+    if axis == -1:
+        return x
+    return np.moveaxis(x, axis, -1)
+
+
+def cross_cotangent(g, am, bm, axisc, left):
+    """The cotangent of np.cross's left (`left`) or right operand, its vectors last
+    (`am`, `bm`): each component `j` is `g` against the cross product with the unit
+    vector `e_j` in place of that operand. Written this way it holds for 3-vectors and
+    2-vectors alike: NumPy's cross product of two 2-vectors is a number (the result has
+    no vector axis, and `axisc` is ignored), of a 2-vector and a 3-vector a 3-vector."""
+    stack = np.broadcast_shapes(np.shape(am[..., 0]), np.shape(bm[..., 0]))
+    if axisc != -1:  # the result's vector axis last: from `axisc`, or, if it has none, from -1
+        planar = len(stack) + 1 - np.ndim(g)
+        g = np.moveaxis(g, axisc - planar * (axisc + 1), -1)
+    gv = np.reshape(g, stack + (1, -1))
+    if left:
+        n, other = np.shape(am)[-1], bm
+        units = np.cross(np.eye(n), np.expand_dims(bm, -2))
+    else:
+        n, other = np.shape(bm)[-1], am
+        units = np.cross(np.expand_dims(am, -2), np.eye(n))
+    return np.sum(gv * np.reshape(units, np.shape(other[..., 0]) + (n, -1)), axis=-1)
+
+
+def vectors_back(t, x, axis):
+    """A cotangent computed with the vectors last, its vector axis put back where `x`
+    has it (counted from the end: `t` may have more leading axes than `x`)."""
+    if axis == -1:
+        return t
+    if axis < 0:
+        return np.moveaxis(t, -1, axis)
+    return np.moveaxis(t, -1, axis - np.ndim(x))
+
+
+@defvjp(np.cross, broadcasting=True)
+def cross_vjp(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    axisa, axisb, axisc = cross_axes(axisa, axisb, axisc, axis)
+    am, bm = vectors_last(a, axisa), vectors_last(b, axisb)
+    ga = cross_cotangent(g, am, bm, axisc, True)
+    gb = cross_cotangent(g, am, bm, axisc, False)
+    return vectors_back(ga, a, axisa), vectors_back(gb, b, axisb)
+
+
+@defjvp(np.cross, broadcasting=False)
+def cross_jvp(da, db, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, batch=0):
+    """Batched: each tangent given the operands' common rank after its directions (so
+    that the directions lead the broadcast), its vector axis moved along."""
+    axisa, axisb, axisc = cross_axes(axisa, axisb, axisc, axis)
+    if not batch and (axisa, axisb, axisc) == (-1, -1, -1):
+        return np.cross(da, b) + np.cross(a, db)
+    if not batch:
+        return np.cross(da, b, axisa, axisb, axisc) + np.cross(a, db, axisa, axisb, axisc)
+    rank = max(np.ndim(a), np.ndim(b))
+    directions = (np.shape(da)[0],)
+    da = np.reshape(da, directions + (1,) * (rank - np.ndim(a)) + np.shape(a))
+    db = np.reshape(db, directions + (1,) * (rank - np.ndim(b)) + np.shape(b))
+    return np.cross(da, b, shifted(axisa, 1 + rank - np.ndim(a)), axisb, shifted(axisc, 1)) + \
+        np.cross(a, db, axisa, shifted(axisb, 1 + rank - np.ndim(b)), shifted(axisc, 1))
