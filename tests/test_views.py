@@ -574,6 +574,8 @@ VIEW_CALLS = {
     "np.atleast_3d": np.atleast_3d,
     "np.moveaxis": lambda a: np.moveaxis(a, 0, -1),
     "np.swapaxes": lambda a: np.swapaxes(a, 0, 1),
+    "np.rollaxis": lambda a: np.rollaxis(a, 1),
+    "np.broadcast_arrays": lambda a: np.broadcast_arrays(a, np.ones((2, 1, 1)))[0],
     "np.broadcast_to": lambda a: np.broadcast_to(a, (2,) + np.shape(a)),
     "np.asarray": np.asarray,
     "np.asanyarray": np.asanyarray,
