@@ -246,18 +246,19 @@ CASES: dict[str, Refused | Works] = {
         fixed="def f(x):\n    t = (x, x * x)\n    return t[1]\n"),
     # ---- calls without a derivative on the differentiated path ----
     "a NumPy function without a rule": Refused(
-        "def f(x):\n    return np.sum(np.cumsum(x) ** 2)\n", "np.cumsum(x)", "register one with @ad_compiler.defvjp",
+        "def f(x):\n    return np.sum(np.convolve(x, x) ** 2)\n", "np.convolve(x, x)", "register one with @ad_compiler.defvjp",
         error=NoDerivativeError, args=(V,)),
     "a NumPy function run as written": Refused(
-        "def f(x):\n    return np.linalg.det(np.reshape(x, (2, 2)))\n", "np.linalg.det", "stop_gradient",
+        "def f(x):\n    return np.polynomial.polynomial.polyval(0.5, x)\n", "np.polynomial.polynomial.polyval",
+        "stop_gradient",
         error=NoDerivativeError, args=(np.array([1.0, 2.0, 3.0, 5.0]),)),
     "data through a library call": Refused(
-        "def f(x):\n    return np.linalg.det(np.reshape(x, (2, 2))) * x[0]\n", "np.linalg.det",
+        "def f(x):\n    return np.polynomial.polynomial.polyval(0.5, x) * x[0]\n", "np.polynomial.polynomial.polyval",
         "compute what it needs from data only", error=NoDerivativeError, args=(np.array([1.0, 2.0, 3.0, 5.0]),),
-        fixed="def f(x, d):\n    return np.linalg.det(np.reshape(d, (2, 2))) * x[0]\n",
+        fixed="def f(x, d):\n    return np.polynomial.polynomial.polyval(0.5, d) * x[0]\n",
         fixed_args=(np.array([1.0, 2.0, 3.0, 5.0]), np.array([1.0, 2.0, 3.0, 5.0]))),
     "a math function without a rule": Refused(
-        "def f(x):\n    return math.lgamma(x)\n", "math.lgamma", "register one", error=NoDerivativeError),
+        "def f(x):\n    return math.frexp(x)[0]\n", "math.frexp", "register one", error=NoDerivativeError),
     "a standard-library function": Refused(
         "import statistics\n\n\ndef f(x):\n    return statistics.fmean((x, x * x))\n", "statistics.fmean",
         "cannot differentiate through 'statistics.fmean'", error=NoDerivativeError,
@@ -283,7 +284,8 @@ CASES: dict[str, Refused | Works] = {
         error=NoDerivativeError,
         fixed="def safe_log(v):\n    return np.log(v)\n\n\ndef f(x):\n    return safe_log(x) * x\n"),
     "a method of an array without a rule": Refused(
-        "def f(x):\n    return np.sum(x.cumprod())\n", "x.cumprod()", "the methods of arrays the compiler differentiates",
+        "def f(x):\n    return np.sum(x.compress([True, False, True]))\n", "x.compress([True, False, True])",
+        "the methods of arrays the compiler differentiates",
         error=NoDerivativeError, args=(V,)),
     "sorting in place": Refused(
         "def f(x):\n    y = x * 1.0\n    y.sort()\n    return y[0] * x[1]\n", "y.sort()", "np.sort(x)",
@@ -468,9 +470,9 @@ def test_bad_input(name: str, directory: Path) -> None:
 
 def test_a_scipy_function_without_a_rule_is_refused_at_the_users_line(directory: Path) -> None:
     pytest.importorskip("scipy.special")
-    case = Refused("from scipy.special import gammaln\n\n\ndef f(x):\n    return gammaln(x) * x\n", "gammaln(x)",
+    case = Refused("from scipy.special import spence\n\n\ndef f(x):\n    return spence(x) * x\n", "spence(x)",
                    "stop_gradient", error=NoDerivativeError,
-                   fixed="from scipy.special import gammaln\n\n\ndef f(x, d):\n    return gammaln(d) * x\n",
+                   fixed="from scipy.special import spence\n\n\ndef f(x, d):\n    return spence(d) * x\n",
                    fixed_args=(1.5, 2.5))
     check_refused("scipy", case, directory)
 
@@ -483,7 +485,7 @@ COMMANDS = {
     "a syntax error": (["grad", "broken.py:f"], {"broken.py": "def f(x):\n    return x *\n"}, ("broken.py", 2)),
     "a construct refused": (["show", "model.py:f"], {"model.py": "def f(x):\n    with open('log'):\n"
                                                       "        x = x * 2.0\n    return x\n"}, ("model.py", 2)),
-    "a call refused": (["grad", "model.py:f"], {"model.py": "import math\n\n\ndef f(x):\n    return math.lgamma(x)\n"},
+    "a call refused": (["grad", "model.py:f"], {"model.py": "import math\n\n\ndef f(x):\n    return math.frexp(x)[0]\n"},
                        ("model.py", 5)),
     "no such file": (["grad", "nowhere.py:f"], {}, "error: no such file: nowhere.py"),
     "no such function": (["grad", "model.py:g"], {"model.py": MODEL}, "error: model.py defines no function 'g'"),

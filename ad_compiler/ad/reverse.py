@@ -118,6 +118,11 @@ def _located(fn: Function, op: Op, message: str) -> NoDerivativeError:
     return NoDerivativeError(message, loc.file, loc.line, loc.col, fn.line_text(loc))
 
 
+def _dtype(x: Operand) -> str | None:
+    kind = x.kind if isinstance(x, Value) else kind_of(x.value)
+    return getattr(kind, "dtype", None)
+
+
 def _rule_outputs(
     fn: Function, op: Op, returned: list[Operand], new_ops: list[Op], active: Callable[[Operand], bool]
 ) -> list[Operand | None]:
@@ -208,6 +213,11 @@ class Sweep(RegionSweep):
         for x, ct in zip(op.inputs, _rule_outputs(self.fn, op, returned, new_ops, self.is_active)):
             if ct is None or not self.is_active(x):
                 continue
+            if _dtype(x) in ("float", "int", "bool") and _dtype(op.results[0]) == "complex":
+                real = Value()  # (a real operand of a complex result: the real part, as JAX transposes a cast)
+                adjoints.ops.append(Op("np.real", [ct], [real], loc=op.loc))
+                fresh.add(real)
+                ct = real
             kind = op.result.kind if elementwise else x.kind
             before = len(adjoints.ops)
             ct, own = adjoints.masking.outgoing(mask, g, read, ct, kind, new_ops, adjoints.ops, op.loc)

@@ -143,7 +143,7 @@ class _Identities:
         if p is not None and p.prim == "neg":
             return p.inputs[0]
         scaled = self._scaled(x)
-        if scaled is not None and scaled[0] < 0:
+        if scaled is not None and isinstance(scaled[0], numbers.Real) and scaled[0] < 0:  # (not a complex factor)
             return self._scale(added, -scaled[0], scaled[1], like)
         return None
 

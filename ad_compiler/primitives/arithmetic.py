@@ -400,13 +400,24 @@ def _elementwise(ns: ModuleType) -> None:
     def hypot_jvp(dx, dy, ans, x, y):
         return (dx * x + dy * y) / ans
 
-    @defvjp(fn("fabs"))
+    @defvjp(fn("fabs"), dtypes=(None if ns is math else "float",))
     def abs_vjp(g, ans, x):
         return g * np.sign(x)
 
-    @defjvp(fn("fabs"))
+    @defjvp(fn("fabs"), dtypes=(None if ns is math else "float",))
     def abs_jvp(dx, ans, x):
         return dx * np.sign(x)
+
+    if ns is np:  # (any dtype: a complex z too, whose sign is z / |z|)
+
+        @defvjp(np.absolute)
+        def complex_abs_vjp(g, ans, x):
+            """JAX's: `g * conj(z) / |z|`, 0 at 0 (for a real x, `g * sign(x)`)."""
+            return g * np.conj(np.sign(x))
+
+        @defjvp(np.absolute)
+        def complex_abs_jvp(dx, ans, x):
+            return np.real(np.conj(np.sign(x)) * dx)
 
     @defvjp(fn("degrees"))
     def degrees_vjp(g, ans, x):

@@ -30,8 +30,8 @@ MAX_OPERANDS = 12
 """The most operands an einsum a rule writes may take (NumPy's limit is 52 labels)."""
 
 primitive(np.einsum, infer=same_call, linear=True)  # (of one operand, a view of it: never written in place)
-primitive(np.trace, infer=same_call, linear=True, fresh=True)
-primitive(np.diagonal, infer=same_call, linear=True, view=True)
+primitive(np.trace, infer=same_call, linear=True, fresh=True, methods=("trace",))
+primitive(np.diagonal, infer=same_call, linear=True, view=True, methods=("diagonal",))
 primitive(np.diag, infer=same_call, linear=True)
 primitive(np.tril, np.triu, infer=same_call, linear=True, fresh=True)
 

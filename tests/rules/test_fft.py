@@ -289,8 +289,6 @@ def spectrum_energy(x):
     return np.sum(np.abs(np.fft.fft(x)) ** 2)
 
 
-@pytest.mark.xfail(reason="np.absolute's rule is g * np.sign(x): for complex x, JAX's is g * conj(x) / |x| "
-                   "(primitives/arithmetic.py, reported)", strict=True)
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
 def test_energy_of_the_spectrum(mode: str) -> None:
     """Parseval: the energy of the DFT is n times the signal's, so its gradient is 2 n x."""
