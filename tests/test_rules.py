@@ -650,3 +650,20 @@ def test_max_with_initial_as_maximum_of_reduction_and_initial(mode: str) -> None
     np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([3.0, 1.0])), [0.5, 0.0])
     np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([4.0, 1.0])), [1.0, 0.0])
     np.testing.assert_array_equal(grad(max_initial, mode=mode)(np.array([2.0, 1.0])), [0.0, 0.0])
+
+
+STACK_MASK = np.array([[[True, False], [False, True]], [[True, True], [False, False]]])
+STACK_FACTOR = np.arange(4.0).reshape(2, 2) / 3
+
+
+def masked_stack_product(x):
+    return np.sum(np.where(STACK_MASK, x @ STACK_FACTOR, 0.0))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_mask_on_a_product_of_stacks_is_not_taken_element_by_element(mode: str) -> None:
+    """matmul's rule for stacks broadcasts the stack axes, but its cotangents are not its
+    result's element by element: the mask of np.where must not be applied to them."""
+    x = np.arange(8.0).reshape(2, 2, 2) / 5
+    np.testing.assert_allclose(grad(masked_stack_product, mode=mode)(x), numeric_grad(masked_stack_product, (x,), 0),
+                               rtol=1e-7, atol=1e-9)

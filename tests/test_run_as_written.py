@@ -129,23 +129,23 @@ def test_scipy_on_data():
 
 def test_an_opaque_call_on_the_differentiated_path_is_a_located_error():
     def f(x):
-        y = np.linalg.norm(x)
+        y = np.polynomial.polynomial.polyval(0.5, x)
         return y * 2.0
 
     with pytest.raises(NoDerivativeError) as info:
         grad(f)(np.array([1.0, 2.0]))
     message = str(info.value)
-    assert "np.linalg.norm" in message and "'x'" in message and "y = np.linalg.norm(x)" in message
-    assert "stop_gradient" in message
+    assert "np.polynomial.polynomial.polyval" in message and "'x'" in message
+    assert "y = np.polynomial.polynomial.polyval(0.5, x)" in message and "stop_gradient" in message
 
 
 def test_stop_gradient_makes_the_advice_work():
     def f(x):
-        y = np.linalg.norm(ad_compiler.stop_gradient(x))
+        y = np.polynomial.polynomial.polyval(0.5, ad_compiler.stop_gradient(x))
         return np.sum(x) * y
 
     x = np.array([1.0, 2.0])
-    np.testing.assert_allclose(grad(f)(x), np.full(2, np.linalg.norm(x)))
+    np.testing.assert_allclose(grad(f)(x), np.full(2, np.polynomial.polynomial.polyval(0.5, x)))
 
 
 def test_a_call_that_may_change_a_differentiated_array_is_refused():

@@ -176,7 +176,8 @@ def elementwise(prim: str, broadcasting: bool) -> bool:
     that broadcasts its operands, or a function of one value applied to each element."""
     if prim in INDEXED_WRITES:  # (the value written has `g[index]`: not `g`'s shape)
         return False
-    return broadcasting or PRIMITIVES.get(prim).elementwise
+    record = PRIMITIVES.get(prim)
+    return record.elementwise or (broadcasting and not record.product)  # (a product of stacks broadcasts them)
 
 
 INDEXED_WRITES = frozenset({"setitem", "add_at"})

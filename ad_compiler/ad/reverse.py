@@ -16,7 +16,7 @@ from .opaque import check_written
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline
 from ..ir.prims import over_sequence
-from ..ir.types import ListKind, kind_of
+from ..ir.types import ListKind, TupleKind, kind_of
 from ..passes.activity import active_values
 from . import masks
 from .kinds import differentiable
@@ -66,6 +66,21 @@ class Adjoints:
             table[primal] = contribution
             if isinstance(contribution, Value) and contribution in fresh:
                 self._name(contribution, primal)
+            return
+        if isinstance(primal.kind, TupleKind):  # item by item (`+` would join the tuples)
+            items = []
+            for j, item_kind in enumerate(primal.kind.items):
+                left, right, both = Value(), Value(), Value()
+                self.ops.append(Op("getitem", [table[primal], Const(j)], [left], loc=loc))
+                self.ops.append(Op("getitem", [contribution, Const(j)], [right], loc=loc))
+                if getattr(item_kind, "dtype", None) in ("int", "bool"):
+                    items.append(Const(None))
+                    continue
+                self.ops.append(Op("add", [left, right], [both], loc=loc))
+                items.append(both)
+            total = Value()
+            self.ops.append(Op("tuple", items, [total], loc=loc))
+            table[primal] = total
             return
         total = Value()
         self.ops.append(Op(adding(primal), [table[primal], contribution], [total], loc=loc))
@@ -189,6 +204,9 @@ class Sweep(RegionSweep):
         if op.prim in LIST_OPS:
             LIST_OPS[op.prim](self, op, g)
             return
+        if op.prim == "getitem" and isinstance(op.inputs[0].kind, TupleKind) and isinstance(op.inputs[1], Const):
+            self._tuple_item(op, g)
+            return
         if op.prim == "getitem" and isinstance(op.inputs[0].kind, ListKind):
             self.adjoints.add_item(op.inputs[0], op.inputs[1], g, op.loc)
             return
@@ -239,6 +257,25 @@ class Sweep(RegionSweep):
                 item = Value()
                 self.adjoints.ops.append(Op("getitem", [g, Const(k)], [item], loc=op.loc))
                 self.adjoints.add(x, item, {item}, op.loc)
+
+    def _tuple_item(self, op: Op, g: Operand) -> None:
+        """`t[k]` of a tuple: the tuple's cotangent is a tuple, `g` at k, zeros elsewhere."""
+        tup, index = op.inputs
+        n = len(tup.kind.items)
+        k = index.value % n
+        items = []
+        for j, item_kind in enumerate(tup.kind.items):
+            if j == k:
+                items.append(g)
+            elif getattr(item_kind, "dtype", None) in ("int", "bool"):
+                items.append(Const(None))
+            else:
+                item = Value(kind=item_kind)
+                self.adjoints.ops.append(Op("getitem", [tup, Const(j)], [item], loc=op.loc))
+                items.append(self.adjoints.zeros(item, op.loc))
+        made = Value()
+        self.adjoints.ops.append(Op("tuple", items, [made], loc=op.loc))
+        self.adjoints.add(tup, made, {made}, op.loc)
 
     def _push(self, op: Op, g: Operand) -> None:
         """`xs2 = push(xs1, v)`: the adjoint of v is the last item of xs2's, popped off."""
