@@ -54,6 +54,10 @@ VJP rule has a JVP rule too.
 
 
 def _family(p: Primitive) -> str:
+    """The family module that defines the primitive's rules (SciPy's by its namespace: a
+    rule maker of another family may have made them)."""
+    if p.name.startswith("scipy."):
+        return "scipy_" + p.name.split(".")[1]
     fn = p.vjps[0].fn if p.vjps else p.infer
     module = getattr(fn, "__module__", None) or ""
     return module.rpartition(".")[2] if module.startswith("ad_compiler.primitives") else "defined elsewhere"

@@ -117,3 +117,34 @@ def test_the_shrinker_keeps_the_failure_and_drops_the_rest() -> None:
     small, _, tried = shrink(program.source, args, fails, budget=30.0)
     assert fails(small, ()) and tried > 0
     assert len(small.splitlines()) < len(program.source.splitlines()) // 2, small
+
+
+def test_every_primitive_of_the_family_tables_is_in_the_grammar() -> None:
+    """The primitives the families of tests/rules/ test are written by the fuzzer's
+    library-call construct (tests/fuzz/forms_*.py)."""
+    from tests.fuzz.forms import every_form
+    from tests.test_rules import every_spec, SPECS
+
+    family = {s.prim for s in every_spec()} - {s.prim for s in SPECS}
+    written = {prim for form in every_form() for prim in form.prims}
+    assert sorted(family - written) == []
+
+
+def test_every_form_gives_the_shapes_it_says() -> None:
+    """Each form, at each shape the grammar asks for, run on operands of the shapes it
+    asks for, gives an array of that shape (so generated programs are valid)."""
+    from tests.fuzz.forms import every_form
+    from tests.fuzz.gen import SHAPES
+
+    rng = np.random.default_rng(0)
+    for form in every_form():
+        for shape in SHAPES:
+            operands = form.operands(shape)
+            if operands is None:
+                continue
+            args = [rng.uniform(-1.0, 1.0, s) if s else float(rng.uniform(-1.0, 1.0)) for s in operands]
+            scope = {"np": np, "args": args}
+            exec("import scipy.special, scipy.stats, scipy.linalg\nimport math", scope)  # noqa: S102
+            text = form.template.format(*(f"args[{k}]" for k in range(len(args))))
+            value = eval(text, scope)  # noqa: S307 - the grammar's own templates
+            assert np.shape(value) == shape, (form.template, shape)
