@@ -23,7 +23,7 @@ from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
 from .primitives import PRIMITIVES
-from .passes import carried, cse, dce, fold, scatter, specialize, tape, untuple, views
+from .passes import branches, carried, cse, dce, fold, scatter, specialize, tape, untuple, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -95,6 +95,7 @@ def optimize(fn: Function) -> Function:
         changed = fold.run(fn)
         infer_kinds(fn)
         changed |= specialize.run(fn)
+        changed |= branches.run(fn)
         changed |= untuple.run(fn)
         changed |= cse.run(fn)
         changed |= scatter.run(fn)

@@ -25,7 +25,7 @@ def test_numbers_arrays_and_library_calls_are_defined_in_the_module(tmp_path: Pa
         import sys
 
         import numpy as np
-        from numpy.linalg import norm
+        from numpy.polynomial.polynomial import polyval
 
         SCALE = 0.5
         W = np.array([1.0, 2.0, 3.0])
@@ -33,7 +33,7 @@ def test_numbers_arrays_and_library_calls_are_defined_in_the_module(tmp_path: Pa
 
 
         def f(x):
-            if norm(W) < TOL:
+            if polyval(0.5, W) < TOL:
                 raise ValueError("W vanishes")
             print("scale", SCALE, math.pi, file=sys.stderr)
             return np.sum(W * x * x) * SCALE
@@ -42,7 +42,7 @@ def test_numbers_arrays_and_library_calls_are_defined_in_the_module(tmp_path: Pa
     result = adc("grad", f"{source}:f", "-o", str(out))
     assert result.returncode == 0, result.stderr
     text = out.read_text()
-    assert "SCALE = 0.5" in text and "from numpy.linalg import norm" in text and "import math" in text and "import sys" in text
+    assert "SCALE = 0.5" in text and "from numpy.polynomial.polynomial import polyval" in text and "import math" in text and "import sys" in text
     got = run_standalone(out, """
         import dobjective
         print(json.dumps(dobjective.grad_f(np.array([0.3, -0.2, 0.5])).tolist()))

@@ -144,7 +144,8 @@ def test_every_form_gives_the_shapes_it_says() -> None:
                 continue
             args = [rng.uniform(-1.0, 1.0, s) if s else float(rng.uniform(-1.0, 1.0)) for s in operands]
             scope = {"np": np, "args": args}
-            exec("import scipy.special, scipy.stats, scipy.linalg\nimport math", scope)  # noqa: S102
+            exec("import math\nimport scipy.linalg\nimport scipy.special\nimport scipy.stats\n"  # noqa: S102
+                 "from scipy import linalg, special, stats", scope)
             text = form.template.format(*(f"args[{k}]" for k in range(len(args))))
             value = eval(text, scope)  # noqa: S307 - the grammar's own templates
             assert np.shape(value) == shape, (form.template, shape)

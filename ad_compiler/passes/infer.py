@@ -31,7 +31,12 @@ def _is_none(x: Operand) -> bool:
 def _infer_op(op: Op, producers: dict) -> Kind:
     """The kind of an op's one result, by its primitive's kind rule."""
     rule = PRIMITIVES.get(op.prim).infer
-    return rule(op, [_kind(x) for x in op.inputs], producers) if rule is not None else None
+    if rule is None:
+        return None
+    try:
+        return rule(op, [_kind(x) for x in op.inputs], producers)
+    except (ValueError, TypeError, IndexError):  # (operands NumPy refuses, in a branch that may never run)
+        return None
 
 
 _MAX_FIXPOINT_ROUNDS = 4
