@@ -155,6 +155,10 @@ def dawsn_slope(x, ans):
     return 1 - 2 * x * ans
 
 
+def wrightomega_slope(x, ans):
+    return ans / (1 + ans)  # (w + log w = x)
+
+
 def ndtr_slope(x, ans):
     return 0.3989422804014327 * np.exp(-0.5 * x * x)  # 1 / sqrt(2 pi)
 
@@ -277,7 +281,7 @@ for _fn, _slope in (
     (special.gamma, gamma_slope), (math.gamma, gamma_slope), (special.digamma, trigamma_slope),
     (special.erf, erf_slope), (special.erfc, erfc_slope), (special.erfinv, erfinv_slope),
     (special.erfcinv, erfcinv_slope), (special.erfi, erfi_slope), (special.erfcx, erfcx_slope),
-    (special.dawsn, dawsn_slope), (special.ndtr, ndtr_slope), (special.log_ndtr, log_ndtr_slope),
+    (special.dawsn, dawsn_slope), (special.wrightomega, wrightomega_slope), (special.ndtr, ndtr_slope), (special.log_ndtr, log_ndtr_slope),
     (special.ndtri, ndtri_slope), (special.entr, entr_slope),
     (special.i0, i0_slope), (np.i0, i0_slope), (special.i1, i1_slope), (special.i0e, i0e_slope),
     (special.i1e, i1e_slope), (special.j0, j0_slope), (special.j1, j1_slope), (special.y0, y0_slope),

@@ -116,6 +116,7 @@ SPECS = [
     Spec(special.erfi, lo=-1.0, hi=1.0),
     Spec(special.erfcx, lo=-1.0, hi=2.0),
     Spec(special.dawsn, lo=-2.0, hi=2.0),
+    Spec(special.wrightomega, lo=-2.0, hi=2.0),
     Spec(special.ndtr, lo=-2.0, hi=2.0),
     Spec(special.log_ndtr, lo=-4.0, hi=2.0),
     Spec(special.ndtri, lo=0.05, hi=0.95),
