@@ -54,8 +54,32 @@ def transposes(trans):
     return trans not in (0, "N")
 
 
+def as_columns(b):
+    """A stack of right-hand sides `b` (..., n, m) as the columns of one (n, k) matrix,
+    and the stack moved for `from_columns`: SciPy before 1.16 solves one matrix at a time,
+    and a batched tangent adds a stack axis to a user's single system."""
+    moved = np.moveaxis(b, -2, 0)
+    return np.reshape(moved, (np.shape(moved)[0], np.size(moved) // np.shape(moved)[0])), moved
+
+
+def from_columns(x, moved):
+    return np.moveaxis(np.reshape(x, np.shape(moved)), 0, -2)
+
+
 def triangular_solve(a, b, trans, lower, unit_diagonal):
+    if np.ndim(a) == 2 and np.ndim(b) > 2:
+        flat, moved = as_columns(b)
+        x = scipy.linalg.solve_triangular(a, flat, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+        return from_columns(x, moved)
     return scipy.linalg.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+def factored_solve(c, lower, b):
+    """`scipy.linalg.cho_solve((c, lower), b)`, for stacks of `b` as `triangular_solve`."""
+    if np.ndim(c) == 2 and np.ndim(b) > 2:
+        flat, moved = as_columns(b)
+        return from_columns(scipy.linalg.cho_solve((c, lower), flat), moved)
+    return scipy.linalg.cho_solve((c, lower), b)
 
 
 @defvjp(scipy.linalg.solve_triangular, broadcasting=False)
@@ -130,7 +154,7 @@ def cho_solve_vjp(g, ans, c_and_lower, b, overwrite_b=False, check_finite=True):
     kept(overwrite_b=overwrite_b)
     c, lower = c_and_lower[0], c_and_lower[1]
     x = columns(ans, b)
-    gb = scipy.linalg.cho_solve((c, lower), columns(g, b))
+    gb = factored_solve(c, lower, columns(g, b))
     spread = -(gb @ mT(x) + x @ mT(gb))
     factor = triangle(c, lower)
     gc = triangle(spread @ factor if lower else factor @ spread, lower)
@@ -147,7 +171,7 @@ def cho_solve_jvp(dc_and_lower, db, ans, c_and_lower, b, overwrite_b=False, chec
     da = factored(factor, triangle(dc_and_lower[0], lower), lower)
     if batch:
         da, db = lift(da, c, np.ndim(x)), lift(db, columns(b, b), np.ndim(x))
-    return shaped(scipy.linalg.cho_solve((c, lower), db - da @ x), ans, batch)
+    return shaped(factored_solve(c, lower, db - da @ x), ans, batch)
 
 
 def frechet(a, e):

@@ -74,6 +74,8 @@ def broadcast_to_kind(op, kinds, producers):
 def expand_dims_kind(op, kinds, producers):
     """np.expand_dims(x, axis), axis an int or a tuple of them."""
     shape = shape_of(kinds[0])
+    if shape is None:
+        return None
     try:
         return array_kind(np.expand_dims(np.empty(shape), static(op, 1, "axis")).shape, kinds[0].dtype)
     except (ValueError, TypeError):
