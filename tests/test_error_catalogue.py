@@ -257,6 +257,10 @@ CASES: dict[str, Refused | Works] = {
         "compute what it needs from data only", error=NoDerivativeError, args=(np.array([1.0, 2.0, 3.0, 5.0]),),
         fixed="def f(x, d):\n    return np.polynomial.polynomial.polyval(0.5, d) * x[0]\n",
         fixed_args=(np.array([1.0, 2.0, 3.0, 5.0]), np.array([1.0, 2.0, 3.0, 5.0]))),
+    "np.block of nested lists": Refused(
+        "def f(x):\n    return np.sum(np.block([[x, 2.0 * x]]) * np.arange(6.0))\n", "np.block([[x, 2.0 * x]])",
+        "np.concatenate", error=UnsupportedError, args=(np.array([1.0, 2.0, 3.0]),),
+        fixed="def f(x):\n    return np.sum(np.concatenate([x, 2.0 * x]) * np.arange(6.0))\n"),
     "a math function without a rule": Refused(
         "def f(x):\n    return math.frexp(x)[0]\n", "math.frexp", "register one", error=NoDerivativeError),
     "a standard-library function": Refused(

@@ -771,6 +771,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                 return found
         if prim == "slice":
             return self._slice(node)
+        if PRIMITIVES.get(prim).refused:
+            self._refuse(node, PRIMITIVES.get(prim).refused)
         inputs = [self._array_operand(prim, arg) for arg in node.args]
         inputs = self._keyword_operands(prim, inputs, node)
         arity = PRIMITIVES.arity(prim)

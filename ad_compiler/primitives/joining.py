@@ -61,6 +61,9 @@ def joined_sequence_kind(op, kinds, producers):
     return array_kind(None, joined.dtype, joined.ndim)
 
 
+primitive(np.block, refused="np.block is not supported: join the blocks with np.concatenate, each row of blocks "
+                             "along axis 1, then the rows along axis 0")
+
 for _prim in sorted(PACKED):
     primitive(_prim, infer=joined_kind, fresh=True)
     primitive(over_sequence(_prim), arity=1, infer=joined_sequence_kind, fresh=True)

@@ -113,6 +113,9 @@ class Primitive:
     reads_shape_only: bool = False
     """Reads only its first operand's shape (np.shape, np.zeros_like), which element
     writes never change."""
+    refused: str = ""
+    """Why its calls are refused at compile time, saying what to write instead (`np.block`,
+    whose nested lists the compiler would take for one array)."""
     differentiable: bool = True
     """False: its result does not depend differentiably on its operands (a comparison, a
     shape, np.sign): it stops activity and needs no rule."""
