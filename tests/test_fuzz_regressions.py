@@ -894,3 +894,21 @@ def test_a_draw_passed_to_a_function_run_as_written_is_drawn_once(tmp_path: Path
     assert len(log) == 2
     rs.seed(0)
     np.testing.assert_allclose(gradient, np.random.RandomState(0).uniform(0.5, 1.5, 2)[1] * np.ones(3))
+
+
+def test_a_dot_of_an_operand_of_unknown_kind_in_a_batched_pass(tmp_path: Path) -> None:
+    """np.dot with an operand whose kind is not known (read out of a dict display) takes
+    the rule for ranks known at run time, whose JVP took no batch of directions: jacfwd
+    (and forward-mode grad) crashed on `np.dot(a, dy)` with dy's directions first."""
+    f = _load("""
+        W = np.linspace(-1.0, 1.0, 9).reshape(3, 3)
+        MASK = np.array([True, False, True])
+
+        def f(x):
+            v1 = {'k0': 0.5, 'k1': W[:, MASK]}['k1']
+            return np.arctan2(2.0, v1[:3, 1]).dot(np.squeeze(np.expand_dims(x[1], 0), 0))
+        """, tmp_path)
+    x = np.arange(9.0).reshape(3, 3) / 7
+    expected = numeric_grad(f, (x,), 0)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(grad(f, mode=mode)(x), expected, rtol=1e-6, atol=1e-9)

@@ -299,8 +299,11 @@ def _contract_rules(prim, axis_of_y, y_last) -> None:
         return product_or_contraction_vjp(g, x, y, axis_of_y, y_last)
 
     @defjvp(prim, broadcasting=False)
-    def contract_jvp(dx, dy, ans, x, y):
-        """Ranks known only at run time (so never batched)."""
+    def contract_jvp(dx, dy, ans, x, y, *, batch=0):
+        """Ranks known only at run time: batched (a Jacobian of an operand of unknown
+        kind), one direction at a time."""
+        if batch:
+            return np.stack([prim(dx[k], y) + prim(x, dy[k]) for k in range(np.shape(dx)[0])])
         return prim(dx, y) + prim(x, dy)
 
 
