@@ -912,3 +912,21 @@ def test_a_dot_of_an_operand_of_unknown_kind_in_a_batched_pass(tmp_path: Path) -
     expected = numeric_grad(f, (x,), 0)
     for mode in ("reverse", "forward"):
         np.testing.assert_allclose(grad(f, mode=mode)(x), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_an_astype_read_in_a_test_runs_no_rule_as_written(tmp_path: Path) -> None:
+    """`x[:1].astype('float64')` in a branch's test: the conversion's JVP rule called
+    another rule's function with a keyword-only `batch`, which the frontend cannot inline,
+    so the emitted code called it as written, by a name it does not have (NameError)."""
+    f = _load("""
+        RS = np.random.RandomState(0)
+
+        def f(y):
+            x = RS.randn(1, 3)
+            x = x / (np.round(x, 1) * y)
+            if np.sum(x[:1].astype('float64')):
+                assert np.sum(0.5), 'not finite'
+            return 1.5 * y
+        """, tmp_path)
+    out, tangent = jvp(f, (0.7,), (1.0,))
+    assert out == pytest.approx(1.05) and tangent == pytest.approx(1.5)

@@ -399,7 +399,9 @@ def any_array_vjp(g, ans, x, dtype=None, order=None, ndmin=0, copy=None):
 
 @defjvp(*CONVERSIONS, broadcasting=False)
 def any_array_jvp(dx, ans, x, dtype=None, order=None, ndmin=0, copy=None, *, batch=0):
-    return array_jvp(dx, ans, x, ndmin=ndmin, batch=batch) * float(np.asarray(0.5, dtype=dtype) == 0.5)
+    if ndmin:
+        dx = reordered(dx, np.shape(ans), "C", batch)
+    return dx * float(np.asarray(0.5, dtype=dtype) == 0.5)
 
 
 @defvjp(*CONTIGUOUS, broadcasting=False)
