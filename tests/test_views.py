@@ -609,7 +609,7 @@ def test_every_view_primitive_has_a_call_here():
     assert sorted(set(VIEW_PRIMS) - set(VIEW_CALLS)) == []
 
 
-def _compiled_or_refused(fn, x) -> None:
+def check_compiled_or_refused(fn, x) -> None:
     """Compiled, `fn` gives NumPy's value and its gradient central differences' (in both
     modes); or the view check refuses it. Never a silently wrong value."""
     try:
@@ -643,8 +643,8 @@ def test_every_view_primitive_through_an_element_write(prim: str) -> None:
         return np.sum(a * a)
 
     x = np.arange(1.0, 7.0).reshape(2, 3) / 7.0
-    _compiled_or_refused(write_base, x)
-    _compiled_or_refused(write_view, x)
+    check_compiled_or_refused(write_base, x)
+    check_compiled_or_refused(write_view, x)
 
 
 # ---- augmented assignment: NumPy updates an array in place ----

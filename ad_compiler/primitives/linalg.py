@@ -365,7 +365,7 @@ def svd_vjp(g, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         return (u * np.expand_dims(g, -2)) @ vh
     if full_matrices and np.shape(a)[-2] != np.shape(a)[-1]:
-        raise NotImplementedError(COMPLETING)
+        raise ValueError(COMPLETING)  # (no derivative exists: refused where the call runs)
     u, s, vh = ans[0], ans[1], ans[2]
     gu, gs, gv = g[0], g[1], mT(g[2])
     f = gaps(s * s)
@@ -389,7 +389,7 @@ def svd_jvp(da, ans, a, full_matrices=True, compute_uv=True, hermitian=False):
         u, s, vh = np.linalg.svd(a, full_matrices=False)
         return diagonal(mT(u) @ da @ mT(vh))
     if full_matrices and np.shape(a)[-2] != np.shape(a)[-1]:
-        raise NotImplementedError(COMPLETING)
+        raise ValueError(COMPLETING)  # (no derivative exists: refused where the call runs)
     u, s, vh = ans[0], ans[1], ans[2]
     v = mT(vh)
     rotated = mT(u) @ da @ v
@@ -457,7 +457,7 @@ def qr_vjp(g, ans, a, mode="reduced"):
     """Of (Q, R), or of R alone with mode='r' (Q found again)."""
     if qr_mode(mode) != "r":
         if mode == "complete" and np.shape(a)[-2] > np.shape(a)[-1]:
-            raise NotImplementedError(COMPLETING)
+            raise ValueError(COMPLETING)  # (no derivative exists: refused where the call runs)
         return qr_pullback(g[0], g[1], a, ans[0], ans[1])
     q = np.linalg.qr(a)[0]
     return qr_pullback(np.zeros_like(q), g, a, q, ans)
@@ -467,7 +467,7 @@ def qr_vjp(g, ans, a, mode="reduced"):
 def qr_jvp(da, ans, a, mode="reduced"):
     if qr_mode(mode) != "r":
         if mode == "complete" and np.shape(a)[-2] > np.shape(a)[-1]:
-            raise NotImplementedError(COMPLETING)
+            raise ValueError(COMPLETING)  # (no derivative exists: refused where the call runs)
         return qr_tangents(da, a, ans[0], ans[1])
     q = np.linalg.qr(a)[0]
     return qr_tangents(da, a, q, ans)[1]

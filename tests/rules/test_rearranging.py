@@ -459,7 +459,7 @@ MODES = ("reverse", "forward")
 X = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]])
 
 
-def expect_gradient(f, x, expected=None):
+def assert_gradient(f, x, expected=None):
     """f's gradient in both modes, specialized and generic, is `expected` (by default:
     central differences)."""
     expected = numeric_grad(f, (x,), 0) if expected is None else expected
@@ -476,7 +476,7 @@ def take_twice(x):
 
 def test_an_element_taken_twice_gets_both_cotangents():
     """np.add.at semantics: every selection of an element adds its cotangent."""
-    expect_gradient(take_twice, np.array([0.1, 0.2, 0.3]), np.array([5.0, 0.0, 10.0]))
+    assert_gradient(take_twice, np.array([0.1, 0.2, 0.3]), np.array([5.0, 0.0, 10.0]))
 
 
 def edge_pad(x):
@@ -484,7 +484,7 @@ def edge_pad(x):
 
 
 def test_an_edge_pad_adds_its_copies_cotangents_to_the_edge():
-    expect_gradient(edge_pad, np.array([0.1, 0.2, 0.3]), np.array([1.0 + 2.0 + 3.0, 4.0, 5.0 + 6.0]))
+    assert_gradient(edge_pad, np.array([0.1, 0.2, 0.3]), np.array([1.0 + 2.0 + 3.0, 4.0, 5.0 + 6.0]))
 
 
 def tile_rows(x):
@@ -494,11 +494,11 @@ def tile_rows(x):
 def test_a_tile_sums_its_copies_cotangents():
     w = np.arange(24.0).reshape(4, 6)
     expected = w[:2, :3] + w[:2, 3:] + w[2:, :3] + w[2:, 3:]
-    expect_gradient(tile_rows, X, expected)
+    assert_gradient(tile_rows, X, expected)
 
 
 def test_a_tile_without_copies_has_derivative_zero():
-    expect_gradient(tile_none, X[0], 2.0 * X[0])
+    assert_gradient(tile_none, X[0], 2.0 * X[0])
 
 
 def ints_times(x):
@@ -508,7 +508,7 @@ def ints_times(x):
 def test_a_conversion_to_integers_has_derivative_zero():
     """Specialized, the integers' kind stops the derivative; in generic code (kinds not
     known) the rule gives it 0 at run time."""
-    expect_gradient(ints_times, X, np.trunc(X * 3.0) + np.trunc(X * 2.0))
+    assert_gradient(ints_times, X, np.trunc(X * 3.0) + np.trunc(X * 2.0))
 
 
 def float32_times(x):
@@ -587,7 +587,7 @@ def split_loop(x):
                                   (split_loop, X)], ids=lambda v: getattr(v, "__name__", ""))
 def test_items_of_a_split_differentiate(f, x):
     """Unpacked, indexed, iterated: the cotangent is the list of the items' cotangents."""
-    expect_gradient(f, x)
+    assert_gradient(f, x)
 
 
 @pytest.mark.parametrize("f, x", [(split_pairs, np.array([0.3, 0.5, 0.7, 1.1])),
@@ -657,4 +657,4 @@ def rolled_repeated(x):
 
 @pytest.mark.parametrize("f", [pad_roll_flip, insert_delete, rolled_repeated], ids=lambda f: f.__name__)
 def test_compositions_in_generic_code(f):
-    expect_gradient(f, X)
+    assert_gradient(f, X)
