@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .helpers import batch_axis, reduce_tangent
+from .helpers import batch_axis, reduce_tangent, supported
 from .indexing import positions
 from .kinds import by_probing
 from .record import PRIMITIVES, compile_time, defjvp, defvjp, primitive
-from .reductions import counted, expanded, reduction_kind, supported
+from .reductions import counted, expanded, reduction_kind
 from .select import max_jvp, max_vjp  # (the nan forms' rules, and np.ptp's weights)
 
 NO_VALUE = np._NoValue

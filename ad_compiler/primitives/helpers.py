@@ -17,12 +17,20 @@ from .record import compile_time
 
 
 @compile_time
+def supported(ok, message):
+    """Refuse, while lowering and at the call, what a rule does not differentiate (a static
+    argument it has no derivative for, `where=`, `overwrite_a=True`)."""
+    if not ok:
+        raise NoDerivativeError(message)
+
+
+@compile_time
 def no_derivative(message):
     """Refuse, while lowering, a derivative a rule cannot give: a VJP rule that declares the
     keyword-only parameter `active` (which operands the derivative flows into) calls this
     for an active operand it has no derivative for, rather than return None (which says
     the derivative is zero). A JVP rule refuses an operand by taking no tangent for it."""
-    raise NoDerivativeError(message)
+    supported(False, message)
 
 
 @compile_time

@@ -24,12 +24,11 @@ import numpy as np
 from ..ir import Op
 from ..ir.prims import PACKED, over_sequence, packed_prim
 from ..ir.types import Array, ListKind, Scalar, kind_of
-from .helpers import batch_axis
+from .helpers import batch_axis, supported
 from .indexing import positions
 from .kinds import NUMPY_DTYPES, array_kind, dtype_of, shape_of
 from .rearranging import by_values, gathered, scattered
 from .record import PRIMITIVES, defjvp, defvjp, defzero, primitive
-from .reductions import supported
 
 
 def joined_kind(op, kinds, producers):

@@ -22,11 +22,10 @@ import numpy as np
 from ..ir import Const, Value
 from ..ir.types import Array, ListKind, Scalar, join, kind_of
 from ..runtime import add_at
-from .helpers import batch_axis
+from .helpers import batch_axis, supported
 from .indexing import positions
 from .kinds import array_kind, probe_of, same_kind, shape_of, static
 from .record import compile_time, defjvp, defvjp, primitive
-from .reductions import supported
 
 # ---- kinds ----
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import NoDerivativeError
 from ..runtime import _run
-from .helpers import reduce_tangent
+from .helpers import reduce_tangent, supported
 from .kinds import array_kind, float_of, static
 from .record import compile_time, defjvp, defvjp, primitive
 from ..ir.types import Array, Scalar
@@ -67,13 +67,6 @@ primitive(np.std, infer=reduction_kind, reduces=True, methods=("std",))
 primitive(np.nansum, np.nanmean, np.nanvar, np.nanstd, infer=reduction_kind, reduces=True)
 primitive(np.average, infer=average_kind, reduces=True,
           operands=(("a", inspect.Parameter.empty), ("axis", None), ("weights", None)))
-
-
-@compile_time
-def supported(ok, message):
-    """Refuse, while compiling and at the call, what a rule does not differentiate."""
-    if not ok:
-        raise NoDerivativeError(message)
 
 
 def expanded(g, axis, keepdims):

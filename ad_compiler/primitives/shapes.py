@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .helpers import batch_axis, inverse_permutation
+from .helpers import batch_axis, inverse_permutation, supported
 from .joining import one_or_tuple
 from .kinds import array_kind, broadcast, const, dtype_of, same_kind, shape_of, static
 from ..ir import Const
 from .rearranging import by_values
 from .record import PRIMITIVES, compile_time, defjvp, defvjp, primitive
-from .reductions import supported
 from ..ir.types import Array, ListKind, Scalar, TupleKind, dtype_name, join, promote
 
 
