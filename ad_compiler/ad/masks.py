@@ -171,13 +171,13 @@ def _same_shape_as(x: Operand, makers: dict[Value, Op]) -> Operand:
     return next(iter(roots.values())) if len(roots) == 1 else x
 
 
-def elementwise(prim: str, broadcasting: bool) -> bool:
-    """Whether a prim's cotangents are, element by element, those of its result: a rule
-    that broadcasts its operands, or a function of one value applied to each element."""
+def elementwise(prim: str) -> bool:
+    """Whether a prim's cotangents are, element by element, those of its result: an
+    elementwise prim's (whose rule may broadcast its operands). A rule that broadcasts
+    operands of another prim (np.cross, np.einsum, np.inner of stacks) mixes elements."""
     if prim in INDEXED_WRITES:  # (the value written has `g[index]`: not `g`'s shape)
         return False
-    record = PRIMITIVES.get(prim)
-    return record.elementwise or (broadcasting and not record.product)  # (a product of stacks broadcasts them)
+    return PRIMITIVES.get(prim).elementwise
 
 
 INDEXED_WRITES = frozenset({"setitem", "add_at"})

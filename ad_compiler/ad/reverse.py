@@ -210,6 +210,9 @@ class Sweep(RegionSweep):
         if op.prim == "getitem" and isinstance(op.inputs[0].kind, ListKind):
             self.adjoints.add_item(op.inputs[0], op.inputs[1], g, op.loc)
             return
+        if op.prim == "setitem" and isinstance(op.inputs[0].kind, ListKind):
+            self._list_item_write(op, g)
+            return
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
         rule = rules.vjp(op.prim, kinds)
         if rule is None:
@@ -222,7 +225,7 @@ class Sweep(RegionSweep):
                                                  tuple(self.is_active(x) for x in op.inputs))
         except NoDerivativeError as err:  # (the call does not fit the rule: at the call)
             raise err if err.line is not None else _located(self.fn, op, err.message) from None
-        elementwise = masks.elementwise(op.prim, rule.broadcasting)
+        elementwise = masks.elementwise(op.prim)
         mask, read = adjoints.masking.incoming(g, elementwise)
         start = len(adjoints.ops)
         returned = inline(lowered, [read, op.result] + [op.inputs[i] for i in dynamic], adjoints.ops, op.loc)
@@ -296,6 +299,20 @@ class Sweep(RegionSweep):
         stacked = Value()
         self.adjoints.ops.append(Op(over_sequence("np.stack"), [g], [stacked], loc=op.loc))
         self.adjoints.add(x, stacked, {stacked}, op.loc)
+
+    def _list_item_write(self, op: Op, g: Operand) -> None:
+        """`ys = setitem(xs, i, v)` of a list (a first sweep's adjoint of a list, met by the
+        second): v's adjoint is item i of ys's; xs's is ys's with item i zeros."""
+        listed, index, entry = op.inputs
+        item = Value()
+        self.adjoints.ops.append(Op("getitem", [g, index], [item], loc=op.loc))
+        if self.is_active(entry):
+            self.adjoints.add(entry, item, {item}, op.loc)
+        if self.is_active(listed):
+            zeros, rest = Value(), Value()
+            self.adjoints.ops.append(Op("np.zeros_like", [item], [zeros], loc=op.loc))
+            self.adjoints.ops.append(Op("setitem", [g, index, zeros], [rest], loc=op.loc))
+            self.adjoints.add(listed, rest, {rest}, op.loc)
 
     def _unbroadcast(self, op: Op, g: Operand) -> None:
         """`unbroadcast(c, x)` sums `c` down to `x`'s shape: its adjoint broadcasts back."""
