@@ -20,6 +20,7 @@ in program order (`n0`, `n1`, ...), so the same IR always gives the same text:
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import subprocess
@@ -28,15 +29,22 @@ from typing import Any
 
 from .ir import Const, Function, Op, Operand, Region, Value
 from .ir.printer import ValueNames, format_const
+from .ir.prims import BINARY_OPS, COMPARE_OPS, UNARY_OPS
+
+def _operator_symbol(node: ast.expr) -> str:
+    """`+` of `a + b`: an operator as Python spells it."""
+    return ast.unparse(node).replace("a", "").replace("b", "").strip()
+
 
 _SYMBOLS = {
-    "add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%",
-    "pow": "**", "matmul": "@", "neg": "-", "pos": "+", "not_": "not",
-    "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!=", "is_": "is", "is_not": "is not",
+    **{prim: _operator_symbol(ast.BinOp(ast.Name("a"), op(), ast.Name("b"))) for prim, op in BINARY_OPS.items()},
+    **{prim: _operator_symbol(ast.UnaryOp(op(), ast.Name("a"))) for prim, op in UNARY_OPS.items()},
+    **{prim: _operator_symbol(ast.Compare(ast.Name("a"), [op()], [ast.Name("b")])) for prim, op in COMPARE_OPS.items()},
     "getitem": "[]", "setitem": "[]=", "transpose": ".T",
     "cond": "if", "for_range": "for range", "for_each": "for each", "while": "while",
 }
-"""How a prim is drawn, where Python has a spelling for it; other prims keep their name."""
+"""How a prim is drawn, where Python has a spelling for it (its operators, indexing and
+control flow); other prims keep their name."""
 
 _SYMMETRIC = frozenset({"add", "mul", "eq", "ne"})
 """Prims whose operands may be read in any order: their edges need no numbers."""

@@ -45,6 +45,19 @@ def polar_radius(x, y):
     return r * theta
 
 
+def weighted(x, *, weight=1.0, power=2):
+    return weight * x ** power
+
+
+def total(*terms, scale=1.0, **named):
+    return scale * (sum(terms) + np.sum(named["bias"] * named["x"]))
+
+
+def keyword_only_and_variadic(x, y):
+    """Helpers with keyword-only, `*args` and `**kwargs` parameters are inlined as any call."""
+    return np.sum(total(weighted(x, weight=2.0), weighted(y, power=3), np.sin(x * y), scale=0.5, bias=y, x=x))
+
+
 def make_scaled(k):
     def scaled(x):
         return k * square(x)
@@ -59,6 +72,7 @@ CASES = [
     (from_another_module, (2.0, 3.0)),
     (polar_radius, (0.6, 0.8)),
     (make_scaled(3.0), (0.25,)),
+    (keyword_only_and_variadic, (np.array([0.3, -0.8]), np.array([1.1, 0.4]))),
 ]
 
 

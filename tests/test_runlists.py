@@ -64,6 +64,17 @@ def joined_lists(x, xs):
     return np.sum(flat ** 2) + np.sum(rows * 3.0) + np.sum(np.sin(cols)) + np.sum(np.stack(pieces, axis=1)[0])
 
 
+def joined_as_columns_and_depths(x, xs):
+    """The joins that make their items alike first (np.column_stack, np.dstack) of a
+    list grown in a loop."""
+    pieces = []
+    for row in xs:
+        pieces.append(np.sin(row * x))
+    cols = np.column_stack(pieces)
+    depths = np.dstack(pieces)
+    return np.sum(cols ** 2) + np.sum(depths[0, :, -1] * x) + np.sum(np.cos(cols[0]))
+
+
 def reversed_and_zipped(x, xs):
     hs = []
     for t in range(len(xs)):
@@ -107,7 +118,7 @@ def rnn_with_an_inner_cell(x, xs):
 
 
 PROGRAMS = [rnn_with_an_inner_cell, rnn_states, second_loop_over_the_list, comprehension_over_an_array, while_grows_a_list,
-            joined_lists, reversed_and_zipped, states_through_a_helper]
+            joined_lists, joined_as_columns_and_depths, reversed_and_zipped, states_through_a_helper]
 
 
 @pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
@@ -186,3 +197,21 @@ def test_a_list_grown_by_a_callee_in_a_run_time_loop_is_refused_with_advice():
 
     with pytest.raises(CompileError, match="written in the loop itself"):
         grad(f)(X, XS)
+
+
+def gradient_along(f):
+    """x -> <grad f(x), w>: its gradient is reverse over reverse."""
+    w = np.linspace(-1.0, 1.0, np.size(X)).reshape(np.shape(X))
+
+    def along(x):
+        return np.sum(grad(f)(x, XS) * w)
+
+    return along
+
+
+@pytest.mark.parametrize("f", PROGRAMS, ids=lambda f: f.__name__)
+def test_reverse_over_reverse(f):
+    """The first sweep pops, pushes and writes items of lists' adjoints; the second
+    reverses those ops."""
+    along = gradient_along(f)
+    assert_grad_close(along, (X,), 0, grad(along)(X))

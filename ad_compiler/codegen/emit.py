@@ -27,8 +27,9 @@ from typing import Any, Callable, Collection
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.types import TupleKind
 from ..ir.prims import (
-    BINARY_OPS, COMPARE_OPS, PACKED, UNARY_OPS, carried_args, loop_inits, packed_prim,
+    BINARY_OPS, COMPARE_OPS, UNARY_OPS, carried_args, loop_inits, packed_prim,
 )
+from ..primitives import PRIMITIVES
 from ..primitives.record import BUILTINS, MODULES
 from ..runtime import HELPERS
 from .inplace import InPlace
@@ -209,7 +210,7 @@ class _Emitter(InPlace):
         if prim in _WRITTEN:
             return _WRITTEN[prim](op, args)
         keywords = [ast.keyword(k, self.constant(v)) for k, v in sorted(op.attrs.items())]
-        if prim in PACKED:
+        if PRIMITIVES.get(prim).packed:
             args = [ast.Tuple(args, ast.Load())]
         prim = packed_prim(prim)  # (of one run-time sequence: the sequence itself)
         if prim == "items":

@@ -17,14 +17,13 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, NoReturn
 
-import numpy as np
 
 from ..errors import CompileError, NoDerivativeError, UnsupportedError
 from ..ir import prims
 from ..ir.clone import clone_function, inline, substitute
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.verify import verify
-from ..primitives import PRIMITIVES, is_compile_time
+from ..primitives import PRIMITIVES, is_compile_time, run_time_form
 from ..ir.externals import External
 from ..ir.trees import LEAF, TreeDef
 from . import exits, probes
@@ -38,7 +37,7 @@ from .environment import is_library
 from .free import FreeNames
 from .runlists import RunListCode
 from .resolve import (
-    CallableRef, LocalFunction, ModuleRef, Resolved, describe, fold, to_compile_time,
+    CallableRef, Frozen, LocalFunction, ModuleRef, Resolved, describe, fold, to_compile_time,
 )
 from .source import FunctionSource, get_source
 from .views import check_views
@@ -60,9 +59,9 @@ _INSTEAD = {
 """What to write instead of an operator the compiler does not handle (else: compute it
 outside the function)."""
 
-# x.name(...) → np.name(x, ...) (the prim whose record lists the method); for those in
-# _PACKED, x.f(a, b) means np.f(x, (a, b)).
-_PACKED = {"transpose", "reshape"}
+# x.name(...) → np.name(x, ...) (the prim whose record lists the method; x.f(a, b) means
+# np.f(x, (a, b)) where the record spreads its operand), x.name → the prim whose record
+# lists the attribute.
 
 DERIVATIVE_MARK = "__ad_compiler_derivative__"
 """The attribute, true on a compiled derivative, that keeps calls of it from being
@@ -94,7 +93,6 @@ APPLIED_MARK = "__ad_compiler_applied__"
 (`jvp`, `hvp`): `(fun, wrt) -> (derivative, item)`. A call of one inside a function
 splices the derivative's generic IR, which takes the primals then the tangents at
 positions `wrt`, and returns its results (or the one at `item`)."""
-_VALUE_ATTRS = {a: PRIMITIVES.name_of(getattr(np, a)) for a in ("shape", "ndim", "size", "real", "imag")}
 
 _LOOPS = "write the computation with vectorized NumPy calls"
 _REFUSED = {
@@ -152,6 +150,12 @@ def _symbol(op: ast.AST) -> str:
 def _no_operator(op: ast.AST) -> str:
     instead = _INSTEAD.get(type(op), "compute it outside the function and pass the result")
     return f"the operator {_symbol(op)} is not supported; {instead}"
+
+
+def _is_own(fn: Any) -> bool:
+    """A function of the compiler's own (a derivative rule's helper), which emitted code
+    never calls: what it cannot inline is an error, not a call run as written."""
+    return getattr(fn, "__module__", "").startswith("ad_compiler.")
 
 
 def _is_user_function(fn: Any) -> bool:
@@ -316,11 +320,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         return self.returned
 
     def inline(self, arguments: dict[str, Operand]) -> Operand:
-        """Lower the body with the params bound to `arguments` (a call being inlined)."""
-        args = self.src.tree.args
-        if args.vararg or args.kwarg or args.kwonlyargs:
-            self._refuse(self.src.tree, f"'{self.src.name}' has variadic or keyword-only parameters, "
-                         "which a call cannot be inlined into yet")
+        """Lower the body with the params bound to `arguments` (a call being inlined; those
+        of `*args` and `**kwargs` a tuple and a dict known item by item)."""
         self.env.update(arguments)
         return self._lower_body()
 
@@ -392,6 +393,9 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         if isinstance(result, (CallableRef, LocalFunction)):
             self._refuse(node, f"'{result.display}' can only be called here, not used as a value; call it "
                          f"where its result is needed: {result.display}(...)")
+        if isinstance(result, Frozen):
+            self._refuse(node, f"'{result.display}' can only have its methods called here ({result.display}"
+                         ".logpdf(x)), not be used as a value")
         return result
 
     def _truth(self, const: Const, node: ast.AST) -> bool:
@@ -710,8 +714,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return found
         if attr == "T":
             return self._emit("transpose", [base], node)
-        if attr in _VALUE_ATTRS:
-            return self._emit(_VALUE_ATTRS[attr], [base], node)
+        if PRIMITIVES.attribute(attr) is not None:
+            return self._emit(PRIMITIVES.attribute(attr), [base], node)
         if PRIMITIVES.method(attr) is not None:
             self._refuse(node, f"the method .{attr} must be called: x.{attr}(...)")
         return self._attribute_as_written(base, node)
@@ -722,6 +726,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         func = node.func
         if isinstance(func, ast.Attribute):
             base = self.visit(func.value)
+            if isinstance(base, Frozen):
+                return self._frozen_method(base, func.attr, node)
             if is_container(base) and not isinstance(base, RecordOf):
                 return self._container_method(base, func.attr, node)
             if self._is_list(base):
@@ -741,6 +747,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                              f"functions: {callee.display}.name(...)")
             self._refuse(func, "calling a run-time value is not supported; call a function by the name it "
                          "has where this function is defined (a module-level function, an argument's method)")
+        if PRIMITIVES.freezes(callee.fn):
+            return self._frozen(callee, node)
         if is_callable_object(callee.fn) and PRIMITIVES.name_of(callee.fn) is None:  # `layer(x)`: its `__call__`
             ref = callee.ref.attribute("__call__") if callee.ref is not None else None
             callee = CallableRef(callee.fn.__call__, callee.display, ref)
@@ -761,9 +769,38 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return self._call_as_written(callee, node, why=self._uncallable(callee))
         if prim is None:
             return self._call_as_written(callee, node)
+        return self._library_call(callee, prim, node)
+
+    def _frozen(self, callee: CallableRef, node: ast.Call) -> Frozen:
+        """`norm(mu, s)`: its arguments lowered once, for the methods called on it."""
+        self._no_star(node)
+        if any(kw.arg is None for kw in node.keywords):
+            self._refuse(node, "calls with **kwargs are not supported; pass the arguments by name")
+        return Frozen(callee, node, tuple((arg, self.visit(arg)) for arg in node.args),
+                      tuple((kw.arg, kw.value, self.visit(kw.value)) for kw in node.keywords))
+
+    def _frozen_method(self, frozen: Frozen, method: str, node: ast.Call) -> Operand:
+        """`norm(mu, s).logpdf(x)`: `norm.logpdf(x, mu, s)`, the frozen arguments after the
+        call's own (as the frozen object passes them)."""
+        fn = getattr(frozen.callee.fn, method, None)
+        prim = PRIMITIVES.name_of(fn) if fn is not None else None
+        display = f"{frozen.callee.display}.{method}"
+        self.premade.update({id(arg): value for arg, value in frozen.args})
+        self.premade.update({id(arg): value for _, arg, value in frozen.keywords})
+        if prim is None:  # (`norm(0, 1).rvs(3)`: both calls run as written)
+            return self._method_as_written(self._call_as_written(frozen.callee, frozen.call), method, node)
+        call = ast.copy_location(ast.Call(node.func, [*node.args, *(arg for arg, _ in frozen.args)],
+                                          [*(ast.keyword(name, arg) for name, arg, _ in frozen.keywords),
+                                           *node.keywords]), node)
+        ref = frozen.callee.ref.attribute(method) if frozen.callee.ref is not None else None
+        return self._library_call(CallableRef(fn, display, ref), prim, call)
+
+    def _library_call(self, callee: CallableRef, prim: str, node: ast.Call) -> Operand:
+        """A call of a primitive: one op, its operands the arguments (a sequence's items
+        for a packed one), its static arguments attrs."""
         self._uses(callee)
         self._no_star(node)
-        if prim in prims.PACKED or prim in ("np.array", "np.asarray"):
+        if PRIMITIVES.get(prim).packed or prim in ("np.array", "np.asarray"):
             found = self._joined_call(prim, callee.display, node)
             if found is None and node.args:  # (of a run-time sequence: a list grown in a loop, an array)
                 found = self._sequence_call(prim, self.visit(node.args[0]), node, self._keywords(node, callee.display))
@@ -914,17 +951,26 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         except TypeError as err:
             self._refuse(node, f"bad call of '{callee.display}': {err}")
         bound.apply_defaults()
-        arguments = {
-            name: value if isinstance(value, (Value, Const, CallableRef, ModuleRef, LocalFunction, *CONTAINERS))
-            else to_compile_time(value, name) or Const(value)
-            for name, value in bound.arguments.items()
-        }
+
+        def argument(name: str, value: Any) -> Resolved:
+            if isinstance(value, (Value, Const, CallableRef, ModuleRef, LocalFunction, *CONTAINERS)):
+                return value
+            return to_compile_time(value, name) or Const(value)
+
+        arguments = {name: argument(name, value) for name, value in bound.arguments.items()}
+        for param in inspect.signature(fn).parameters.values():  # (`*args` a tuple, `**kwargs` a dict)
+            if param.kind is param.VAR_POSITIONAL:
+                arguments[param.name] = self._tuple([argument(param.name, v) for v in bound.arguments[param.name]],
+                                                    node)
+            elif param.kind is param.VAR_KEYWORD:
+                given = bound.arguments[param.name]
+                arguments[param.name] = DictOf(tuple(given), tuple(argument(k, v) for k, v in given.items()))
         try:
             result = _Lowerer(src, {}, self.shared).inline(arguments)
         except CompileError as err:
             inside = fn in self.shared.calls and not (fn is self.shared.calls[0] and self.shared.calls.count(fn) == 1)
-            if callee.ref is None or inside or isinstance(err, ShapedRecursion):  # (a recursion: at its outermost call)
-                raise
+            if callee.ref is None or inside or isinstance(err, ShapedRecursion) or _is_own(fn):
+                raise  # (a recursion: at its outermost call; a rule's helper is always inlined)
             del self.ops[mark:]  # what was lowered of the arguments and of the body before it failed
             # why: said if the call turns out to be on a differentiated path
             return self._written_call(self._external(callee.ref, node.func), node, callee.display,
@@ -1116,6 +1162,10 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         args = [self._operand(arg) for arg in node.args]
         kwargs = {kw.arg: self._operand(kw.value) for kw in node.keywords}
         if any(not isinstance(x, Const) for x in [*args, *kwargs.values()]):
+            if run_time_form(callee.fn) is not None:  # (its arguments as lowered here)
+                self.premade.update({id(arg): value for arg, value in zip(node.args, args)})
+                self.premade.update({id(kw.value): kwargs[kw.arg] for kw in node.keywords})
+                return self._inline_call(CallableRef(run_time_form(callee.fn), callee.display), node)
             self._refuse(node, f"'{callee.display}' runs at compile time: its arguments must be constants")
         return Const(callee.fn(*[x.value for x in args], **{k: x.value for k, x in kwargs.items()}))
 
@@ -1125,7 +1175,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return self._method_as_written(base, method, node)
         self._no_star(node)
         args = [self._operand(arg) for arg in node.args]
-        if method in _PACKED and len(args) > 1:
+        if PRIMITIVES.get(prim).spread and len(args) > 1:
             args = [self._tuple(args, node)]
         return self._emit(prim, [base, *args], node, self._keywords(node, f".{method}()"))
 

@@ -26,9 +26,6 @@ from ..ir.types import Array, Scalar
 
 _DTYPES = {"float": np.float64, "int": np.int64, "bool": np.bool_, "complex": np.complex128}
 
-SHAPE_QUERIES = {"np.shape": np.shape, "np.ndim": np.ndim, "np.size": np.size, "len": len}
-"""Prims whose answer a probe gives at compile time."""
-
 
 def probe_of(kind: Any) -> Any:
     """The probe of a value of this kind (None: its shape is not known)."""
@@ -53,13 +50,16 @@ _MISSING = object()
 
 def answer(prim: str, inputs: list[Operand], probes: dict[Value, Any]) -> Const | None:
     """A shape query on a value with a probe, answered (None: not such a query)."""
-    query = SHAPE_QUERIES.get(prim)
-    if query is None or len(inputs) != 1:
+    record = PRIMITIVES.get(prim)
+    if not record.shape_query or len(inputs) != 1:
         return None
     value = _value(inputs[0], probes)
-    if value is _MISSING or (prim == "len" and np.ndim(value) == 0):
+    if value is _MISSING:
         return None
-    return Const(query(value))
+    try:
+        return Const(record.fn(value))
+    except TypeError:  # (len of a number: NumPy's error at run time)
+        return None
 
 
 def run(op: Op, probes: dict[Value, Any]) -> None:
@@ -78,7 +78,7 @@ def run(op: Op, probes: dict[Value, Any]) -> None:
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            result = fn(*prims.arguments(op.prim, values), **op.attrs)
+            result = fn(*PRIMITIVES.arguments(op.prim, values), **op.attrs)
     except Exception:  # noqa: BLE001 - no probe: the shape stays unknown
         return
     if isinstance(result, np.ndarray):

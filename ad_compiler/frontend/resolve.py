@@ -20,7 +20,6 @@ from typing import Any, Callable, Union
 
 import numpy as np
 
-from ..ir import prims
 from ..ir.core import Const, Operand
 from ..ir.externals import External
 from ..primitives import PRIMITIVES
@@ -69,7 +68,24 @@ class LocalFunction:
         return self.name
 
 
-CompileTime = Union[ModuleRef, CallableRef, LocalFunction]
+@dataclass(frozen=True, eq=False)
+class Frozen:
+    """`norm(mu, s)`: a call of an object whose methods are primitives that take what the
+    call was given after their own operands (a frozen distribution, `PRIMITIVES.freezes`):
+    `norm(mu, s).logpdf(x)` is `norm.logpdf(x, mu, s)`. It holds the call's arguments as
+    written and as lowered, to be passed again to each method called."""
+
+    callee: CallableRef
+    call: Any  # the call as written
+    args: tuple  # (node, value) pairs
+    keywords: tuple  # (name, node, value) triples
+
+    @property
+    def display(self) -> str:
+        return f"{self.callee.display}(...)"
+
+
+CompileTime = Union[ModuleRef, CallableRef, LocalFunction, Frozen]
 Resolved = Union[Operand, CompileTime]
 
 
@@ -129,7 +145,7 @@ def fold(prim: str, inputs: list[Operand], attrs: dict[str, Any]) -> Const | Non
     try:
         with warnings.catch_warnings(), np.errstate(all="raise"):
             warnings.simplefilter("error")
-            value = fn(*prims.arguments(prim, [x.value for x in inputs]), **attrs)
+            value = fn(*PRIMITIVES.arguments(prim, [x.value for x in inputs]), **attrs)
     except Exception:  # any failure means: do not fold, emit the op
         return None
     return Const(value) if is_plain(value) else None

@@ -6,7 +6,7 @@ or such a list, cannot be known item by item (`containers.py`): it stays a list 
 IR, one value of `ListKind`, and in the emitted code (`hs.append(h)`). Its operations
 are IR prims (`ir.prims.LISTS`): a display `list`, `push` (append), `getitem` with any
 int index, `len`, iteration (a loop over `range(len(hs))`), `np.stack`/`np.array`/
-`np.concatenate`/... of it (`np.stack*`: a PACKED prim applied to one sequence), and
+`np.concatenate`/... of it (`np.stack*`: a packed prim applied to one sequence), and
 `sum` (the sum of the stacked items). Reverse mode pops the adjoints of the items back
 off the list's adjoint (`ad/reverse.py`).
 
@@ -22,7 +22,8 @@ import ast
 from typing import Any
 
 from ..ir.core import Const, Operand, Value
-from ..ir.prims import PACKED, over_sequence
+from ..ir.prims import over_sequence
+from ..primitives import PRIMITIVES
 from .containers import ListOf, TupleOf, is_container
 from .lists import OPERANDS
 
@@ -145,15 +146,17 @@ class RunListCode:
 
     def _sequence_call(self, prim: str, value: Any, node: ast.Call, attrs: dict) -> Operand | None:
         """`np.stack(hs)`, `np.array(hs)`, `np.concatenate(hs)`, ... of a run-time list, or
-        a PACKED function of an array (of its items, `list(x)`): one op on the sequence
+        a packed function of an array (of its items, `list(x)`): one op on the sequence
         (None: not such a call; `value` is then the first argument's, as it was found)."""
         if prim in ("np.array", "np.asarray") and self._is_list(value):
             if set(attrs) - {"dtype"} or len(node.args) > 1:
                 self._refuse(node, f"{prim} of a list takes dtype= alone here")
             prim = "np.stack"
-        if prim not in PACKED:
+        if not PRIMITIVES.get(prim).packed:
             self.premade[id(node.args[0])] = value
             return None
+        if PRIMITIVES.get(over_sequence(prim)).refused:
+            self._refuse(node, PRIMITIVES.get(over_sequence(prim)).refused)
         sequence = self._as_operand(value, node.args[0])
         if not self._is_list(sequence):
             sequence = self._listed(self._emit("items", [sequence], node))

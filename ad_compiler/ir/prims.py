@@ -107,23 +107,20 @@ def raises(region: Region) -> bool:
     return bool(region.ops) and region.ops[-1].prim == "raise"
 
 
-PACKED = frozenset({"np.stack", "np.concatenate", "np.vstack", "np.hstack"})
-"""Prims that take one sequence of arrays (`np.stack((a, b), axis=0)`): in the IR its
-items are the op's operands, so each has its own derivative; `arguments` packs them."""
-
 SEQUENCE = "*"
-"""Suffix of a PACKED prim applied to one sequence known only at run time, its single
+"""Suffix of a prim that takes one sequence of arrays (a `packed` primitive, see
+`ad_compiler.primitives`) applied to one sequence known only at run time, its single
 operand (`np.stack*(hs)` is `np.stack(hs)` of a list grown in a loop, or of an array)."""
 
 
 def over_sequence(prim: str) -> str:
-    """The prim of `prim` (a PACKED one) applied to one run-time sequence."""
+    """The prim of `prim` (a packed one) applied to one run-time sequence."""
     return prim + SEQUENCE
 
 
 def packed_prim(prim: str) -> str:
-    """The PACKED prim a prim is, or is applied to one sequence of (else `prim`)."""
-    return prim[:-len(SEQUENCE)] if prim.endswith(SEQUENCE) and prim[:-len(SEQUENCE)] in PACKED else prim
+    """The packed prim a prim is applied to one sequence of (else `prim`)."""
+    return prim[:-len(SEQUENCE)] if prim.endswith(SEQUENCE) else prim
 
 
 LISTS = frozenset({"list", "push", "pop", "items", "zeros_items", "add_items"})
@@ -133,8 +130,3 @@ where nothing reads the old list again); `pop(xs)` gives xs without its last ite
 that item (`v = xs.pop()`); `items(x)` is `list(x)`, the items of an array along its
 first axis or a copy of a list; `zeros_items(xs)` and `add_items(a, b)` are the zeros
 and sums of lists item by item (adjoints of lists: runtime helpers)."""
-
-
-def arguments(prim: str, values: list[Any]) -> list[Any]:
-    """The positional arguments a prim's callable takes for these operand values."""
-    return [tuple(values)] if prim in PACKED else list(values)

@@ -1,5 +1,7 @@
 """A branch whose test is a constant is the branch taken: `cond(True) {a} {b}` becomes the
-ops of `a`, its results that region's yields.
+ops of `a`, its results that region's yields. A branch whose two sides are empty and give
+the same values is those values, whatever its test (a rule's `axis if axis < 0 else axis
++ batch` with `batch` 0).
 
 Tests become constants where specialization answers them (`if np.ndim(w) == 0:` once `w`
 is known to be a float): without this pass, emitted code kept `if True:` and the kinds
@@ -18,7 +20,11 @@ from ..ir.prims import raises
 
 def _taken(op: Op) -> Region | None:
     """The region a `cond` with a constant test runs, if it completes normally."""
-    if op.prim != "cond" or len(op.regions) != 2 or not isinstance(op.inputs[0], Const):
+    if op.prim != "cond" or len(op.regions) != 2:
+        return None
+    if _alike(*op.regions):
+        return op.regions[0]
+    if not isinstance(op.inputs[0], Const):
         return None
     test = op.inputs[0].value
     if not isinstance(test, (bool, numbers.Number, np.bool_, np.number)) or isinstance(test, complex):
@@ -27,6 +33,21 @@ def _taken(op: Op) -> Region | None:
     if region.args or raises(region) or any(is_absent(y) for y in region.yields):
         return None
     return region
+
+
+def _alike(a: Region, b: Region) -> bool:
+    """Two sides of a branch without ops that give the same values."""
+    return not a.ops and not b.ops and not a.args and len(a.yields) == len(b.yields) and all(
+        _same(x, y) for x, y in zip(a.yields, b.yields))
+
+
+def _same(x: Operand, y: Operand) -> bool:
+    if is_absent(x) or is_absent(y):
+        return False
+    if isinstance(x, Const) and isinstance(y, Const):
+        return type(x.value) is type(y.value) and isinstance(x.value, (int, float, str, type(None))) \
+            and x.value == y.value
+    return x is y
 
 
 def _splice(fn: Function, region: Region, subst: dict[Value, Operand]) -> bool:

@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Value
-from ..ir.prims import arguments
 from ..primitives import PRIMITIVES
 from ..ir.types import Scalar
 from .infer import kind_of_operand
@@ -37,7 +36,7 @@ def _evaluate(op: Op) -> Operand | None:
     if fn is None or not all(_literal(v) for v in op.attrs.values()):
         return None
     try:
-        value = fn(*arguments(op.prim, [x.value for x in op.inputs]), **op.attrs)
+        value = fn(*PRIMITIVES.arguments(op.prim, [x.value for x in op.inputs]), **op.attrs)
     except Exception:  # noqa: BLE001 - an op that fails stays, to fail at run time
         return None
     if hasattr(value, "item") and getattr(value, "shape", None) == ():

@@ -18,7 +18,7 @@ from . import (  # noqa: F401  (each defines its primitives on import)
     reductions, select, shapes, structural, ufuncs,
 )
 from .record import (
-    PRIMITIVES, Primitive, Rule, Table, compile_time, defjvp, defvjp, defzero, is_compile_time, primitive,
+    PRIMITIVES, Primitive, Rule, Table, compile_time, defjvp, defvjp, defzero, is_compile_time, primitive, run_time_form,
 )
 
 
@@ -30,4 +30,4 @@ def _scipy() -> None:
 PRIMITIVES.lazy("scipy", _scipy)
 
 __all__ = ["PRIMITIVES", "Primitive", "Rule", "Table", "compile_time", "defjvp", "defvjp", "defzero",
-           "is_compile_time", "primitive"]
+           "is_compile_time", "primitive", "run_time_form"]

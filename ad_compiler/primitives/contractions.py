@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import NoDerivativeError
-from .helpers import batch_axis
+from .helpers import batch_axis, no_derivative
 from .products import MAX_RANK, at_ranks, first_axes, moved, same_call, unbroadcast
 from .record import compile_time, defjvp, defvjp, primitive
 
@@ -38,14 +38,22 @@ primitive(np.tril, np.triu, infer=same_call, linear=True, fresh=True)
 
 # ---- np.einsum ----
 
+LISTED = "np.einsum is differentiated with its subscripts given as a string ('ij,jk->ik'), not as lists of axes"
+
+
+def listed_subscripts(subscripts, *rest):
+    """What the rules do where the subscripts are not a constant: the operands were given
+    as lists of axes (`np.einsum(a, [0, 1], [0])`), which puts an array first."""
+    no_derivative(LISTED)
+
+
 @compile_time
 def einsum_labels(subscripts, count):
     """The labels of each of `count` operands and of the result, the result's made
     explicit where NumPy infers it (the labels that appear once, in alphabetical order,
     after '...' if an operand has it)."""
     if not isinstance(subscripts, str):
-        raise NoDerivativeError("np.einsum is differentiated with its subscripts given as a string "
-                                "('ij,jk->ik'), not as lists of axes")
+        raise NoDerivativeError(LISTED)
     text = subscripts.replace(" ", "")
     inputs, arrow, output = text.partition("->")
     operands = tuple(inputs.split(","))
@@ -72,7 +80,7 @@ def positions(labels):
     return [(c, i) for i, c in enumerate(head)] + [(c, i - len(tail)) for i, c in enumerate(tail)]
 
 
-@compile_time
+@compile_time(run_time=listed_subscripts)
 def cotangent_plan(subscripts, count, k):
     """How operand `k`'s cotangent is computed: the einsum's subscripts, its operands
     (`("g",)` the cotangent, `("x", j)` operand `j`, `("eye", axis)` / `("ones", axis)`
@@ -112,7 +120,7 @@ def cotangent_plan(subscripts, count, k):
     return ",".join(labels) + "->" + result, tuple(terms), move
 
 
-@compile_time
+@compile_time(run_time=listed_subscripts)
 def tangent_subscripts(subscripts, count, k, batch):
     """The subscripts of the einsum with operand `k`'s tangent in its place: explicit,
     and with a label `Z` for the directions in front of the tangent's and the result's

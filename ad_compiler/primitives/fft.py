@@ -50,7 +50,8 @@ def part_kind(op, kinds, producers):
 
 
 primitive(*ONE_AXIS, *AXES, *SHIFTS, infer=same_call, linear=True, fresh=True)
-primitive(np.real, np.imag, arity=1, infer=part_kind, linear=True)
+primitive(np.real, arity=1, infer=part_kind, linear=True, attributes=("real",))
+primitive(np.imag, arity=1, infer=part_kind, linear=True, attributes=("imag",))
 primitive(np.angle, infer=part_kind, fresh=True)
 primitive(np.conjugate, linear=True)
 

@@ -33,7 +33,14 @@ def no_derivative(message):
     supported(False, message)
 
 
-@compile_time
+def batch_axis_at_run_time(axis, batch):
+    """`batch_axis` of an int or None known only at run time."""
+    if axis is None or axis < 0:
+        return axis
+    return axis + batch
+
+
+@compile_time(run_time=batch_axis_at_run_time)
 def batch_axis(axis, batch):
     """`axis` (an int, a tuple of them or None) of an array as the axis of its tangent,
     which has `batch` leading axes: non-negative axes shift, negative ones stay."""

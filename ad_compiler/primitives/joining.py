@@ -3,12 +3,16 @@
 `np.column_stack`, `np.dstack`, `np.row_stack`; `np.split`, `np.array_split`,
 `np.hsplit`, `np.vsplit`, `np.dsplit`, `np.unstack`.
 
-The joining functions' operands are the items of one sequence (`ir.prims.PACKED`): a rule
-takes them as `*arrays`, a JVP their tangents as one sequence `darrays` (zero tangents
-made explicit: each item's place in the result needs its zeros). A VJP cuts the cotangent
-back into the items' pieces: along the joined axis at offsets read from the items' shapes
-(numbers once shapes are known), then reshaped to each item's shape where joining added
-axes.
+The joining functions take one sequence of arrays: they are `packed` primitives, whose
+operands are the sequence's items (or, where it is known only at run time, the sequence
+itself: `over_sequence`). A rule takes the items as `*arrays`, a JVP their tangents as one
+sequence `darrays` (zero tangents made explicit: each item's place in the result needs
+its zeros). Each join is NumPy's concatenation of its items made alike (`np.vstack`
+joins `np.atleast_2d(a)` along axis 0, `np.column_stack` vectors as columns along axis
+1), and one pair of functions gives both forms' rules: a VJP cuts the cotangent back
+into the items' pieces along the joined axis, at offsets read from the items' shapes
+(numbers once shapes are known), each reshaped to its item's shape; a batched JVP joins
+the items' tangents made alike after their directions.
 
 A splitting function's result is a list of arrays (views): its kind is a list
 (`ListKind`), so the compiler reads it as a run-time list — `a, b = np.split(x, 2)` and
@@ -21,13 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Op
-from ..ir.prims import PACKED, over_sequence, packed_prim
+from ..ir import Op, Value
+from ..ir.prims import over_sequence, packed_prim
 from ..ir.types import Array, ListKind, Scalar, kind_of
-from .helpers import batch_axis, supported
-from .indexing import positions
-from .kinds import NUMPY_DTYPES, array_kind, dtype_of, shape_of
-from .rearranging import by_values, gathered, scattered
+from .helpers import batch_axis
+from .kinds import NUMPY_DTYPES, array_kind, dtype_of, operand_kind, shape_of
+from .rearranging import by_values
 from .record import PRIMITIVES, defjvp, defvjp, defzero, primitive
 
 
@@ -49,11 +52,16 @@ def joined_kind(op, kinds, producers):
 
 def joined_sequence_kind(op, kinds, producers):
     """`np.stack(hs)` of a run-time list: as of two items of its items' kind (a length
-    not known here)."""
+    not known here); of the items of an array of known shape (`np.column_stack(x)`), as
+    of those items."""
     (sequence,) = kinds
     item = sequence.item if isinstance(sequence, ListKind) else None
     if not isinstance(item, (Scalar, Array)):
         return None
+    maker = producers.get(op.inputs[0]) if isinstance(op.inputs[0], Value) else None
+    array = operand_kind(maker.inputs[0]) if maker is not None and maker.prim == "items" else None
+    if isinstance(array, Array) and array.shape is not None and array.shape[0] > 0:
+        return joined_kind(Op(packed_prim(op.prim), [], [], op.attrs), [item] * array.shape[0], producers)
     joined = joined_kind(Op(packed_prim(op.prim), [], [], op.attrs), [item, item], producers)
     if not isinstance(joined, Array):
         return None
@@ -63,24 +71,40 @@ def joined_sequence_kind(op, kinds, producers):
 primitive(np.block, refused="np.block is not supported: join the blocks with np.concatenate, each row of blocks "
                              "along axis 1, then the rows along axis 0")
 
-for _prim in sorted(PACKED):
-    primitive(_prim, infer=joined_kind, fresh=True)
-    primitive(over_sequence(_prim), arity=1, infer=joined_sequence_kind, fresh=True)
+
+def packed(fn, over_sequence_refused="", **traits):
+    """Define `fn`, which takes one sequence of arrays, as a packed primitive (its operands
+    the items) and its form over one run-time sequence (refused with the advice
+    `over_sequence_refused`, if given)."""
+    (record,) = primitive(fn, packed=True, **{"infer": joined_kind, "fresh": True, **traits})
+    primitive(over_sequence(record.name), arity=1, infer=joined_sequence_kind, fresh=True,
+              refused=over_sequence_refused)
+    return record.name
 
 
-def _pieces(g, arrays, axis, shapes):
-    """`g` cut along `axis` into consecutive pieces of the lengths `shapes[k][axis]`,
-    each reshaped to the shape of `arrays[k]`."""
-    moved = g if axis == 0 else np.moveaxis(g, axis, 0)
-    start = 0
-    pieces = []
-    for k in range(len(arrays)):
-        stop = start + shapes[k][axis]
-        piece = moved[start:stop]
-        piece = piece if axis == 0 else np.moveaxis(piece, 0, axis)
-        pieces.append(np.reshape(piece, np.shape(arrays[k])))
-        start = stop
-    return one_or_tuple(pieces)
+def joining_rules(fn, pieces, tangent):
+    """The rules of a packed primitive, of items known here and of one run-time sequence,
+    from `pieces(g, ans, arrays, axis)`, the list of the items' cotangents, and
+    `tangent(darrays, ans, arrays, axis, batch)`, the result's tangent (`axis` is that of
+    np.stack and np.concatenate; other joins have none)."""
+    prim = packed(fn)
+
+    def vjp(g, ans, *arrays, axis=0, dtype=None):
+        return one_or_tuple(pieces(g, ans, arrays, axis))
+
+    def jvp(darrays, ans, *arrays, axis=0, dtype=None, batch=0):
+        return tangent(darrays, ans, arrays, axis, batch)
+
+    def sequence_vjp(g, ans, arrays, axis=0, dtype=None):
+        return pieces(g, ans, arrays, axis)
+
+    def sequence_jvp(darrays, ans, arrays, axis=0, dtype=None, batch=0):
+        return tangent(darrays, ans, arrays, axis, batch)
+
+    defvjp(prim, broadcasting=False)(vjp)
+    defjvp(prim, broadcasting=False)(jvp)
+    defvjp(over_sequence(prim), broadcasting=False)(sequence_vjp)
+    defjvp(over_sequence(prim), broadcasting=False)(sequence_jvp)
 
 
 def one_or_tuple(pieces):
@@ -89,154 +113,111 @@ def one_or_tuple(pieces):
     return tuple(pieces)
 
 
-@defvjp(np.stack, broadcasting=False)
-def stack_vjp(g, ans, *arrays, axis=0, dtype=None):
+def cut(g, arrays, axis, joined):
+    """`g` cut along `axis` into consecutive pieces, one per item `a`, as long as
+    `joined(a)` (the item as it is joined: `np.atleast_2d(a)` for np.vstack) along the
+    axis, each reshaped to the item's shape: the items' cotangents, as a list."""
     moved = g if axis == 0 else np.moveaxis(g, axis, 0)
-    return one_or_tuple([moved[k] for k in range(len(arrays))])
+    start = 0
+    pieces = []
+    for a in arrays:
+        stop = start + np.shape(joined(a))[axis]
+        piece = moved[start:stop] if axis == 0 else np.moveaxis(moved[start:stop], 0, axis)
+        pieces.append(np.reshape(piece, np.shape(a)))
+        start = stop
+    return pieces
 
 
-@defjvp(np.stack, broadcasting=False)
-def stack_jvp(darrays, ans, *arrays, axis=0, dtype=None, batch=0):
+def joined_tangent(darrays, arrays, axis, joined, batch):
+    """The batched tangent of a join of the items `joined(a)` along `axis`: each item's
+    tangent as `joined` would make it, after its directions, then joined."""
+    return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(joined(a))) for d, a in zip(darrays, arrays)],
+                          axis=batch_axis(axis, batch))
+
+
+def as_is(a):
+    return a
+
+
+def as_column(a):
+    """An item as np.column_stack joins it: a vector (or a number) as a column."""
+    return a if np.ndim(a) >= 2 else np.reshape(a, (-1, 1))
+
+
+def stack_pieces(g, ans, arrays, axis):
+    moved = g if axis == 0 else np.moveaxis(g, axis, 0)
+    return [moved[k] for k in range(len(arrays))]
+
+
+def stack_tangent(darrays, ans, arrays, axis, batch):
     return np.stack(darrays, axis=batch_axis(axis, batch))
 
 
-def concatenated_pieces(g, arrays, axis):
-    """The cotangents of the items of `np.concatenate(arrays, axis)` (axis None: of
-    their flattened elements)."""
+def concatenate_pieces(g, ans, arrays, axis):
+    """(axis None: of the items' flattened elements)"""
     if axis is None:
-        return _pieces(g, arrays, 0, [(np.size(a),) for a in arrays])
-    return _pieces(g, arrays, axis, [np.shape(a) for a in arrays])
+        return cut(g, arrays, 0, np.ravel)
+    return cut(g, arrays, axis, as_is)
 
 
-@defvjp(np.concatenate, broadcasting=False)
-def concatenate_vjp(g, ans, *arrays, axis=0, dtype=None):
-    return concatenated_pieces(g, arrays, axis)
-
-
-def _concatenate_tangent(darrays, arrays, axis, batch):
-    """The JVP of `np.concatenate` of the items `arrays` (a tuple, or a run-time list)."""
+def concatenate_tangent(darrays, ans, arrays, axis, batch):
     if axis is None and batch:
-        return np.concatenate([np.reshape(d, (np.shape(d)[0], np.size(a))) for d, a in zip(darrays, arrays)],
-                              axis=1)
+        return joined_tangent(darrays, arrays, 0, np.ravel, batch)
     return np.concatenate(darrays, axis=batch_axis(axis, batch))
 
 
-@defjvp(np.concatenate, broadcasting=False)
-def concatenate_jvp(darrays, ans, *arrays, axis=0, dtype=None, batch=0):
-    return _concatenate_tangent(darrays, arrays, axis, batch)
+def vstack_pieces(g, ans, arrays, axis):
+    return cut(g, arrays, 0, np.atleast_2d)
 
 
-@defvjp(np.vstack, broadcasting=False)
-def vstack_vjp(g, ans, *arrays):
-    return _pieces(g, arrays, 0, [np.shape(np.atleast_2d(a)) for a in arrays])
-
-
-def _vstack_tangent(darrays, arrays, batch):
-    """The JVP of `np.vstack` of the items `arrays` (a tuple, or a run-time list)."""
+def vstack_tangent(darrays, ans, arrays, axis, batch):
     if batch:
-        return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_2d(a)))
-                               for d, a in zip(darrays, arrays)], axis=1)
+        return joined_tangent(darrays, arrays, 0, np.atleast_2d, batch)
     return np.vstack(darrays)
 
 
-@defjvp(np.vstack, broadcasting=False)
-def vstack_jvp(darrays, ans, *arrays, batch=0):
-    return _vstack_tangent(darrays, arrays, batch)
+def hstack_pieces(g, ans, arrays, axis):
+    """Along axis 0 if the items are vectors (or numbers), else along axis 1."""
+    return cut(g, arrays, 0 if np.ndim(ans) == 1 else 1, np.atleast_1d)
 
 
-@defvjp(np.hstack, broadcasting=False)
-def hstack_vjp(g, ans, *arrays):
-    # joined along axis 0 if the items are vectors (or numbers), else along axis 1: known
-    # at run time in generic code, so each piece chooses (the pieces stay one per item)
-    flat = np.ndim(ans) == 1
-    start = 0
-    pieces = []
-    for a in arrays:
-        stop = start + (np.size(a) if flat else np.shape(a)[1])
-        pieces.append(np.reshape(g[start:stop] if flat else g[:, start:stop], np.shape(a)))
-        start = stop
-    return one_or_tuple(pieces)
-
-
-def _hstack_tangent(darrays, ans, arrays, batch):
-    """The JVP of `np.hstack` of the items `arrays` (a tuple, or a run-time list)."""
+def hstack_tangent(darrays, ans, arrays, axis, batch):
+    """(np.concatenate's axis must be a constant: a branch for each, in generic code)"""
     if not batch:
         return np.hstack(darrays)
     if np.ndim(ans) == 1:
-        return np.concatenate([np.reshape(d, (np.shape(d)[0],) + np.shape(np.atleast_1d(a)))
-                               for d, a in zip(darrays, arrays)], axis=1)
-    return np.concatenate(darrays, axis=2)
+        return joined_tangent(darrays, arrays, 0, np.atleast_1d, batch)
+    return joined_tangent(darrays, arrays, 1, np.atleast_1d, batch)
 
 
-@defjvp(np.hstack, broadcasting=False)
-def hstack_jvp(darrays, ans, *arrays, batch=0):
-    return _hstack_tangent(darrays, ans, arrays, batch)
+def column_stack_pieces(g, ans, arrays, axis):
+    return cut(g, arrays, 1, as_column)
 
 
-# ---- of one sequence known only at run time (`np.stack(hs)` of a list grown in a loop) ----
-# The operand is the list; its adjoint is a list of the items' adjoints, its tangent the
-# list of the items' tangents.
-
-@defvjp(over_sequence("np.stack"), broadcasting=False)
-def stack_sequence_vjp(g, ans, arrays, axis=0, dtype=None):
-    return list(g if axis == 0 else np.moveaxis(g, axis, 0))
+def column_stack_tangent(darrays, ans, arrays, axis, batch):
+    if batch:
+        return joined_tangent(darrays, arrays, 1, as_column, batch)
+    return np.column_stack(darrays)
 
 
-@defjvp(over_sequence("np.stack"), broadcasting=False)
-def stack_sequence_jvp(darrays, ans, arrays, axis=0, dtype=None, batch=0):
-    return np.stack(darrays, axis=batch_axis(axis, batch))
+def dstack_pieces(g, ans, arrays, axis):
+    return cut(g, arrays, 2, np.atleast_3d)
 
 
-@defvjp(over_sequence("np.concatenate"), broadcasting=False)
-def concatenate_sequence_vjp(g, ans, arrays, axis=0, dtype=None):
-    flat = axis is None
-    moved = np.ravel(g) if flat else g if axis == 0 else np.moveaxis(g, axis, 0)
-    pieces = []
-    start = 0
-    for a in arrays:
-        stop = start + (np.size(a) if flat else np.shape(a)[axis])
-        piece = moved[start:stop]
-        pieces.append(np.reshape(piece, np.shape(a)) if flat or axis == 0 else np.moveaxis(piece, 0, axis))
-        start = stop
-    return pieces
+def dstack_tangent(darrays, ans, arrays, axis, batch):
+    if batch:
+        return joined_tangent(darrays, arrays, 2, np.atleast_3d, batch)
+    return np.dstack(darrays)
 
 
-@defjvp(over_sequence("np.concatenate"), broadcasting=False)
-def concatenate_sequence_jvp(darrays, ans, arrays, axis=0, dtype=None, batch=0):
-    return _concatenate_tangent(darrays, arrays, axis, batch)
-
-
-@defvjp(over_sequence("np.vstack"), broadcasting=False)
-def vstack_sequence_vjp(g, ans, arrays):
-    pieces = []
-    start = 0
-    for a in arrays:
-        stop = start + np.shape(np.atleast_2d(a))[0]
-        pieces.append(np.reshape(g[start:stop], np.shape(a)))
-        start = stop
-    return pieces
-
-
-@defjvp(over_sequence("np.vstack"), broadcasting=False)
-def vstack_sequence_jvp(darrays, ans, arrays, batch=0):
-    return _vstack_tangent(darrays, arrays, batch)
-
-
-@defvjp(over_sequence("np.hstack"), broadcasting=False)
-def hstack_sequence_vjp(g, ans, arrays):
-    flat = np.ndim(ans) == 1
-    pieces = []
-    start = 0
-    for a in arrays:
-        stop = start + (np.size(a) if flat else np.shape(a)[1])
-        pieces.append(np.reshape(g[start:stop] if flat else g[:, start:stop], np.shape(a)))
-        start = stop
-    return pieces
-
-
-@defjvp(over_sequence("np.hstack"), broadcasting=False)
-def hstack_sequence_jvp(darrays, ans, arrays, batch=0):
-    return _hstack_tangent(darrays, ans, arrays, batch)
+joining_rules(np.stack, stack_pieces, stack_tangent)
+joining_rules(np.concatenate, concatenate_pieces, concatenate_tangent)
+joining_rules(np.vstack, vstack_pieces, vstack_tangent)
+joining_rules(np.hstack, hstack_pieces, hstack_tangent)
+joining_rules(np.column_stack, column_stack_pieces, column_stack_tangent)
+joining_rules(np.dstack, dstack_pieces, dstack_tangent)
+if hasattr(np, "row_stack"):  # (deprecated since NumPy 2.0: np.vstack)
+    joining_rules(np.row_stack, vstack_pieces, vstack_tangent)
 
 
 # ---- np.append: np.concatenate of two (flattened, without an axis) ----
@@ -246,55 +227,12 @@ primitive(np.append, infer=by_values(np.append, data=(0, 1)), fresh=True)
 
 @defvjp(np.append, broadcasting=False)
 def append_vjp(g, ans, arr, values, axis=None):
-    return concatenated_pieces(g, (arr, values), axis)
+    return one_or_tuple(concatenate_pieces(g, ans, (arr, values), axis))
 
 
 @defjvp(np.append, broadcasting=False)
 def append_jvp(darr, dvalues, ans, arr, values, axis=None, *, batch=0):
-    return _concatenate_tangent((darr, dvalues), (arr, values), axis, batch)
-
-
-# ---- joining functions the frontend does not take apart ----
-# np.column_stack, np.dstack and np.row_stack are not PACKED: their one operand is an
-# array whose items along the first axis are joined (`np.column_stack([a, b])` is of
-# `np.stack([a, b])`: items of one shape), or a tuple of arrays (`np.column_stack((a,
-# b))`). Where each element of the result comes from is the function applied to the
-# operand's positions; of a tuple, those of the array NumPy makes of it, so its items must
-# share a shape (else NumPy says so at run time). A tuple's tangent is a tuple of batched
-# tangents, which batched forward mode does not gather from: refused there.
-
-
-def rows_joined_rules(prim, join):
-    """The rules of `prim`, which joins the items of its operand as `join` does."""
-
-    def vjp(g, ans, tup):
-        return scattered(g, tup, join(positions(tup)))
-
-    def jvp(dtup, ans, tup, *, batch=0):
-        if batch:
-            return gathered(dtup, tup, join(positions(tup)), batch)
-        return join(dtup)
-
-    refusal = (f"batched forward mode (jacfwd, hessian) of {prim} of a tuple of arrays is not supported; pass "
-               f"a list of arrays of one shape: {prim}([a, b])")
-
-    def tuple_jvp(dtup, ans, tup, *, batch=0):
-        """Of a tuple (or, in generic code, of an array: unbatched there)."""
-        if batch:
-            supported(False, refusal)
-        return join(dtup)
-
-    primitive(prim, infer=by_values(join), linear=True, fresh=True)
-    defvjp(prim, broadcasting=False)(vjp)
-    for dtypes in (("float",), ("complex",)):
-        defjvp(prim, broadcasting=False, dtypes=dtypes)(jvp)
-    defjvp(prim, broadcasting=False)(tuple_jvp)
-
-
-rows_joined_rules("np.column_stack", np.column_stack)
-rows_joined_rules("np.dstack", np.dstack)
-if hasattr(np, "row_stack"):
-    rows_joined_rules("np.row_stack", np.vstack)
+    return concatenate_tangent((darr, dvalues), ans, (arr, values), axis, batch)
 
 
 # ---- splitting: a list of views ----

@@ -34,6 +34,7 @@ import numpy as np
 from ..ir import Const
 from ..ir.types import Array, Scalar, TupleKind
 from .helpers import no_derivative, reduce_tangent
+from .joining import packed
 from .kinds import NUMPY_DTYPES, array_kind, shape_of
 from .record import PRIMITIVES, compile_time, defjvp, defvjp, defzero, primitive
 
@@ -133,7 +134,7 @@ def lstsq_kind(op, kinds, producers):
 
 FUNCTIONS = (np.linalg.inv, np.linalg.det, np.linalg.slogdet, np.linalg.solve, np.linalg.cholesky,
              np.linalg.norm, np.linalg.pinv, np.linalg.eigh, np.linalg.eigvalsh, np.linalg.svd, np.linalg.qr,
-             np.linalg.matrix_power, np.linalg.multi_dot, np.linalg.matrix_rank)
+             np.linalg.matrix_power, np.linalg.matrix_rank)
 primitive(*FUNCTIONS, infer=probed_kind, fresh=True)
 primitive(np.linalg.lstsq, infer=lstsq_kind, fresh=True)
 defzero(np.linalg.matrix_rank)
@@ -580,72 +581,56 @@ def matrix_power_jvp(da, ans, a, n):
     return power_terms(b, -(b @ da @ b), -n)
 
 
-def multi_dot_vectors_pullback(g, arrays):
-    return np.stack([g * arrays[1], g * arrays[0]])
+# multi_dot takes one sequence of arrays (a packed primitive: its operands are the items),
+# matrices, of which the first and the last may be vectors (a row, a column).
+
+def as_matrices(arrays):
+    """multi_dot's items as matrices: a first vector as a row, a last one as a column."""
+    last = len(arrays) - 1
+    return [np.reshape(a, (1, -1)) if k == 0 and np.ndim(a) == 1 else
+            np.reshape(a, (-1, 1)) if k == last and np.ndim(a) == 1 else a for k, a in enumerate(arrays)]
 
 
-def multi_dot_matrices_pullback(g, arrays):
-    """Item i's cotangent is `(A_0 .. A_i-1).T g (A_i+1 .. A_k-1).T`."""
-    count = np.shape(arrays)[0]
-    before = np.zeros_like(arrays)
-    after = np.zeros_like(arrays)
-    before[0] = np.eye(np.shape(arrays)[-1])
-    after[count - 1] = before[0]
-    for i in range(1, count):
-        before[i] = before[i - 1] @ arrays[i - 1]
-        after[count - 1 - i] = arrays[count - i] @ after[count - i]
-    return mT(before) @ g @ mT(after)
+def chained(matrices):
+    return matrices[0] if len(matrices) == 1 else np.linalg.multi_dot(matrices)
 
 
-def multi_dot_vectors_tangent(darrays, arrays):
-    return np.sum(darrays[..., 0, :] * arrays[1] + arrays[0] * darrays[..., 1, :], axis=-1)
-
-
-def multi_dot_matrices_tangent(darrays, arrays, batch):
-    if batch:  # the items first, each with its directions
-        darrays = np.moveaxis(darrays, 0, 1)
-    total, product = darrays[0], arrays[0]
-    for i in range(1, np.shape(arrays)[0]):
-        total = total @ arrays[i] + product @ darrays[i]
-        product = product @ arrays[i]
-    return total
-
-
-@defvjp(np.linalg.multi_dot, broadcasting=False, ranks=(2,))
-def multi_dot_vjp_vectors(g, ans, arrays):
-    """`multi_dot([A, B, ...])` reaches the rules with its list as one stacked array (the
-    array NumPy makes of it), so its items have one shape: two vectors, or square
-    matrices (a rule for each once ranks are known, one choosing at run time before)."""
-    return multi_dot_vectors_pullback(g, arrays)
-
-
-@defjvp(np.linalg.multi_dot, broadcasting=False, ranks=(2,))
-def multi_dot_jvp_vectors(darrays, ans, arrays):
-    return multi_dot_vectors_tangent(darrays, arrays)
-
-
-@defvjp(np.linalg.multi_dot, broadcasting=False, ranks=(3,))
-def multi_dot_vjp_matrices(g, ans, arrays):
-    return multi_dot_matrices_pullback(g, arrays)
-
-
-@defjvp(np.linalg.multi_dot, broadcasting=False, ranks=(3,))
-def multi_dot_jvp_matrices(darrays, ans, arrays, *, batch=0):
-    return multi_dot_matrices_tangent(darrays, arrays, batch)
+packed(np.linalg.multi_dot,
+       over_sequence_refused="np.linalg.multi_dot of a list whose length is known only at run time is not "
+                             "supported: multiply the matrices with @ in a loop over the list")
 
 
 @defvjp(np.linalg.multi_dot, broadcasting=False)
-def multi_dot_vjp(g, ans, arrays):
-    if np.ndim(arrays) == 2:
-        return multi_dot_vectors_pullback(g, arrays)
-    return multi_dot_matrices_pullback(g, arrays)
+def multi_dot_vjp(g, ans, *arrays):
+    """Item k's cotangent is `(A_0 .. A_k-1).T G (A_k+1 .. A_n-1).T`, of the items as
+    matrices (G: the cotangent as a matrix)."""
+    matrices = as_matrices(arrays)
+    n = len(matrices)
+    g = np.reshape(g, (np.shape(matrices[0])[0], np.shape(matrices[n - 1])[1]))
+    pieces = []
+    for k in range(n):
+        piece = g if k == 0 else chained(matrices[:k]).T @ g
+        piece = piece if k == n - 1 else piece @ chained(matrices[k + 1:]).T
+        pieces.append(np.reshape(piece, np.shape(arrays[k])))
+    return tuple(pieces)
+
+
+def product_term(matrices, k, dk):
+    """The chain product with `dk` (a tangent of item k as a matrix, or a stack of them
+    over the directions: `@` of a stack) in the place of item k."""
+    term = dk if k == 0 else chained(matrices[:k]) @ dk
+    return term if k == len(matrices) - 1 else term @ chained(matrices[k + 1:])
 
 
 @defjvp(np.linalg.multi_dot, broadcasting=False)
-def multi_dot_jvp(darrays, ans, arrays, *, batch=0):
-    if np.ndim(arrays) == 2:
-        return multi_dot_vectors_tangent(darrays, arrays)
-    return multi_dot_matrices_tangent(darrays, arrays, batch)
+def multi_dot_jvp(darrays, ans, *arrays, batch=0):
+    """The sum over items of the product with the item's tangent in its place."""
+    matrices = as_matrices(arrays)
+    lead = (np.shape(darrays[0])[0],) if batch else ()
+    total = product_term(matrices, 0, np.reshape(darrays[0], lead + np.shape(matrices[0])))
+    for k in range(1, len(matrices)):
+        total = total + product_term(matrices, k, np.reshape(darrays[k], lead + np.shape(matrices[k])))
+    return np.reshape(total, lead + np.shape(ans))
 
 
 # ---- norms -------------------------------------------------------------------------------

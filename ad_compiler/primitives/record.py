@@ -78,6 +78,15 @@ class Primitive:
     user's call to the prim); None for structural prims (`tuple`, `setitem`)."""
     methods: tuple[str, ...] = ()
     """ndarray methods written for it: `x.sum(axis=0)` is `np.sum(x, axis=0)`."""
+    spread: bool = False
+    """Its method takes the function's one tuple operand spread out: `x.reshape(2, 3)` is
+    `np.reshape(x, (2, 3))`."""
+    attributes: tuple[str, ...] = ()
+    """ndarray attributes read as it: `x.shape` is `np.shape(x)`."""
+    packed: bool = False
+    """Takes one sequence of arrays (`np.stack((a, b), axis=0)`) whose items are the op's
+    operands, so that each has its own derivative; `Table.arguments` packs them back.
+    Its form over one sequence known only at run time is the prim `over_sequence(name)`."""
     arity: int | None = None
     """The fixed number of operands (checked by the verifier); None: any."""
     operands: tuple[tuple[str, Any], ...] = ()
@@ -113,6 +122,9 @@ class Primitive:
     reads_shape_only: bool = False
     """Reads only its first operand's shape (np.shape, np.zeros_like), which element
     writes never change."""
+    shape_query: bool = False
+    """Its value is its one operand's shape or a number of it (np.shape, np.ndim, len): a
+    constant wherever that shape is known."""
     refused: str = ""
     """Why its calls are refused at compile time, saying what to write instead (`np.block`,
     whose nested lists the compiler would take for one array)."""
@@ -183,6 +195,7 @@ class Table:
         self._by_id: dict[int, str] = {}
         self._by_method: dict[tuple[int, Any], str] = {}  # (id of the object, function) of a bound method
         self._lazy: dict[str, Callable[[], None]] = {}  # module prefix -> what defines its prims
+        self._freezing: dict[int, Any] = {}  # id -> object (kept alive) whose call freezes arguments
         self._namespaces = _namespace_names()
         self._watchers: list[Callable[[], None]] = []
 
@@ -226,6 +239,19 @@ class Table:
             return None
         return self._by_method.get((id(fn.__self__), fn.__func__))
 
+    def freezes(self, obj: Any) -> bool:
+        """Whether calling `obj` (a SciPy distribution) gives an object whose methods are
+        `obj`'s with the call's arguments after their own: `norm(mu, s).logpdf(x)` is
+        `norm.logpdf(x, mu, s)`."""
+        if self._lazy and self._load():
+            return self.freezes(obj)
+        return id(obj) in self._freezing and self._freezing[id(obj)] is obj
+
+    def define_freezing(self, obj: Any) -> None:
+        """Declare that calling `obj` freezes its arguments (see `freezes`)."""
+        self._freezing[id(obj)] = obj
+        self._changed()
+
     def lazy(self, module: str, define: Callable[[], None]) -> None:
         """Run `define` (which defines the primitives of a library such as SciPy) at the
         first lookup that misses once `module` is imported, not before: the compiler
@@ -247,6 +273,14 @@ class Table:
     def arity(self, prim: str) -> int | None:
         """The fixed number of operands of a prim (None: any), for the verifier."""
         return self.get(prim).arity
+
+    def arguments(self, prim: str, values: list[Any]) -> list[Any]:
+        """The positional arguments a prim's callable takes for these operand values."""
+        return [tuple(values)] if self.get(prim).packed else list(values)
+
+    def attribute(self, name: str) -> str | None:
+        """The prim an ndarray attribute read `x.name` is written as, if any."""
+        return next((p.name for p in self._records.values() if name in p.attributes), None)
 
     def method(self, name: str) -> str | None:
         """The prim an ndarray method call `x.name(...)` is written as, if any."""
@@ -306,11 +340,12 @@ class Table:
     @contextlib.contextmanager
     def scope(self) -> Iterator["Table"]:
         """Records defined or changed inside the `with` block are as before after it."""
-        saved = ({name: _copied(r) for name, r in self._records.items()}, dict(self._by_id), dict(self._by_method))
+        saved = ({name: _copied(r) for name, r in self._records.items()}, dict(self._by_id), dict(self._by_method),
+                 dict(self._freezing))
         try:
             yield self
         finally:
-            self._records, self._by_id, self._by_method = saved
+            self._records, self._by_id, self._by_method, self._freezing = saved
             self._changed()
 
 
@@ -400,12 +435,23 @@ def defzero(*primitives: Any) -> None:
         PRIMITIVES.define(p, differentiable=False)
 
 
-def compile_time(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a helper that runs while lowering, on constant arguments only (a derivative
-    rule's axis arithmetic, say): its call folds to the constant it returns, so the
-    helper's Python need not be code the compiler can lower."""
+def compile_time(fn: Callable[..., Any] | None = None, *, run_time: Callable[..., Any] | None = None) -> Any:
+    """Mark a helper that runs while lowering, on constant arguments (a derivative rule's
+    axis arithmetic, say): its call folds to the constant it returns, so the helper's
+    Python need not be code the compiler can lower. `run_time`, a function of the same
+    meaning written for the compiler (or one that refuses, saying why), is inlined
+    instead where an argument is known only at run time (an axis a generic rule
+    computes); without it, that is refused."""
+    if fn is None:
+        return lambda fn: compile_time(fn, run_time=run_time)
     fn.__adc_compile_time__ = True
+    fn.__adc_run_time__ = run_time
     return fn
+
+
+def run_time_form(fn: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The function inlined for a compile-time helper given run-time arguments, if any."""
+    return getattr(fn, "__adc_run_time__", None)
 
 
 def is_compile_time(fn: Callable[..., Any]) -> bool:

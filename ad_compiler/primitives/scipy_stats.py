@@ -299,6 +299,7 @@ CONTINUOUS = {
 
 def _continuous(name, standard, cdf_shapes):
     dist = getattr(scipy.stats, name)
+    PRIMITIVES.define_freezing(dist)
     shapes = dist.shapes.split(", ") if dist.shapes else []
     operands = (("x", REQUIRED), *((s, REQUIRED) for s in shapes), ("loc", 0.0), ("scale", 1.0))
     for method in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
@@ -379,6 +380,7 @@ def binom_vjp(prim, partial, count):
 
 def _discrete(name, partial, rules):
     dist = getattr(scipy.stats, name)
+    PRIMITIVES.define_freezing(dist)
     operands = (("k", REQUIRED), *((s, REQUIRED) for s in dist.shapes.split(", ")), ("loc", 0))
     for method in ("logpmf", "pmf", "cdf", "logcdf", "sf", "logsf"):
         prim = getattr(dist, method)
@@ -432,6 +434,7 @@ def dirichlet_rules(prim, log):
         return g * px, np.sum(np.reshape(g, (-1, 1)) * np.reshape(palpha, (-1, np.size(alpha))), axis=0)
 
 
+PRIMITIVES.define_freezing(scipy.stats.dirichlet)
 for _method in ("logpdf", "pdf"):
     _prim = getattr(scipy.stats.dirichlet, _method)
     primitive(_prim, name=f"scipy.stats.dirichlet.{_method}", operands=(("x", REQUIRED), ("alpha", REQUIRED)),
@@ -532,6 +535,7 @@ def mvn_vjp(prim, log, known, dtypes):
         return given(n, (-np.reshape(gS, np.shape(x)), gmean, covariance_cotangent(G, cov, lower, eye)))
 
 
+PRIMITIVES.define_freezing(scipy.stats.multivariate_normal)
 for _method in ("logpdf", "pdf"):
     _prim = getattr(scipy.stats.multivariate_normal, _method)
     primitive(_prim, name=f"scipy.stats.multivariate_normal.{_method}",

@@ -180,8 +180,8 @@ def rollaxis_kind(op, kinds, producers):
 
 VIEW = dict(view=True, linear=True)
 primitive("transpose", arity=1, infer=transpose_kind, **VIEW)
-primitive(np.transpose, infer=transpose_kind, methods=("transpose",), **VIEW)
-primitive(np.reshape, infer=reshape_kind, methods=("reshape",), **VIEW)
+primitive(np.transpose, infer=transpose_kind, methods=("transpose",), spread=True, **VIEW)
+primitive(np.reshape, infer=reshape_kind, methods=("reshape",), spread=True, **VIEW)
 primitive(np.ravel, infer=ravel_kind, methods=("ravel",), **VIEW)
 primitive(np.squeeze, infer=squeeze_kind, methods=("squeeze",), **VIEW)
 primitive(np.expand_dims, infer=expand_dims_kind, **VIEW)

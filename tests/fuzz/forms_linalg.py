@@ -44,6 +44,7 @@ FORMS = [
     Form("np.linalg.matrix_power({0}, 3)", only(SQUARE, SQUARE), ("np.linalg.matrix_power",)),
     Form(f"np.linalg.matrix_power({SHIFTED}, -2)", only(SQUARE, SQUARE), ("np.linalg.matrix_power",)),
     Form("np.linalg.multi_dot([{0}, {1}, {0}])", only(SQUARE, SQUARE, SQUARE), ("np.linalg.multi_dot",)),
+    Form("np.linalg.multi_dot([{0}[0], {1}, {1}.T, {0}[1]])", only((), (2, 3), (3, 2)), ("np.linalg.multi_dot",)),
     Form(f"np.linalg.lstsq({APART}, {{1}})[0]", only((2,), (3, 2), (3,)), ("np.linalg.lstsq",), weight=RARE),
     Form("np.linalg.matrix_rank({0}) * {1}", any_shape(SQUARE), ("np.linalg.matrix_rank",), weight=RARE),
     Form("np.linalg.norm({0})", only((), (2, 3)), ("np.linalg.norm",)),

@@ -1,7 +1,8 @@
 """Calls of scipy.stats' distributions (`primitives/scipy_stats.py`), with operands moved
 into each support: `1.0 + y * y` for a scale or a shape parameter, `0.1 + x * x` for a
 positive x, `0.5 + 0.4 * np.tanh(x)` for one in (0, 1), `exp(x) / sum(exp(x))` for a
-point of the simplex. The CDFs of t, gamma and beta take a constant shape parameter
+point of the simplex; some through a frozen distribution (`norm(mu, s).logpdf(x)`). The
+CDFs of t, gamma and beta take a constant shape parameter
 (they have no derivative in it); with no VJP rule, reverse mode refuses them (weight
 0.2)."""
 
@@ -58,4 +59,10 @@ FORMS = [
       for method in DENSITIES),
     *(Form(f"scipy.stats.multivariate_normal.{method}({{0}}, {{1}}, {{2}} @ {{2}}.T + np.eye(3))", rows,
            (f"scipy.stats.multivariate_normal.{method}",), weight=0.5) for method in DENSITIES),
+    # frozen: the parameters given to the distribution, the point to its method
+    Form(f"scipy.stats.norm({{1}}, scale={SCALE}).logpdf({{0}})", same(3), ("scipy.stats.norm.logpdf",), weight=0.2),
+    Form("scipy.stats.gamma(2.5, scale=1.0 + {1} * {1}).cdf(0.1 + {0} * {0})", same(2), ("scipy.stats.gamma.cdf",),
+         weight=0.1),
+    Form("scipy.stats.multivariate_normal({1}, {2} @ {2}.T + np.eye(3)).logpdf({0})", rows,
+         ("scipy.stats.multivariate_normal.logpdf",), weight=0.2),
 ]

@@ -320,3 +320,31 @@ def test_bundle_adjustment_jacobian(transform) -> None:
     jac_camera, jac_points = transform(reprojection_residual, argnums=(0, 1))(*args)
     np.testing.assert_allclose(jac_camera, numeric_jacobian(reprojection_residual, args, 0), rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(jac_points, numeric_jacobian(reprojection_residual, args, 1), rtol=1e-6, atol=1e-8)
+
+
+MASK = np.array([[True, False, True], [False, True, True]])
+
+
+def cross_masked(a, b):
+    return np.sum(np.where(MASK, np.cross(a, b), 0.0) * weights((2, 3)))
+
+
+def einsum_masked(a, b):
+    return np.sum(np.where(MASK, np.einsum("ij,jk->ik", a, b), 0.0) * weights((2, 3)))
+
+
+def inner_masked(a, b):
+    return np.sum(np.where(MASK, np.inner(a, b), 0.0) * weights((2, 3)))
+
+
+@pytest.mark.parametrize("f, shapes", [(cross_masked, ((2, 3), (2, 3))), (einsum_masked, ((2, 4), (4, 3))),
+                                       (inner_masked, ((2, 4), (3, 4)))], ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_where_mask_does_not_pass_through_a_contraction(f, shapes, mode):
+    """A contraction's cotangents mix its result's elements: the mask np.where puts on the
+    result's cotangent is not theirs (it was, for rules that broadcast their operands)."""
+    rng = np.random.default_rng(1)
+    args = tuple(rng.normal(size=s) for s in shapes)
+    got = grad(f, argnums=(0, 1), mode=mode)(*args)
+    for i in (0, 1):
+        np.testing.assert_allclose(got[i], numeric_grad(f, args, i), rtol=1e-6, atol=1e-9)

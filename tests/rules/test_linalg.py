@@ -23,7 +23,7 @@ import pytest
 import scipy.linalg
 
 from ad_compiler import grad, hessian, jacfwd, jvp
-from ad_compiler.errors import NoDerivativeError
+from ad_compiler.errors import CompileError, NoDerivativeError
 from tests.numeric import numeric_grad
 from tests.rules.checks import ALONG, Spec, family_tests, numeric_jacobian
 
@@ -116,6 +116,14 @@ def multi_dot_call(x, y):
 
 def multi_dot_vectors(x, y):
     return np.linalg.multi_dot([x, y])
+
+
+def multi_dot_vector_ends(x, y):
+    return np.linalg.multi_dot([x[0], y, y.T, x[1]])
+
+
+def multi_dot_rectangular(x, y):
+    return np.linalg.multi_dot((x, y, (x @ y).T))
 
 
 # --- decompositions ---------------------------------------------------------------------
@@ -392,6 +400,8 @@ PLAIN = [
     Spec(np.linalg.pinv, call=pinv_call, shapes=((2, 3),)),
     Spec(np.linalg.pinv, call=pinv_hermitian, shapes=((3, 3),)),
     Spec(np.linalg.multi_dot, 2, call=multi_dot_vectors, shapes=((3,), (3,))),
+    Spec(np.linalg.multi_dot, 2, call=multi_dot_vector_ends, shapes=((2, 3), (3, 2))),
+    Spec(np.linalg.multi_dot, 2, call=multi_dot_rectangular, shapes=((2, 3), (3, 4))),
     Spec(np.linalg.qr, call=qr_q, shapes=((3, 3),)),
     Spec(np.linalg.norm, call=norm_call, shapes=((2, 3),)),
     Spec(np.linalg.norm, call=norm_call, shapes=((2, 2, 2),)),
@@ -794,3 +804,12 @@ def test_vectors_completing_a_basis_have_no_derivative(f) -> None:
     rank are any rotation of each other."""
     with pytest.raises(ValueError, match="complete a basis"):
         jvp(f, (np.arange(6.0).reshape(3, 2) + np.eye(3, 2),), (np.ones((3, 2)),))
+
+
+def multi_dot_of_rows(x):
+    return np.linalg.multi_dot([v[:, None] * v for v in x])
+
+
+def test_multi_dot_of_a_list_known_only_at_run_time_is_refused():
+    with pytest.raises(CompileError, match="multiply the matrices with @ in a loop"):
+        grad(lambda x: np.sum(multi_dot_of_rows(x)))(np.ones((3, 2)))

@@ -328,7 +328,7 @@ def broadcast_second(x, y):
     return np.broadcast_arrays(x, y)[1]
 
 
-# ---- joining what the frontend does not take apart ----
+# ---- joins that make their items alike first ----
 
 
 def column_stack_list(x, y):
@@ -353,6 +353,18 @@ def dstack_tuple(x, y):
 
 def row_stack_list(x, y):
     return np.row_stack([x, y])
+
+
+def column_stack_rows(x):
+    return np.column_stack([v * v for v in x])
+
+
+def dstack_rows(x):
+    return np.dstack([v * v for v in x])
+
+
+def row_stack_rows(x):
+    return np.row_stack([v * v for v in x])
 
 
 SPECS = [
@@ -446,11 +458,20 @@ SPECS = [
     Spec(np.column_stack, 2, call=column_stack_list, shapes=((3,), (3,))),
     Spec(np.column_stack, 2, call=column_stack_list, shapes=((2, 3), (2, 3))),
     Spec(np.column_stack, call=column_stack_array, shapes=((2, 3),)),
-    Spec(np.column_stack, 2, call=column_stack_tuple, shapes=((3,), (3,)), batched=False),
+    Spec(np.column_stack, 2, call=column_stack_tuple, shapes=((3,), (3,))),
+    Spec(np.column_stack, 2, call=column_stack_tuple, shapes=((3, 2), (3,))),
+    Spec(np.column_stack, 2, call=column_stack_tuple, shapes=((), ()), batched=False),  # (numbers: plain passes)
     Spec(np.dstack, 2, call=dstack_list, shapes=((2, 3), (2, 3))),
     Spec(np.dstack, 2, call=dstack_list, shapes=((3,), (3,))),
-    Spec(np.dstack, 2, call=dstack_tuple, shapes=((2, 3), (2, 3)), batched=False),
+    Spec(np.dstack, 2, call=dstack_tuple, shapes=((2, 3), (2, 3))),
+    Spec(np.dstack, 2, call=dstack_tuple, shapes=((2, 3, 2), (2, 3))),
     *([Spec(np.row_stack, 2, call=row_stack_list, shapes=((3,), (3,)))] if hasattr(np, "row_stack") else []),
+    # of a list known only at run time (a comprehension over an array)
+    Spec("np.column_stack*", call=column_stack_rows, shapes=((3, 2),), known_shape=False),
+    Spec("np.column_stack*", call=column_stack_rows, shapes=((2, 3, 2),), known_shape=False),
+    Spec("np.dstack*", call=dstack_rows, shapes=((3, 2),), known_shape=False),
+    *([Spec("np.row_stack*", call=row_stack_rows, shapes=((3, 2),), known_shape=False)]
+      if hasattr(np, "row_stack") else []),
 ]
 
 test_reverse, test_forward, test_batched, test_second_order = family_tests(SPECS)
@@ -550,18 +571,17 @@ def column_stack_tuple_summed(x):
     return np.sum(np.column_stack((x, x * x)) * np.arange(6.0).reshape(3, 2))
 
 
-def test_column_stack_of_a_tuple_is_refused_in_batched_mode_only():
-    """Batched forward mode does not gather from a tuple's tangents (a tuple of batched
-    tangents): grad(mode='forward') is refused; jacfwd runs one plain pass per direction."""
+def test_column_stack_of_items_of_several_ranks():
+    """Each item of np.column_stack is an operand with its own derivative, in every mode
+    (a vector joined as a column beside a matrix)."""
     x = np.array([0.1, 0.2, 0.3])
     expected = numeric_grad(column_stack_tuple_summed, (x,), 0)
-    np.testing.assert_allclose(ad_compiler.grad(column_stack_tuple_summed)(x), expected, rtol=1e-6)
+    for mode in MODES:
+        np.testing.assert_allclose(ad_compiler.grad(column_stack_tuple_summed, mode=mode)(x), expected, rtol=1e-6)
     np.testing.assert_allclose(ad_compiler.grad(column_stack_tuple_summed).generic(x), expected, rtol=1e-6)
-    with pytest.raises(NoDerivativeError, match="pass a list of arrays of one shape"):
-        ad_compiler.grad(column_stack_tuple_summed, mode="forward")(x)
-    jacobian = ad_compiler.jacfwd(lambda x: np.column_stack((x, x * x)))
-    np.testing.assert_allclose(jacobian(x)[:, 1, :], np.diag(2.0 * x))
-    assert "np.eye" not in jacobian.source
+    jacobian = ad_compiler.jacfwd(lambda x: np.column_stack((np.outer(x, x), x * x)))
+    np.testing.assert_allclose(jacobian(x)[:, 3, :], np.diag(2.0 * x))
+    np.testing.assert_allclose(jacobian(x)[1, 1, :], [0.0, 2 * x[1], 0.0])
 
 
 # ---- lists of views: splitting ----
@@ -611,13 +631,11 @@ def list_items(x):
     return np.sum(hs[0] * hs[1])
 
 
-@pytest.mark.xfail(strict=True, reason="reverse over reverse of an item read from a run-time list: the reverse "
-                   "sweep applies setitem's rule (broadcasting: unbroadcast of a list) to the list adjoint's item "
-                   "writes (ad/reverse.py); shared, also without splits (list_items_along)")
 @pytest.mark.parametrize("f, x", [(split_items_along, np.array([0.3, 0.5, 0.7, 1.1])),
                                   (list_items_along, np.array([[1.0, 2.0], [3.0, 4.0]]))],
                          ids=lambda v: getattr(v, "__name__", ""))
 def test_reverse_over_reverse_of_list_items(f, x):
+    """The first sweep writes items of a list's adjoint; the second reverses those writes."""
     np.testing.assert_allclose(ad_compiler.grad(f)(x), numeric_grad(f, (x,), 0), rtol=1e-6, atol=1e-9)
 
 
@@ -658,3 +676,19 @@ def rolled_repeated(x):
 @pytest.mark.parametrize("f", [pad_roll_flip, insert_delete, rolled_repeated], ids=lambda f: f.__name__)
 def test_compositions_in_generic_code(f):
     assert_gradient(f, X)
+
+
+def moved_by_data(x):
+    s = int(np.sum(x) > 0)  # (an axis known only at run time)
+    return np.sum(np.moveaxis(x, s, 0)[0] ** 3 + np.swapaxes(x, s, -1)[..., 0] ** 2)
+
+
+def test_axes_known_only_at_run_time_in_batched_forward_mode():
+    """A rule's axis arithmetic (`batch_axis`) on an axis the program computes runs in the
+    emitted code: jacfwd and the Hessian of np.moveaxis/np.swapaxes of such an axis."""
+    x = np.arange(6.0).reshape(2, 3) / 7 + 0.1
+    np.testing.assert_allclose(ad_compiler.jacfwd(moved_by_data)(x), numeric_grad(moved_by_data, (x,), 0),
+                               rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ad_compiler.hessian(moved_by_data)(x).reshape(6, 6),
+                               numeric_jacobian(ad_compiler.grad(moved_by_data), (x,), 0).reshape(6, 6),
+                               rtol=1e-6, atol=1e-8)

@@ -16,7 +16,7 @@ import scipy.stats
 from scipy.stats import dirichlet, multivariate_normal, t
 
 from ad_compiler import grad, jacfwd
-from ad_compiler.errors import NoDerivativeError
+from ad_compiler.errors import CompileError, NoDerivativeError
 from tests.numeric import numeric_grad
 from tests.rules.checks import Spec, family_tests
 
@@ -493,3 +493,57 @@ def test_student_t_regression_hessian_in_the_weights_and_scale() -> None:
                                      for i in range(3)], rtol=1e-5)
     np.testing.assert_allclose(hws, [numeric_grad(lambda w, s, *rest: gradient(w, s, *rest)[0][i], args, 1)
                                      for i in range(3)], rtol=1e-5)
+
+
+# ---- frozen distributions: `norm(mu, s).logpdf(x)` is `norm.logpdf(x, mu, s)` ----
+
+def frozen_normal(x, mu, s):
+    d = scipy.stats.norm(mu, s)
+    return np.sum(d.logpdf(x)) + np.sum(scipy.stats.norm(loc=mu, scale=s).cdf(x * 0.5)) + d.logpdf(mu + 0.1)
+
+
+def frozen_gamma_and_beta(x, a, b):
+    return np.sum(scipy.stats.gamma(a, scale=b).logpdf(x) + scipy.stats.beta(a, b).logpdf(x / 2.0))
+
+
+def frozen_multivariate(x, mean, cov):
+    return np.sum(multivariate_normal(mean, cov @ cov.T + np.eye(2)).logpdf(x)) + dirichlet(mean + 1.0).logpdf(
+        np.array([0.3, 0.7]))
+
+
+FROZEN = [
+    (frozen_normal, (np.array([0.3, -0.2, 1.1]), 0.2, 1.3)),
+    (frozen_gamma_and_beta, (np.array([0.3, 0.6, 1.1]), 1.7, 0.8)),
+    (frozen_multivariate, (np.array([[0.3, -0.2], [0.1, 0.4]]), np.array([0.2, 0.5]),
+                           np.array([[1.0, 0.2], [0.1, 0.8]]))),
+]
+
+
+@pytest.mark.parametrize("f, args", FROZEN, ids=lambda v: getattr(v, "__name__", ""))
+@pytest.mark.parametrize("mode", MODES)
+def test_methods_of_frozen_distributions(f, args, mode: str) -> None:
+    got = grad(f, argnums=tuple(range(len(args))), mode=mode)(*args)
+    for i, arg in enumerate(args):
+        np.testing.assert_allclose(got[i], numeric_grad(f, args, i), rtol=1e-6, atol=1e-9)
+
+
+def frozen_draw(x, seed):
+    noise = scipy.stats.norm(0.0, 0.1).rvs(size=3, random_state=seed)
+    return np.sum(scipy.stats.norm(0.0, 2.0).logpdf(x + noise))
+
+
+def test_a_method_of_a_frozen_distribution_without_a_rule_runs_as_written() -> None:
+    """`.rvs` draws as SciPy does (once per call), off the differentiated path."""
+    x = np.array([0.3, -0.2, 1.1])
+    expected = numeric_grad(lambda v: frozen_draw(v, 7), (x,), 0)
+    np.testing.assert_allclose(grad(frozen_draw)(x, 7), expected, rtol=1e-6)
+
+
+def frozen_as_value(x):
+    d = scipy.stats.norm(x, 1.0)
+    return d
+
+
+def test_a_frozen_distribution_is_not_a_value() -> None:
+    with pytest.raises(CompileError, match="can only have its methods called here"):
+        grad(frozen_as_value)(0.5)
