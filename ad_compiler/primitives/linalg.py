@@ -33,7 +33,7 @@ import numpy as np
 
 from ..ir import Const
 from ..ir.types import Array, Scalar, TupleKind
-from .helpers import no_derivative, reduce_tangent
+from .helpers import lift, no_derivative, reduce_tangent
 from .kinds import NUMPY_DTYPES, array_kind, shape_of
 from .record import PRIMITIVES, compile_time, defjvp, defvjp, defzero, primitive
 
@@ -212,12 +212,6 @@ def shaped(t, like, batch=0):
     """`t` (`columns` of a vector) with the shape of `like`, after `batch` axes of
     directions (its shape written from indices, which fold once shapes are known)."""
     return np.reshape(t, (np.shape(t)[0],) * batch + np.shape(like))
-
-
-def lift(t, x, ndim):
-    """A batched tangent `t` of `x` (its directions first), with length-1 axes after the
-    directions so that its stack axes line up with those of a value of rank `ndim`."""
-    return np.reshape(t, (np.shape(t)[0],) + (1,) * (ndim - np.ndim(x)) + np.shape(x))
 
 
 def unbroadcast(t, x):

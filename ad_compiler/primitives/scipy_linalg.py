@@ -16,10 +16,10 @@ import numpy as np
 import scipy.linalg
 
 from .linalg import (
-    cholesky_jvp, cholesky_vjp, columns, det_jvp, det_vjp, inv_jvp, inv_vjp, lift, mT, probed_kind, shaped,
+    cholesky_jvp, cholesky_vjp, columns, det_jvp, det_vjp, inv_jvp, inv_vjp, mT, probed_kind, shaped,
     solve_tangent, solve_vjp, sym, triangle, unbroadcast,
 )
-from .helpers import no_derivative
+from .helpers import lift, no_derivative
 from .record import compile_time, defjvp, defvjp, primitive
 
 for _name in ("solve_triangular", "cho_factor", "cho_solve", "cholesky", "expm", "inv", "det", "solve"):
