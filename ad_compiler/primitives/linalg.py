@@ -59,8 +59,9 @@ def _probe(kind):
 
 
 def _result_kind(value, known):
-    """The kind of what a probe gave (of its rank only where not every shape was known)."""
-    if isinstance(value, tuple):
+    """The kind of what a probe gave (of its rank only where not every shape was known); a
+    list of results (SciPy's factorizations of a stack give one) is read as a tuple."""
+    if isinstance(value, (tuple, list)):
         return TupleKind(tuple(_result_kind(item, known) for item in value))
     if isinstance(value, bool):
         return Scalar("bool")
@@ -120,6 +121,8 @@ TUPLES = {
     "np.linalg.qr": lambda op: None if _static(op, 1, "mode", "reduced") == "r" else 2,
     "np.linalg.lstsq": lambda op: 4,
     "scipy.linalg.cho_factor": lambda op: 2,
+    "scipy.linalg.lu_factor": lambda op: 2,
+    "scipy.linalg.lu": lambda op: 2 if _static(op, 1, "permute_l", False) else 3,
 }
 """The functions here that give a tuple: its length, from the call's static arguments."""
 
