@@ -57,6 +57,13 @@ def inverse_permutation(axes):
     return tuple(int(a) for a in np.argsort(axes))
 
 
+def lift(t, x, ndim):
+    """A batched tangent `t` of `x` (its directions first), with length-1 axes after the
+    directions so that its stack axes line up with those of a value of rank `ndim` (what
+    broadcasts against it: the directions must not meet a stack axis of the other)."""
+    return np.reshape(t, (np.shape(t)[0],) + (1,) * (ndim - np.ndim(x)) + np.shape(x))
+
+
 def reduce_tangent(t, ans, x, axis, keepdims, batch, mean=False):
     """`np.sum(t, axis, keepdims=keepdims)` (`np.mean` with `mean`) of a tangent `t` of
     `x`'s shape after its batch axes: a whole-array reduction keeps the batch axis and

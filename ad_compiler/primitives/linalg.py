@@ -33,7 +33,7 @@ import numpy as np
 
 from ..ir import Const
 from ..ir.types import Array, Scalar, TupleKind
-from .helpers import no_derivative, reduce_tangent
+from .helpers import lift, no_derivative, reduce_tangent
 from .joining import packed
 from .kinds import NUMPY_DTYPES, array_kind, shape_of
 from .record import PRIMITIVES, compile_time, defjvp, defvjp, defzero, primitive
@@ -60,8 +60,9 @@ def _probe(kind):
 
 
 def _result_kind(value, known):
-    """The kind of what a probe gave (of its rank only where not every shape was known)."""
-    if isinstance(value, tuple):
+    """The kind of what a probe gave (of its rank only where not every shape was known); a
+    list of results (SciPy's factorizations of a stack give one) is read as a tuple."""
+    if isinstance(value, (tuple, list)):
         return TupleKind(tuple(_result_kind(item, known) for item in value))
     if isinstance(value, bool):
         return Scalar("bool")
@@ -121,6 +122,8 @@ TUPLES = {
     "np.linalg.qr": lambda op: None if _static(op, 1, "mode", "reduced") == "r" else 2,
     "np.linalg.lstsq": lambda op: 4,
     "scipy.linalg.cho_factor": lambda op: 2,
+    "scipy.linalg.lu_factor": lambda op: 2,
+    "scipy.linalg.lu": lambda op: 2 if _static(op, 1, "permute_l", False) else 3,
 }
 """The functions here that give a tuple: its length, from the call's static arguments."""
 
@@ -213,12 +216,6 @@ def shaped(t, like, batch=0):
     """`t` (`columns` of a vector) with the shape of `like`, after `batch` axes of
     directions (its shape written from indices, which fold once shapes are known)."""
     return np.reshape(t, (np.shape(t)[0],) * batch + np.shape(like))
-
-
-def lift(t, x, ndim):
-    """A batched tangent `t` of `x` (its directions first), with length-1 axes after the
-    directions so that its stack axes line up with those of a value of rank `ndim`."""
-    return np.reshape(t, (np.shape(t)[0],) + (1,) * (ndim - np.ndim(x)) + np.shape(x))
 
 
 def unbroadcast(t, x):

@@ -1,5 +1,5 @@
-"""Products: `@` (np.matmul), np.dot, np.inner, np.vdot, np.outer, np.kron, np.tensordot
-and np.cross.
+"""Products: `@` (np.matmul), np.dot, np.inner, np.vdot, np.outer, np.kron, np.tensordot,
+np.cross, and NumPy 2's np.vecdot, np.matvec and np.vecmat.
 
 Each is linear in each operand, so a JVP is the product of each tangent with the other
 operand, and a VJP contracts the cotangent with the other operand. Most are a tensordot:
@@ -21,7 +21,7 @@ import operator
 import numpy as np
 
 from ..runtime import _run
-from .helpers import batch_axis
+from .helpers import batch_axis, lift, supported
 from .kinds import array_kind, broadcast, by_probing, shape_of
 from .record import PRIMITIVES, compile_time, defjvp, defvjp, primitive
 from ..ir.types import Array, Scalar, promote
@@ -74,6 +74,9 @@ def _call(op, *operands):
 same_call = by_probing(_call)
 """The kind of the result NumPy gives for operands of the kinds of the op's (its static
 parameters, by position or keyword, as the op has them)."""
+stacked_call = by_probing(_call, exact=False)
+"""`same_call`, and the rank alone where a shape is not known: that of a product of
+stacks (np.vecdot, np.matvec) follows from the ranks."""
 
 
 def at_ranks(define, *prims, ranks, statics=3, **options):
@@ -94,6 +97,8 @@ primitive(np.dot, methods=("dot",))
 primitive(np.outer, arity=2, infer=outer_kind, linear=True, fresh=True)
 primitive(np.inner, np.vdot, np.kron, arity=2, infer=same_call, linear=True, fresh=True)
 primitive(np.tensordot, np.cross, infer=same_call, linear=True, fresh=True)
+primitive(*[getattr(np, name) for name in ("vecdot", "matvec", "vecmat") if hasattr(np, name)], arity=2,
+          infer=stacked_call, linear=True, fresh=True)
 
 
 # ---- helpers the rules share ----
@@ -361,13 +366,16 @@ def as_is(x):
     return x
 
 
-def _vdot_rules(conj, dtypes) -> None:
-    """np.vdot flattens its operands (of one size, not necessarily one shape) and
-    conjugates `x`, so `x`'s cotangent is conjugated back (JAX's convention); of real
-    operands (`conj` then leaves its operand as it is) there is nothing to conjugate."""
+def _conjugating_rules(conj, dtypes) -> None:
+    """The VJP rules of the products that conjugate their first operand (np.vdot,
+    np.vecdot, np.vecmat): its cotangent is conjugated back (JAX's convention); of real
+    operands (`conj` then leaves its operand as it is) there is nothing to conjugate.
+    np.matvec conjugates nothing, but its second cotangent is a np.vecmat of `g`, which
+    conjugates `g` back."""
 
     @defvjp(np.vdot, broadcasting=False, dtypes=dtypes)
     def vdot_vjp(g, ans, x, y):
+        """np.vdot flattens its operands (of one size, not necessarily one shape)."""
         return conj(g * np.reshape(y, np.shape(x))), g * np.reshape(conj(x), np.shape(y))
 
     @defjvp(np.vdot, broadcasting=False, dtypes=dtypes)
@@ -378,9 +386,38 @@ def _vdot_rules(conj, dtypes) -> None:
             return conj(np.reshape(dx, directions)) @ np.ravel(y) + np.reshape(dy, directions) @ conj(np.ravel(x))
         return np.vdot(dx, y) + np.vdot(x, dy)
 
+    if hasattr(np, "vecdot"):
+        @defvjp(np.vecdot, broadcasting=False, dtypes=dtypes)
+        def vecdot_vjp(g, ans, x1, x2, axis=-1, axes=None, keepdims=False):
+            """With the vectors last, `g` times the other operand, summed back over the
+            stack axes its operand was broadcast along."""
+            supported(axes is None and not keepdims, VECDOT_OPTIONS)
+            a, b = vectors_last(x1, axis), vectors_last(x2, axis)
+            gv = np.expand_dims(g, -1)
+            return unbroadcast(vectors_back(conj(gv * b), x1, axis), x1), \
+                unbroadcast(vectors_back(gv * conj(a), x2, axis), x2)
 
-_vdot_rules(as_is, ("float", "float"))
-_vdot_rules(np.conj, None)
+    if hasattr(np, "matvec"):
+        @defvjp(np.matvec, broadcasting=False, dtypes=dtypes)
+        def matvec_vjp(g, ans, x1, x2, axes=None):
+            """The outer product of `g` and `x2` per stack, and `g` against the matrix's
+            rows; each summed back over the stack axes its operand was broadcast along."""
+            supported(axes is None, MATVEC_OPTIONS)
+            return unbroadcast(np.expand_dims(g, -1) * np.expand_dims(x2, -2), x1), \
+                unbroadcast(np.vecmat(conj(g), x1), x2)
+
+        @defvjp(np.vecmat, broadcasting=False, dtypes=dtypes)
+        def vecmat_vjp(g, ans, x1, x2, axes=None):
+            supported(axes is None, MATVEC_OPTIONS)
+            return unbroadcast(conj(np.matvec(x2, g)), x1), \
+                unbroadcast(np.expand_dims(conj(x1), -1) * np.expand_dims(g, -2), x2)
+
+
+VECDOT_OPTIONS = "np.vecdot with axes= or keepdims=True has no derivative rule: pass axis= (or move the axes first)"
+MATVEC_OPTIONS = "np.matvec and np.vecmat with axes= have no derivative rule: move the axes with np.moveaxis first"
+
+_conjugating_rules(as_is, ("float", "float"))
+_conjugating_rules(np.conj, None)
 
 
 @defvjp(np.outer, broadcasting=False)
@@ -503,8 +540,8 @@ def shifted(axis, by):
 
 
 def vectors_last(x, axis):
-    """`x` with its vector axis last."""
-    if axis == -1:
+    """`x` with its vector axis last (left as it is where it is last already)."""
+    if axis == -1 or axis == np.ndim(x) - 1:
         return x
     return np.moveaxis(x, axis, -1)
 
@@ -532,7 +569,7 @@ def cross_cotangent(g, am, bm, axisc, left):
 def vectors_back(t, x, axis):
     """A cotangent computed with the vectors last, its vector axis put back where `x`
     has it (counted from the end: `t` may have more leading axes than `x`)."""
-    if axis == -1:
+    if axis == -1 or axis == np.ndim(x) - 1:
         return t
     if axis < 0:
         return np.moveaxis(t, -1, axis)
@@ -563,3 +600,38 @@ def cross_jvp(da, db, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, bat
     db = np.reshape(db, directions + (1,) * (rank - np.ndim(b)) + np.shape(b))
     return np.cross(da, b, shifted(axisa, 1 + rank - np.ndim(a)), axisb, shifted(axisc, 1)) + \
         np.cross(a, db, axisa, shifted(axisb, 1 + rank - np.ndim(b)), shifted(axisc, 1))
+
+
+# ---- np.vecdot (NumPy 2.0), np.matvec and np.vecmat (NumPy 2.2): stacks broadcast ----
+# (Their VJP rules are `_conjugating_rules`'. A batched tangent is lifted to the rank of
+# the stacks, so that its directions lead the broadcast: `helpers.lift`.)
+
+if hasattr(np, "vecdot"):
+    @defjvp(np.vecdot, broadcasting=False)
+    def vecdot_jvp(dx1, dx2, ans, x1, x2, axis=-1, axes=None, keepdims=False, *, batch=0):
+        """Batched: the vectors moved last (np.vecdot's one `axis` cannot name both a
+        tangent's axis and its operand's)."""
+        supported(axes is None and not keepdims, VECDOT_OPTIONS)
+        if not batch and axis == -1:
+            return np.vecdot(dx1, x2) + np.vecdot(x1, dx2)
+        if not batch:
+            return np.vecdot(dx1, x2, axis=axis) + np.vecdot(x1, dx2, axis=axis)
+        a, b = vectors_last(x1, axis), vectors_last(x2, axis)
+        da = lift(vectors_last(dx1, batch_axis(axis, 1)), a, np.ndim(ans) + 1)
+        db = lift(vectors_last(dx2, batch_axis(axis, 1)), b, np.ndim(ans) + 1)
+        return np.vecdot(da, b) + np.vecdot(a, db)
+
+if hasattr(np, "matvec"):
+    @defjvp(np.matvec, broadcasting=False)
+    def matvec_jvp(dx1, dx2, ans, x1, x2, axes=None, *, batch=0):
+        supported(axes is None, MATVEC_OPTIONS)
+        if batch:
+            dx1, dx2 = lift(dx1, x1, np.ndim(ans) + 1), lift(dx2, x2, np.ndim(ans))
+        return np.matvec(dx1, x2) + np.matvec(x1, dx2)
+
+    @defjvp(np.vecmat, broadcasting=False)
+    def vecmat_jvp(dx1, dx2, ans, x1, x2, axes=None, *, batch=0):
+        supported(axes is None, MATVEC_OPTIONS)
+        if batch:
+            dx1, dx2 = lift(dx1, x1, np.ndim(ans)), lift(dx2, x2, np.ndim(ans) + 1)
+        return np.vecmat(dx1, x2) + np.vecmat(x1, dx2)

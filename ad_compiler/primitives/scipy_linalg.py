@@ -1,6 +1,7 @@
 """SciPy's linear algebra (scipy.linalg): triangular solves, the Cholesky factor and solves
-with it (SciPy's `cholesky` gives the upper factor by default), the matrix exponential, and
-inv, det, solve, whose rules are NumPy's (`linalg`) where SciPy reads the whole matrix.
+with it (SciPy's `cholesky` gives the upper factor by default), the LU factors and solves
+with them, the matrix exponential, and inv, det, solve, whose rules are NumPy's (`linalg`)
+where SciPy reads the whole matrix.
 
 As in `linalg`, a function that reads one triangle of a matrix it takes to be symmetric
 (cholesky, cho_factor, solve and inv with assume_a='sym' or 'pos') is differentiated as a
@@ -16,13 +17,14 @@ import numpy as np
 import scipy.linalg
 
 from .linalg import (
-    cholesky_jvp, cholesky_vjp, columns, det_jvp, det_vjp, inv_jvp, inv_vjp, lift, mT, probed_kind, shaped,
+    cholesky_jvp, cholesky_vjp, columns, det_jvp, det_vjp, inv_jvp, inv_vjp, mT, probed_kind, shaped,
     solve_tangent, solve_vjp, sym, triangle, unbroadcast,
 )
-from .helpers import no_derivative
+from .helpers import lift, no_derivative, supported
 from .record import compile_time, defjvp, defvjp, primitive
 
-for _name in ("solve_triangular", "cho_factor", "cho_solve", "cholesky", "expm", "inv", "det", "solve"):
+for _name in ("solve_triangular", "cho_factor", "cho_solve", "cholesky", "lu_factor", "lu_solve", "lu", "expm", "inv",
+              "det", "solve"):
     primitive(getattr(scipy.linalg, _name), name=f"scipy.linalg.{_name}", infer=probed_kind, fresh=True)
 
 
@@ -172,6 +174,159 @@ def cho_solve_jvp(dc_and_lower, db, ans, c_and_lower, b, overwrite_b=False, chec
     if batch:
         da, db = lift(da, c, np.ndim(x)), lift(db, columns(b, b), np.ndim(x))
     return shaped(factored_solve(c, lower, db - da @ x), ans, batch)
+
+
+# ---- LU: scipy.linalg.lu_factor, lu_solve, lu ----
+# `a = P L U`, L unit lower triangular, U upper; lu_factor packs L's strict lower triangle
+# and U into one matrix `lu`, and gives P as LAPACK's row swaps `piv` (integers: no
+# derivative). P is piecewise constant, so the derivative is that of `P.T a = L U` at P:
+# with `X = L^-1 P.T da U^-1`, `dL = L tril(X, -1)` and `dU = triu(X) U` (JAX's `lu_jvp_rule`).
+# A solve needs no P: `a^-1 b = U^-1 L^-1 P.T b`, whose derivative in L and U holds at P.
+
+LU_SQUARE = ("the LU rules differentiate the factors of one square matrix (not of a rectangular one): factor "
+             "each matrix of a stack on its own")
+
+
+def square_matrix(a):
+    """`a`, refused where the call runs if it is not what the LU rules cover."""
+    if np.ndim(a) != 2 or np.shape(a)[0] != np.shape(a)[1]:
+        raise ValueError(LU_SQUARE)
+    return a
+
+
+def unit_lower(lu):
+    """L of a packed factor: its strict lower triangle, ones on the diagonal."""
+    return triangle(lu, True, unit=True) + np.eye(np.shape(lu)[-1])
+
+
+def swapped(piv, x, trans=0):
+    """`P.T x` (`P x` with `trans`) for the permutation P of LAPACK's row swaps `piv`:
+    lu_solve with the identity for both factors, which swaps the rows and nothing else
+    (no rounding: its solves subtract zeros and divide by ones)."""
+    return lu_solved((np.eye(np.shape(piv)[0]), piv), x, trans)
+
+
+def lu_tangents(pda, l, u):
+    """The tangents of L and U along `pda = P.T da`."""
+    x = triangular_solve(l, pda, 0, True, True)
+    x = mT(triangular_solve(u, mT(x), 1, False, False))
+    return l @ triangle(x, True, unit=True), triangle(x, False) @ u
+
+
+def lu_pullback(gl, gu, l, u):
+    """`P.T ga` of the cotangents of L and U (the transpose of `lu_tangents`): with
+    `M = tril(L.T gL, -1) + triu(gU U.T)`, `L^-T M U^-T`."""
+    m = triangle(mT(l) @ gl, True, unit=True) + triangle(gu @ mT(u), False)
+    y = triangular_solve(l, m, 1, True, True)
+    return mT(triangular_solve(u, mT(y), 0, False, False))
+
+
+@defvjp(scipy.linalg.lu_factor, broadcasting=False)
+def lu_factor_vjp(g, ans, a, overwrite_a=False, check_finite=True):
+    """Of `(lu, piv)`: `lu`'s cotangent is L's below the diagonal and U's on and above it."""
+    kept(overwrite_a)
+    a = square_matrix(a)
+    lu, gl = ans[0], g[0]
+    return swapped(ans[1], lu_pullback(triangle(gl, True, unit=True), triangle(gl, False), unit_lower(lu),
+                                       triangle(lu, False)), 1)
+
+
+@defjvp(scipy.linalg.lu_factor, broadcasting=False)
+def lu_factor_jvp(da, ans, a, overwrite_a=False, check_finite=True):
+    kept(overwrite_a)
+    a = square_matrix(a)
+    lu = ans[0]
+    dl, du = lu_tangents(swapped(ans[1], da), unit_lower(lu), triangle(lu, False))
+    return dl + du, None
+
+
+@compile_time
+def lu_options(permute_l, p_indices):
+    supported(not permute_l, "scipy.linalg.lu with permute_l=True is not differentiated: take (p, l, u) and "
+                             "multiply p @ l")
+    return p_indices
+
+
+def permutation_matrix(p, p_indices):
+    """scipy.linalg.lu's P, given as a matrix or, with `p_indices`, as the row indices of
+    `L U` that make `a`."""
+    if p_indices:
+        return np.eye(np.shape(p)[0])[p]
+    return p
+
+
+@defvjp(scipy.linalg.lu, broadcasting=False)
+def lu_vjp(g, ans, a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """Of `(p, l, u)`: P is piecewise constant, its cotangent not read."""
+    kept(overwrite_a)
+    a = square_matrix(a)
+    p = permutation_matrix(ans[0], lu_options(permute_l, p_indices))
+    return p @ lu_pullback(g[1], g[2], ans[1], ans[2])
+
+
+@defjvp(scipy.linalg.lu, broadcasting=False)
+def lu_jvp(da, ans, a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    kept(overwrite_a)
+    a = square_matrix(a)
+    p = permutation_matrix(ans[0], lu_options(permute_l, p_indices))
+    dl, du = lu_tangents(mT(p) @ da, ans[1], ans[2])
+    return np.zeros_like(ans[0]), dl, du
+
+
+@compile_time
+def lu_transposes(trans):
+    """Whether lu_solve's `trans` solves with the transpose; `trans=2` (the conjugate
+    transpose) is refused: the rules transpose without conjugating."""
+    supported(trans in (0, 1), f"scipy.linalg.lu_solve with trans={trans!r} is not differentiated: pass trans=0 or "
+                               "trans=1 (for a real matrix, trans=2 is trans=1)")
+    return trans == 1
+
+
+def lu_solved(lu_and_piv, b, trans):
+    """`scipy.linalg.lu_solve(lu_and_piv, b, trans)`, for stacks of `b` as `triangular_solve`."""
+    if np.ndim(lu_and_piv[0]) == 2 and np.ndim(b) > 2:
+        flat, moved = as_columns(b)
+        return from_columns(scipy.linalg.lu_solve(lu_and_piv, flat, trans=trans), moved)
+    return scipy.linalg.lu_solve(lu_and_piv, b, trans=trans)
+
+
+@defvjp(scipy.linalg.lu_solve, broadcasting=False)
+def lu_solve_vjp(g, ans, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """`x = a^-1 b` (`a^-T b`): `gb = a^-T g` (`a^-1 g`); the packed factor gets
+    `-(tril(h (U v).T, -1) + triu(w v.T))` with `w = U^-T g`, `v = x` (`w = U^-T b`,
+    `v = gb`) and `h = L^-T w`, which is `P.T` of `a^-T g` (`x`): no P is needed. The pair
+    `(lu, piv)` gets the pair `(glu, None)`."""
+    kept(overwrite_b=overwrite_b)
+    lu = square_matrix(lu_and_piv[0])
+    x = columns(ans, b)
+    gb = lu_solved(lu_and_piv, columns(g, b), 0 if lu_transposes(trans) else 1)
+    if lu_transposes(trans):
+        w, v = triangular_solve(lu, columns(b, b), 1, False, False), gb
+    else:
+        w, v = triangular_solve(lu, columns(g, b), 1, False, False), x
+    h = triangular_solve(lu, w, 1, True, True)
+    glu = -(triangle(h @ mT(triangle(lu, False) @ v), True, unit=True) + triangle(w @ mT(v), False))
+    return (unbroadcast(glu, lu), None), shaped(gb, ans)
+
+
+@defjvp(scipy.linalg.lu_solve, broadcasting=False)
+def lu_solve_jvp(dlu_and_piv, db, ans, lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True, *, batch=0):
+    """`dx = a^-1 db - U^-1 (L^-1 dL U x + dU x)`; transposed, `dx = a^-T (db - dU.T w -
+    U.T dL.T h)` with `w = U^-T b`, `h = L^-T w`."""
+    kept(overwrite_b=overwrite_b)
+    lu = square_matrix(lu_and_piv[0])
+    x = columns(ans, b)
+    db = columns(db, b)
+    dlu = dlu_and_piv[0]
+    dl, du, u = triangle(dlu, True, unit=True), triangle(dlu, False), triangle(lu, False)
+    if lu_transposes(trans):
+        w = triangular_solve(lu, columns(b, b), 1, False, False)
+        h = triangular_solve(lu, w, 1, True, True)
+        dx = lu_solved(lu_and_piv, db - mT(du) @ w - mT(u) @ (mT(dl) @ h), 1)
+    else:
+        inner = triangular_solve(lu, dl @ (u @ x), 0, True, True) + du @ x
+        dx = lu_solved(lu_and_piv, db, 0) - triangular_solve(lu, inner, 0, False, False)
+    return shaped(dx, ans, batch)
 
 
 def frechet(a, e):

@@ -3,8 +3,8 @@ their operands kept where the functions are smooth: matrices shifted by a multip
 identity (invertible), `m @ m.T + I` (positive definite), symmetric matrices with
 eigenvalues kept apart, and matrices with singular values kept apart.
 
-The forms that read an item of a tuple a primitive returns (eigh, lstsq; svd, qr and
-cho_solve in their rules) meet shared code's reverse mode through tuple items (see
+The forms that read an item of a tuple a primitive returns (eigh, lstsq, lu; svd, qr,
+cho_solve and lu_solve in their rules) meet shared code's reverse mode through tuple items (see
 tests/rules/test_linalg.py, TUPLE_ITEM): they are rare until it is fixed."""
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from .forms import Form, only
 SQUARE = (3, 3)
 SHIFTED = "{0} + 3.0 * np.eye(3)"
 """An invertible 3 x 3 matrix (the operands are about unit size)."""
+SWAPPING = "{0} + 3.0 * np.eye(3)[::-1]"
+"""An invertible 3 x 3 matrix whose LU factorization swaps rows."""
 DEFINITE = "(lambda m: m @ m.T + np.eye(3))({0})"
 """A symmetric positive definite 3 x 3 matrix (the operand read once: it may draw)."""
 SPREAD = "(lambda m: m + m.T + np.diag([0.0, 8.0, 16.0]))({0})"
@@ -57,6 +59,11 @@ FORMS = [
          ("scipy.linalg.solve_triangular",)),
     Form(f"scipy.linalg.cho_solve(scipy.linalg.cho_factor({DEFINITE}), {{1}})", only((3,), SQUARE, (3,)),
          ("scipy.linalg.cho_factor", "scipy.linalg.cho_solve")),
+    Form(f"scipy.linalg.lu_solve(scipy.linalg.lu_factor({SWAPPING}), {{1}})", only((3,), SQUARE, (3,)),
+         ("scipy.linalg.lu_factor", "scipy.linalg.lu_solve")),
+    Form(f"scipy.linalg.lu_solve(scipy.linalg.lu_factor({SHIFTED}), {{1}}, trans=1)", only((3, 2), SQUARE, (3, 2)),
+         ("scipy.linalg.lu_factor", "scipy.linalg.lu_solve")),
+    Form(f"scipy.linalg.lu({SWAPPING})[2]", only(SQUARE, SQUARE), ("scipy.linalg.lu",), weight=RARE),
     Form(f"scipy.linalg.cholesky({DEFINITE})", only(SQUARE, SQUARE), ("scipy.linalg.cholesky",)),
     Form("scipy.linalg.expm(0.5 * {0})", only(SQUARE, SQUARE), ("scipy.linalg.expm",)),
     Form(f"scipy.linalg.inv({SHIFTED})", only(SQUARE, SQUARE), ("scipy.linalg.inv",)),

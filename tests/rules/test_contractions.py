@@ -1,7 +1,7 @@
 """The rules of the products and contractions (`primitives/products.py`,
 `primitives/contractions.py`): np.dot of every rank and of numbers, np.inner, np.vdot,
-np.outer, np.kron, np.tensordot, np.cross, np.einsum, np.trace, np.diagonal, np.diag,
-np.tril, np.triu, checked against central differences in the four modes of
+np.vecdot, np.matvec, np.vecmat, np.outer, np.kron, np.tensordot, np.cross, np.einsum,
+np.trace, np.diagonal, np.diag, np.tril, np.triu, checked against central differences in the four modes of
 `tests.rules.checks`, in generic code (ranks known only at run time), and on a
 bundle-adjustment reprojection residual.
 """
@@ -100,6 +100,10 @@ def einsum_implicit_ellipsis(a, b):
     return np.einsum("...j,jk", a, b)
 
 
+def vecdot_axis0(a, b):
+    return np.vecdot(a, b, axis=0)
+
+
 def trace_offset(x):
     return np.trace(x, 1)
 
@@ -159,6 +163,20 @@ SPECS = [
     # np.vdot flattens (operands of one size)
     Spec(np.vdot, 2, shapes=((3,), (3,))),
     Spec(np.vdot, 2, shapes=((2, 3), (3, 2))),
+    # np.vecdot (NumPy 2.0), np.matvec and np.vecmat (2.2): stacks broadcast as matmul's
+    *([Spec(np.vecdot, 2, shapes=((3,), (3,))),
+       Spec(np.vecdot, 2, shapes=((2, 3), (3,))),
+       Spec(np.vecdot, 2, shapes=((3,), (2, 2, 3))),
+       Spec(np.vecdot, 2, shapes=((2, 1, 3), (2, 3))),
+       Spec(np.vecdot, 2, call=vecdot_axis0, shapes=((3, 2), (3,))),
+       Spec(np.vecdot, 2, call=vecdot_axis0, shapes=((3, 2, 2), (3, 2)))] if hasattr(np, "vecdot") else []),
+    *([Spec(np.matvec, 2, shapes=((2, 3), (3,))),
+       Spec(np.matvec, 2, shapes=((2, 2, 3), (3,))),
+       Spec(np.matvec, 2, shapes=((2, 3), (2, 2, 3))),
+       Spec(np.matvec, 2, shapes=((2, 1, 2, 3), (2, 3))),
+       Spec(np.vecmat, 2, shapes=((2,), (2, 3))),
+       Spec(np.vecmat, 2, shapes=((2, 2), (2, 3))),
+       Spec(np.vecmat, 2, shapes=((2,), (2, 2, 3)))] if hasattr(np, "matvec") else []),
     # np.outer flattens
     Spec(np.outer, 2, shapes=((3,), (2,))),
     Spec(np.outer, 2, shapes=((), (3,))),

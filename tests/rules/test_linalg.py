@@ -1,7 +1,8 @@
 """The rules of linear algebra (`primitives/linalg.py`, `primitives/scipy_linalg.py`) in
 four modes against central differences (`tests/rules/checks.py`), a Gaussian process's
-negative log marginal likelihood written as a user writes it, the conventions (norms at 0
-and at ties, symmetric inputs), and the refusals.
+negative log marginal likelihood written as a user writes it, a solve with LU factors
+against np.linalg.solve, the conventions (norms at 0 and at ties, symmetric inputs), and
+the refusals.
 
 Operands are drawn in (0.2, 0.9), so each call builds from them a matrix its function
 takes: shifted by a multiple of the identity (inverses, solves), `x x.T + I` (Cholesky),
@@ -353,6 +354,50 @@ def cho_solve_pair(x, y):
     return scipy.linalg.cho_solve((x + 2.0 * eye_like(x), False), y)
 
 
+def swapping(x):
+    """`x` plus twice the reversed identity: LU factors it with row swaps."""
+    return x + 2.0 * eye_like(x)[::-1]
+
+
+def lu_factor_call(x):
+    return scipy.linalg.lu_factor(x + eye_like(x))[0]
+
+
+def lu_factor_swapping(x):
+    return scipy.linalg.lu_factor(swapping(x))[0]
+
+
+def lu_solve_factored(x, y):
+    return scipy.linalg.lu_solve(scipy.linalg.lu_factor(swapping(x)), y)
+
+
+def lu_solve_transposed(x, y):
+    return scipy.linalg.lu_solve(scipy.linalg.lu_factor(swapping(x)), y, trans=1)
+
+
+def lu_solve_pair(x, y):
+    """A pair the user makes: the rule's derivative in the packed factor itself."""
+    return scipy.linalg.lu_solve((x + 2.0 * eye_like(x), np.array([2, 1, 2], dtype=np.int32)), y)
+
+
+def lu_lower(x):
+    return scipy.linalg.lu(swapping(x))[1]
+
+
+def lu_upper(x):
+    return scipy.linalg.lu(swapping(x))[2]
+
+
+def lu_all(x):
+    p, l, u = scipy.linalg.lu(swapping(x))
+    return p @ l + u
+
+
+def lu_indices(x):
+    p, l, u = scipy.linalg.lu(swapping(x), p_indices=True)
+    return l[p] * u
+
+
 def scipy_cholesky(x):
     return scipy.linalg.cholesky(spd(x))
 
@@ -430,6 +475,8 @@ PLAIN = [
     Spec(scipy.linalg.solve_triangular, 2, call=solve_triangular_transposed, shapes=((3, 3), (3, 2))),
     Spec(scipy.linalg.solve_triangular, 2, call=solve_triangular_unit, shapes=((3, 3), (3, 2))),
     Spec(scipy.linalg.cho_solve, 2, call=cho_solve_pair, shapes=((3, 3), (3,))),
+    Spec(scipy.linalg.lu_solve, 2, call=lu_solve_pair, shapes=((3, 3), (3,))),
+    Spec(scipy.linalg.lu_solve, 2, call=lu_solve_pair, shapes=((3, 3), (3, 2))),
     Spec(scipy.linalg.cholesky, call=scipy_cholesky, shapes=((3, 3),)),
     Spec(scipy.linalg.cholesky, call=scipy_cholesky_lower, shapes=((3, 3),)),
     Spec(scipy.linalg.expm, shapes=((3, 3),)),
@@ -470,6 +517,10 @@ READING_ITEMS = [
     Spec(np.linalg.norm, call=norm_pairs_nuc, shapes=((3, 2, 2),)),
     Spec(scipy.linalg.cho_solve, 2, call=cho_solve_factored, shapes=((3, 3), (3,))),
     Spec(scipy.linalg.cho_solve, 2, call=cho_solve_factored_lower, shapes=((3, 3), (3, 2))),
+    Spec(scipy.linalg.lu_solve, 2, call=lu_solve_factored, shapes=((3, 3), (3,))),
+    Spec(scipy.linalg.lu_solve, 2, call=lu_solve_factored, shapes=((3, 3), (3, 2))),
+    Spec(scipy.linalg.lu_solve, 2, call=lu_solve_transposed, shapes=((3, 3), (3,))),
+    Spec(scipy.linalg.lu_solve, 2, call=lu_solve_transposed, shapes=((3, 3), (3, 2))),
 ]
 """Rules that read an item of a tuple a primitive returns."""
 
@@ -489,6 +540,12 @@ TUPLE_ITEMS = [
          batched=False),  # (empty at a rank that is not full: their length is known at run time)
     Spec(np.linalg.lstsq, 2, call=lstsq_singular_values, shapes=((3, 2), (3,))),
     Spec(scipy.linalg.cho_factor, call=cho_factor_call, shapes=((3, 3),)),
+    Spec(scipy.linalg.lu_factor, call=lu_factor_call, shapes=((3, 3),)),
+    Spec(scipy.linalg.lu_factor, call=lu_factor_swapping, shapes=((3, 3),)),
+    Spec(scipy.linalg.lu, call=lu_lower, shapes=((3, 3),)),
+    Spec(scipy.linalg.lu, call=lu_upper, shapes=((3, 3),)),
+    Spec(scipy.linalg.lu, call=lu_all, shapes=((3, 3),)),
+    Spec(scipy.linalg.lu, call=lu_indices, shapes=((3, 3),)),
 ]
 """Calls that read an item of a tuple a primitive returns (its cotangent a tuple)."""
 
@@ -603,6 +660,60 @@ def test_gaussian_process_hessian(nlml) -> None:
     params = np.array([-0.3, 0.2, -1.1])
     expected = numeric_jacobian(grad(nlml), (params,), 0)
     np.testing.assert_allclose(hessian(nlml)(params), expected, rtol=1e-5, atol=1e-8)
+
+
+# --- LU: a solve with the factors is a solve -------------------------------------------
+
+SWAPPED = np.array([[0.1, 0.3, 0.2, 1.0], [0.2, 0.1, 1.1, 0.3], [0.3, 1.2, 0.4, 0.1], [1.3, 0.2, 0.1, 0.5]])
+"""LU factors it with row swaps that do not commute (pivots [3, 2, 2, 3])."""
+
+
+def lu_solved(a, b, trans):
+    return scipy.linalg.lu_solve(scipy.linalg.lu_factor(a), b, trans=trans)
+
+
+def lu_solved_plain(a, b):
+    return np.sum(np.sin(lu_solved(a, b, 0)))
+
+
+def lu_solved_transposed(a, b):
+    return np.sum(np.sin(lu_solved(a, b, 1)))
+
+
+def numpy_solved(a, b, trans):
+    return np.linalg.solve(a.T if trans else a, b)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+@pytest.mark.parametrize("trans", [0, 1])
+@pytest.mark.parametrize("b", [np.array([0.5, -1.0, 0.3, 0.8]), np.arange(8.0).reshape(4, 2) / 7.0 - 0.4],
+                         ids=["vector", "matrix"])
+def test_lu_solve_of_lu_factor_is_differentiated_as_solve(b, trans: int, mode: str) -> None:
+    """`lu_solve(lu_factor(a), b)` has the derivative of `np.linalg.solve(a, b)` (of
+    `a.T` transposed) in `a` and `b`, through the packed factor and the pivots."""
+    assert not np.array_equal(scipy.linalg.lu_factor(SWAPPED)[1], np.arange(4))
+    f = lu_solved_transposed if trans else lu_solved_plain
+
+    def expected(a, b):
+        return np.sum(np.sin(numpy_solved(a, b, trans)))
+
+    ga, gb = grad(f, argnums=(0, 1), mode=mode)(SWAPPED, b)
+    ea, eb = grad(expected, argnums=(0, 1))(SWAPPED, b)
+    np.testing.assert_allclose(ga, ea, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(gb, eb, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(ga, numeric_grad(f, (SWAPPED, b), 0), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gb, numeric_grad(f, (SWAPPED, b), 1), rtol=1e-7, atol=1e-9)
+
+
+def test_lu_solve_of_lu_factor_hessian() -> None:
+    """Forward over reverse through the factor, the pivots and the solve."""
+    b = np.array([0.5, -1.0, 0.3, 0.8])
+
+    def in_a(a):
+        return lu_solved_plain(a, b)
+
+    np.testing.assert_allclose(hessian(in_a)(SWAPPED), numeric_jacobian(grad(in_a), (SWAPPED,), 0), rtol=1e-5,
+                               atol=1e-8)
 
 
 # --- conventions ------------------------------------------------------------------------
@@ -782,6 +893,31 @@ def test_refused_calls_say_why(f, words: str) -> None:
     with pytest.raises(NoDerivativeError) as info:
         grad(f)(np.eye(3) + 0.1)
     assert words in str(info.value)
+
+
+def lu_permuted(x):
+    return np.sum(scipy.linalg.lu(x, permute_l=True)[0])
+
+
+def lu_solve_conjugate_transposed(x):
+    return np.sum(scipy.linalg.lu_solve(scipy.linalg.lu_factor(x), np.ones(3), trans=2))
+
+
+@pytest.mark.parametrize("f, words", [(lu_permuted, "permute_l=True"), (lu_solve_conjugate_transposed, "trans=2")],
+                         ids=lambda v: getattr(v, "__name__", None))
+def test_lu_options_without_a_rule_are_refused(f, words: str) -> None:
+    with pytest.raises(NoDerivativeError, match=words):
+        grad(f)(np.eye(3) + 0.1)
+
+
+def lu_factor_sum(x):
+    return np.sum(scipy.linalg.lu_factor(x)[0])
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (2, 3, 3)], ids=["rectangular", "stack"])
+def test_lu_of_what_is_not_one_square_matrix_is_refused(shape) -> None:
+    with pytest.raises(ValueError, match="one square matrix"):
+        grad(lu_factor_sum)(np.ones(shape) + np.eye(*shape[-2:]))
 
 
 def test_a_structure_scipy_reads_in_part_is_refused() -> None:
