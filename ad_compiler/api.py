@@ -447,8 +447,13 @@ def _bound(fun: Callable[..., Any], args: Sequence[Any]) -> tuple:
 
 
 def _differentiable(value: Any) -> bool:
-    kind = kind_of(value)
-    return getattr(kind, "dtype", None) in ("float", None)
+    """Whether a primal of jvp or vjp has a derivative: a float or float array (an int's is
+    none, as JAX's float0); complex ones are refused, not taken for constants."""
+    dtype = getattr(kind_of(value), "dtype", None)
+    if dtype == "complex":
+        raise ArgumentError(f"a complex primal ({kind_of(value)}): complex derivatives are not supported yet; "
+                            "pass the real and imaginary parts as two float arguments")
+    return dtype in ("float", None)
 
 
 @user_entry

@@ -228,3 +228,18 @@ def test_same_gradient_object_scalar_values() -> None:
     assert isinstance(gx, (float, np.floating))
     assert gx == pytest.approx(2.0 * math.exp(0.3) + 0.6, rel=1e-12)
     assert numeric_grad(softsum, (0.3, 2.0), 0) == pytest.approx(gx, rel=1e-8)
+
+
+def complex_sine(z):
+    return np.sin(z)
+
+
+def test_complex_primals_of_jvp_and_vjp_are_refused_not_constants():
+    """A complex primal is refused, as grad refuses one (its derivative was zero)."""
+    from ad_compiler import jvp, vjp
+    from ad_compiler.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="complex derivatives are not supported yet"):
+        vjp(complex_sine, 0.4 + 0.3j)
+    with pytest.raises(ArgumentError, match="complex derivatives are not supported yet"):
+        jvp(complex_sine, (np.array([0.4 + 0.3j]),), (np.array([1.0 + 0j]),))

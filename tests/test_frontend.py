@@ -329,7 +329,8 @@ def uses_return_in_loop(x):
 
 
 def uses_fancy_index(x):
-    y = np.exp(x[[0, 2]])
+    i = int(x[0])
+    y = np.exp(x[[0, i]])
     return y
 
 
@@ -389,7 +390,7 @@ def star_args(*xs):
 REFUSED = [
     (uses_break, "break", "break inside a loop over enumerate or zip is not supported yet"),
     (uses_return_in_loop, "return x", "return inside a loop nested in a loop over enumerate"),
-    (uses_fancy_index, "[0, 2]", "indexing with a list or tuple display of indices is not supported yet"),
+    (uses_fancy_index, "[0, i]", "indexing with a list or tuple display of indices other than constant ints"),
     (early_return, "x = x + 1", "this statement follows a return"),
     (for_else, "for i in range(3):", "for ... else is not supported"),
     (runtime_kwarg, "axis=k", "keyword argument 'axis' of np.sum must be a constant"),

@@ -232,3 +232,17 @@ def test_scatter_is_an_assignment_only_where_the_index_selects_once(f, args, pla
     for source in (generic, df.source):
         assert ("add_at(" not in source) == plain, source
         assert ("] = " in source) == plain, source
+
+
+def list_display_indices(x):
+    picked = x[[0, 2, 2]] * x[[True, False, True, True]]
+    rows = x.reshape(2, 2)[[1, 0]]
+    return np.sum(np.sin(picked)) + np.sum(rows[:, [1]] ** 3)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_a_list_display_of_constant_indices_is_an_array_index(mode):
+    """`x[[0, 2]]` indexes as NumPy does with np.array([0, 2]) (repeated indices add up)."""
+    x = np.array([0.3, -0.4, 1.2, 0.7])
+    np.testing.assert_allclose(grad(list_display_indices, mode=mode)(x), numeric_grad(list_display_indices, (x,), 0),
+                               rtol=1e-6, atol=1e-9)

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+import numbers
 import types
+
+import numpy as np
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection, NoReturn
 
@@ -24,6 +27,7 @@ from ..ir.clone import clone_function, inline, substitute
 from ..ir.core import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.verify import verify
 from ..primitives import PRIMITIVES, is_compile_time, run_time_form
+from ..primitives.joining import index_trick
 from ..ir.externals import External
 from ..ir.trees import LEAF, TreeDef
 from . import exits, probes
@@ -568,7 +572,45 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return self._container_item(base, node.slice, node)
         if self._is_list(base):
             return self._list_item(base, node.slice, node)
+        indexed = self._indexed_object(base)
+        if indexed is not None:
+            return self._object_item(base, indexed, node)
         return self._emit("getitem", [self._as_operand(base, node.value), self._index(node.slice)], node)
+
+    def _indexed_object(self, base: Resolved) -> Any:
+        """The object read from outside that `base` is, where indexing it runs its own
+        `__getitem__` (not an array's, a list's, ...): `np.r_[x, y]`, a user's class."""
+        ref = self._outside_ref(base) if isinstance(base, Value) else None
+        if ref is None:
+            return None
+        try:
+            obj = ref.read()
+        except Exception:  # noqa: BLE001 - unreadable now: indexed as written
+            return None
+        if isinstance(obj, (np.ndarray, np.generic, numbers.Number, str, bytes, list, tuple, dict)) or \
+                not hasattr(type(obj), "__getitem__"):
+            return None
+        return obj
+
+    def _object_item(self, base: Value, obj: Any, node: ast.Subscript) -> Operand:
+        """`obj[index]` of an object with its own `__getitem__`: NumPy's index tricks as the
+        joins they are (`np.r_[x, y]` is np.concatenate); else its `__getitem__` run as
+        written (its result has no derivative: refused where one is needed; the index is
+        an argument it reads, not an index into an array)."""
+        trick = index_trick(obj)
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if trick is not None and not any(isinstance(p, ast.Slice) or (isinstance(p, ast.Constant) and
+                                                                      isinstance(p.value, str)) for p in parts):
+            call = ast.copy_location(ast.Call(node.value, list(parts), []), node)
+            return self._inline_call(CallableRef(trick, ast.unparse(node.value)), call)
+        display = f"{ast.unparse(node.value)}[...]"
+        op = Op("call", [base, self._index(node.slice)], [Value()],
+                {"method": "__getitem__", "callee": display,
+                 "why": f"indexing {describe(obj)} runs its __getitem__ as written"},
+                loc=Loc(self.src.file, node.lineno, self._col(node)))
+        self.ops.append(op)
+        self.fresh.add(op.result)
+        return op.result
 
     def _index(self, node: ast.expr) -> Operand:
         """An index: ints (constant or run-time), slices, None, `...`, arrays, or a tuple of
@@ -583,9 +625,15 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             if all(isinstance(b, Const) for b in bounds):
                 return Const(slice(*(b.value for b in bounds)))
             return self._emit("slice", bounds, node)
+        if isinstance(node, ast.List):  # `x[[0, 2]]`: NumPy's index by the array of the list
+            items = [self._operand(item) for item in node.elts]
+            if items and all(isinstance(i, Const) and type(i.value) in (int, bool) for i in items) and \
+                    len({type(i.value) for i in items}) == 1:
+                return Const(np.array([i.value for i in items]))
         if isinstance(node, (ast.List, ast.Tuple)):
-            self._refuse(node, "indexing with a list or tuple display of indices is not supported yet; "
-                         "index with integers and slices, or with an array (np.array((0, 2)))")
+            self._refuse(node, "indexing with a list or tuple display of indices other than constant ints or "
+                         "bools is not supported yet; index with integers and slices, or with an array "
+                         "(np.array((i, j)))")
         return self._operand(node)
 
     def _store_item(self, target: ast.Subscript, value: Resolved) -> None:

@@ -318,3 +318,28 @@ if hasattr(np, "unstack"):
 
 
 defzero("zeros_items")
+
+
+# ---- NumPy's index tricks, as the joins they are ----
+
+def r_(*items):
+    """`np.r_[a, b, ...]` of arrays and numbers: joined along the first axis, a number as a
+    vector of one."""
+    return np.concatenate([np.atleast_1d(item) for item in items])
+
+
+def c_(*items):
+    """`np.c_[a, b, ...]` of arrays and numbers: joined along the last axis, a vector as a
+    column, a number as a 1 x 1 matrix."""
+    return np.concatenate([np.reshape(item, (-1, 1)) if np.ndim(item) == 1 else np.atleast_2d(item)
+                           for item in items], axis=-1)
+
+
+def index_trick(obj):
+    """The function an object indexed to join its index's items computes (`np.r_`,
+    `np.c_`), or None."""
+    if obj is np.r_:
+        return r_
+    if obj is np.c_:
+        return c_
+    return None

@@ -18,6 +18,9 @@ Conventions, as JAX's `jax.scipy.special` where it has the function:
   third derivative for i1 and j1; `i0e` at 0 (a kink of exp(-|x|)): `sign(0) = 0`, the
   mean of the one-sided slopes, as JAX's.
 - `polygamma(n, x)`, `multigammaln(a, d)`: no derivative along the integers n and d.
+- Bessel functions of order v (`jv`, `yv`, `iv`, `kv`, `ive`, `kve`, `jn`, `yn`) and the
+  regularized incomplete gamma functions (`gammainc(a, x)`, `gammaincc`): along x only
+  (their slopes in v and a have no closed form: refused there).
 - `zeta(x, q)`: along q, `-x zeta(x + 1, q)`; along x, which has no closed form, the
   derivative of the Euler-Maclaurin sum `zeta_slope` (JAX's `_zeta_series_expansion`).
 - `logsumexp(a, axis, b)`: along a and the weights b; `return_sign=True` (a tuple
@@ -155,6 +158,10 @@ def dawsn_slope(x, ans):
     return 1 - 2 * x * ans
 
 
+def rgamma_slope(x, ans):
+    return -ans * special.digamma(x)  # (rgamma is 1 / gamma)
+
+
 def wrightomega_slope(x, ans):
     return ans / (1 + ans)  # (w + log w = x)
 
@@ -281,7 +288,7 @@ for _fn, _slope in (
     (special.gamma, gamma_slope), (math.gamma, gamma_slope), (special.digamma, trigamma_slope),
     (special.erf, erf_slope), (special.erfc, erfc_slope), (special.erfinv, erfinv_slope),
     (special.erfcinv, erfcinv_slope), (special.erfi, erfi_slope), (special.erfcx, erfcx_slope),
-    (special.dawsn, dawsn_slope), (special.wrightomega, wrightomega_slope), (special.ndtr, ndtr_slope), (special.log_ndtr, log_ndtr_slope),
+    (special.dawsn, dawsn_slope), (special.wrightomega, wrightomega_slope), (special.rgamma, rgamma_slope), (special.ndtr, ndtr_slope), (special.log_ndtr, log_ndtr_slope),
     (special.ndtri, ndtri_slope), (special.entr, entr_slope),
     (special.i0, i0_slope), (np.i0, i0_slope), (special.i1, i1_slope), (special.i0e, i0e_slope),
     (special.i1e, i1e_slope), (special.j0, j0_slope), (special.j1, j1_slope), (special.y0, y0_slope),
@@ -335,6 +342,41 @@ def polygamma_slope(n, x, ans):
     return special.polygamma(n + 1, x)
 
 
+def jv_slope(v, x, ans):
+    return 0.5 * (special.jv(v - 1, x) - special.jv(v + 1, x))
+
+
+def yv_slope(v, x, ans):
+    return 0.5 * (special.yv(v - 1, x) - special.yv(v + 1, x))
+
+
+def iv_slope(v, x, ans):
+    return 0.5 * (special.iv(v - 1, x) + special.iv(v + 1, x))
+
+
+def ive_slope(v, x, ans):
+    """(ive is iv(v, x) exp(-|x|))"""
+    return 0.5 * (special.ive(v - 1, x) + special.ive(v + 1, x)) - np.sign(x) * ans
+
+
+def kv_slope(v, x, ans):
+    return -0.5 * (special.kv(v - 1, x) + special.kv(v + 1, x))
+
+
+def kve_slope(v, x, ans):
+    """(kve is kv(v, x) exp(x))"""
+    return ans - 0.5 * (special.kve(v - 1, x) + special.kve(v + 1, x))
+
+
+def gammainc_slope(a, x, ans):
+    """The integrand at x: x^(a-1) e^-x / gamma(a)."""
+    return np.exp((a - 1) * np.log(x) - x - special.gammaln(a))
+
+
+def gammaincc_slope(a, x, ans):
+    return -gammainc_slope(a, x, ans)
+
+
 def multigammaln_slope(a, d, ans):
     """The sum of digamma(a - j / 2) over j < d."""
     return np.sum(special.digamma(np.expand_dims(a, -1) - 0.5 * np.arange(d)), axis=-1)
@@ -347,6 +389,15 @@ for _fn, _slopes in (
 ):
     binary_rules(_fn, _slopes)
 binary_rules(special.polygamma, polygamma_slope, along=(1,))
+for _fn, _slope in (  # (along x: the order v, an integer or a parameter, has none here)
+    (special.jv, jv_slope), (special.yv, yv_slope), (special.iv, iv_slope), (special.ive, ive_slope),
+    (special.kv, kv_slope), (special.kve, kve_slope), (special.gammainc, gammainc_slope),
+    (special.gammaincc, gammaincc_slope),
+):
+    binary_rules(_fn, _slope, along=(1,))
+if special.jn is not special.jv:  # (an alias of jv in SciPy 1.x)
+    binary_rules(special.jn, jv_slope, along=(1,))
+binary_rules(special.yn, yv_slope, along=(1,))
 binary_rules(special.multigammaln, multigammaln_slope, along=(0,))
 
 

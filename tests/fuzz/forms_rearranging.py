@@ -79,6 +79,10 @@ FORMS = [
     Form("np.dstack([{0}, {1}])[0]", only((3, 2), (2, 3), (2, 3)), ("np.dstack",), weight=0.3),
     *([Form("np.row_stack([{0}, {1}])", only((2, 3), (3,), (3,)), ("np.row_stack",), weight=0.1)]
       if hasattr(np, "row_stack") else []),  # (deprecated in NumPy 2.0)
+    Form("{0}[[2, 0, 2]]", only((3,), (3,)), ("getitem",), weight=0.2),
+    Form("{0}[[1, 0]]", only((2, 3), (2, 3)), ("getitem",), weight=0.2),
+    Form("np.r_[{0}, {1} * 2.0]", only((6,), (3,), (3,)), ("np.concatenate",), weight=0.2),
+    Form("np.c_[{0}, {1}]", only((3, 3), (3, 2), (3,)), ("np.concatenate",), weight=0.2),
     # of a list known only at run time (a comprehension over an array's rows)
     Form("np.column_stack([v * v for v in {0}])", only((2, 3), (3, 2)), ("np.column_stack*",), weight=0.2),
     Form("np.dstack([v for v in {0}])[0]", only((3, 2), (2, 3)), ("np.dstack*",), weight=0.2),

@@ -35,6 +35,10 @@ FORMS = [
     unary("ndtri", "special.expit({0})"), unary("entr", "0.1 + {0} * {0}"),
     Form("special.polygamma(1, 1.0 + {0} * {0})", same(), ("scipy.special.polygamma",)),
     Form("special.multigammaln(2.0 + {0} * {0}, 3)", same(), ("scipy.special.multigammaln",)),
+    *(Form(f"special.{name}(1.5, 0.5 + {{0}} * {{0}})", same(), (f"scipy.special.{name}",), weight=0.3)
+      for name in ("jv", "yv", "iv", "ive", "kv", "kve", "gammainc", "gammaincc")),
+    *(Form(f"special.{name}(2, 0.5 + {{0}} * {{0}})", same(), (f"scipy.special.{name}",), weight=0.3)
+      for name in ("jn", "yn")),
     binary("xlogy", "{0}", POSITIVE), binary("xlog1py", "{0}", "{0} * {0}"),
     binary("betaln", POSITIVE, POSITIVE), binary("beta", POSITIVE, POSITIVE),
     binary("rel_entr", "0.1 + {0} * {0}", "0.1 + {0} * {0}"), binary("kl_div", "0.1 + {0} * {0}", "0.1 + {0} * {0}"),

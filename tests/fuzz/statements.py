@@ -123,7 +123,8 @@ def setitem(g: Gen, s: Scope, depth: int) -> list[str] | None:
     base = s.names[n].shape
     roll = g.rng.random()
     if roll < 0.1 and base[0] == 3:  # an integer array (IDX repeats a position) or a mask
-        idx, result = g.pick((("IDX", base), ("MASK", (2,) + base[1:]), ("np.array((2, 0))", (2,) + base[1:])))
+        idx, result = g.pick((("IDX", base), ("MASK", (2,) + base[1:]), ("np.array((2, 0))", (2,) + base[1:]),
+                              ("[0, 2]", (2,) + base[1:])))
     elif roll < 0.15:
         idx, result = f"{n} > {g.pick(THRESHOLDS)}", ()
     else:

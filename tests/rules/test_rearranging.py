@@ -692,3 +692,41 @@ def test_axes_known_only_at_run_time_in_batched_forward_mode():
     np.testing.assert_allclose(ad_compiler.hessian(moved_by_data)(x).reshape(6, 6),
                                numeric_jacobian(ad_compiler.grad(moved_by_data), (x,), 0).reshape(6, 6),
                                rtol=1e-6, atol=1e-8)
+
+
+# ---- NumPy's index tricks: np.r_ and np.c_ are joins ----
+
+def index_tricks(x):
+    rows = np.r_[x, x * 2.0, 1.5]
+    columns = np.c_[x, x ** 3]
+    return np.sum(rows ** 2) + np.sum(columns * np.arange(6.0).reshape(3, 2)) + np.sum(np.r_[np.outer(x, x), columns.T])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_r_and_c_are_joins(mode):
+    """np.r_[x, y] indexes an object with the arrays to join: it was an index into a
+    constant, whose derivative is zero (silently)."""
+    x = np.array([0.3, -0.4, 1.2])
+    expected = numeric_grad(index_tricks, (x,), 0)
+    np.testing.assert_allclose(ad_compiler.grad(index_tricks, mode=mode)(x), expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ad_compiler.grad(index_tricks, mode=mode).generic(x), expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ad_compiler.hessian(index_tricks)(x), numeric_jacobian(ad_compiler.grad(index_tricks),
+                                                                                       (x,), 0), rtol=1e-5, atol=1e-7)
+
+
+class Lookup:
+    def __getitem__(self, key):
+        return key * 3.0
+
+
+LOOKUP = Lookup()
+
+
+def indexes_an_object(x):
+    return np.sum(LOOKUP[x])
+
+
+def test_indexing_an_object_with_its_own_getitem_is_not_an_array_index():
+    """Its __getitem__ runs as written, with no derivative: refused, not zero."""
+    with pytest.raises(NoDerivativeError, match="runs its __getitem__ as written"):
+        ad_compiler.grad(indexes_an_object)(np.array([0.3, 0.5]))

@@ -35,6 +35,46 @@ def polygamma_orders(x):
     return special.polygamma(ORDERS, x)
 
 
+def jv_orders(x):
+    return special.jv(ORDERS + 0.5, x)
+
+
+def yv_orders(x):
+    return special.yv(ORDERS + 0.5, x)
+
+
+def iv_orders(x):
+    return special.iv(ORDERS + 0.5, x)
+
+
+def ive_orders(x):
+    return special.ive(ORDERS + 0.5, x)
+
+
+def kv_orders(x):
+    return special.kv(ORDERS + 0.5, x)
+
+
+def kve_orders(x):
+    return special.kve(ORDERS + 0.5, x)
+
+
+def jn_orders(x):
+    return special.jn(ORDERS, x)
+
+
+def yn_orders(x):
+    return special.yn(ORDERS, x)
+
+
+def gammainc_shape(x):
+    return special.gammainc(2.5, x)
+
+
+def gammaincc_shapes(x):
+    return special.gammaincc(ORDERS + 0.7, x)
+
+
 def multigammaln_call(a):
     return special.multigammaln(a + 1.5, 4)
 
@@ -107,6 +147,13 @@ SPECS = [
     Spec(special.polygamma, call=polygamma_call),
     Spec(special.polygamma, call=polygamma_orders, shapes=((3,),)),
     Spec(special.polygamma, call=polygamma_orders, shapes=((2, 3),)),
+    *(Spec(getattr(special, name), call=globals()[f"{name}_orders"], shapes=((3,),), lo=0.5, hi=2.0)
+      for name in ("jv", "yv", "iv", "ive", "kv", "kve", "jn", "yn")),
+    Spec(special.ive, call=ive_orders, shapes=((2, 3),), lo=-2.0, hi=-0.5),
+    Spec(special.gammainc, call=gammainc_shape, lo=0.5, hi=3.0),
+    Spec(special.gammaincc, call=gammaincc_shapes, shapes=((2, 3),), lo=0.5, hi=3.0),
+    Spec(special.rgamma, lo=0.5, hi=3.0),
+    Spec(special.rgamma, lo=-0.9, hi=-0.1),
     Spec(special.multigammaln, call=multigammaln_call),
     Spec(special.multigammaln, call=multigammaln_call, shapes=((2, 3),)),
     Spec(special.erf, lo=-1.0, hi=1.0),
