@@ -179,8 +179,8 @@ CASES: dict[str, Refused | Works] = {
     "name not defined": Refused("def f(x):\n    return x * undefined_scale\n", "undefined_scale",
                                 "name 'undefined_scale' is not defined", error=CompileError),
     "list of indices": Refused(
-        "def f(x):\n    return np.sum(x[[0, 2]])\n", "[0, 2]", "np.array((0, 2))", args=(V,),
-        fixed="def f(x):\n    return np.sum(x[np.array((0, 2))])\n"),
+        "def f(x):\n    i = int(x[0] > 0)\n    return np.sum(x[[0, i]])\n", "[0, i]", "np.array((i, j))", args=(V,),
+        fixed="def f(x):\n    i = int(x[0] > 0)\n    return np.sum(x[np.array((0, i))])\n"),
     "element write through an alias": Refused(
         "def f(x):\n    y = x * 2.0\n    z = y\n    y[0] = 0.0\n    return np.sum(z * y)\n", "y[0] = 0.0",
         "make it a copy first", args=(V,),

@@ -226,11 +226,13 @@ def one_shape(prim, dist, partials, refused):
         one_shape_vjp(prim, dist, partials, n, refused)
 
 
-def refusal(prim, operand):
-    """What a refused operand's rule says."""
+def refusal(prim, shapes):
+    """What a rule refusing the shape parameters (`dist.shapes`: "a, b") says."""
     name = PRIMITIVES.name_of(prim)
-    return (f"{name} has no derivative in its shape parameter '{operand}' in closed form; pass it as a "
-            f"constant (ad_compiler.stop_gradient) or differentiate with respect to the others")
+    names = [f"'{s}'" for s in shapes.split(", ")]
+    what = f"parameter {names[0]}" if len(names) == 1 else f"parameters {' and '.join(names)}"
+    return (f"{name} has no derivative in its shape {what} in closed form; pass it as a constant "
+            "(ad_compiler.stop_gradient) or differentiate with respect to the others")
 
 
 def one_shape_vjp(prim, dist, partials, n, refused):
