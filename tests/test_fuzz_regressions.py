@@ -930,3 +930,18 @@ def test_an_astype_read_in_a_test_runs_no_rule_as_written(tmp_path: Path) -> Non
         """, tmp_path)
     out, tangent = jvp(f, (0.7,), (1.0,))
     assert out == pytest.approx(1.05) and tangent == pytest.approx(1.5)
+
+
+def test_a_scalar_where_mask_leaves_a_list_cotangent_a_list(tmp_path: Path) -> None:
+    """`np.where(0.25, 0.5, np.sum([...]))`: the mask of a scalar condition applies to
+    every cotangent; applied by np.where to the cotangent of a run-time list, it made an
+    array of it, which the backward loop then popped (AttributeError)."""
+    f = _load("""
+        def f(x):
+            return np.where(0.25, 0.5, np.sum([np.sum(r) for r in x], axis=0)) + np.where(
+                x[0, 0] > 10.0, 0.0, np.sum(np.vstack([np.sin(r) for r in x])))
+        """, tmp_path)
+    x = np.arange(6.0).reshape(2, 3) / 5
+    expected = numeric_grad(f, (x,), 0)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(grad(f, mode=mode)(x), expected, rtol=1e-6, atol=1e-9)

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..ir import Const, Loc, Op, Operand, Region, Value
 from ..primitives import PRIMITIVES
-from ..ir.types import Array, Kind, Scalar
+from ..ir.types import Array, Kind, ListKind, Scalar, TupleKind
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,8 @@ class Masking:
             if mask is not None:
                 self.masks[ct] = mask
             return ct, mask
+        elif isinstance(kind, (ListKind, TupleKind)):  # (np.where would make an array of it: left bare)
+            return ct, None
         else:
             own = mask
         masked = _apply(own, ct, kind, ops, loc)  # the branch not taken adds no NaN

@@ -82,11 +82,13 @@ def packed(fn, over_sequence_refused="", **traits):
     return record.name
 
 
-def joining_rules(fn, pieces, tangent):
+def joining_rules(fn, pieces, tangent, sequence_pieces=None):
     """The rules of a packed primitive, of items known here and of one run-time sequence,
-    from `pieces(g, ans, arrays, axis)`, the list of the items' cotangents, and
-    `tangent(darrays, ans, arrays, axis, batch)`, the result's tangent (`axis` is that of
-    np.stack and np.concatenate; other joins have none)."""
+    from `pieces(g, ans, arrays, axis)`, the list of the items' cotangents (of a run-time
+    sequence, `sequence_pieces`' if given), and `tangent(darrays, ans, arrays, axis,
+    batch)`, the result's tangent (`axis` is that of np.stack and np.concatenate; other
+    joins have none)."""
+    sequence_pieces = sequence_pieces or pieces
     prim = packed(fn)
 
     def vjp(g, ans, *arrays, axis=0, dtype=None):
@@ -96,7 +98,7 @@ def joining_rules(fn, pieces, tangent):
         return tangent(darrays, ans, arrays, axis, batch)
 
     def sequence_vjp(g, ans, arrays, axis=0, dtype=None):
-        return pieces(g, ans, arrays, axis)
+        return sequence_pieces(g, ans, arrays, axis)
 
     def sequence_jvp(darrays, ans, arrays, axis=0, dtype=None, batch=0):
         return tangent(darrays, ans, arrays, axis, batch)
@@ -147,6 +149,11 @@ def as_column(a):
 def stack_pieces(g, ans, arrays, axis):
     moved = g if axis == 0 else np.moveaxis(g, axis, 0)
     return [moved[k] for k in range(len(arrays))]
+
+
+def stacked_items(g, ans, arrays, axis):
+    """(of a run-time sequence: the list of the cotangent's items along the axis)"""
+    return list(g if axis == 0 else np.moveaxis(g, axis, 0))
 
 
 def stack_tangent(darrays, ans, arrays, axis, batch):
@@ -210,7 +217,7 @@ def dstack_tangent(darrays, ans, arrays, axis, batch):
     return np.dstack(darrays)
 
 
-joining_rules(np.stack, stack_pieces, stack_tangent)
+joining_rules(np.stack, stack_pieces, stack_tangent, stacked_items)
 joining_rules(np.concatenate, concatenate_pieces, concatenate_tangent)
 joining_rules(np.vstack, vstack_pieces, vstack_tangent)
 joining_rules(np.hstack, hstack_pieces, hstack_tangent)
