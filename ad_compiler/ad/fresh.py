@@ -28,7 +28,9 @@ def made_per_seed(ops: list[Op], during: set[int]) -> set[int]:
             continue
         chain, frontier = [k], set(op.results)
         for j in range(k + 1, len(ops)):  # the views of it
-            if j not in moved and PRIMITIVES.get(ops[j].prim).view and ops[j].inputs[0] in frontier:
+            record = PRIMITIVES.get(ops[j].prim)
+            if j not in moved and record.view and len(ops[j].inputs) > record.viewed and \
+                    ops[j].inputs[record.viewed] in frontier:
                 chain.append(j)
                 frontier.update(ops[j].results)
         readers = {j for j, other in enumerate(ops) if region_reads(other) & frontier} - set(chain)

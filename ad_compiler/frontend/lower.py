@@ -845,7 +845,9 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
 
     def _library_call(self, callee: CallableRef, prim: str, node: ast.Call) -> Operand:
         """A call of a primitive: one op, its operands the arguments (a sequence's items
-        for a packed one), its static arguments attrs."""
+        for a packed one), its static arguments attrs; in the form the record writes it."""
+        rewrite = PRIMITIVES.get(prim).written
+        node = (rewrite(node) or node) if rewrite is not None else node
         self._uses(callee)
         self._no_star(node)
         if PRIMITIVES.get(prim).packed or prim in ("np.array", "np.asarray"):

@@ -275,10 +275,10 @@ class _Checker:
             return not self.kinds.copies(op)
         if op.prim == "call":
             return op.attrs.get("method") in _VIEW_METHODS
-        return PRIMITIVES.get(op.prim).view and bool(op.inputs)
+        return PRIMITIVES.get(op.prim).view and len(op.inputs) > PRIMITIVES.get(op.prim).viewed
 
     def view_places(self, st: _State, op: Op) -> frozenset:
-        base = op.inputs[0]
+        base = viewed(op)
         if op.prim == "getitem":
             return self.indexed_places(st, base, op.inputs[1])
         return frozenset((root, WHOLE if region == ALIGNED else region) for root, region in self.places(st, base))
@@ -559,7 +559,7 @@ class _Checker:
         parts = []
         for x, view in ((other, v_view), (target, t_view)):
             if view is not None:
-                base = view.inputs[0]
+                base = viewed(view)
                 line = f", made at line {view.loc.line}" if view.loc else ""
                 parts.append(f"{self.label(x)} is a view of {self.label(base)}{line}")
         if not parts:
@@ -670,3 +670,8 @@ def _advance(st: _State, index: Value, step: Operand, kinds: Fixed) -> None:
         st.places[k] = frozenset((root, move(region)) for root, region in ps)
     for k, ms in list(st.stale.items()):
         st.stale[k] = frozenset(_Mark(m.write, (m.place[0], move(m.place[1]))) for m in ms)
+
+
+def viewed(view: Op) -> Operand:
+    """The operand whose memory a view op's result may share (an index's base)."""
+    return view.inputs[0 if view.prim in ("getitem", "call") else PRIMITIVES.get(view.prim).viewed]

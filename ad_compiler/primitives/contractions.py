@@ -7,9 +7,9 @@ of an operand is the einsum of the cotangent with the other operands into that o
 labels, with an identity matrix where a label repeats in the operand (`'ii'`: only the
 diagonal is read) and ones where a label appears nowhere else (`'ij->i'`: the cotangent
 is broadcast along `j`). (`optimize=` is not passed on to the derivative's einsums.)
-np.einsum of one operand without a sum returns a view of it ('ii->i', 'ij->ji'), which
-the `view` trait, about the first operand (here the subscripts), cannot say: an element
-write into such a result is not seen by the derivative.
+np.einsum of one operand without a sum returns a view of it ('ii->i', 'ij->ji'): it is a
+view primitive of its first array (`viewed=1`, after the subscripts), so an element write
+through either is refused where the other is read, as for any view.
 
 np.diagonal (a view) and np.trace read a diagonal: a cotangent is placed on the diagonal
 of zeros. Their rules take the operand's rank, when known, to fix the axes while lowering
@@ -18,6 +18,9 @@ otherwise.
 """
 
 from __future__ import annotations
+
+import ast
+import string
 
 import numpy as np
 
@@ -29,7 +32,39 @@ from .record import compile_time, defjvp, defvjp, primitive
 MAX_OPERANDS = 12
 """The most operands an einsum a rule writes may take (NumPy's limit is 52 labels)."""
 
-primitive(np.einsum, infer=same_call, linear=True)  # (of one operand, a view of it: never written in place)
+def with_subscripts(call):
+    """`np.einsum(a, [0, 1], b, [1, 2], [0, 2])` written as `np.einsum('ab,bc->ac', a, b)`,
+    where every sublist is a display of ints (and `...`); None for another call."""
+    args = call.args
+    if len(args) < 2 or any(isinstance(a, ast.Starred) for a in args) or (
+            isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)):
+        return None
+    labels = [_labels(a) for a in args[1::2]] + ([_labels(args[-1])] if len(args) % 2 else [])
+    if any(label is None for label in labels):
+        return None
+    count = len(args) // 2
+    spec = ",".join(labels[:count]) + ("->" + labels[count] if len(labels) > count else "")
+    return ast.copy_location(ast.Call(call.func, [ast.Constant(spec), *args[0:2 * count:2]], call.keywords), call)
+
+
+def _labels(node):
+    """The letters of a sublist display (ints 0..51 and `...`), or None."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return None
+    text = ""
+    for item in node.elts:
+        if (isinstance(item, ast.Constant) and item.value is Ellipsis) or (
+                isinstance(item, ast.Name) and item.id == "Ellipsis"):
+            text += "..."
+        elif isinstance(item, ast.Constant) and type(item.value) is int and 0 <= item.value < 52:
+            text += string.ascii_letters[item.value]
+        else:
+            return None
+    return text
+
+
+primitive(np.einsum, infer=same_call, linear=True, view=True, viewed=1,  # (of one operand, a view of it)
+          written=with_subscripts)
 primitive(np.trace, infer=same_call, linear=True, fresh=True, methods=("trace",))
 primitive(np.diagonal, infer=same_call, linear=True, view=True, methods=("diagonal",))
 primitive(np.diag, infer=same_call, linear=True)
@@ -60,6 +95,9 @@ def einsum_labels(subscripts, count):
     if len(operands) != count:
         raise NoDerivativeError(f"np.einsum: the subscripts {subscripts!r} name {len(operands)} operands, "
                                 f"the call passes {count}")
+    if arrow and "..." not in output and any("..." in s for s in operands):
+        raise NoDerivativeError(f"np.einsum {subscripts!r} sums over the axes of '...' (in an operand, not in "
+                                "the result), which is not differentiated: name those axes with letters")
     if not arrow:
         letters = "".join(operands).replace(".", "")
         output = "..." * any("..." in s for s in operands) + "".join(
@@ -87,8 +125,6 @@ def cotangent_plan(subscripts, count, k):
     an identity matrix / ones of the length of operand `k`'s `axis`), and, where operand
     `k` has labels before '...', the axes that move (see `einsum_cotangent`)."""
     operands, output = einsum_labels(subscripts, count)
-    if "..." not in output:  # ('...' in an operand is then empty)
-        operands = tuple(s.replace("...", "") for s in operands)
     own = operands[k]
     used = "".join(operands) + output
     terms, labels = [("g",)], [output]

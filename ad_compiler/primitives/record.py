@@ -83,6 +83,9 @@ class Primitive:
     `np.reshape(x, (2, 3))`."""
     attributes: tuple[str, ...] = ()
     """ndarray attributes read as it: `x.shape` is `np.shape(x)`."""
+    written: Callable[[Any], Any] | None = None
+    """Rewrites a call as written (an `ast.Call`) into the form its rules take, or gives
+    None to leave it: np.einsum's sublists become a subscripts string."""
     packed: bool = False
     """Takes one sequence of arrays (`np.stack((a, b), axis=0)`) whose items are the op's
     operands, so that each has its own derivative; `Table.arguments` packs them back.
@@ -105,8 +108,11 @@ class Primitive:
     """Takes a zero tangent as the scalar 0.0, which broadcasts (np.where, setitem); other
     prims get zeros of the operand's shape."""
     view: bool = False
-    """May return memory shared with its first operand (a view, the operand itself, or a
-    sequence of views): an element write into either is seen through the other."""
+    """May return memory shared with its operand `viewed` (a view, the operand itself, or
+    a sequence of views): an element write into either is seen through the other."""
+    viewed: int = 0
+    """Which operand a view primitive's result may share memory with (np.einsum's first
+    array: operand 1, after the subscripts)."""
     shares: bool = False
     """Its result holds its operands or may be one of them, without being a NumPy view (a
     tuple, a list it appends to, `unbroadcast` returning its operand)."""

@@ -95,6 +95,8 @@ FORMS = [
          weight=0.3),
     Form("np.einsum('...i,...i', {0}, {1})", rows, ("np.einsum",), weight=0.3),
     Form("np.einsum('ii->i', {0})", only((3,), (3, 3)), ("np.einsum",), weight=0.2),
+    Form("np.einsum({0}, [0, 1], {1}, [1, 2], [0, 2])", lambda s: product(s) if len(s) == 2 else None,
+         ("np.einsum",), weight=0.2),
     Form("np.einsum('ij->', {0})", only((), (2, 3)), ("np.einsum",), weight=0.2),
     Form("np.trace({0})", only((), (3, 3)), ("np.trace",), weight=0.3),
     Form("np.trace({0}, 1)", only((), (2, 3)), ("np.trace",), weight=0.2),

@@ -286,13 +286,36 @@ def test_dot_with_a_number_is_a_product(mode: str) -> None:
     np.testing.assert_array_equal(grad(dot_number_after, mode=mode)(x), [3.0, 3.0, 3.0])
 
 
-def einsum_sublists(a):
-    return np.sum(np.einsum(a, [0, 1], [0]))
+def einsum_sublists(a, b):
+    return (np.sum(np.einsum(a, [0, 1], b, [1, 2], [0, 2]) ** 2) + np.sum(np.einsum(a, [0, 1]) * a)
+            + np.sum(np.einsum(a, [Ellipsis, 1], [1, Ellipsis]) ** 3) + np.einsum(b, (1, 1)))
 
 
-def test_einsum_with_subscripts_as_lists_is_refused() -> None:
-    with pytest.raises(NoDerivativeError, match="subscripts"):
-        grad(einsum_sublists)(np.ones((2, 2)))
+SUBLISTS = [0, 1]
+
+
+def einsum_sublist_by_name(a):
+    return np.sum(np.einsum(a, SUBLISTS, [0]))
+
+
+def einsum_over_the_ellipsis(a):
+    return np.sum(np.einsum("...b->b", a) ** 2)
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_einsum_with_subscripts_as_lists(mode: str) -> None:
+    """np.einsum(a, [0, 1], b, [1, 2], [0, 2]) is np.einsum('ab,bc->ac', a, b)."""
+    a, b = np.arange(6.0).reshape(2, 3) / 5, np.arange(9.0).reshape(3, 3) / 7
+    got = grad(einsum_sublists, argnums=(0, 1), mode=mode)(a, b)
+    for i in (0, 1):
+        np.testing.assert_allclose(got[i], numeric_grad(einsum_sublists, (a, b), i), rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("f, message", [(einsum_sublist_by_name, "subscripts"),
+                                        (einsum_over_the_ellipsis, "name those axes with letters")])
+def test_einsum_forms_without_a_rule_are_refused(f, message) -> None:
+    with pytest.raises(NoDerivativeError, match=message):
+        grad(f)(np.ones((2, 2)))
 
 
 def matmul_einsum(a, b):
