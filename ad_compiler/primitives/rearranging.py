@@ -22,7 +22,7 @@ import numpy as np
 from ..ir import Const, Value
 from ..ir.types import Array, ListKind, Scalar, join, kind_of
 from ..runtime import add_at
-from .helpers import batch_axis, supported
+from .helpers import batch_axis, no_derivative, supported
 from .indexing import positions
 from .kinds import array_kind, probe_of, same_kind, shape_of, static
 from .record import compile_time, defjvp, defvjp, primitive
@@ -256,7 +256,12 @@ through the positions. 'constant' pads with a constant; the statistical modes ('
 'maximum', ...), 'linear_ramp', 'empty' and `reflect_type='odd'` are not differentiated."""
 
 
-@compile_time
+def widths_not_known(pad_width, mode, reflect_type):
+    no_derivative("np.pad is differentiated with pad widths and a mode known when the function is compiled "
+                  "(constants, or the shapes of its arguments); pass them as constants")
+
+
+@compile_time(run_time=widths_not_known)
 def pad_pairs(pad_width, mode, reflect_type):
     """NumPy's pad widths as (True, (before, after)) for one pair for every axis (`2`,
     `(1, 2)`, `((1, 2),)`), else (False, one pair per axis); refuses what the rules do

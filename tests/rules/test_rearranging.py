@@ -556,10 +556,15 @@ def reshape_any_order(x):
     return np.sum(np.reshape(x, (3, 2), order="A") * X.T)
 
 
+def pad_by_data(x):
+    return np.pad(x, int(np.sum(x) > 0))
+
+
 @pytest.mark.parametrize("f, message", [
     (pad_mean, "np.pad with mode='mean' has no derivative rule"),
     (pad_odd, "reflect_type='odd'"),
     (reshape_any_order, "a reshape in order 'A' has no derivative rule"),
+    (pad_by_data, "pad widths and a mode known when the function is compiled"),
 ], ids=lambda v: getattr(v, "__name__", ""))
 @pytest.mark.parametrize("mode", MODES)
 def test_what_is_not_differentiated_is_refused(f, message, mode):
