@@ -24,6 +24,16 @@ def test_primitive_page_is_what_the_records_say() -> None:
     assert text == generated, "docs/primitives.md is stale: run python docs/primitives_table.py"
 
 
+def test_readme_counts_the_primitives_the_page_lists() -> None:
+    """The README's number of primitives with rules is the generated page's."""
+    import re
+
+    page = re.search(r"(\d+) primitives have derivative rules", (DOCS / "primitives.md").read_text()).group(1)
+    readme = re.search(r"(\d+) NumPy and SciPy primitives have derivative rules",
+                       (DOCS.parent / "README.md").read_text()).group(1)
+    assert readme == page
+
+
 def test_readme_shows_the_source_the_compiler_emits(tmp_path) -> None:
     """The README's first example, run as a file, prints exactly the README's second block."""
     import re
