@@ -173,14 +173,19 @@ def concatenate_tangent(darrays, ans, arrays, axis, batch):
     return np.concatenate(darrays, axis=batch_axis(axis, batch))
 
 
-def vstack_pieces(g, ans, arrays, axis):
-    return cut(g, arrays, 0, np.atleast_2d)
+def made_alike(fn, axis, alike):
+    """The pieces and the tangent of `fn`, which joins its items made alike by `alike`
+    (np.atleast_2d for np.vstack) along `axis`."""
 
+    def pieces(g, ans, arrays, _):
+        return cut(g, arrays, axis, alike)
 
-def vstack_tangent(darrays, ans, arrays, axis, batch):
-    if batch:
-        return joined_tangent(darrays, arrays, 0, np.atleast_2d, batch)
-    return np.vstack(darrays)
+    def tangent(darrays, ans, arrays, _, batch):
+        if batch:
+            return joined_tangent(darrays, arrays, axis, alike, batch)
+        return fn(darrays)
+
+    return pieces, tangent
 
 
 def hstack_pieces(g, ans, arrays, axis):
@@ -197,34 +202,14 @@ def hstack_tangent(darrays, ans, arrays, axis, batch):
     return joined_tangent(darrays, arrays, 1, np.atleast_1d, batch)
 
 
-def column_stack_pieces(g, ans, arrays, axis):
-    return cut(g, arrays, 1, as_column)
-
-
-def column_stack_tangent(darrays, ans, arrays, axis, batch):
-    if batch:
-        return joined_tangent(darrays, arrays, 1, as_column, batch)
-    return np.column_stack(darrays)
-
-
-def dstack_pieces(g, ans, arrays, axis):
-    return cut(g, arrays, 2, np.atleast_3d)
-
-
-def dstack_tangent(darrays, ans, arrays, axis, batch):
-    if batch:
-        return joined_tangent(darrays, arrays, 2, np.atleast_3d, batch)
-    return np.dstack(darrays)
-
-
 joining_rules(np.stack, stack_pieces, stack_tangent, stacked_items)
 joining_rules(np.concatenate, concatenate_pieces, concatenate_tangent)
-joining_rules(np.vstack, vstack_pieces, vstack_tangent)
+joining_rules(np.vstack, *made_alike(np.vstack, 0, np.atleast_2d))
 joining_rules(np.hstack, hstack_pieces, hstack_tangent)
-joining_rules(np.column_stack, column_stack_pieces, column_stack_tangent)
-joining_rules(np.dstack, dstack_pieces, dstack_tangent)
+joining_rules(np.column_stack, *made_alike(np.column_stack, 1, as_column))
+joining_rules(np.dstack, *made_alike(np.dstack, 2, np.atleast_3d))
 if hasattr(np, "row_stack"):  # (deprecated since NumPy 2.0: np.vstack)
-    joining_rules(np.row_stack, vstack_pieces, vstack_tangent)
+    joining_rules(np.row_stack, *made_alike(np.vstack, 0, np.atleast_2d))
 
 
 # ---- np.append: np.concatenate of two (flattened, without an axis) ----
