@@ -945,3 +945,22 @@ def test_a_scalar_where_mask_leaves_a_list_cotangent_a_list(tmp_path: Path) -> N
     expected = numeric_grad(f, (x,), 0)
     for mode in ("reverse", "forward"):
         np.testing.assert_allclose(grad(f, mode=mode)(x), expected, rtol=1e-6, atol=1e-9)
+
+
+def test_math_dist_forward_of_points_of_unknown_rank_and_of_tuples(tmp_path: Path) -> None:
+    """math.dist's forward rule covered vectors of known rank only: a point stacked from a
+    filtered comprehension (rank unknown here) was refused, and forward mode of tuples of
+    numbers too (their batched tangents are laid out item by item)."""
+    f = _load("""
+        import math
+
+        def f(y):
+            z = np.stack([y * r for r in np.array([1.0, 0.0, 2.0]) if r])[0]
+            return math.dist(z, np.ones(3)) + math.dist((y[0], y[1] * y[2]), (1.0, 2.0))
+        """, tmp_path)
+    y = np.array([0.5, -0.2, 0.9])
+    expected = numeric_grad(f, (y,), 0)
+    for mode in ("reverse", "forward"):
+        np.testing.assert_allclose(grad(f, mode=mode)(y), expected, rtol=1e-6, atol=1e-9)
+    _, tangent = jvp(f, (y,), (np.array([1.0, 0.5, -1.0]),))
+    assert tangent == pytest.approx(float(expected @ np.array([1.0, 0.5, -1.0])), rel=1e-6)

@@ -208,9 +208,18 @@ def dist_vjp(g, ans, p, q):
 
 @defjvp(math.dist, ranks=(1, 1))
 def dist_jvp(dp, dq, ans, p, q):
-    """Of vectors only: the tangents of a tuple of numbers are a tuple, which a batch of
-    directions would lay out transposed."""
+    """Of vectors (a batch of directions leads)."""
     return np.sum((dp - dq) * np.subtract(p, q), axis=-1) / (ans + (ans == 0))
+
+
+@defjvp(math.dist)
+def dist_jvp_points(dp, dq, ans, p, q, *, batch=0):
+    """Of points of unknown rank or tuples of numbers. Batched (where ranks are known, so
+    of tuples), each item's tangent has the directions: they come last in the array of the
+    items' tangents."""
+    if batch:
+        return np.sum(np.subtract(dp, dq) * np.expand_dims(np.subtract(p, q), -1), axis=0) / (ans + (ans == 0))
+    return np.sum(np.subtract(dp, dq) * np.subtract(p, q)) / (ans + (ans == 0))
 
 
 defzero(
