@@ -28,7 +28,7 @@ from tests.fuzz.shrink import shrink
 from tests.fuzz.summary import BUGS
 
 SEED = 15
-PROGRAMS = range(46, 206)
+PROGRAMS = range(46, 126)
 CONSTRUCTS = {"draw", "log", "if_else", "for_range", "while_loop", "unary", "binary", "reduction", "setitem",
               "early_return", "jump", "call", "element"}
 """Constructs the bounded run must use (those of the hypothesis-based generator it replaced, and more)."""
