@@ -10,8 +10,7 @@ and a tangent of another shape broadcasts silently.
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
