@@ -278,33 +278,30 @@ def product_weights(x, axis, initial):
     return initial * others(x, axis)
 
 
-@defvjp(np.prod, broadcasting=False)
-def prod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=1, where=True):
-    supported(where is True, "np.prod with where= has no derivative rule")
-    return expanded(g, axis, keepdims) * product_weights(x, axis, initial)
-
-
-@defjvp(np.prod, broadcasting=False)
-def prod_jvp(dx, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=1, where=True, *, batch=0):
-    supported(where is True, "np.prod with where= has no derivative rule")
-    return reduce_tangent(dx * product_weights(x, axis, initial), ans, x, axis, keepdims, batch)
-
-
 def nanprod_weights(x, axis, initial):
     """A NaN counts as 1, and has no derivative."""
     return counted(x) * product_weights(np.where(np.isnan(x), 1.0, x), axis, initial)
 
 
-@defvjp(np.nanprod, broadcasting=False)
-def nanprod_vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=1, where=True):
-    supported(where is True, "np.nanprod with where= has no derivative rule")
-    return expanded(g, axis, keepdims) * nanprod_weights(x, axis, initial)
+def product_rules(fn, weights):
+    """The rules of a product reduction: the cotangent and the tangent weighted, element by
+    element, by `weights(x, axis, initial)` (the product of the others)."""
+    refusal = f"np.{fn.__name__} with where= has no derivative rule"
+
+    def vjp(g, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=1, where=True):
+        supported(where is True, refusal)
+        return expanded(g, axis, keepdims) * weights(x, axis, initial)
+
+    def jvp(dx, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=1, where=True, *, batch=0):
+        supported(where is True, refusal)
+        return reduce_tangent(dx * weights(x, axis, initial), ans, x, axis, keepdims, batch)
+
+    defvjp(fn, broadcasting=False)(vjp)
+    defjvp(fn, broadcasting=False)(jvp)
 
 
-@defjvp(np.nanprod, broadcasting=False)
-def nanprod_jvp(dx, ans, x, axis=None, dtype=None, out=None, keepdims=False, initial=1, where=True, *, batch=0):
-    supported(where is True, "np.nanprod with where= has no derivative rule")
-    return reduce_tangent(dx * nanprod_weights(x, axis, initial), ans, x, axis, keepdims, batch)
+product_rules(np.prod, product_weights)
+product_rules(np.nanprod, nanprod_weights)
 
 
 # --- differences --------------------------------------------------------------------
