@@ -4,10 +4,12 @@ not depend differentiably on their operands."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..ir.types import Array, Scalar, TupleKind, kind_of
-from .kinds import array_kind, const, int_kind, same_kind, shape_of
+from .kinds import array_kind, const, int_kind, shape_of
 from .record import defzero, primitive
 
 
@@ -50,6 +52,22 @@ def arange_kind(op, kinds, producers):
     return array_kind(made.shape, kind_of(made).dtype)
 
 
+def like_kind(op, kinds, producers):
+    """np.zeros_like(x) and its kin (np.full_like's fill is its second operand): the
+    kind of `x`, in the dtype an argument names."""
+    kind = kinds[0] if kinds else None
+    fill = 2 if op.prim == "np.full_like" else 1
+    if not isinstance(kind, (Scalar, Array)) or len(op.inputs) > fill or set(op.attrs) - {"dtype"}:
+        return None
+    if "dtype" not in op.attrs:
+        return kind
+    try:
+        dtype = kind_of(np.zeros((), dtype=op.attrs["dtype"])).dtype
+    except TypeError:
+        return None
+    return replace(kind, dtype=dtype)
+
+
 def shape_kind(op, kinds, producers):
     shape = shape_of(kinds[0])
     return TupleKind((Scalar("int"),) * len(shape)) if shape is not None else None
@@ -58,8 +76,7 @@ def shape_kind(op, kinds, producers):
 MADE = dict(allocates=True, fresh=True)
 primitive(np.zeros, np.ones, np.empty, infer=creation_kind, **MADE)
 primitive(np.full, infer=full_kind, **MADE)
-primitive(np.zeros_like, np.ones_like, infer=same_kind, reads_shape_only=True, **MADE)
-primitive(np.empty_like, np.full_like, reads_shape_only=True, **MADE)
+primitive(np.zeros_like, np.ones_like, np.empty_like, np.full_like, infer=like_kind, reads_shape_only=True, **MADE)
 primitive(np.eye, infer=eye_kind, fresh=True)
 primitive(np.arange, infer=arange_kind, fresh=True)
 primitive(np.shape, infer=shape_kind, reads_shape_only=True, shape_query=True, attributes=("shape",))
