@@ -23,7 +23,7 @@ from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
 from .primitives import PRIMITIVES
-from .passes import branches, carried, cse, dce, fold, scatter, specialize, tape, untuple, views
+from .passes import branches, carried, cse, dce, fold, scatter, specialize, stacked, tape, untuple, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -257,7 +257,7 @@ def compile_derivative(
     if isinstance(options, GradOptions):
         name_gradients(derivative, options.argnums, options.tuple_out)
     nestable = clone_function(derivative)
-    if views.run(derivative):
+    if stacked.run(derivative) | views.run(derivative):  # (a further transform needs neither)
         optimize(derivative)
     emitted = emit(derivative)
     function = load(emitted.source, emitted.name, emitted.namespace, emitted.outside)

@@ -226,7 +226,7 @@ class RegionSweep:
         local = _defined(body)  # now with the tapes of nested loops, which are read too
         order = {v: i for i, v in enumerate(list(body.args) + [r for o in body.ops for r in o.results])}
         needed = sorted((v for v in _reads(reverse.ops, reverse.steps + reverse.totals) if v in local), key=order.get)
-        counted = op.prim == "for_range" and _is(op.inputs[0], 0) and _is(op.inputs[2], 1)
+        counted = op.prim == "for_range" and _is(op.inputs[2], 1)
         index = body.args[0] if counted else None
         if index is not None and index in needed:
             needed.remove(index)
@@ -241,9 +241,12 @@ class RegionSweep:
 
         item = Value(index.name if counted else "entry")
         entry, unpack = item, []
-        if counted and tape is not None:
-            entry = Value("entry")
-            unpack.append(Op("getitem", [tape, item], [entry], loc=op.loc))
+        if counted and tape is not None:  # the entry of step i of range(start, stop) is tape[i - start]
+            entry, position = Value("entry"), item
+            if not _is(op.inputs[0], 0):
+                position = Value()
+                unpack.append(Op("sub", [item, op.inputs[0]], [position], loc=op.loc))
+            unpack.append(Op("getitem", [tape, position], [entry], loc=op.loc))
         unpacked = {v: Value(v.name) for v in needed + reread}
         if counted:
             unpacked[index] = item
@@ -254,7 +257,8 @@ class RegionSweep:
         if not counted:
             return region, tape
         steps = Value()
-        self.adjoints.ops.append(Op("range", [op.inputs[1]], [steps], loc=op.loc))
+        bounds = op.inputs[1:2] if _is(op.inputs[0], 0) else op.inputs[:2]
+        self.adjoints.ops.append(Op("range", list(bounds), [steps], loc=op.loc))
         return region, steps
 
     def _record(self, op: Op, body: Region, needed: list[Value]) -> Value:

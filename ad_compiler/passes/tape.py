@@ -54,9 +54,10 @@ def _entries(backward: Op, producers: dict[Value, Op]) -> dict[Value, Value]:
     source = producers.get(iterable.inputs[0])
     if source is None or source.prim != "range":
         return {item: iterable.inputs[0]}
+    shifted = {op.result for op in region.ops if op.prim == "sub" and op.inputs[0] is item}  # (`tape[i - start]`)
     return {
         op.result: op.inputs[0] for op in region.ops
-        if op.prim == "getitem" and op.inputs[1] is item and isinstance(op.inputs[0], Value)
+        if op.prim == "getitem" and (op.inputs[1] is item or op.inputs[1] in shifted) and isinstance(op.inputs[0], Value)
     }
 
 
