@@ -383,19 +383,21 @@ def _check_differentiated(fun: Callable[..., Any], options: Options, values: tup
 
 
 @user_entry
-def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse",
+def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto",
          has_aux: bool = False) -> Any:
     """The gradient of scalar-valued `fun` w.r.t. the argument(s) at `argnums`: one
     gradient for an int, a tuple of them for a tuple (as `jax.grad`); of a pytree, a
     pytree of its structure. Usable as `@grad` and `@grad(argnums=...)`.
-    `mode="forward"` computes it by one batched forward pass. With `has_aux`, `fun`
-    returns `(value, aux)` and the derivative `(gradient, aux)`."""
+    `mode="reverse"` computes it by reverse mode, `"forward"` by one batched forward
+    pass, `"auto"` by the faster of the two for the arguments' kinds (`modes.py`: forward
+    for one float through loops). With `has_aux`, `fun` returns `(value, aux)` and the
+    derivative `(gradient, aux)`."""
     check_mode(mode)
     return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode, has_aux=bool(has_aux)))
 
 
 @user_entry
-def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse",
+def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto",
                    has_aux: bool = False) -> Any:
     """Like `grad`, but the derivative returns `(fun(*args), gradient)`: with `has_aux`,
     `((value, aux), gradient)`, as JAX's."""
@@ -405,10 +407,12 @@ def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0
 
 
 @user_entry
-def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "reverse") -> Any:
+def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto") -> Any:
     """The Jacobian of `fun` w.r.t. the argument(s) at `argnums`, of shape
-    `out.shape + in.shape`: by one batched forward pass (`mode="forward"`, as `jacfwd`)
-    or by reverse sweeps, one per output entry (as `jacrev`, `jax.jacobian`'s default)."""
+    `out.shape + in.shape`: by one batched forward pass (`mode="forward"`, as `jacfwd`),
+    by reverse sweeps, one per output entry (`"reverse"`, as `jacrev`), or by the one
+    the sizes favour (`"auto"`: reverse where the inputs outnumber the outputs eight
+    times, `modes.py`)."""
     check_mode(mode)
     return _transform(fun, lambda f: JacobianOptions(*_argnums(f, argnums), mode=mode))
 

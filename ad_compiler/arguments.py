@@ -18,7 +18,7 @@ from .errors import ArgumentError
 from .ir.trees import flatten
 from .ir.types import Array, Scalar, TupleKind, kind_of
 
-MODES = ("reverse", "forward")
+MODES = ("auto", "reverse", "forward")
 
 
 def normalized_argnums(name: str, params: Sequence[str], argnums: Any) -> tuple[tuple[int, ...], bool]:
@@ -42,7 +42,7 @@ def normalized_argnums(name: str, params: Sequence[str], argnums: Any) -> tuple[
 
 def check_mode(mode: Any) -> str:
     if mode not in MODES:
-        raise ArgumentError(f"mode must be 'reverse' or 'forward', not {mode!r}")
+        raise ArgumentError(f"mode must be 'auto', 'reverse' or 'forward', not {mode!r}")
     return mode
 
 

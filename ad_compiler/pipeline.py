@@ -22,6 +22,7 @@ from .ir.prims import has_effects
 from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
+from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import branches, carried, cse, dce, fold, scatter, specialize, stacked, tape, untuple, views
 from .passes.infer import infer_kinds
@@ -36,7 +37,7 @@ class GradOptions:
     argnums: tuple[int, ...]
     tuple_out: bool
     with_value: bool = False
-    mode: str = "reverse"
+    mode: str = "auto"
     has_aux: bool = False
     """The function returns (value, aux): aux is returned beside, not differentiated."""
 
@@ -47,7 +48,7 @@ class JacobianOptions:
 
     argnums: tuple[int, ...]
     tuple_out: bool
-    mode: str = "forward"
+    mode: str = "auto"
     name: str = ""
     """The emitted function's name, when not the mode's (`hessian_f`)."""
 
@@ -160,14 +161,18 @@ def _transform(work: Function, options: Options) -> Function:
         return vjp_function(work, options.wrt, tuple_out=True, cotangent=True, with_value=options.part != "whole")
     _check_inputs(work, options.argnums, "grad" if isinstance(options, GradOptions) else "jacobian")
     if isinstance(options, JacobianOptions):
-        build = forward_jacobian if options.mode == "forward" or _records_tapes(work) else reverse_jacobian
+        mode = jacobian_mode(work, options.argnums) if options.mode == "auto" else options.mode
+        build = forward_jacobian if mode == "forward" or _records_tapes(work) else reverse_jacobian
         fn = build(work, options.argnums, tuple_out=options.tuple_out)
         fn.name = options.name or ("jacfwd_" if build is forward_jacobian else "jacrev_") + work.name
         return fn
     aux = _split_aux(work) if options.has_aux else None
     _check_scalar_output(work)
     prefix = "value_and_grad_" if options.with_value else "grad_"
-    if options.mode == "forward" or _records_tapes(work):
+    mode = options.mode
+    if mode == "auto":
+        mode = "reverse" if aux is not None else gradient_mode(work, options.argnums)
+    if mode == "forward" or _records_tapes(work):
         recompute = _aux_function(work, aux) if aux is not None else None
         fn = forward_jacobian(work, options.argnums, with_value=options.with_value,
                               tuple_out=options.tuple_out, scalar_out=True)

@@ -178,7 +178,7 @@ def test_forward_gradient_of_several_arguments_is_a_tuple() -> None:
 
 
 def test_a_bad_mode_is_refused() -> None:
-    with pytest.raises(ValueError, match="mode must be 'reverse' or 'forward'"):
+    with pytest.raises(ValueError, match="mode must be 'auto', 'reverse' or 'forward'"):
         grad(np.sin, mode="sideways")
 
 
