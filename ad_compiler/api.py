@@ -436,7 +436,8 @@ def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> An
     if fun is None:
         return lambda f: hessian(f, argnums)
     name = "hessian_" + _user(fun).name
-    return Compiled(grad(fun, argnums), JacobianOptions(*_argnums(fun, argnums), mode="forward", name=name))
+    return Compiled(grad(fun, argnums, mode="reverse"), JacobianOptions(*_argnums(fun, argnums), mode="forward",
+                                                                       name=name))
 
 
 def _kinds(values: Sequence[Any]) -> tuple:

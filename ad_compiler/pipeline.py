@@ -24,7 +24,7 @@ from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
-from .passes import branches, carried, cse, dce, fold, scatter, specialize, stacked, tape, untuple, views
+from .passes import branches, carried, copied, cse, dce, fold, scatter, specialize, stacked, tape, untuple, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -262,7 +262,7 @@ def compile_derivative(
     if isinstance(options, GradOptions):
         name_gradients(derivative, options.argnums, options.tuple_out)
     nestable = clone_function(derivative)
-    if stacked.run(derivative) | views.run(derivative):  # (a further transform needs neither)
+    if stacked.run(derivative) | copied.run(derivative) | views.run(derivative):  # (no further transform needs them)
         optimize(derivative)
     emitted = emit(derivative)
     function = load(emitted.source, emitted.name, emitted.namespace, emitted.outside)

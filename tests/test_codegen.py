@@ -171,7 +171,7 @@ def _returns_from_an_inner_loop(x, n):
 def test_a_reverse_loop_carries_the_adjoint_under_the_name_of_what_it_carries() -> None:
     """The reverse loop carries the adjoint of `y` from the seed to the adjoint of the
     loop's start, `x`: it is `by` throughout, and `bx` only where it is `x`'s."""
-    df = grad(_power_loop)
+    df = grad(_power_loop, mode="reverse")
     assert df(1.1, 4) == pytest.approx(5 * 1.1 ** 4)
     assert "by, bx = 1.0, " in df.source and ("bx = bx + by" in df.source or "bx += by" in df.source), df.source
 

@@ -180,7 +180,7 @@ def test_carried_value_the_loop_never_changes_is_its_initial_value() -> None:
 def test_gradient_of_a_loop_carries_no_constant_adjoint() -> None:
     from ad_compiler import grad
 
-    d = grad(unchanged)
+    d = grad(unchanged, mode="reverse")
     assert d(1.5, 3) == 3 * 2.0 * 2.0  # d/dx of n * (2x) * 2
     body = d.source.split("for i in reversed(range(n)):")[1]
     assert "bacc" not in body and "bscale" not in body

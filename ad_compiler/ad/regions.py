@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..ir import Const, Op, Operand, Region, Value, absent
 from ..ir.clone import copy_ops, substitute
 from ..ir.prims import carried_args, has_effects, loop_inits
-from ..ir.types import ListKind
+from ..ir.types import Array, ListKind, Scalar
 
 if TYPE_CHECKING:
     from .reverse import Adjoints
@@ -87,6 +87,41 @@ def _hand_out(op: Op, k: int, value: Value) -> Value:
     for j, region in enumerate(op.regions):
         region.yields.append(value if j == k else absent())
     return result
+
+
+_ARITHMETIC = ("add", "sub", "mul", "truediv", "floordiv", "mod", "neg")
+
+
+def _read_again(body: Region, needed: list[Value], local: set[Value], counter: Value) -> list[Op]:
+    """The ops of a counted loop's body that compute, from its counter and values from
+    outside the loop, values its reverse body needs: reads of outer arrays (`xs[i]`,
+    `y[i - 1]`), the arithmetic of their indices, and numbers computed from outer ones
+    (`h / 2`, the same at every step). The reverse body runs them again rather than
+    reading them from a tape (in the order of the body); they ran in the forward loop,
+    so they do not raise."""
+    producers = {r: o for o in body.ops for r in o.results}
+    known: dict[Value, bool] = {}
+
+    def cheap(x: Operand) -> bool:
+        if not isinstance(x, Value) or x is counter or x not in local:
+            return True
+        if x not in known:
+            known[x] = False  # (while it is being looked at)
+            p = producers.get(x)
+            read = p is not None and p.prim == "getitem" and isinstance(p.inputs[0], Value) \
+                and p.inputs[0] not in local and isinstance(p.inputs[0].kind, Array)
+            number = p is not None and p.prim in _ARITHMETIC and isinstance(x.kind, Scalar) and not p.attrs
+            known[x] = (read or number) and all(cheap(i) for i in p.inputs[1 if read else 0:])
+        return known[x]
+
+    chosen = {v for v in needed if v in producers and cheap(v)}
+    todo = list(chosen)
+    while todo:  # (with the index arithmetic the reads need)
+        for x in producers[todo.pop()].inputs:
+            if isinstance(x, Value) and x in producers and x not in chosen:
+                chosen.add(x)
+                todo.append(x)
+    return [o for o in body.ops if any(r in chosen for r in o.results)]
 
 
 class RegionSweep:
@@ -230,13 +265,9 @@ class RegionSweep:
         index = body.args[0] if counted else None
         if index is not None and index in needed:
             needed.remove(index)
-        # `xs[i]` of an outer `xs` at the counter is read again, not recorded
-        producers = {r: o for o in body.ops for r in o.results}
-        reread = [
-            v for v in needed if counted and v in producers and producers[v].prim == "getitem"
-            and producers[v].inputs[1] is index and producers[v].inputs[0] not in local
-        ]
-        needed = [v for v in needed if v not in reread]
+        again = _read_again(body, needed, local, index) if counted else []
+        recomputed = {r for o in again for r in o.results}
+        needed = [v for v in needed if v not in recomputed]
         tape = self._record(op, body, needed) if needed or not counted else None
 
         item = Value(index.name if counted else "entry")
@@ -247,11 +278,11 @@ class RegionSweep:
                 position = Value()
                 unpack.append(Op("sub", [item, op.inputs[0]], [position], loc=op.loc))
             unpack.append(Op("getitem", [tape, position], [entry], loc=op.loc))
-        unpacked = {v: Value(v.name) for v in needed + reread}
+        unpacked: dict[Value, Operand] = {v: Value(v.name) for v in needed}
         if counted:
             unpacked[index] = item
         unpack += [Op("getitem", [entry, Const(j)], [unpacked[v]], loc=op.loc) for j, v in enumerate(needed)]
-        unpack += [Op("getitem", [producers[v].inputs[0], item], [unpacked[v]], loc=op.loc) for v in reread]
+        unpack += copy_ops(again, unpacked)
         yields = substitute(reverse.ops, reverse.steps + reverse.totals, unpacked)
         region = Region([item, *reverse.seeds, *reverse.accumulators], unpack + reverse.ops, yields)
         if not counted:

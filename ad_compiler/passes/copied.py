@@ -1,0 +1,91 @@
+"""An array a loop writes element by element, from an initial value it may not change,
+is copied once before the loop rather than at every write.
+
+Emitted code writes `y[i] = v` in place only into memory nothing else can see (see
+`codegen/inplace.py`); a loop whose carried array starts as a value read again after the
+loop (or one the function did not make) must leave that value as it is, so each
+iteration copied the whole array to change one element: O(n) per write, O(n^2) per loop
+(the reverse sweep of an ODE right-hand side written with `z[i] = ...`). One copy before
+the loop gives the loop an array of its own, which every iteration then writes in place.
+"""
+
+from __future__ import annotations
+
+from ..ir import Function, Op, Region, Value, walk_ops
+from ..ir.prims import LOOP_HEAD, carried_args, loop_inits
+from ..ir.types import Array
+from ..primitives import PRIMITIVES
+
+
+def _written_in_place(body: Region, arg: Value, y: object) -> bool:
+    """Whether the body yields `arg` changed by element writes (a chain of `setitem`)."""
+    producers = {r: op for op in body.ops for r in op.results}
+    current = y
+    while isinstance(current, Value) and current is not arg:
+        op = producers.get(current)
+        if op is None or op.prim != "setitem":
+            return False
+        current = op.inputs[0]
+    return current is arg and y is not arg
+
+
+def _made_here(value: Value, producers: dict[Value, Op]) -> bool:
+    """Whether `value` is an array this function made: fresh, or written or carried
+    from one (what a loop hands out is its carried value, made from its initial one)."""
+    maker = producers.get(value)
+    while maker is not None and (maker.prim == "setitem" or maker.prim in LOOP_HEAD):
+        value = maker.inputs[0] if maker.prim == "setitem" else loop_inits(maker)[maker.results.index(value)]
+        maker = producers.get(value) if isinstance(value, Value) else None
+    return maker is not None and PRIMITIVES.get(maker.prim).fresh
+
+
+def _after_definition(region: Region, value: Value) -> int:
+    """Where a copy of `value` goes: just after the op of `region` that makes it, or at
+    the region's start where it comes from outside (the loop's header keeps the spelling
+    it had: `for i in reversed(range(n))`)."""
+    return next((at + 1 for at, op in enumerate(region.ops) if value in op.results), 0)
+
+
+def _uses(fn: Function) -> dict[Value, int]:
+    counts: dict[Value, int] = {}
+    for op in walk_ops(fn.body):
+        for x in op.inputs:
+            if isinstance(x, Value):
+                counts[x] = counts.get(x, 0) + 1
+        for region in op.regions:
+            for x in region.yields:
+                if isinstance(x, Value):
+                    counts[x] = counts.get(x, 0) + 1
+    for x in fn.body.yields:
+        if isinstance(x, Value):
+            counts[x] = counts.get(x, 0) + 1
+    return counts
+
+
+def _copy_before(fn: Function, region: Region, uses: dict[Value, int], producers: dict[Value, Op]) -> bool:
+    changed = False
+    for loop in list(region.ops):
+        for sub in loop.regions:
+            changed |= _copy_before(fn, sub, uses, producers)
+        if loop.prim not in LOOP_HEAD:
+            continue
+        body = loop.regions[-1]
+        head = len(loop.inputs) - len(loop_inits(loop))
+        for k, (arg, init, y) in enumerate(zip(carried_args(loop, body), loop_inits(loop), body.yields)):
+            if not isinstance(init, Value) or not isinstance(init.kind, Array) or not _written_in_place(body, arg, y):
+                continue
+            if uses.get(init) == 1 and _made_here(init, producers):
+                continue  # (the loop's own already)
+            copy = Value(None, init.kind)
+            fn.derived_names[copy] = ("", arg)  # (named as the loop's array)
+            region.ops.insert(_after_definition(region, init), Op("np.copy", [init], [copy], loc=loop.loc))
+            loop.inputs[head + k] = copy
+            uses[copy] = 1
+            changed = True
+    return changed
+
+
+def run(fn: Function) -> bool:
+    """Copy once, before its loop, every array a loop writes in place and does not own."""
+    producers = {r: op for op in walk_ops(fn.body) for r in op.results}
+    return _copy_before(fn, fn.body, _uses(fn), producers)
