@@ -89,13 +89,13 @@ def _hand_out(op: Op, k: int, value: Value) -> Value:
     return result
 
 
-_ARITHMETIC = ("add", "sub", "mul", "truediv", "floordiv", "mod", "neg")
+_ARITHMETIC = ("add", "sub", "mul", "truediv", "floordiv", "mod", "neg", "pow")
 
 
 def _read_again(body: Region, needed: list[Value], local: set[Value], counter: Value) -> list[Op]:
     """The ops of a counted loop's body that compute, from its counter and values from
     outside the loop, values its reverse body needs: reads of outer arrays (`xs[i]`,
-    `y[i - 1]`), the arithmetic of their indices, and numbers computed from outer ones
+    `y[i - 1]`, `A[0, j]`), the arithmetic of their indices, and numbers computed from outer ones
     (`h / 2`, the same at every step). The reverse body runs them again rather than
     reading them from a tape (in the order of the body); they ran in the forward loop,
     so they do not raise."""
@@ -111,7 +111,9 @@ def _read_again(body: Region, needed: list[Value], local: set[Value], counter: V
             read = p is not None and p.prim == "getitem" and isinstance(p.inputs[0], Value) \
                 and p.inputs[0] not in local and isinstance(p.inputs[0].kind, Array)
             number = p is not None and p.prim in _ARITHMETIC and isinstance(x.kind, Scalar) and not p.attrs
-            known[x] = (read or number) and all(cheap(i) for i in p.inputs[1 if read else 0:])
+            index = p is not None and p.prim == "tuple" and all(isinstance(i.kind if isinstance(i, Value) else 0, (Scalar, int))
+                                                                for i in p.inputs)
+            known[x] = (read or number or index) and all(cheap(i) for i in p.inputs[1 if read else 0:])
         return known[x]
 
     chosen = {v for v in needed if v in producers and cheap(v)}

@@ -270,6 +270,8 @@ class _Emitter(InPlace):
             return self.push(op, at)
         if op.prim == "pop":
             return self.pop(op, at)
+        if op.prim == "add_at" and self._scatters_in_place(op, at):
+            return self.scatter_add(op)
         if op.prim == "cond":
             return self.cond(op)
         if op.prim in LOOPS:

@@ -76,6 +76,22 @@ class InPlace:
         statements.append(ast.Assign([ast.Name(self._define(item, at), ast.Store())], popped))
         return [line for s in statements for line in unparse(s).splitlines()]
 
+    def _scatters_in_place(self, op: Op, at: int) -> bool:
+        """`b = add_at(a, index, v)` may be `np.add.at(a, index, v)`: `a` is an array this
+        function owns that nothing reads afterwards, and adding `v` keeps its dtype."""
+        array = op.inputs[0]
+        return isinstance(array, Value) and array.kind is not None and op.result.kind == array.kind \
+            and self._writable(array, at) and self._same_role(array, op.result)
+
+    def scatter_add(self, op: Op) -> list[str]:
+        """`np.add.at(a, index, v)`: the adjoint of reads at indices that may repeat, added
+        into the array itself (the helper `add_at` would copy it first)."""
+        array, index, value = op.inputs
+        name = self._adopt(op.result, self.names[array])
+        function = ast.Attribute(ast.Attribute(ast.Name("np", ast.Load()), "add", ast.Load()), "at", ast.Load())
+        call = ast.Call(function, [ast.Name(name, ast.Load()), self.index(index), self.operand(value)], [])
+        return unparse(ast.Expr(call)).splitlines()
+
     def _updated(self, op: Op, old: Operand, new: Value, at: int, statements: list[ast.stmt],
                  ignoring: Collection[Value] = ()) -> str:
         """The variable a statement updating `old` into `new` works on: `old`'s own where

@@ -20,8 +20,9 @@ from ..ir.types import ListKind
 from ..primitives import PRIMITIVES
 
 LOOPS = tuple(LOOP_HEAD)
-STATEMENTS = ("setitem", "push", "pop")
-"""Prims written as statements that update their first operand, never as expressions."""
+STATEMENTS = ("setitem", "push", "pop", "add_at")
+"""Prims written as statements that update their first operand, never as expressions
+(`add_at` where it may: else as its helper's call, which adds into a copy)."""
 
 
 
