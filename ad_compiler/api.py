@@ -17,7 +17,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .arguments import check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums
+from .arguments import (
+    check_checkpoint, check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums,
+)
 from .errors import ArgumentError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
@@ -384,26 +386,31 @@ def _check_differentiated(fun: Callable[..., Any], options: Options, values: tup
 
 @user_entry
 def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto",
-         has_aux: bool = False) -> Any:
+         has_aux: bool = False, checkpoint: str | int | None = None) -> Any:
     """The gradient of scalar-valued `fun` w.r.t. the argument(s) at `argnums`: one
     gradient for an int, a tuple of them for a tuple (as `jax.grad`); of a pytree, a
     pytree of its structure. Usable as `@grad` and `@grad(argnums=...)`.
     `mode="reverse"` computes it by reverse mode, `"forward"` by one batched forward
     pass, `"auto"` by the faster of the two for the arguments' kinds (`modes.py`: forward
     for one float through loops). With `has_aux`, `fun` returns `(value, aux)` and the
-    derivative `(gradient, aux)`."""
+    derivative `(gradient, aux)`. `checkpoint="sqrt"` (or a number of steps per segment)
+    makes reverse mode record long loops by segments and recompute them: memory grows
+    like the square root of the trip count, for one more forward pass."""
     check_mode(mode)
-    return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode, has_aux=bool(has_aux)))
+    check_checkpoint(checkpoint)
+    return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode, has_aux=bool(has_aux),
+                                                 checkpoint=checkpoint))
 
 
 @user_entry
 def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto",
-                   has_aux: bool = False) -> Any:
+                   has_aux: bool = False, checkpoint: str | int | None = None) -> Any:
     """Like `grad`, but the derivative returns `(fun(*args), gradient)`: with `has_aux`,
     `((value, aux), gradient)`, as JAX's."""
     check_mode(mode)
+    check_checkpoint(checkpoint)
     return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), with_value=True, mode=mode,
-                                                 has_aux=bool(has_aux)))
+                                                 has_aux=bool(has_aux), checkpoint=checkpoint))
 
 
 @user_entry

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence, Union
 
+from .ad.checkpoint import segment_loops
 from .ad.forward import jvp_function
 from .ad.jacobian import forward_jacobian, reverse_jacobian
 from .ad.pullback import split_vjp
@@ -40,6 +41,8 @@ class GradOptions:
     mode: str = "auto"
     has_aux: bool = False
     """The function returns (value, aux): aux is returned beside, not differentiated."""
+    checkpoint: Union[str, int, None] = None
+    """Long loops' reverse sweeps recompute segments of them (`ad/checkpoint.py`)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,8 @@ def _transform(work: Function, options: Options) -> Function:
         if recompute is not None:  # (cse merges it with the passes' own primal where they run it once)
             _attach_aux(fn, inline(recompute, fn.params[:len(recompute.params)], fn.body.ops), options.with_value)
         return fn
+    if options.checkpoint is not None:
+        segment_loops(work, options.checkpoint)
     fn = vjp_function(work, options.argnums, with_value=options.with_value, tuple_out=options.tuple_out)
     if aux is not None:
         _attach_aux(fn, aux, options.with_value)

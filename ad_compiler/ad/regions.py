@@ -22,6 +22,7 @@ from ..ir import Const, Op, Operand, Region, Value, absent
 from ..ir.clone import copy_ops, substitute
 from ..ir.prims import carried_args, has_effects, loop_inits
 from ..ir.types import Array, ListKind, Scalar
+from .checkpoint import RECOMPUTE
 
 if TYPE_CHECKING:
     from .reverse import Adjoints
@@ -270,6 +271,8 @@ class RegionSweep:
         again = _read_again(body, needed, local, index) if counted else []
         recomputed = {r for o in again for r in o.results}
         needed = [v for v in needed if v not in recomputed]
+        if op.attrs.pop(RECOMPUTE, False):  # a checkpointed segment: run again from what it carried in
+            again, needed = list(body.ops), [a for a in carried_args(op, body) if a is not index]
         tape = self._record(op, body, needed) if needed or not counted else None
 
         item = Value(index.name if counted else "entry")

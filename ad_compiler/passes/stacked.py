@@ -155,18 +155,20 @@ class _Stacks:
     (a factor of two terms once): a list the loop grows, or, for `a[i]` of an outer
     array at the counter, the rows of `a` the loop visits, read again in its order."""
 
-    def __init__(self, fn: Function, loop: Op, counts: range, producers: dict[Value, Op],
+    def __init__(self, fn: Function, loop: Op, counts: range | None, producers: dict[Value, Op],
                  before: list[Op], after: list[Op]) -> None:
         self.fn, self.loop, self.counts, self.producers = fn, loop, counts, producers
         self.before, self.after = before, after
         self.inside = {r for op in walk_ops(loop.regions[-1]) for r in op.results}
         self.inside |= {a for op in [loop, *walk_ops(loop.regions[-1])] for region in op.regions for a in region.args}
         self.made: dict[tuple, Value] = {}
+        self.first: Value | None = None
+        """The first list collected (its length is the loop's trip count)."""
 
     def of(self, item: Value, joined: str, axis: int) -> Value:
         key = (item, joined, axis)
         if key not in self.made:
-            rows = self._rows(item) if joined == "np.stack" else None
+            rows = self._rows(item) if joined == "np.stack" and self.counts is not None else None
             self.made[key] = rows if rows is not None else self._collected(item, joined, axis)
         return self.made[key]
 
@@ -192,6 +194,7 @@ class _Stacks:
 
     def _collected(self, item: Value, joined: str, axis: int) -> Value:
         filled = self._pushed(item) or self._grown(item)
+        self.first = self.first or filled
         stacked = Value()
         attrs = {"axis": axis} if joined == "np.concatenate" else {}
         self.after.append(Op(over_sequence(joined), [filled], [stacked], attrs, loc=self.loop.loc))
@@ -222,10 +225,11 @@ class _Stacks:
         return filled
 
 
-def _stack(fn: Function, loop: Op, k: int, terms: list[_Term], stacks: _Stacks, producers: dict[Value, Op]) -> Value:
+def _stack(fn: Function, loop: Op, k: int, terms: list[_Term], stacks: _Stacks, producers: dict[Value, Op]) -> tuple[Value, Operand]:
     """Rewrite carried value `k`: its terms leave the loop, as one product each after
     it; returns the value that replaces the loop's result (the first product itself
-    where the accumulator starts from zeros and gets nothing else)."""
+    where the accumulator starts from zeros and gets nothing else), and the value the
+    sum has without terms."""
     body = loop.regions[-1]
     skipped: dict[Value, Operand] = {}  # the chain skips the addition of each term
     for term in terms:
@@ -234,7 +238,8 @@ def _stack(fn: Function, loop: Op, k: int, terms: list[_Term], stacks: _Stacks, 
     body.yields = substitute(body.ops, body.yields, skipped)
     init = loop_inits(loop)[k]
     zeros = isinstance(init, Value) and init in producers and producers[init].prim in _ZEROS
-    total: Value | None = None if zeros and body.yields[k] is carried_args(loop, body)[k] else loop.results[k]
+    started = not (zeros and body.yields[k] is carried_args(loop, body)[k])
+    total: Value | None = loop.results[k] if started else None
     for term in terms:
         left = stacks.of(term.left, term.joined, term.left_axis)
         right = stacks.of(term.right, term.joined, 0)
@@ -248,7 +253,7 @@ def _stack(fn: Function, loop: Op, k: int, terms: list[_Term], stacks: _Stacks, 
             after.append(Op("add", [total, product], [summed], loc=loop.loc))
         total = summed if total is not None else product
     fn.derived_names[total] = ("", loop.results[k])  # (`bW`, as the loop's result was)
-    return total
+    return total, (loop.results[k] if started else init)
 
 
 def _rewrite(fn: Function, region: Region, producers: dict[Value, Op]) -> bool:
@@ -256,21 +261,28 @@ def _rewrite(fn: Function, region: Region, producers: dict[Value, Op]) -> bool:
     for loop in list(region.ops):
         for sub in loop.regions:
             changed |= _rewrite(fn, sub, producers)
-        counts = _counts(loop, producers) if loop.prim in LOOP_HEAD else None
-        if not counts:  # (stacking the terms of no iteration is an error)
+        if loop.prim not in LOOP_HEAD:
             continue
+        counts = _counts(loop, producers)
+        if counts is not None and not counts:
+            continue  # (no iteration: nothing to stack)
         uses = _uses(fn)
         before: list[Op] = []
         after: list[Op] = []
         replaced: dict[Value, Operand] = {}
+        empty: list[Operand] = []
         stacks = _Stacks(fn, loop, counts, producers, before, after)
         for k in range(len(loop_inits(loop))):
             _reassociate(loop, k, producers, uses)
             terms = _terms(loop, k, producers, uses)
             if terms:
-                replaced[loop.results[k]] = _stack(fn, loop, k, terms, stacks, producers)
+                replaced[loop.results[k]], none = _stack(fn, loop, k, terms, stacks, producers)
+                empty.append(none)
         if not replaced:
             continue
+        if counts is None:  # stacking the terms of no iteration is an error: only where there are some
+            guard, replaced = _guarded(fn, loop, stacks.first, after, replaced, empty)
+            after[:] = [guard]
         at = region.ops.index(loop)
         region.ops[at + 1:at + 1] = after
         region.ops[at:at] = before
@@ -278,6 +290,19 @@ def _rewrite(fn: Function, region: Region, producers: dict[Value, Op]) -> bool:
         region.yields = substitute(rest, region.yields, replaced)
         changed = True
     return changed
+
+
+def _guarded(fn: Function, loop: Op, listed: Value, after: list[Op], totals: dict[Value, Operand],
+             empty: list[Operand]) -> tuple[Op, dict[Value, Operand]]:
+    """The products after a loop whose trip count only the run knows, in a branch taken
+    where the loop ran (`listed`, a list it grew, is not empty); the other branch yields
+    what the sums were before any term (the loop's result, or its zeros). Returns the
+    branch and what replaces each loop result."""
+    results = [Value() for _ in totals]
+    for result, old in zip(results, totals):
+        fn.derived_names[result] = ("", old)
+    regions = [Region([], list(after), list(totals.values())), Region([], [], list(empty))]
+    return Op("cond", [listed], results, {}, regions, loc=loop.loc), dict(zip(totals, results))
 
 
 def run(fn: Function) -> bool:
