@@ -9,6 +9,7 @@ starts from the inner one's IR (`grad(grad(f))`, `jacfwd(jacrev(f))`)."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import inspect
 import weakref
 from collections import OrderedDict
@@ -28,6 +29,7 @@ from .ir import Function, format_function
 from .ir.externals import External
 from .ir.types import kind_of
 from .ad.rules import RULES
+from .ad.sparse import Sparsity, sparsity_of
 from .dispatch import Dispatch, tree_caller
 from .pytrees import Trees, compose, flat_arguments, inputs_tree, leaf_options, leaves_of
 from .ir.trees import LEAF, TreeDef, flatten, unflatten
@@ -414,14 +416,59 @@ def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0
 
 
 @user_entry
-def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto") -> Any:
+def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto",
+             sparsity: Any = None) -> Any:
     """The Jacobian of `fun` w.r.t. the argument(s) at `argnums`, of shape
     `out.shape + in.shape`: by one batched forward pass (`mode="forward"`, as `jacfwd`),
     by reverse sweeps, one per output entry (`"reverse"`, as `jacrev`), or by the one
     the sizes favour (`"auto"`: reverse where the inputs outnumber the outputs eight
-    times, `modes.py`)."""
+    times, `modes.py`). With `sparsity` (where the Jacobian may be nonzero: a boolean
+    array or a SciPy sparse matrix, outputs by inputs, each flattened), a SciPy sparse
+    array, by one forward pass per colour of its columns (`ad/sparse.py`)."""
     check_mode(mode)
+    if sparsity is not None:
+        return _sparse_jacobian(fun, argnums, mode, sparsity)
     return _transform(fun, lambda f: JacobianOptions(*_argnums(f, argnums), mode=mode))
+
+
+def _sparse_jacobian(fun: Callable | None, argnums: Any, mode: str, sparsity: Any) -> Any:
+    if fun is None:
+        return lambda f: _sparse_jacobian(f, argnums, mode, sparsity)
+    if not isinstance(argnums, int) or mode == "reverse":
+        raise ArgumentError("a sparse Jacobian is taken by forward passes w.r.t. one argument: pass argnums "
+                            "as an int, and mode='auto' or 'forward'")
+    if importlib.util.find_spec("scipy") is None:  # (checked before anything is compiled)
+        raise ArgumentError("jacobian(..., sparsity=...) returns a SciPy sparse array: install scipy")
+    try:
+        pattern = sparsity_of(sparsity)
+    except ValueError as err:
+        raise ArgumentError(str(err)) from None
+    return SparseJacobian(Compiled(fun, JacobianOptions(*_argnums(fun, argnums), mode="forward",
+                                                        sparsity=pattern)), pattern)
+
+
+class SparseJacobian:
+    """A sparse Jacobian of `fun`: call it like `fun` for a `scipy.sparse.csr_array`
+    (outputs by inputs, each flattened) holding the pattern's entries; `.source` and
+    `.ir` show the compiled function, which returns the nonzeros."""
+
+    def __init__(self, values: "Compiled", sparsity: Sparsity) -> None:
+        self.values, self.sparsity = values, sparsity
+        self._indptr = sparsity.indptr
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        import scipy.sparse
+
+        data = self.values(*args, **kwargs)
+        return scipy.sparse.csr_array((data, self.sparsity.cols, self._indptr), shape=self.sparsity.shape)
+
+    @property
+    def source(self) -> str:
+        return self.values.source
+
+    @property
+    def ir(self) -> str:
+        return self.values.ir
 
 
 @user_entry

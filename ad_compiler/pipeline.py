@@ -7,12 +7,13 @@ and checks each result with the verifier.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from .ad.checkpoint import segment_loops
 from .ad.forward import jvp_function
 from .ad.jacobian import forward_jacobian, reverse_jacobian
 from .ad.pullback import split_vjp
+from .ad.sparse import Sparsity, sparse_forward_jacobian
 from .ad.reverse import name_gradients, vjp_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
@@ -54,6 +55,8 @@ class JacobianOptions:
     mode: str = "auto"
     name: str = ""
     """The emitted function's name, when not the mode's (`hessian_f`)."""
+    sparsity: Optional[Sparsity] = None
+    """Where the Jacobian may be nonzero: its nonzeros by compressed forward passes."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +166,8 @@ def _transform(work: Function, options: Options) -> Function:
         _check_inputs(work, options.wrt, "vjp")
         return vjp_function(work, options.wrt, tuple_out=True, cotangent=True, with_value=options.part != "whole")
     _check_inputs(work, options.argnums, "grad" if isinstance(options, GradOptions) else "jacobian")
+    if isinstance(options, JacobianOptions) and options.sparsity is not None:
+        return sparse_forward_jacobian(work, options.argnums, options.sparsity)
     if isinstance(options, JacobianOptions):
         mode = jacobian_mode(work, options.argnums) if options.mode == "auto" else options.mode
         build = forward_jacobian if mode == "forward" or _records_tapes(work) else reverse_jacobian

@@ -1,0 +1,141 @@
+"""Sparse Jacobians by compressed forward passes (Curtis, Powell and Reid; as in CasADi,
+ColPack and Tapenade's sparse mode).
+
+Two columns of a Jacobian that share no row can be found with one forward direction: the
+sum of their unit vectors. A greedy colouring of the columns (columns that share a row
+get different colours) gives c directions, one per colour; one batched forward pass
+along them computes J @ S, whose column k holds, in each row, the one entry of that row
+whose column has colour k. The nonzeros are then read out of it at constant positions.
+A bundle adjustment's Jacobian (15 nonzeros a row) needs as many passes as colours,
+whatever the number of cameras and points, where a dense forward Jacobian needs one per
+parameter.
+
+The pattern is given (`jacobian(f, sparsity=...)`): an entry outside it is taken to be
+zero, and the colouring relies on it. The compiled function returns the nonzeros in the
+pattern's row-major (CSR) order; the API makes the sparse matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import NoDerivativeError
+from ..ir import Const, Function, Op, Operand, Value
+from ..ir.clone import clone_function
+from .forward import jvp_function
+from .kinds import shape_of
+
+
+@dataclass(frozen=True, eq=False)
+class Sparsity:
+    """Where a Jacobian (`shape`: outputs x inputs, each flattened) may be nonzero: the
+    entries (`rows[k]`, `cols[k]`), sorted by row then column; and a colouring of its
+    columns. Compared by identity: a transform holds one."""
+
+    shape: tuple[int, int]
+    rows: np.ndarray = field(repr=False)
+    cols: np.ndarray = field(repr=False)
+    colours: np.ndarray = field(repr=False)
+
+    @property
+    def count(self) -> int:
+        """How many colours (forward directions) the columns need."""
+        return int(self.colours.max()) + 1 if self.colours.size else 0
+
+    @property
+    def indptr(self) -> np.ndarray:
+        """Where each row's entries start (CSR)."""
+        return np.searchsorted(self.rows, np.arange(self.shape[0] + 1)).astype(np.int64)
+
+
+def sparsity_of(pattern: object) -> Sparsity:
+    """A `Sparsity` from a boolean (or 0/1) 2-D array or a SciPy sparse matrix or array,
+    outputs by inputs."""
+    if hasattr(pattern, "tocoo"):  # a SciPy sparse matrix: its stored entries
+        coo = pattern.tocoo()
+        rows, cols, shape = np.asarray(coo.row), np.asarray(coo.col), tuple(coo.shape)
+    else:
+        dense = np.asarray(pattern)
+        if dense.ndim != 2:
+            raise ValueError(f"a sparsity pattern is 2-D (outputs x inputs), not of shape {dense.shape}")
+        rows, cols = np.nonzero(dense)
+        shape = dense.shape
+    order = np.lexsort((cols, rows))
+    rows, cols = rows[order].astype(np.int64), cols[order].astype(np.int64)
+    keep = np.ones(rows.size, dtype=bool)
+    keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])  # (duplicates stored twice)
+    rows, cols = rows[keep], cols[keep]
+    return Sparsity((int(shape[0]), int(shape[1])), rows, cols, colour_columns(rows, cols, int(shape[1])))
+
+
+def colour_columns(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+    """Greedy colouring of the columns, most entries first: each column takes the least
+    colour no column sharing a row with it has. Columns without entries take colour 0."""
+    by_row: dict[int, list[int]] = {}
+    by_col: dict[int, list[int]] = {}
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        by_row.setdefault(r, []).append(c)
+        by_col.setdefault(c, []).append(r)
+    colours = np.zeros(n, dtype=np.int64)
+    taken = np.full(n, -1, dtype=np.int64)  # colour -> the column that last forbade it
+    order = sorted(by_col, key=lambda c: -len(by_col[c]))
+    done = np.zeros(n, dtype=bool)
+    for c in order:
+        for r in by_col[c]:
+            for other in by_row[r]:
+                if done[other]:
+                    taken[colours[other]] = c
+        colour = 0
+        while taken[colour] == c:
+            colour += 1
+        colours[c] = colour
+        done[c] = True
+    return colours
+
+
+def sparse_forward_jacobian(primal: Function, wrt: Sequence[int], sparsity: Sparsity) -> Function:
+    """The nonzeros of the Jacobian of `primal`'s one result w.r.t. its one parameter at
+    `wrt`, in the pattern's CSR order, by one batched forward pass along one direction
+    per colour."""
+    if len(wrt) != 1:
+        raise NoDerivativeError("a sparse Jacobian is taken w.r.t. one argument: pass argnums as an int")
+    param = primal.params[wrt[0]]
+    in_shape, (out,) = shape_of(param), primal.returns
+    out_shape = shape_of(out)
+    if in_shape is None or out_shape is None:
+        what = f"argument {param.name}" if in_shape is None else "the result"
+        raise NoDerivativeError(f"a sparse Jacobian is compiled for the shapes of its argument and result, "
+                                f"and the shape of {what} is not known here (the compiler lost it: in a loop, say); "
+                                "compute it without the loop, or use jacfwd for the dense Jacobian")
+    m, n = math.prod(out_shape), math.prod(in_shape)
+    if sparsity.shape != (m, n):
+        raise NoDerivativeError(f"the sparsity pattern is {sparsity.shape[0]} x {sparsity.shape[1]}, but the "
+                                f"Jacobian is {m} x {n} (outputs x inputs, each flattened)")
+    count = max(sparsity.count, 1)
+    directions = np.zeros((count, n))
+    directions[sparsity.colours, np.arange(n)] = 1.0
+
+    def seeds(fn: Function, params: list[Value]) -> list[Operand]:
+        if in_shape == (n,):
+            return [Const(directions, "directions")]
+        seed = Value()
+        fn.body.ops.append(Op("np.reshape", [Const(directions, "directions"), Const((count,) + in_shape)], [seed]))
+        return [seed]
+
+    fn = jvp_function(clone_function(primal), wrt, batch=(count,), seeds=seeds)
+    _, tangent = fn.body.yields
+    ops = fn.body.ops
+    if out_shape != (m,):
+        flat = Value()
+        ops.append(Op("np.reshape", [tangent, Const((count, m))], [flat]))
+        tangent = flat
+    at, values = Value(), Value("values")  # entry k: row rows[k] of the direction of its column's colour
+    ops.append(Op("tuple", [Const(sparsity.colours[sparsity.cols], "colour"), Const(sparsity.rows, "row")], [at]))
+    ops.append(Op("getitem", [tangent, at], [values]))
+    fn.body.yields = [values]
+    fn.name = "sparse_jacobian_" + primal.name
+    return fn
