@@ -246,3 +246,33 @@ def test_a_list_display_of_constant_indices_is_an_array_index(mode):
     x = np.array([0.3, -0.4, 1.2, 0.7])
     np.testing.assert_allclose(grad(list_display_indices, mode=mode)(x), numeric_grad(list_display_indices, (x,), 0),
                                rtol=1e-6, atol=1e-9)
+
+
+ROWS, LAST = np.array([0, 1, 1]), np.array([2, 0, 1])
+
+
+def apart(x):
+    """Arrays indexing axes 0 and 2, a slice between: NumPy puts their axis first."""
+    return np.sin(x[ROWS, :, LAST])
+
+
+def together(x):
+    return np.sin(x[ROWS, 1:, 0])
+
+
+def gathered(x):
+    return np.cos(x[ROWS])
+
+
+@pytest.mark.parametrize("f", [apart, together, gathered], ids=lambda f: f.__name__)
+def test_batched_forward_mode_through_array_indices(f) -> None:
+    """jacfwd carries its directions on a leading axis: `dx[:, rows]` where the arrays
+    stand side by side, the general rule where they do not."""
+    from ad_compiler import jacfwd
+
+    x = np.random.default_rng(0).normal(size=(2, 4, 3))
+    got = jacfwd(f)(x)
+    out = f(x)
+    for at in np.ndindex(out.shape):
+        expected = numeric_grad(lambda x: f(x)[at], (x,), 0)
+        np.testing.assert_allclose(got[at], expected, rtol=1e-6, atol=1e-9)

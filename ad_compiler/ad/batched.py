@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Const, Loc, Op, Operand
-from ..ir.types import Scalar
+from ..ir import Const, Loc, Op, Operand, Value
+from ..ir.types import Array, Scalar, SliceKind
 from .kinds import shape_of
 
 
@@ -26,6 +26,10 @@ class BatchedIndexing:
         if index is None:
             return None
         if op.prim == "getitem":
+            taken = op.inputs[1]
+            if isinstance(taken, Value) and isinstance(taken.kind, Array) and taken.kind.dtype == "int":
+                # (`dx[:, i]` of an array `i` would lay the batch axis out second in memory)
+                return self.emit("np.take", [self.full(op.inputs[0], op.loc), taken], op.loc, axis=len(self.batch))
             return self.emit("getitem", [self.full(op.inputs[0], op.loc), index], op.loc)
         y, _, v = op.inputs
         dy, dv = tangents[0], tangents[2]
@@ -46,11 +50,32 @@ class BatchedIndexing:
                 return None
             return Const((slice(None),) + items)
         kind, producer = index.kind, self.producers.get(index)
-        if (isinstance(kind, Scalar) and kind.dtype == "int") or (producer is not None and producer.prim == "slice"):
+        if (isinstance(kind, Scalar) and kind.dtype == "int") or (producer is not None and producer.prim == "slice") \
+                or (isinstance(kind, Array) and kind.dtype in ("int", "bool")):
             return self.emit("tuple", [everything, index], loc)
-        if producer is not None and producer.prim == "tuple":
+        if producer is not None and producer.prim == "tuple" and self._advanced_together(producer.inputs):
             return self.emit("tuple", [everything, *producer.inputs], loc)
         return None
+
+    def _advanced_together(self, items: list[Operand]) -> bool:
+        """Whether `dx[:, *items]` puts the axes of `x[*items]` after the batch axis: the
+        items that index by value (ints, arrays) stand side by side, or none is an array.
+        (Apart, NumPy moves the axes they make to the front, before the batch axis.)"""
+        def by_value(i: Operand) -> bool:
+            if isinstance(i, Const):
+                return not isinstance(i.value, (slice, type(None), type(Ellipsis)))
+            made = self.producers.get(i)
+            return not (made is not None and made.prim == "slice") and not isinstance(i.kind, SliceKind)
+
+        def array(i: Operand) -> bool:  # (a value of unknown kind may be one)
+            if isinstance(i, Const):
+                return isinstance(i.value, (list, np.ndarray))
+            return by_value(i) and not isinstance(i.kind, Scalar)
+
+        if not any(array(i) for i in items):
+            return True
+        positions = [k for k, i in enumerate(items) if by_value(i)]
+        return positions == list(range(positions[0], positions[-1] + 1))
 
     def _indexed_rank(self, y: Operand, index: Operand) -> int | None:
         """The rank of `y[index]`, from `y`'s shape and the index's structure."""
