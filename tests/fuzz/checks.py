@@ -205,12 +205,13 @@ def _scalar(p, what):
         raise NotApplicable(f"{what}: the program returns shape {p.value.shape}, not a number")
 
 
-def check_grad(p, rng, mode="reverse", generic=False):
-    what = "grad" + (".generic" if generic else "") + (" forward" if mode == "forward" else "")
+def check_grad(p, rng, mode="reverse", generic=False, checkpoint=None):
+    what = "grad" + (".generic" if generic else "") + (f" {mode}" if mode != "reverse" else "") \
+        + (" checkpointed" if checkpoint else "")
     _scalar(p, what)
 
     def call():
-        derivative = ad_compiler.grad(p.f, argnums=_argnums(p), mode=mode)
+        derivative = ad_compiler.grad(p.f, argnums=_argnums(p), mode=mode, checkpoint=checkpoint)
         return (derivative.generic if generic else derivative)(*p.args)
 
     got = p.once(what, call)
@@ -343,6 +344,8 @@ CHECKS = {
     "grad": check_grad,
     "grad.generic": lambda p, rng: check_grad(p, rng, generic=True),
     "grad forward": lambda p, rng: check_grad(p, rng, mode="forward"),
+    "grad auto": lambda p, rng: check_grad(p, rng, mode="auto"),
+    "grad checkpointed": lambda p, rng: check_grad(p, rng, checkpoint=2),
     "value_and_grad": check_value_and_grad,
     "jvp": check_jvp,
     "vjp": check_vjp,
@@ -353,7 +356,8 @@ CHECKS = {
     "grad of grad": check_grad_of_grad,
     "grad pytree": check_grad_pytree,
 }
-SCALAR_CHECKS = ("grad", "grad.generic", "grad forward", "value_and_grad", "jvp", "vjp", "grad pytree")
+SCALAR_CHECKS = ("grad", "grad.generic", "grad forward", "grad auto", "grad checkpointed", "value_and_grad", "jvp",
+                 "vjp", "grad pytree")
 ARRAY_CHECKS = ("jacrev", "jacfwd", "jvp", "vjp")
 SECOND_CHECKS = ("hessian", "hvp", "grad of grad")
 
