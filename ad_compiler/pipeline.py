@@ -26,7 +26,7 @@ from .ir.types import Array, Kind, Scalar, TupleKind
 from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
-from .passes import branches, carried, copied, cse, dce, fold, scatter, specialize, stacked, tape, untuple, views
+from .passes import branches, carried, copied, cse, dce, fold, hoist, scatter, specialize, stacked, tape, untuple, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -107,6 +107,7 @@ def optimize(fn: Function) -> Function:
         changed |= cse.run(fn)
         changed |= scatter.run(fn)
         changed |= carried.run(fn)
+        changed |= hoist.run(fn)
         changed |= dce.run(fn)
         verify(fn, PRIMITIVES.arity)
         if not changed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..ir import Op, Value
 from ..passes.activity import region_reads
+from ..primitives import PRIMITIVES
 from .fresh import made_per_seed
 from .unmix import unmix
 
@@ -20,7 +21,7 @@ def split_at_seeds(ops: list[Op], seeds: set[Value]) -> tuple[list[Op], list[Op]
     dependent = set(seeds)
     during: set[int] = set()
     for k, op in enumerate(ops):
-        if op.prim in ("reversed", "zip", "range") or region_reads(op) & dependent:
+        if PRIMITIVES.get(op.prim).iterator or op.prim == "range" or region_reads(op) & dependent:
             dependent.update(op.results)
             during.add(k)
     during |= made_per_seed(ops, during)

@@ -89,7 +89,7 @@ class InPlace:
         array, index, value = op.inputs
         name = self._adopt(op.result, self.names[array])
         function = ast.Attribute(ast.Attribute(ast.Name("np", ast.Load()), "add", ast.Load()), "at", ast.Load())
-        call = ast.Call(function, [ast.Name(name, ast.Load()), self.index(index), self.operand(value)], [])
+        call = ast.Call(function, [ast.Name(name, ast.Load()), self.operand(index), self.operand(value)], [])
         return unparse(ast.Expr(call)).splitlines()
 
     def _updated(self, op: Op, old: Operand, new: Value, at: int, statements: list[ast.stmt],

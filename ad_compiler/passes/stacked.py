@@ -21,6 +21,7 @@ from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import substitute
 from ..ir.prims import LOOP_HEAD, carried_args, loop_inits, over_sequence
 from ..ir.types import Array
+from . import trips
 
 
 _ZEROS = ("np.zeros_like", "np.zeros")
@@ -61,27 +62,6 @@ def _term(add: Op, chained: Value, addend: Operand, producers: dict[Value, Op], 
             return _Term(add, chained, flipped.inputs[0], right, "np.concatenate", 0, True)
         return _Term(add, chained, left, right, "np.concatenate", 1, False)
     return None
-
-
-def _counts(loop: Op, producers: dict[Value, Op]) -> range | None:
-    """The values a loop's counter takes, in order, when they are known constants: a
-    `for_range`, or a `for_each` over `range(...)` or `reversed(range(...))`."""
-    if loop.prim == "for_range":
-        bounds, backwards = list(loop.inputs[:3]), False
-    elif loop.prim == "for_each":
-        iterable = producers.get(loop.inputs[0]) if isinstance(loop.inputs[0], Value) else None
-        backwards = iterable is not None and iterable.prim == "reversed"
-        if backwards:
-            iterable = producers.get(iterable.inputs[0]) if isinstance(iterable.inputs[0], Value) else None
-        if iterable is None or iterable.prim != "range":
-            return None
-        bounds = list(iterable.inputs)
-    else:
-        return None
-    if not all(isinstance(b, Const) and type(b.value) is int for b in bounds):
-        return None
-    counts = range(*(b.value for b in bounds))
-    return counts[::-1] if backwards else counts
 
 
 def _uses(fn: Function) -> dict[Value, int]:
@@ -263,7 +243,7 @@ def _rewrite(fn: Function, region: Region, producers: dict[Value, Op]) -> bool:
             changed |= _rewrite(fn, sub, producers)
         if loop.prim not in LOOP_HEAD:
             continue
-        counts = _counts(loop, producers)
+        counts = trips.counts(loop, producers)
         if counts is not None and not counts:
             continue  # (no iteration: nothing to stack)
         uses = _uses(fn)

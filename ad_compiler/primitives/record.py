@@ -118,6 +118,9 @@ class Primitive:
     tuple, a list it appends to, `unbroadcast` returning its operand)."""
     allocates: bool = False
     """Returns a new object on every call (np.zeros, a list): never merged with another."""
+    iterator: bool = False
+    """Returns an iterator (`reversed`, `zip`), consumed by the one loop over it: made
+    again for each loop, never taken out of one."""
     fresh: bool = False
     """Its array result is new memory the function owns (written in place where dead)."""
     reduces: bool = False
