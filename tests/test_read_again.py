@@ -5,6 +5,8 @@ gradient against an analytic one or central differences."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ad_compiler import grad
@@ -44,4 +46,5 @@ def test_reads_at_shifted_indices_and_numbers_from_outside_are_not_recorded():
     got = df(*args)
     for k in range(3):
         assert_grad_close(shifted_reads, args, k, got[k])
-    assert "tape.append(t1)" in df.source, df.source  # np.sin(...) alone: not i - 1, x[i], y[i - 1], scale / 2
+    # np.sin(...) alone: not i - 1, x[i], y[i - 1], scale / 2
+    assert re.search(r"tape\.append\(t\d+\)", df.source) and "tape.append((" not in df.source, df.source
