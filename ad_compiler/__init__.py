@@ -2,7 +2,7 @@
 
 from .api import (
     Compiled, clear_cache, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, show, stop_gradient,
-    value_and_grad, vjp,
+    value_and_grad, vjp, vmap,
 )
 from .check.report import check  # (the function shadows the package's name here, as intended)
 from .custom import custom_jvp, custom_vjp
@@ -14,5 +14,5 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileError", "Compiled", "check", "clear_cache", "custom_jvp", "custom_vjp", "defjvp", "defvjp", "defzero",
     "grad", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "primitive", "show", "stop_gradient",
-    "value_and_grad", "vjp",
+    "value_and_grad", "vjp", "vmap",
 ]

@@ -106,8 +106,8 @@ def kept_writes_kind(op, kinds, producers):
 
 
 primitive("getitem", fn=operator.getitem, arity=2, infer=getitem_kind, view=True, linear=True)
-primitive("setitem", arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True)
-primitive(add_at, arity=3, infer=add_at_kind, fresh=True)
+primitive("setitem", arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True, additive=True)
+primitive(add_at, arity=3, infer=add_at_kind, fresh=True, additive=True)
 primitive(kept_writes, arity=2, infer=kept_writes_kind)
 primitive("slice", infer=lambda op, kinds, producers: SliceKind())
 
