@@ -22,16 +22,17 @@ from .errors import ArgumentError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
 from .frontend.lower import APPLIED_MARK, DERIVATIVE_MARK, TRANSFORM_MARK, ShapedRecursion
-from .ir import Function, format_function
+from .ir import Function, Op, Region, Value, format_function
 from .ir.externals import External
 from .ir.types import kind_of
 from .ad.rules import RULES
 from .dispatch import Dispatch, tree_caller
 from .pytrees import AxesNode, Trees, compose, flat_arguments, frozen_axes, inputs_tree, leaf_options, leaves_of
 from .ir.trees import LEAF, TreeDef, flatten, unflatten
+from .passes.deferred import DEFERRED
 from .pipeline import (
     AXES_PER_ARGUMENT, GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions, VmapOptions,
-    compile_derivative, example_kinds,
+    compile_derivative, example_kinds, maps_forward_jacobian,
 )
 
 
@@ -141,7 +142,13 @@ class CompileCache:
         if key not in entry.versions:
             outside = dict(zip(entry.refs, env)) if env is not None else {}
             inner = example_kinds(options, kinds, entry.fn)  # (one example's, under vmap)
-            entry.versions[key] = compile_derivative(self.primal(fun, inner, env, trees), options, kinds, outside)
+            if isinstance(fun, _DERIVATIVES) and maps_forward_jacobian(options, fun.options):
+                jacobian = leaf_options(fun.options, trees)  # (vmap of jacfwd: jacfwd of the vmap, seeded per example)
+                entry.versions[key] = compile_derivative(self.primal(fun.fun, inner, env, trees), options, kinds,
+                                                         outside, jacobian)
+            else:
+                entry.versions[key] = compile_derivative(self.primal(fun, inner, env, trees), options, kinds,
+                                                         outside)
         return entry.versions[key]
 
     def clear(self) -> None:
@@ -182,7 +189,16 @@ def _code(fun: Callable[..., Any], user: UserFunction) -> Any:
 
 def _spliced(derivative: Any) -> Function:
     """The IR of a compiled derivative called inside a function being lowered: its
-    generic version's, to splice where it is called (`frontend.lower`)."""
+    generic version's, to splice where it is called (`frontend.lower`). A `vmap`, which
+    has none, is a `deferred` op, compiled once the kinds of its operands are known."""
+    if isinstance(derivative.options, VmapOptions):
+        user = _user(derivative.fun)
+        params = [Value(name) for name in user.signature.parameters]
+        call = Op(DEFERRED, list(params), [Value()], {
+            "name": f"vmap({user.name})",
+            "compile": lambda kinds: _CACHE.version(derivative.fun, derivative.options, kinds).nestable,
+        })
+        return Function(f"vmap_{user.name}", params, Region(ops=[call], yields=[call.result]))
     return _CACHE.version(derivative.fun, derivative.options, None).nestable
 
 
@@ -684,7 +700,7 @@ setattr(Compiled, DERIVATIVE_MARK, True)  # a call of one is not inlined as the 
 setattr(jvp, APPLIED_MARK, lambda fun, wrt: (_Derivative(fun, JVPOptions(wrt)), None))
 setattr(hvp, APPLIED_MARK, lambda fun, wrt: (
     _Derivative(_Derivative(fun, GradOptions(*_argnums(fun, 0))), JVPOptions(wrt)), 1))
-for _transform_function in (grad, value_and_grad, jacobian, jacfwd, jacrev, hessian):
+for _transform_function in (grad, value_and_grad, jacobian, jacfwd, jacrev, hessian, vmap):
     setattr(_transform_function, TRANSFORM_MARK, True)  # called inside a function: made while lowering
 
 _DERIVATIVES = (Compiled, _Derivative)

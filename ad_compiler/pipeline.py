@@ -10,23 +10,23 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from .ad.forward import jvp_function
-from .ad.jacobian import forward_jacobian, reverse_jacobian
+from .ad.jacobian import forward_jacobian, mapped_forward_jacobian, reverse_jacobian
 from .ad.pullback import split_vjp
 from .ad.reverse import name_gradients, vjp_function
-from .ad.vmap import vmap_function
+from .ad.vmap import placed_results, vmap_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
 from .errors import ArgumentError, CompileError
 from .ir.trees import LEAF, TreeDef
 from .pytrees import leaf_axes, tree_of_kind
-from .ir import Const, Function, Op, Value, walk_ops
+from .ir import Const, Function, Op, Operand, Value, walk_ops
 from .ir.clone import clone_function, inline
 from .ir.prims import has_effects
 from .ir.externals import External
 from .ir.types import Array, Kind, Scalar, TupleKind, kind_of
 from .ir.verify import verify
 from .primitives import PRIMITIVES
-from .passes import branches, carried, cse, dce, fold, scatter, specialize, tape, untuple, views
+from .passes import branches, carried, cse, dce, deferred, fold, scatter, specialize, tape, untuple, views
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -232,23 +232,55 @@ def mapped_kinds(options: VmapOptions, kinds: Sequence[Kind] | None,
     return axes, inner, found.pop()
 
 
-def _vmap(work: Function, options: VmapOptions, kinds: Sequence[Kind]) -> Function:
-    """`vmap` of an optimized primal of one example's kinds, for arguments of `kinds`."""
+def _vmap(work: Function, options: VmapOptions, kinds: Sequence[Kind], jacobian: JacobianOptions | None) -> Function:
+    """`vmap` of an optimized primal of one example's kinds, for arguments of `kinds`;
+    of its forward Jacobian (`jacobian`), where the primal is what jacfwd differentiates."""
     axes, _, size = mapped_kinds(options, kinds, [p.name for p in work.params])
+    if jacobian is None:
+        return vmap_function(work, axes, _out_axes(work, options), kinds, size)
+    _check_inputs(work, jacobian.argnums, "jacobian")
     (out,) = work.returns
+    mapped = optimize(vmap_function(work, axes, [0] * len(leaf_axes(0, tree_of_kind(_kind(out)), "")), kinds, size))
+    fn = optimize(mapped_forward_jacobian(mapped, jacobian.argnums, [a is not None for a in axes], size,
+                                          tuple_out=jacobian.tuple_out))
+    fn.name = "vmap_" + (jacobian.name or "jacfwd_" + work.name)
+    return placed_results(fn, _out_axes(fn, options), size)
+
+
+def _kind(x: Operand) -> Kind:
+    return x.kind if isinstance(x, Value) else kind_of(x.value)
+
+
+def _out_axes(fn: Function, options: VmapOptions) -> list[int | None]:
+    """`out_axes` for each leaf of what `fn` returns: given so, or from a prefix of its
+    structure (its pytree's, else its tuples')."""
     if options.out_leaves:
-        out_axes = list(options.out_axes)
-    else:  # (a prefix of the result's structure: of its pytree, else of its tuples)
-        tree = work.out_tree or tree_of_kind(out.kind if isinstance(out, Value) else kind_of(out.value))
-        out_axes = leaf_axes(options.out_axes, tree, "out_axes")
-    return vmap_function(work, axes, out_axes, kinds, size)
+        return list(options.out_axes)
+    (out,) = fn.returns
+    return leaf_axes(options.out_axes, fn.out_tree or tree_of_kind(_kind(out)), "out_axes")
 
 
-def _transform(work: Function, options: Options, kinds: Sequence[Kind] | None = None) -> Function:
+def maps_forward_jacobian(options: Options, inner: Options) -> bool:
+    """Whether `vmap` (`options`) of the transform `inner` is computed as the forward
+    Jacobian of the function mapped (`ad.jacobian.mapped_forward_jacobian`): of jacfwd
+    and hessian, where every result keeps its batch axis."""
+    return isinstance(options, VmapOptions) and isinstance(inner, JacobianOptions) and inner.mode == "forward" \
+        and not _names_none(options.out_axes)
+
+
+def _names_none(spec: Any) -> bool:
+    """Whether an `out_axes` specification leaves a result unmapped somewhere."""
+    if isinstance(spec, tuple):
+        return any(_names_none(s) for s in spec)
+    return spec is None or any(_names_none(s) for s in getattr(spec, "children", ()))
+
+
+def _transform(work: Function, options: Options, kinds: Sequence[Kind] | None = None,
+               jacobian: JacobianOptions | None = None) -> Function:
     """The derivative IR of an optimized, kind-inferred primal (`kinds`: the arguments',
-    which `vmap` maps)."""
+    which `vmap` maps, of `work`'s Jacobian if `jacobian` says so)."""
     if isinstance(options, VmapOptions):
-        return _vmap(work, options, kinds)
+        return _vmap(work, options, kinds, jacobian)
     if isinstance(options, JVPOptions):
         return jvp_function(work, options.wrt)
     if isinstance(options, VJPOptions):
@@ -330,6 +362,8 @@ def optimized_primal(
         if op.prim == "external" and outside and op.attrs["ref"] in outside:
             op.attrs["kind"] = outside[op.attrs["ref"]]
     infer_kinds(work, kinds)
+    if deferred.run(work):  # (a vmap called inside: compiled for the kinds found)
+        infer_kinds(work, kinds)
     return optimize(work)
 
 
@@ -343,13 +377,14 @@ def example_kinds(options: Options, kinds: Sequence[Kind] | None, primal: Functi
 
 def compile_derivative(
     primal: Function, options: Options, kinds: Sequence[Kind] | None,
-    outside: Mapping[External, Kind] | None = None,
+    outside: Mapping[External, Kind] | None = None, jacobian: JacobianOptions | None = None,
 ) -> Version:
     """A derivative of a lowered function, specialized to argument `kinds` (None: generic)
-    and to the kinds of the globals it reads (`outside`)."""
+    and to the kinds of the globals it reads (`outside`); with `jacobian`, `vmap` of that
+    forward Jacobian of `primal` (see `maps_forward_jacobian`)."""
     if isinstance(options, VmapOptions):
         derivative = _transform(optimized_primal(primal, example_kinds(options, kinds, primal), outside), options,
-                                kinds)
+                                kinds, jacobian)
     else:
         derivative = _transform(optimized_primal(primal, kinds, outside), options)
     verify(derivative, PRIMITIVES.arity)

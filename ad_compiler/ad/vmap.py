@@ -522,29 +522,46 @@ def vmap_function(
     return fn
 
 
-def _returned(transform: Vmap, y: Operand, out_axes: Sequence[int | None] | None) -> Operand:
+def placed_results(fn: Function, out_axes: Sequence[int | None], size: int) -> Function:
+    """`fn`, whose results (each item of its tuples) all have a batch axis in front, with
+    it at `out_axes` instead (one per result)."""
+    analysis = Analysis(size)
+    (y,) = fn.body.yields
+    if isinstance(y, Value):
+        analysis.set(y, whole(y.kind))
+    transform = Vmap(fn, analysis, size, RULES)
+    transform.out = fn.body.ops
+    fn.body.yields = [_returned(transform, y, out_axes, batched_shapes=True)]
+    return fn
+
+
+def _returned(transform: Vmap, y: Operand, out_axes: Sequence[int | None] | None,
+              batched_shapes: bool = False) -> Operand:
     """A returned value with the batch axis of each leaf (each item of its tuples) where
     `out_axes` says."""
     count = _count_leaves(y.kind if isinstance(y, Value) else kind_of(y.value))
     axes = list(out_axes) if out_axes is not None else [0] * count
     if len(axes) != count:
         raise UnsupportedError(f"vmap out_axes name {len(axes)} results, the function returns {count}")
-    return _placed(transform, y, transform.get(y), transform.spec(y), iter(axes))
+    return _placed(transform, y, transform.get(y), transform.spec(y), iter(axes), batched_shapes)
 
 
 def _count_leaves(kind: Kind) -> int:
     return sum(_count_leaves(k) for k in kind.items) if isinstance(kind, TupleKind) else 1
 
 
-def _placed(transform: Vmap, primal: Operand, value: Operand, spec: Spec, axes) -> Operand:
+def _placed(transform: Vmap, primal: Operand, value: Operand, spec: Spec, axes, batched_shapes: bool) -> Operand:
     kind = primal.kind if isinstance(primal, Value) else kind_of(primal.value)
     if not isinstance(kind, TupleKind):
+        shape = shape_of(primal)
+        if batched_shapes and shape is not None:  # (the shape is a batched one: one example's is the rest)
+            primal = Value(kind=Array(len(shape) - 1, kind.dtype, shape[1:]) if len(shape) > 1 else Scalar(kind.dtype))
         return _place(transform, primal, value, batched(spec), next(axes))
     specs = spec if isinstance(spec, tuple) else (spec,) * len(kind.items)
     items = []
     for j, (item_kind, item_spec) in enumerate(zip(kind.items, specs)):
         item = transform.emit("getitem", [value, Const(j)], None)
-        items.append(_placed(transform, Value(kind=item_kind), item, item_spec, axes))
+        items.append(_placed(transform, Value(kind=item_kind), item, item_spec, axes, batched_shapes))
     return transform.emit("tuple", items, None)
 
 
@@ -569,4 +586,4 @@ def _place(transform: Vmap, primal: Operand, value: Operand, mapped: bool, axis:
     return transform.emit("np.moveaxis", [value, Const(0), Const(axis)], None)
 
 
-__all__ = ["vmap_function"]
+__all__ = ["placed_results", "vmap_function"]

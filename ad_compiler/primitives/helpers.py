@@ -48,6 +48,12 @@ def after_batch(k):
     return (slice(None),) + (None,) * k
 
 
+@compile_time
+def most(*numbers):
+    """The largest of constants (ranks), while lowering."""
+    return max(numbers)
+
+
 def lifted(x, k):
     """`x`, whose batch axis is in front, with `k` axes of length 1 after it."""
     if k:

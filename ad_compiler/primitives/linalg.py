@@ -33,7 +33,7 @@ import numpy as np
 
 from ..ir import Const
 from ..ir.types import Array, Scalar, TupleKind
-from .helpers import batch_axis, lift, lifted, no_batching, no_derivative, raised, reduce_tangent
+from .helpers import batch_axis, lift, lifted, most, no_batching, no_derivative, raised, reduce_tangent
 from .joining import packed
 from .kinds import NUMPY_DTYPES, array_kind, shape_of
 from .record import PRIMITIVES, compile_time, defbatch, defjvp, defvjp, defzero, primitive
@@ -309,7 +309,7 @@ def solve_batch(a, b, *, batched, ranks):
         vector = True
     else:
         vector = False
-    rank = max(ra, rb) + 1
+    rank = most(ra, rb) + 1
     a = lifted(a, rank - ra - 1) if ba else raised(a, rank - ra)
     b = lifted(b, rank - rb - 1) if bb else raised(b, rank - rb)
     x = np.linalg.solve(a, b)

@@ -21,7 +21,7 @@ import operator
 import numpy as np
 
 from ..runtime import _run
-from .helpers import after_batch, batch_axis, lift, lifted, no_batching, supported
+from .helpers import after_batch, batch_axis, lift, lifted, most, no_batching, supported
 from .kinds import array_kind, broadcast, by_probing, shape_of
 from .record import PRIMITIVES, compile_time, defbatch, defjvp, defvjp, primitive
 from ..ir.types import Array, Scalar, promote
@@ -323,9 +323,9 @@ def dot_batch(x, y, *, batched, ranks):
     rx, ry = ranks
     if rx == 0 or ry == 0:
         if batched[0]:
-            x = lifted(x, max(ry - rx, 0))
+            x = lifted(x, most(ry - rx, 0))
         if batched[1]:
-            y = lifted(y, max(rx - ry, 0))
+            y = lifted(y, most(rx - ry, 0))
         return x * y
     if rx > 2 or ry > 2:
         no_batching("np.dot above matrices")
@@ -707,12 +707,14 @@ def cross_batch(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, batched, ranks
     after its batch axis, so that the batch axis leads the broadcast, its vector axis
     moved along (as `cross_jvp` lifts a tangent)."""
     axisa, axisb, axisc = cross_axes(axisa, axisb, axisc, axis)
-    ra, rb = ranks
-    rank = max(ra, rb)
+    ra, rb = ranks[0], ranks[1]  # (the axes may be operands too, constants)
+    rank = most(ra, rb)
     if batched[0]:
         a = lifted(a, rank - ra)
         axisa = shifted(axisa, 1 + rank - ra)
     if batched[1]:
         b = lifted(b, rank - rb)
         axisb = shifted(axisb, 1 + rank - rb)
+    if (axisa, axisb, axisc) == (-1, -1, -1):
+        return np.cross(a, b)
     return np.cross(a, b, axisa, axisb, shifted(axisc, 1))
