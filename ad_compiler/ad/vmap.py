@@ -30,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import CompileError, NoDerivativeError, UnsupportedError
+from ..errors import ArgumentError, CompileError, NoDerivativeError, UnsupportedError
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline, substitute
 from ..ir.prims import has_effects
@@ -68,8 +68,11 @@ def batched_kind(kind: Kind, spec: Spec, size: int) -> Kind:
 
 
 def rank_of(x: Operand) -> int | None:
-    shape = shape_of(x)
-    return None if shape is None else len(shape)
+    """The rank of a value (known where its shape may not be: a masked read's)."""
+    kind = x.kind if isinstance(x, Value) else kind_of(x.value)
+    if isinstance(kind, Scalar):
+        return 0
+    return kind.ndim if isinstance(kind, Array) else None
 
 
 class Vmap(RegionBatching, IndexBatching):
@@ -542,7 +545,7 @@ def _returned(transform: Vmap, y: Operand, out_axes: Sequence[int | None] | None
     count = _count_leaves(y.kind if isinstance(y, Value) else kind_of(y.value))
     axes = list(out_axes) if out_axes is not None else [0] * count
     if len(axes) != count:
-        raise UnsupportedError(f"vmap out_axes name {len(axes)} results, the function returns {count}")
+        raise ArgumentError(f"vmap out_axes name {len(axes)} results, the function returns {count}")
     return _placed(transform, y, transform.get(y), transform.spec(y), iter(axes), batched_shapes)
 
 
@@ -570,13 +573,13 @@ def _place(transform: Vmap, primal: Operand, value: Operand, mapped: bool, axis:
     shape = shape_of(primal)
     if axis is None:
         if mapped:
-            raise UnsupportedError("vmap has mapped output but out_axes is None")
+            raise ArgumentError("vmap has mapped output but out_axes is None")
         return value
     if shape is None:
         raise UnsupportedError("vmap needs the shape of every result; this one's is not known")
     rank = len(shape) + 1
     if not -rank <= axis < rank:
-        raise UnsupportedError(f"vmap out_axes {axis} is out of range for a result of {rank} axes "
+        raise ArgumentError(f"vmap out_axes {axis} is out of range for a result of {rank} axes "
                                f"(with the mapped one): its shape for one example is {shape}")
     axis %= rank
     if not mapped:

@@ -53,6 +53,7 @@ primitive(np.prod, np.nanprod, np.median, np.ptp, np.nanmax, np.nanmin, infer=re
 primitive(np.prod, methods=("prod",))
 primitive(*CUMULATIVE, np.diff, np.sort, np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero,
           flattens=True)
+primitive(np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero, infer=along_kind)
 
 
 # --- positions along an axis ------------------------------------------------------

@@ -347,7 +347,9 @@ def norm_batch(x, ord=None, axis=None, keepdims=False, *, batched, ranks):
         return flat
     if ord is None and not keepdims:
         return np.linalg.norm(x, axis=axes)
-    return np.linalg.norm(x, ord, axes, keepdims)
+    if not keepdims:
+        return np.linalg.norm(x, ord=ord, axis=axes)
+    return np.linalg.norm(x, ord=ord, axis=axes, keepdims=True)
 
 
 # ---- factorizations --------------------------------------------------------------------
