@@ -410,7 +410,7 @@ class Vmap(RegionBatching, IndexBatching):
             dtype = DTYPES[k.dtype]
             rows.append(self.emit("np.empty", [Const(self.batch + shape)], op.loc,
                                   **({"dtype": dtype} if dtype else {})))
-        example = Value("b", Scalar("int"))
+        example = Value("n", Scalar("int"))
         carried = [Value() for _ in rows]
         saved, self.out = self.out, []
         own = []
@@ -570,11 +570,13 @@ def _placed(transform: Vmap, primal: Operand, value: Operand, spec: Spec, axes, 
 
 def _place(transform: Vmap, primal: Operand, value: Operand, mapped: bool, axis: int | None) -> Operand:
     """One returned leaf with its batch axis at `axis`, as JAX's `out_axes`."""
-    shape = shape_of(primal)
     if axis is None:
         if mapped:
             raise ArgumentError("vmap has mapped output but out_axes is None")
         return value
+    if axis == 0 and mapped:
+        return value
+    shape = shape_of(primal)
     if shape is None:
         raise UnsupportedError("vmap needs the shape of every result; this one's is not known")
     rank = len(shape) + 1
