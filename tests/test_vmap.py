@@ -426,7 +426,20 @@ def test_axis_size_with_nothing_mapped() -> None:
 def test_a_primitive_without_a_batching_rule_runs_once_per_example_and_says_so() -> None:
     mapped = check(special, (rand(B),))
     assert "# math.erf has no batching rule: one call per example" in mapped.source
-    assert "for n in range(5):" in mapped.source
+    assert "for example in range(5):" in mapped.source
+
+
+def differences(x, n):
+    hs = []
+    for i in range(n):
+        hs.append(x * i)
+    return np.ediff1d(np.stack(hs)[:, 0])
+
+
+def test_one_call_per_example_of_a_result_whose_shape_the_run_decides() -> None:
+    mapped = check(differences, (rand(B, 3), 4), in_axes=(0, None))
+    assert "# np.ediff1d has no batching rule: one call per example" in mapped.source
+    assert ".append(np.ediff1d(" in mapped.source
 
 
 def test_compiled_once_per_signature() -> None:

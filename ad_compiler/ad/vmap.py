@@ -33,7 +33,7 @@ import numpy as np
 from ..errors import ArgumentError, CompileError, NoDerivativeError, UnsupportedError
 from ..ir import Const, Function, Loc, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import inline, substitute
-from ..ir.prims import has_effects
+from ..ir.prims import OPAQUE, has_effects, over_sequence
 from ..ir.types import Array, Kind, ListKind, Scalar, TupleKind, kind_of
 from ..primitives import PRIMITIVES, Primitive
 from ..primitives.helpers import after_batch, batch_axis
@@ -225,7 +225,8 @@ class Vmap(RegionBatching, IndexBatching):
         if found is None:
             found = self._by_traits(op, record, inputs, specs)
         if found is None:
-            found = self.per_example(op, inputs, specs, f"{prim} has no batching rule")
+            why = "this call runs as written" if prim in OPAQUE else f"{prim} has no batching rule"
+            found = self.per_example(op, inputs, specs, why)
         return [found]
 
     def _by_traits(self, op: Op, record: Primitive, inputs: list[Operand], specs: list[Spec]) -> Operand | None:
@@ -367,7 +368,10 @@ class Vmap(RegionBatching, IndexBatching):
         return result
 
     def _shape_query(self, op: Op, record: Primitive) -> Operand:
-        """np.shape, np.ndim, len of a batched value: each example's, known here."""
+        """np.shape, np.ndim, len of a batched value: each example's, known here (a
+        list's length is the batched list's own)."""
+        if isinstance(op.inputs[0], Value) and isinstance(op.inputs[0].kind, ListKind):
+            return self.emit(op.prim, [self.get(op.inputs[0])], op.loc, **op.attrs)
         shape = shape_of(op.inputs[0])
         if shape is None:
             raise self._error(op.loc, "vmap needs the shape of every value; this one's is not known")
@@ -395,39 +399,46 @@ class Vmap(RegionBatching, IndexBatching):
         return [self.emit(op.prim, inputs, op.loc, **op.attrs)]
 
     def per_example(self, op: Op, inputs: list[Operand], specs: list[Spec], why: str) -> Operand:
-        """The op once per example, in a loop writing each result into its row: exact for
-        any op, and marked so in the emitted code (a comment on the loop)."""
+        """The op once per example, in a loop writing each result into its row (or, of a
+        shape not known here, appending it to a list stacked after the loop): exact for
+        any op whose results are numbers or arrays, and marked so in the emitted code (a
+        comment on the loop)."""
         kind = op.result.kind
         items = kind.items if isinstance(kind, TupleKind) else (kind,)
         shapes = [shape_of(Value(kind=k)) for k in items]
-        if len(op.results) != 1 or any(s is None for s in shapes) or any(
-                getattr(k, "dtype", None) not in DTYPES for k in items):
+        if len(op.results) != 1 or any(not isinstance(k, (Scalar, Array)) or k.dtype not in DTYPES for k in items) \
+                or (self.size == 0 and None in shapes):
             raise self._error(op.loc, f"vmap cannot map {op.prim} here: {why}, and one call per example needs "
-                                      "each result to be a number or an array of a known shape; compute it outside "
-                                      "the mapped function, or with functions that have batching rules")
+                                      "each result to be a number or an array (of a known shape, for a batch of "
+                                      "none); compute it outside the mapped function, or with functions that "
+                                      "have batching rules")
         rows = []
         for k, shape in zip(items, shapes):
             dtype = DTYPES[k.dtype]
-            rows.append(self.emit("np.empty", [Const(self.batch + shape)], op.loc,
-                                  **({"dtype": dtype} if dtype else {})))
-        example = Value("n", Scalar("int"))
+            if shape is None:
+                rows.append(self.emit("list", [], op.loc))
+            else:
+                rows.append(self.emit("np.empty", [Const(self.batch + shape)], op.loc,
+                                      **({"dtype": dtype} if dtype else {})))
+        example = Value("example", Scalar("int"))
         carried = [Value() for _ in rows]
         saved, self.out = self.out, []
-        own = []
-        for x, primal, spec in zip(inputs, op.inputs, specs):
-            own.append(self._example(x, primal, spec, example, op.loc))
+        own = [self._example(x, primal, spec, example, op.loc) for x, primal, spec in zip(inputs, op.inputs, specs)]
         result = Value()
         self.out.append(Op(op.prim, own, [result], dict(op.attrs), loc=op.loc))
         yields = []
-        for j, row in enumerate(carried):
+        for j, (row, shape) in enumerate(zip(carried, shapes)):
             item = result if not isinstance(kind, TupleKind) else self.emit("getitem", [result, Const(j)], op.loc)
-            yields.append(self.emit("setitem", [row, example, item], op.loc))
+            yields.append(self.emit("push", [row, item], op.loc) if shape is None else
+                          self.emit("setitem", [row, example, item], op.loc))
         body, self.out = self.out, saved
         done = [Value() for _ in rows]
-        note = f"{why}: one call per example" if "call" not in op.prim else f"{why}: one per example"
-        self.out.append(Op("for_range", [Const(0), Const(self.size), Const(1), *rows], done, {"note": note},
-                           [Region([example, *carried], body, yields)], loc=op.loc))
-        return done[0] if not isinstance(kind, TupleKind) else self.emit("tuple", list(done), op.loc)
+        self.out.append(Op("for_range", [Const(0), Const(self.size), Const(1), *rows], done,
+                           {"note": f"{why}: one call per example"}, [Region([example, *carried], body, yields)],
+                           loc=op.loc))
+        done = [d if shape is not None else self.emit(over_sequence("np.stack"), [d], op.loc)
+                for d, shape in zip(done, shapes)]
+        return done[0] if not isinstance(kind, TupleKind) else self.emit("tuple", done, op.loc)
 
     def _example(self, x: Operand, primal: Operand, spec: Spec, example: Value, loc: Loc | None) -> Operand:
         """Example `example` of a (partly) batched operand."""

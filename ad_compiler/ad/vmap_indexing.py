@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir import Const, Op, Operand, Value
+from ..ir import Const, Op, Operand
 from ..ir.types import Array, Scalar, SliceKind
 from .batched import BatchedIndexing
 from .kinds import shape_of
