@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Const, Loc, Op, Operand
-from ..ir.types import Scalar
+from ..ir.types import Array, Scalar
 from .kinds import shape_of
 
 
@@ -48,7 +48,7 @@ class BatchedIndexing:
         kind, producer = index.kind, self.producers.get(index)
         if (isinstance(kind, Scalar) and kind.dtype == "int") or (producer is not None and producer.prim == "slice"):
             return self.emit("tuple", [everything, index], loc)
-        if producer is not None and producer.prim == "tuple":
+        if producer is not None and producer.prim == "tuple" and not _arrays_apart(producer.inputs):
             return self.emit("tuple", [everything, *producer.inputs], loc)
         return None
 
@@ -64,9 +64,32 @@ class BatchedIndexing:
                 return slice(None)
             if producer is not None and producer.prim == "tuple":
                 return tuple(probe(item) for item in producer.inputs)
-            return 0  # a run-time int
+            if isinstance(i.kind, Array) and i.kind.shape is not None:  # (an array of ints or a mask: its rank)
+                return np.zeros(i.kind.shape, dtype=bool if i.kind.dtype == "bool" else np.intp)
+            if isinstance(i.kind, Scalar) and i.kind.dtype == "int":
+                return 0  # a run-time int
+            raise TypeError("an index of a kind not known here")
 
         try:
             return np.empty(shape)[probe(index)].ndim if shape is not None else None
         except (IndexError, TypeError, ValueError):
             return None
+
+
+def _arrays_apart(items: list[Operand]) -> bool:
+    """Whether an index's arrays (and the ints beside them) are not next to each other:
+    NumPy then puts their axes first, before a batch axis written in front of them."""
+    def advanced(x: Operand) -> str:
+        kind = x.kind if not isinstance(x, Const) else None
+        value = x.value if isinstance(x, Const) else None
+        if isinstance(kind, Array) or isinstance(value, (np.ndarray, list)):
+            return "array"
+        if (isinstance(kind, Scalar) and kind.dtype == "int") or (isinstance(value, int) and not isinstance(value, bool)):
+            return "int"
+        return ""
+
+    kinds = [advanced(x) for x in items]
+    if "array" not in kinds:
+        return False
+    at = [k for k, kind in enumerate(kinds) if kind]
+    return at != list(range(at[0], at[-1] + 1))
