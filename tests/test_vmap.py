@@ -380,6 +380,22 @@ def test_a_branch_on_a_mapped_test_selects_each_examples_side() -> None:
     assert "if flag > 0" in mapped.source
 
 
+def checked_sqrt(x):
+    if x < 0.0:
+        raise ValueError("negative")
+    y = np.sqrt(x)
+    if not np.isfinite(y):
+        raise ValueError("not finite")
+    return y * 2.0
+
+
+def test_a_branch_that_raises_raises_if_any_example_takes_it() -> None:
+    mapped = check(checked_sqrt, (rand(B),))
+    assert "if np.any(x < 0.0):" in mapped.source
+    with pytest.raises(ValueError, match="negative"):
+        mapped(np.array([1.0, -1.0, 2.0, 3.0, 4.0]))
+
+
 def test_in_axes_and_out_axes() -> None:
     x, y = rand(3, B), rand(B, 2, 3)
     check(two_results, (rand(B, 3), rand(3)), in_axes=(0, None))

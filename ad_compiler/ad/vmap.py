@@ -88,6 +88,8 @@ class Vmap(RegionBatching, IndexBatching):
         self.values: dict[Value, Operand] = {}
         self.producers: dict[Value, Op] = {}
         self.out: list[Op] = []
+        self.raising = False
+        """Whether the ops mapped now end by raising (an exception made there is no effect)."""
 
     # ---- values ----
 
@@ -167,6 +169,7 @@ class Vmap(RegionBatching, IndexBatching):
     def run(self, ops: list[Op]) -> list[Op]:
         """The mapped ops of `ops`."""
         saved, self.out = self.out, []
+        raising, self.raising = self.raising, bool(ops) and ops[-1].prim == "raise"  # (a branch that raises)
         for op in ops:
             self.producers.update((r, op) for r in op.results)
             if op.prim == "cond":
@@ -176,11 +179,12 @@ class Vmap(RegionBatching, IndexBatching):
             else:
                 self.op(op)
         ops, self.out = self.out, saved
+        self.raising = raising
         return ops
 
     def op(self, op: Op) -> None:
         specs = [self.spec(x) for x in op.inputs]
-        if op.prim == "call" and has_effects(op) and not any(batched(s) for s in specs):
+        if op.prim == "call" and has_effects(op) and not any(batched(s) for s in specs) and not self.raising:
             raise self._error(op.loc, "vmap runs the function once for the whole batch, and this call may have "
                                       "effects (print, draw a random number, change an object) that would then run "
                                       "once, not once per example: call it outside the mapped function, or pass "

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..ir import Const, Op, Operand, Region, Value, is_absent, walk_ops
 from ..ir.clone import copy_ops
-from ..ir.prims import LOOP_HEAD, carried_args, has_effects, loop_inits
+from ..ir.prims import LOOP_HEAD, carried_args, has_effects, loop_inits, raises
 from ..ir.types import ListKind, TupleKind
 from ..primitives import PRIMITIVES
 from .kinds import shape_of
@@ -50,6 +50,10 @@ class RegionBatching:
 
     def _select(self, op: Op) -> None:
         """Both sides of a branch on a batched test, and each example's results chosen."""
+        stops = [raises(region) for region in op.regions]
+        if any(stops) and not all(stops):
+            self._raise_if_any(op, stops.index(True))
+            return
         self._check_safe(op.regions, op, "a branch on a test that differs between examples")
         test = self.get(op.inputs[0])
         sides = []
@@ -62,6 +66,25 @@ class RegionBatching:
                 self.bind(r, no if is_absent(yes) else yes)
                 continue
             self.bind(r, self._chosen(op, r, test, yes_primal, no_primal))
+
+    def _raise_if_any(self, op: Op, side: int) -> None:
+        """A branch on a batched test whose side `side` raises (`if x < 0: raise ...`): it
+        raises if any example takes that side, as the loop over examples would (at the
+        first that does), and otherwise runs the other side for every example."""
+        raising, other = op.regions[side], op.regions[1 - side]
+        self._check_safe([other], op, "a branch on a test that differs between examples")
+        if any(batched(self.spec(x)) for inner in walk_ops(raising) for x in inner.inputs):
+            raise self._error(op.loc, "this branch raises for the examples whose test says so, with an exception "
+                                      "made from their values: vmap raises once for the batch; make the "
+                                      "exception from values that do not depend on the mapped arguments")
+        test = self.get(op.inputs[0])
+        if side == 1:
+            test = self.emit("np.logical_not", [test], op.loc)
+        taken = self.emit("np.any", [test], op.loc)
+        self.out.append(Op("cond", [taken], [], {}, [Region([], self.run(raising.ops), []), Region()], loc=op.loc))
+        self.out.extend(self.run(other.ops))
+        for r, y in zip(op.results, other.yields):
+            self.bind(r, self.conformed(y, self.spec(r), op.loc))
 
     def _chosen(self, op: Op, r: Value, test: Operand, yes: Operand, no: Operand) -> Operand:
         """`np.where(test, yes, no)` of each example, the test given the result's rank."""
