@@ -84,7 +84,9 @@ def _arrays_apart(items: list[Operand]) -> bool:
         value = x.value if isinstance(x, Const) else None
         if isinstance(kind, Array) or isinstance(value, (np.ndarray, list)):
             return "array"
-        if (isinstance(kind, Scalar) and kind.dtype == "int") or (isinstance(value, int) and not isinstance(value, bool)):
+        if isinstance(kind, Scalar) and kind.dtype == "int":
+            return "int"
+        if isinstance(value, int) and not isinstance(value, bool):
             return "int"
         return ""
 

@@ -202,7 +202,8 @@ class Vmap(RegionBatching, IndexBatching):
         record = PRIMITIVES.get(prim)
         kind = op.inputs[0].kind if isinstance(op.inputs[0], Value) else None
         if prim == "assert":
-            return [self._assert(op, inputs, specs)]
+            self._assert(op, inputs, specs)
+            return []
         if prim == "raise":
             raise self._error(op.loc, "the exception raised here depends on the mapped arguments: vmap cannot "
                                       "raise it for some examples only; raise it outside the mapped function")
@@ -273,7 +274,8 @@ class Vmap(RegionBatching, IndexBatching):
         self.out.extend(_located(ops, op.loc))
         return result
 
-    def _align(self, op: Op, inputs: list[Operand], flags: Sequence[bool], cores: Sequence[int]) -> list[Operand] | None:
+    def _align(self, op: Op, inputs: list[Operand], flags: Sequence[bool],
+               cores: Sequence[int]) -> list[Operand] | None:
         """The operands of an op that maps over leading axes (each operand's last
         `cores[i]` axes are what it computes on), the batched ones given axes of length 1
         after the batch axis up to the most leading axes an operand has."""
@@ -319,7 +321,8 @@ class Vmap(RegionBatching, IndexBatching):
         elif axis is None:
             if op.attrs.get("keepdims"):
                 return None
-            x = self.emit("np.reshape", [x, Const((self.size, math.prod(shape_of(op.inputs[0]))))], op.loc)
+            shape = shape_of(op.inputs[0])
+            x = self.emit("np.reshape", [x, Const((self.size, -1 if shape is None else math.prod(shape)))], op.loc)
             axis = 1
         elif isinstance(axis, (int, tuple)) and not isinstance(axis, bool):
             axis = batch_axis(axis, 1)
@@ -361,7 +364,7 @@ class Vmap(RegionBatching, IndexBatching):
             tangents[i] = inputs[i] if flags[i] else self.broadcast(inputs[i], op.inputs[i], False, op.loc)
             forward.tangent[standing[i]] = tangents[i]
         try:
-            result = forward._rule(shadow, tangents)
+            result = forward.rule_tangent(shadow, tangents)
         except NoDerivativeError:
             return None
         shapes = {v: shape_of(v) for v in [*standing.values(), ans]}
@@ -381,14 +384,13 @@ class Vmap(RegionBatching, IndexBatching):
             raise self._error(op.loc, "vmap needs the shape of every value; this one's is not known")
         return Const(PRIMITIVES.callable(op.prim)(np.empty(shape)))
 
-    def _assert(self, op: Op, inputs: list[Operand], specs: list[Spec]) -> Operand | None:
+    def _assert(self, op: Op, inputs: list[Operand], specs: list[Spec]) -> None:
         """`assert test` of a batched test: it holds for every example."""
         if any(batched(s) for s in specs[1:]):
             raise self._error(op.loc, "the message of this assert depends on the mapped arguments: vmap checks "
                                       "the test for all examples at once; give a message of constants")
         every = self.emit("np.all", [inputs[0]], op.loc)
         self.out.append(Op("assert", [every, *inputs[1:]], list(op.results), dict(op.attrs), loc=op.loc))
-        return None
 
     def _structural(self, op: Op, inputs: list[Operand], specs: list[Spec]) -> list[Operand]:
         """Tuples and lists hold batched items as they are; a list whose items are batched

@@ -86,7 +86,7 @@ class IndexBatching(BatchedIndexing):
         kinds = [_item_kind(x, self.producers) for x in items]
         if None in kinds or (any(k == "array" for k, _ in kinds) and _apart(kinds)):
             return None  # (arrays apart: with a batch axis in front NumPy would put their axes before it)
-        if all(isinstance(x, Const) for x in items) and all(k in ("int", "slice", "none", "ellipsis") for k, _ in kinds):
+        if all(isinstance(x, Const) and k in ("int", "slice", "none", "ellipsis") for x, (k, _) in zip(items, kinds)):
             index = Const((slice(None),) + tuple(x.value for x in items))
         else:
             index = self.emit("tuple", [Const(slice(None)), *items], op.loc)

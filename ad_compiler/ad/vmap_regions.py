@@ -5,7 +5,8 @@ its values with the batch axes the result has (a side that does not depend on th
 arguments broadcasts). A branch on a batched test becomes both sides, run for every
 example, and `np.where` choosing each example's: only where both sides are safe to run
 for the examples that do not take them (no effects, nothing that may raise), otherwise
-refused. A loop carries batched values as it carries any; its trip count must be the
+refused; a side that raises (`if x < 0: raise ...`) raises if any example takes it, as
+the loop over examples would at the first that does. A loop carries batched values as it carries any; its trip count must be the
 same for every example, except that a `while` whose test is batched runs until every
 example's test fails, each example's values kept once its own does (JAX's semantics),
 under the same condition of safety.
