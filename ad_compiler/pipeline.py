@@ -239,8 +239,7 @@ def _vmap(work: Function, options: VmapOptions, kinds: Sequence[Kind], jacobian:
     if jacobian is None:
         return vmap_function(work, axes, _out_axes(work, options), kinds, size)
     _check_inputs(work, jacobian.argnums, "jacobian")
-    (out,) = work.returns
-    mapped = optimize(vmap_function(work, axes, [0] * len(leaf_axes(0, tree_of_kind(_kind(out)), "")), kinds, size))
+    mapped = optimize(vmap_function(work, axes, [0] * len(leaf_axes(0, _returned_tree(work), "")), kinds, size))
     fn = optimize(mapped_forward_jacobian(mapped, jacobian.argnums, [a is not None for a in axes], size,
                                           tuple_out=jacobian.tuple_out))
     fn.name = "vmap_" + (jacobian.name or "jacfwd_" + work.name)
@@ -256,8 +255,14 @@ def _out_axes(fn: Function, options: VmapOptions) -> list[int | None]:
     structure (its pytree's, else its tuples')."""
     if options.out_leaves:
         return list(options.out_axes)
-    (out,) = fn.returns
-    return leaf_axes(options.out_axes, fn.out_tree or tree_of_kind(_kind(out)), "out_axes")
+    return leaf_axes(options.out_axes, fn.out_tree or _returned_tree(fn), "out_axes")
+
+
+def _returned_tree(fn: Function) -> TreeDef:
+    """The structure of what `fn` returns, from the kinds of its tuples (several values
+    returned, as `value_and_grad`'s, are a tuple of them)."""
+    trees = [tree_of_kind(_kind(y)) for y in fn.returns]
+    return trees[0] if len(trees) == 1 else TreeDef("tuple", children=tuple(trees))
 
 
 def maps_forward_jacobian(options: Options, inner: Options) -> bool:

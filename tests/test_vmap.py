@@ -529,6 +529,16 @@ def test_jacfwd_of_vmap() -> None:
     np.testing.assert_allclose(got, central_jacobian(mapped, (x, y), 0), rtol=1e-6, atol=1e-8)
 
 
+def test_vmap_of_value_and_grad_and_jacrev_of_vmap() -> None:
+    w, x = rand(B, 3), rand(B, 3)
+    value, gradient = vmap(ad_compiler.value_and_grad(loss))(w, x)
+    np.testing.assert_allclose(value, looped(loss, (w, x)), rtol=1e-12)
+    np.testing.assert_allclose(gradient, per_example_central(loss, (w, x), 0), rtol=1e-6, atol=1e-8)
+    mapped = vmap(vector_field)
+    y = rand(B, 2)
+    np.testing.assert_allclose(jacrev(mapped)(w, y), central_jacobian(mapped, (w, y), 0), rtol=1e-6, atol=1e-8)
+
+
 def test_grad_through_a_vmapped_function() -> None:
     per = vmap(loss, in_axes=(None, 0))
 

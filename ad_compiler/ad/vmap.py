@@ -538,7 +538,7 @@ def vmap_function(
     analysis.region(primal.body)
     fn.body.ops = moves + transform.run(primal.body.ops)
     transform.out = fn.body.ops
-    fn.body.yields = [_returned(transform, y, out_axes) for y in primal.body.yields]
+    fn.body.yields = _returned(transform, primal.body.yields, out_axes)
     return fn
 
 
@@ -546,24 +546,25 @@ def placed_results(fn: Function, out_axes: Sequence[int | None], size: int) -> F
     """`fn`, whose results (each item of its tuples) all have a batch axis in front, with
     it at `out_axes` instead (one per result)."""
     analysis = Analysis(size)
-    (y,) = fn.body.yields
-    if isinstance(y, Value):
-        analysis.set(y, whole(y.kind))
+    for y in fn.body.yields:
+        if isinstance(y, Value):
+            analysis.set(y, whole(y.kind))
     transform = Vmap(fn, analysis, size, RULES)
     transform.out = fn.body.ops
-    fn.body.yields = [_returned(transform, y, out_axes, batched_shapes=True)]
+    fn.body.yields = _returned(transform, fn.body.yields, out_axes, batched_shapes=True)
     return fn
 
 
-def _returned(transform: Vmap, y: Operand, out_axes: Sequence[int | None] | None,
-              batched_shapes: bool = False) -> Operand:
-    """A returned value with the batch axis of each leaf (each item of its tuples) where
-    `out_axes` says."""
-    count = _count_leaves(y.kind if isinstance(y, Value) else kind_of(y.value))
+def _returned(transform: Vmap, returned: list[Operand], out_axes: Sequence[int | None] | None,
+              batched_shapes: bool = False) -> list[Operand]:
+    """The returned values (one, or several: `value_and_grad`'s) with the batch axis of
+    each leaf (each item of their tuples) where `out_axes` says."""
+    count = sum(_count_leaves(y.kind if isinstance(y, Value) else kind_of(y.value)) for y in returned)
     axes = list(out_axes) if out_axes is not None else [0] * count
     if len(axes) != count:
         raise ArgumentError(f"vmap out_axes name {len(axes)} results, the function returns {count}")
-    return _placed(transform, y, transform.get(y), transform.spec(y), iter(axes), batched_shapes)
+    order = iter(axes)
+    return [_placed(transform, y, transform.get(y), transform.spec(y), order, batched_shapes) for y in returned]
 
 
 def _count_leaves(kind: Kind) -> int:
