@@ -606,6 +606,8 @@ def test_errors_as_jax_gives_them() -> None:
         vmap(tree_argument, in_axes=({"w": 0}, None))({"w": rand(B, 2, 3), "b": rand(2), "scale": 1.0}, rand(3))
     with pytest.raises(TypeError, match="in_axes must be an int, None, or"):
         vmap(matmul, in_axes="0")
+    with pytest.raises(ValueError, match="axis_size was 4"):
+        vmap(matmul, axis_size=4)(rand(3, 2), rand(3, 2))
 
 
 @pytest.mark.parametrize("f, args, in_axes, message", [
