@@ -73,6 +73,16 @@ def _block_place(kinds: list[tuple[str, int]], rank: int) -> int | None:
     return place
 
 
+def _index_rank(x: Operand) -> int:
+    """The rank an advanced index item gives its axes in one example: an int's 0, an
+    integer array's its own, a mask's 1 (the positions it selects)."""
+    kind = x.kind if not isinstance(x, Const) else None
+    value = np.asarray(x.value) if isinstance(x, Const) else None
+    if (kind is not None and getattr(kind, "dtype", None) == "bool") or (value is not None and value.dtype == bool):
+        return 1
+    return len(shape_of(x) or ())
+
+
 class IndexBatching(BatchedIndexing):
     """The `Vmap` methods for `getitem` and `setitem` (mixed into `vmap.Vmap`); None where
     another way (the flat positions of the rules, by `Vmap._by_jvp`) is to be taken."""
@@ -130,7 +140,7 @@ class IndexBatching(BatchedIndexing):
                                           "same shapes for every example; use np.where instead")
         rank = len(shape_of(op.inputs[0]) or ())
         place = _block_place(kinds, rank)
-        depth = max((len(shape_of(x) or ()) for x, k in zip(items, kinds) if k[0] in ("int", "array")), default=0)
+        depth = max((_index_rank(x) for x, k in zip(items, kinds) if k[0] in ("int", "array")), default=0)
         if op.prim == "getitem" and not batched(specs[0]) and len(items) == 1:
             return self.emit("getitem", [inputs[0], inputs[1]], op.loc)  # rows of x, one per example's index
         x = inputs[0] if batched(specs[0]) else self.broadcast(inputs[0], op.inputs[0], False, op.loc)
@@ -139,7 +149,7 @@ class IndexBatching(BatchedIndexing):
         for item in items:
             own = self.get(item)
             if batched(self.spec(item)):
-                own = self.lifted(own, depth - len(shape_of(item) or ()), op.loc)
+                own = self.lifted(own, depth - _index_rank(item), op.loc)
             parts.append(own)
         picked = self.emit("tuple", parts, op.loc)
         if op.prim == "getitem":
