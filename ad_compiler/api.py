@@ -25,16 +25,18 @@ from .errors import ArgumentError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
 from .frontend.lower import APPLIED_MARK, DERIVATIVE_MARK, TRANSFORM_MARK, ShapedRecursion
-from .ir import Function, format_function
+from .ir import Function, Op, Region, Value, format_function
 from .ir.externals import External
 from .ir.types import kind_of
 from .ad.rules import RULES
 from .ad.sparse import Sparsity, sparsity_of
 from .dispatch import Dispatch, tree_caller
-from .pytrees import Trees, compose, flat_arguments, inputs_tree, leaf_options, leaves_of
+from .pytrees import AxesNode, Trees, compose, flat_arguments, frozen_axes, inputs_tree, leaf_options, leaves_of
 from .ir.trees import LEAF, TreeDef, flatten, unflatten
+from .passes.deferred import DEFERRED
 from .pipeline import (
-    GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions, compile_derivative,
+    AXES_PER_ARGUMENT, GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions, VmapOptions,
+    compile_derivative, example_kinds, maps_forward_jacobian,
 )
 
 
@@ -143,7 +145,14 @@ class CompileCache:
         key = (_chain(fun), options, kinds, env)
         if key not in entry.versions:
             outside = dict(zip(entry.refs, env)) if env is not None else {}
-            entry.versions[key] = compile_derivative(self.primal(fun, kinds, env, trees), options, kinds, outside)
+            inner = example_kinds(options, kinds, entry.fn)  # (one example's, under vmap)
+            if isinstance(fun, _DERIVATIVES) and maps_forward_jacobian(options, fun.options):
+                jacobian = leaf_options(fun.options, trees)  # (vmap of jacfwd: jacfwd of the vmap, seeded per example)
+                entry.versions[key] = compile_derivative(self.primal(fun.fun, inner, env, trees), options, kinds,
+                                                         outside, jacobian)
+            else:
+                entry.versions[key] = compile_derivative(self.primal(fun, inner, env, trees), options, kinds,
+                                                         outside)
         return entry.versions[key]
 
     def clear(self) -> None:
@@ -184,7 +193,16 @@ def _code(fun: Callable[..., Any], user: UserFunction) -> Any:
 
 def _spliced(derivative: Any) -> Function:
     """The IR of a compiled derivative called inside a function being lowered: its
-    generic version's, to splice where it is called (`frontend.lower`)."""
+    generic version's, to splice where it is called (`frontend.lower`). A `vmap`, which
+    has none, is a `deferred` op, compiled once the kinds of its operands are known."""
+    if isinstance(derivative.options, VmapOptions):
+        user = _user(derivative.fun)
+        params = [Value(name) for name in user.signature.parameters]
+        call = Op(DEFERRED, list(params), [Value()], {
+            "name": f"vmap({user.name})",
+            "compile": lambda kinds: _CACHE.version(derivative.fun, derivative.options, kinds).nestable,
+        })
+        return Function(f"vmap_{user.name}", params, Region(ops=[call], yields=[call.result]))
     return _CACHE.version(derivative.fun, derivative.options, None).nestable
 
 
@@ -256,11 +274,12 @@ class Compiled(functools.partial):
         bound = self._signature.bind(*args, **kwargs)
         bound.apply_defaults()
         values = tuple(bound.arguments.values())
-        _check_differentiated(self.fun, self.options, values)
+        options = self._options_for(len(args), set(kwargs))
+        _check_differentiated(self.fun, options, values)
         leaves, trees = flat_arguments(values)
         if trees is not None or _returns_tree(self.fun):  # pytrees: for the leaves, the result put together
             shapes = trees or tuple(LEAF for _ in values)
-            call, leaves = self._find_tree(leaves, shapes)
+            call, leaves = self._find_tree(leaves, shapes, options)
             if not kwargs and len(args) == len(values):  # the next such call: by generated checks
                 entry = _CACHE.entry(_root(self.fun), trees)
                 self._dispatch.assume(entry.fn.guards, entry.refs)
@@ -269,16 +288,25 @@ class Compiled(functools.partial):
             return call, leaves
         entry = _CACHE.entry(_root(self.fun))
         env = entry.environment()
-        version = self._last = _CACHE.version(self.fun, self.options, tuple(kind_of(v) for v in values), env)
+        version = self._last = _CACHE.version(self.fun, options, tuple(kind_of(v) for v in values), env)
         self._dispatch.assume(entry.fn.guards, entry.refs)
         if not kwargs and len(args) == len(values):
             self._dispatch.remember(values, version.function)
         return version.function, values
 
-    def _find_tree(self, leaves: tuple, trees: Trees) -> tuple[Callable[..., Any], tuple]:
+    def _options_for(self, positional: int, keywords: set[str]) -> Options:
+        """The options of a call passing `positional` arguments by position and those
+        named `keywords` by name (`vmap` maps them differently)."""
+        return self.options
+
+    def _leaf_options(self, options: Options, trees: Trees | None) -> Options:
+        """`options` for the leaves of arguments of structures `trees`."""
+        return leaf_options(options, trees)
+
+    def _find_tree(self, leaves: tuple, trees: Trees, options: Options) -> tuple[Callable[..., Any], tuple]:
         """`_find` for arguments that are pytrees (`pytrees`): never remembered by the
         dispatcher, whose fast paths know arguments by type and shape alone."""
-        version = self._last = _CACHE.version(self.fun, leaf_options(self.options, _nontrivial(trees)),
+        version = self._last = _CACHE.version(self.fun, self._leaf_options(options, _nontrivial(trees)),
                                               _kinds(leaves), trees=trees)
         structure = _result_tree(self, trees)
 
@@ -303,7 +331,8 @@ class Compiled(functools.partial):
             bound = self._signature.bind(*args, **kwargs)
             bound.apply_defaults()
             leaves, trees = flat_arguments(tuple(bound.arguments.values()))
-            version = _CACHE.version(self.fun, leaf_options(self.options, trees), None, trees=trees)
+            options = self._leaf_options(self._options_for(len(args), set(kwargs)), trees)
+            version = _CACHE.version(self.fun, options, None, trees=trees)
             if trees is None:
                 return version.function(*leaves)
             return unflatten(_result_tree(self, trees), leaves_of(version.function(*leaves)))
@@ -363,6 +392,8 @@ def _result_tree(fun: Callable[..., Any], trees: Trees) -> TreeDef:
     if not isinstance(fun, _DERIVATIVES):
         return _CACHE.entry(fun, trees).fn.out_tree or LEAF
     inner, options = _result_tree(fun.fun, trees), fun.options
+    if isinstance(options, VmapOptions):  # (each result with its batch axis)
+        return inner
     if isinstance(options, GradOptions):
         grads = inputs_tree(trees, options.argnums, options.tuple_out)
         if options.has_aux:  # (value, aux) in, (grads, aux) or ((value, aux), grads) out
@@ -492,6 +523,65 @@ def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> An
     name = "hessian_" + _user(fun).name
     return Compiled(grad(fun, argnums, mode="reverse"), JacobianOptions(*_argnums(fun, argnums), mode="forward",
                                                                        name=name))
+
+
+class Mapped(Compiled):
+    """`vmap(fun)`: call it like `fun` with a batch of examples along the mapped axes;
+    `.source` and `.ir` show the vectorized function compiled for the last call's kinds.
+    The axes of a call depend on how it passes its arguments, as in JAX: `in_axes`
+    applies to the arguments passed by position, those passed by name are mapped along
+    their first axis, and defaults are not mapped."""
+
+    def __new__(cls, fun: Callable[..., Any], in_axes: Any, out_axes: Any, axis_size: int | None) -> "Mapped":
+        return super().__new__(cls, fun, None)
+
+    def __init__(self, fun: Callable[..., Any], in_axes: Any, out_axes: Any, axis_size: int | None) -> None:
+        self._in_axes, self._out_axes, self._axis_size = in_axes, out_axes, axis_size
+        super().__init__(fun, self._axes_of(len(self._positional()), set()))
+
+    def _positional(self) -> list[str]:
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        return [p.name for p in self._user.signature.parameters.values() if p.kind in kinds]
+
+    def _axes_of(self, positional: int, keywords: set[str]) -> VmapOptions:
+        """The axis of each parameter for a call passing `positional` arguments by
+        position (`in_axes` of them: one for all, or one each) and `keywords` by name."""
+        names = list(self._user.signature.parameters)
+        given = list(self._in_axes.children) if isinstance(self._in_axes, AxesNode) else [self._in_axes] * positional
+        rest = [0 if name in keywords else None for name in names[len(given):]]
+        return VmapOptions(tuple(given + rest), self._out_axes, self._axis_size)
+
+    def _options_for(self, positional: int, keywords: set[str]) -> Options:
+        if isinstance(self._in_axes, AxesNode) and len(self._in_axes.children) != positional:
+            raise ArgumentError(AXES_PER_ARGUMENT.format(len(self._in_axes.children), positional))
+        return self._axes_of(positional, keywords)
+
+    def _leaf_options(self, options: Options, trees: Trees | None) -> Options:
+        result = _result_tree(self.fun, trees) if trees is not None else None
+        return options.for_leaves(trees, result)
+
+
+@user_entry
+def vmap(fun: Callable | None = None, in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None) -> Any:
+    """`fun` mapped over an axis of its arguments, as `jax.vmap`: the result stacks what
+    `fun` gives for each example (each index along the mapped axes), computed by one
+    vectorized function the compiler writes, not a loop. `in_axes`: the axis of each
+    positional argument (an int for all, None: not mapped, negative from the end; a
+    tuple with one entry per argument, each a prefix of that argument's pytree);
+    `out_axes`: where each result's batch axis goes (None: a result that must not
+    depend on the mapped arguments). `axis_size`: the number of examples, where no
+    argument is mapped. Composes with the other transforms both ways (`vmap(grad(f))`,
+    `jacfwd(vmap(f))`, `vmap(vmap(f))`). See docs/vmap.md."""
+    if fun is None:
+        return user_entry(lambda f: vmap(f, in_axes, out_axes, axis_size))
+    if type(in_axes) is list:  # (JAX reads a list of entries as a tuple: one per argument)
+        in_axes = tuple(in_axes)
+    if type(in_axes) not in (tuple, int, type(None)) or isinstance(in_axes, bool):
+        raise ArgumentError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+                            f"positional arguments passed to the function, but got {in_axes!r}")
+    if axis_size is not None and (not isinstance(axis_size, int) or isinstance(axis_size, bool) or axis_size < 0):
+        raise ArgumentError(f"vmap axis_size must be a non-negative int, but got {axis_size!r}")
+    return Mapped(fun, frozen_axes(in_axes, "in_axes"), frozen_axes(out_axes, "out_axes"), axis_size)
 
 
 def _kinds(values: Sequence[Any]) -> tuple:
@@ -669,7 +759,7 @@ setattr(Compiled, DERIVATIVE_MARK, True)  # a call of one is not inlined as the 
 setattr(jvp, APPLIED_MARK, lambda fun, wrt: (_Derivative(fun, JVPOptions(wrt)), None))
 setattr(hvp, APPLIED_MARK, lambda fun, wrt: (
     _Derivative(_Derivative(fun, GradOptions(*_argnums(fun, 0))), JVPOptions(wrt)), 1))
-for _transform_function in (grad, value_and_grad, jacobian, jacfwd, jacrev, hessian):
+for _transform_function in (grad, value_and_grad, jacobian, jacfwd, jacrev, hessian, vmap):
     setattr(_transform_function, TRANSFORM_MARK, True)  # called inside a function: made while lowering
 
 _DERIVATIVES = (Compiled, _Derivative)

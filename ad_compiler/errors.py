@@ -85,6 +85,11 @@ class NoDerivativeError(CompileError):
     """A primitive or callee has no derivative rule and no source to differentiate."""
 
 
+class NoBatchingError(CompileError):
+    """A primitive's batching rule does not cover the operands it is given (`vmap` then
+    maps the op another way, or one call per example)."""
+
+
 class ArgumentError(CompileError, TypeError, ValueError):
     """A derivative asked for or called with arguments it cannot take: `argnums` out of
     range, a list or an int to differentiate, a tangent of another shape. Reported at the

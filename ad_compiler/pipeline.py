@@ -6,27 +6,32 @@ and checks each result with the verifier.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from .ad.checkpoint import segment_loops
 from .ad.forward import jvp_function
-from .ad.jacobian import forward_jacobian, reverse_jacobian
+from .ad.jacobian import forward_jacobian, mapped_forward_jacobian, reverse_jacobian
 from .ad.pullback import split_vjp
 from .ad.sparse import Sparsity, sparse_forward_jacobian
 from .ad.reverse import name_gradients, vjp_function
+from .ad.vmap import placed_results, vmap_function
 from .codegen.emit import Emitted, emit
 from .codegen.load import load
 from .errors import ArgumentError, CompileError
-from .ir import Const, Function, Op, Value, walk_ops
+from .ir.trees import LEAF, TreeDef
+from .pytrees import leaf_axes, tree_of_kind
+from .ir import Const, Function, Op, Operand, Value, walk_ops
 from .ir.clone import clone_function, inline
 from .ir.prims import has_effects
 from .ir.externals import External
-from .ir.types import Array, Kind, Scalar, TupleKind
+from .ir.types import Array, Kind, Scalar, TupleKind, kind_of
 from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
-from .passes import branches, carried, copied, cse, dce, fold, hoist, scatter, specialize, stacked, tape, untuple, views
+from .passes import (
+    branches, carried, copied, cse, dce, deferred, fold, hoist, scatter, specialize, stacked, tape, untuple, views,
+)
 from .passes.infer import infer_kinds
 
 _MAX_ROUNDS = 20
@@ -76,7 +81,41 @@ class VJPOptions:
     part: str = "whole"
 
 
-Options = Union[GradOptions, JacobianOptions, JVPOptions, VJPOptions]
+AXES_PER_ARGUMENT = ("vmap in_axes must be an int, None, or a tuple of entries corresponding to the positional "
+                     "arguments passed to the function, but got len(in_axes)={}, len(args)={}")
+"""JAX's message for an `in_axes` tuple of another length than the arguments."""
+
+
+@dataclass(frozen=True)
+class VmapOptions:
+    """`vmap`: the axis mapped of each parameter (or, with `leaves`, of each leaf of the
+    arguments) and of each result, as JAX's `in_axes` and `out_axes` (specifications
+    made hashable by `pytrees.frozen_axes`); `axis_size` where no argument is mapped.
+    Axes may be negative: they are counted once the arguments' kinds are known."""
+
+    in_axes: tuple
+    out_axes: Any = 0
+    axis_size: int | None = None
+    leaves: bool = False
+    out_leaves: bool = False
+
+    def for_leaves(self, trees: tuple | None, result: TreeDef | None = None) -> "VmapOptions":
+        """These options for the leaves of arguments of structures `trees` (None: all
+        leaves) and, given the result's structure, of the result's leaves."""
+        options = self
+        if not self.leaves:
+            shapes = trees or (LEAF,) * len(self.in_axes)
+            if len(shapes) != len(self.in_axes):
+                raise ArgumentError(AXES_PER_ARGUMENT.format(len(self.in_axes), len(shapes)))
+            axes = tuple(a for spec, tree in zip(self.in_axes, shapes) for a in leaf_axes(spec, tree, "in_axes"))
+            options = replace(options, in_axes=axes, leaves=True)
+        if result is not None and not result.is_leaf and not self.out_leaves:
+            options = replace(options, out_axes=tuple(leaf_axes(self.out_axes, result, "out_axes")),
+                              out_leaves=True)
+        return options
+
+
+Options = Union[GradOptions, JacobianOptions, JVPOptions, VJPOptions, VmapOptions]
 
 
 @dataclass
@@ -159,8 +198,104 @@ def _records_tapes(fn: Function) -> bool:
     return any(op.prim in ("for_each", "reversed") for op in walk_ops(fn.body))
 
 
-def _transform(work: Function, options: Options) -> Function:
-    """The derivative IR of an optimized, kind-inferred primal."""
+def mapped_kinds(options: VmapOptions, kinds: Sequence[Kind] | None,
+                 names: Sequence[str]) -> tuple[list[int | None], list[Kind], int]:
+    """For `vmap` of arguments of `kinds` (one per leaf, named `names`): the axis mapped
+    of each, counted from 0; each one example's kind; and the number of examples.
+    Raises JAX's errors where an axis is out of range, where the sizes of the mapped
+    axes differ, or where nothing is mapped and no `axis_size` given."""
+    if kinds is None:
+        raise CompileError("vmap is compiled for the shapes of its arguments, and they are not known here: call "
+                           "it with arrays (there is no generic version of a vmap)")
+    options = options.for_leaves(None) if not options.leaves else options
+    if len(options.in_axes) != len(kinds):
+        raise ArgumentError(AXES_PER_ARGUMENT.format(len(options.in_axes), len(kinds)))
+    axes: list[int | None] = []
+    inner: list[Kind] = []
+    sizes: list[tuple[int, str]] = []
+    for axis, kind, name in zip(options.in_axes, kinds, names):
+        if axis is None:
+            axes.append(None)
+            inner.append(kind)
+            continue
+        shape = kind.shape if isinstance(kind, Array) else () if isinstance(kind, Scalar) else None
+        if shape is None:
+            raise ArgumentError(f"vmap maps argument {name} along axis {axis}, but it is {kind or 'not an array'}: "
+                                "map arrays (an argument of another kind takes in_axes None)")
+        if not -len(shape) <= axis < len(shape):
+            raise ArgumentError(f"vmap was requested to map its argument along axis {axis}, which implies that its "
+                                f"rank should be at least {axis + 1 if axis >= 0 else -axis}, but is only "
+                                f"{len(shape)} (its shape is {shape})")
+        axis %= len(shape)
+        axes.append(axis)
+        rest = shape[:axis] + shape[axis + 1:]
+        inner.append(Array(len(rest), kind.dtype, rest) if rest else Scalar(kind.dtype))
+        sizes.append((shape[axis], f"axis {axis} of argument {name} of type {kind}"))
+    if not sizes and options.axis_size is None:
+        raise ArgumentError("vmap must have at least one non-None value in in_axes")
+    found = {size for size, _ in sizes} | ({options.axis_size} if options.axis_size is not None else set())
+    if len(found) > 1:
+        lines = [f"  * one axis had size {size}: {where}" for size, where in sizes]
+        if options.axis_size is not None:
+            lines.insert(0, f"  * axis_size was {options.axis_size}")
+        raise ArgumentError("vmap got inconsistent sizes for array axes to be mapped:\n" + ";\n".join(lines))
+    return axes, inner, found.pop()
+
+
+def _vmap(work: Function, options: VmapOptions, kinds: Sequence[Kind], jacobian: JacobianOptions | None) -> Function:
+    """`vmap` of an optimized primal of one example's kinds, for arguments of `kinds`;
+    of its forward Jacobian (`jacobian`), where the primal is what jacfwd differentiates."""
+    axes, _, size = mapped_kinds(options, kinds, [p.name for p in work.params])
+    if jacobian is None:
+        return vmap_function(work, axes, _out_axes(work, options), kinds, size)
+    _check_inputs(work, jacobian.argnums, "jacobian")
+    mapped = optimize(vmap_function(work, axes, [0] * len(leaf_axes(0, _returned_tree(work), "")), kinds, size))
+    fn = optimize(mapped_forward_jacobian(mapped, jacobian.argnums, [a is not None for a in axes], size,
+                                          tuple_out=jacobian.tuple_out))
+    fn.name = "vmap_" + (jacobian.name or "jacfwd_" + work.name)
+    return placed_results(fn, _out_axes(fn, options), size)
+
+
+def _kind(x: Operand) -> Kind:
+    return x.kind if isinstance(x, Value) else kind_of(x.value)
+
+
+def _out_axes(fn: Function, options: VmapOptions) -> list[int | None]:
+    """`out_axes` for each leaf of what `fn` returns: given so, or from a prefix of its
+    structure (its pytree's, else its tuples')."""
+    if options.out_leaves:
+        return list(options.out_axes)
+    return leaf_axes(options.out_axes, fn.out_tree or _returned_tree(fn), "out_axes")
+
+
+def _returned_tree(fn: Function) -> TreeDef:
+    """The structure of what `fn` returns, from the kinds of its tuples (several values
+    returned, as `value_and_grad`'s, are a tuple of them)."""
+    trees = [tree_of_kind(_kind(y)) for y in fn.returns]
+    return trees[0] if len(trees) == 1 else TreeDef("tuple", children=tuple(trees))
+
+
+def maps_forward_jacobian(options: Options, inner: Options) -> bool:
+    """Whether `vmap` (`options`) of the transform `inner` is computed as the forward
+    Jacobian of the function mapped (`ad.jacobian.mapped_forward_jacobian`): of jacfwd
+    and hessian, where every result keeps its batch axis."""
+    return isinstance(options, VmapOptions) and isinstance(inner, JacobianOptions) and inner.mode == "forward" \
+        and not _names_none(options.out_axes)
+
+
+def _names_none(spec: Any) -> bool:
+    """Whether an `out_axes` specification leaves a result unmapped somewhere."""
+    if isinstance(spec, tuple):
+        return any(_names_none(s) for s in spec)
+    return spec is None or any(_names_none(s) for s in getattr(spec, "children", ()))
+
+
+def _transform(work: Function, options: Options, kinds: Sequence[Kind] | None = None,
+               jacobian: JacobianOptions | None = None) -> Function:
+    """The derivative IR of an optimized, kind-inferred primal (`kinds`: the arguments',
+    which `vmap` maps, of `work`'s Jacobian if `jacobian` says so)."""
+    if isinstance(options, VmapOptions):
+        return _vmap(work, options, kinds, jacobian)
     if isinstance(options, JVPOptions):
         return jvp_function(work, options.wrt)
     if isinstance(options, VJPOptions):
@@ -250,16 +385,31 @@ def optimized_primal(
         if op.prim == "external" and outside and op.attrs["ref"] in outside:
             op.attrs["kind"] = outside[op.attrs["ref"]]
     infer_kinds(work, kinds)
+    if deferred.run(work):  # (a vmap called inside: compiled for the kinds found)
+        infer_kinds(work, kinds)
     return optimize(work)
+
+
+def example_kinds(options: Options, kinds: Sequence[Kind] | None, primal: Function) -> Sequence[Kind] | None:
+    """The kinds the function a transform starts from is compiled for: one example's,
+    under `vmap`; the arguments' otherwise."""
+    if not isinstance(options, VmapOptions):
+        return kinds
+    return tuple(mapped_kinds(options, kinds, [p.name for p in primal.params])[1])
 
 
 def compile_derivative(
     primal: Function, options: Options, kinds: Sequence[Kind] | None,
-    outside: Mapping[External, Kind] | None = None,
+    outside: Mapping[External, Kind] | None = None, jacobian: JacobianOptions | None = None,
 ) -> Version:
     """A derivative of a lowered function, specialized to argument `kinds` (None: generic)
-    and to the kinds of the globals it reads (`outside`)."""
-    derivative = _transform(optimized_primal(primal, kinds, outside), options)
+    and to the kinds of the globals it reads (`outside`); with `jacobian`, `vmap` of that
+    forward Jacobian of `primal` (see `maps_forward_jacobian`)."""
+    if isinstance(options, VmapOptions):
+        derivative = _transform(optimized_primal(primal, example_kinds(options, kinds, primal), outside), options,
+                                kinds, jacobian)
+    else:
+        derivative = _transform(optimized_primal(primal, kinds, outside), options)
     verify(derivative, PRIMITIVES.arity)
     optimize(derivative)
     while tape.run(derivative):  # what the reverse loops no longer read is not recorded

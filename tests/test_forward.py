@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ad_compiler import grad, jvp, vjp
+from ad_compiler import grad, jacfwd, jvp, vjp
 from tests.corpus import CASES as STRAIGHT
 from tests.corpus_control import CASES as CONTROL
 from tests.numeric import CBRT_EPS, assert_grad_close
@@ -355,3 +355,33 @@ def test_forward_gradient_of_scalars_is_scalar_code() -> None:
     assert "np.eye" not in code and "[" not in code
     assert code.count("np.exp(") == 1 and code.count("np.sin(") == 1
     assert d.source.rstrip().endswith("return ba, bb, bc")
+
+
+def written_at_rows(x, rows):
+    y = np.zeros((4, 3))
+    y[rows, 0] = x[0]
+    return y
+
+
+def read_around_a_slice(x, i, j):
+    return x[i, :, j] * 2.0
+
+
+@pytest.mark.parametrize("f, args", [
+    (written_at_rows, (np.array([1.0, 2.0, 3.0]), np.array([0, 2, 3]))),  # (3 rows written, 3 directions)
+    (read_around_a_slice, (np.arange(24.0).reshape(3, 2, 4) / 7, np.array([0, 2]), np.array([1, 3]))),
+], ids=["write at an integer array", "integer arrays around a slice"])
+def test_batched_indexing_by_run_time_integer_arrays(f: Any, args: tuple) -> None:
+    """A run-time integer array in an index tuple: the value written is lifted to the rank
+    of what the index selects (it was taken for an int, and a number broadcast along the
+    directions where it should along the rows); arrays apart (around a slice) put their
+    axes first, which a batch axis written in front does not survive: the rule's flat
+    positions are used instead."""
+    jacobian = jacfwd(f)(*args)
+    x = args[0]
+    expected = np.empty(np.shape(f(*args)) + x.shape)
+    for index in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[index] = 1e-6
+        expected[(...,) + index] = (f(x + step, *args[1:]) - f(x - step, *args[1:])) / 2e-6
+    np.testing.assert_allclose(jacobian, expected, rtol=1e-6, atol=1e-8)

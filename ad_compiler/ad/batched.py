@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Const, Loc, Op, Operand, Value
-from ..ir.types import Array, Scalar, SliceKind
+from ..ir.types import Array, Scalar
 from .kinds import shape_of
 
 
@@ -53,29 +53,9 @@ class BatchedIndexing:
         if (isinstance(kind, Scalar) and kind.dtype == "int") or (producer is not None and producer.prim == "slice") \
                 or (isinstance(kind, Array) and kind.dtype in ("int", "bool")):
             return self.emit("tuple", [everything, index], loc)
-        if producer is not None and producer.prim == "tuple" and self._advanced_together(producer.inputs):
+        if producer is not None and producer.prim == "tuple" and not _arrays_apart(producer.inputs):
             return self.emit("tuple", [everything, *producer.inputs], loc)
         return None
-
-    def _advanced_together(self, items: list[Operand]) -> bool:
-        """Whether `dx[:, *items]` puts the axes of `x[*items]` after the batch axis: the
-        items that index by value (ints, arrays) stand side by side, or none is an array.
-        (Apart, NumPy moves the axes they make to the front, before the batch axis.)"""
-        def by_value(i: Operand) -> bool:
-            if isinstance(i, Const):
-                return not isinstance(i.value, (slice, type(None), type(Ellipsis)))
-            made = self.producers.get(i)
-            return not (made is not None and made.prim == "slice") and not isinstance(i.kind, SliceKind)
-
-        def array(i: Operand) -> bool:  # (a value of unknown kind may be one)
-            if isinstance(i, Const):
-                return isinstance(i.value, (list, np.ndarray))
-            return by_value(i) and not isinstance(i.kind, Scalar)
-
-        if not any(array(i) for i in items):
-            return True
-        positions = [k for k, i in enumerate(items) if by_value(i)]
-        return positions == list(range(positions[0], positions[-1] + 1))
 
     def _indexed_rank(self, y: Operand, index: Operand) -> int | None:
         """The rank of `y[index]`, from `y`'s shape and the index's structure."""
@@ -89,9 +69,34 @@ class BatchedIndexing:
                 return slice(None)
             if producer is not None and producer.prim == "tuple":
                 return tuple(probe(item) for item in producer.inputs)
-            return 0  # a run-time int
+            if isinstance(i.kind, Array) and i.kind.shape is not None:  # (an array of ints or a mask: its rank)
+                return np.zeros(i.kind.shape, dtype=bool if i.kind.dtype == "bool" else np.intp)
+            if isinstance(i.kind, Scalar) and i.kind.dtype == "int":
+                return 0  # a run-time int
+            raise TypeError("an index of a kind not known here")
 
         try:
             return np.empty(shape)[probe(index)].ndim if shape is not None else None
         except (IndexError, TypeError, ValueError):
             return None
+
+
+def _arrays_apart(items: list[Operand]) -> bool:
+    """Whether an index's arrays (and the ints beside them) are not next to each other:
+    NumPy then puts their axes first, before a batch axis written in front of them."""
+    def advanced(x: Operand) -> str:
+        kind = x.kind if not isinstance(x, Const) else None
+        value = x.value if isinstance(x, Const) else None
+        if isinstance(kind, Array) or isinstance(value, (np.ndarray, list)):
+            return "array"
+        if isinstance(kind, Scalar) and kind.dtype == "int":
+            return "int"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return "int"
+        return ""
+
+    kinds = [advanced(x) for x in items]
+    if "array" not in kinds:
+        return False
+    at = [k for k, kind in enumerate(kinds) if kind]
+    return at != list(range(at[0], at[-1] + 1))

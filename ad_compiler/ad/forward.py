@@ -225,6 +225,11 @@ class Forward(RegionTangents, BatchedIndexing):
         ]  # (an int or a slice on a tape has no tangent: None keeps the entry's layout)
         return self.emit(op.prim, items, op.loc)
 
+    def rule_tangent(self, op: Op, tangents: list[Operand | None]) -> Operand | None:
+        """The tangent of `op`'s result by its JVP rule, given its operands' (None: zero),
+        the rule's ops appended to `self.out` (`vmap` maps a linear op this way)."""
+        return self._rule(op, tangents)
+
     def _rule(self, op: Op, tangents: list[Operand | None]) -> Operand | None:
         kinds = [x.kind if isinstance(x, Value) else kind_of(x.value) for x in op.inputs]
         rule = self.rules.jvp(op.prim, kinds)

@@ -450,3 +450,57 @@ def _reverse_jacobian_of_results(primal: Function, wrt: Sequence[int], with_valu
     result = _emit(ops, "tuple", parts)
     fn.body.yields = [out, result] if with_value else [result]
     return fn
+
+
+def mapped_forward_jacobian(mapped: Function, wrt: Sequence[int], batched: Sequence[bool], size: int,
+                            *, tuple_out: bool = False) -> Function:
+    """`vmap(jacfwd(f))` from `mapped`, the IR of `vmap(f)` (every result with its batch
+    axis in front): one batched forward pass of `mapped` whose direction `j` is
+    direction `j` of every example at once (a seed `np.eye(k)[j]` broadcast over the
+    batch, for a mapped argument `batched[i]`), which gives each example's Jacobian,
+    since each example's results depend on its own arguments only. The tangents are laid
+    out `(k, size, ...)`: the directions lead, so they broadcast against the batched
+    values as they are, without the axes of length 1 a Jacobian of one example mapped
+    over the batch would need between them."""
+    shapes = [_shape(mapped.params[i], f"argument {mapped.params[i].name}") for i in wrt]
+    shapes = [shape[1:] if batched[i] else shape for i, shape in zip(wrt, shapes)]  # one example's
+    sizes = [math.prod(s) for s in shapes]
+    total = sum(sizes)
+    (out,) = mapped.returns
+    out_shapes = _result_shapes(out, False)
+    if not _known(out_shapes):
+        raise NoDerivativeError("vmap of a Jacobian is compiled for the shapes of its results, and one is not known")
+
+    def seeds(fn: Function, params: list[Value]) -> list[Operand]:
+        ops = fn.body.ops
+        eye = _emit(ops, "np.eye", [Const(total)])
+        result: list[Operand] = []
+        offset = 0
+        for i, shape, n in zip(wrt, shapes, sizes):
+            block = eye if n == total else _emit(ops, "getitem", [eye, Const((slice(None), slice(offset, offset + n)))])
+            if batched[i]:  # (the same directions for every example)
+                block = _emit(ops, "np.reshape", [block, Const((total, 1) + shape)])
+                block = _emit(ops, "np.broadcast_to", [block, Const((total, size) + shape)])
+            elif shape != (n,):
+                block = _emit(ops, "np.reshape", [block, Const((total,) + shape)])
+            result.append(block)
+            offset += n
+        return result
+
+    fn = jvp_function(clone_function(mapped), wrt, batch=(total,), seeds=seeds)
+    value, tangent = fn.body.yields
+
+    def jacobians_of(j: int | None, shape: tuple) -> list[Operand]:
+        rows = _item(fn.body.ops, tangent, j)  # (directions, examples) + one example's result shape
+        jacobians: list[Operand] = []
+        offset = 0
+        for in_shape, n in zip(shapes, sizes):
+            block = rows if n == total else _emit(fn.body.ops, "getitem", [rows, Const(slice(offset, offset + n))])
+            jacobian = _emit(fn.body.ops, "np.moveaxis", [block, Const(0), Const(-1)])
+            if in_shape != (n,):
+                jacobian = _emit(fn.body.ops, "np.reshape", [jacobian, Const(shape + in_shape)])
+            jacobians.append(jacobian)
+            offset += n
+        return jacobians
+
+    return _finish(fn, value, out_shapes, jacobians_of, False, tuple_out)

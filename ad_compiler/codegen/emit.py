@@ -252,6 +252,8 @@ class _Emitter(InPlace):
             if op.loc is not None and (op.loc.file, op.loc.line) != current:
                 current = (op.loc.file, op.loc.line)
                 lines.append(self.comment(op))
+            if op.attrs.get("note") and op.prim in LOOPS:  # (what a reader must know about the loop)
+                lines.append(f"# {op.attrs['note']}")
             parts = self._unpacked(op.result, ops) if op.prim == "getitem" and len(op.results) == 1 else None
             if parts:  # `a, b = tape[i]`: an entry only taken apart
                 skip += parts

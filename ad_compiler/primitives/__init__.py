@@ -18,7 +18,8 @@ from . import (  # noqa: F401  (each defines its primitives on import)
     reductions, select, shapes, structural, ufuncs,
 )
 from .record import (
-    PRIMITIVES, Primitive, Rule, Table, compile_time, defjvp, defvjp, defzero, is_compile_time, primitive, run_time_form,
+    PRIMITIVES, Primitive, Rule, Table, compile_time, defbatch, defjvp, defvjp, defzero, is_compile_time, primitive,
+    run_time_form,
 )
 
 
@@ -29,5 +30,5 @@ def _scipy() -> None:
 
 PRIMITIVES.lazy("scipy", _scipy)
 
-__all__ = ["PRIMITIVES", "Primitive", "Rule", "Table", "compile_time", "defjvp", "defvjp", "defzero",
+__all__ = ["PRIMITIVES", "Primitive", "Rule", "Table", "compile_time", "defbatch", "defjvp", "defvjp", "defzero",
            "is_compile_time", "primitive", "run_time_form"]

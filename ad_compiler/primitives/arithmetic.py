@@ -35,7 +35,7 @@ def arithmetic_kind(op, kinds, producers):
 primitive(*(p for p in BINARY_OPS if p != "matmul"), arity=2, elementwise=True, broadcasting=True, fresh=True,
           infer=arithmetic_kind)
 primitive("neg", "pos", arity=1, elementwise=True, fresh=True, infer=same_kind)
-primitive("not_", arity=1, elementwise=True, fresh=True, infer=bool_broadcast)
+primitive("not_", arity=1, elementwise=True, fresh=True, infer=bool_broadcast, over_arrays="np.logical_not")
 primitive(*COMPARE_OPS, arity=2, elementwise=True, infer=bool_broadcast)
 primitive("mul", "neg", "pos", np.multiply, np.negative, np.positive, linear=True)
 for _names, _sympy in (
@@ -46,6 +46,11 @@ for _names, _sympy in (
     (("lt",), "Lt"), (("le",), "Le"), (("gt",), "Gt"), (("ge",), "Ge"), (("not_",), "Not"),
 ):
     primitive(*_names, sympy=_sympy)
+_NOT_NUMPY = {"erf", "erfc", "gamma", "lgamma", "floor", "ceil", "trunc"}
+"""math functions without a NumPy function of the same meaning (NumPy's floor gives floats)."""
+_ARRAY_NAMES = {"asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcsinh", "acosh": "arccosh",
+                "atanh": "arctanh", "atan2": "arctan2", "pow": "power"}
+"""NumPy's names of math functions, where they differ."""
 for _name in ("sin", "cos", "tan", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "tanh", "sinh", "cosh",
               "asin", "acos", "atan", "asinh", "acosh", "atanh", "atan2", "hypot", "fabs", "degrees", "radians",
               "exp2", "cbrt", "erf", "erfc", "pow", "fmod", "floor", "ceil", "trunc", "gamma", "lgamma",
@@ -53,6 +58,8 @@ for _name in ("sin", "cos", "tan", "exp", "expm1", "log", "log1p", "log2", "log1
     if hasattr(math, _name):
         primitive(getattr(math, _name), arity=2 if _name in ("atan2", "hypot", "pow", "fmod", "copysign") else 1,
                   elementwise=True, infer=math_kind)
+    if hasattr(math, _name) and _name not in _NOT_NUMPY:  # (NumPy's of the same meaning, for arrays)
+        primitive(getattr(math, _name), over_arrays="np." + _ARRAY_NAMES.get(_name, _name))
 
 
 @defvjp(operator.add, np.add)

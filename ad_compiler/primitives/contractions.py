@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import NoDerivativeError
 from .helpers import batch_axis, no_derivative
 from .products import MAX_RANK, at_ranks, first_axes, moved, same_call, unbroadcast
-from .record import compile_time, defjvp, defvjp, primitive
+from .record import compile_time, defbatch, defjvp, defvjp, primitive
 
 MAX_OPERANDS = 12
 """The most operands an einsum a rule writes may take (NumPy's limit is 52 labels)."""
@@ -242,6 +242,21 @@ def einsum_jvp(doperands, ans, *operands, batch=0):
     return sum(einsum_of(tangent_subscripts(operands[0], n, k, batch),
                          tuple(doperands[j] if j == k + 1 else operands[j] for j in range(1, n + 1)))
                for k in range(n))
+
+
+@compile_time(run_time=listed_subscripts)
+def batched_subscripts(subscripts, batched):
+    """The subscripts with a label for the batch axis in front of the batched operands'
+    labels and the result's (`batched` per operand, the subscripts first)."""
+    operands, output = einsum_labels(subscripts, len(batched) - 1)
+    z = fresh_label(subscripts)
+    return ",".join(z + s if b else s for s, b in zip(operands, batched[1:])) + "->" + z + output
+
+
+@defbatch(np.einsum)
+def einsum_batch(*operands, batched, ranks):
+    """Each example's einsum: one more label, for the batch axis."""
+    return einsum_of(batched_subscripts(operands[0], batched), items(operands, 1))
 
 
 # ---- diagonals: np.diagonal, np.trace, np.diag; triangles: np.tril, np.triu ----

@@ -51,6 +51,9 @@ primitive(np.cumsum, methods=("cumsum",))
 primitive(np.cumprod, methods=("cumprod",))
 primitive(np.prod, np.nanprod, np.median, np.ptp, np.nanmax, np.nanmin, infer=reduction_kind, reduces=True)
 primitive(np.prod, methods=("prod",))
+primitive(*CUMULATIVE, np.diff, np.sort, np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero,
+          flattens=True)
+primitive(np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero, infer=along_kind)
 
 
 # --- positions along an axis ------------------------------------------------------

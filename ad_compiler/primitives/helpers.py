@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import NoDerivativeError
+from ..errors import NoBatchingError, NoDerivativeError
 from .record import compile_time
 
 
@@ -31,6 +31,42 @@ def no_derivative(message):
     for an active operand it has no derivative for, rather than return None (which says
     the derivative is zero). A JVP rule refuses an operand by taking no tangent for it."""
     supported(False, message)
+
+
+@compile_time
+def no_batching(message):
+    """Decline, while lowering a batching rule, a case it does not cover (`vmap` then maps
+    the op by the primitive's traits, or one call per example)."""
+    raise NoBatchingError(message)
+
+
+@compile_time
+def after_batch(k):
+    """The index putting `k` axes of length 1 after a leading batch axis: `x[after_batch(2)]`
+    is `x[:, None, None]`, which lines a batched operand's axes up with those of a value
+    `k` ranks higher (the batch axis must not meet one of its axes)."""
+    return (slice(None),) + (None,) * k
+
+
+@compile_time
+def most(*numbers):
+    """The largest of constants (ranks), while lowering."""
+    return max(numbers)
+
+
+def lifted(x, k):
+    """`x`, whose batch axis is in front, with `k` axes of length 1 after it."""
+    if k:
+        return x[after_batch(k)]
+    return x
+
+
+def raised(x, k):
+    """`x`, of no batch axis, with `k` axes of length 1 in front (one rank with the
+    batched operands it meets, where NumPy reads an operand by its rank)."""
+    if k:
+        return x[(None,) * k]
+    return x
 
 
 def batch_axis_at_run_time(axis, batch):

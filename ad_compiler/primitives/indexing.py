@@ -35,6 +35,9 @@ from .kinds import array_kind, const
 from .record import defjvp, defvjp, defzero, primitive
 
 _UNKNOWN = object()
+_LONG = 1 << 20
+"""The length of each axis of the probe that finds the rank of an index into an array of
+unknown shape (any index a program writes is in range)."""
 
 
 def _probe(x, producers):
@@ -74,8 +77,14 @@ def getitem_kind(op, kinds, producers):
     if isinstance(base, ListKind):
         return base.item
     probe = _probe(op.inputs[1], producers)
-    if not isinstance(base, Array) or base.shape is None or probe is _UNKNOWN:
+    if not isinstance(base, Array) or probe is _UNKNOWN:
         return None
+    if base.shape is None:  # (its rank: of a probe with long axes, of no memory)
+        try:
+            wide = np.lib.stride_tricks.as_strided(np.empty(1), (_LONG,) * base.ndim, (0,) * base.ndim)
+            return array_kind(None, base.dtype, wide[probe[0]].ndim)
+        except (IndexError, TypeError, ValueError):
+            return None
     try:
         shape = np.empty(base.shape)[probe[0]].shape
     except (IndexError, TypeError, ValueError):
@@ -106,8 +115,8 @@ def kept_writes_kind(op, kinds, producers):
 
 
 primitive("getitem", fn=operator.getitem, arity=2, infer=getitem_kind, view=True, linear=True)
-primitive("setitem", arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True)
-primitive(add_at, arity=3, infer=add_at_kind, fresh=True)
+primitive("setitem", arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True, additive=True)
+primitive(add_at, arity=3, infer=add_at_kind, fresh=True, additive=True)
 primitive(kept_writes, arity=2, infer=kept_writes_kind)
 primitive("slice", infer=lambda op, kinds, producers: SliceKind())
 

@@ -78,7 +78,7 @@ def packed(fn, over_sequence_refused="", **traits):
     `over_sequence_refused`, if given)."""
     (record,) = primitive(fn, packed=True, **{"infer": joined_kind, "fresh": True, **traits})
     primitive(over_sequence(record.name), arity=1, infer=joined_sequence_kind, fresh=True,
-              refused=over_sequence_refused)
+              refused=over_sequence_refused, additive=record.additive)
     return record.name
 
 
@@ -89,7 +89,7 @@ def joining_rules(fn, pieces, tangent, sequence_pieces=None):
     batch)`, the result's tangent (`axis` is that of np.stack and np.concatenate; other
     joins have none)."""
     sequence_pieces = sequence_pieces or pieces
-    prim = packed(fn)
+    prim = packed(fn, additive=True)  # (a join: `vmap` joins the batched items)
 
     def vjp(g, ans, *arrays, axis=0, dtype=None):
         return one_or_tuple(pieces(g, ans, arrays, axis))
@@ -214,7 +214,7 @@ if hasattr(np, "row_stack"):  # (deprecated since NumPy 2.0: np.vstack)
 
 # ---- np.append: np.concatenate of two (flattened, without an axis) ----
 
-primitive(np.append, infer=by_values(np.append, data=(0, 1)), fresh=True)
+primitive(np.append, infer=by_values(np.append, data=(0, 1)), fresh=True, additive=True)
 
 
 @defvjp(np.append, broadcasting=False)

@@ -33,10 +33,10 @@ import numpy as np
 
 from ..ir import Const
 from ..ir.types import Array, Scalar, TupleKind
-from .helpers import lift, no_derivative, reduce_tangent
+from .helpers import batch_axis, lift, lifted, most, no_batching, no_derivative, raised, reduce_tangent
 from .joining import packed
 from .kinds import NUMPY_DTYPES, array_kind, shape_of
-from .record import PRIMITIVES, compile_time, defjvp, defvjp, defzero, primitive
+from .record import PRIMITIVES, compile_time, defbatch, defjvp, defvjp, defzero, primitive
 
 # ---- kinds ------------------------------------------------------------------------------
 
@@ -141,6 +141,11 @@ FUNCTIONS = (np.linalg.inv, np.linalg.det, np.linalg.slogdet, np.linalg.solve, n
 primitive(*FUNCTIONS, infer=probed_kind, fresh=True)
 primitive(np.linalg.lstsq, infer=lstsq_kind, fresh=True)
 defzero(np.linalg.matrix_rank)
+primitive(np.linalg.inv, np.linalg.det, np.linalg.slogdet, np.linalg.cholesky, np.linalg.pinv, np.linalg.eigh,
+          np.linalg.eigvalsh, np.linalg.svd, np.linalg.qr, np.linalg.matrix_power, np.linalg.matrix_rank,
+          stacks=(2,))
+primitive(np.linalg.inv, np.linalg.solve, np.linalg.cholesky, np.linalg.eigh, np.linalg.eigvalsh, np.linalg.svd,
+          np.linalg.pinv, np.linalg.lstsq, np.linalg.matrix_power, raises=True)  # (singular, not converging)
 
 
 # ---- what the rules share ------------------------------------------------------------
@@ -286,6 +291,65 @@ def solve_tangent(da, db, ans, a, b, batch):
 @defjvp(np.linalg.solve, broadcasting=False)
 def solve_jvp(da, db, ans, a, b, *, batch=0):
     return solve_tangent(da, db, ans, a, b, batch)
+
+
+@defbatch(np.linalg.solve)
+def solve_batch(a, b, *, batched, ranks):
+    """Each example's solve. NumPy 2 reads `b` as a vector only where it has one axis, so
+    a batched vector becomes a column (and the column is taken off the result); the
+    operands are given one rank (axes of length 1 after a batch axis, before an
+    unbatched operand), which NumPy reads the same way in every version."""
+    ra, rb = ranks
+    ba, bb = batched
+    if ra < 2 or rb < 1:
+        no_batching("np.linalg.solve of a number")
+    if rb == 1:
+        b = b[..., None]
+        rb = 2
+        vector = True
+    else:
+        vector = False
+    rank = most(ra, rb) + 1
+    a = lifted(a, rank - ra - 1) if ba else raised(a, rank - ra)
+    b = lifted(b, rank - rb - 1) if bb else raised(b, rank - rb)
+    x = np.linalg.solve(a, b)
+    if vector:
+        return x[..., 0]
+    return x
+
+
+@compile_time
+def norm_batch_axis(ord, axis, rank):
+    """np.linalg.norm's `axis` for an operand with a batch axis in front (None where
+    no axis says it: the norm of the whole flattened array, without an `ord`)."""
+    if axis is not None:
+        return batch_axis(axis, 1)
+    if rank == 1:
+        return 1
+    if rank == 2:
+        return (1, 2)  # (without `ord`: the Frobenius norm, the 2-norm of all entries)
+    if ord is None:
+        return None
+    no_batching("np.linalg.norm with an ord of an array of more than two axes")
+
+
+@defbatch(np.linalg.norm)
+def norm_batch(x, ord=None, axis=None, keepdims=False, *, batched, ranks):
+    """Each example's norm: its axes after the batch axis; the whole array's (no `axis`,
+    no `ord`) as the norm of the rows of the batch flattened."""
+    if ranks[0] == 0:
+        no_batching("np.linalg.norm of a number")
+    axes = norm_batch_axis(ord, axis, ranks[0])
+    if axes is None:
+        flat = np.linalg.norm(np.reshape(x, (np.shape(x)[0], -1)), axis=1)
+        if keepdims:
+            return np.reshape(flat, (np.shape(x)[0],) + (1,) * ranks[0])
+        return flat
+    if ord is None and not keepdims:
+        return np.linalg.norm(x, axis=axes)
+    if not keepdims:
+        return np.linalg.norm(x, ord=ord, axis=axes)
+    return np.linalg.norm(x, ord=ord, axis=axes, keepdims=True)
 
 
 # ---- factorizations --------------------------------------------------------------------

@@ -21,9 +21,9 @@ import operator
 import numpy as np
 
 from ..runtime import _run
-from .helpers import batch_axis, lift, supported
+from .helpers import after_batch, batch_axis, lift, lifted, most, no_batching, supported
 from .kinds import array_kind, broadcast, by_probing, shape_of
-from .record import PRIMITIVES, compile_time, defjvp, defvjp, primitive
+from .record import PRIMITIVES, compile_time, defbatch, defjvp, defvjp, primitive
 from ..ir.types import Array, Scalar, promote
 
 MAX_RANK = 6
@@ -281,6 +281,70 @@ def matmul_jvp(dx, dy, ans, x, y, *, batch=0):
         t = dx2 @ y2 + x2 @ dy2
         return np.reshape(t, (np.shape(t)[0],) + np.shape(ans))
     return dx @ y + x @ dy
+
+
+# ---- batching (vmap): matmul of stacks broadcasts, vectors are rows or columns ----
+
+@defbatch(operator.matmul, np.matmul)
+def matmul_batch(x, y, *, batched, ranks):
+    """`x @ y` for each example, of operands whose batch axis (if `batched`) is in front.
+    Matmul broadcasts stacks of matrices, so a batched operand has the batch axis in
+    front of the other's stack axes (axes of length 1 after it where it has fewer); a
+    vector is a row (`x`) or a column (`y`), as matmul promotes it, except where numpy
+    reads a stack of vectors right as it is: `x @ W.T` for `W @ x` mapped over `x`."""
+    bx, by = batched
+    rx, ry = ranks
+    if rx == 0 or ry == 0:
+        no_batching("matmul of a number")
+    if rx == 1 and ry == 1:
+        if bx and by:
+            return np.einsum("...i,...i->...", x, y)
+        return x @ y if bx else y @ x
+    if rx == 1:
+        if not bx or (ry == 2 and not by):
+            return x @ y
+        return (x[after_batch(ry - 1)] @ y)[..., 0, :]
+    if ry == 1:
+        if not by:
+            return x @ y
+        if rx == 2 and not bx:
+            return y @ x.T
+        return (x @ lifted(y, rx - 2)[..., None])[..., 0]
+    if bx and rx < ry:
+        x = lifted(x, ry - rx)
+    if by and ry < rx:
+        y = lifted(y, rx - ry)
+    return x @ y
+
+
+@defbatch(np.dot)
+def dot_batch(x, y, *, batched, ranks):
+    """np.dot is matmul up to matrices, and a product with a number."""
+    rx, ry = ranks
+    if rx == 0 or ry == 0:
+        if batched[0]:
+            x = lifted(x, most(ry - rx, 0))
+        if batched[1]:
+            y = lifted(y, most(rx - ry, 0))
+        return x * y
+    if rx > 2 or ry > 2:
+        no_batching("np.dot above matrices")
+    return matmul_batch(x, y, batched=batched, ranks=ranks)
+
+
+@defbatch(np.outer)
+def outer_batch(x, y, *, batched, ranks):
+    """Each example's outer product of its operands flattened: a column times a row."""
+    bx, by = batched
+    if bx:
+        x = np.reshape(x, (np.shape(x)[0], -1))[:, :, None]
+    else:
+        x = np.reshape(x, (-1, 1))
+    if by:
+        y = np.reshape(y, (np.shape(y)[0], -1))[:, None, :]
+    else:
+        y = np.ravel(y)
+    return x * y
 
 
 # ---- np.dot and np.inner of any ranks: a product with a number, else a tensordot ----
@@ -635,3 +699,22 @@ if hasattr(np, "matvec"):
         if batch:
             dx1, dx2 = lift(dx1, x1, np.ndim(ans)), lift(dx2, x2, np.ndim(ans) + 1)
         return np.vecmat(dx1, x2) + np.vecmat(x1, dx2)
+
+
+@defbatch(np.cross)
+def cross_batch(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, batched, ranks):
+    """Each example's cross product: a batched operand given the operands' common rank
+    after its batch axis, so that the batch axis leads the broadcast, its vector axis
+    moved along (as `cross_jvp` lifts a tangent)."""
+    axisa, axisb, axisc = cross_axes(axisa, axisb, axisc, axis)
+    ra, rb = ranks[0], ranks[1]  # (the axes may be operands too, constants)
+    rank = most(ra, rb)
+    if batched[0]:
+        a = lifted(a, rank - ra)
+        axisa = shifted(axisa, 1 + rank - ra)
+    if batched[1]:
+        b = lifted(b, rank - rb)
+        axisb = shifted(axisb, 1 + rank - rb)
+    if (axisa, axisb, axisc) == (-1, -1, -1):
+        return np.cross(a, b)
+    return np.cross(a, b, axisa, axisb, shifted(axisc, 1))

@@ -103,7 +103,7 @@ primitive(np.rot90, infer=by_values(np.rot90), linear=True, view=True)
 primitive(np.roll, infer=same_kind, linear=True, fresh=True)
 primitive(np.pad, infer=by_values(np.pad), fresh=True)
 primitive(np.delete, infer=counted(np.delete, 2), linear=True, fresh=True)
-primitive(np.insert, infer=counted(np.insert, 3, data=(0, 2)), fresh=True)
+primitive(np.insert, infer=counted(np.insert, 3, data=(0, 2)), fresh=True, additive=True)
 primitive(np.take, infer=by_values(np.take, data=(0, 1)), linear=True, fresh=True, methods=("take",))
 primitive(np.take_along_axis, infer=by_values(np.take_along_axis, data=(0, 1)), linear=True, fresh=True)
 

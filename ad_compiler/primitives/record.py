@@ -142,6 +142,28 @@ class Primitive:
     shape, np.sign): it stops activity and needs no rule."""
     infer: KindRule | None = None
     """The kind rule (see `KindRule`); None: the result's kind is not known here."""
+    stacks: tuple[int, ...] = ()
+    """The ranks of the trailing axes it computes on, per operand, when it maps over any
+    leading axes as NumPy's stacks do (np.linalg.inv: (2,), np.vecdot: (1, 1)): `vmap`
+    puts a batch axis in front of those. Empty: not known to."""
+    additive: bool = False
+    """Linear in its operands together, f(x + y) = f(x) + f(y) (a join): its batched JVP
+    applied to its operands computes it, which is how `vmap` maps it, as it maps a
+    `linear` one with a single batched operand."""
+    flattens: bool = False
+    """Takes an `axis` of its first operand, None meaning along the flattened array
+    (np.cumsum, np.sort, np.argmax): `vmap` moves the axis past the batch axis."""
+    numbers: bool = False
+    """Takes numbers, not arrays (a function of `math`)."""
+    over_arrays: str = ""
+    """The prim computing it element by element over arrays, for a function of numbers
+    (math.sin: np.sin): what `vmap` calls for batched operands."""
+    raises: bool = False
+    """May raise for some operand values (a singular matrix): `vmap` does not run it for
+    the examples a batched test keeps from it (the other side of a branch)."""
+    batching: Callable[..., Any] | None = None
+    """Its batching rule (`defbatch`), where no trait says how `vmap` maps it over a
+    leading batch axis (a product of two batched stacks, a solve)."""
     sympy: str | None = None
     """The SymPy function of the same meaning (`sin`, `exp`), for the symbolic check."""
     vjps: list[Rule] = field(default_factory=list)
@@ -156,7 +178,7 @@ class Primitive:
         return next((r for r in self.jvps if r.applies(kinds)), None)
 
 
-_TRAITS = frozenset(f.name for f in fields(Primitive)) - {"name", "vjps", "jvps"}
+_TRAITS = frozenset(f.name for f in fields(Primitive)) - {"name", "vjps", "jvps", "batching"}
 
 MODULES = {"np": np, "math": math}
 """The library namespaces whose callables are prims by their own name (`np.cumsum`)."""
@@ -316,7 +338,7 @@ class Table:
         record = self._records.get(name)
         if record is None:
             fn = primitive if not isinstance(primitive, str) else _namespace_callable(name)
-            record = Primitive(name, fn=fn, **_ufunc_traits(fn))
+            record = Primitive(name, fn=fn, **_ufunc_traits(fn), **_math_traits(name))
             self._records[name] = record
         for key, value in traits.items():
             setattr(record, key, value)
@@ -394,7 +416,7 @@ def _math_traits(prim: str) -> dict[str, Any]:
         return {}
     from .kinds import math_kind  # (kinds imports this module)
 
-    return {"infer": math_kind}
+    return {"infer": math_kind, "numbers": True}
 
 
 PRIMITIVES = Table()
@@ -435,6 +457,26 @@ def defjvp(*primitives: Any, broadcasting: bool | None = None, ranks: tuple[int,
     """Decorator registering a JVP rule `rule(*tangents, ans, *operands, **static)`, with
     `defvjp`'s options."""
     return _rule_decorator("jvp", primitives, broadcasting, ranks, max_rank, dtypes)
+
+
+def defbatch(*primitives: Any) -> Callable:
+    """Decorator registering a batching rule `rule(*operands, batched, ranks, **static)`
+    for each of `primitives`: what `vmap` writes for the op, given its operands (those
+    with a batch axis have it in front; an elementwise op's are aligned, axes of length 1
+    after the batch axis up to the result's rank), `batched` (per operand, whether it has
+    one) and `ranks` (per operand, its rank without it). It returns the result with the
+    batch axis in front; like a derivative rule it is lowered and inlined, never called,
+    and may refuse the case it is given with `helpers.no_batching(why)` (`vmap` then
+    tries the primitive's traits, then one call per example)."""
+    records = [PRIMITIVES.define(p) for p in primitives]
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for record in records:
+            record.batching = fn
+        PRIMITIVES._changed()
+        return fn
+
+    return register
 
 
 def defzero(*primitives: Any) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .helpers import reduce_tangent
 from .kinds import broadcast, float_kind, int_kind, is_none, same_kind
-from .record import defjvp, defvjp, defzero, primitive
+from .record import defbatch, defjvp, defvjp, defzero, primitive
 from .reductions import reduction_kind
 from .arithmetic import arithmetic_kind
 
@@ -59,6 +59,19 @@ primitive(np.clip, infer=clip_kind, elementwise=True, fresh=True, methods=("clip
 primitive(np.max, np.amax, np.min, np.amin, infer=reduction_kind, reduces=True)
 primitive(np.max, methods=("max",))
 primitive(np.min, methods=("min",))
+
+
+@defbatch(max)
+def max_batch(x, y, *, batched, ranks):
+    """`max(x, y)` as Python picks it, the first unless the second is larger (not
+    np.maximum, which gives NaN where either is)."""
+    return np.where(y > x, y, x)
+
+
+@defbatch(min)
+def min_batch(x, y, *, batched, ranks):
+    """`min(x, y)` as Python picks it, the first unless the second is smaller."""
+    return np.where(y < x, y, x)
 
 
 @defvjp(np.maximum, np.minimum, np.fmax, np.fmin, max, min, broadcasting=True)

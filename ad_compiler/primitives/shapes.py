@@ -23,7 +23,7 @@ from .joining import one_or_tuple
 from .kinds import array_kind, broadcast, const, dtype_of, same_kind, shape_of, static
 from ..ir import Const
 from .rearranging import by_values
-from .record import PRIMITIVES, compile_time, defjvp, defvjp, primitive
+from .record import PRIMITIVES, compile_time, defbatch, defjvp, defvjp, primitive
 from ..ir.types import Array, ListKind, Scalar, TupleKind, dtype_name, join, promote
 
 
@@ -216,6 +216,25 @@ def transpose_jvp(dx, ans, x, *, batch=0):
     if batch:
         return np.moveaxis(dx.T, -1, 0)
     return dx.T
+
+
+@compile_time
+def batched_axes(axes, rank):
+    """np.transpose's `axes` (None: reversed) of an array of `rank` axes with a batch
+    axis in front, which stays in front."""
+    if axes is None:
+        axes = tuple(range(rank - 1, -1, -1))
+    return (0,) + tuple(a % rank + 1 for a in axes)
+
+
+@defbatch("transpose", np.transpose)
+def transpose_batch(x, axes=None, *, batched, ranks):
+    """Each example transposed: a matrix's two axes swapped, as a person writes it."""
+    if ranks[0] < 2:
+        return x
+    if ranks[0] == 2 and axes is None:
+        return np.swapaxes(x, 1, 2)
+    return np.transpose(x, batched_axes(axes, ranks[0]))
 
 
 @defvjp(np.transpose, broadcasting=False)

@@ -1,5 +1,6 @@
 """The structural primitives the compiler itself writes: tuples, run-time lists (`ir.prims.
-LISTS`), `unbroadcast`, values read from outside (`external`), `stop_gradient`, and code
+LISTS`), `unbroadcast`, values read from outside (`external`), `stop_gradient`, a call
+compiled once its operands' kinds are known (`deferred`: `passes.deferred`), and code
 run as written (`call`, `getattr`, `fstring`, `raise`, `assert`, which have no derivative:
 `ad.opaque` proves none is on a differentiated path)."""
 
@@ -137,4 +138,5 @@ primitive("zip", infer=zip_kind, iterator=True)
 primitive("external", infer=lambda op, kinds, producers: op.attrs.get("kind"))  # (set from the cache key)
 primitive("stop_gradient", arity=1, infer=same_kind)
 primitive("call", infer=call_kind)
+primitive("deferred", shares=True)  # (a vmap called inside a function: compiled for its kinds, `passes.deferred`)
 defzero("call", "getattr", "fstring", "external", "stop_gradient", "zeros_items")

@@ -121,6 +121,9 @@ primitive(np.rad2deg, np.deg2rad, linear=True)
 primitive(np.around, elementwise=True, infer=same_kind)
 primitive(np.isposinf, np.isneginf, elementwise=True, infer=bool_broadcast)
 primitive(math.remainder, math.copysign, math.nextafter, math.ldexp, arity=2, elementwise=True, infer=math_kind)
+primitive(math.copysign, over_arrays="np.copysign")  # (not math.remainder: IEEE's, not np.remainder's)
+primitive(math.nextafter, over_arrays="np.nextafter")
+primitive(math.ldexp, over_arrays="np.ldexp")
 primitive(math.dist, arity=2, infer=float_kind)
 for _names, _sympy in (
     ((np.logaddexp2,), lambda sp, x, y: sp.log(2 ** x + 2 ** y, 2)),

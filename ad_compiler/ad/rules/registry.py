@@ -145,6 +145,21 @@ class Registry:
         slots += [JVPSlot("operand", i) for i in dynamic]
         return self._lower("jvp", rule, static, dynamic), slots
 
+    def lowered_batching(
+        self, prim: str, operands: list[Operand], attrs: dict[str, Any], batched: tuple[bool, ...],
+        ranks: tuple[int | None, ...],
+    ) -> tuple[Function, list[int]] | None:
+        """The batching rule of `prim` (`defbatch`), lowered for these operands (as
+        `lowered_vjp`), with `batched` and `ranks` bound; None if it has none. Raises
+        `NoBatchingError` where the rule declines the case."""
+        fn = self.table.get(prim).batching
+        if fn is None:
+            return None
+        rule = Rule(prim, fn, False)
+        params = list(inspect.signature(fn).parameters.values())
+        static, dynamic = self._bind(rule, params, operands, attrs, {"batched": batched, "ranks": ranks})
+        return self._lower("batch", rule, static, dynamic), dynamic
+
     @staticmethod
     def _bind(
         rule: Rule,
