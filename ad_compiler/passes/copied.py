@@ -15,6 +15,7 @@ from ..ir import Function, Op, Region, Value, walk_ops
 from ..ir.prims import LOOP_HEAD, carried_args, loop_inits
 from ..ir.types import Array
 from ..primitives import PRIMITIVES
+from .rewrite import count_uses
 
 
 def _written_in_place(body: Region, arg: Value, y: object) -> bool:
@@ -46,22 +47,6 @@ def _after_definition(region: Region, value: Value) -> int:
     return next((at + 1 for at, op in enumerate(region.ops) if value in op.results), 0)
 
 
-def _uses(fn: Function) -> dict[Value, int]:
-    counts: dict[Value, int] = {}
-    for op in walk_ops(fn.body):
-        for x in op.inputs:
-            if isinstance(x, Value):
-                counts[x] = counts.get(x, 0) + 1
-        for region in op.regions:
-            for x in region.yields:
-                if isinstance(x, Value):
-                    counts[x] = counts.get(x, 0) + 1
-    for x in fn.body.yields:
-        if isinstance(x, Value):
-            counts[x] = counts.get(x, 0) + 1
-    return counts
-
-
 def _copy_before(fn: Function, region: Region, uses: dict[Value, int], producers: dict[Value, Op]) -> bool:
     changed = False
     for loop in list(region.ops):
@@ -88,4 +73,4 @@ def _copy_before(fn: Function, region: Region, uses: dict[Value, int], producers
 def run(fn: Function) -> bool:
     """Copy once, before its loop, every array a loop writes in place and does not own."""
     producers = {r: op for op in walk_ops(fn.body) for r in op.results}
-    return _copy_before(fn, fn.body, _uses(fn), producers)
+    return _copy_before(fn, fn.body, count_uses(fn), producers)

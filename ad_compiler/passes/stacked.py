@@ -22,6 +22,7 @@ from ..ir.clone import substitute
 from ..ir.prims import LOOP_HEAD, carried_args, loop_inits, over_sequence
 from ..ir.types import Array
 from . import trips
+from .rewrite import count_uses
 
 
 _ZEROS = ("np.zeros_like", "np.zeros")
@@ -62,24 +63,6 @@ def _term(add: Op, chained: Value, addend: Operand, producers: dict[Value, Op], 
             return _Term(add, chained, flipped.inputs[0], right, "np.concatenate", 0, True)
         return _Term(add, chained, left, right, "np.concatenate", 1, False)
     return None
-
-
-def _uses(fn: Function) -> dict[Value, int]:
-    counts: dict[Value, int] = {}
-
-    def count(x: Operand) -> None:
-        if isinstance(x, Value):
-            counts[x] = counts.get(x, 0) + 1
-
-    for y in fn.body.yields:
-        count(y)
-    for op in walk_ops(fn.body):
-        for x in op.inputs:
-            count(x)
-        for region in op.regions:
-            for y in region.yields:
-                count(y)
-    return counts
 
 
 def _terms(loop: Op, k: int, producers: dict[Value, Op], uses: dict[Value, int]) -> list[_Term]:
@@ -246,7 +229,7 @@ def _rewrite(fn: Function, region: Region, producers: dict[Value, Op]) -> bool:
         counts = trips.counts(loop, producers)
         if counts is not None and not counts:
             continue  # (no iteration: nothing to stack)
-        uses = _uses(fn)
+        uses = count_uses(fn)
         before: list[Op] = []
         after: list[Op] = []
         replaced: dict[Value, Operand] = {}
