@@ -10,6 +10,10 @@ Every module has the same face:
                                   "newton" (gradient / Hessian diagonal, kmeans) or
                                   "ba" (bundle adjustment's per-observation blocks)
     hand(*args)                   the derivative written by hand, or None
+    SIZES                         the sizes, named as in the definitions
+
+and, where needed, ``normalize(result)`` (a tool's derivative in ``hand``'s layout) and
+``check_data()`` (arguments where a check of the derivative is not vacuous).
 
 Sizes and definitions are in each module's docstring and in benchmarks/README.md.
 """

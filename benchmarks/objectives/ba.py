@@ -18,7 +18,8 @@ observation i's residual depends only on row i of its arguments, two vector-Jaco
 products of ``reproj_all`` (cotangents picking the u rows, then the v rows) give every
 block at once, the way a vectorized tool computes this Jacobian.
 
-ADBench's instances: ba1 n=49 m=7776 p=31843 up to ba20 (p up to 2.3M); its files hold
+ADBench's instances: ba1 n=49 m=7776 p=31843 (small here), ba3 n=161 m=48126 p=182072
+(medium) and up to p = 9.1M; its files hold
 one camera, point and feature replicated, where here every one is drawn.
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 
 ARGNUMS = (0, 1, 2)        # of reproj_all: the gathered cameras, points and weights
 DERIVATIVE = "ba"
-SIZES = {"small": (49, 7776, 31843), "medium": (21, 11315, 36455)}    # (n, m, p)
+SIZES = {"small": dict(n=49, m=7776, p=31843), "medium": dict(n=161, m=48126, p=182072)}
 
 
 def rodrigues_rotate(rot, x):
@@ -151,6 +152,9 @@ def blocks_from_vjps(rows):
                      for d_cams, d_xs, d_w in rows], axis=1)
 
 
+normalize = blocks_from_vjps      # a tool's result in the layout of ``hand``'s
+
+
 def hand_reproj(cam, x, w, feat):
     """The 2 x 15 Jacobian of one observation's ``reproj``."""
     return jacobian_blocks(cam[None], x[None], np.array([w]), feat[None])[0]
@@ -170,7 +174,7 @@ def make_problem(size="small", seed=0):
     """Cameras a few units from the origin looking at points near it (so Xcam[2] stays
     away from 0), small rotations and distortions, weights near 1; observation i is made
     by camera i mod n of point i mod m, as in ADBench. Returns (cams, xs, w, feats, obs)."""
-    n, m, p = SIZES[size]
+    n, m, p = SIZES[size].values()
     rng = np.random.default_rng(seed)
     cams = np.empty((n, 11))
     cams[:, 0:3] = 0.1 * rng.standard_normal((n, 3))

@@ -12,7 +12,7 @@ import numpy as np
 
 ARGNUMS = 0
 DERIVATIVE = "grad"
-SIZES = {"small": 5, "medium": 7}
+SIZES = {"small": dict(ell=5), "medium": dict(ell=7)}
 
 
 def objective(a):
@@ -53,5 +53,5 @@ def _det_and_cofactors(a):
 
 
 def make_data(size="small", seed=0):
-    ell = SIZES[size]
+    ell = SIZES[size]["ell"]
     return (np.random.default_rng(seed).random((ell, ell)),)

@@ -25,7 +25,7 @@ import numpy as np
 
 ARGNUMS = (0, 1, 2)
 DERIVATIVE = "grad"
-SIZES = {"small": (2, 5, 1000), "medium": (10, 25, 1000)}   # (D, K, N)
+SIZES = {"small": dict(D=2, K=5, N=1000), "medium": dict(D=10, K=25, N=1000)}
 
 
 def lower_triangles(icf, d):
@@ -106,7 +106,7 @@ def hand(alphas, means, icf, x, wishart_gamma, wishart_m):
 def make_data(size="small", seed=0):
     """ADBench's generator: alphas, icf and x standard normal, means uniform on [0, 1);
     the Wishart prior's gamma = 1, m = 0."""
-    d, k, n = SIZES[size]
+    d, k, n = SIZES[size].values()
     rng = np.random.default_rng(seed)
     alphas = rng.standard_normal(k)
     means = rng.random((k, d))

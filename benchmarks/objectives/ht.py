@@ -20,7 +20,7 @@ import numpy as np
 
 ARGNUMS = 0
 DERIVATIVE = "jacobian"
-SIZES = {"small": 100, "medium": 1600}         # points
+SIZES = {"small": dict(points=100), "medium": dict(points=1600)}
 N_VERTICES = 544
 
 
@@ -130,7 +130,7 @@ def make_data(size="small", seed=0):
         if share:
             weights[parents[bone], v] = share
     model = (parents, np.stack(relatives), inverse_base_absolutes, base_positions, weights)
-    n_points = SIZES[size]
+    n_points = SIZES[size]["points"]
     correspondences = rng.integers(0, N_VERTICES, n_points)
     true_theta = 0.3 * rng.standard_normal(26)
     posed = objective(true_theta, *model, correspondences, np.zeros((n_points, 3)))

@@ -18,7 +18,7 @@ import numpy as np
 
 ARGNUMS = 1
 DERIVATIVE = "newton"
-SIZES = {"small": (10, 1000, 8), "medium": (100, 1000, 16)}     # (k, n, d)
+SIZES = {"small": dict(k=10, n=1000, d=8), "medium": dict(k=100, n=1000, d=16)}
 
 
 def objective(points, centroids):
@@ -39,6 +39,6 @@ def hand(points, centroids):
 
 
 def make_data(size="small", seed=0):
-    k, n, d = SIZES[size]
+    k, n, d = SIZES[size].values()
     points = np.random.default_rng(seed).random((n, d))
     return points, points[-k:].copy()

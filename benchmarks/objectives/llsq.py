@@ -13,7 +13,7 @@ import numpy as np
 
 ARGNUMS = 0
 DERIVATIVE = "grad"
-SIZES = {"small": (256, 128), "medium": (4096, 128)}     # (n, m)
+SIZES = {"small": dict(n=256, m=128), "medium": dict(n=4096, m=128)}
 
 
 def objective(x, n):
@@ -31,5 +31,5 @@ def hand(x, n):
 
 
 def make_data(size="small", seed=0):
-    n, m = SIZES[size]
+    n, m = SIZES[size].values()
     return np.random.default_rng(seed).random(m), n

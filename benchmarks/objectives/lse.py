@@ -11,7 +11,7 @@ import numpy as np
 
 ARGNUMS = 0
 DERIVATIVE = "grad"
-SIZES = {"small": 2500, "medium": 160000}
+SIZES = {"small": dict(n=2500), "medium": dict(n=160000)}
 
 
 def objective(x):
@@ -26,4 +26,4 @@ def hand(x):
 
 
 def make_data(size="small", seed=0):
-    return (np.random.default_rng(seed).random(SIZES[size]),)
+    return (np.random.default_rng(seed).random(SIZES[size]["n"]),)

@@ -19,7 +19,7 @@ import numpy as np
 
 ARGNUMS = (0, 1)
 DERIVATIVE = "grad"
-SIZES = {"small": (2, 64), "medium": (2, 1024)}        # (layers, characters)
+SIZES = {"small": dict(l=2, c=64), "medium": dict(l=2, c=1024)}   # layers, characters
 BITS = 14
 
 
@@ -116,7 +116,7 @@ def hand(main_params, extra_params, state, sequence):
 def make_data(size="small", seed=0):
     """As ADBench's generator: parameters and state uniform on [0, 1); the sequence is
     the bits of random characters."""
-    n_layers, n_chars = SIZES[size]
+    n_layers, n_chars = SIZES[size].values()
     rng = np.random.default_rng(seed)
     main_params = rng.random((2 * n_layers, 4 * BITS))
     extra_params = rng.random((3, BITS))
