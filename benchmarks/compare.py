@@ -309,7 +309,7 @@ def notes(outcomes, columns) -> list:
             if cell.status not in ("ok", "n/a"):
                 lines.append(f"{outcome.workload.name}: {col} {cell.status}: {cell.message}")
             if cell.note:
-                lines.append(f"{outcome.workload.name}: {col} ran {cell.note}")
+                lines.append(f"{outcome.workload.name}: {col}: {cell.note}")
     return lines
 
 

@@ -220,7 +220,7 @@ class _JitOrEager:
         try:
             traced = jax.make_jaxpr(self.fn, static_argnums=self.static)(*args)
         except jax.errors.ConcretizationTypeError as e:
-            self.note = "eager, jit cannot trace it: " + str(e).strip().splitlines()[0]
+            self.note = "eager (jit cannot trace it: " + str(e).strip().splitlines()[0] + ")"
             return self.fn
         size = _operations(traced.jaxpr)
         if size > self.LIMIT:
