@@ -142,7 +142,7 @@ def main(argv=None) -> int:
             r = compare.ratio(o.cells["ad_compiler"], o.cells["objective"])
             if r is not None and r > 3 and "ad_compiler" in o.derivatives:
                 print(f"\n---- ad_compiler's derivative of {o.workload.name}: {r:.1f}x the objective ----")
-                print(compare.source_of(o))
+                print(compare.source_of(o, next(t for t in tools if t.name == "ad_compiler")))
     if opts.write:
         path = report.update("objectives", {
             "title": "The standard objectives",

@@ -116,7 +116,7 @@ def main(argv=None) -> int:
             r = compare.ratio(o.cells["ad_compiler"], o.cells["hand"])
             if r is not None and r > TARGET_HAND:
                 print(f"\n---- ad_compiler's gradient, {o.workload.name} {o.workload.size}: {r:.1f}x hand ----")
-                print(compare.source_of(o))
+                print(compare.source_of(o, next(t for t in tools if t.name == "ad_compiler")))
     if opts.write:
         path = report.update("rows", {
             "title": "Against the peers",

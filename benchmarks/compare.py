@@ -64,8 +64,10 @@ class Outcome:
 
 
 def one_line(e: BaseException) -> str:
-    """The exception's type and the first line of its message that has words."""
-    line = next((ln.strip() for ln in str(e).splitlines() if any(ch.isalnum() for ch in ln)), "")
+    """The exception's type and the first line of its message that says something (more
+    than a title: tangent-ad's messages open with a banner, "Tangent Error")."""
+    lines = [ln.strip() for ln in str(e).splitlines() if any(ch.isalnum() for ch in ln)]
+    line = next((ln for ln in lines if len(ln) > 20), lines[0] if lines else "")
     line = f"{type(e).__name__}: {line}" if line else type(e).__name__
     return line if len(line) <= 300 else line[:297] + "..."
 
@@ -242,11 +244,13 @@ def header_lines(tools) -> list:
                                        for t in tools)]
 
 
-def source_of(outcome: Outcome, tool: str = "ad_compiler") -> str:
-    """The emitted source of the tool's derivative for the timed arguments (called once
-    more, so that the version shown is theirs)."""
-    derivative = outcome.derivatives[tool]
-    derivative(*outcome.workload.args)
+def source_of(outcome: Outcome, tool) -> str:
+    """The emitted source of the tool's derivative for the timed arguments: a derivative
+    made afresh and called on them (the versions are cached: nothing is compiled again),
+    since the one timed may have been called last on ``check_args``."""
+    w = outcome.workload
+    derivative = tool.derivative(w.kind, w.fn, w.argnums, w.args)
+    derivative(*tool.inputs(w.args, w.argnums))
     return getattr(derivative, "source", "<no source>")
 
 
