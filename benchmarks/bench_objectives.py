@@ -2,8 +2,8 @@
 """The standard AD benchmark objectives (ADBench, GradBench; benchmarks/objectives/),
 timed with ad_compiler and its peers.
 
-    python benchmarks/bench_objectives.py            # medium sizes, ~10 minutes
-    python benchmarks/bench_objectives.py --quick    # small sizes, fewer repeats
+    python benchmarks/bench_objectives.py            # small and medium sizes, ~8 minutes
+    python benchmarks/bench_objectives.py --quick    # small sizes, fewer repeats, ~2 minutes
     python benchmarks/bench_objectives.py --only gmm,ba --source
     python benchmarks/bench_objectives.py --write    # also docs/benchmarks.md and .svg
 
@@ -97,14 +97,14 @@ def tables(outcomes, columns) -> tuple[str, str]:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, 3 repeats of ~0.02 s")
-    ap.add_argument("--size", choices=("small", "medium"), help="default: medium (small with --quick)")
+    ap.add_argument("--size", choices=("small", "medium"), help="default: both (small with --quick)")
     ap.add_argument("--repeat", type=int, help="repeats per column (default 7, --quick 3)")
     ap.add_argument("--only", help="comma-separated objectives (default: all)")
     ap.add_argument("--source", action="store_true",
                     help="print ad_compiler's emitted derivative where it is over 3x the objective")
     ap.add_argument("--write", action="store_true", help="update docs/benchmarks.md and .svg")
     opts = ap.parse_args(argv)
-    size = opts.size or ("small" if opts.quick else "medium")
+    sizes = [opts.size] if opts.size else ["small"] if opts.quick else ["small", "medium"]
     repeat = opts.repeat or (3 if opts.quick else 7)
     target, budget = (0.02, 1.0) if opts.quick else (0.1, 5.0)
     names = opts.only.split(",") if opts.only else NAMES
@@ -112,13 +112,13 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     tools = [tool() for tool in peers.TOOLS]
     header = compare.header_lines(tools)
-    print("AD benchmark objectives" + ("  [--quick]" if opts.quick else "") + f", {size} sizes")
+    print("AD benchmark objectives" + ("  [--quick]" if opts.quick else "") + f", sizes {', '.join(sizes)}")
     print("\n".join("  " + line for line in header))
     print(f"  timing: min over {repeat} repeats of the per-call mean, ~{target} s a repeat, "
           f"at most ~{budget:g} s a column, columns interleaved\n")
 
     outcomes = []
-    for name in names:
+    for name, size in ((name, size) for size in sizes for name in names):
         w = workload(name, size)
         print(f"  {name} ({w.size}) ...", end="", flush=True)
         outcome = compare.run(w, tools, repeat, target, budget)
@@ -146,7 +146,8 @@ def main(argv=None) -> int:
     if opts.write:
         path = report.update("objectives", {
             "title": "The standard objectives",
-            "command": "python benchmarks/bench_objectives.py" + (" --quick" if opts.quick else ""),
+            "command": "python benchmarks/bench_objectives.py" + (" --quick" if opts.quick else "")
+                       + (f" --size {opts.size}" if opts.size else ""),
             "header": header, "tables": [times_text, ratios_text], "notes": lines,
             "plot": {"axis": "derivative time / objective time", "columns": columns,
                      "workloads": [compare.as_record(o, "objective") for o in outcomes]}})

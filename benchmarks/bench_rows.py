@@ -3,8 +3,8 @@
 workloads (benchmarks/rows.py): the README's three floats, logistic regression, two MLPs,
 two recurrent networks and Horner's rule.
 
-    python benchmarks/bench_rows.py            # ~3 minutes
-    python benchmarks/bench_rows.py --quick    # fewer, shorter repeats
+    python benchmarks/bench_rows.py            # ~1.5 minutes
+    python benchmarks/bench_rows.py --quick    # fewer, shorter repeats, ~30 s
     python benchmarks/bench_rows.py --write    # also docs/benchmarks.md and .svg
 
 Columns: the function, the hand-written gradient (written for speed), ad_compiler
@@ -123,8 +123,7 @@ def main(argv=None) -> int:
             "command": "python benchmarks/bench_rows.py" + (" --quick" if opts.quick else ""),
             "header": header, "tables": [times_text, ratios_text], "notes": lines,
             "plot": {"axis": "gradient time / hand-written gradient time", "columns": columns[2:],
-                     "workloads": [compare.as_record(o, "hand") | {"name": f"{o.workload.name} {o.workload.size}"}
-                                   for o in outcomes]}})
+                     "workloads": [compare.as_record(o, "hand") for o in outcomes]}})
         print(f"wrote {path}")
     return 0
 

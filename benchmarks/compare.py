@@ -310,17 +310,18 @@ def notes(outcomes, columns) -> list:
             cell = outcome.cells.get(col)
             if cell is None:
                 continue
+            where = f"{outcome.workload.name} ({outcome.workload.size})"
             if cell.status not in ("ok", "n/a"):
-                lines.append(f"{outcome.workload.name}: {col} {cell.status}: {cell.message}")
+                lines.append(f"{where}: {col} {cell.status}: {cell.message}")
             if cell.note:
-                lines.append(f"{outcome.workload.name}: {col}: {cell.note}")
+                lines.append(f"{where}: {col}: {cell.note}")
     return lines
 
 
 def first_calls(outcomes, columns) -> str:
     """The first call of every derivative (compiling, tracing), one line per workload."""
     return "\n".join(
-        f"  {o.workload.name}: " + ", ".join(f"{c} {fmt_seconds(o.cells[c].first)}" for c in columns
+        f"  {o.workload.name} ({o.workload.size}): " + ", ".join(f"{c} {fmt_seconds(o.cells[c].first)}" for c in columns
                                             if c in o.cells and o.cells[c].first is not None)
         for o in outcomes)
 
@@ -329,7 +330,7 @@ def as_record(outcome: Outcome, base: str) -> dict:
     """The outcome as plain data (for docs/benchmarks.json): times and each tool's ratio
     to the `base` column."""
     cells = outcome.cells
-    return {"name": outcome.workload.name, "size": outcome.workload.size,
+    return {"name": f"{outcome.workload.name} {outcome.workload.size}",
             "seconds": {c: cell.seconds for c, cell in cells.items() if cell.seconds is not None},
             "status": {c: cell.status for c, cell in cells.items()},
             "ratio": {c: ratio(cell, cells.get(base)) for c, cell in cells.items()
