@@ -12,7 +12,9 @@ longer than that is not repeated: its checked second call is its time.
 
 A derivative that is not timed says why in its cell: ``refused`` (ad_compiler raised a
 CompileError: it declines the program), ``error`` (ad_compiler raised anything else),
-``fails`` (a peer raised), ``wrong`` (a result disagreed), ``n/a`` (not installed).
+``fails`` (a peer raised), ``wrong`` (a result disagreed), ``not run`` (the tool's
+derivative is not run here: JAX's over peers._JitOrEager.LIMIT operations), ``n/a`` (not
+installed).
 """
 
 from __future__ import annotations
