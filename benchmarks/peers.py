@@ -159,34 +159,43 @@ class Jax(Tool):
     def inputs(self, args, argnums):
         return tuple(self.jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in args)
 
-    def _jit(self, fn, argnums, args):
+    def _jit(self, make, argnums, args):
+        """``make(numpy_like)`` builds the derivative on that array module."""
         static = tuple(i for i, a in enumerate(args)
                        if not isinstance(a, np.ndarray) and i not in _nums(argnums))
-        return _JitOrEager(self.jax, fn, static)
+        return _JitOrEager(self.jax, make, self.jnp, static)
 
     def grad(self, fn, argnums, args):
-        return self._jit(self.jax.grad(rebind(fn, self.jnp), argnums), argnums, args)
+        return self._jit(lambda jnp: self.jax.grad(rebind(fn, jnp), argnums), argnums, args)
 
     def jacobian(self, fn, argnums, args):
-        return self._jit(self.jax.jacfwd(rebind(fn, self.jnp), argnums), argnums, args)
+        return self._jit(lambda jnp: self.jax.jacfwd(rebind(fn, jnp), argnums), argnums, args)
 
     def newton(self, fn, argnums, args):
-        jax, jnp, f = self.jax, self.jnp, rebind(fn, self.jnp)
+        jax = self.jax
 
-        def direction(points, centroids):
-            g, curvature = jax.jvp(lambda c: jax.grad(f, 1)(points, c), (centroids,),
-                                   (jnp.ones_like(centroids),))
-            return g / curvature
-        return self._jit(direction, argnums, args)
+        def make(jnp):
+            f = rebind(fn, jnp)
+
+            def direction(points, centroids):
+                g, curvature = jax.jvp(lambda c: jax.grad(f, 1)(points, c), (centroids,),
+                                       (jnp.ones_like(centroids),))
+                return g / curvature
+            return direction
+        return self._jit(make, argnums, args)
 
     def ba(self, fn, argnums, args):
-        jax, f = self.jax, rebind(fn, self.jnp)
+        jax = self.jax
 
-        def blocks(cams, xs, w, feats):
-            out, pullback = jax.vjp(lambda c, x, ww: f(c, x, ww, feats), cams, xs, w)
-            u = self.jnp.zeros(out.shape).at[:, 0].set(1.0)
-            return pullback(u), pullback(1.0 - u)
-        return self._jit(blocks, argnums, args)
+        def make(jnp):
+            f = rebind(fn, jnp)
+
+            def blocks(cams, xs, w, feats):
+                out, pullback = jax.vjp(lambda c, x, ww: f(c, x, ww, feats), cams, xs, w)
+                u = jnp.zeros(out.shape).at[:, 0].set(1.0)
+                return pullback(u), pullback(1.0 - u)
+            return blocks
+        return self._jit(make, argnums, args)
 
 
 class NotRun(Exception):
@@ -196,19 +205,23 @@ class NotRun(Exception):
 
 
 class _JitOrEager:
-    """jax.jit(fn), its results waited for. Eager instead, with ``note`` saying why, where
-    jit cannot trace fn (a Python ``if`` on a traced value). Not run (``NotRun``) where the
-    traced program has more than LIMIT operations: jit unrolls Python loops and recursion,
-    and XLA's compile time grows faster than the program (the LSTM unrolled over 5, 9 and
-    17 steps, 1000, 2000 and 3900 operations, compiled in 5, 17 and 56 s on the benchmark
-    machine), while running such a program eagerly costs ~0.6 ms an operation (the LSTM's
-    gradient at 63 steps: 9 s)."""
+    """jax.jit of a derivative, its results waited for. Eager instead, with ``note``
+    saying why, where jit cannot trace it (a Python ``if`` on a traced value). Not run
+    (``NotRun``) where the traced program has more than LIMIT operations: jit unrolls
+    Python loops and recursion, and XLA's compile time grows faster than the program (the
+    LSTM unrolled over 5, 9 and 17 steps, 1000, 2000 and 3900 operations, compiled in 5,
+    17 and 56 s on the benchmark machine; the ODE's 7800 had not compiled in 14 minutes),
+    while running such a program eagerly costs ~0.6 ms an operation (the LSTM's gradient
+    at 63 steps: 9 s). The trial trace that counts the operations runs on a jax.numpy that
+    stops it after CALLS calls, as tracing costs ~0.3 ms an operation (80 s for the LSTM's
+    250000 at 1023 steps)."""
 
-    LIMIT = 5000
+    LIMIT, CALLS = 5000, 1500
 
-    def __init__(self, jax, fn, static):
-        self.jax, self.fn, self.static = jax, fn, static
-        self.run, self.note = None, None
+    def __init__(self, jax, make, jnp, static):
+        self.jax, self.make, self.static = jax, make, static
+        self.fn, self.run, self.note = make(jnp), None, None
+        self.jnp = jnp
 
     def __call__(self, *args):
         if self.run is None:
@@ -217,8 +230,9 @@ class _JitOrEager:
 
     def _choose(self, args):
         jax = self.jax
+        trial = self.make(_Counted(self.jnp, self.CALLS))
         try:
-            traced = jax.make_jaxpr(self.fn, static_argnums=self.static)(*args)
+            traced = jax.make_jaxpr(trial, static_argnums=self.static)(*args)
         except jax.errors.ConcretizationTypeError as e:
             self.note = "eager (jit cannot trace it: " + str(e).strip().splitlines()[0] + ")"
             return self.fn
@@ -226,6 +240,26 @@ class _JitOrEager:
         if size > self.LIMIT:
             raise NotRun(f"jit would compile {size} operations (limit here {self.LIMIT})")
         return jax.jit(self.fn, static_argnums=self.static)
+
+
+class _Counted:
+    """An array module whose functions count their calls and raise NotRun past `limit`."""
+
+    def __init__(self, module, limit):
+        self._module, self._limit, self._calls = module, limit, 0
+
+    def __getattr__(self, name):
+        value = getattr(self._module, name)
+        if not callable(value):
+            return value
+
+        def counted(*args, **kwargs):
+            self._calls += 1
+            if self._calls > self._limit:
+                raise NotRun(f"jit would unroll more than {self._limit} calls of jax.numpy "
+                             f"(and compile far more than {_JitOrEager.LIMIT} operations)")
+            return value(*args, **kwargs)
+        return counted
 
 
 def _operations(jaxpr):
