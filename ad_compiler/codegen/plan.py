@@ -144,7 +144,9 @@ class _Planner:
                 continue
             if op.prim in EFFECTS and not _next_to(op, user, ops):
                 continue  # a call run as written is written where it ran: `raise ValueError(...)`
-            if user in ops and _passes_effects(op, user, ops, carrying.setdefault(id(ops), _carrying(ops))):
+            if id(ops) not in carrying:  # (computed once per list of ops: setdefault would compute it each time)
+                carrying[id(ops)] = _carrying(ops)
+            if user in ops and _passes_effects(op, user, ops, carrying[id(ops)]):
                 continue  # `f(RS.uniform(), RS.normal())` written with a draw moved past another
             if user is not None and user.prim in STATEMENTS and k == 0:
                 continue  # the updated array is a variable
