@@ -18,7 +18,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import ad_compiler
 from tests.fuzz.grammar import generate
