@@ -53,6 +53,14 @@ class CompileError(Exception):
         self.source_line = source_line
         super().__init__(self.format())
 
+    @classmethod
+    def at(cls, message: str, loc: Any, fn: Any) -> "CompileError":
+        """An error pointing at `loc` (an op's source position, or None) in the source of
+        `fn` (an IR function, which knows its source lines)."""
+        if loc is None:
+            return cls(message)
+        return cls(message, loc.file, loc.line, loc.col, fn.line_text(loc))
+
     def format(self) -> str:
         if self.file is None or self.line is None:
             return f"error: {self.message}"

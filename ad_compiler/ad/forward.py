@@ -136,9 +136,7 @@ class Forward(RegionTangents, BatchedIndexing):
         return self.broadcast(t, None, x, loc)  # not kept: it may be made inside a branch
 
     def _error(self, loc: Loc | None, message: str) -> NoDerivativeError:
-        if loc is None:
-            return NoDerivativeError(message)
-        return NoDerivativeError(message, loc.file, loc.line, loc.col, self.fn.line_text(loc))
+        return NoDerivativeError.at(message, loc, self.fn)
 
     # ---- ops ----
 

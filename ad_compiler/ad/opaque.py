@@ -98,7 +98,4 @@ def _mutates(op: Op, reads: list[Value]) -> bool:
 
 
 def _located(fn: Function, op: Op, message: str) -> NoDerivativeError:
-    loc = op.loc
-    if loc is None:
-        return NoDerivativeError(message)
-    return NoDerivativeError(message, loc.file, loc.line, loc.col, fn.line_text(loc))
+    return NoDerivativeError.at(message, op.loc, fn)

@@ -127,10 +127,7 @@ class Adjoints:
 
 def _located(fn: Function, op: Op, message: str) -> NoDerivativeError:
     """An error about differentiating `op`, pointing at its source line."""
-    loc = op.loc
-    if loc is None:
-        return NoDerivativeError(message)
-    return NoDerivativeError(message, loc.file, loc.line, loc.col, fn.line_text(loc))
+    return NoDerivativeError.at(message, op.loc, fn)
 
 
 def _dtype(x: Operand) -> str | None:

@@ -160,9 +160,7 @@ class Vmap(RegionBatching, IndexBatching):
         return self.broadcast(self.get(primal), primal, self.spec(primal), loc, spec)
 
     def _error(self, loc: Loc | None, message: str) -> UnsupportedError:
-        if loc is None:
-            return UnsupportedError(message)
-        return UnsupportedError(message, loc.file, loc.line, loc.col, self.fn.line_text(loc))
+        return UnsupportedError.at(message, loc, self.fn)
 
     # ---- ops ----
 

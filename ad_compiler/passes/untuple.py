@@ -72,12 +72,10 @@ def _check_mixed(fn: Function, op: Op) -> None:
         kinds = [_kind(region.yields[k]) for region in completing]
         tuples = [kind for kind in kinds if isinstance(kind, TupleKind)]
         if tuples and any(isinstance(kind, (Scalar, Array)) for kind in kinds) and any(map(_has_floats, tuples)):
-            loc = op.loc
-            raise UnsupportedError(
+            raise UnsupportedError.at(
                 "this value is a tuple on one path and a number or an array on another (a "
                 "function returning a tuple here and a number there, say); make every path "
-                "give a tuple of the same length",
-                *((loc.file, loc.line, loc.col, fn.line_text(loc)) if loc is not None else ()))
+                "give a tuple of the same length", op.loc, fn)
 
 
 def _has_floats(kind: Kind) -> bool:
