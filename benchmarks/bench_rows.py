@@ -19,26 +19,14 @@ are Python scalar code). A script, not a test: it exits 0 whatever the verdicts.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-import warnings
 
-warnings.filterwarnings("ignore", category=SyntaxWarning)   # tangent-ad's generated code
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-os.environ.setdefault("TANGENT_DISK_CACHE", "0")
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-for _p in (_HERE, os.path.dirname(_HERE)):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-
-import compare  # noqa: E402
-import peers  # noqa: E402
-import report  # noqa: E402
-from rows import make_rows  # noqa: E402
+import isolated  # noqa: F401  (first: threads and paths, before NumPy is imported)
+import compare
+import peers
+import report
+from rows import make_rows
 
 PEERS = ("jax", "torch", "autograd", "tangent")
 TARGET_HAND = 1.2
