@@ -58,6 +58,8 @@ def _family(p: Primitive) -> str:
     rule maker of another family may have made them)."""
     if p.name.startswith("scipy."):
         return "scipy_" + p.name.split(".")[1]
+    if p.name.startswith("ad_compiler.primitives.fused."):
+        return "fused (NumPy expressions differentiated whole: see reverse-mode.md)"
     fn = p.vjps[0].fn if p.vjps else p.infer
     module = getattr(fn, "__module__", None) or ""
     return module.rpartition(".")[2] if module.startswith("ad_compiler.primitives") else "defined elsewhere"

@@ -14,7 +14,7 @@ itself.
 import importlib
 
 from . import (  # noqa: F401  (each defines its primitives on import)
-    arithmetic, contractions, creation, cumulative, fft, indexing, joining, linalg, products, rearranging,
+    arithmetic, contractions, creation, cumulative, fft, fused, indexing, joining, linalg, products, rearranging,
     reductions, select, shapes, structural, ufuncs,
 )
 from .record import (
