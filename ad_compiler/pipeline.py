@@ -30,7 +30,7 @@ from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import (
-    branches, carried, copied, cse, dce, deferred, fold, hoist, scatter, specialize, stacked, tape, untuple, views,
+    branches, cancel, carried, copied, cse, dce, deferred, fold, fuse, hoist, scatter, specialize, stacked, tape, untuple, views,
 )
 from .passes.infer import infer_kinds
 
@@ -405,13 +405,20 @@ def compile_derivative(
     """A derivative of a lowered function, specialized to argument `kinds` (None: generic)
     and to the kinds of the globals it reads (`outside`); with `jacobian`, `vmap` of that
     forward Jacobian of `primal` (see `maps_forward_jacobian`)."""
+    own: set[Value] = set()
     if isinstance(options, VmapOptions):
         derivative = _transform(optimized_primal(primal, example_kinds(options, kinds, primal), outside), options,
                                 kinds, jacobian)
     else:
-        derivative = _transform(optimized_primal(primal, kinds, outside), options)
+        work = optimized_primal(primal, kinds, outside)
+        fuse.run(work)  # (fused functions have rules of their own; written back just after)
+        own = {r for op in walk_ops(work.body) for r in op.results} | set(work.params)
+        derivative = _transform(work, options)
+        fuse.expand(derivative)
     verify(derivative, PRIMITIVES.arity)
     optimize(derivative)
+    if own and cancel.run(derivative, own):
+        optimize(derivative)
     while tape.run(derivative):  # what the reverse loops no longer read is not recorded
         optimize(derivative)
     if isinstance(options, VJPOptions):
