@@ -16,7 +16,8 @@ UNARY = ("np.sin({})", "np.cos({})", "np.tanh({})", "np.exp(0.3 * {})", "np.log(
          "np.arctanh(0.5 * np.sin({}))", "np.arccosh(2.0 + np.sin({}))", "np.cosh(0.5 * {})",
          "np.exp2(0.5 * np.sin({}))", "np.log2(2.0 + np.cos({}))", "np.log10(2.0 + np.cos({}))",
          "np.degrees({})", "np.radians({})", "np.reciprocal(2.0 + np.cos({}))", "np.power({}, 2)",
-         "np.power(1.5 + np.sin({}), 1.5)", "np.negative({})", "np.expm1({} / 3.0)", "SQ({})")
+         "np.power(1.5 + np.sin({}), 1.5)", "np.negative({})", "np.expm1({} / 3.0)", "SQ({})",
+         "1 / (1 + np.exp(-{}))", "np.log(1 / (1 + np.exp({})))", "np.log(1.0 - 1.0 / (np.exp(0.5 * {}) + 1.0))")
 BINARY = ("{} + {}", "{} - {}", "{} * {}", "{} / (2.5 + np.cos({}))", "np.hypot({}, {})",
           "np.logaddexp({}, {})", "np.add({}, {})", "np.multiply({}, {})", "np.arctan2({}, 2.0 + np.cos({}))",
           "np.subtract({}, {})", "np.divide({}, 2.0 + np.cos({}))", "np.power(1.5 + np.sin({}), np.cos({}))",
