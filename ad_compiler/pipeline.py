@@ -30,7 +30,8 @@ from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import (
-    branches, cancel, carried, copied, cse, dce, deferred, fold, fuse, hoist, scatter, specialize, stacked, tape, untuple, views,
+    branches, cancel, carried, copied, cse, dce, deferred, floats, fold, fuse, hoist, scatter, specialize, stacked, tape,
+    untuple, views,
 )
 from .passes.infer import infer_kinds
 
@@ -432,6 +433,7 @@ def compile_derivative(
     nestable = clone_function(derivative)
     if stacked.run(derivative) | copied.run(derivative) | views.run(derivative):  # (no further transform needs them)
         optimize(derivative)
+    floats.run(derivative)  # (last: what it makes is for the emitted text alone)
     emitted = emit(derivative)
     function = load(emitted.source, emitted.name, emitted.namespace, emitted.outside)
     return Version(derivative, emitted, function, nestable)

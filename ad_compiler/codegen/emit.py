@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Collection
 
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
-from ..ir.types import TupleKind
+from ..ir.types import Array, TupleKind
 from ..ir.prims import (
     BINARY_OPS, COMPARE_OPS, UNARY_OPS, carried_args, loop_inits, packed_prim,
 )
@@ -531,8 +531,28 @@ def _fstring(op: Op, args: list[ast.expr]) -> ast.expr:
     return ast.JoinedStr(values)
 
 
+def _floats(op: Op, args: list[ast.expr]) -> ast.expr:
+    """`a.tolist() if a.dtype == np.float64 and isinstance(x, float) else a`: arrays'
+    items as Python floats where every operand is float64 (`passes/floats.py`)."""
+    tests: list[ast.expr] = []
+    for x, arg in zip(op.inputs, args):
+        if isinstance(x.kind, Array):
+            float64 = ast.Attribute(ast.Name("np", ast.Load()), "float64", ast.Load())
+            tests.append(ast.Compare(ast.Attribute(arg, "dtype", ast.Load()), [ast.Eq()], [float64]))
+        else:
+            tests.append(ast.Call(ast.Name("isinstance", ast.Load()), [arg, ast.Name("float", ast.Load())], []))
+    arrays = args[:op.attrs["arrays"]]
+    listed = [ast.Call(ast.Attribute(copy.deepcopy(a), "tolist", ast.Load()), [], []) for a in arrays]
+    kept = [copy.deepcopy(a) for a in arrays]
+    test = tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
+    if len(arrays) == 1:
+        return ast.IfExp(test, listed[0], kept[0])
+    return ast.IfExp(test, ast.Tuple(listed, ast.Load()), ast.Tuple(kept, ast.Load()))
+
+
 _WRITTEN: dict[str, Callable[[Op, list[ast.expr]], ast.expr]] = {
     "call": _call,
+    "floats": _floats,
     "getattr": lambda op, args: ast.Attribute(args[0], op.attrs["name"], ast.Load()),
     "fstring": _fstring,
     "stop_gradient": lambda op, args: args[0],

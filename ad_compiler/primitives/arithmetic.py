@@ -38,6 +38,8 @@ primitive("neg", "pos", arity=1, elementwise=True, fresh=True, infer=same_kind)
 primitive("not_", arity=1, elementwise=True, fresh=True, infer=bool_broadcast, over_arrays="np.logical_not")
 primitive(*COMPARE_OPS, arity=2, elementwise=True, infer=bool_broadcast)
 primitive("mul", "neg", "pos", np.multiply, np.negative, np.positive, linear=True)
+primitive("add", "sub", "mul", "neg", "pos", "lt", "le", "gt", "ge", "eq", "ne", floats="same")
+primitive("not_", floats="alike")
 for _names, _sympy in (
     (("add", np.add), lambda sp, x, y: x + y), (("sub", np.subtract), lambda sp, x, y: x - y),
     (("mul", np.multiply), lambda sp, x, y: x * y), (("truediv", np.divide), lambda sp, x, y: x / y),

@@ -164,6 +164,13 @@ class Primitive:
     batching: Callable[..., Any] | None = None
     """Its batching rule (`defbatch`), where no trait says how `vmap` maps it over a
     leading batch axis (a product of two batched stacks, a solve)."""
+    floats: str = ""
+    """What it does with a Python float where a NumPy float64 scalar was (an array's
+    `tolist()` read for speed, `passes/floats.py`): "same", the same value, a Python
+    scalar where the float64 made a NumPy one (`+`, `-`, `*`, comparisons); "alike", the
+    same value of the same type (a function of `math` reads a float64 as the float it
+    is; a ufunc makes a float64 of either); "": not known to (`/` and `%` by zero raise
+    ZeroDivisionError on Python floats, `**` OverflowError or gives a complex)."""
     sympy: str | None = None
     """The SymPy function of the same meaning (`sin`, `exp`), for the symbolic check."""
     vjps: list[Rule] = field(default_factory=list)
@@ -402,21 +409,24 @@ def _copied(record: Primitive) -> Primitive:
 
 def _ufunc_traits(fn: Any) -> dict[str, Any]:
     """What a NumPy ufunc says about itself: elementwise (without a core signature),
-    broadcasting when it takes several operands, a new array, and its kind rule."""
+    broadcasting when it takes several operands, a new array, and its kind rule; it
+    computes a Python float as the float64 it converts it to."""
     if not isinstance(fn, np.ufunc) or fn.signature is not None:
         return {}
     from .kinds import ufunc_kind  # (kinds imports this module)
 
-    return {"elementwise": True, "broadcasting": fn.nin > 1, "fresh": True, "arity": fn.nin, "infer": ufunc_kind}
+    return {"elementwise": True, "broadcasting": fn.nin > 1, "fresh": True, "arity": fn.nin, "infer": ufunc_kind,
+            "floats": "alike"}
 
 
 def _math_traits(prim: str) -> dict[str, Any]:
-    """A function of `math` takes numbers and gives a number (a bool for `math.is...`)."""
+    """A function of `math` takes numbers and gives a number (a bool for `math.is...`),
+    reading a float64 as the Python float it is."""
     if not prim.startswith("math."):
         return {}
     from .kinds import math_kind  # (kinds imports this module)
 
-    return {"infer": math_kind, "numbers": True}
+    return {"infer": math_kind, "numbers": True, "floats": "alike"}
 
 
 PRIMITIVES = Table()
