@@ -30,7 +30,8 @@ from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import (
-    branches, cancel, carried, copied, cse, dce, deferred, floats, fold, fuse, hoist, scatter, specialize, stacked, tape,
+    branches, cancel, carried, copied, cse, dce, deferred, floats, fold, fuse, hoist, scatter, specialize, stacked,
+    states, tape,
     untuple, views,
 )
 from .passes.infer import infer_kinds
@@ -431,6 +432,10 @@ def compile_derivative(
     if isinstance(options, GradOptions):
         name_gradients(derivative, options.argnums, options.tuple_out)
     nestable = clone_function(derivative)
+    if states.run(derivative):  # (a carried value's states taped once: then the tape holds the rest)
+        optimize(derivative)
+        while tape.run(derivative):
+            optimize(derivative)
     if stacked.run(derivative) | copied.run(derivative) | views.run(derivative):  # (no further transform needs them)
         optimize(derivative)
     floats.run(derivative)  # (last: what it makes is for the emitted text alone)

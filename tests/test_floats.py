@@ -13,13 +13,7 @@ import ad_compiler
 from ad_compiler import grad, jacfwd, value_and_grad
 from ad_compiler import pipeline
 from tests.numeric import assert_grad_close
-
-
-def horner(x, coeffs):
-    acc = 0.0
-    for c in coeffs:
-        acc = acc * x + c
-    return acc
+from tests.test_modes import horner  # (the loop the pass is for)
 
 
 def indexed(x, w):

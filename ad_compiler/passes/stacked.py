@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.clone import substitute
 from ..ir.prims import LOOP_HEAD, carried_args, loop_inits, over_sequence
-from ..ir.types import Array
+from ..ir.types import Array, ListKind
 from . import trips
 from .rewrite import count_uses
 
@@ -138,6 +138,9 @@ class _Stacks:
     def _rows(self, item: Value) -> Value | None:
         read = self.producers.get(item)
         counter = self.loop.regions[-1].args[0]
+        if read is not None and read.prim == "getitem" and isinstance(read.inputs[0], Value) \
+                and isinstance(read.inputs[0].kind, ListKind) and read.inputs[0] not in self.inside:
+            return self._listed_rows(read.inputs[0], read.inputs[1])
         if read is None or read.prim != "getitem" or read.inputs[1] is not counter \
                 or not isinstance(read.inputs[0], Value) or read.inputs[0] in self.inside:
             return None
@@ -154,6 +157,29 @@ class _Stacks:
         self.after.append(Op("getitem", [array, Const(slice(start, stop, None if counts.step == 1 else counts.step))],
                              [rows], loc=self.loop.loc))
         return rows
+
+    def _listed_rows(self, listed: Value, index: Operand) -> Value | None:
+        """The items of an outer list the loop reads at its counter, or at its counter
+        less a constant (a tape of states, `passes/states.py`), in the loop's order,
+        stacked."""
+        counter = self.loop.regions[-1].args[0]
+        shift = self.producers.get(index) if isinstance(index, Value) else None
+        if index is counter:
+            offset = 0
+        elif shift is not None and shift.prim == "sub" and shift.inputs[0] is counter \
+                and isinstance(shift.inputs[1], Const) and type(shift.inputs[1].value) is int:
+            offset = shift.inputs[1].value
+        else:
+            return None
+        read = range(self.counts.start - offset, self.counts.stop - offset, self.counts.step)
+        if not read or min(read) < 0:
+            return None
+        stop = read[-1] + read.step
+        visited = slice(read.start or None, stop if stop >= 0 else None, None if read.step == 1 else read.step)
+        rows, stacked = Value(), Value()
+        self.after.append(Op("getitem", [listed, Const(visited)], [rows], loc=self.loop.loc))
+        self.after.append(Op(over_sequence("np.stack"), [rows], [stacked], loc=self.loop.loc))
+        return stacked
 
     def _collected(self, item: Value, joined: str, axis: int) -> Value:
         filled = self._pushed(item) or self._grown(item)
