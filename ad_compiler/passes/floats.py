@@ -9,10 +9,10 @@ ZeroDivisionError on Python floats, `**` OverflowError), which no record claims;
 promotion: NumPy takes a Python float in the precision of what it meets (a float32
 stays float32), where a float64 scalar makes the result float64.
 
-So a loop that reads a 1-d float array item by item (`for c in coeffs`, `coeffs[i]`)
-reads it from its `tolist()` when every value made from the items meets only
-operations the same on Python floats, and everything else they meet is an integer, a
-Python number or float64. Kinds say "float", not which precision, so what the compiler
+So a loop that reads a 1-d float array item by item (`for c in coeffs`, `coeffs[i]`),
+running at least half as many times as it has items, reads it from its `tolist()` when
+every value made from the items meets only operations the same on Python floats, and
+everything else they meet is an integer, a Python number or float64. Kinds say "float", not which precision, so what the compiler
 cannot prove is checked once, before the loop, where the emitted text says so:
 
     coeffs = coeffs.tolist() if coeffs.dtype == np.float64 and isinstance(x, float) else coeffs
@@ -30,6 +30,7 @@ from ..ir import Const, Function, Op, Operand, Region, Value
 from ..ir.prims import LOOP_HEAD, carried_args
 from ..ir.types import Array, Kind, Scalar, TupleKind, kind_of
 from ..primitives import PRIMITIVES, primitive
+from . import trips
 
 FLOATS = "floats"
 """`floats(*arrays, *checked, arrays=n)`: the `n` arrays' `tolist()` where they and
@@ -98,12 +99,16 @@ class _Loop:
         self.checked: list[Value] = []
 
     def _item(self, op: Op) -> bool:
-        """`a[i]` of a 1-d float array from before the loop, at an int: a float."""
+        """`a[i]` of a 1-d float array from before the loop, at an int: a float; where the
+        loop runs at least half as many times as `a` has items (`tolist()` copies them all)."""
         if op.prim != "getitem" or not isinstance(op.inputs[0], Value) or op.inputs[0] not in self.visible:
             return False
         array, index = op.inputs[0].kind, _kind(op.inputs[1])
-        return isinstance(array, Array) and array.ndim == 1 and array.dtype == "float" and \
-            index == Scalar("int") and op.result.kind == Scalar("float")
+        if not (isinstance(array, Array) and array.ndim == 1 and array.dtype == "float" and array.shape
+                and index == Scalar("int") and op.result.kind == Scalar("float")):
+            return False
+        steps = trips.counts(self.loop, self.fn.producers)
+        return steps is not None and 2 * len(steps) >= array.shape[0]
 
     def provable(self) -> bool:
         """Whether every value made from the items meets only what is the same on Python
