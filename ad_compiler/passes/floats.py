@@ -92,8 +92,8 @@ class _Loop:
     """One loop's items read as Python floats: the reads, what they taint, and the
     values the run-time check covers (those the compiler cannot prove float64)."""
 
-    def __init__(self, fn: _Function, loop: Op, visible: set[Value]) -> None:
-        self.fn, self.loop, self.visible = fn, loop, visible
+    def __init__(self, fn: _Function, loop: Op, visible: set[Value], named: set[Value]) -> None:
+        self.fn, self.loop, self.visible, self.named = fn, loop, visible, named
         self.reads = [op for op in _direct_ops(loop.regions[-1]) if self._item(op)]
         self.tainted: dict[Value, None] = {}  # (in the order found: the check's text is the same every run)
         self.checked: list[Value] = []
@@ -101,7 +101,8 @@ class _Loop:
     def _item(self, op: Op) -> bool:
         """`a[i]` of a 1-d float array from before the loop, at an int: a float; where the
         loop runs at least half as many times as `a` has items (`tolist()` copies them all)."""
-        if op.prim != "getitem" or not isinstance(op.inputs[0], Value) or op.inputs[0] not in self.visible:
+        if op.prim != "getitem" or not isinstance(op.inputs[0], Value) or op.inputs[0] not in self.visible \
+                or op.inputs[0] not in self.named:  # (an unnamed one would be written three times in the check)
             return False
         array, index = op.inputs[0].kind, _kind(op.inputs[1])
         if not (isinstance(array, Array) and array.ndim == 1 and array.dtype == "float" and array.shape
@@ -256,8 +257,9 @@ def run(fn: Function) -> bool:
     facts.read(fn.body, None)
     found: list[tuple[Op, Region, set[Value]]] = []
     _loops(fn.body, set(fn.params), found)
+    named = {v for v in facts.uses if fn.hint(v)} | set(fn.params)
     chosen = [(plan, region) for loop, region, visible in found
-              for plan in [_Loop(facts, loop, visible)] if plan.provable()]
+              for plan in [_Loop(facts, loop, visible, named)] if plan.provable()]
     for plan, region in chosen:  # (all decided on the IR as it was)
         plan.rewrite(region)
     return bool(chosen)
