@@ -31,8 +31,7 @@ from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import (
     branches, cancel, carried, copied, cse, dce, deferred, floats, fold, fuse, hoist, scatter, specialize, stacked,
-    states, tape,
-    untuple, views,
+    states, tape, untuple, views,
 )
 from .passes.infer import infer_kinds
 
