@@ -223,3 +223,15 @@ def test_generic_code_reads_a_shape_from_the_operands(tmp_path) -> None:
     exec(compile(source, str(out), "exec"), namespace)  # noqa: S102 - our own output
     for x in (np.array([0.3, -0.2, 0.5, 1.1]), np.array([[0.3, -0.2], [0.5, 1.1], [0.9, 0.1]])):
         np.testing.assert_allclose(namespace["grad__rosenbrock"](x), numeric_grad(_rosenbrock, (x,), 0), rtol=1e-7)
+
+
+def clipped_above(x):
+    return np.sum(np.minimum(x, np.inf) * np.maximum(x, -np.inf))
+
+
+def test_infinity_is_spelled_np_inf() -> None:
+    """Not `1e1000` (what astor prints for the float), which reads as a typo."""
+    g = grad(clipped_above)
+    x = np.array([0.5, -1.5, 2.0])
+    np.testing.assert_allclose(g(x), numeric_grad(clipped_above, (x,), 0), rtol=1e-6)
+    assert "np.inf" in g.source and "-np.inf" in g.source and "1e1000" not in g.source

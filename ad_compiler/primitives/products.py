@@ -651,21 +651,26 @@ def cross_vjp(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return vectors_back(ga, a, axisa), vectors_back(gb, b, axisb)
 
 
+def crossed(a, b, axisa, axisb, axisc):
+    """np.cross, its axes written out only where they are not the defaults."""
+    if (axisa, axisb, axisc) == (-1, -1, -1):
+        return np.cross(a, b)
+    return np.cross(a, b, axisa, axisb, axisc)
+
+
 @defjvp(np.cross, broadcasting=False)
 def cross_jvp(da, db, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, batch=0):
     """Batched: each tangent given the operands' common rank after its directions (so
     that the directions lead the broadcast), its vector axis moved along."""
     axisa, axisb, axisc = cross_axes(axisa, axisb, axisc, axis)
-    if not batch and (axisa, axisb, axisc) == (-1, -1, -1):
-        return np.cross(da, b) + np.cross(a, db)
     if not batch:
-        return np.cross(da, b, axisa, axisb, axisc) + np.cross(a, db, axisa, axisb, axisc)
+        return crossed(da, b, axisa, axisb, axisc) + crossed(a, db, axisa, axisb, axisc)
     rank = max(np.ndim(a), np.ndim(b))
     directions = (np.shape(da)[0],)
     da = np.reshape(da, directions + (1,) * (rank - np.ndim(a)) + np.shape(a))
     db = np.reshape(db, directions + (1,) * (rank - np.ndim(b)) + np.shape(b))
-    return np.cross(da, b, shifted(axisa, 1 + rank - np.ndim(a)), axisb, shifted(axisc, 1)) + \
-        np.cross(a, db, axisa, shifted(axisb, 1 + rank - np.ndim(b)), shifted(axisc, 1))
+    return crossed(da, b, shifted(axisa, 1 + rank - np.ndim(a)), axisb, shifted(axisc, 1)) + \
+        crossed(a, db, axisa, shifted(axisb, 1 + rank - np.ndim(b)), shifted(axisc, 1))
 
 
 # ---- np.vecdot (NumPy 2.0), np.matvec and np.vecmat (NumPy 2.2): stacks broadcast ----
@@ -717,6 +722,4 @@ def cross_batch(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, batched, ranks
     if batched[1]:
         b = lifted(b, rank - rb)
         axisb = shifted(axisb, 1 + rank - rb)
-    if (axisa, axisb, axisc) == (-1, -1, -1):
-        return np.cross(a, b)
-    return np.cross(a, b, axisa, axisb, shifted(axisc, 1))
+    return crossed(a, b, axisa, axisb, shifted(axisc, 1))
