@@ -19,7 +19,7 @@ from ..ir.types import Scalar
 from .infer import kind_of_operand
 from .rewrite import const, rewrite
 
-_FOLDABLE_TYPES = (numbers.Number, str, type(None), tuple)
+_FOLDABLE_TYPES = (numbers.Number, str, type(None), tuple, slice)
 
 
 def _literal(value: Any) -> bool:
