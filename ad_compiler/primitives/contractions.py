@@ -6,7 +6,8 @@ tangent in place of the operand (an extra label `Z` for the directions, batched)
 of an operand is the einsum of the cotangent with the other operands into that operand's
 labels, with an identity matrix where a label repeats in the operand (`'ii'`: only the
 diagonal is read) and ones where a label appears nowhere else (`'ij->i'`: the cotangent
-is broadcast along `j`). (`optimize=` is not passed on to the derivative's einsums.)
+is broadcast along `j`). (`optimize=` is not passed on to the derivative's einsums; one
+of two operands that is a stacked matrix product is written with `@`: `matmul_plan`.)
 np.einsum of one operand without a sum returns a view of it ('ii->i', 'ij->ji'): it is a
 view primitive of its first array (`viewed=1`, after the subscripts), so an element write
 through either is refused where the other is read, as for any view.
