@@ -30,7 +30,8 @@ from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import (
-    branches, carried, copied, cse, dce, deferred, fold, hoist, scatter, specialize, stacked, tape, untuple, views,
+    branches, carried, copied, cse, dce, deferred, fold, hoist, scatter, specialize, stacked, tape, unroll, untuple,
+    views,
 )
 from .passes.infer import infer_kinds
 
@@ -147,6 +148,7 @@ def optimize(fn: Function) -> Function:
         changed |= scatter.run(fn)
         changed |= carried.run(fn)
         changed |= hoist.run(fn)
+        changed |= unroll.run(fn)
         changed |= dce.run(fn)
         verify(fn, PRIMITIVES.arity)
         if not changed:

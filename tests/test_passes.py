@@ -184,3 +184,54 @@ def test_gradient_of_a_loop_carries_no_constant_adjoint() -> None:
     assert d(1.5, 3) == 3 * 2.0 * 2.0  # d/dx of n * (2x) * 2
     body = d.source.split("for i in reversed(range(n)):")[1]
     assert "bacc" not in body and "bscale" not in body
+
+
+# ---- unroll: a loop that grows a list, its bounds fixed by the arguments' shapes ----
+
+def triangles(icf, x):
+    """Columns of growing zeros then entries of `icf` (ADBench GMM's lower triangles),
+    one per column of `x`: the loop's bounds are known only from `x`'s shape."""
+    d = x.shape[1]
+    columns = []
+    start = d
+    for i in range(d):
+        below = d - i - 1
+        columns.append(np.concatenate([np.zeros((icf.shape[0], i + 1)), icf[:, start:start + below]], axis=1))
+        start = start + below
+    return np.sum(np.einsum("kij,nkj->nki", np.stack(columns, axis=2), x[:, None, :] - icf[None, :, :d]) ** 2)
+
+
+def stacked_steps(w, x):
+    hs = []
+    for t in range(x.shape[0]):
+        hs.append(np.tanh(w * x[t]))
+    return np.sum(np.stack(hs) ** 2)
+
+
+def test_a_loop_growing_a_list_of_unknown_shapes_is_unrolled_once_its_bounds_are_known() -> None:
+    from ad_compiler import grad
+    from tests.numeric import numeric_grad
+
+    rng = np.random.default_rng(4)
+    for d in (2, 4):
+        icf, x = rng.standard_normal((3, d + d * (d - 1) // 2)), rng.standard_normal((5, d))
+        g = grad(triangles, argnums=(0, 1))
+        for got, argnum in zip(g(icf, x), (0, 1)):
+            np.testing.assert_allclose(got, numeric_grad(triangles, (icf, x), argnum), rtol=1e-6, atol=1e-8)
+        assert "for " not in g.source and "unbroadcast" not in g.source and "np.stack((" in g.source
+    steps = grad(stacked_steps)
+    w, x = rng.standard_normal(3), rng.standard_normal((4, 3))
+    np.testing.assert_allclose(steps(w, x), numeric_grad(stacked_steps, (w, x), 0), rtol=1e-6, atol=1e-8)
+    assert "for t in range(4)" in steps.source  # (items of a known shape: the loop stays)
+
+
+def test_fold_reads_the_items_of_a_list_made_here() -> None:
+    """`np.stack(xs)` of a list made by a display and appends is `np.stack` of its items."""
+    a, b, c = Value("a"), Value("b"), Value("c")
+    made, grown, grown2, out = Value(), Value(), Value(), Value()
+    fn = Function("f", [a, b, c], Region([], [
+        Op("list", [a], [made]), Op("push", [made, b], [grown]), Op("push", [grown, c], [grown2]),
+        Op("np.stack*", [grown2], [out], {"axis": 1})], [out]))
+    fold.run(fn)
+    dce.run(fn)
+    assert _body(fn) == ["    %0 = np.stack(%a, %b, %c, axis=1)", "    return %0"]
