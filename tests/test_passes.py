@@ -235,3 +235,42 @@ def test_fold_reads_the_items_of_a_list_made_here() -> None:
     fold.run(fn)
     dce.run(fn)
     assert _body(fn) == ["    %0 = np.stack(%a, %b, %c, axis=1)", "    return %0"]
+
+
+# ---- specialize: sums of products, broadcast numbers, zeros written everywhere ----
+
+def summed_product(a, b):
+    return np.sum(a * b, axis=0, keepdims=True)
+
+
+def test_a_sum_of_a_product_sums_the_factor_that_varies_along_its_axis() -> None:
+    fn = lower(summed_product)
+    infer_kinds(fn, [Array(3, "float", (6, 4, 1)), Array(3, "float", (1, 4, 3))])
+    specialize.run(fn)
+    dce.run(fn)
+    verify(fn)
+    assert _body(infer_kinds(fn)) == ["    %0: float[1,4,1] = np.sum(%a, axis=0, keepdims=True)",
+                                      "    %1: float[1,4,3] = mul(%0, %b)", "    return %1"]
+
+
+def nearest(points, centroids):
+    diff = points[:, None, :] - centroids[None, :, :]
+    return np.sum(np.min(np.sum(diff * diff, axis=2), axis=1))
+
+
+def test_the_curvature_of_kmeans_is_summed_before_it_is_multiplied() -> None:
+    """The JVP of the k-means gradient along the centroids: the tangent does not vary
+    along the points, so the cotangent is summed over the points first (no (n, k, d)
+    product), and the gradient is the sum reshaped (no zeros written through [None])."""
+    from ad_compiler import grad, jvp
+    from tests.numeric import numeric_grad
+
+    rng = np.random.default_rng(6)
+    points, centroids, direction = rng.standard_normal((9, 2)), rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    g = grad(nearest, argnums=1)
+    np.testing.assert_allclose(g(points, centroids), numeric_grad(nearest, (points, centroids), 1), rtol=1e-6)
+    assert "np.zeros" not in g.source and "bcentroids = np.reshape(" in g.source
+    _, tangent = jvp(g, (points, centroids), (None, direction))
+    h = 1e-6
+    expected = (g(points, centroids + h * direction) - g(points, centroids - h * direction)) / (2 * h)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)

@@ -272,9 +272,9 @@ class _Specializer:
             return None
         for a, b in (p.inputs, p.inputs[::-1]):
             own, full = _shape(b), _shape(a)
-            if isinstance(b, Const) or own is None or full is None or len(full) != len(shape) or any(
+            if not own or full is None or len(full) != len(shape) or any(
                     full[i] != shape[i] for i in axes) or getattr(kind_of_operand(a), "dtype", None) != x.kind.dtype:
-                continue  # (a constant factor is `fold`'s; `a` must span the summed axes, in the product's dtype)
+                continue  # (a number is no array that varies less; `a` spans the summed axes, in the product's dtype)
             lacked = len(shape) - len(own)
             if any(i >= lacked and (own[i - lacked] != 1 or not keep) for i in axes):
                 continue  # (without keepdims, an axis of `b` itself would stay)
