@@ -72,7 +72,8 @@ def _region(region: Region, producers: dict[Value, Op]) -> bool:
     for i, op in enumerate(region.ops):
         for sub in op.regions:
             changed |= _region(sub, producers)
-        values = counts(op, producers) if op.prim in ("for_range", "for_each") and len(op.regions) == 1 else None
+        written = op.prim in ("for_range", "for_each") and len(op.regions) == 1 and not op.attrs
+        values = counts(op, producers) if written else None  # (not a loop with a note: vmap's, per example)
         if values is None or not 0 < len(values) <= MAX_TRIPS or len(values) * _size(op.regions[0]) > MAX_OPS \
                 or not _grows_list(op, region.ops[i + 1:]):
             producers.update((r, op) for r in op.results)
