@@ -308,7 +308,7 @@ class _Specializer:
         if shape is None or not isinstance(vkind, Array) or vkind.dtype != kind_of_operand(a).dtype:
             return None
         try:
-            selected = np.empty(shape)[index.value].shape
+            selected = np.broadcast_to(0.0, shape)[index.value].shape  # (no memory)
         except (IndexError, TypeError, ValueError):
             return None
         if vkind.shape != selected:
