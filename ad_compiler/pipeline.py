@@ -31,7 +31,7 @@ from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import (
     branches, cancel, carried, copied, cse, dce, deferred, floats, fold, fuse, hoist, scatter, specialize, stacked,
-    states, tape, untuple, views,
+    states, tape, unroll, untuple, views,
 )
 from .passes.infer import infer_kinds
 
@@ -148,6 +148,7 @@ def optimize(fn: Function) -> Function:
         changed |= scatter.run(fn)
         changed |= carried.run(fn)
         changed |= hoist.run(fn)
+        changed |= unroll.run(fn)
         changed |= dce.run(fn)
         verify(fn, PRIMITIVES.arity)
         if not changed:

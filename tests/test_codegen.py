@@ -223,3 +223,27 @@ def test_generic_code_reads_a_shape_from_the_operands(tmp_path) -> None:
     exec(compile(source, str(out), "exec"), namespace)  # noqa: S102 - our own output
     for x in (np.array([0.3, -0.2, 0.5, 1.1]), np.array([[0.3, -0.2], [0.5, 1.1], [0.9, 0.1]])):
         np.testing.assert_allclose(namespace["grad__rosenbrock"](x), numeric_grad(_rosenbrock, (x,), 0), rtol=1e-7)
+
+
+def clipped_above(x):
+    return np.sum(np.minimum(x, np.inf) * np.maximum(x, -np.inf))
+
+
+def test_infinity_is_spelled_np_inf() -> None:
+    """Not `1e1000` (what astor prints for the float), which reads as a typo."""
+    g = grad(clipped_above)
+    x = np.array([0.5, -1.5, 2.0])
+    np.testing.assert_allclose(g(x), numeric_grad(clipped_above, (x,), 0), rtol=1e-6)
+    assert "np.inf" in g.source and "-np.inf" in g.source and "1e1000" not in g.source
+
+
+def slices_subtracted(c, x):
+    return np.sum(np.exp(x - c[:, 2:4])) + np.sum(np.sin(c[:, 0:2]) * x)
+
+
+def test_a_cotangent_subtracted_at_an_index_is_written_in_place() -> None:
+    """`bc[:, 2:4] = bc[:, 2:4] - t` is `bc[:, 2:4] -= t`, as an addition is `+=`."""
+    g = grad(slices_subtracted)
+    c, x = np.random.default_rng(7).random((3, 4)), np.random.default_rng(8).random((3, 2))
+    np.testing.assert_allclose(g(c, x), numeric_grad(slices_subtracted, (c, x), 0), rtol=1e-6, atol=1e-9)
+    assert "bc[:, 2:4] -= " in g.source

@@ -184,3 +184,93 @@ def test_gradient_of_a_loop_carries_no_constant_adjoint() -> None:
     assert d(1.5, 3) == 3 * 2.0 * 2.0  # d/dx of n * (2x) * 2
     body = d.source.split("for i in reversed(range(n)):")[1]
     assert "bacc" not in body and "bscale" not in body
+
+
+# ---- unroll: a loop that grows a list, its bounds fixed by the arguments' shapes ----
+
+def triangles(icf, x):
+    """Columns of growing zeros then entries of `icf` (ADBench GMM's lower triangles),
+    one per column of `x`: the loop's bounds are known only from `x`'s shape."""
+    d = x.shape[1]
+    columns = []
+    start = d
+    for i in range(d):
+        below = d - i - 1
+        columns.append(np.concatenate([np.zeros((icf.shape[0], i + 1)), icf[:, start:start + below]], axis=1))
+        start = start + below
+    return np.sum(np.einsum("kij,nkj->nki", np.stack(columns, axis=2), x[:, None, :] - icf[None, :, :d]) ** 2)
+
+
+def stacked_steps(w, x):
+    hs = []
+    for t in range(x.shape[0]):
+        hs.append(np.tanh(w * x[t]))
+    return np.sum(np.stack(hs) ** 2)
+
+
+def test_a_loop_growing_a_list_of_unknown_shapes_is_unrolled_once_its_bounds_are_known() -> None:
+    from ad_compiler import grad
+    from tests.numeric import numeric_grad
+
+    rng = np.random.default_rng(4)
+    for d in (2, 4):
+        icf, x = rng.standard_normal((3, d + d * (d - 1) // 2)), rng.standard_normal((5, d))
+        g = grad(triangles, argnums=(0, 1))
+        for got, argnum in zip(g(icf, x), (0, 1)):
+            np.testing.assert_allclose(got, numeric_grad(triangles, (icf, x), argnum), rtol=1e-6, atol=1e-8)
+        assert "for " not in g.source and "unbroadcast" not in g.source and "np.stack((" in g.source
+    steps = grad(stacked_steps)
+    w, x = rng.standard_normal(3), rng.standard_normal((4, 3))
+    np.testing.assert_allclose(steps(w, x), numeric_grad(stacked_steps, (w, x), 0), rtol=1e-6, atol=1e-8)
+    assert "for t in range(4)" in steps.source  # (items of a known shape: the loop stays)
+
+
+def test_fold_reads_the_items_of_a_list_made_here() -> None:
+    """`np.stack(xs)` of a list made by a display and appends is `np.stack` of its items."""
+    a, b, c = Value("a"), Value("b"), Value("c")
+    made, grown, grown2, out = Value(), Value(), Value(), Value()
+    fn = Function("f", [a, b, c], Region([], [
+        Op("list", [a], [made]), Op("push", [made, b], [grown]), Op("push", [grown, c], [grown2]),
+        Op("np.stack*", [grown2], [out], {"axis": 1})], [out]))
+    fold.run(fn)
+    dce.run(fn)
+    assert _body(fn) == ["    %0 = np.stack(%a, %b, %c, axis=1)", "    return %0"]
+
+
+# ---- specialize: sums of products, broadcast numbers, zeros written everywhere ----
+
+def summed_product(a, b):
+    return np.sum(a * b, axis=0, keepdims=True)
+
+
+def test_a_sum_of_a_product_sums_the_factor_that_varies_along_its_axis() -> None:
+    fn = lower(summed_product)
+    infer_kinds(fn, [Array(3, "float", (6, 4, 1)), Array(3, "float", (1, 4, 3))])
+    specialize.run(fn)
+    dce.run(fn)
+    verify(fn)
+    assert _body(infer_kinds(fn)) == ["    %0: float[1,4,1] = np.sum(%a, axis=0, keepdims=True)",
+                                      "    %1: float[1,4,3] = mul(%0, %b)", "    return %1"]
+
+
+def nearest(points, centroids):
+    diff = points[:, None, :] - centroids[None, :, :]
+    return np.sum(np.min(np.sum(diff * diff, axis=2), axis=1))
+
+
+def test_the_curvature_of_kmeans_is_summed_before_it_is_multiplied() -> None:
+    """The JVP of the k-means gradient along the centroids: the tangent does not vary
+    along the points, so the cotangent is summed over the points first (no (n, k, d)
+    product), and the gradient is the sum reshaped (no zeros written through [None])."""
+    from ad_compiler import grad, jvp
+    from tests.numeric import numeric_grad
+
+    rng = np.random.default_rng(6)
+    points, centroids, direction = rng.standard_normal((9, 2)), rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    g = grad(nearest, argnums=1)
+    np.testing.assert_allclose(g(points, centroids), numeric_grad(nearest, (points, centroids), 1), rtol=1e-6)
+    assert "np.zeros" not in g.source and "bcentroids = np.reshape(" in g.source
+    _, tangent = jvp(g, (points, centroids), (None, direction))
+    h = 1e-6
+    expected = (g(points, centroids + h * direction) - g(points, centroids - h * direction)) / (2 * h)
+    np.testing.assert_allclose(tangent, expected, rtol=1e-6, atol=1e-8)

@@ -667,3 +667,9 @@ def test_a_mask_on_a_product_of_stacks_is_not_taken_element_by_element(mode: str
     x = np.arange(8.0).reshape(2, 2, 2) / 5
     np.testing.assert_allclose(grad(masked_stack_product, mode=mode)(x), numeric_grad(masked_stack_product, (x,), 0),
                                rtol=1e-7, atol=1e-9)
+
+
+def test_a_max_of_all_elements_counts_its_ties_without_default_arguments() -> None:
+    g = grad(max_all)
+    np.testing.assert_allclose(g(np.array([3.0, 1.0, 3.0])), [0.85, 0.0, 0.85])
+    assert "np.sum(t" in g.source and "axis=None" not in g.source and "keepdims" not in g.source

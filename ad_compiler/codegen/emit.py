@@ -20,6 +20,7 @@ import ast
 import builtins
 import copy
 import keyword
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection
@@ -148,7 +149,9 @@ class _Emitter(InPlace):
     def constant(self, value: Any, hint: str = "") -> ast.expr:
         if value is None or isinstance(value, (bool, int, float, complex, str)):
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-                return ast.UnaryOp(ast.USub(), ast.Constant(-value))
+                return ast.UnaryOp(ast.USub(), self.constant(-value))
+            if isinstance(value, float) and not math.isfinite(value):  # (not `1e1000`, `(1e309-1e309)`)
+                return ast.Attribute(ast.Name("np", ast.Load()), "nan" if math.isnan(value) else "inf", ast.Load())
             return ast.Constant(value)
         if isinstance(value, tuple):
             return ast.Tuple([self.constant(v) for v in value], ast.Load())

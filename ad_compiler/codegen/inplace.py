@@ -45,14 +45,14 @@ class InPlace:
         target = ast.Subscript(None, self.index(index), ast.Store())
         listed = isinstance(array, Value) and isinstance(array.kind, ListKind)
         increment = None if listed else self._increment(array, index, value)  # (`xs[i] += v` changes the item)
-        item = self.operand(value if increment is None else increment)
+        item = self.operand(value if increment is None else increment[1])
         statements: list[ast.stmt] = []
         name = self._updated(op, array, op.result, at, statements)
         target.value = ast.Name(name, ast.Load())
         if increment is None:
             statements.append(ast.Assign([target], item))
         else:
-            statements.append(ast.AugAssign(target, ast.Add(), item))
+            statements.append(ast.AugAssign(target, increment[0](), item))
         return [line for s in statements for line in unparse(s).splitlines()]
 
     def push(self, op: Op, at: int) -> list[str]:
@@ -118,16 +118,17 @@ class InPlace:
                 found.add(self.names[x])
         return found
 
-    def _increment(self, array: Operand, index: Operand, value: Operand) -> Operand | None:
-        """`v` if `value` is `array[index] + v` computed just for this store: the store is
-        then written `array[index] += v`."""
-        add = self.inlined.get(value)
-        if add is None or add.prim != "add":
+    def _increment(self, array: Operand, index: Operand, value: Operand) -> tuple[type, Operand] | None:
+        """(`ast.Add`, `v`) if `value` is `array[index] + v` computed just for this store
+        (`ast.Sub` for `array[index] - v`): the store is then written `array[index] += v`
+        (`-= v`)."""
+        change = self.inlined.get(value)
+        if change is None or change.prim not in ("add", "sub"):
             return None
-        read = self.inlined.get(add.inputs[0])
-        if read is None or read.prim != "getitem" or read.inputs[0] is not array:
+        read = self.inlined.get(change.inputs[0])
+        if read is None or read.prim != "getitem" or read.inputs[0] is not array or read.inputs[1] != index:
             return None
-        return add.inputs[1] if read.inputs[1] == index else None
+        return (ast.Add if change.prim == "add" else ast.Sub), change.inputs[1]
 
     def _role(self, value: Value) -> str | None:
         """What a variable holds: a derived value (an adjoint `b...`, a tangent `d...`),

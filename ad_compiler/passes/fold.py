@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 
 from ..ir import Const, Function, Op, Operand, Value
+from ..ir.prims import packed_prim
 from ..primitives import PRIMITIVES
 from ..ir.types import Scalar
 from .infer import kind_of_operand
 from .rewrite import const, rewrite
 
-_FOLDABLE_TYPES = (numbers.Number, str, type(None), tuple)
+_FOLDABLE_TYPES = (numbers.Number, str, type(None), tuple, slice)
 
 
 def _literal(value: Any) -> bool:
@@ -90,6 +91,8 @@ class _Identities:
         out = _evaluate(op)
         if out is None and op.prim == "np.select":
             out = self._select(op, added)
+        if out is None and op.prim != packed_prim(op.prim) and len(op.inputs) == 1:
+            out = self._known_sequence(op, added)
         if out is None:
             method = getattr(self, "_" + op.prim.replace(".", "_"), None)
             out = method(op, *op.inputs, added) if method and not op.attrs else None
@@ -123,6 +126,18 @@ class _Identities:
         for cond, choice in reversed(list(zip(conds.inputs, choices.inputs))):
             out = self.new(added, "np.where", [cond, choice, out], op)
         return out
+
+    def _known_sequence(self, op: Op, added: list[Op]) -> Operand | None:
+        """`np.stack(xs)` of a run-time list made here, by a display and appends (a
+        loop unrolled), is `np.stack` of its items: each with its own derivative."""
+        items: list[Operand] = []
+        p = _producer(op.inputs[0], self.producers)
+        while p is not None and p.prim == "push":
+            items.append(p.inputs[1])
+            p = _producer(p.inputs[0], self.producers)
+        if p is None or p.prim != "list" or not (items or p.inputs):
+            return None
+        return self.new(added, packed_prim(op.prim), list(p.inputs) + items[::-1], op, op.attrs)
 
     def _reduce_scaled(self, op: Op, added: list[Op]) -> Operand | None:
         """sum(c * z) -> c * sum(z): a sum is linear, and after it the factor meets

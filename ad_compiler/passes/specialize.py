@@ -56,6 +56,12 @@ class _Specializer:
             out = self._reduce(op, added)
         if out is None and op.prim == "np.sum":
             out = self._sum_of_broadcast(op, added)
+        if out is None and op.prim == "np.sum":
+            out = self._sum_of_product(op, added)
+        if out is None and op.prim == "np.expand_dims":
+            out = self._expanded_broadcast(op, added)
+        if out is None and op.prim == "setitem":
+            out = self._stored_everywhere(op, added)
         if out is None and PRIMITIVES.get(op.prim).product:
             out = self._identity_factor(op)
         if out is None and PRIMITIVES.get(op.prim).product:
@@ -251,6 +257,64 @@ class _Specializer:
         size = math.prod(shape.value) if isinstance(shape.value, tuple) else shape.value  # (3,) or 3
         return self._new(added, "mul", [value, Const(size)], op)
 
+    def _sum_of_product(self, op: Op, added: list[Op]) -> Operand | None:
+        """`np.sum(a * b, axis)` where `b` does not vary along the summed axes (it has
+        length 1 there, or lacks them) is `np.sum(a, axis) * b`: the product then meets
+        the few elements of the sum, not the many of `a` (in a gradient, a cotangent
+        summed over the points it was broadcast to, times a tangent of the centroids)."""
+        x = op.inputs[0] if len(op.inputs) == 1 else None
+        p = self.producers.get(x) if isinstance(x, Value) else None
+        if p is None or p.prim != "mul" or self.uses.get(x, 0) != 1 or set(op.attrs) - {"axis", "keepdims"}:
+            return None
+        shape, keep = _shape(x), op.attrs.get("keepdims", False)
+        axes = _axes(op.attrs.get("axis"), len(shape)) if shape is not None else None
+        if axes is None or not isinstance(keep, bool):
+            return None
+        for a, b in (p.inputs, p.inputs[::-1]):
+            own, full = _shape(b), _shape(a)
+            if not own or full is None or len(full) != len(shape) or any(
+                    full[i] != shape[i] for i in axes) or getattr(kind_of_operand(a), "dtype", None) != x.kind.dtype:
+                continue  # (a number is no array that varies less; `a` spans the summed axes, in the product's dtype)
+            lacked = len(shape) - len(own)
+            if any(i >= lacked and (own[i - lacked] != 1 or not keep) for i in axes):
+                continue  # (without keepdims, an axis of `b` itself would stay)
+            summed = self._new(added, "np.sum", [a], op, **op.attrs)
+            return self._new(added, "mul", [summed, b], op)
+        return None
+
+    def _expanded_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
+        """`np.expand_dims(np.broadcast_to(s, shape), axis)` of a number `s` is `s`
+        broadcast to the expanded shape (which an arithmetic op then drops)."""
+        x, result = op.inputs[0], _shape(op.result)
+        p = self.producers.get(x) if isinstance(x, Value) else None
+        if p is None or p.prim != "np.broadcast_to" or result is None or _shape(p.inputs[0]) != ():
+            return None
+        return self._new(added, "np.broadcast_to", [p.inputs[0], Const(result)], op)
+
+    def _stored_everywhere(self, op: Op, added: list[Op]) -> Operand | None:
+        """`y = zeros; y[None, :] = v` where the index selects every element (only `:`,
+        `None` and `...`) and `v` has the shape and dtype of `y[index]` is `v` reshaped:
+        no zeros, no copy (the adjoint of `x[None, :]`)."""
+        a, index, v = op.inputs
+        root = self.producers.get(a) if isinstance(a, Value) else None
+        parts = index.value if isinstance(index, Const) and isinstance(index.value, tuple) else (
+            index.value if isinstance(index, Const) else object(),)
+        if root is None or root.prim not in ("np.zeros_like", "np.zeros") or self.uses.get(a, 0) != 1:
+            return None
+        if not all(part is None or part is Ellipsis or (isinstance(part, slice) and part == slice(None))
+                   for part in parts):
+            return None
+        shape, vkind = _shape(a), kind_of_operand(v)
+        if shape is None or not isinstance(vkind, Array) or vkind.dtype != kind_of_operand(a).dtype:
+            return None
+        try:
+            selected = np.broadcast_to(0.0, shape)[index.value].shape  # (no memory)
+        except (IndexError, TypeError, ValueError):
+            return None
+        if vkind.shape != selected:
+            return None
+        return self._new(added, "np.reshape", [v, Const(shape)], op)
+
     def _unbroadcast_operands(self, op: Op) -> None:
         """`broadcast_to(s, shape) * y` is `s * y` when broadcasting `s` against `y`
         gives the same result shape: the view was never needed (so for `expand_dims`
@@ -349,6 +413,17 @@ class _Specializer:
         if p is not None and p.prim in ("transpose", "np.transpose") and not p.attrs and len(p.inputs) == 1:
             return p.inputs[0]
         return None
+
+
+def _axes(axis, ndim: int) -> set[int] | None:
+    """The axes a reduction's `axis` names, counted from 0 (None: all), or None if it is
+    not a constant int or tuple of ints."""
+    if axis is None:
+        return set(range(ndim))
+    items = axis if isinstance(axis, tuple) else (axis,)
+    if not all(type(i) is int and -ndim <= i < ndim for i in items):
+        return None
+    return {i % ndim for i in items}
 
 
 def _leading_axes(op: Op) -> bool:

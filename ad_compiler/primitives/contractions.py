@@ -6,7 +6,8 @@ tangent in place of the operand (an extra label `Z` for the directions, batched)
 of an operand is the einsum of the cotangent with the other operands into that operand's
 labels, with an identity matrix where a label repeats in the operand (`'ii'`: only the
 diagonal is read) and ones where a label appears nowhere else (`'ij->i'`: the cotangent
-is broadcast along `j`). (`optimize=` is not passed on to the derivative's einsums.)
+is broadcast along `j`). (`optimize=` is not passed on to the derivative's einsums; one
+of two operands that is a stacked matrix product is written with `@`: `matmul_plan`.)
 np.einsum of one operand without a sum returns a view of it ('ii->i', 'ij->ji'): it is a
 view primitive of its first array (`viewed=1`, after the subscripts), so an element write
 through either is refused where the other is read, as for any view.
@@ -169,12 +170,63 @@ def tangent_subscripts(subscripts, count, k, batch):
     return ",".join(operands) + "->" + output
 
 
+@compile_time
+def matmul_plan(subscripts):
+    """How an einsum of two operands is a matrix product, if it is one: which operand is
+    the left factor (0 or 1), the axes of the left one in the order (labels both share
+    and keep, then the row label, then the summed label) and of the right one (shared,
+    summed, column), and the result's axes from the product's, the order chosen to
+    transpose fewest; None where a label repeats, is summed in one operand alone, or
+    where the rows, the summed axis or the columns are not one label each."""
+    if not isinstance(subscripts, str) or "." in subscripts or "->" not in subscripts:
+        return None
+    inputs, _, output = subscripts.replace(" ", "").partition("->")
+    a, _, b = inputs.partition(",")
+    if "," in b or any(len(set(s)) != len(s) for s in (a, b, output)):
+        return None
+    plans = [product_axes(x, y, output) + (first,) for first, (x, y) in enumerate([(a, b), (b, a)])]
+    plans = [plan for plan in plans if None not in plan]
+    if not plans:
+        return None
+    left, right, result, first = min(plans, key=lambda plan: sum(axes != tuple(range(len(axes)))
+                                                                 for axes in plan[:3]))
+    return first, left, right, result
+
+
+def product_axes(x, y, output):
+    """`matmul_plan`'s axes for `x` the left factor (Nones if that is not a product)."""
+    shared = [c for c in output if c in x and c in y]
+    rows, columns = [c for c in x if c not in y], [c for c in y if c not in x]
+    summed = [c for c in x if c in y and c not in output]
+    if len(rows) != 1 or len(columns) != 1 or len(summed) != 1 or set(output) != set(shared + rows + columns):
+        return None, None, None
+    left, right, product = shared + rows + summed, shared + summed + columns, shared + rows + columns
+    return (tuple(x.index(c) for c in left), tuple(y.index(c) for c in right),
+            tuple(product.index(c) for c in output))
+
+
+def arranged(x, axes):
+    """`x` with its axes in the order `axes` (a constant): itself if they are in order,
+    `x.T` for a matrix."""
+    if axes == tuple(range(len(axes))):
+        return x
+    if axes == (1, 0):
+        return x.T
+    return np.transpose(x, axes)
+
+
 def einsum_of(subscripts, xs):
     """np.einsum of the operands `xs` (a tuple whose length is known while lowering: a
-    call cannot spread a tuple)."""
+    call cannot spread a tuple). Of two operands whose einsum is a (stacked) matrix
+    product, the matrix product: NumPy's einsum loops over the labels in C, which is
+    slow where they are short (10 to 50 times, for stacks of 2 x 2 matrices); `@` calls
+    BLAS."""
     n = len(xs)
     if n == 1:
         return np.einsum(subscripts, xs[0])
+    if n == 2 and matmul_plan(subscripts) is not None:
+        first, left, right, result = matmul_plan(subscripts)
+        return arranged(arranged(xs[first], left) @ arranged(xs[1 - first], right), result)
     if n == 2:
         return np.einsum(subscripts, xs[0], xs[1])
     if n == 3:

@@ -111,6 +111,7 @@ def reduce_tangent(t, ans, x, axis, keepdims, batch, mean=False):
         return np.reshape(t, directions + np.shape(ans))
     if axis is None and not keepdims:  # as a person writes it: no default arguments
         return np.mean(t) if mean else np.sum(t)
-    if mean:
-        return np.mean(t, axis=batch_axis(axis, batch), keepdims=keepdims)
-    return np.sum(t, axis=batch_axis(axis, batch), keepdims=keepdims)
+    if keepdims:
+        return np.mean(t, axis=batch_axis(axis, batch), keepdims=True) if mean else \
+            np.sum(t, axis=batch_axis(axis, batch), keepdims=True)
+    return np.mean(t, axis=batch_axis(axis, batch)) if mean else np.sum(t, axis=batch_axis(axis, batch))

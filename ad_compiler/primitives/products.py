@@ -612,22 +612,24 @@ def vectors_last(x, axis):
 
 def cross_cotangent(g, am, bm, axisc, left):
     """The cotangent of np.cross's left (`left`) or right operand, its vectors last
-    (`am`, `bm`): each component `j` is `g` against the cross product with the unit
-    vector `e_j` in place of that operand. Written this way it holds for 3-vectors and
-    2-vectors alike: NumPy's cross product of two 2-vectors is a number (the result has
-    no vector axis, and `axisc` is ignored), of a 2-vector and a 3-vector a 3-vector."""
-    stack = np.broadcast_shapes(np.shape(am[..., 0]), np.shape(bm[..., 0]))
-    if axisc != -1:  # the result's vector axis last: from `axisc`, or, if it has none, from -1
-        planar = len(stack) + 1 - np.ndim(g)
-        g = np.moveaxis(g, axisc - planar * (axisc + 1), -1)
-    gv = np.reshape(g, stack + (1, -1))
+    (`am`, `bm`): as <g, a x b> = <b x g, a> = <g x a, b>, the cross product `b x g` or
+    `g x a`. A 2-vector is a 3-vector whose third component is zero (NumPy's meaning):
+    its cotangent is the first two components of that. The cross product of two
+    2-vectors is only that third component, a number (the result has no vector axis, and
+    `axisc` is ignored): the cotangents are `g` times (b1, -b0) and (-a1, a0)."""
+    if np.shape(am)[-1] == 2 and np.shape(bm)[-1] == 2:
+        if left:
+            turned = np.stack([bm[..., 1], -bm[..., 0]], axis=-1)
+        else:
+            turned = np.stack([-am[..., 1], am[..., 0]], axis=-1)
+        return np.expand_dims(g, -1) * turned
+    if axisc != -1:  # the result's vector axis last
+        g = np.moveaxis(g, axisc, -1)
     if left:
-        n, other = np.shape(am)[-1], bm
-        units = np.cross(np.eye(n), np.expand_dims(bm, -2))
-    else:
-        n, other = np.shape(bm)[-1], am
-        units = np.cross(np.expand_dims(am, -2), np.eye(n))
-    return np.sum(gv * np.reshape(units, np.shape(other[..., 0]) + (n, -1)), axis=-1)
+        ga = np.cross(bm, g)
+        return ga[..., :2] if np.shape(am)[-1] == 2 else ga
+    gb = np.cross(g, am)
+    return gb[..., :2] if np.shape(bm)[-1] == 2 else gb
 
 
 def vectors_back(t, x, axis):
@@ -649,21 +651,26 @@ def cross_vjp(g, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return vectors_back(ga, a, axisa), vectors_back(gb, b, axisb)
 
 
+def crossed(a, b, axisa, axisb, axisc):
+    """np.cross, its axes written out only where they are not the defaults."""
+    if (axisa, axisb, axisc) == (-1, -1, -1):
+        return np.cross(a, b)
+    return np.cross(a, b, axisa, axisb, axisc)
+
+
 @defjvp(np.cross, broadcasting=False)
 def cross_jvp(da, db, ans, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, batch=0):
     """Batched: each tangent given the operands' common rank after its directions (so
     that the directions lead the broadcast), its vector axis moved along."""
     axisa, axisb, axisc = cross_axes(axisa, axisb, axisc, axis)
-    if not batch and (axisa, axisb, axisc) == (-1, -1, -1):
-        return np.cross(da, b) + np.cross(a, db)
     if not batch:
-        return np.cross(da, b, axisa, axisb, axisc) + np.cross(a, db, axisa, axisb, axisc)
+        return crossed(da, b, axisa, axisb, axisc) + crossed(a, db, axisa, axisb, axisc)
     rank = max(np.ndim(a), np.ndim(b))
     directions = (np.shape(da)[0],)
     da = np.reshape(da, directions + (1,) * (rank - np.ndim(a)) + np.shape(a))
     db = np.reshape(db, directions + (1,) * (rank - np.ndim(b)) + np.shape(b))
-    return np.cross(da, b, shifted(axisa, 1 + rank - np.ndim(a)), axisb, shifted(axisc, 1)) + \
-        np.cross(a, db, axisa, shifted(axisb, 1 + rank - np.ndim(b)), shifted(axisc, 1))
+    return crossed(da, b, shifted(axisa, 1 + rank - np.ndim(a)), axisb, shifted(axisc, 1)) + \
+        crossed(a, db, axisa, shifted(axisb, 1 + rank - np.ndim(b)), shifted(axisc, 1))
 
 
 # ---- np.vecdot (NumPy 2.0), np.matvec and np.vecmat (NumPy 2.2): stacks broadcast ----
@@ -715,6 +722,4 @@ def cross_batch(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None, *, batched, ranks
     if batched[1]:
         b = lifted(b, rank - rb)
         axisb = shifted(axisb, 1 + rank - rb)
-    if (axisa, axisb, axisc) == (-1, -1, -1):
-        return np.cross(a, b)
-    return np.cross(a, b, axisa, axisb, shifted(axisc, 1))
+    return crossed(a, b, axisa, axisb, shifted(axisc, 1))

@@ -163,6 +163,14 @@ def clip_jvp(dx, dlo, dhi, ans, x, lo=None, hi=None, out=None, a_min=None, a_max
     return (dm * (m == ans) + dhi * (hi == ans)) / ((hi == m) + 1.0)
 
 
+def ties(hit, axis):
+    """How many elements each reduction along `axis` finds equal to its result, kept as
+    an axis of length 1 (one number, for a reduction of all the elements)."""
+    if axis is None:
+        return np.sum(hit)
+    return np.sum(hit, axis=axis, keepdims=True)
+
+
 @defvjp(np.max, np.amax, np.min, np.amin, broadcasting=False)
 def max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=True):
     """`g` shared equally by the elements equal to the result (JAX's reduce_max). With
@@ -174,9 +182,9 @@ def max_vjp(g, ans, x, axis=None, out=None, keepdims=False, initial=None, where=
         ans = np.expand_dims(ans, axis)
     hit = x == ans
     if initial is None:
-        return g * hit / np.sum(hit, axis=axis, keepdims=True)
+        return g * hit / ties(hit, axis)
     hit = np.logical_and(hit, where)
-    count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    count = np.maximum(ties(hit, axis), 1)
     return g * hit / (count * ((initial == ans) + 1.0))
 
 
@@ -189,9 +197,9 @@ def max_jvp(dx, ans, x, axis=None, out=None, keepdims=False, initial=None, where
         full = np.expand_dims(ans, axis)
     hit = x == full
     if initial is None:
-        weight = hit / np.sum(hit, axis=axis, keepdims=True)
+        weight = hit / ties(hit, axis)
     else:
         hit = np.logical_and(hit, where)
-        count = np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+        count = np.maximum(ties(hit, axis), 1)
         weight = hit / (count * ((initial == full) + 1.0))
     return reduce_tangent(dx * weight, ans, x, axis, keepdims, batch)

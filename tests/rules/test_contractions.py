@@ -323,11 +323,33 @@ def matmul_einsum(a, b):
 
 
 def test_einsum_derivatives_are_einsums() -> None:
-    """Each cotangent is one einsum of the cotangent with the other operand."""
+    """Each cotangent is one einsum of the cotangent with the other operand; one that is
+    a matrix product is written with `@`."""
     derivative = grad(matmul_einsum, argnums=(0, 1))
     derivative(np.ones((2, 3)), np.ones((3, 2)))
-    assert "np.einsum('ik,jk->ij'" in derivative.source
-    assert "np.einsum('ik,ij->jk'" in derivative.source
+    assert "ba = t1 @ b.T" in derivative.source and "bb = a.T @ t1" in derivative.source
+    derivative = grad(outer_einsum, argnums=(0, 1))
+    derivative(np.ones(2), np.ones(3))
+    assert "np.einsum('ij,j->i'" in derivative.source
+
+
+def outer_einsum(a, b):
+    return np.sum(np.sin(np.einsum("i,j->ij", a, b)))
+
+
+def stacked_einsum(a, b):
+    return np.sum(np.sin(np.einsum("kij,nkj->nki", a, b)) * weights((4, 3, 2)))
+
+
+def test_einsum_cotangents_of_stacked_matrix_products_are_matrix_products() -> None:
+    """'kij,nkj->nki' (a stack over k of matrices times vectors) has cotangents
+    'nki,nkj->kij' and 'nki,kij->nkj': each one `@` of transposed operands."""
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((3, 2, 2)), rng.standard_normal((4, 3, 2))
+    derivative = grad(stacked_einsum, argnums=(0, 1))
+    for got, argnum in zip(derivative(a, b), (0, 1)):
+        np.testing.assert_allclose(got, numeric_grad(stacked_einsum, (a, b), argnum), rtol=1e-6, atol=1e-8)
+    assert derivative.source.count(" @ ") == 2 and derivative.source.count("np.einsum('") == 1  # (the primal's)
 
 
 # ---- a user program: bundle adjustment ----
@@ -389,3 +411,31 @@ def test_a_where_mask_does_not_pass_through_a_contraction(f, shapes, mode):
     got = grad(f, argnums=(0, 1), mode=mode)(*args)
     for i in (0, 1):
         np.testing.assert_allclose(got[i], numeric_grad(f, args, i), rtol=1e-6, atol=1e-9)
+
+
+def cross_rows(a, b):
+    return np.cross(a, b)
+
+
+@pytest.mark.parametrize("shapes", [((4, 3), (4, 3)), ((4, 2), (4, 3)), ((4, 3), (2,)), ((4, 2), (4, 2))])
+def test_cross_derivatives_are_cross_products(shapes):
+    """The cotangents are `b x g` and `g x a` (no matrices of cross products with unit
+    vectors); a tangent's cross product is written without the default axes."""
+    rng = np.random.default_rng(5)
+    a, b = (rng.standard_normal(s) for s in shapes)
+    for argnum in (0, 1):
+        np.testing.assert_allclose(jacrev(cross_rows, argnums=argnum)(a, b),
+                                   numeric_jacobian(cross_rows, (a, b), argnum), rtol=1e-6, atol=1e-8)
+    back, ahead = jacrev(cross_rows, argnums=(0, 1)), jacfwd(cross_rows, argnums=(0, 1))
+    for (ja, jb) in (back(a, b), ahead(a, b)):
+        np.testing.assert_allclose(ja, numeric_jacobian(cross_rows, (a, b), 0), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(jb, numeric_jacobian(cross_rows, (a, b), 1), rtol=1e-6, atol=1e-8)
+    assert "-1, -1, -1" not in ahead.source
+    loss = grad(cross_loss, argnums=(0, 1))
+    for got, argnum in zip(loss(a, b), (0, 1)):
+        np.testing.assert_allclose(got, numeric_grad(cross_loss, (a, b), argnum), rtol=1e-6, atol=1e-8)
+    assert "np.eye" not in loss.source
+
+
+def cross_loss(a, b):
+    return np.sum(np.cross(a, b) ** 2)

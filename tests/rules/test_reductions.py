@@ -549,3 +549,15 @@ def test_refused(f, message: str) -> None:
 def test_var_with_where_true_is_plain() -> None:
     x = np.array([0.3, 0.8, 0.5])
     np.testing.assert_allclose(grad(var_masked)(x), numeric_grad(var_masked, (x,), 0), rtol=1e-7)
+
+
+def row_sums(x):
+    return np.sum(x, axis=1)
+
+
+def test_a_reductions_tangent_leaves_keepdims_at_its_default():
+    x = np.random.default_rng(2).standard_normal((4, 3))
+    ahead = jacfwd(row_sums)
+    expected = np.stack([numeric_grad(lambda x, i=i: row_sums(x)[i], (x,), 0) for i in range(4)])
+    np.testing.assert_allclose(ahead(x), expected, rtol=1e-6, atol=1e-8)
+    assert "keepdims" not in ahead.source
