@@ -1033,9 +1033,9 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             if callee.ref is None or inside or isinstance(err, ShapesNeeded) or _is_own(fn):
                 raise  # (a recursion: at its outermost call; a rule's helper is always inlined)
             del self.ops[mark:]  # what was lowered of the arguments and of the body before it failed
-            # why: said if the call turns out to be on a differentiated path
+            # refused: said if the call turns out to be on a differentiated path
             return self._written_call(self._external(callee.ref, node.func), node, callee.display,
-                                      why=f"its source cannot be differentiated: {_one_line(err)}")
+                                      refused=_one_line(err))
         if isinstance(result, Value) and not result.name:
             self.fresh.add(result)  # the caller's variable names what the callee returned
         return result
