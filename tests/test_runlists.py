@@ -117,7 +117,28 @@ def rnn_with_an_inner_cell(x, xs):
     return np.sum(states[-1] ** 2) + np.mean(states)
 
 
-PROGRAMS = [rnn_with_an_inner_cell, rnn_states, second_loop_over_the_list, comprehension_over_an_array, while_grows_a_list,
+def items_assigned_at_the_loop_index(x, xs):
+    """Items of a run-time list replaced at a loop's index (layers of a recurrent net)."""
+    hs = [x * row for row in xs]
+    for _ in range(2):
+        for i in range(len(hs)):
+            hs[i] = np.tanh(hs[i] * x + hs[i - 1] * 0.5)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def items_at_indices_from_data(x, xs):
+    """A list known here, read and assigned at indices computed from the data (a tree's
+    parents), and a run-time list read at such indices."""
+    known = [x * 1.0, np.sin(x), x * x]
+    grown = [x]
+    for row in xs:
+        j = int(np.argmin(row))
+        known[j] = known[j] * 0.5 + np.cos(row * x)
+        grown.append(np.sin(grown[len(grown) - 1 - j // 2]) * known[j - 1])
+    return np.sum(known[0] * known[1]) + np.sum(known[2]) + np.sum(grown[len(grown) // 2] * x)
+
+
+PROGRAMS = [items_assigned_at_the_loop_index, items_at_indices_from_data, rnn_with_an_inner_cell, rnn_states, second_loop_over_the_list, comprehension_over_an_array, while_grows_a_list,
             joined_lists, joined_as_columns_and_depths, reversed_and_zipped, states_through_a_helper]
 
 

@@ -216,7 +216,7 @@ def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: st
     src = get_source(fn)
     shared = _Shared(home=src.globals, derivatives=derivatives)
     lowered = _Lowerer(src, dict(static or {}), shared).run(name or src.name)
-    check_views(lowered, frozenset(shared.updates))
+    check_views(lowered, frozenset(shared.updates), frozenset(shared.lists))
     return lowered
 
 
@@ -247,7 +247,7 @@ def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None,
         lowerer._refuse(lowerer.src.tree, "the function returns a list whose length is known only at run time; "
                         "return an array of its items (np.stack(xs)) or a tuple")
     lowered.defaults = {p.name: p.default for p in user.signature.parameters.values() if p.default is not p.empty}
-    check_views(lowered, frozenset(shared.updates))
+    check_views(lowered, frozenset(shared.updates), frozenset(shared.lists))
     return lowered
 
 
