@@ -128,12 +128,16 @@ def items_assigned_at_the_loop_index(x, xs):
 
 def items_at_indices_from_data(x, xs):
     """A list known here, read and assigned at indices computed from the data (a tree's
-    parents), and a run-time list read at such indices."""
+    parents), in a loop and in one branch of an if, and a run-time list read at such
+    indices."""
     known = [x * 1.0, np.sin(x), x * x]
     grown = [x]
     for row in xs:
         j = int(np.argmin(row))
-        known[j] = known[j] * 0.5 + np.cos(row * x)
+        if row[1] > 0.0:
+            known[j] = known[j] * 0.5 + np.cos(row * x)
+        else:
+            known[0] = known[0] * row
         grown.append(np.sin(grown[len(grown) - 1 - j // 2]) * known[j - 1])
     return np.sum(known[0] * known[1]) + np.sum(known[2]) + np.sum(grown[len(grown) // 2] * x)
 
@@ -236,3 +240,32 @@ def test_reverse_over_reverse(f):
     reverses those ops."""
     along = gradient_along(f)
     assert_grad_close(along, (X,), 0, grad(along)(X))
+
+
+def layers_as_deep_as_the_state(params, state, xs):
+    """The LSTM's layers: one list item per row of `state`, assigned in a loop over the
+    layers inside a loop over the sequence."""
+    n_layers = state.shape[0]
+    hs = [state[i] for i in range(n_layers)]
+    total = 0.0
+    for row in xs:
+        for i in range(n_layers):
+            hs[i] = np.tanh(hs[i] * params[i] + row)
+            row = hs[i]
+        total = total + np.sum(row ** 2)
+    return total
+
+
+def test_a_list_whose_length_follows_a_shape_is_known_item_by_item():
+    """Its length is known once the arguments' shapes are: each version is lowered for
+    them, the list's items are values and the loop over the layers is unrolled; the
+    generic version keeps a run-time list."""
+    g = grad(layers_as_deep_as_the_state)
+    for n in (2, 3):
+        params, state = np.linspace(0.5, 1.5, 3 * n).reshape(n, 3), np.linspace(-0.4, 0.6, 3 * n).reshape(n, 3)
+        args = (params, state, XS)
+        assert_grad_close(layers_as_deep_as_the_state, args, 0, g(*args))
+        code = [line for line in g.source.splitlines() if not line.strip().startswith("#")]
+        assert not any("_list" in line or "hs[" in line for line in code), g.source
+        assert_grad_close(layers_as_deep_as_the_state, args, 0, g.generic(*args))
+        assert_grad_close(layers_as_deep_as_the_state, args, 0, grad(layers_as_deep_as_the_state, mode="forward")(*args))

@@ -204,6 +204,7 @@ class ControlFlow:
             if name not in names and (name not in then_env or name not in else_env):
                 # assigned on one path only, or a loop's own variable nothing reads after it
                 self.env.pop(name, None)
+        self._relist_branches(names, (then_env, then_ops), (else_env, else_ops), node=node)
         slots = _Slots(names, [then_env[name] if not (then_ops and then_ops[-1].prim == "raise")
                                else else_env[name] for name in names])
 
@@ -221,6 +222,20 @@ class ControlFlow:
             else:
                 yields.append((ops, slots.flat([self._value_for(env, name, node) for name in names], differs)))
         slots.bind(self.env, self._cond(test, node, yields, slots.labels()))
+
+    def _relist_branches(self, names: list[str], *branches: tuple[dict, list[Op]], node: ast.AST) -> None:
+        """A list known here that one branch made a run-time list (assigning an item at an
+        index known only at run time) is made one at the end of the other branches too."""
+        for name in names:
+            if not any(self._is_list(env[name]) for env, _ in branches):
+                continue
+            for env, ops in branches:
+                if isinstance(env[name], ListOf) and not (ops and ops[-1].prim == "raise"):
+                    saved, self.shared.ops = self.shared.ops, ops
+                    try:
+                        env[name] = self._to_run_time(env[name], node)
+                    finally:
+                        self.shared.ops = saved
 
     @staticmethod
     def _placeholder(before: dict, name: str) -> Operand:
