@@ -269,3 +269,21 @@ def test_a_list_whose_length_follows_a_shape_is_known_item_by_item():
         assert not any("_list" in line or "hs[" in line for line in code), g.source
         assert_grad_close(layers_as_deep_as_the_state, args, 0, g.generic(*args))
         assert_grad_close(layers_as_deep_as_the_state, args, 0, grad(layers_as_deep_as_the_state, mode="forward")(*args))
+
+
+def shaped_list_and_a_filtered_one(x):
+    n = x.shape[0]
+    hs = [x[i] for i in range(n)]
+    for i in range(n):
+        hs[i] = np.sin(hs[i]) * 2.0
+    ys = [x[0]]
+    for i in range(n):
+        if x[i] > 0:
+            ys.append(x[i] * hs[i])
+    return np.sum(np.stack(ys) ** 2)
+
+
+def test_where_the_lowering_for_the_shapes_fails_the_run_time_list_stays():
+    """Lowered for the shapes, the second loop is unrolled and its list is not of one
+    length after the if: refused there, the version keeps the run-time lists."""
+    assert_grad_close(shaped_list_and_a_filtered_one, (X,), 0, grad(shaped_list_and_a_filtered_one)(X))
