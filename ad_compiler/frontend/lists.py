@@ -1,7 +1,8 @@
 """Code on lists, dicts and structured arguments, resolved at compile time (mixed into
 the lowerer; the containers themselves: `containers.py`).
 
-Displays (`[a, b]`, `{"W": W}`), indexing and slicing with constants, `len`, iteration
+Displays (`[a, b]`, `{"W": W}`), indexing and slicing with constants (an int known only
+at run time reads an item of a run-time list of the items, `runlists`), `len`, iteration
 (unrolled), comprehensions and generator expressions over what is known item by item,
 the list and dict methods that change one (`append`, `extend`, `insert`, `pop`,
 `update`, ...), and the builtins that read one (`sum`, `min`, `max`, `any`, `all`,

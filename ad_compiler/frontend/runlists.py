@@ -4,14 +4,15 @@ A list the program grows in a loop that runs a number of times known only at run
 (`hs = []; for t in range(len(xs)): hs.append(h)`), or a comprehension over an array
 or such a list, cannot be known item by item (`containers.py`): it stays a list in the
 IR, one value of `ListKind`, and in the emitted code (`hs.append(h)`). Its operations
-are IR prims (`ir.prims.LISTS`): a display `list`, `push` (append), `getitem` with any
-int index, `len`, iteration (a loop over `range(len(hs))`), `np.stack`/`np.array`/
+are IR prims (`ir.prims.LISTS`): a display `list`, `push` (append), `getitem` and
+`setitem` (`xs[i] = v`) with any int index, `len`, iteration (a loop over `range(len(hs))`), `np.stack`/`np.array`/
 `np.concatenate`/... of it (`np.stack*`: a packed prim applied to one sequence), and
 `sum` (the sum of the stacked items). Reverse mode pops the adjoints of the items back
 off the list's adjoint (`ad/reverse.py`).
 
-A list known here becomes a run-time list where such a loop grows it: a `list` op of
-its items before the loop. The lowerer tracks which IR values are run-time lists
+A list known here becomes a run-time list where such a loop grows it, or where an item
+is assigned at an index known only at run time (before a loop, or at the end of the
+other branches of an `if`, that does so): a `list` op of its items. The lowerer tracks which IR values are run-time lists
 (`_Shared.lists`). Python's in-place meaning holds as long as no other name reaches the
 list and no array appended to it is written by element afterwards: both are refused.
 """
