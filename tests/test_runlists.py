@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from ad_compiler import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
 from ad_compiler.errors import CompileError
 from ad_compiler.testing import check_grads
 from tests.numeric import assert_grad_close, numeric_hessian
@@ -287,3 +287,11 @@ def test_where_the_lowering_for_the_shapes_fails_the_run_time_list_stays():
     """Lowered for the shapes, the second loop is unrolled and its list is not of one
     length after the if: refused there, the version keeps the run-time lists."""
     assert_grad_close(shaped_list_and_a_filtered_one, (X,), 0, grad(shaped_list_and_a_filtered_one)(X))
+
+
+def test_vmap_of_items_at_run_time_indices():
+    """Mapped over x (the indices come from the data `xs`, not mapped): the lists hold
+    batched items, read and replaced at the same index for every example."""
+    xs = np.stack([X, X * 0.5 - 0.2])
+    for f in (items_assigned_at_the_loop_index, items_at_indices_from_data):
+        np.testing.assert_allclose(vmap(f, in_axes=(0, None))(xs, XS), [f(x, XS) for x in xs], rtol=1e-12)
