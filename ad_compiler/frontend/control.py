@@ -510,7 +510,7 @@ class ControlFlow:
         args = [index] + [Value(label) for label in slots.labels()]
         results = [Value(label) for label in slots.labels()]
         inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
-        self._mark_lists(inits, args[1:], results)
+        self._mark_carried(inits, args[1:], results)
         if grows and all(isinstance(b, Const) or b in self.shared.shaped for b in (start, stop, step)):
             self.shared.shaped.update(r for r in results if self._is_list(r))  # (a length the shapes decide)
         region = self._loop_region(
@@ -616,7 +616,7 @@ class ControlFlow:
         slots = _Slots(carried, [self._initial(name) for name in carried])
         inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
         test_args, body_args, results = ([Value(label) for label in slots.labels()] for _ in range(3))
-        self._mark_lists(inits, test_args, body_args, results)
+        self._mark_carried(inits, test_args, body_args, results)
         saved_env = dict(self.env)
         slots.bind(self.env, test_args)
         with self._region() as test_ops:

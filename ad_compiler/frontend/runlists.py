@@ -99,11 +99,14 @@ class RunListCode:
                 self._owned(name, value, node)
                 self.env[name] = self._to_run_time(value, node)
 
-    def _mark_lists(self, inits: list[Operand], *groups: list[Value]) -> None:
+    def _mark_carried(self, inits: list[Operand], *groups: list[Value]) -> None:
         """The values a loop carries in place of run-time lists are run-time lists (of a
         length the arguments' shapes decide, if the initial one's is, as far as `_list_store`
-        asks: a loop that grows it is a loop over a range of such bounds, `_loop`)."""
+        asks: a loop that grows it is a loop over a range of such bounds, `_loop`); in
+        place of what follows a loop's index (`_Shared.counters`), they follow it too."""
         for k, init in enumerate(inits):
+            if isinstance(init, Value) and init in self.shared.counters:
+                self.shared.counters.update(group[k] for group in groups)
             if self._is_list(init):
                 for group in groups:
                     self.shared.lists.add(group[k])
