@@ -132,13 +132,19 @@ def check_views(fn: Function, updates: frozenset = frozenset(), lists: frozenset
     the ops of augmented assignments to a variable (`y += v`), which NumPy does in place
     on an array: a write of all of it. `lists`: the run-time lists (also those of kind
     `ListKind`), whose items are read and replaced, not viewed and written."""
-    if not any(op.prim == "setitem" or op in updates for op in _all_ops(fn.body)):
+    if not any((op.prim == "setitem" and not _listed(op.inputs[0], lists)) or op in updates
+               for op in _all_ops(fn.body)):
         return
     checker = _Checker(fn, updates, lists)
     try:
         checker.run()
     except _Hazard as hazard:
         checker.refuse(hazard)
+
+
+def _listed(x: Operand, lists: frozenset) -> bool:
+    """A run-time list: its items are read and replaced, not viewed and written."""
+    return isinstance(x, Value) and (x in lists or isinstance(x.kind, ListKind))
 
 
 def _all_ops(region: Region) -> Iterable[Op]:
@@ -247,7 +253,7 @@ class _Checker:
         if op.prim in LOOP_HEAD:
             return self.loop(st, op)
         prim = op.prim
-        if prim in ("getitem", "setitem") and self.listed(op.inputs[0]):  # an item read or replaced
+        if prim in ("getitem", "setitem") and _listed(op.inputs[0], self.lists):  # an item read or replaced
             for x in op.inputs[1:]:
                 self.read(st, x, op)
             self.define(st, op.result, frozenset({(op.result, ALIGNED)}), frozenset())
@@ -277,9 +283,6 @@ class _Checker:
             self.read(st, x, op, region)
         for r in op.results:
             self.define(st, r, frozenset({(r, ALIGNED)}), frozenset())
-
-    def listed(self, x: Operand) -> bool:
-        return isinstance(x, Value) and (x in self.lists or isinstance(x.kind, ListKind))
 
     def is_view(self, op: Op) -> bool:
         if op.prim == "getitem":
