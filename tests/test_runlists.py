@@ -295,3 +295,34 @@ def test_vmap_of_items_at_run_time_indices():
     xs = np.stack([X, X * 0.5 - 0.2])
     for f in (items_assigned_at_the_loop_index, items_at_indices_from_data):
         np.testing.assert_allclose(vmap(f, in_axes=(0, None))(xs, XS), [f(x, XS) for x in xs], rtol=1e-12)
+
+
+def bones(x, parents):
+    """Hand tracking's skeleton: each item is made from the item at its parent's index,
+    an int of a tuple argument, known only at run time."""
+    absolutes = []
+    for i, parent in enumerate(parents):
+        local = np.sin(x * (i + 1.0))
+        if parent == -1:
+            absolutes.append(local)
+        else:
+            absolutes.append(absolutes[parent] * local + 0.5)
+    return np.stack(absolutes)
+
+
+def test_items_read_at_a_parent_index_of_a_tuple_argument():
+    """The first item's parent branch reads an empty list: there Python raises IndexError
+    whatever the index, and so does the compiled code, and the batched Jacobian stays
+    batched (the raising branch hands out nothing)."""
+    parents = (-1, 0, 0, 1, 3)
+    eps = 1e-6
+    expected = np.stack([(bones(X + eps * e, parents) - bones(X - eps * e, parents)) / (2 * eps)
+                         for e in np.eye(3)], axis=-1)
+    forward = jacfwd(bones)
+    for transform in (forward, jacrev(bones)):
+        np.testing.assert_allclose(transform(X, parents), expected, rtol=1e-6, atol=1e-8)
+    assert "for j in range" not in forward.source
+    loss = grad(lambda x, parents: np.sum(bones(x, parents) ** 2))
+    assert_grad_close(lambda x, parents: np.sum(bones(x, parents) ** 2), (X, parents), 0, loss(X, parents))
+    with pytest.raises(IndexError, match="list index out of range"):
+        forward(X, (0, 0))

@@ -46,7 +46,7 @@ from .resolve import (
 )
 from .source import FunctionSource, get_source
 from .views import check_views
-from .written import RunAsWritten
+from .written import Raises, RunAsWritten
 
 _BINARY = {cls: name for name, cls in prims.BINARY_OPS.items()}
 _COMPARE = {cls: name for name, cls in prims.COMPARE_OPS.items()}
@@ -527,10 +527,13 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                                  "only by return: it can never run; delete it, or leave the loop with break")
                 self._refuse(stmts[i + 1], "this statement follows a return: it can never run; delete it")
             self.fresh = set()
-            if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in exits.walk_own(stmt)):
-                self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
-            else:
-                self.visit(stmt)
+            try:
+                if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in exits.walk_own(stmt)):
+                    self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
+                else:
+                    self.visit(stmt)
+            except Raises:  # (an expression of it surely raises: its `raise` op is made)
+                self.raised = True
             if self.returned is not None or self.raised:
                 return
 

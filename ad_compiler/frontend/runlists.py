@@ -192,7 +192,10 @@ class RunListCode:
 
     def _run_time_item(self, base: ListOf | TupleOf, index: Operand, node: ast.AST) -> Operand:
         """`xs[i]` of a list or tuple known here, at an index known only at run time: the
-        item of a run-time list of its items (its adjoint adds into that item's)."""
+        item of a run-time list of its items (its adjoint adds into that item's). Of an
+        empty one, the IndexError Python raises."""
+        if not base.items:
+            self._raise_now("IndexError('list index out of range')", node)
         listed = self._listed(self._emit("list", self._held(list(base.items), node), node))
         return self._emit("getitem", [listed, index], node)
 
