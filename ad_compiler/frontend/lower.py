@@ -272,6 +272,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         self.assigned = _stored_names(src.tree)
         self.enclosing: _Lowerer | None = None  # a nested function's: where its free names live
         self.kinds: tuple | None = None  # the arguments' kinds, lowering for them (`probes`)
+        self.statement_ops: list[Op] | None = None  # where the statement being lowered puts its ops
 
     @property
     def ops(self) -> list[Op]:
@@ -520,6 +521,13 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         """Lower statements in order, up to a return (which must end its block). A loop
         that may leave early is first rewritten with flags (`exits`)."""
         stmts = [s for stmt in stmts for s in (exits.expand(stmt) or [stmt])]
+        saved = self.statement_ops
+        try:
+            self._statements(stmts)
+        finally:
+            self.statement_ops = saved
+
+    def _statements(self, stmts: list[ast.stmt]) -> None:
         for i, stmt in enumerate(stmts):
             if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
                 if isinstance(stmt.value, ast.Name) and stmt.value.id == exits.VALUE:  # (`exits` wrote it)
@@ -527,6 +535,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                                  "only by return: it can never run; delete it, or leave the loop with break")
                 self._refuse(stmts[i + 1], "this statement follows a return: it can never run; delete it")
             self.fresh = set()
+            self.statement_ops = self.ops
             try:
                 if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in exits.walk_own(stmt)):
                     self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return

@@ -195,7 +195,8 @@ class RunListCode:
         item of a run-time list of its items (its adjoint adds into that item's). Of an
         empty one, the IndexError Python raises."""
         if not base.items:
-            self._raise_now("IndexError('list index out of range')", node)
+            self._raise_now("IndexError('list index out of range')", node,
+                            "this reads an item of an empty list: an IndexError")
         listed = self._listed(self._emit("list", self._held(list(base.items), node), node))
         return self._emit("getitem", [listed, index], node)
 
