@@ -473,14 +473,14 @@ class ControlFlow:
             return tuple(v.value for v in values)
         return None
 
-    def _relisting(self, node: ast.stmt, lower: Callable[[], None]) -> None:
+    def _relisting(self, node: ast.stmt, lower: Callable[..., None], *args: Any) -> None:
         """Lower a loop; where its body assigns an item of a list known here at an index
         known only at run time (the list becomes a run-time list there), the list becomes
         one before the loop, which is lowered again."""
         while True:
             mark, saved = len(self.shared.ops), (dict(self.env), dict(self.loop_locals), self.fresh)
             try:
-                lower()
+                lower(node, *args)
                 return
             except Relisted as err:
                 value = saved[0].get(err.name)
@@ -495,7 +495,7 @@ class ControlFlow:
         """A `for` loop as a `for_range` op; `grows`: it runs a number of times known only
         at run time, so a list it grows is a run-time list (else the loop is unrolled);
         `tried`: it is unrolled if its body needs its index as a constant (`Unrollable`)."""
-        self._relisting(node, lambda: self._range_loop(node, grows, tried))
+        self._relisting(node, self._range_loop, grows, tried)
 
     def _range_loop(self, node: ast.For, grows: bool, tried: bool) -> None:
         start, stop, step, bind = self._iteration(node)
@@ -599,7 +599,7 @@ class ControlFlow:
         return Const(0), self._emit("len", [sequence], it), Const(1), bind_item
 
     def visit_While(self, node: ast.While) -> None:
-        self._relisting(node, lambda: self._while(node))
+        self._relisting(node, self._while)
 
     def _while(self, node: ast.While) -> None:
         if node.orelse:

@@ -521,30 +521,27 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         """Lower statements in order, up to a return (which must end its block). A loop
         that may leave early is first rewritten with flags (`exits`)."""
         stmts = [s for stmt in stmts for s in (exits.expand(stmt) or [stmt])]
-        saved = self.statement_ops
+        saved = self.statement_ops  # (restored after: a block is part of a statement of the enclosing one)
         try:
-            self._statements(stmts)
+            for i, stmt in enumerate(stmts):
+                if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
+                    if isinstance(stmt.value, ast.Name) and stmt.value.id == exits.VALUE:  # (`exits` wrote it)
+                        self._refuse(stmts[i + 1], "this statement follows a `while True:` loop that is left "
+                                     "only by return: it can never run; delete it, or leave the loop with break")
+                    self._refuse(stmts[i + 1], "this statement follows a return: it can never run; delete it")
+                self.fresh = set()
+                self.statement_ops = self.ops
+                try:
+                    if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in exits.walk_own(stmt)):
+                        self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
+                    else:
+                        self.visit(stmt)
+                except Raises:  # (an expression of it surely raises: its `raise` op is made)
+                    self.raised = True
+                if self.returned is not None or self.raised:
+                    return
         finally:
             self.statement_ops = saved
-
-    def _statements(self, stmts: list[ast.stmt]) -> None:
-        for i, stmt in enumerate(stmts):
-            if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
-                if isinstance(stmt.value, ast.Name) and stmt.value.id == exits.VALUE:  # (`exits` wrote it)
-                    self._refuse(stmts[i + 1], "this statement follows a `while True:` loop that is left "
-                                 "only by return: it can never run; delete it, or leave the loop with break")
-                self._refuse(stmts[i + 1], "this statement follows a return: it can never run; delete it")
-            self.fresh = set()
-            self.statement_ops = self.ops
-            try:
-                if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in exits.walk_own(stmt)):
-                    self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
-                else:
-                    self.visit(stmt)
-            except Raises:  # (an expression of it surely raises: its `raise` op is made)
-                self.raised = True
-            if self.returned is not None or self.raised:
-                return
 
     def visit_Return(self, node: ast.Return) -> None:
         """What a function returns; an inlined one may return a list or a function too."""
