@@ -21,10 +21,12 @@ import numpy as np
 from .arguments import (
     check_checkpoint, check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums,
 )
-from .errors import ArgumentError, user_entry
+from .errors import ArgumentError, CompileError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
-from .frontend.lower import APPLIED_MARK, DERIVATIVE_MARK, TRANSFORM_MARK, ShapedRecursion
+from .frontend.lower import APPLIED_MARK, DERIVATIVE_MARK, TRANSFORM_MARK
+from .frontend.probes import ShapesNeeded
+from .frontend.runlists import ShapedList
 from .ir import Function, Op, Region, Value, format_function
 from .ir.externals import External
 from .ir.types import kind_of
@@ -50,17 +52,24 @@ class Lowered:
     refs: tuple[External, ...]
     """The names read at call time whose kinds are part of a version's key."""
     versions: dict = field(default_factory=dict)
-    shaped: bool = False
-    """Lowered again per argument kinds: it calls itself to a depth that may follow the
-    shapes of its arguments (`frontend.probes`); `fn` runs that call as written."""
+    shaped: ShapesNeeded | None = None
+    """Why it is lowered again per argument kinds (`frontend.probes`): it calls itself to
+    a depth that may follow the shapes of its arguments (`fn` runs that call as
+    written), or assigns items of a list whose length follows them (`fn` has a run-time
+    list, used where the shapes do not make it known here)."""
     by_kinds: dict = field(default_factory=dict)
 
     def for_kinds(self, kinds: tuple | None) -> Function:
         """The IR to compile for arguments of these kinds (None: of any kind)."""
-        if not self.shaped or kinds is None:
+        if self.shaped is None or kinds is None:
             return self.fn
         if kinds not in self.by_kinds:
-            self.by_kinds[kinds] = lower_user(self.user, {}, _spliced, kinds=kinds)
+            try:
+                self.by_kinds[kinds] = lower_user(self.user, {}, _spliced, kinds=kinds)
+            except CompileError:
+                if not isinstance(self.shaped, ShapedList):
+                    raise
+                self.by_kinds[kinds] = self.fn
         return self.by_kinds[kinds]
 
     def environment(self) -> tuple:
@@ -111,9 +120,9 @@ class CompileCache:
             params = list(user.signature.parameters)
             structures = {params[i]: t for i, t in enumerate(trees or ()) if not t.is_leaf}
             try:
-                fn, shaped = lower_user(user, structures, _spliced, signal=not structures), False
-            except ShapedRecursion:  # (its recursion may end for the arguments' shapes)
-                fn, shaped = lower_user(user, structures, _spliced), True
+                fn, shaped = lower_user(user, structures, _spliced, signal=not structures), None
+            except ShapesNeeded as signal:  # (the arguments' shapes may decide it)
+                fn, shaped = lower_user(user, structures, _spliced), signal
             entry = Lowered(user, fn, value_refs(fn.guards), shaped=shaped)
             if inspect.isfunction(fun):
                 self._lowered.setdefault(fun, {})[trees] = entry

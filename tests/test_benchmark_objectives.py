@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.objectives import ba, det, gmm, kmeans, llsq, lse, lstm, ode
+from ad_compiler import grad, jacobian
+from benchmarks.objectives import ba, det, gmm, ht, kmeans, llsq, lse, lstm, ode
 from tests.numeric import numeric_grad
 
 
@@ -117,3 +118,25 @@ def test_rows_hand_gradients(monkeypatch):
         got = got if isinstance(argnums, tuple) else (got,)
         for g, i in zip(got, nums):
             assert_close(g, numeric_grad(fn, args, i), rtol=1e-5)
+
+
+def test_lstm_gradient_of_the_compiler():
+    """The compiler's gradient of the LSTM (its layers a list whose length follows the
+    state's shape, items assigned per layer) against central differences, in reverse
+    and forward mode."""
+    args = lstm_args()
+    args = args[:3] + (args[3][:5],)
+    for mode in ("reverse", "forward"):
+        got = grad(lstm.objective, argnums=lstm.ARGNUMS, mode=mode)(*args)
+        for g, i in zip(got, lstm.ARGNUMS):
+            assert_close(g, numeric_grad(lstm.objective, args, i), rtol=1e-6)
+
+
+def test_ht_jacobian_of_the_compiler():
+    """The compiler's Jacobian of hand tracking (a bone's transform read from the list of
+    those made so far at its parent, an int of a tuple argument known only at run time)
+    against central differences: 3 x 100 residuals by 26 pose parameters."""
+    args = ht.make_data("small")
+    got = jacobian(ht.objective, argnums=ht.ARGNUMS)(*args)
+    assert got.shape == (100, 3, 26)
+    assert_close(got, central_jacobian(ht.objective, args, ht.ARGNUMS), rtol=1e-6)

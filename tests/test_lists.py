@@ -145,14 +145,18 @@ REFUSED = {
     "different lengths after an if": (
         "def f(x):\n    xs = [x[0]]\n    if x[1] > 0:\n        xs.append(x[1])\n    return sum(xs)\n",
         "if x[1] > 0", "the same structure"),
-    "a run-time index": (
-        "def f(x):\n    xs = [x[0], x[1]]\n    i = int(x[2])\n    return xs[i]\n", "xs[i]", "index with a constant"),
+    "a slice of run-time bounds": (
+        "def f(x):\n    xs = [x[0], x[1]]\n    i = int(x[2])\n    return sum(xs[i:])\n", "xs[i:]",
+        "slicing a list with bounds known only at run time"),
     "a run-time list sliced": (
         "def f(x, n):\n    hs = []\n    for t in range(n):\n        hs.append(x[0] * t)\n    return sum(hs[1:])\n",
         "hs[1:]", "slicing a list whose length is known only at run time"),
     "a run-time list's item written": (
         "def f(x, n):\n    hs = []\n    for t in range(n):\n        h = x * t\n        hs.append(h)\n"
         "        h[0] = 1.0\n    return np.sum(np.stack(hs))\n", "h[0]", "also an item of a list"),
+    "an empty list read in a conditional expression": (
+        "def f(x):\n    xs = []\n    i = int(x[2])\n    return np.sum(xs[i] if x[0] > 5.0 else x)\n", "xs[i]",
+        "an item of an empty list"),
     "a missing key": ("def f(x):\n    d = {'a': x[0]}\n    return d['b']\n", "d['b']", "no key 'b'"),
     "a set": ("def f(x):\n    return np.sum({x[0], x[1]})\n", "{x[0], x[1]}", "set displays"),
 }

@@ -111,6 +111,25 @@ def test_specialize_folds_shapes_to_constants() -> None:
     ]
 
 
+def halves(x):
+    b = x.shape[0] // 2
+    return np.sum(x[0:b] * x[b:])
+
+
+def test_a_slice_of_bounds_shapes_decide_is_a_constant_once_they_are_known() -> None:
+    """`x[0:b]` with `b = x.shape[0] // 2` indexes by a constant slice once the shape is
+    known, so the kinds of what it makes have shapes (no unbroadcast is left)."""
+    fn = lower(halves)
+    infer_kinds(fn, [Array(1, "float", (6,))])
+    for _ in range(3):
+        specialize.run(fn)
+        fold.run(fn)
+        infer_kinds(fn)
+    dce.run(fn)
+    assert not any(op.prim in ("slice", "np.shape") for op in fn.body.ops), _body(fn)
+    assert fn.body.ops[0].inputs[1].value == slice(0, 3, None)
+
+
 def test_generic_code_keeps_what_it_cannot_prove() -> None:
     fn = lower(shapes)
     infer_kinds(fn, [None])

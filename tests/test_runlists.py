@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from ad_compiler import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp, vmap
 from ad_compiler.errors import CompileError
 from ad_compiler.testing import check_grads
 from tests.numeric import assert_grad_close, numeric_hessian
@@ -117,7 +117,32 @@ def rnn_with_an_inner_cell(x, xs):
     return np.sum(states[-1] ** 2) + np.mean(states)
 
 
-PROGRAMS = [rnn_with_an_inner_cell, rnn_states, second_loop_over_the_list, comprehension_over_an_array, while_grows_a_list,
+def items_assigned_at_the_loop_index(x, xs):
+    """Items of a run-time list replaced at a loop's index (layers of a recurrent net)."""
+    hs = [x * row for row in xs]
+    for _ in range(2):
+        for i in range(len(hs)):
+            hs[i] = np.tanh(hs[i] * x + hs[i - 1] * 0.5)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def items_at_indices_from_data(x, xs):
+    """A list known here, read and assigned at indices computed from the data (a tree's
+    parents), in a loop and in one branch of an if, and a run-time list read at such
+    indices."""
+    known = [x * 1.0, np.sin(x), x * x]
+    grown = [x]
+    for row in xs:
+        j = int(np.argmin(row))
+        if row[1] > 0.0:
+            known[j] = known[j] * 0.5 + np.cos(row * x)
+        else:
+            known[0] = known[0] * row
+        grown.append(np.sin(grown[len(grown) - 1 - j // 2]) * known[j - 1])
+    return np.sum(known[0] * known[1]) + np.sum(known[2]) + np.sum(grown[len(grown) // 2] * x)
+
+
+PROGRAMS = [items_assigned_at_the_loop_index, items_at_indices_from_data, rnn_with_an_inner_cell, rnn_states, second_loop_over_the_list, comprehension_over_an_array, while_grows_a_list,
             joined_lists, joined_as_columns_and_depths, reversed_and_zipped, states_through_a_helper]
 
 
@@ -215,3 +240,89 @@ def test_reverse_over_reverse(f):
     reverses those ops."""
     along = gradient_along(f)
     assert_grad_close(along, (X,), 0, grad(along)(X))
+
+
+def layers_as_deep_as_the_state(params, state, xs):
+    """The LSTM's layers: one list item per row of `state`, assigned in a loop over the
+    layers inside a loop over the sequence."""
+    n_layers = state.shape[0]
+    hs = [state[i] for i in range(n_layers)]
+    total = 0.0
+    for row in xs:
+        for i in range(n_layers):
+            hs[i] = np.tanh(hs[i] * params[i] + row)
+            row = hs[i]
+        total = total + np.sum(row ** 2)
+    return total
+
+
+def test_a_list_whose_length_follows_a_shape_is_known_item_by_item():
+    """Its length is known once the arguments' shapes are: each version is lowered for
+    them, the list's items are values and the loop over the layers is unrolled; the
+    generic version keeps a run-time list."""
+    g = grad(layers_as_deep_as_the_state)
+    for n in (2, 3):
+        params, state = np.linspace(0.5, 1.5, 3 * n).reshape(n, 3), np.linspace(-0.4, 0.6, 3 * n).reshape(n, 3)
+        args = (params, state, XS)
+        assert_grad_close(layers_as_deep_as_the_state, args, 0, g(*args))
+        code = [line for line in g.source.splitlines() if not line.strip().startswith("#")]
+        assert not any("_list" in line or "hs[" in line for line in code), g.source
+        assert_grad_close(layers_as_deep_as_the_state, args, 0, g.generic(*args))
+        assert_grad_close(layers_as_deep_as_the_state, args, 0, grad(layers_as_deep_as_the_state, mode="forward")(*args))
+
+
+def shaped_list_and_a_filtered_one(x):
+    n = x.shape[0]
+    hs = [x[i] for i in range(n)]
+    for i in range(n):
+        hs[i] = np.sin(hs[i]) * 2.0
+    ys = [x[0]]
+    for i in range(n):
+        if x[i] > 0:
+            ys.append(x[i] * hs[i])
+    return np.sum(np.stack(ys) ** 2)
+
+
+def test_where_the_lowering_for_the_shapes_fails_the_run_time_list_stays():
+    """Lowered for the shapes, the second loop is unrolled and its list is not of one
+    length after the if: refused there, the version keeps the run-time lists."""
+    assert_grad_close(shaped_list_and_a_filtered_one, (X,), 0, grad(shaped_list_and_a_filtered_one)(X))
+
+
+def test_vmap_of_items_at_run_time_indices():
+    """Mapped over x (the indices come from the data `xs`, not mapped): the lists hold
+    batched items, read and replaced at the same index for every example."""
+    xs = np.stack([X, X * 0.5 - 0.2])
+    for f in (items_assigned_at_the_loop_index, items_at_indices_from_data):
+        np.testing.assert_allclose(vmap(f, in_axes=(0, None))(xs, XS), [f(x, XS) for x in xs], rtol=1e-12)
+
+
+def bones(x, parents):
+    """Hand tracking's skeleton: each item is made from the item at its parent's index,
+    an int of a tuple argument, known only at run time."""
+    absolutes = []
+    for i, parent in enumerate(parents):
+        local = np.sin(x * (i + 1.0))
+        if parent == -1:
+            absolutes.append(local)
+        else:
+            absolutes.append(absolutes[parent] * local + 0.5)
+    return np.stack(absolutes)
+
+
+def test_items_read_at_a_parent_index_of_a_tuple_argument():
+    """The first item's parent branch reads an empty list: there Python raises IndexError
+    whatever the index, and so does the compiled code, and the batched Jacobian stays
+    batched (the raising branch hands out nothing)."""
+    parents = (-1, 0, 0, 1, 3)
+    eps = 1e-6
+    expected = np.stack([(bones(X + eps * e, parents) - bones(X - eps * e, parents)) / (2 * eps)
+                         for e in np.eye(3)], axis=-1)
+    forward = jacfwd(bones)
+    for transform in (forward, jacrev(bones)):
+        np.testing.assert_allclose(transform(X, parents), expected, rtol=1e-6, atol=1e-8)
+    assert "for j in range" not in forward.source
+    loss = grad(lambda x, parents: np.sum(bones(x, parents) ** 2))
+    assert_grad_close(lambda x, parents: np.sum(bones(x, parents) ** 2), (X, parents), 0, loss(X, parents))
+    with pytest.raises(IndexError, match="list index out of range"):
+        forward(X, (0, 0))

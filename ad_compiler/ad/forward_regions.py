@@ -9,7 +9,7 @@ over a sequence that has a tangent (a reverse sweep's tape) iterates both, zippe
 
 from __future__ import annotations
 
-from ..ir import Const, Op, Region, Value
+from ..ir import Const, Op, Region, Value, absent, is_absent
 from ..ir.prims import carried_args, loop_inits
 from .kinds import differentiable
 
@@ -26,7 +26,8 @@ class RegionTangents:
         ]
         for region, ops in zip(op.regions, branches):
             saved, self.out = self.out, ops
-            region.yields += [self.full(region.yields[k], op.loc) or self.zeros(region.yields[k], op.loc)
+            region.yields += [absent() if is_absent(region.yields[k])  # (a branch that raises: never read)
+                              else self.full(region.yields[k], op.loc) or self.zeros(region.yields[k], op.loc)
                               for k in active]
             region.ops, self.out = self.out, saved
         for k in active:

@@ -62,6 +62,10 @@ def check_written(fn: Function, wrt: Sequence[Value], is_zero: Callable[[Op], bo
             raise _located(fn, op, f"{what} may change {uses}, in place, which the "
                            "derivative cannot follow; compute a new value instead (np.sort(x), "
                            "rng.permutation(x))")
+        if op.attrs.get("refused") and any(r in useful and differentiable(r) for r in op.results):
+            raise _located(fn, op, f"cannot differentiate through {what}: it reads {uses}, and its code cannot "
+                           f"be compiled, so it would run as written: {op.attrs['refused']}; rewrite that code "
+                           f"as this says, and {what} is compiled and differentiated with the rest")
         if any(r in useful and differentiable(r) for r in op.results):  # (a bool carries none)
             why = op.attrs.get("why")
             reason = f" ({why})" if why else ""

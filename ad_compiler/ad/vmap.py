@@ -211,7 +211,8 @@ class Vmap(RegionBatching, IndexBatching):
             first = self.emit("getitem", [inputs[0], Const(0)], op.loc)  # (the same for every example)
             return [self.emit(prim, [first, *inputs[1:]], op.loc, **op.attrs)]
         if prim in ("tuple", "list", "push", "reversed", "zip", "zeros_items", "add_items", "stop_gradient") or (
-                prim in ("getitem", "items") and isinstance(kind, (TupleKind, ListKind))):
+                prim in ("getitem", "items") and isinstance(kind, (TupleKind, ListKind))) or (
+                prim == "setitem" and isinstance(kind, ListKind)):
             return self._structural(op, inputs, specs)
         if prim == "pop":
             rest, item = Value(), Value()
@@ -393,11 +394,12 @@ class Vmap(RegionBatching, IndexBatching):
     def _structural(self, op: Op, inputs: list[Operand], specs: list[Spec]) -> list[Operand]:
         """Tuples and lists hold batched items as they are; a list whose items are batched
         has every item batched (its unbatched ones broadcast)."""
-        if op.prim in ("list", "push") and batched(self.spec(op.result)):
-            inputs = [self.conformed(x, whole(x.kind if isinstance(x, Value) else None), op.loc)
+        if op.prim in ("list", "push", "setitem") and batched(self.spec(op.result)):
+            inputs = [x if op.prim == "setitem" and k == 1 else
+                      self.conformed(x, whole(x.kind if isinstance(x, Value) else None), op.loc)
                       if op.prim == "list" or k > 0 else self.conformed(x, True, op.loc)
                       for k, x in enumerate(op.inputs)]
-        if op.prim == "getitem" and batched(specs[1]):
+        if op.prim in ("getitem", "setitem") and batched(specs[1]):
             raise self._error(op.loc, "an index into a tuple or a list that depends on the mapped arguments: "
                                       "vmap needs the same item for every example; index an array instead")
         return [self.emit(op.prim, inputs, op.loc, **op.attrs)]

@@ -380,14 +380,20 @@ class _Emitter(InPlace):
         test = self._header("if", self.operand(op.inputs[0]))
         then, other = op.regions
         here = _where(op)
-        lines = [test] + self._indented(self.block(then.ops, here) + self.assign(names, then.yields))
-        tail = self.block(other.ops, here) + self.assign(names, other.yields)
+        lines = [test] + self._indented(self.block(then.ops, here) + self._branch_yields(names, then))
+        tail = self.block(other.ops, here) + self._branch_yields(names, other)
         if tail:
             lines += ["else:"] + self._indented(tail)
         self.pending.difference_update(op.results)
         for r, name in zip(op.results, names):
             self._adopt(r, name)
         return lines
+
+    def _branch_yields(self, names: list[str], region: Region) -> list[str]:
+        """A branch's results assigned, unless it ends by raising (they are never read)."""
+        if region.ops and region.ops[-1].prim == "raise":
+            return []
+        return self.assign(names, region.yields)
 
     def loop(self, op: Op) -> list[str]:
         body, inits = op.regions[-1], list(loop_inits(op))

@@ -179,7 +179,8 @@ class InPlace:
             return k < len(carried) and self._owned(carried[k], visiting | {value})
         if producer is not None and producer.prim == "getitem" and producer.inputs[1] == Const(()):
             base = producer.inputs[0]  # `zeros[()]`: the same memory, a scalar for a scalar
-            return self.plan.uses_of(base) == 1 and self._owned(base, visiting | {value})
+            once = self.plan.last_use.get(base, -1) <= self.plan.start[producer]  # (not by a loop's next iteration)
+            return self.plan.uses_of(base) == 1 and once and self._owned(base, visiting | {value})
         if producer is not None and producer.prim == "pop" and value is producer.results[1]:
             return False  # (an item of a list: whatever array was put in it)
         if producer is not None:

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..ir import Const, Loc, Op, Operand, Region, Value
 from ..ir.core import absent
 from . import exits
-from .containers import Structure, describe_structure, is_container, leaves, rebuild
+from .containers import ListOf, Structure, describe_structure, is_container, leaves, rebuild
 from .lists import OPERANDS, UNROLL_LIMIT, Unrollable, mutated_names
-from .runlists import grown_names
+from .runlists import Relisted, grown_names
 from .resolve import CallableRef, LocalFunction, Resolved
 
 
@@ -204,6 +204,7 @@ class ControlFlow:
             if name not in names and (name not in then_env or name not in else_env):
                 # assigned on one path only, or a loop's own variable nothing reads after it
                 self.env.pop(name, None)
+        self._relist_branches(names, (then_env, then_ops), (else_env, else_ops), node=node)
         slots = _Slots(names, [then_env[name] if not (then_ops and then_ops[-1].prim == "raise")
                                else else_env[name] for name in names])
 
@@ -221,6 +222,20 @@ class ControlFlow:
             else:
                 yields.append((ops, slots.flat([self._value_for(env, name, node) for name in names], differs)))
         slots.bind(self.env, self._cond(test, node, yields, slots.labels()))
+
+    def _relist_branches(self, names: list[str], *branches: tuple[dict, list[Op]], node: ast.AST) -> None:
+        """A list known here that one branch made a run-time list (assigning an item at an
+        index known only at run time) is made one at the end of the other branches too."""
+        for name in names:
+            if not any(self._is_list(env[name]) for env, _ in branches):
+                continue
+            for env, ops in branches:
+                if isinstance(env[name], ListOf) and not (ops and ops[-1].prim == "raise"):
+                    saved, self.shared.ops = self.shared.ops, ops
+                    try:
+                        env[name] = self._to_run_time(env[name], node)
+                    finally:
+                        self.shared.ops = saved
 
     @staticmethod
     def _placeholder(before: dict, name: str) -> Operand:
@@ -367,6 +382,11 @@ class ControlFlow:
         """What is said of a list or dict a loop body changes the structure of (as
         `_Slots.flat` calls it): a loop over a range known here is unrolled instead."""
         def say(name: str, value: Any) -> None:
+            if self._is_list(value):  # (an item assigned at an index known only at run time)
+                err = self._error(node, f"'{name}' becomes a list whose length is known only at run time in "
+                                  "this loop", Relisted)
+                err.name = name
+                raise err
             raise self._error(node, f"'{name}' changes its structure in this loop (it becomes "
                               f"{describe_structure(value, OPERANDS)}): a list grows in a loop whose length is "
                               "known only at run time by xs.append(v), xs.extend(ys) or xs += ys written in the "
@@ -418,7 +438,7 @@ class ControlFlow:
             return
         mark, saved = len(self.shared.ops), (dict(self.env), dict(self.loop_locals), self.fresh)
         try:
-            self._loop(node)
+            self._loop(node, tried=True)
         except Unrollable:  # the loop's index is needed as a constant: unroll it
             del self.shared.ops[mark:]
             self.env, self.loop_locals, self.fresh = saved[0], saved[1], saved[2]
@@ -453,9 +473,31 @@ class ControlFlow:
             return tuple(v.value for v in values)
         return None
 
-    def _loop(self, node: ast.For, grows: bool = False) -> None:
+    def _relisting(self, node: ast.stmt, lower: Callable[..., None], *args: Any) -> None:
+        """Lower a loop; where its body assigns an item of a list known here at an index
+        known only at run time (the list becomes a run-time list there), the list becomes
+        one before the loop, which is lowered again."""
+        while True:
+            mark, saved = len(self.shared.ops), (dict(self.env), dict(self.loop_locals), self.fresh)
+            try:
+                lower(node, *args)
+                return
+            except Relisted as err:
+                value = saved[0].get(err.name)
+                if not isinstance(value, ListOf):
+                    raise
+                del self.shared.ops[mark:]
+                self.env, self.loop_locals, self.fresh = saved
+                self._owned(err.name, value, node)
+                self.env[err.name] = self._to_run_time(value, node)
+
+    def _loop(self, node: ast.For, grows: bool = False, tried: bool = False) -> None:
         """A `for` loop as a `for_range` op; `grows`: it runs a number of times known only
-        at run time, so a list it grows is a run-time list (else the loop is unrolled)."""
+        at run time, so a list it grows is a run-time list (else the loop is unrolled);
+        `tried`: it is unrolled if its body needs its index as a constant (`Unrollable`)."""
+        self._relisting(node, self._range_loop, grows, tried)
+
+    def _range_loop(self, node: ast.For, grows: bool, tried: bool) -> None:
         start, stop, step, bind = self._iteration(node)
         if grows:
             self._grow_at_run_time(node.body, node)
@@ -463,10 +505,14 @@ class ControlFlow:
         carried = self._carried(node, loop_names)
         slots = _Slots(carried, [self._initial(name) for name in carried])
         index = Value(loop_names[0] if bind is None and len(loop_names) == 1 else "i")
+        if tried:
+            self.shared.counters.add(index)
         args = [index] + [Value(label) for label in slots.labels()]
         results = [Value(label) for label in slots.labels()]
         inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
-        self._mark_lists(inits, args[1:], results)
+        self._mark_carried(inits, args[1:], results)
+        if grows and all(isinstance(b, Const) or b in self.shared.shaped for b in (start, stop, step)):
+            self.shared.shaped.update(r for r in results if self._is_list(r))  # (a length the shapes decide)
         region = self._loop_region(
             args, node.body, slots,
             lambda: self._bind(node.target, index) if bind is None else bind(index), node,
@@ -553,6 +599,9 @@ class ControlFlow:
         return Const(0), self._emit("len", [sequence], it), Const(1), bind_item
 
     def visit_While(self, node: ast.While) -> None:
+        self._relisting(node, self._while)
+
+    def _while(self, node: ast.While) -> None:
         if node.orelse:
             self._refuse(node, "while ... else is not supported; move the else block after the loop")
         self._check_loop_body(node.body)
@@ -567,7 +616,7 @@ class ControlFlow:
         slots = _Slots(carried, [self._initial(name) for name in carried])
         inits = slots.flat([self._initial(name) for name in carried], self._changes_structure(node))
         test_args, body_args, results = ([Value(label) for label in slots.labels()] for _ in range(3))
-        self._mark_lists(inits, test_args, body_args, results)
+        self._mark_carried(inits, test_args, body_args, results)
         saved_env = dict(self.env)
         slots.bind(self.env, test_args)
         with self._region() as test_ops:

@@ -1,7 +1,8 @@
 """Code on lists, dicts and structured arguments, resolved at compile time (mixed into
 the lowerer; the containers themselves: `containers.py`).
 
-Displays (`[a, b]`, `{"W": W}`), indexing and slicing with constants, `len`, iteration
+Displays (`[a, b]`, `{"W": W}`), indexing and slicing with constants (an int known only
+at run time reads an item of a run-time list of the items, `runlists`), `len`, iteration
 (unrolled), comprehensions and generator expressions over what is known item by item,
 the list and dict methods that change one (`append`, `extend`, `insert`, `pop`,
 `update`, ...), and the builtins that read one (`sum`, `min`, `max`, `any`, `all`,
@@ -125,9 +126,10 @@ class ContainerCode:
         index = self.visit(index_node) if not isinstance(index_node, ast.Slice) else self._index(index_node)
         index = self._constant_of(index) if not isinstance(index, Const) else index
         if not isinstance(index, Const):
-            raise self._error(node, f"indexing a {base.kind} with a value known only at run time is not "
-                              "supported; index with a constant, loop over the items (for x in xs), or over "
-                              "range(len(xs)) with a length known here (which unrolls the loop)", Unrollable)
+            if isinstance(index_node, ast.Slice):
+                self._refuse(node, f"slicing a {base.kind} with bounds known only at run time is not supported; "
+                             "slice with constants, or stack it first (np.stack(xs)[i:])")
+            return self._run_time_index(base, index, node)
         n = len(base.items)
         if isinstance(index.value, slice):
             items = base.items[index.value]
@@ -137,6 +139,17 @@ class ContainerCode:
         if not -n <= index.value < n:
             self._refuse(node, f"{base.kind} index {index.value} is out of range: it has {n} items")
         return base.items[index.value]
+
+    def _run_time_index(self, base: ListOf | TupleOf, index: Any, node: ast.AST) -> Operand:
+        """`xs[i]` of a list or tuple known here with an int known only at run time: with
+        the index of a loop that may be unrolled, unrolled (`Unrollable`); else an item of
+        the run-time list of its items."""
+        if isinstance(index, Value) and index in self.shared.counters:
+            raise self._error(node, f"indexing a {base.kind} with a value known only at run time is not "
+                              "supported here", Unrollable)
+        if not isinstance(index, Value) or self._is_list(index):
+            self._refuse(node, f"a {base.kind} is indexed by an int or a slice, not {describe_structure(index, OPERANDS)}")
+        return self._run_time_item(base, index, node)
 
     def _record_field(self, base: RecordOf, attr: str, node: ast.AST) -> Any:
         if attr not in base.fields:
@@ -177,6 +190,11 @@ class ContainerCode:
         if not isinstance(base, ListOf):
             self._refuse(node, f"a {base.kind} cannot be changed; build a new one")
         index = self._constant_of(self.visit(index_node))
+        if isinstance(index, Value) and index not in self.shared.counters and not self._is_list(index):
+            listed = self._listed(self._emit("list", self._held(list(base.items), node), node))
+            self.env[name] = listed  # (a run-time list from here on: the item it replaces is known only then)
+            self._list_store(name, listed, index, value, node)
+            return
         if not isinstance(index, Const) or not isinstance(index.value, int):
             raise self._error(node, "assigning to an item of a list at an index known only at run time is not "
                               "supported; use a constant index, or loop over range(len(xs))", Unrollable)

@@ -31,6 +31,7 @@ from ..primitives.joining import index_trick
 from ..ir.externals import External
 from ..ir.trees import LEAF, TreeDef
 from . import exits, probes
+from .probes import ShapesNeeded
 from .callables import UserFunction, is_callable_object
 from .containers import (
     CONTAINERS, DictOf, ListOf, Parameters, RecordOf, TupleOf, describe_structure, is_container, reaches,
@@ -45,7 +46,7 @@ from .resolve import (
 )
 from .source import FunctionSource, get_source
 from .views import check_views
-from .written import RunAsWritten
+from .written import Raises, RunAsWritten
 
 _BINARY = {cls: name for name, cls in prims.BINARY_OPS.items()}
 _COMPARE = {cls: name for name, cls in prims.COMPARE_OPS.items()}
@@ -182,12 +183,6 @@ RECURSION_CALLS = 512
 itself about 1.6^n times)."""
 
 
-class ShapedRecursion(UnsupportedError):
-    """A recursion that did not end where it was unrolled, in a function lowered without
-    its arguments' shapes (and asked to say so): lowered again for their kinds, its
-    depth may follow them (`probes`)."""
-
-
 @dataclass
 class _Shared:
     """What the lowering of a function shares with the calls inlined into it."""
@@ -209,7 +204,9 @@ class _Shared:
     derivatives: Callable[[Any], Function] | None = None  # a compiled derivative -> its IR, to splice
     recursive_calls: int = 0  # calls of a function inside itself, unrolled so far
     probes: dict[Value, Any] | None = None  # values' probes when lowering for argument kinds (`probes`)
-    signal: bool = False  # a recursion without end says it may end for known shapes (`ShapedRecursion`)
+    signal: bool = False  # what known shapes may decide says so (`probes.ShapesNeeded`)
+    shaped: set[Value] = field(default_factory=set)  # values the arguments' shapes decide (when `signal`)
+    counters: set[Value] = field(default_factory=set)  # what follows the index of a loop it may unroll
 
 
 def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: str | None = None,
@@ -219,7 +216,7 @@ def lower(fn: Callable[..., Any], static: dict[str, Any] | None = None, name: st
     src = get_source(fn)
     shared = _Shared(home=src.globals, derivatives=derivatives)
     lowered = _Lowerer(src, dict(static or {}), shared).run(name or src.name)
-    check_views(lowered, frozenset(shared.updates))
+    check_views(lowered, frozenset(shared.updates), frozenset(shared.lists))
     return lowered
 
 
@@ -250,7 +247,7 @@ def lower_user(user: UserFunction, trees: dict[str, TreeDef] | None = None,
         lowerer._refuse(lowerer.src.tree, "the function returns a list whose length is known only at run time; "
                         "return an array of its items (np.stack(xs)) or a tuple")
     lowered.defaults = {p.name: p.default for p in user.signature.parameters.values() if p.default is not p.empty}
-    check_views(lowered, frozenset(shared.updates))
+    check_views(lowered, frozenset(shared.updates), frozenset(shared.lists))
     return lowered
 
 
@@ -275,6 +272,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         self.assigned = _stored_names(src.tree)
         self.enclosing: _Lowerer | None = None  # a nested function's: where its free names live
         self.kinds: tuple | None = None  # the arguments' kinds, lowering for them (`probes`)
+        self.statement_ops: list[Op] | None = None  # where the statement being lowered puts its ops
 
     @property
     def ops(self) -> list[Op]:
@@ -369,9 +367,23 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         op = Op(prim, list(inputs), [Value()], attrs, loc=Loc(self.src.file, node.lineno, self._col(node)))
         self.ops.append(op)
         self.fresh.add(op.result)
+        self._follow(op)
         if self.shared.probes is not None:
             probes.run(op, self.shared.probes)
         return op.result
+
+    def _follow(self, op: Op) -> None:
+        """Note what the new op's result follows: the index of a loop that may be unrolled
+        (`counters`), the arguments' shapes alone (`shaped`, when asked to signal)."""
+        values = [x for x in op.inputs if isinstance(x, Value)]
+        if self.shared.counters and any(x in self.shared.counters for x in values):
+            self.shared.counters.add(op.result)
+        if not self.shared.signal or op.prim in prims.EFFECTS or op.prim in prims.OPAQUE:
+            return
+        if PRIMITIVES.get(op.prim).shape_query and not any(self._is_list(x) for x in values):
+            self.shared.shaped.add(op.result)
+        elif values and all(x in self.shared.shaped for x in values):
+            self.shared.shaped.add(op.result)
 
     def visit(self, node: ast.AST) -> Any:
         """Lower a node, or give what an earlier look at it found (`premade`: a call that
@@ -509,19 +521,27 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
         """Lower statements in order, up to a return (which must end its block). A loop
         that may leave early is first rewritten with flags (`exits`)."""
         stmts = [s for stmt in stmts for s in (exits.expand(stmt) or [stmt])]
-        for i, stmt in enumerate(stmts):
-            if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
-                if isinstance(stmt.value, ast.Name) and stmt.value.id == exits.VALUE:  # (`exits` wrote it)
-                    self._refuse(stmts[i + 1], "this statement follows a `while True:` loop that is left "
-                                 "only by return: it can never run; delete it, or leave the loop with break")
-                self._refuse(stmts[i + 1], "this statement follows a return: it can never run; delete it")
-            self.fresh = set()
-            if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in exits.walk_own(stmt)):
-                self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
-            else:
-                self.visit(stmt)
-            if self.returned is not None or self.raised:
-                return
+        saved = self.statement_ops  # (restored after: a block is part of a statement of the enclosing one)
+        try:
+            for i, stmt in enumerate(stmts):
+                if isinstance(stmt, ast.Return) and i != len(stmts) - 1:
+                    if isinstance(stmt.value, ast.Name) and stmt.value.id == exits.VALUE:  # (`exits` wrote it)
+                        self._refuse(stmts[i + 1], "this statement follows a `while True:` loop that is left "
+                                     "only by return: it can never run; delete it, or leave the loop with break")
+                    self._refuse(stmts[i + 1], "this statement follows a return: it can never run; delete it")
+                self.fresh = set()
+                self.statement_ops = self.ops
+                try:
+                    if isinstance(stmt, ast.If) and any(isinstance(n, ast.Return) for n in exits.walk_own(stmt)):
+                        self.visit_If(stmt, rest=stmts[i + 1:])  # the rest runs where the if did not return
+                    else:
+                        self.visit(stmt)
+                except Raises:  # (an expression of it surely raises: its `raise` op is made)
+                    self.raised = True
+                if self.returned is not None or self.raised:
+                    return
+        finally:
+            self.statement_ops = saved
 
     def visit_Return(self, node: ast.Return) -> None:
         """What a function returns; an inlined one may return a list or a function too."""
@@ -648,8 +668,8 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return
         current = self._as_operand(current, target.value)
         if self._is_list(current):
-            self._refuse(target, "assigning to an item of a list whose length is known only at run time is not "
-                         "supported; build a new list (append), or work on an array (np.stack(xs))")
+            self._list_store(name, current, self._list_index(target.slice, target), value, target)
+            return
         if current in self.shared.pushed:
             self._refuse(target, f"'{name}' is also an item of a list it was appended to: assigning to an element "
                          f"would change that item too (they are one array); append a copy ({name} * 1.0), or "
@@ -970,7 +990,7 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
                               "known here (constants, lengths of lists known here, the shapes of the arguments "
                               "of a call) decide its base case, and this one's depth is not fixed so (or is too "
                               "deep); rewrite it with a loop, or pass the depth as a constant",
-                              ShapedRecursion if self.shared.signal else UnsupportedError)
+                              ShapesNeeded if self.shared.signal else UnsupportedError)
 
     def _inline_call(self, callee: CallableRef, node: ast.Call) -> Operand:
         """A call of a Python function with source: its body, lowered in place with its
@@ -1019,12 +1039,12 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             result = _Lowerer(src, {}, self.shared).inline(arguments)
         except CompileError as err:
             inside = fn in self.shared.calls and not (fn is self.shared.calls[0] and self.shared.calls.count(fn) == 1)
-            if callee.ref is None or inside or isinstance(err, ShapedRecursion) or _is_own(fn):
+            if callee.ref is None or inside or isinstance(err, ShapesNeeded) or _is_own(fn):
                 raise  # (a recursion: at its outermost call; a rule's helper is always inlined)
             del self.ops[mark:]  # what was lowered of the arguments and of the body before it failed
-            # why: said if the call turns out to be on a differentiated path
+            # refused: said if the call turns out to be on a differentiated path
             return self._written_call(self._external(callee.ref, node.func), node, callee.display,
-                                      why=f"its source cannot be differentiated: {_one_line(err)}")
+                                      refused=_one_line(err))
         if isinstance(result, Value) and not result.name:
             self.fresh.add(result)  # the caller's variable names what the callee returned
         return result

@@ -1,9 +1,12 @@
-"""Shapes while lowering, for recursion whose depth follows an array's shape.
+"""Shapes while lowering, for code whose structure follows an array's shape.
 
 A function that calls itself is unrolled where values known at compile time decide its
-base case (`lower._Lowerer._recursion`). When that depends on an argument's shape
-(`n = A.shape[0]; if n == 1: ...`, a determinant by minors), the function is lowered
-again for the arguments' kinds (`lower_user(..., kinds=...)`, per kinds, by the API):
+base case (`lower._Lowerer._recursion`); a list is known item by item where its length
+is (`lists.py`). When that depends on an argument's shape (`n = A.shape[0]; if n == 1:
+...`, a determinant by minors; `hs = [state[i] for i in range(state.shape[0])]` whose
+items are then assigned), the first lowering says so (`ShapesNeeded`) and the function
+is lowered again for the arguments' kinds (`lower_user(..., kinds=...)`, per kinds, by
+the API):
 each value whose shape is known then has a *probe*, a zero NumPy value of its shape and
 dtype, computed op by op by running the op's NumPy function on its operands' probes, and
 a question about a shape (`x.shape`, `np.ndim(x)`, `len(x)`) is answered with a
@@ -22,7 +25,15 @@ import numpy as np
 from ..ir import prims
 from ..primitives import PRIMITIVES
 from ..ir.core import Const, Op, Operand, Value
+from ..errors import UnsupportedError
 from ..ir.types import Array, Scalar
+
+class ShapesNeeded(UnsupportedError):
+    """Raised by a lowering without the arguments' shapes that was asked to say so, where
+    they may decide what it could not: a recursion that did not end where it was
+    unrolled, an item assigned in a list whose length follows a shape. Lowered again for
+    their kinds, that code may be known here."""
+
 
 _DTYPES = {"float": np.float64, "int": np.int64, "bool": np.bool_, "complex": np.complex128}
 

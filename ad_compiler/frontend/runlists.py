@@ -4,14 +4,15 @@ A list the program grows in a loop that runs a number of times known only at run
 (`hs = []; for t in range(len(xs)): hs.append(h)`), or a comprehension over an array
 or such a list, cannot be known item by item (`containers.py`): it stays a list in the
 IR, one value of `ListKind`, and in the emitted code (`hs.append(h)`). Its operations
-are IR prims (`ir.prims.LISTS`): a display `list`, `push` (append), `getitem` with any
-int index, `len`, iteration (a loop over `range(len(hs))`), `np.stack`/`np.array`/
+are IR prims (`ir.prims.LISTS`): a display `list`, `push` (append), `getitem` and
+`setitem` (`xs[i] = v`) with any int index, `len`, iteration (a loop over `range(len(hs))`), `np.stack`/`np.array`/
 `np.concatenate`/... of it (`np.stack*`: a packed prim applied to one sequence), and
 `sum` (the sum of the stacked items). Reverse mode pops the adjoints of the items back
 off the list's adjoint (`ad/reverse.py`).
 
-A list known here becomes a run-time list where such a loop grows it: a `list` op of
-its items before the loop. The lowerer tracks which IR values are run-time lists
+A list known here becomes a run-time list where such a loop grows it, or where an item
+is assigned at an index known only at run time (before a loop, or at the end of the
+other branches of an `if`, that does so): a `list` op of its items. The lowerer tracks which IR values are run-time lists
 (`_Shared.lists`). Python's in-place meaning holds as long as no other name reaches the
 list and no array appended to it is written by element afterwards: both are refused.
 """
@@ -21,14 +22,30 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ..errors import UnsupportedError
 from ..ir.core import Const, Operand, Value
 from ..ir.prims import over_sequence
 from ..primitives import PRIMITIVES
 from .containers import ListOf, TupleOf, is_container
 from .lists import OPERANDS
+from .probes import ShapesNeeded
 
 _GROWING = frozenset({"append", "extend"})
 """Methods that grow a run-time list (others are refused with advice)."""
+
+
+class ShapedList(ShapesNeeded):
+    """An item assigned in a run-time list whose length follows the arguments' shapes:
+    lowered for their kinds, the list is known item by item (and a loop over its indices
+    unrolled); the lowering without them, with a run-time list, works too."""
+
+
+class Relisted(UnsupportedError):
+    """A list known here that a loop's body makes a run-time list (assigning an item at an
+    index known only at run time): the loop is lowered again, the list a run-time list
+    before it (`control._relisting`). `name` names it."""
+
+    name = ""
 
 
 def grown_names(stmts: list[ast.stmt]) -> list[str]:
@@ -82,12 +99,19 @@ class RunListCode:
                 self._owned(name, value, node)
                 self.env[name] = self._to_run_time(value, node)
 
-    def _mark_lists(self, inits: list[Operand], *groups: list[Value]) -> None:
-        """The values a loop carries in place of run-time lists are run-time lists."""
+    def _mark_carried(self, inits: list[Operand], *groups: list[Value]) -> None:
+        """The values a loop carries in place of run-time lists are run-time lists (of a
+        length the arguments' shapes decide, if the initial one's is, as far as `_list_store`
+        asks: a loop that grows it is a loop over a range of such bounds, `_loop`); in
+        place of what follows a loop's index (`_Shared.counters`), they follow it too."""
         for k, init in enumerate(inits):
+            if isinstance(init, Value) and init in self.shared.counters:
+                self.shared.counters.update(group[k] for group in groups)
             if self._is_list(init):
                 for group in groups:
                     self.shared.lists.add(group[k])
+                    if init in self.shared.shaped:
+                        self.shared.shaped.add(group[k])
 
     # ---- methods, operators ----
 
@@ -113,6 +137,14 @@ class RunListCode:
         return self._sequence_items(value, node, "extend")
 
     def _pushed(self, base: Value, items: list[Any], node: ast.AST) -> Value:
+        for item in self._held(items, node):
+            base = self._listed(self._emit("push", [base, item], node))
+        return base
+
+    def _held(self, items: list[Any], node: ast.AST) -> list[Operand]:
+        """Items a run-time list is to hold, as operands: numbers, arrays, tuples of them
+        (then never written by element: they are the list's items too)."""
+        held = []
         for item in items:
             if isinstance(item, TupleOf) and all(isinstance(x, OPERANDS) for x in item.items):
                 item = self._tuple(list(item.items), node)
@@ -122,8 +154,8 @@ class RunListCode:
             item = self._as_operand(item, node)
             if isinstance(item, Value):
                 self.shared.pushed.add(item)
-            base = self._listed(self._emit("push", [base, item], node))
-        return base
+            held.append(item)
+        return held
 
     def _list_augmented(self, name: str, base: Value, value: Any, op: ast.operator, node: ast.AST) -> None:
         """`xs += ys` of a run-time list: extends it in place."""
@@ -134,13 +166,39 @@ class RunListCode:
 
     def _list_item(self, base: Value, index_node: ast.expr, node: ast.AST) -> Operand:
         """`xs[i]` of a run-time list, for an int index (a slice would be a list)."""
+        return self._emit("getitem", [base, self._list_index(index_node, node)], node)
+
+    def _list_index(self, index_node: ast.expr, node: ast.AST) -> Operand:
+        """An index into a run-time list: an int, not a slice (which would be a list)."""
         if isinstance(index_node, ast.Slice):
-            self._refuse(node, "slicing a list whose length is known only at run time is not supported; "
-                         "index its items (xs[i]), or stack it first (np.stack(xs)[1:])")
+            self._refuse(node, "slicing a list whose length is known only at run time is not supported (nor "
+                         "assigning to a slice of one); index its items (xs[i]), or stack it first "
+                         "(np.stack(xs)[1:])")
         index = self._operand(index_node)
         if isinstance(index, Const) and (not isinstance(index.value, int) or isinstance(index.value, bool)):
             self._refuse(node, f"a list is indexed by an int, not {index.value!r}")
-        return self._emit("getitem", [base, index], node)
+        return index
+
+    def _list_store(self, name: str, base: Value, index: Operand, value: Any, node: ast.AST) -> None:
+        """`xs[i] = v` of a run-time list, for an int index: a new list, `xs` with item i
+        replaced (written in place where nothing reads the old one). Where the list's
+        length follows the arguments' shapes, lowered for them it is a list known here."""
+        if self.shared.signal and base in self.shared.shaped:
+            raise self._error(node, "an item assigned in a list whose length follows the arguments' shapes",
+                              ShapedList)
+        self._not_shared(name, base, node)
+        (item,) = self._held([value], node)
+        self.env[name] = self._listed(self._emit("setitem", [base, index, item], node))
+
+    def _run_time_item(self, base: ListOf | TupleOf, index: Operand, node: ast.AST) -> Operand:
+        """`xs[i]` of a list or tuple known here, at an index known only at run time: the
+        item of a run-time list of its items (its adjoint adds into that item's). Of an
+        empty one, the IndexError Python raises."""
+        if not base.items:
+            self._raise_now("IndexError('list index out of range')", node,
+                            "this reads an item of an empty list: an IndexError")
+        listed = self._listed(self._emit("list", self._held(list(base.items), node), node))
+        return self._emit("getitem", [listed, index], node)
 
     # ---- calls ----
 

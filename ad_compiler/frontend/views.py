@@ -45,6 +45,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from ..ir.core import Const, Function, Op, Operand, Region, Value
 from ..ir.prims import LOOP_HEAD, carried_args, loop_inits
+from ..ir.types import ListKind
 from ..primitives import PRIMITIVES
 from .fixed import END, Bound, Fixed
 
@@ -125,18 +126,25 @@ class _Hazard(Exception):
         self.key, self.mark, self.reader = key, mark, reader
 
 
-def check_views(fn: Function, updates: frozenset = frozenset()) -> None:
+def check_views(fn: Function, updates: frozenset = frozenset(), lists: frozenset = frozenset()) -> None:
     """Refuse (`UnsupportedError`, at the write) a program in which a value sharing memory
     with an array is read after an element write into that array changed it. `updates`:
     the ops of augmented assignments to a variable (`y += v`), which NumPy does in place
-    on an array: a write of all of it."""
-    if not any(op.prim == "setitem" or op in updates for op in _all_ops(fn.body)):
+    on an array: a write of all of it. `lists`: the run-time lists (also those of kind
+    `ListKind`), whose items are read and replaced, not viewed and written."""
+    if not any((op.prim == "setitem" and not _listed(op.inputs[0], lists)) or op in updates
+               for op in _all_ops(fn.body)):
         return
-    checker = _Checker(fn, updates)
+    checker = _Checker(fn, updates, lists)
     try:
         checker.run()
     except _Hazard as hazard:
         checker.refuse(hazard)
+
+
+def _listed(x: Operand, lists: frozenset) -> bool:
+    """A run-time list: its items are read and replaced, not viewed and written."""
+    return isinstance(x, Value) and (x in lists or isinstance(x.kind, ListKind))
 
 
 def _all_ops(region: Region) -> Iterable[Op]:
@@ -147,9 +155,10 @@ def _all_ops(region: Region) -> Iterable[Op]:
 
 
 class _Checker:
-    def __init__(self, fn: Function, updates: frozenset = frozenset()) -> None:
+    def __init__(self, fn: Function, updates: frozenset = frozenset(), lists: frozenset = frozenset()) -> None:
         self.fn = fn
         self.updates = updates
+        self.lists = lists
         self.kinds = Fixed(fn)
         self.position: dict[Op, int] = {}
         self.loop_of: dict[Value, Op] = {}  # a loop's region argument -> the loop
@@ -244,6 +253,11 @@ class _Checker:
         if op.prim in LOOP_HEAD:
             return self.loop(st, op)
         prim = op.prim
+        if prim in ("getitem", "setitem") and _listed(op.inputs[0], self.lists):  # an item read or replaced
+            for x in op.inputs[1:]:
+                self.read(st, x, op)
+            self.define(st, op.result, frozenset({(op.result, ALIGNED)}), frozenset())
+            return
         if prim == "setitem":
             return self.setitem(st, op)
         if op in self.updates and self.kinds.rank_of(op.inputs[0]) != 0:  # (a number is rebound)

@@ -19,8 +19,27 @@ from .containers import DictOf, ListOf, RecordOf, TupleOf
 from .resolve import CallableRef, LocalFunction, ModuleRef
 
 
+class Raises(Exception):
+    """An expression that surely raises, its `raise` op made: the statement ends there
+    (`_block` catches it), as Python's would."""
+
+
 class RunAsWritten:
     """Opaque ops for `_Lowerer` (which provides visit, _emit, _refuse, _external, ...)."""
+
+    def _raise_now(self, exception: str, node: ast.AST, why: str) -> None:
+        """What Python raises at `node` whatever the values (`exception`, source text of
+        a builtin exception's call): a `raise` op, then the statement ends (`Raises`).
+        Inside a part of the statement that may not run (`a if c else b`, `and`, a
+        loop's test), refused, saying `why`."""
+        if self.ops is not self.statement_ops:
+            self._refuse(node, f"{why}, which Python raises here; write the statement so that it does not "
+                         "run where it would raise (in an if statement of its own)")
+        exc = ast.parse(exception, mode="eval").body
+        for part in ast.walk(exc):
+            ast.copy_location(part, node)
+        self.ops.append(Op("raise", [self._loose(exc)], [], loc=Loc(self.src.file, node.lineno, self._col(node))))
+        raise Raises()
 
     def _loose(self, node: ast.expr) -> Operand:
         """An operand of code run as written: a module, function or class is passed as

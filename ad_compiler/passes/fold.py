@@ -102,6 +102,14 @@ class _Identities:
             self.producers[op.result] = op
         return out
 
+    def _slice(self, op: Op, *bounds_and_added: Any) -> Operand | None:
+        """`slice(0, 14, None)` of constants (bounds a shape decided, folded since) is the
+        constant slice: an index the kinds see through, so shapes stay known."""
+        bounds = bounds_and_added[:-1]
+        if all(isinstance(b, Const) and (b.value is None or type(b.value) is int) for b in bounds):
+            return Const(slice(*(b.value for b in bounds)))
+        return None
+
     def _getitem(self, op: Op, x: Operand, index: Operand, added: list[Op]) -> Operand | None:
         """`(a, b)[1]` is `b`: a tuple made here is taken apart without being built."""
         p = _producer(x, self.producers)

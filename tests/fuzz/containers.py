@@ -211,3 +211,29 @@ def comprehension_run_time(g: Gen, s: Scope, shape: Shape, depth: int) -> Expr |
     text = g.pick((f"sum({term} for r in {seq})", f"np.sum(np.stack([{term} for r in {seq}]), axis=0)",
                    f"np.stack([{term} for r in {seq} if np.sum(r) > -100.0])[0]"))
     return Expr(text, g.root())
+
+
+@statement(0.3, compound=True)
+def list_items_at_run_time(g: Gen, s: Scope, depth: int) -> list[str] | None:
+    """Items of a list read and replaced at an int known only at run time: of a list
+    display at an int computed from the data (a run-time list from the assignment on,
+    in a branch sometimes), or of a run-time list at its loop's index and its neighbour."""
+    shape = g.shape()
+    xs, j, n = g.fresh("xs"), g.fresh("j"), g.fresh("v")
+    a, b, c = _items(g, s, shape, 3, EXPR_DEPTH - 1)
+    data = g.expr(s, (), 1)
+    lines = [f"{xs} = [{a.text}, {b.text}, {c.text}]", f"{j} = int(1.5 + 1.4 * np.sin({data.text}))"]
+    write = f"{xs}[{j}] = np.tanh({xs}[{j}]) * {g.pick(FLOATS)} + {xs}[{j} - 1]"
+    seq = _sequence(g, s)
+    if seq is not None and g.chance(0.4):
+        i = g.fresh("i")
+        lines += [f"for {i} in {seq}:", f"    {xs}.append({xs}[-1] * {g.pick(FLOATS)} + np.sum({i}))",
+                  f"for {i} in range(len({xs})):",
+                  f"    {xs}[{i}] = np.tanh({xs}[{i}]) * {g.pick(FLOATS)} + {xs}[{i} - 1]"]
+    elif g.chance(0.4):
+        lines += [f"if {g.cond(s, 1)}:", f"    {write}"]
+    else:
+        lines.append(write)
+    lines.append(f"{n} = {xs}[{j}] * {g.pick(FLOATS)} + {xs}[-1]")
+    s.bind(n, Arr(shape), g.root())
+    return lines
