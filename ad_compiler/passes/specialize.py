@@ -203,6 +203,8 @@ class _Specializer:
             chain = self._scatter_chain(s)
             if chain is None or _shape(a) is None or kind_of_operand(a) != kind_of_operand(s):
                 continue
+            if _size(s) == 1 and len(chain) == 1 and isinstance(kind_of_operand(chain[0][1]), Scalar):
+                return self._new(added, "add", [a, chain[0][1]], op)  # (its one element: broadcast)
             for index, v, accumulate in chain:
                 if accumulate:
                     a = self._new(added, "add_at", [a, index, v], op)
@@ -276,7 +278,7 @@ class _Specializer:
             same = _shape(g) is not None and _shape(g) == _shape(x)
             return g if same else None
         if prim == "setitem":
-            return self._store_unbroadcast(op)
+            return self._unchanged(op) or self._store_unbroadcast(op)
         if prim == "kept_writes" and self._selects_once(inputs[1]):
             return Const(1.0)  # no value written is replaced by a later one
         if prim == "np.broadcast_to":
@@ -307,6 +309,22 @@ class _Specializer:
             return Const(0.0)
         if prim == "getitem" and inputs[1] == Const(()) and _scalar_or_array(inputs[0]):
             return inputs[0]  # x[()] only turns a 0-d array into a scalar
+        if prim in ("getitem", "setitem") and isinstance(inputs[1], Const):
+            op.inputs[1] = _plain_index(inputs[1], _shape(inputs[0]))
+        if prim == "getitem" and _whole(inputs[1]) and _shape(op.result) is not None and \
+                kind_of_operand(op.result) == kind_of_operand(inputs[0]):
+            return inputs[0]  # slices of step 1 as long as the axes: all of it
+        if prim == "add" and any(_size(x) == 0 for x in inputs) and _shape(op.result) is not None:
+            same = [x for x in inputs if kind_of_operand(x) == kind_of_operand(op.result)]
+            return same[0] if same else None  # adding an empty array (a piece of none of a join)
+        return None
+
+    def _unchanged(self, op: Op) -> Operand | None:
+        """`a[i] = a[i]` leaves `a` as it is (`a[i] += empty` after the empty sum went)."""
+        a, index, value = op.inputs
+        p = self.producers.get(value) if isinstance(value, Value) else None
+        if p is not None and p.prim == "getitem" and p.inputs[0] is a and p.inputs[1] == index:
+            return a
         return None
 
     def _identity_factor(self, op: Op) -> Operand | None:
@@ -389,6 +407,28 @@ def _index_part_kind(kind) -> str | None:
     if isinstance(kind, Array) and kind.dtype == "bool":
         return "array"
     return None
+
+
+def _plain_index(index: Const, shape: tuple | None) -> Const:
+    """A constant index of slices and ints as a person writes it: a slice from 0 without
+    its start (`g[:, :j]`), to an axis's end without its stop (`g[:, j:]`)."""
+    parts = index.value if isinstance(index.value, tuple) else (index.value,)
+    if shape is None or len(parts) > len(shape) or not all(
+            isinstance(p, slice) or (isinstance(p, int) and not isinstance(p, bool)) for p in parts):
+        return index
+    plain = tuple(slice(None if p.start == 0 else p.start, None if p.stop == n else p.stop, p.step)
+                  if isinstance(p, slice) and p.step in (None, 1) else p for p, n in zip(parts, shape))
+    if plain == parts:
+        return index
+    return Const(plain if isinstance(index.value, tuple) else plain[0])
+
+
+def _whole(index: Operand) -> bool:
+    """Whether an index is slices of step 1 only (then it selects all of an array of the
+    shape it gives)."""
+    parts = index.value if isinstance(index, Const) and isinstance(index.value, tuple) else (
+        index.value if isinstance(index, Const) else None,)
+    return all(isinstance(p, slice) and p.step in (None, 1) for p in parts)
 
 
 def _size(x: Operand) -> int | None:

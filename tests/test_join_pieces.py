@@ -1,0 +1,80 @@
+"""The cotangent of a join is cut into its items' pieces as a person writes it
+(`g[:, :j]`, `g[..., j:]`), pieces of empty items are not added anywhere, and a
+one-element array of zeros written once is the number it holds. Derivatives against
+central differences, both modes, at every axis."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ad_compiler import grad
+from tests.numeric import assert_grad_close
+
+A = np.random.default_rng(3).normal(size=(3, 4, 2))
+
+
+def along_each(axis):
+    def f(a):
+        w = np.cos(np.arange(a.size, dtype=float)).reshape(np.shape(a))
+        return np.sum(np.concatenate((a * w, np.sin(a), a[:1, :1, :1] * 0.0 + 2.0 * a), axis=axis) ** 2)
+    return f
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1, -2, -3, None])
+def test_a_join_along_each_axis(axis):
+    f = along_each(axis)
+    for mode in ("reverse", "forward"):
+        g = grad(f, mode=mode)
+        assert_grad_close(f, (A,), 0, g(A))
+    assert "moveaxis" not in g.source, g.source
+
+
+def halves(a):
+    """Rows without column j, for every j: the items of the ends are empty."""
+    total = 0.0
+    n = a.shape[1]
+    for j in range(n):
+        kept = np.concatenate((a[1:, :j], a[1:, j + 1:]), axis=1)
+        total = total + a[0, j] * np.sum(np.tanh(kept))
+    return total
+
+
+def ends(a):
+    """Rows without the first column, then without the last: one item of each is empty."""
+    first = np.concatenate((a[1:, :0], a[1:, 1:]), axis=1)
+    last = np.concatenate((a[1:, :3], a[1:, 4:]), axis=1)
+    inside = np.concatenate((a[1:, :1], a[1:, 2:]), axis=1)
+    return np.sum(np.tanh(first) * last * inside) * a[0, 0]
+
+
+def one_element(a):
+    """The cotangent of a 1 x 1 array read at its one element, added into a slice."""
+    b = a[1:, :1] * 1.0
+    return b[0, 0] * a[0, 0] + np.sum(a[1:, :1] * b)
+
+
+@pytest.mark.parametrize("f", [halves, ends, one_element], ids=lambda f: f.__name__)
+def test_pieces_of_joins_and_one_element_arrays(f):
+    a = A[:2, :, 0].copy()
+    for mode in ("reverse", "forward"):
+        g = grad(f, mode=mode)
+        assert_grad_close(f, (a,), 0, g(a))
+        assert_grad_close(f, (a,), 0, g.generic(a))
+
+
+def test_the_emitted_cut_is_plain_slices():
+    g = grad(ends)
+    a = A[:2, :, 0].copy()
+    g(a)
+    text = g.source[g.source.index("ba = "):]  # (the reverse sweep)
+    for absent in ("moveaxis", "slice(", "np.reshape", ":0]", "4:4", "[:, 0:"):
+        assert absent not in text, text
+    assert "[:, :1]" in text and "[:, 1:]" in text, text
+
+
+def test_a_one_element_scatter_is_its_number():
+    g = grad(one_element)
+    a = A[:2, :, 0].copy()
+    g(a)
+    assert "zeros_like(b" not in g.source, g.source
