@@ -78,3 +78,49 @@ def test_a_one_element_scatter_is_its_number():
     a = A[:2, :, 0].copy()
     g(a)
     assert "zeros_like(b" not in g.source, g.source
+
+
+def slices_of_slices(a):
+    """Elements read from slices of a slice: their adjoints go into `a` at composed
+    indices (steps, negative ints, a reversed slice, which is not composed)."""
+    b = np.sin(a) * 1.0
+    total = 0.0
+    for view in (b[1:, ::2], b[:, 1:-1], b[::-1, 1:]):
+        total = total + view[0, 1] * view[-1, 0] + np.sum(view[1:, :1] ** 2)
+    return total + np.sum(b * b)
+
+
+def test_writes_into_a_slice_go_into_the_array():
+    a = np.random.default_rng(5).normal(size=(4, 5))
+    for mode in ("reverse", "forward"):
+        g = grad(slices_of_slices, mode=mode)
+        assert_grad_close(slices_of_slices, (a,), 0, g(a))
+        assert_grad_close(slices_of_slices, (a,), 0, g.generic(a))
+    g = grad(slices_of_slices)
+    g(a)
+    assert ".copy()" not in g.source, g.source
+
+
+def test_composed_indices_select_what_the_two_select():
+    """`x[_compose(i, j)]` is `x[i][j]` for ints and slices of every sign and step."""
+    import itertools
+
+    from ad_compiler.ir import Const
+    from ad_compiler.passes.specialize import _compose
+
+    x = np.arange(20).reshape(4, 5)
+    parts = [0, -1, 2, slice(None), slice(1, None), slice(None, None, -1), slice(4, None), slice(None, None, 2),
+             slice(-2, 0, -1), slice(1, -1)]
+    composed = 0
+    for first in itertools.product(parts, repeat=2):
+        for second in [*itertools.product(parts, repeat=2), *parts]:
+            try:
+                want = x[first][second]
+            except IndexError:
+                continue
+            index = _compose(Const(first), Const(second), x.shape)
+            if index is not None:
+                np.testing.assert_array_equal(x[index.value], want)
+                assert x[index.value].shape == want.shape
+                composed += 1
+    assert composed > 4000

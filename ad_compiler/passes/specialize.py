@@ -66,6 +66,8 @@ class _Specializer:
             out = self._assign_once(op, added)
         if out is None and op.prim == "add":
             out = self._add_scattered(op, added)
+        if out is None and op.prim == "setitem":
+            out = self._write_through(op, added)
         if out is None:
             self.producers[op.result] = op
         return out
@@ -241,6 +243,44 @@ class _Specializer:
             chain.append((index, add.inputs[1], False))
             s, reads = base, 2
 
+    def _write_through(self, op: Op, added: list[Op]) -> Operand | None:
+        """`v = b[i]; v[j] += w; ...; b[i] = v` is `b[i][j] += w; ...` (a constant `i`,
+        `j` composed into one index): the writes go into `b`, with no copy of the slice
+        and no write back (the adjoint of a slice, into which pieces are added)."""
+        base, index, s = op.inputs
+        shape = _shape(base)
+        if shape is None or not isinstance(index, Const):
+            return None
+        links: list[tuple[str, Operand, Operand]] = []
+        reads = 1
+        while True:
+            p = self.producers.get(s) if isinstance(s, Value) else None
+            if p is None or self.uses.get(s, 0) != reads:
+                return None
+            if p.prim == "getitem" and p.inputs[0] is base and p.inputs[1] == index:
+                break
+            if p.prim not in ("setitem", "add_at"):
+                return None
+            view, inner, value = p.inputs
+            add = self.producers.get(value) if isinstance(value, Value) else None
+            read = self.producers.get(add.inputs[0]) if add is not None and add.prim == "add" else None
+            if p.prim == "setitem" and read is not None and read.prim == "getitem" and read.inputs[0] is view \
+                    and read.inputs[1] == inner and self.uses.get(value, 0) == 1:
+                links.append(("add", inner, add.inputs[1]))
+                s, reads = view, 2
+            else:
+                links.append(("add_at" if p.prim == "add_at" else "set", inner, value))
+                s, reads = view, 1
+        composed = [_compose(index, inner, shape) for _, inner, _ in links]
+        if not links or None in composed:
+            return None
+        for (how, _, value), at in zip(links[::-1], composed[::-1]):
+            if how == "add":
+                current = self._new(added, "getitem", [base, at], op)
+                value = self._new(added, "add", [current, value], op)
+            base = self._new(added, "add_at" if how == "add_at" else "setitem", [base, at, value], op)
+        return base
+
     def _sum_of_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
         """The sum of a number broadcast to a shape is the number times the size."""
         (x,) = op.inputs if len(op.inputs) == 1 else (None,)
@@ -273,12 +313,15 @@ class _Specializer:
 
     def _simplify(self, op: Op) -> Operand | None:
         prim, inputs = op.prim, op.inputs
+        if prim in ("getitem", "setitem", "add_at") and isinstance(inputs[1], Const):
+            op.inputs[1] = _plain_index(inputs[1], _shape(inputs[0]))
         if prim == "unbroadcast":
             g, x = inputs
             same = _shape(g) is not None and _shape(g) == _shape(x)
             return g if same else None
         if prim == "setitem":
-            return self._unchanged(op) or self._store_unbroadcast(op)
+            unchanged = self._unchanged(op)
+            return unchanged if unchanged is not None else self._store_unbroadcast(op)
         if prim == "kept_writes" and self._selects_once(inputs[1]):
             return Const(1.0)  # no value written is replaced by a later one
         if prim == "np.broadcast_to":
@@ -309,8 +352,6 @@ class _Specializer:
             return Const(0.0)
         if prim == "getitem" and inputs[1] == Const(()) and _scalar_or_array(inputs[0]):
             return inputs[0]  # x[()] only turns a 0-d array into a scalar
-        if prim in ("getitem", "setitem") and isinstance(inputs[1], Const):
-            op.inputs[1] = _plain_index(inputs[1], _shape(inputs[0]))
         if prim == "getitem" and _whole(inputs[1]) and _shape(op.result) is not None and \
                 kind_of_operand(op.result) == kind_of_operand(inputs[0]):
             return inputs[0]  # slices of step 1 as long as the axes: all of it
@@ -421,6 +462,37 @@ def _plain_index(index: Const, shape: tuple | None) -> Const:
     if plain == parts:
         return index
     return Const(plain if isinstance(index.value, tuple) else plain[0])
+
+
+def _compose(first: Const, second: Operand, shape: tuple) -> Const | None:
+    """The one index `k` with `x[k]` the elements of `x[first][second]`, for constant
+    indices of ints and slices into an array of `shape`; else None."""
+    if not isinstance(second, Const):
+        return None
+    parts = [p if isinstance(p, tuple) else (p,) for p in (first.value, second.value)]
+    if not all(isinstance(p, slice) or (isinstance(p, int) and not isinstance(p, bool)) for p in parts[0] + parts[1]):
+        return None
+    if len(parts[0]) > len(shape):
+        return None
+    try:
+        axes = [range(n)[parts[0][k]] if k < len(parts[0]) else range(n) for k, n in enumerate(shape)]
+        kept = [k for k, r in enumerate(axes) if isinstance(r, range)]
+        if len(parts[1]) > len(kept):
+            return None
+        for k, p in zip(kept, parts[1]):
+            axes[k] = axes[k][p]
+    except (IndexError, ValueError):  # (out of bounds: left to fail at run time)
+        return None
+    return _plain_index(Const(tuple(_as_slice(r) if isinstance(r, range) else r for r in axes)), shape)
+
+
+def _as_slice(r: range) -> slice:
+    """The slice of the positions `r` holds (one position: of step 1)."""
+    if len(r) == 0:
+        return slice(0, 0)  # (range(4)[::-1][4:] is range(-1, -1, -1): not slice(-1, None, -1))
+    if len(r) == 1 or r.step == 1:
+        return slice(r.start, r.start + len(r))
+    return slice(r.start, None if r.stop < 0 else r.stop, r.step)
 
 
 def _whole(index: Operand) -> bool:
