@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ..ir import Const, Function, Op, Operand, Value
+from ..ir import Const, Function, Op, Operand, Value, walk_ops
 from ..primitives import PRIMITIVES
 from ..ir.types import Array, Scalar, SliceKind, TupleKind
 from .infer import broadcast, kind_of_operand
@@ -44,9 +44,10 @@ def _elementwise(prim: str) -> bool:
 
 
 class _Specializer:
-    def __init__(self) -> None:
+    def __init__(self, readers: dict[Value, set[str]] | None = None) -> None:
         self.producers: dict[Value, Op] = {}
         self.uses: dict[Value, int] = {}
+        self.readers = readers or {}  # the prims of the ops reading each value, as the pass began
 
     def __call__(self, op: Op, added: list[Op]) -> Operand | None:
         if _elementwise(op.prim):
@@ -68,6 +69,10 @@ class _Specializer:
             out = self._add_scattered(op, added)
         if out is None and op.prim == "setitem":
             out = self._write_through(op, added)
+        if out is None and op.prim == "setitem":
+            out = self._store_scatter(op, added)
+        if out is None and op.prim == "getitem":
+            out = self._piece_of_scatter(op, added)
         if out is None:
             self.producers[op.result] = op
         return out
@@ -281,6 +286,76 @@ class _Specializer:
             base = self._new(added, "add_at" if how == "add_at" else "setitem", [base, at, value], op)
         return base
 
+    def _scalar_writes(self, s: Operand) -> tuple[Op, list[tuple[str, Operand, Operand]]] | None:
+        """(zeros_like op, [(how, index, number), ...] in order) if `s` is zeros into which
+        numbers were written ("set") or added ("add") at indices, else None."""
+        links: list[tuple[str, Operand, Operand]] = []
+        while True:
+            p = self.producers.get(s) if isinstance(s, Value) else None
+            if p is not None and p.prim == "np.zeros_like" and kind_of_operand(p.inputs[0]) == kind_of_operand(s):
+                return p, links[::-1]
+            if p is None or p.prim not in ("setitem", "add_at"):
+                return None
+            base, inner, value = p.inputs
+            add = self.producers.get(value) if isinstance(value, Value) else None
+            read = self.producers.get(add.inputs[0]) if add is not None and add.prim == "add" else None
+            if p.prim == "setitem" and read is not None and read.prim == "getitem" and read.inputs[0] is base \
+                    and read.inputs[1] == inner:
+                value, how = add.inputs[1], "add"
+            else:
+                how = "add" if p.prim == "add_at" else "set"
+            if not isinstance(kind_of_operand(value), Scalar):
+                return None
+            links.append((how, inner, value))
+            s = base
+
+    def _write(self, added: list[Op], a: Operand, links: list, at: list, like: Op) -> Operand:
+        """`a` with the writes of `links` done at the indices `at` (`_OUTSIDE`: none)."""
+        for (how, _, value), index in zip(links, at):
+            if index is _OUTSIDE:
+                continue
+            if how == "add":
+                current = self._new(added, "getitem", [a, index], like)
+                value = self._new(added, "add", [current, value], like)
+            a = self._new(added, "setitem", [a, index, value], like)
+        return a
+
+    def _piece_of_scatter(self, op: Op, added: list[Op]) -> Operand | None:
+        """`s[k]`, where `s` is zeros into which numbers were written or added at constant
+        indices, is zeros of the piece's shape with the numbers that fall inside it
+        (the piece of a join's cotangent, for each item: no full-size zeros to cut)."""
+        s, index = op.inputs
+        shape = _shape(s)
+        if self.readers.get(s) != {"getitem"}:
+            return None  # (cut into pieces only: not `s[k] += v`, where it is written on)
+        writes = self._scalar_writes(s) if shape is not None and isinstance(index, Const) else None
+        if writes is None or _shape(op.result) is None:
+            return None
+        zeros, links = writes
+        at = [_restrict(inner, index, shape) for _, inner, _ in links]
+        if any(i is None for i in at):
+            return None
+        first = next((k for k, i in enumerate(at) if i is not _OUTSIDE), None)
+        if first is not None:  # (the first write into zeros: the number itself)
+            links = links[:first] + [("set",) + links[first][1:]] + links[first + 1:]
+        piece = self._new(added, "np.zeros_like", [self._new(added, "getitem", [zeros.inputs[0], index], op)], op)
+        return self._write(added, piece, links, at, op)
+
+    def _store_scatter(self, op: Op, added: list[Op]) -> Operand | None:
+        """`a[k] = s`, where `a[k]` is zeros so far and `s` zeros with numbers written into
+        it at constant indices, is those numbers written into `a` (at composed indices)."""
+        a, index, s = op.inputs
+        shape = _shape(a)
+        writes = self._scalar_writes(s) if shape is not None and isinstance(index, Const) else None
+        before = self._scalar_writes(a) if writes is not None else None
+        if before is None or any(_restrict(inner, index, shape) is not _OUTSIDE for _, inner, _ in before[1]):
+            return None  # (a[k] may not be zeros)
+        links = writes[1]
+        at = [_compose(index, inner, shape) for _, inner, _ in links]
+        if any(i is None for i in at):
+            return None
+        return self._write(added, a, links, at, op)
+
     def _sum_of_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
         """The sum of a number broadcast to a shape is the number times the size."""
         (x,) = op.inputs if len(op.inputs) == 1 else (None,)
@@ -355,14 +430,26 @@ class _Specializer:
         if prim == "getitem" and _whole(inputs[1]) and _shape(op.result) is not None and \
                 kind_of_operand(op.result) == kind_of_operand(inputs[0]):
             return inputs[0]  # slices of step 1 as long as the axes: all of it
-        if prim == "add" and any(_size(x) == 0 for x in inputs) and _shape(op.result) is not None:
-            same = [x for x in inputs if kind_of_operand(x) == kind_of_operand(op.result)]
-            return same[0] if same else None  # adding an empty array (a piece of none of a join)
+        if prim == "add" and _shape(op.result) is not None:
+            return self._add_nothing(op)
+        return None
+
+    def _add_nothing(self, op: Op) -> Operand | None:
+        """`a + zeros_like(y)`, or `a + e` of an empty `e` (the piece of an empty item of a
+        join), is `a` where the sum has `a`'s kind."""
+        for a, z in (op.inputs, op.inputs[::-1]):
+            p = self.producers.get(z) if isinstance(z, Value) else None
+            zeros = p is not None and p.prim == "np.zeros_like"
+            if (zeros or _size(z) == 0) and kind_of_operand(a) == kind_of_operand(op.result):
+                return a
         return None
 
     def _unchanged(self, op: Op) -> Operand | None:
-        """`a[i] = a[i]` leaves `a` as it is (`a[i] += empty` after the empty sum went)."""
+        """`a[i] = a[i]` leaves `a` as it is (`a[i] += empty` after the empty sum went), as
+        does writing an empty array (which NumPy broadcasts only into an empty region)."""
         a, index, value = op.inputs
+        if _size(value) == 0 and _shape(a) is not None:
+            return a
         p = self.producers.get(value) if isinstance(value, Value) else None
         if p is not None and p.prim == "getitem" and p.inputs[0] is a and p.inputs[1] == index:
             return a
@@ -495,6 +582,46 @@ def _as_slice(r: range) -> slice:
     return slice(r.start, None if r.stop < 0 else r.stop, r.step)
 
 
+_OUTSIDE = Const(None)
+"""(`_restrict`: a write that misses the piece)"""
+
+
+def _restrict(written: Operand, piece: Const, shape: tuple) -> Const | None:
+    """Where, in `x[piece]`, a write at `x[written]` lands (constant indices of ints and
+    slices of step 1 into an array of `shape`): the index into the piece, `_OUTSIDE` if it
+    misses it, None if that is not one index."""
+    if not isinstance(written, Const):
+        return None
+    parts = [p if isinstance(p, tuple) else (p,) for p in (written.value, piece.value)]
+    if not all(isinstance(p, slice) or (isinstance(p, int) and not isinstance(p, bool)) for p in parts[0] + parts[1]):
+        return None
+    if max(len(parts[0]), len(parts[1])) > len(shape):
+        return None
+    landed = []
+    try:
+        for k, n in enumerate(shape):
+            w = range(n)[parts[0][k]] if k < len(parts[0]) else range(n)
+            q = range(n)[parts[1][k]] if k < len(parts[1]) else range(n)
+            if any(isinstance(r, range) and r.step != 1 for r in (w, q)):
+                return None
+            lo, hi = (w, w + 1) if isinstance(w, int) else (w.start, w.stop)
+            qlo, qhi = (q, q + 1) if isinstance(q, int) else (q.start, q.stop)
+            if max(lo, qlo) >= min(hi, qhi):
+                return _OUTSIDE
+            if isinstance(q, range):  # (an int of the piece's index drops the axis)
+                lo, hi = max(lo, qlo) - qlo, min(hi, qhi) - qlo
+                landed.append(lo if isinstance(w, int) else slice(lo, hi))
+    except IndexError:  # (out of bounds: left to fail at run time)
+        return None
+    return _plain_index(Const(tuple(landed)), _shape_of_kind_tuple(shape, parts[1]))
+
+
+def _shape_of_kind_tuple(shape: tuple, piece: tuple) -> tuple:
+    """The shape of `x[piece]` for `x` of `shape` (ints and slices of step 1)."""
+    return tuple(len(range(n)[piece[k]]) if k < len(piece) else n for k, n in enumerate(shape)
+                 if k >= len(piece) or isinstance(piece[k], slice))
+
+
 def _whole(index: Operand) -> bool:
     """Whether an index is slices of step 1 only (then it selects all of an array of the
     shape it gives)."""
@@ -521,5 +648,17 @@ def _shape_of_kind(kind) -> tuple | None:
 
 def run(fn: Function) -> bool:
     """Apply the kind-based simplifications to `fn`; True if anything changed."""
-    specializer = _Specializer()
+    readers: dict[Value, set[str]] = {}
+    for op in walk_ops(fn.body):
+        for x in op.inputs:
+            if isinstance(x, Value):
+                readers.setdefault(x, set()).add(op.prim)
+        for region in op.regions:
+            for y in region.yields:
+                if isinstance(y, Value):
+                    readers.setdefault(y, set()).add("yield")
+    for y in fn.body.yields:
+        if isinstance(y, Value):
+            readers.setdefault(y, set()).add("yield")
+    specializer = _Specializer(readers)
     return rewrite(fn, specializer, specializer.uses)
