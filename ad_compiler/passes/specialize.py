@@ -266,25 +266,26 @@ class _Specializer:
                 break
             if p.prim not in ("setitem", "add_at"):
                 return None
-            view, inner, value = p.inputs
-            add = self.producers.get(value) if isinstance(value, Value) else None
-            read = self.producers.get(add.inputs[0]) if add is not None and add.prim == "add" else None
-            if p.prim == "setitem" and read is not None and read.prim == "getitem" and read.inputs[0] is view \
-                    and read.inputs[1] == inner and self.uses.get(value, 0) == 1:
-                links.append(("add", inner, add.inputs[1]))
-                s, reads = view, 2
-            else:
-                links.append(("add_at" if p.prim == "add_at" else "set", inner, value))
-                s, reads = view, 1
+            how, inner, value = self._link(p)
+            links.append((how, inner, value))
+            s, reads = p.inputs[0], 2 if how == "add" and p.prim == "setitem" else 1
         composed = [_compose(index, inner, shape) for _, inner, _ in links]
         if not links or None in composed:
             return None
-        for (how, _, value), at in zip(links[::-1], composed[::-1]):
-            if how == "add":
-                current = self._new(added, "getitem", [base, at], op)
-                value = self._new(added, "add", [current, value], op)
-            base = self._new(added, "add_at" if how == "add_at" else "setitem", [base, at, value], op)
-        return base
+        return self._write(added, base, links[::-1], composed[::-1], op)
+
+    def _link(self, p: Op) -> tuple[str, Operand, Operand]:
+        """What a write `p` (setitem, add_at) of `b` does: ("add", index, v) for
+        `b[index] += v` (an increment read once, or add_at), else ("set", index, v)."""
+        base, index, value = p.inputs
+        if p.prim == "add_at":
+            return "add", index, value
+        add = self.producers.get(value) if isinstance(value, Value) else None
+        read = self.producers.get(add.inputs[0]) if add is not None and add.prim == "add" else None
+        if read is not None and read.prim == "getitem" and read.inputs[0] is base and read.inputs[1] == index \
+                and self.uses.get(value, 0) == 1:
+            return "add", index, add.inputs[1]
+        return "set", index, value
 
     def _scalar_writes(self, s: Operand) -> tuple[Op, list[tuple[str, Operand, Operand]]] | None:
         """(zeros_like op, [(how, index, number), ...] in order) if `s` is zeros into which
@@ -296,18 +297,11 @@ class _Specializer:
                 return p, links[::-1]
             if p is None or p.prim not in ("setitem", "add_at"):
                 return None
-            base, inner, value = p.inputs
-            add = self.producers.get(value) if isinstance(value, Value) else None
-            read = self.producers.get(add.inputs[0]) if add is not None and add.prim == "add" else None
-            if p.prim == "setitem" and read is not None and read.prim == "getitem" and read.inputs[0] is base \
-                    and read.inputs[1] == inner:
-                value, how = add.inputs[1], "add"
-            else:
-                how = "add" if p.prim == "add_at" else "set"
+            how, inner, value = self._link(p)
             if not isinstance(kind_of_operand(value), Scalar):
                 return None
             links.append((how, inner, value))
-            s = base
+            s = p.inputs[0]
 
     def _write(self, added: list[Op], a: Operand, links: list, at: list, like: Op) -> Operand:
         """`a` with the writes of `links` done at the indices `at` (`_OUTSIDE`: none)."""
