@@ -102,11 +102,11 @@ def test_writes_into_a_slice_go_into_the_array():
 
 
 def test_composed_indices_select_what_the_two_select():
-    """`x[_compose(i, j)]` is `x[i][j]` for ints and slices of every sign and step."""
+    """`x[compose(i, j)]` is `x[i][j]` for ints and slices of every sign and step."""
     import itertools
 
     from ad_compiler.ir import Const
-    from ad_compiler.passes.specialize import _compose
+    from ad_compiler.passes.indices import compose
 
     x = np.arange(20).reshape(4, 5)
     parts = [0, -1, 2, slice(None), slice(1, None), slice(None, None, -1), slice(4, None), slice(None, None, 2),
@@ -118,7 +118,7 @@ def test_composed_indices_select_what_the_two_select():
                 want = x[first][second]
             except IndexError:
                 continue
-            index = _compose(Const(first), Const(second), x.shape)
+            index = compose(Const(first), Const(second), x.shape)
             if index is not None:
                 np.testing.assert_array_equal(x[index.value], want)
                 assert x[index.value].shape == want.shape
@@ -151,11 +151,11 @@ def test_pieces_of_numbers_written_into_zeros():
 
 
 def test_restricted_writes_land_where_they_fall():
-    """`zeros[w] = 1` cut at `q` is `zeros[q][_restrict(w, q)] = 1`."""
+    """`zeros[w] = 1` cut at `q` is `zeros[q][restrict(w, q)] = 1`."""
     import itertools
 
     from ad_compiler.ir import Const
-    from ad_compiler.passes.specialize import _OUTSIDE, _restrict
+    from ad_compiler.passes.indices import OUTSIDE, restrict
 
     shape = (4, 5)
     parts = [0, -1, 2, slice(None), slice(1, None), slice(None, 2), slice(4, None), slice(1, -1), slice(-2, None)]
@@ -164,9 +164,9 @@ def test_restricted_writes_land_where_they_fall():
             whole = np.zeros(shape)
             whole[written] = 1.0
             want = whole[piece]
-            at = _restrict(Const(written), Const(piece), shape)
+            at = restrict(Const(written), Const(piece), shape)
             got = np.zeros(np.shape(want))
-            if at is not _OUTSIDE:
+            if at is not OUTSIDE:
                 got[at.value] = 1.0
             np.testing.assert_array_equal(got, want, err_msg=f"{written} {piece} {at}")
 

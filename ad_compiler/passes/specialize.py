@@ -15,6 +15,7 @@ from ..ir import Const, Function, Op, Operand, Value, walk_ops
 from ..primitives import PRIMITIVES
 from ..ir.types import Array, Scalar, SliceKind, TupleKind
 from .infer import broadcast, kind_of_operand
+from .indices import OUTSIDE, compose, plain_index, restrict, whole
 from .rewrite import rewrite
 
 import numpy as np
@@ -269,7 +270,7 @@ class _Specializer:
             how, inner, value = self._link(p)
             links.append((how, inner, value))
             s, reads = p.inputs[0], 2 if how == "add" and p.prim == "setitem" else 1
-        composed = [_compose(index, inner, shape) for _, inner, _ in links]
+        composed = [compose(index, inner, shape) for _, inner, _ in links]
         if not links or None in composed:
             return None
         return self._write(added, base, links[::-1], composed[::-1], op)
@@ -304,9 +305,9 @@ class _Specializer:
             s = p.inputs[0]
 
     def _write(self, added: list[Op], a: Operand, links: list, at: list, like: Op) -> Operand:
-        """`a` with the writes of `links` done at the indices `at` (`_OUTSIDE`: none)."""
+        """`a` with the writes of `links` done at the indices `at` (`OUTSIDE`: none)."""
         for (how, _, value), index in zip(links, at):
-            if index is _OUTSIDE:
+            if index is OUTSIDE:
                 continue
             if how == "add":
                 current = self._new(added, "getitem", [a, index], like)
@@ -326,10 +327,10 @@ class _Specializer:
         if writes is None or _shape(op.result) is None:
             return None
         zeros, links = writes
-        at = [_restrict(inner, index, shape) for _, inner, _ in links]
+        at = [restrict(inner, index, shape) for _, inner, _ in links]
         if any(i is None for i in at):
             return None
-        first = next((k for k, i in enumerate(at) if i is not _OUTSIDE), None)
+        first = next((k for k, i in enumerate(at) if i is not OUTSIDE), None)
         if first is not None:  # (the first write into zeros: the number itself)
             links = links[:first] + [("set",) + links[first][1:]] + links[first + 1:]
         piece = self._new(added, "np.zeros_like", [self._new(added, "getitem", [zeros.inputs[0], index], op)], op)
@@ -342,10 +343,10 @@ class _Specializer:
         shape = _shape(a)
         writes = self._scalar_writes(s) if shape is not None and isinstance(index, Const) else None
         before = self._scalar_writes(a) if writes is not None else None
-        if before is None or any(_restrict(inner, index, shape) is not _OUTSIDE for _, inner, _ in before[1]):
+        if before is None or any(restrict(inner, index, shape) is not OUTSIDE for _, inner, _ in before[1]):
             return None  # (a[k] may not be zeros)
         links = writes[1]
-        at = [_compose(index, inner, shape) for _, inner, _ in links]
+        at = [compose(index, inner, shape) for _, inner, _ in links]
         if any(i is None for i in at):
             return None
         return self._write(added, a, links, at, op)
@@ -383,7 +384,7 @@ class _Specializer:
     def _simplify(self, op: Op) -> Operand | None:
         prim, inputs = op.prim, op.inputs
         if prim in ("getitem", "setitem", "add_at") and isinstance(inputs[1], Const):
-            op.inputs[1] = _plain_index(inputs[1], _shape(inputs[0]))
+            op.inputs[1] = plain_index(inputs[1], _shape(inputs[0]))
         if prim == "unbroadcast":
             g, x = inputs
             same = _shape(g) is not None and _shape(g) == _shape(x)
@@ -421,7 +422,7 @@ class _Specializer:
             return Const(0.0)
         if prim == "getitem" and inputs[1] == Const(()) and _scalar_or_array(inputs[0]):
             return inputs[0]  # x[()] only turns a 0-d array into a scalar
-        if prim == "getitem" and _whole(inputs[1]) and _shape(op.result) is not None and \
+        if prim == "getitem" and whole(inputs[1]) and _shape(op.result) is not None and \
                 kind_of_operand(op.result) == kind_of_operand(inputs[0]):
             return inputs[0]  # slices of step 1 as long as the axes: all of it
         if prim == "add" and _shape(op.result) is not None:
@@ -529,99 +530,6 @@ def _index_part_kind(kind) -> str | None:
     if isinstance(kind, Array) and kind.dtype == "bool":
         return "array"
     return None
-
-
-def _plain_index(index: Const, shape: tuple | None) -> Const:
-    """A constant index of slices and ints as a person writes it: a slice from 0 without
-    its start (`g[:, :j]`), to an axis's end without its stop (`g[:, j:]`)."""
-    parts = index.value if isinstance(index.value, tuple) else (index.value,)
-    if shape is None or len(parts) > len(shape) or not all(
-            isinstance(p, slice) or (isinstance(p, int) and not isinstance(p, bool)) for p in parts):
-        return index
-    plain = tuple(slice(None if p.start == 0 else p.start, None if p.stop == n else p.stop, p.step)
-                  if isinstance(p, slice) and p.step in (None, 1) else p for p, n in zip(parts, shape))
-    if plain == parts:
-        return index
-    return Const(plain if isinstance(index.value, tuple) else plain[0])
-
-
-def _compose(first: Const, second: Operand, shape: tuple) -> Const | None:
-    """The one index `k` with `x[k]` the elements of `x[first][second]`, for constant
-    indices of ints and slices into an array of `shape`; else None."""
-    if not isinstance(second, Const):
-        return None
-    parts = [p if isinstance(p, tuple) else (p,) for p in (first.value, second.value)]
-    if not all(isinstance(p, slice) or (isinstance(p, int) and not isinstance(p, bool)) for p in parts[0] + parts[1]):
-        return None
-    if len(parts[0]) > len(shape):
-        return None
-    try:
-        axes = [range(n)[parts[0][k]] if k < len(parts[0]) else range(n) for k, n in enumerate(shape)]
-        kept = [k for k, r in enumerate(axes) if isinstance(r, range)]
-        if len(parts[1]) > len(kept):
-            return None
-        for k, p in zip(kept, parts[1]):
-            axes[k] = axes[k][p]
-    except (IndexError, ValueError):  # (out of bounds: left to fail at run time)
-        return None
-    return _plain_index(Const(tuple(_as_slice(r) if isinstance(r, range) else r for r in axes)), shape)
-
-
-def _as_slice(r: range) -> slice:
-    """The slice of the positions `r` holds (one position: of step 1)."""
-    if len(r) == 0:
-        return slice(0, 0)  # (range(4)[::-1][4:] is range(-1, -1, -1): not slice(-1, None, -1))
-    if len(r) == 1 or r.step == 1:
-        return slice(r.start, r.start + len(r))
-    return slice(r.start, None if r.stop < 0 else r.stop, r.step)
-
-
-_OUTSIDE = Const(None)
-"""(`_restrict`: a write that misses the piece)"""
-
-
-def _restrict(written: Operand, piece: Const, shape: tuple) -> Const | None:
-    """Where, in `x[piece]`, a write at `x[written]` lands (constant indices of ints and
-    slices of step 1 into an array of `shape`): the index into the piece, `_OUTSIDE` if it
-    misses it, None if that is not one index."""
-    if not isinstance(written, Const):
-        return None
-    parts = [p if isinstance(p, tuple) else (p,) for p in (written.value, piece.value)]
-    if not all(isinstance(p, slice) or (isinstance(p, int) and not isinstance(p, bool)) for p in parts[0] + parts[1]):
-        return None
-    if max(len(parts[0]), len(parts[1])) > len(shape):
-        return None
-    landed = []
-    try:
-        for k, n in enumerate(shape):
-            w = range(n)[parts[0][k]] if k < len(parts[0]) else range(n)
-            q = range(n)[parts[1][k]] if k < len(parts[1]) else range(n)
-            if any(isinstance(r, range) and r.step != 1 for r in (w, q)):
-                return None
-            lo, hi = (w, w + 1) if isinstance(w, int) else (w.start, w.stop)
-            qlo, qhi = (q, q + 1) if isinstance(q, int) else (q.start, q.stop)
-            if max(lo, qlo) >= min(hi, qhi):
-                return _OUTSIDE
-            if isinstance(q, range):  # (an int of the piece's index drops the axis)
-                lo, hi = max(lo, qlo) - qlo, min(hi, qhi) - qlo
-                landed.append(lo if isinstance(w, int) else slice(lo, hi))
-    except IndexError:  # (out of bounds: left to fail at run time)
-        return None
-    return _plain_index(Const(tuple(landed)), _shape_of_kind_tuple(shape, parts[1]))
-
-
-def _shape_of_kind_tuple(shape: tuple, piece: tuple) -> tuple:
-    """The shape of `x[piece]` for `x` of `shape` (ints and slices of step 1)."""
-    return tuple(len(range(n)[piece[k]]) if k < len(piece) else n for k, n in enumerate(shape)
-                 if k >= len(piece) or isinstance(piece[k], slice))
-
-
-def _whole(index: Operand) -> bool:
-    """Whether an index is slices of step 1 only (then it selects all of an array of the
-    shape it gives)."""
-    parts = index.value if isinstance(index, Const) and isinstance(index.value, tuple) else (
-        index.value if isinstance(index, Const) else None,)
-    return all(isinstance(p, slice) and p.step in (None, 1) for p in parts)
 
 
 def _size(x: Operand) -> int | None:
