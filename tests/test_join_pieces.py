@@ -180,3 +180,25 @@ def test_the_determinants_cotangent_goes_into_the_matrix():
     np.testing.assert_allclose(g(a), np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-9)
     reverse = g.source[g.source.index("ba = "):]
     assert "zeros_like" not in reverse.replace("ba = np.zeros_like(a)", ""), g.source
+
+
+def joins_with_empty_items(a):
+    """Empty items first, last, in the middle, along a negative axis, and an empty item of
+    another dtype: left out of the join (of one item left: that item)."""
+    first = np.concatenate((a[:, :0], a[:, 1:]), axis=1)
+    last = np.concatenate((a[:2], a[3:], a[:1]), axis=0)
+    middle = np.concatenate((a[:, :1], a[:, 2:2], a[:, 3:]), axis=-1)
+    counted = np.concatenate((np.zeros((0, 4), dtype=int), a[1:]))
+    return np.sum(np.sin(first) * a[:, 1:]) + np.sum(last ** 3) + np.sum(np.tanh(middle)) + np.sum(counted * a[:2])
+
+
+def test_joins_leave_out_empty_items():
+    a = np.random.default_rng(11).normal(size=(3, 4))
+    for mode in ("reverse", "forward"):
+        g = grad(joins_with_empty_items, mode=mode)
+        assert_grad_close(joins_with_empty_items, (a,), 0, g(a))
+        assert_grad_close(joins_with_empty_items, (a,), 0, g.generic(a))
+    g = grad(joins_with_empty_items)
+    g(a)
+    code = "\n".join(line for line in g.source.splitlines() if not line.strip().startswith("#"))
+    assert "first = a[:, 1:]" in code and ":0]" not in code and "2:2" not in code and "..." not in code, code

@@ -15,8 +15,13 @@ def _basic(parts: tuple) -> bool:
 
 def plain_index(index: Const, shape: tuple | None) -> Const:
     """A constant index of slices and ints as a person writes it: a slice from 0 without
-    its start (`g[:, :j]`), to an axis's end without its stop (`g[:, j:]`)."""
+    its start (`g[:, :j]`), to an axis's end without its stop (`g[:, j:]`), `...` as the
+    axes it stands for."""
     parts = index.value if isinstance(index.value, tuple) else (index.value,)
+    dots = [k for k, p in enumerate(parts) if p is Ellipsis]
+    if shape is not None and len(dots) == 1 and len(parts) - 1 <= len(shape):  # (`g[..., :j]`)
+        at = dots[0]
+        parts = parts[:at] + (slice(None),) * (len(shape) - len(parts) + 1) + parts[at + 1:]
     if shape is None or len(parts) > len(shape) or not _basic(parts):
         return index
     plain = tuple(slice(None if p.start == 0 else p.start, None if p.stop == n else p.stop, p.step)

@@ -427,6 +427,33 @@ class _Specializer:
             return inputs[0]  # slices of step 1 as long as the axes: all of it
         if prim == "add" and _shape(op.result) is not None:
             return self._add_nothing(op)
+        if prim == "np.concatenate" and len(inputs) > 1:
+            return self._join_without_empty(op)
+        return None
+
+    def _join_without_empty(self, op: Op) -> Operand | None:
+        """`np.concatenate` leaves out items of length 0 along its axis (`a[1:, :0]`, the
+        end of a row cut at its first column); of one item left, that item, if the join
+        would make an array of its kind."""
+        axis = op.attrs.get("axis", 0)
+        result = kind_of_operand(op.result)
+        if set(op.attrs) - {"axis"} or not isinstance(axis, int) or not isinstance(result, Array):
+            return None
+        shapes = [_shape(x) for x in op.inputs]
+        if any(shape is None or len(shape) != result.ndim for shape in shapes):
+            return None
+        kept = [x for x, shape in zip(op.inputs, shapes) if shape[axis] != 0]
+        if len(kept) == len(op.inputs) or not kept:
+            return None
+        if len(kept) == 1 and kind_of_operand(kept[0]) == result:
+            if isinstance(kept[0], Value) and not kept[0].name:
+                kept[0].name = op.result.name  # (it is the variable's value: `minor = a[1:, 1:]`)
+            return kept[0]
+        if len(kept) == 1:
+            return None
+        if any(kind_of_operand(x).dtype != result.dtype for x in kept):
+            return None
+        op.inputs = kept
         return None
 
     def _add_nothing(self, op: Op) -> Operand | None:
