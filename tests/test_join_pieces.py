@@ -202,3 +202,23 @@ def test_joins_leave_out_empty_items():
     g(a)
     code = "\n".join(line for line in g.source.splitlines() if not line.strip().startswith("#"))
     assert "first = a[:, 1:]" in code and ":0]" not in code and "2:2" not in code and "..." not in code, code
+
+
+def scattered_then_read(a):
+    """Numbers written into zeros, then read back as a number, as a row, and broadcast
+    into a region larger than the scatter."""
+    z = np.zeros_like(a)
+    z[0, 1] = a[1, 1] * a[0, 0]
+    z[1, 2] = np.sin(a[0, 2])
+    row = np.zeros((1, 4))
+    row[0, 3] = a[2, 0] ** 2
+    w = np.zeros((3, 4))
+    w[1:, :] = row
+    return z[0, 1] * z[1, 2] + np.sum(np.tanh(z[1]) * z[1]) + np.sum(np.cos(w) * a)
+
+
+def test_numbers_read_back_from_zeros_and_broadcast_stores():
+    a = np.random.default_rng(13).normal(size=(3, 4))
+    for mode in ("reverse", "forward"):
+        g = grad(scattered_then_read, mode=mode)
+        assert_grad_close(scattered_then_read, (a,), 0, g(a))

@@ -97,9 +97,23 @@ def restrict(written: Operand, piece: Const, shape: tuple) -> Const | None:
 
 
 def _piece_shape(shape: tuple, piece: tuple) -> tuple:
-    """The shape of `x[piece]` for `x` of `shape` (ints and slices of step 1)."""
+    """The shape of `x[piece]` for `x` of `shape` (ints and slices)."""
     return tuple(len(range(n)[piece[k]]) if k < len(piece) else n for k, n in enumerate(shape)
                  if k >= len(piece) or isinstance(piece[k], slice))
+
+
+def shape_of(index: Operand, shape: tuple | None) -> tuple | None:
+    """The shape of `x[index]` for `x` of `shape`, for a constant index of ints and
+    slices in bounds; else None."""
+    if shape is None or not isinstance(index, Const):
+        return None
+    parts = index.value if isinstance(index.value, tuple) else (index.value,)
+    if len(parts) > len(shape) or not _basic(parts):
+        return None
+    try:
+        return _piece_shape(shape, parts)
+    except IndexError:
+        return None
 
 
 def whole(index: Operand) -> bool:

@@ -15,7 +15,7 @@ from ..ir import Const, Function, Op, Operand, Value, walk_ops
 from ..primitives import PRIMITIVES
 from ..ir.types import Array, Scalar, SliceKind, TupleKind
 from .infer import broadcast, kind_of_operand
-from .indices import OUTSIDE, compose, plain_index, restrict, whole
+from .indices import OUTSIDE, compose, plain_index, restrict, shape_of, whole
 from .rewrite import rewrite
 
 import numpy as np
@@ -323,8 +323,11 @@ class _Specializer:
         shape = _shape(s)
         if self.readers.get(s) != {"getitem"}:
             return None  # (cut into pieces only: not `s[k] += v`, where it is written on)
+        piece = kind_of_operand(op.result)
+        if not isinstance(piece, Array) or not piece.ndim or piece.shape is None:
+            return None  # (a number read: not an array to write into)
         writes = self._scalar_writes(s) if shape is not None and isinstance(index, Const) else None
-        if writes is None or _shape(op.result) is None:
+        if writes is None:
             return None
         zeros, links = writes
         at = [restrict(inner, index, shape) for _, inner, _ in links]
@@ -341,7 +344,9 @@ class _Specializer:
         it at constant indices, is those numbers written into `a` (at composed indices)."""
         a, index, s = op.inputs
         shape = _shape(a)
-        writes = self._scalar_writes(s) if shape is not None and isinstance(index, Const) else None
+        if shape_of(index, shape) is None or shape_of(index, shape) != _shape(s):
+            return None  # (`s` broadcast into the region: not the same positions)
+        writes = self._scalar_writes(s)
         before = self._scalar_writes(a) if writes is not None else None
         if before is None or any(restrict(inner, index, shape) is not OUTSIDE for _, inner, _ in before[1]):
             return None  # (a[k] may not be zeros)
@@ -468,9 +473,10 @@ class _Specializer:
 
     def _unchanged(self, op: Op) -> Operand | None:
         """`a[i] = a[i]` leaves `a` as it is (`a[i] += empty` after the empty sum went), as
-        does writing an empty array (which NumPy broadcasts only into an empty region)."""
+        does writing an empty array into an empty region."""
         a, index, value = op.inputs
-        if _size(value) == 0 and _shape(a) is not None:
+        region = shape_of(index, _shape(a))
+        if _size(value) == 0 and region is not None and math.prod(region) == 0:
             return a
         p = self.producers.get(value) if isinstance(value, Value) else None
         if p is not None and p.prim == "getitem" and p.inputs[0] is a and p.inputs[1] == index:
