@@ -132,7 +132,7 @@ def cut(g, arrays, axis, joined, reshaped=True):
 
 def along(g, start, stop, axis):
     """`g` from `start` to `stop` along `axis` (a constant), as the index a person writes:
-    `g[:, start:stop]`, `g[..., start:stop]` (axis -1)."""
+    `g[:, start:stop]`, `g[..., start:stop]` (axis -1); past three axes, by moving it."""
     if axis == 0:
         return g[start:stop]
     if axis == 1:
@@ -143,6 +143,8 @@ def along(g, start, stop, axis):
         return g[..., start:stop]
     if axis == -2:
         return g[..., start:stop, :]
+    if axis == -3:
+        return g[..., start:stop, :, :]
     return np.moveaxis(np.moveaxis(g, axis, 0)[start:stop], 0, axis)
 
 
