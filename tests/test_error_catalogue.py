@@ -194,6 +194,13 @@ CASES: dict[str, Refused | Works] = {
         args=(V,), fixed="def f(x):\n    y = x * 2.0\n    y[0] = 1.0\n    return np.sum(y)\n"),
     "recursion of a constant depth": Works(
         "def power(x, n):\n    return 1.0 if n == 0 else x * power(x, n - 1)\n\n\ndef f(x):\n    return power(x, 3)\n"),
+    "recursion of too many calls": Refused(
+        "def fib(x, n):\n    return x if n < 2 else fib(x, n - 1) + fib(x, n - 2)\n\n\n"
+        "def f(x):\n    return fib(x, 16)\n", "fib(x, 16)", "ad_compiler.custom_vjp", error=NoDerivativeError,
+        fixed="def fib(x, n):\n    return x if n < 2 else fib(x, n - 1) + fib(x, n - 2)\n\n\n"
+        "@ad_compiler.custom_vjp\ndef fib16(x):\n    return fib(x, 16)\n\n\n"
+        "fib16.defvjp(lambda x: (fib(x, 16), None), lambda residuals, g: (g * fib(1.0, 16),))\n\n\n"
+        "def f(x):\n    return fib16(x)\n"),
     "recursion of a run-time depth": Refused(
         "def power(x, n):\n    return 1.0 if n <= 0 else x * power(x, n - 1)\n\n\ndef f(x):\n    return power(x, int(x))\n",
         "power(x, int(x))", "rewrite it with a loop", error=NoDerivativeError,

@@ -983,14 +983,19 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             return
         self.shared.recursive_calls += 1
         depth = self.shared.calls.count(fn)
-        if depth >= RECURSION_DEPTH or self.shared.recursive_calls > RECURSION_CALLS:
-            how = f"deeper than {RECURSION_DEPTH} levels" if depth >= RECURSION_DEPTH else \
-                f"more than {RECURSION_CALLS} times"
-            raise self._error(node, f"'{name}' calls itself (recursion) {how}: recursion is unrolled where values "
-                              "known here (constants, lengths of lists known here, the shapes of the arguments "
-                              "of a call) decide its base case, and this one's depth is not fixed so (or is too "
-                              "deep); rewrite it with a loop, or pass the depth as a constant",
-                              ShapesNeeded if self.shared.signal else UnsupportedError)
+        if depth >= RECURSION_DEPTH:
+            raise self._error(node, f"'{name}' calls itself (recursion) deeper than {RECURSION_DEPTH} levels: "
+                              "recursion is unrolled where values known here (constants, lengths of lists known "
+                              "here, the shapes of the arguments of a call) decide its base case, and this one's "
+                              "depth is not fixed so (or is too deep); rewrite it with a loop, or pass the depth "
+                              "as a constant", ShapesNeeded if self.shared.signal else UnsupportedError)
+        if self.shared.recursive_calls > RECURSION_CALLS:
+            raise self._error(node, f"'{name}' calls itself (recursion) too many times to unroll: its depth is "
+                              f"decided here, but unrolled call by call it makes more than {RECURSION_CALLS} calls "
+                              "of itself (a recursion of k calls per level makes about k^depth); compute it with a "
+                              "loop or vectorized NumPy, or give it a derivative of your own with "
+                              f"@ad_compiler.custom_vjp (then '{name}' runs as written, and its derivative is "
+                              "yours)", ShapesNeeded if self.shared.signal else UnsupportedError)
 
     def _inline_call(self, callee: CallableRef, node: ast.Call) -> Operand:
         """A call of a Python function with source: its body, lowered in place with its

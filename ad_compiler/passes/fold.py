@@ -26,6 +26,10 @@ _FOLDABLE_TYPES = (numbers.Number, str, type(None), tuple, slice)
 def _literal(value: Any) -> bool:
     if isinstance(value, tuple):
         return all(_literal(v) for v in value)
+    if isinstance(value, slice):  # (an index's part: `g[0:1]` rather than `t = slice(0, 1, None); g[t]`)
+        return all(_literal(v) for v in (value.start, value.stop, value.step))
+    if value is Ellipsis:
+        return True
     return isinstance(value, _FOLDABLE_TYPES) and not hasattr(value, "shape")
 
 

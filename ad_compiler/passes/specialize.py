@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 
-from ..ir import Const, Function, Op, Operand, Value
+from ..ir import Const, Function, Op, Operand, Value, walk_ops
 from ..primitives import PRIMITIVES
 from ..ir.types import Array, Scalar, SliceKind, TupleKind
 from .infer import broadcast, kind_of_operand
+from .indices import OUTSIDE, compose, plain_index, restrict, shape_of, whole
 from .rewrite import rewrite
 
 import numpy as np
@@ -44,9 +45,10 @@ def _elementwise(prim: str) -> bool:
 
 
 class _Specializer:
-    def __init__(self) -> None:
+    def __init__(self, readers: dict[Value, set[str]] | None = None) -> None:
         self.producers: dict[Value, Op] = {}
         self.uses: dict[Value, int] = {}
+        self.readers = readers or {}  # the prims of the ops reading each value, as the pass began
 
     def __call__(self, op: Op, added: list[Op]) -> Operand | None:
         if _elementwise(op.prim):
@@ -72,6 +74,12 @@ class _Specializer:
             out = self._assign_once(op, added)
         if out is None and op.prim == "add":
             out = self._add_scattered(op, added)
+        if out is None and op.prim == "setitem":
+            out = self._write_through(op, added)
+        if out is None and op.prim == "setitem":
+            out = self._store_scatter(op, added)
+        if out is None and op.prim == "getitem":
+            out = self._piece_of_scatter(op, added)
         if out is None:
             self.producers[op.result] = op
         return out
@@ -209,6 +217,8 @@ class _Specializer:
             chain = self._scatter_chain(s)
             if chain is None or _shape(a) is None or kind_of_operand(a) != kind_of_operand(s):
                 continue
+            if _size(s) == 1 and len(chain) == 1 and isinstance(kind_of_operand(chain[0][1]), Scalar):
+                return self._new(added, "add", [a, chain[0][1]], op)  # (its one element: broadcast)
             for index, v, accumulate in chain:
                 if accumulate:
                     a = self._new(added, "add_at", [a, index, v], op)
@@ -244,6 +254,113 @@ class _Specializer:
                 return None
             chain.append((index, add.inputs[1], False))
             s, reads = base, 2
+
+    def _write_through(self, op: Op, added: list[Op]) -> Operand | None:
+        """`v = b[i]; v[j] += w; ...; b[i] = v` is `b[i][j] += w; ...` (a constant `i`,
+        `j` composed into one index): the writes go into `b`, with no copy of the slice
+        and no write back (the adjoint of a slice, into which pieces are added)."""
+        base, index, s = op.inputs
+        shape = _shape(base)
+        if shape is None or not isinstance(index, Const):
+            return None
+        links: list[tuple[str, Operand, Operand]] = []
+        reads = 1
+        while True:
+            p = self.producers.get(s) if isinstance(s, Value) else None
+            if p is None or self.uses.get(s, 0) != reads:
+                return None
+            if p.prim == "getitem" and p.inputs[0] is base and p.inputs[1] == index:
+                break
+            if p.prim not in ("setitem", "add_at"):
+                return None
+            how, inner, value = self._link(p)
+            links.append((how, inner, value))
+            s, reads = p.inputs[0], 2 if how == "add" and p.prim == "setitem" else 1
+        composed = [compose(index, inner, shape) for _, inner, _ in links]
+        if not links or None in composed:
+            return None
+        return self._write(added, base, links[::-1], composed[::-1], op)
+
+    def _link(self, p: Op) -> tuple[str, Operand, Operand]:
+        """What a write `p` (setitem, add_at) of `b` does: ("add", index, v) for
+        `b[index] += v` (an increment read once, or add_at), else ("set", index, v)."""
+        base, index, value = p.inputs
+        if p.prim == "add_at":
+            return "add", index, value
+        add = self.producers.get(value) if isinstance(value, Value) else None
+        read = self.producers.get(add.inputs[0]) if add is not None and add.prim == "add" else None
+        if read is not None and read.prim == "getitem" and read.inputs[0] is base and read.inputs[1] == index \
+                and self.uses.get(value, 0) == 1:
+            return "add", index, add.inputs[1]
+        return "set", index, value
+
+    def _scalar_writes(self, s: Operand) -> tuple[Op, list[tuple[str, Operand, Operand]]] | None:
+        """(zeros_like op, [(how, index, number), ...] in order) if `s` is zeros into which
+        numbers were written ("set") or added ("add") at indices, else None."""
+        links: list[tuple[str, Operand, Operand]] = []
+        while True:
+            p = self.producers.get(s) if isinstance(s, Value) else None
+            if p is not None and p.prim == "np.zeros_like" and kind_of_operand(p.inputs[0]) == kind_of_operand(s):
+                return p, links[::-1]
+            if p is None or p.prim not in ("setitem", "add_at"):
+                return None
+            how, inner, value = self._link(p)
+            if not isinstance(kind_of_operand(value), Scalar):
+                return None
+            links.append((how, inner, value))
+            s = p.inputs[0]
+
+    def _write(self, added: list[Op], a: Operand, links: list, at: list, like: Op) -> Operand:
+        """`a` with the writes of `links` done at the indices `at` (`OUTSIDE`: none)."""
+        for (how, _, value), index in zip(links, at):
+            if index is OUTSIDE:
+                continue
+            if how == "add":
+                current = self._new(added, "getitem", [a, index], like)
+                value = self._new(added, "add", [current, value], like)
+            a = self._new(added, "setitem", [a, index, value], like)
+        return a
+
+    def _piece_of_scatter(self, op: Op, added: list[Op]) -> Operand | None:
+        """`s[k]`, where `s` is zeros into which numbers were written or added at constant
+        indices, is zeros of the piece's shape with the numbers that fall inside it
+        (the piece of a join's cotangent, for each item: no full-size zeros to cut)."""
+        s, index = op.inputs
+        shape = _shape(s)
+        if self.readers.get(s) != {"getitem"}:
+            return None  # (cut into pieces only: not `s[k] += v`, where it is written on)
+        piece = kind_of_operand(op.result)
+        if not isinstance(piece, Array) or not piece.ndim or piece.shape is None:
+            return None  # (a number read: not an array to write into)
+        writes = self._scalar_writes(s) if shape is not None and isinstance(index, Const) else None
+        if writes is None:
+            return None
+        zeros, links = writes
+        at = [restrict(inner, index, shape) for _, inner, _ in links]
+        if any(i is None for i in at):
+            return None
+        first = next((k for k, i in enumerate(at) if i is not OUTSIDE), None)
+        if first is not None:  # (the first write into zeros: the number itself)
+            links = links[:first] + [("set",) + links[first][1:]] + links[first + 1:]
+        piece = self._new(added, "np.zeros_like", [self._new(added, "getitem", [zeros.inputs[0], index], op)], op)
+        return self._write(added, piece, links, at, op)
+
+    def _store_scatter(self, op: Op, added: list[Op]) -> Operand | None:
+        """`a[k] = s`, where `a[k]` is zeros so far and `s` zeros with numbers written into
+        it at constant indices, is those numbers written into `a` (at composed indices)."""
+        a, index, s = op.inputs
+        shape = _shape(a)
+        if shape_of(index, shape) is None or shape_of(index, shape) != _shape(s):
+            return None  # (`s` broadcast into the region: not the same positions)
+        writes = self._scalar_writes(s)
+        before = self._scalar_writes(a) if writes is not None else None
+        if before is None or any(restrict(inner, index, shape) is not OUTSIDE for _, inner, _ in before[1]):
+            return None  # (a[k] may not be zeros)
+        links = writes[1]
+        at = [compose(index, inner, shape) for _, inner, _ in links]
+        if any(i is None for i in at):
+            return None
+        return self._write(added, a, links, at, op)
 
     def _sum_of_broadcast(self, op: Op, added: list[Op]) -> Operand | None:
         """The sum of a number broadcast to a shape is the number times the size."""
@@ -335,12 +452,15 @@ class _Specializer:
 
     def _simplify(self, op: Op) -> Operand | None:
         prim, inputs = op.prim, op.inputs
+        if prim in ("getitem", "setitem", "add_at") and isinstance(inputs[1], Const):
+            op.inputs[1] = plain_index(inputs[1], _shape(inputs[0]))
         if prim == "unbroadcast":
             g, x = inputs
             same = _shape(g) is not None and _shape(g) == _shape(x)
             return g if same else None
         if prim == "setitem":
-            return self._store_unbroadcast(op)
+            unchanged = self._unchanged(op)
+            return unchanged if unchanged is not None else self._store_unbroadcast(op)
         if prim == "kept_writes" and self._selects_once(inputs[1]):
             return Const(1.0)  # no value written is replaced by a later one
         if prim == "np.broadcast_to":
@@ -371,6 +491,60 @@ class _Specializer:
             return Const(0.0)
         if prim == "getitem" and inputs[1] == Const(()) and _scalar_or_array(inputs[0]):
             return inputs[0]  # x[()] only turns a 0-d array into a scalar
+        if prim == "getitem" and whole(inputs[1]) and _shape(op.result) is not None and \
+                kind_of_operand(op.result) == kind_of_operand(inputs[0]):
+            return inputs[0]  # slices of step 1 as long as the axes: all of it
+        if prim == "add" and _shape(op.result) is not None:
+            return self._add_nothing(op)
+        if prim == "np.concatenate" and len(inputs) > 1:
+            return self._join_without_empty(op)
+        return None
+
+    def _join_without_empty(self, op: Op) -> Operand | None:
+        """`np.concatenate` leaves out items of length 0 along its axis (`a[1:, :0]`, the
+        end of a row cut at its first column); of one item left, that item, if the join
+        would make an array of its kind."""
+        axis = op.attrs.get("axis", 0)
+        result = kind_of_operand(op.result)
+        if set(op.attrs) - {"axis"} or not isinstance(axis, int) or not isinstance(result, Array):
+            return None
+        shapes = [_shape(x) for x in op.inputs]
+        if any(shape is None or len(shape) != result.ndim for shape in shapes):
+            return None
+        kept = [x for x, shape in zip(op.inputs, shapes) if shape[axis] != 0]
+        if len(kept) == len(op.inputs) or not kept:
+            return None
+        if len(kept) == 1 and kind_of_operand(kept[0]) == result:
+            if isinstance(kept[0], Value) and not kept[0].name:
+                kept[0].name = op.result.name  # (it is the variable's value: `minor = a[1:, 1:]`)
+            return kept[0]
+        if len(kept) == 1:
+            return None
+        if any(kind_of_operand(x).dtype != result.dtype for x in kept):
+            return None
+        op.inputs = kept
+        return None
+
+    def _add_nothing(self, op: Op) -> Operand | None:
+        """`a + zeros_like(y)`, or `a + e` of an empty `e` (the piece of an empty item of a
+        join), is `a` where the sum has `a`'s kind."""
+        for a, z in (op.inputs, op.inputs[::-1]):
+            p = self.producers.get(z) if isinstance(z, Value) else None
+            zeros = p is not None and p.prim == "np.zeros_like"
+            if (zeros or _size(z) == 0) and kind_of_operand(a) == kind_of_operand(op.result):
+                return a
+        return None
+
+    def _unchanged(self, op: Op) -> Operand | None:
+        """`a[i] = a[i]` leaves `a` as it is (`a[i] += empty` after the empty sum went), as
+        does writing an empty array into an empty region."""
+        a, index, value = op.inputs
+        region = shape_of(index, _shape(a))
+        if _size(value) == 0 and region is not None and math.prod(region) == 0:
+            return a
+        p = self.producers.get(value) if isinstance(value, Value) else None
+        if p is not None and p.prim == "getitem" and p.inputs[0] is a and p.inputs[1] == index:
+            return a
         return None
 
     def _identity_factor(self, op: Op) -> Operand | None:
@@ -484,5 +658,17 @@ def _shape_of_kind(kind) -> tuple | None:
 
 def run(fn: Function) -> bool:
     """Apply the kind-based simplifications to `fn`; True if anything changed."""
-    specializer = _Specializer()
+    readers: dict[Value, set[str]] = {}
+    for op in walk_ops(fn.body):
+        for x in op.inputs:
+            if isinstance(x, Value):
+                readers.setdefault(x, set()).add(op.prim)
+        for region in op.regions:
+            for y in region.yields:
+                if isinstance(y, Value):
+                    readers.setdefault(y, set()).add("yield")
+    for y in fn.body.yields:
+        if isinstance(y, Value):
+            readers.setdefault(y, set()).add("yield")
+    specializer = _Specializer(readers)
     return rewrite(fn, specializer, specializer.uses)

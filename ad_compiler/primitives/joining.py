@@ -115,19 +115,37 @@ def one_or_tuple(pieces):
     return tuple(pieces)
 
 
-def cut(g, arrays, axis, joined):
+def cut(g, arrays, axis, joined, reshaped=True):
     """`g` cut along `axis` into consecutive pieces, one per item `a`, as long as
     `joined(a)` (the item as it is joined: `np.atleast_2d(a)` for np.vstack) along the
-    axis, each reshaped to the item's shape: the items' cotangents, as a list."""
-    moved = g if axis == 0 else np.moveaxis(g, axis, 0)
+    axis, each reshaped to the item's shape (not `reshaped`: items joined as they are,
+    whose pieces have their shapes): the items' cotangents, as a list."""
     start = 0
     pieces = []
     for a in arrays:
         stop = start + np.shape(joined(a))[axis]
-        piece = moved[start:stop] if axis == 0 else np.moveaxis(moved[start:stop], 0, axis)
-        pieces.append(np.reshape(piece, np.shape(a)))
+        piece = along(g, start, stop, axis)
+        pieces.append(np.reshape(piece, np.shape(a)) if reshaped else piece)
         start = stop
     return pieces
+
+
+def along(g, start, stop, axis):
+    """`g` from `start` to `stop` along `axis` (a constant), as the index a person writes:
+    `g[:, start:stop]`, `g[..., start:stop]` (axis -1); past three axes, by moving it."""
+    if axis == 0:
+        return g[start:stop]
+    if axis == 1:
+        return g[:, start:stop]
+    if axis == 2:
+        return g[:, :, start:stop]
+    if axis == -1:
+        return g[..., start:stop]
+    if axis == -2:
+        return g[..., start:stop, :]
+    if axis == -3:
+        return g[..., start:stop, :, :]
+    return np.moveaxis(np.moveaxis(g, axis, 0)[start:stop], 0, axis)
 
 
 def joined_tangent(darrays, arrays, axis, joined, batch):
@@ -164,7 +182,7 @@ def concatenate_pieces(g, ans, arrays, axis):
     """(axis None: of the items' flattened elements)"""
     if axis is None:
         return cut(g, arrays, 0, np.ravel)
-    return cut(g, arrays, axis, as_is)
+    return cut(g, arrays, axis, as_is, reshaped=False)
 
 
 def concatenate_tangent(darrays, ans, arrays, axis, batch):
