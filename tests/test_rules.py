@@ -19,6 +19,7 @@ import pytest
 from ad_compiler import grad
 from ad_compiler.ad.rules import RULES
 from ad_compiler.errors import NoDerivativeError
+from ad_compiler.primitives import fused
 from ad_compiler.primitives import PRIMITIVES
 from ad_compiler.runtime import add_at
 from tests.numeric import numeric_grad
@@ -395,6 +396,11 @@ SPECS = [
     Spec("add_at", 2, call=add_at_repeats, shapes=((3,), (3,))),
     Spec("add_at", 2, call=add_at_rows, shapes=((3, 2), (2,))),
     Spec("add_at", 2, call=add_at_once, shapes=((3, 2), (2,))),
+    # the fused logistic functions (primitives/fused.py), called by their own names (the
+    # fuzzer writes them as users spell them, tests/fuzz/expressions.py)
+    Spec(fused.logistic, lo=-3.0, hi=3.0),
+    Spec(fused.log_logistic, lo=-3.0, hi=3.0, shapes=((2, 3),)),
+    Spec(fused.log1m_logistic, lo=-3.0, hi=3.0),
 ]
 
 

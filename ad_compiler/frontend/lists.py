@@ -126,9 +126,9 @@ class ContainerCode:
         index = self.visit(index_node) if not isinstance(index_node, ast.Slice) else self._index(index_node)
         index = self._constant_of(index) if not isinstance(index, Const) else index
         if not isinstance(index, Const):
-            if isinstance(index_node, ast.Slice):
-                self._refuse(node, f"slicing a {base.kind} with bounds known only at run time is not supported; "
-                             "slice with constants, or stack it first (np.stack(xs)[i:])")
+            if isinstance(index_node, ast.Slice):  # (in a loop over a range known here, it is unrolled)
+                raise self._error(node, f"slicing a {base.kind} with bounds known only at run time is not "
+                                  "supported; slice with constants, or stack it first (np.stack(xs)[i:])", Unrollable)
             return self._run_time_index(base, index, node)
         n = len(base.items)
         if isinstance(index.value, slice):

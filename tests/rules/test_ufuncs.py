@@ -16,7 +16,6 @@ import pytest
 
 from ad_compiler import grad, hessian, jacfwd, jvp
 from ad_compiler.errors import NoDerivativeError
-from ad_compiler.primitives import fused
 from tests.numeric import numeric_grad
 from tests.rules.checks import Spec, family_tests
 
@@ -85,10 +84,6 @@ SPECS = [
     Spec(math.remainder, 2, call=remainder_call, scalar_only=True),
     Spec(math.dist, 2, shapes=((3,), (3,))),
     Spec(math.dist, 2, shapes=((2,), (2,))),
-    # the fused logistic functions (primitives/fused.py), called by their own names
-    Spec(fused.logistic, lo=-3.0, hi=3.0),
-    Spec(fused.log_logistic, lo=-3.0, hi=3.0, shapes=((2, 3),)),
-    Spec(fused.log1m_logistic, lo=-3.0, hi=3.0),
 ]
 
 
