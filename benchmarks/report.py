@@ -38,7 +38,8 @@ def markdown(sections) -> str:
            "Written by `python benchmarks/bench_rows.py --write` and "
            "`python benchmarks/bench_objectives.py --write` (each redraws the page from "
            "`docs/benchmarks.json`); what the rows, objectives and columns are, how the tools "
-           "are installed and the targets: [benchmarks/README.md](../benchmarks/README.md).", "",
+           "are installed and the targets: [benchmarks/README.md](../benchmarks/README.md). The "
+           "derivatives timed, as emitted: [benchmarks-emitted.md](benchmarks-emitted.md).", "",
            "![Each derivative's time over the function's (objectives) or over the hand-written "
            "derivative's (rows), per tool, log scale](benchmarks.svg)", ""]
     for s in sections:
