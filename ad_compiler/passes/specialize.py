@@ -54,35 +54,29 @@ class _Specializer:
         if _elementwise(op.prim):
             self._unbroadcast_operands(op)
         out = self._simplify(op)
-        if out is None and op.prim == "unbroadcast":
-            out = self._reduce(op, added)
-        if out is None and op.prim == "np.sum":
-            out = self._sum_of_broadcast(op, added)
-        if out is None and op.prim == "np.sum":
-            out = self._sum_of_product(op, added)
-        if out is None and op.prim == "np.expand_dims":
-            out = self._expanded_broadcast(op, added)
-        if out is None and op.prim == "setitem":
-            out = self._stored_everywhere(op, added)
-        if out is None and PRIMITIVES.get(op.prim).product:
-            out = self._identity_factor(op)
-        if out is None and PRIMITIVES.get(op.prim).product:
-            out = self._factor_out_of_product(op, added)
-        if out is None and op.prim in ("neg", "mul"):
-            out = self._factor_into_product(op, added)
-        if out is None and op.prim == "add_at":
-            out = self._assign_once(op, added)
-        if out is None and op.prim == "add":
-            out = self._add_scattered(op, added)
-        if out is None and op.prim == "setitem":
-            out = self._write_through(op, added)
-        if out is None and op.prim == "setitem":
-            out = self._store_scatter(op, added)
-        if out is None and op.prim == "getitem":
-            out = self._piece_of_scatter(op, added)
+        for rule in self._rules(op.prim) if out is None else ():
+            out = rule(op, added)
+            if out is not None:
+                break
         if out is None:
             self.producers[op.result] = op
         return out
+
+    def _rules(self, prim: str) -> tuple:
+        """The rewrites tried, in order, on an op of `prim` that `_simplify` left."""
+        if PRIMITIVES.get(prim).product:
+            return (lambda op, added: self._identity_factor(op)), self._factor_out_of_product
+        return {
+            "unbroadcast": (self._reduce,),
+            "np.sum": (self._sum_of_broadcast, self._sum_of_product),
+            "np.expand_dims": (self._expanded_broadcast,),
+            "setitem": (self._stored_everywhere, self._write_through, self._store_scatter),
+            "neg": (self._factor_into_product,),
+            "mul": (self._factor_into_product,),
+            "add_at": (self._assign_once,),
+            "add": (self._add_scattered,),
+            "getitem": (self._piece_of_scatter,),
+        }.get(prim, ())
 
     def _new(self, added: list[Op], prim: str, inputs: list[Operand], like: Op, **attrs) -> Value:
         result = Value()
