@@ -30,8 +30,8 @@ from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import (
-    branches, cancel, carried, copied, cse, dce, deferred, floats, fold, fuse, hoist, scatter, specialize, stacked,
-    states, tape, unroll, untuple, views,
+    branches, cancel, carried, copied, cse, dce, deferred, floats, fold, fuse, hoist, projected, scatter, specialize,
+    stacked, states, tape, unroll, untuple, views,
 )
 from .passes.infer import infer_kinds
 
@@ -432,6 +432,8 @@ def compile_derivative(
     if isinstance(options, GradOptions):
         name_gradients(derivative, options.argnums, options.tuple_out)
     nestable = clone_function(derivative)
+    if own and projected.run(derivative, own):  # (no further transform needs them, as below)
+        optimize(derivative)
     if states.run(derivative):  # (a carried value's states taped once: then the tape holds the rest)
         optimize(derivative)
         while tape.run(derivative):

@@ -18,6 +18,7 @@ import numbers
 from typing import Iterable
 
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
+from ..ir.prims import LOOP_HEAD
 from ..ir.types import Array, Scalar
 from .infer import kind_of_operand
 from ..primitives.kinds import broadcast
@@ -145,16 +146,21 @@ class _Writer:
         return out if scale == 1 else self.new("mul", [Const(scale), out])
 
 
-def _decisive(fn: Function) -> set[Value]:
-    """The values the function's decisions read: operands of what gives no float (a
-    comparison, an index, a count, a cast), of effects, and the tests of branches, and
-    everything they are computed from."""
+def decisive(fn: Function) -> set[Value]:
+    """The values the function's decisions read, and everything they are computed from:
+    the operands of what gives an int or a bool (a comparison, an index, a count, a cast)
+    or a value of unknown kind, of effects, the test of a branch and the bounds or the
+    sequence of a loop (a loop result read there: all that computes it)."""
     seeds: list[Operand] = []
     producers: dict[Value, Op] = {}
     for op in walk_ops(fn.body):
         for r in op.results:
             producers[r] = op
-        if op.regions or any(not _float(r) for r in op.results) or not op.results:
+        if op.prim in LOOP_HEAD:
+            seeds.extend(op.inputs[:LOOP_HEAD[op.prim]])
+        elif op.prim == "cond":
+            seeds.append(op.inputs[0])
+        elif not op.results or any(_deciding(r) for r in op.results):
             seeds.extend(op.inputs)
     found: set[Value] = set()
     while seeds:
@@ -164,7 +170,16 @@ def _decisive(fn: Function) -> set[Value]:
             op = producers.get(x)
             if op is not None:
                 seeds.extend(op.inputs)
+                seeds.extend(y for region in op.regions for y in region.yields)
     return found
+
+
+def _deciding(x: Value) -> bool:
+    """An int or a bool, or a value of unknown kind."""
+    kind = x.kind
+    if isinstance(kind, (Scalar, Array)):
+        return kind.dtype in ("int", "bool")
+    return kind is None
 
 
 def _region(region: Region, kept: set[Value], expansion: _Expansion) -> bool:
@@ -209,5 +224,5 @@ def run(fn: Function, own: Iterable[Value]) -> bool:
     """Cancel terms in the values of `fn` that only its derivatives read: not in `own`
     (the values of the function differentiated) and deciding nothing."""
     producers = {r: op for op in walk_ops(fn.body) for r in op.results}
-    kept = set(own) | _decisive(fn)
+    kept = set(own) | decisive(fn)
     return _region(fn.body, kept, _Expansion(producers, count_uses(fn)))
