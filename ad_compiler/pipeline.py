@@ -334,6 +334,14 @@ def _transform(work: Function, options: Options, kinds: Sequence[Kind] | None = 
     return fn
 
 
+def _returns_no_value(options: Options) -> bool:
+    """Whether a derivative returns no value of the function: a gradient or a Jacobian
+    (not `value_and_grad`, `has_aux`, a JVP, a VJP or `vmap`)."""
+    if isinstance(options, GradOptions):
+        return not options.with_value and not options.has_aux
+    return isinstance(options, JacobianOptions)
+
+
 def _split_aux(work: Function) -> list:
     """`has_aux`: the function returns the pair (value, aux); it is differentiated as
     the function of the value, and aux (its leaves, if a pytree) is handed out beside."""
@@ -432,7 +440,7 @@ def compile_derivative(
     if isinstance(options, GradOptions):
         name_gradients(derivative, options.argnums, options.tuple_out)
     nestable = clone_function(derivative)
-    if own and projected.run(derivative, own):  # (no further transform needs them, as below)
+    if _returns_no_value(options) and projected.run(derivative):  # (no further transform needs them, as below)
         optimize(derivative)
     if states.run(derivative):  # (a carried value's states taped once: then the tape holds the rest)
         optimize(derivative)

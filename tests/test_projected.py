@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ad_compiler import grad, hessian, jacfwd, value_and_grad
+from ad_compiler import grad, hessian, jacfwd, value_and_grad, vjp
 from tests.numeric import assert_grad_close, numeric_hessian
 
 
@@ -89,7 +89,13 @@ def test_the_functions_own_value_is_computed_as_it_computes_it():
     vg = value_and_grad(rnn, argnums=(0, 1))
     value, grads = vg(*args)
     assert value == rnn(*args)
-    assert "U @ xs[t]" in vg.source
+    assert "U @ xs[t]" in vg.source and "xs @ U.T" not in vg.source
+    for k, g in enumerate(grads):
+        assert_grad_close(rnn, args, k, g)
+    value, pullback = vjp(rnn, *args)
+    assert value == rnn(*args)
+    grads = pullback(1.0)
+    assert "xs @ U.T" not in pullback.source
     for k, g in enumerate(grads):
         assert_grad_close(rnn, args, k, g)
 

@@ -4,17 +4,15 @@ of `xs @ U.T`, one BLAS call instead of T (a recurrent network's inputs, project
 as backpropagation through time is written by hand).
 
 One matrix product does not give the bits T matrix-vector products give, so this is done
-only where the values are the derivative's alone: never to what the function returns
-(`value_and_grad`'s value, a VJP's output: a loop whose results reach them is left as
-it is), nor to what decides a branch or an index. A gradient's forward sweep may thus
-differ from the function's own run in rounding, as its reverse sweep already does.
+only in derivatives that return no value of the function (`grad`, a Jacobian; never
+`value_and_grad`, `jvp` or `vjp`, whose values are the function's to the bit), and
+never to what decides a branch or an index. A gradient's forward sweep may thus differ
+from the function's own run in rounding, as its reverse sweep already does.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
-
-from ..ir import Function, Op, Operand, Region, Value, walk_ops
+from ..ir import Function, Op, Operand, Region, Value
 from ..ir.types import Array
 from . import trips
 from .cancel import decisive
@@ -22,28 +20,6 @@ from .cancel import decisive
 
 def _matrix(x: Operand) -> bool:
     return isinstance(x, Value) and isinstance(x.kind, Array) and x.kind.ndim == 2 and x.kind.shape is not None
-
-
-def _seen(fn: Function, own: set[Value]) -> set[Value]:
-    """The values the function's own returned values are computed from (a loop: all of
-    it, when one of its results is)."""
-    producers = {r: op for op in walk_ops(fn.body) for r in op.results}
-    work = [y for y in fn.body.yields if isinstance(y, Value) and y in own]
-    seen: set[Value] = set()
-    while work:
-        x = work.pop()
-        if x in seen:
-            continue
-        seen.add(x)
-        op = producers.get(x)
-        if op is None:
-            continue
-        work.extend(v for v in op.inputs if isinstance(v, Value))
-        for inner in (o for region in op.regions for o in walk_ops(region)):
-            work.extend(inner.results)
-            work.extend(v for v in inner.inputs if isinstance(v, Value))
-        work.extend(y for region in op.regions for y in region.yields if isinstance(y, Value))
-    return seen
 
 
 def _projections(loop: Op, steps: range, kept: set[Value]) -> list[tuple[Op, Value, Value, bool]]:
@@ -90,8 +66,8 @@ def _region(region: Region, producers: dict[Value, Op], kept: set[Value]) -> boo
     return changed
 
 
-def run(fn: Function, own: Iterable[Value]) -> bool:
-    """Project the rows of every counted loop's invariant products before it, where the
-    values are the derivative's alone (`own`: the function's values)."""
-    kept = _seen(fn, set(own)) | decisive(fn)
-    return _region(fn.body, {}, kept)
+def run(fn: Function) -> bool:
+    """Project the rows of every counted loop's invariant products before it, in a
+    derivative that returns no value of the function (a gradient, a Jacobian): all its
+    values are the derivative's, but those that decide something."""
+    return _region(fn.body, {}, decisive(fn))
