@@ -9,12 +9,7 @@ import pytest
 
 from ad_compiler import grad, hessian, jacfwd, value_and_grad, vjp
 from tests.numeric import assert_grad_close, numeric_hessian
-
-
-def rnn(W, U, h, xs):
-    for t in range(xs.shape[0]):
-        h = np.tanh(W @ h + U @ xs[t])
-    return np.sum(h * h)
+from tests.test_stacked import rnn
 
 
 def rows_on_the_left(W, V, h, xs):
