@@ -98,7 +98,7 @@ def without_pass(monkeypatch):
     return run
 
 
-def _compare(fn, args, argnums, without_pass, converted=True):
+def assert_same_bits(fn, args, argnums, without_pass, converted=True):
     fast = grad(fn, argnums=argnums)
     got = _outcome(fast, args)
     assert ("tolist()" in fast.source) is converted, fast.source
@@ -116,7 +116,7 @@ def _compare(fn, args, argnums, without_pass, converted=True):
 def test_same_bits_as_without_the_pass(fn, converted, seed, without_pass):
     for coeffs in _awkward(12, seed):
         for x in (0.93, 0.0, -2.5):
-            _compare(fn, (x, coeffs), 0, without_pass, converted)
+            assert_same_bits(fn, (x, coeffs), 0, without_pass, converted)
 
 
 @pytest.mark.parametrize("fn", [horner, indexed, after_loop])
@@ -128,8 +128,8 @@ def test_against_central_differences(fn):
 def test_two_arrays_and_an_array_operand(without_pass):
     rng = np.random.default_rng(4)
     a, b, v = rng.standard_normal(7), rng.standard_normal(7), rng.standard_normal(3)
-    _compare(two_arrays, (0.7, a, b), 0, without_pass)
-    _compare(mixed_with_array, (0.7, a, v), 0, without_pass)
+    assert_same_bits(two_arrays, (0.7, a, b), 0, without_pass)
+    assert_same_bits(mixed_with_array, (0.7, a, v), 0, without_pass)
     assert_grad_close(mixed_with_array, (0.7, a, v), 0, grad(mixed_with_array)(0.7, a, v))
 
 

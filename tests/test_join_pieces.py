@@ -14,7 +14,7 @@ from tests.numeric import assert_grad_close
 A = np.random.default_rng(3).normal(size=(3, 4, 2))
 
 
-def agrees(f, a, generic=True):
+def assert_agrees(f, a, generic=True):
     """Checks `f`'s gradient at `a` in both modes (and generic) against central
     differences; the reverse-mode gradient, called, for its source."""
     for mode in ("forward", "reverse"):
@@ -35,7 +35,7 @@ def along_each(axis):
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, -2, -3, None])
 def test_a_join_along_each_axis(axis):
     f = along_each(axis)
-    g = agrees(f, A, generic=False)
+    g = assert_agrees(f, A, generic=False)
     assert "moveaxis" not in g.source, g.source
 
 
@@ -66,7 +66,7 @@ def one_element(a):
 @pytest.mark.parametrize("f", [halves, ends, one_element], ids=lambda f: f.__name__)
 def test_pieces_of_joins_and_one_element_arrays(f):
     a = A[:2, :, 0].copy()
-    agrees(f, a)
+    assert_agrees(f, a)
 
 
 def test_the_emitted_cut_is_plain_slices():
@@ -98,7 +98,7 @@ def slices_of_slices(a):
 
 def test_writes_into_a_slice_go_into_the_array():
     a = np.random.default_rng(5).normal(size=(4, 5))
-    g = agrees(slices_of_slices, a)
+    g = assert_agrees(slices_of_slices, a)
     assert ".copy()" not in g.source, g.source
 
 
@@ -145,7 +145,7 @@ def written_then_cut(a):
 
 def test_pieces_of_numbers_written_into_zeros():
     a = np.random.default_rng(7).normal(size=(3, 4))
-    agrees(written_then_cut, a)
+    assert_agrees(written_then_cut, a)
 
 
 def test_restricted_writes_land_where_they_fall():
@@ -192,7 +192,7 @@ def joins_with_empty_items(a):
 
 def test_joins_leave_out_empty_items():
     a = np.random.default_rng(11).normal(size=(3, 4))
-    g = agrees(joins_with_empty_items, a)
+    g = assert_agrees(joins_with_empty_items, a)
     code = "\n".join(line for line in g.source.splitlines() if not line.strip().startswith("#"))
     assert "first = a[:, 1:]" in code and ":0]" not in code and "2:2" not in code and "..." not in code, code
 
@@ -212,4 +212,4 @@ def scattered_then_read(a):
 
 def test_numbers_read_back_from_zeros_and_broadcast_stores():
     a = np.random.default_rng(13).normal(size=(3, 4))
-    agrees(scattered_then_read, a, generic=False)
+    assert_agrees(scattered_then_read, a, generic=False)
