@@ -58,11 +58,7 @@ def verdict(outcome: compare.Outcome) -> str:
     r = compare.ratio(mine, outcome.cells["objective"])
     if target is not None and r > target:
         missed.append(f"d/obj > {target:g}")
-    exempt = ("jax",) if outcome.workload.name in OVERHEAD_BOUND else ()
-    faster = compare.slower_than(outcome, PEERS, exempt)
-    if faster:
-        missed.append("slower than " + ", ".join(faster))
-    return "PASS" if not missed else "FAIL(" + "; ".join(missed) + ")"
+    return compare.verdict(outcome, missed, PEERS, ("jax",) if outcome.workload.name in OVERHEAD_BOUND else ())
 
 
 def tables(outcomes, columns) -> tuple[str, str]:

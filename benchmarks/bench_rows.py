@@ -41,11 +41,7 @@ def verdict(outcome: compare.Outcome) -> str:
     missed = []
     if compare.ratio(mine, outcome.cells["hand"]) > TARGET_HAND:
         missed.append(f"> {TARGET_HAND:g}x hand")
-    exempt = ("jax",) if outcome.workload.name in SCALAR_CODE else ()
-    faster = compare.slower_than(outcome, PEERS, exempt)
-    if faster:
-        missed.append("slower than " + ", ".join(faster))
-    return "PASS" if not missed else "FAIL(" + "; ".join(missed) + ")"
+    return compare.verdict(outcome, missed, PEERS, ("jax",) if outcome.workload.name in SCALAR_CODE else ())
 
 
 def tables(outcomes, columns) -> tuple[str, str]:

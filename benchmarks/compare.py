@@ -294,6 +294,15 @@ def slower_than(outcome: Outcome, peers, exempt=()) -> list:
             and outcome.cells[p].seconds is not None and outcome.cells[p].seconds < mine.seconds]
 
 
+def verdict(outcome: Outcome, missed: list, peers, exempt=()) -> str:
+    """PASS, or FAIL naming the targets `missed` and the peers (not in `exempt`) faster
+    than ad_compiler."""
+    faster = slower_than(outcome, peers, exempt)
+    if faster:
+        missed = [*missed, "slower than " + ", ".join(faster)]
+    return "PASS" if not missed else "FAIL(" + "; ".join(missed) + ")"
+
+
 def format_table(headers, rows, left=(0,)) -> str:
     """Columns padded to their widest cell, those in `left` left-aligned."""
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
