@@ -288,6 +288,10 @@ def machine_info():
     threads = [f"{k}={os.environ[k]}" for k in
                ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
                if k in os.environ]
+    if hasattr(os, "sched_getaffinity"):
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) < (os.cpu_count() or 0):
+            threads.append("pinned to cpu " + ",".join(map(str, cpus)))
     if threads:
         lines.append("threads " + " ".join(threads))
     return lines

@@ -72,7 +72,7 @@ def main(argv=None) -> int:
         "Written by `python benchmarks/emitted.py --write`: the derivative `ad_compiler` emits for each",
         "row and objective timed in [benchmarks.md](benchmarks.md), made as the benchmark scripts make",
         "it and called once on the timed arguments (bundle adjustment's is the pullback its blocks run;",
-        f"kmeans' the gradient whose JVP is run). Listings longer than {LONGEST} lines are cut.",
+        f"kmeans' the JVP of the gradient). Listings longer than {LONGEST} lines are cut.",
         "",
         *sections(tool)])
     if opts.write:

@@ -115,15 +115,22 @@ class _Newton:
     gradient (``jvp`` of ``grad``) with a tangent of ones gives both."""
 
     def __init__(self, adc, fn):
-        self.gradient, self.jvp = adc.grad(fn, argnums=1), adc.jvp
+        self.adc, self.gradient, self.jvp = adc, adc.grad(fn, argnums=1), adc.jvp
+        self.args = None
 
     def __call__(self, points, centroids):
         g, curvature = self.jvp(self.gradient, (points, centroids), (None, np.ones_like(centroids)))
+        self.args = (points, centroids)
         return g / curvature
 
     @property
     def source(self):
-        return "# the gradient, whose JVP is run:\n" + self.gradient.source
+        """The JVP of the gradient as compiled for the last call's arguments."""
+        from ad_compiler.pipeline import JVPOptions
+        if self.args is None:
+            return "<not called yet>"
+        api = self.adc.api
+        return api.compile_version(self.gradient, JVPOptions((1,)), api._kinds(self.args)).source
 
 
 class _BlocksByVJP:
