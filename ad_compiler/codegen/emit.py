@@ -319,8 +319,8 @@ class _Emitter(InPlace):
             return lines
         targets = [ast.Name(n, ast.Store()) for n, _ in pairs]
         exprs = [self.operand(v) for _, v in pairs]
-        if len(pairs) == 1:
-            return lines + unparse(ast.Assign(targets, exprs[0])).splitlines()
+        if len(pairs) == 1 or _in_turn(targets, exprs):
+            return lines + [line for t, e in zip(targets, exprs) for line in unparse(ast.Assign([t], e)).splitlines()]
         pair = ast.Assign([ast.Tuple(targets, ast.Store())], ast.Tuple(exprs, ast.Load()))
         return lines + unparse(pair).splitlines()
 
@@ -623,3 +623,17 @@ def emit(fn: Function) -> Emitted:
 
 
 __all__ = ["Emitted", "emit", "unparse"]
+
+
+def _in_turn(targets: list[ast.Name], exprs: list[ast.expr]) -> bool:
+    """Whether assignments read best one per line: some value is more than a name (a
+    swap or a rotation of names reads best as one tuple), and none reads a variable an
+    earlier one of them assigns (in turn, they mean what the one assignment means)."""
+    if all(isinstance(e, (ast.Name, ast.Constant)) for e in exprs):
+        return False
+    assigned: set[str] = set()
+    for target, expr in zip(targets, exprs):
+        if any(isinstance(n, ast.Name) and n.id in assigned for n in ast.walk(expr)):
+            return False
+        assigned.add(target.id)
+    return True

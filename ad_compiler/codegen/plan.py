@@ -132,7 +132,7 @@ class _Planner:
 
     # inlining
     def choose_inlined(self) -> None:
-        size: dict[Op, int] = {}
+        size: dict = {}  # statement (an op, or a loop and one of its initial values) -> ops written in it
         carrying: dict[int, set[Op]] = {}
         for value, uses in self.uses.items():
             op = self.plan.producer.get(value)
@@ -152,14 +152,16 @@ class _Planner:
                 continue  # the updated array is a variable
             if user is None and ops is self.fn.body.ops and op.prim != "tuple":
                 continue  # the function returns named values (a tuple of them may be inlined)
-            if user is not None and not _same_line(op, user):
-                continue
-            here = size.get(user, 1) if user is not None else 1
+            init = user is not None and user.prim in LOOP_HEAD and k >= LOOP_HEAD[user.prim]
+            if user is not None and not init and not _same_line(op, user):
+                continue  # (a loop's initial values are assigned one per line, before it)
+            statement = (user, k) if init else user
+            here = size.get(statement, 1) if user is not None else 1
             if here + size.get(op, 1) > _MAX_OPS_PER_STATEMENT:
                 continue
             self.plan.inlined[value] = op
             if user is not None:
-                size[user] = here + size.get(op, 1)
+                size[statement] = here + size.get(op, 1)
 
     def choose_expressions(self) -> None:
         """An `if` computing one value from expressions only (Python's `and`, `or`,
