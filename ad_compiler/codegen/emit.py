@@ -51,6 +51,10 @@ def _values(fn: Function) -> list[Value]:
     return values
 
 
+_IN_PLACE = {"add": ast.Add, "sub": ast.Sub}
+"""The updates a carried array nothing else reads takes in place (`acc += v`, `acc -= v`)."""
+
+
 @dataclass
 class Emitted:
     """The text of function `name` (`definition`) and the names of the runtime helpers it
@@ -300,20 +304,21 @@ class _Emitter(InPlace):
     def assign(self, names: list[str], values: list[Operand], at: int | None = None) -> list[str]:
         """Assign region yields to the carried or result variables, in one parallel
         assignment (`a, b = b, a` swaps); a value already in its variable is skipped, and
-        `acc = acc + v` on an array nothing else reads is `acc += v`, in place."""
+        `acc = acc + v` (or `- v`) on an array nothing else reads is `acc += v`, in place."""
         pairs = [(n, v) for n, v in zip(names, values) if not (isinstance(v, Value) and self.names.get(v) == n and v not in self.inlined)]
         lines: list[str] = []
         if at is not None:
             for name, value in list(pairs):
-                add = self.inlined.get(value) if isinstance(value, Value) else None
-                acc = add.inputs[0] if add is not None and add.prim == "add" else None
+                update = self.inlined.get(value) if isinstance(value, Value) else None
+                acc = update.inputs[0] if update is not None and update.prim in _IN_PLACE else None
                 others = [v for n, v in pairs if n != name]
                 if acc is None or self.names.get(acc) != name or not self._writable(acc, at):
                     continue
-                if any(acc in _reads_of(v, self.inlined) for v in others) or add.result.kind != acc.kind:
+                if any(acc in _reads_of(v, self.inlined) for v in others) or update.result.kind != acc.kind:
                     continue
                 pairs.remove((name, value))
-                increment = ast.AugAssign(ast.Name(name, ast.Store()), ast.Add(), self.operand(add.inputs[1]))
+                increment = ast.AugAssign(ast.Name(name, ast.Store()), _IN_PLACE[update.prim](),
+                                          self.operand(update.inputs[1]))
                 lines += unparse(increment).splitlines()
         if not pairs:
             return lines
