@@ -248,3 +248,30 @@ def test_a_cotangent_subtracted_at_an_index_is_written_in_place() -> None:
     c, x = np.random.default_rng(7).random((3, 4)), np.random.default_rng(8).random((3, 2))
     np.testing.assert_allclose(g(c, x), numeric_grad(slices_subtracted, (c, x), 0), rtol=1e-6, atol=1e-9)
     assert "bc[:, 2:] -= " in g.source
+
+
+def _weighted_by_position(x):
+    k = np.arange(x.shape[0], dtype=float)
+    w = np.arange(x.shape[0], dtype=np.float32)
+    e = np.eye(x.shape[0], dtype="float64")
+    return np.sum(x * k * w) + np.sum(e @ x)
+
+
+def test_a_dtype_is_spelled_as_the_source_spells_it(tmp_path) -> None:
+    """`dtype=float` is written `dtype=float`, not a name bound in the function's globals
+    (which a written module would not have), and fixes no shape less than without it."""
+    from ad_compiler.cli.main import main
+
+    g = grad(_weighted_by_position)
+    x = np.array([0.3, -0.2, 0.5, 1.1])
+    np.testing.assert_allclose(g(x), numeric_grad(_weighted_by_position, (x,), 0), rtol=1e-6)
+    assert "dtype=float)" in g.source and "dtype=np.float32)" in g.source and "dtype='float64')" in g.source
+    assert "unbroadcast" not in g.source, g.source
+    path = tmp_path / "weighted.py"
+    path.write_text(inspect.getsource(_weighted_by_position).join(["import numpy as np\n\n\n", ""]))
+    out = tmp_path / "d.py"
+    assert main(["grad", f"{path}:_weighted_by_position", "-o", str(out)]) == 0
+    namespace: dict = {}
+    exec(compile(out.read_text(), str(out), "exec"), namespace)  # noqa: S102 - our own output
+    np.testing.assert_allclose(namespace["grad__weighted_by_position"](x),
+                               numeric_grad(_weighted_by_position, (x,), 0), rtol=1e-6)

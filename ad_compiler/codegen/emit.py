@@ -25,6 +25,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Collection
 
+import numpy as np
+
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.types import Array, TupleKind
 from ..ir.prims import (
@@ -164,6 +166,9 @@ class _Emitter(InPlace):
             return ast.Call(ast.Name("slice", ast.Load()), bounds, [])
         if value is Ellipsis:
             return ast.Constant(...)
+        spelled = _type_spelling(value)
+        if spelled is not None:
+            return spelled
         name = next((n for n, v in self.namespace.items() if v is value), None)
         if name is None:
             name = base = _identifier(hint or "const")
@@ -642,3 +647,17 @@ def _in_turn(targets: list[ast.Name], exprs: list[ast.expr]) -> bool:
             return False
         assigned.add(target.id)
     return True
+
+
+def _type_spelling(value: Any) -> ast.expr | None:
+    """A dtype given as a constant, as the source spells it: `float`, `np.float32`,
+    `np.dtype('float32')` (None: not one of these)."""
+    if any(value is t for t in (bool, int, float, complex)):
+        return ast.Name(value.__name__, ast.Load())
+    np_ = ast.Name("np", ast.Load())
+    if isinstance(value, type) and issubclass(value, np.generic) and getattr(np, value.__name__, None) is value:
+        return ast.Attribute(np_, value.__name__, ast.Load())
+    if isinstance(value, np.dtype) and value.names is None:
+        spelled = value.name if value.byteorder in "=|" else value.str  # ('>f8': big-endian)
+        return ast.Call(ast.Attribute(np_, "dtype", ast.Load()), [ast.Constant(spelled)], [])
+    return None

@@ -1274,8 +1274,9 @@ class _Lowerer(ControlFlow, ContainerCode, RunListCode, FreeNames, RunAsWritten,
             elif isinstance(value, CallableRef):  # dtype=np.float64
                 attrs[kw.arg] = value.fn
             else:
+                example = 'dtype="float64"' if kw.arg == "dtype" else f"{kw.arg}=0"
                 self._refuse(kw, f"keyword argument '{kw.arg}' of {callee} must be a constant; write its "
-                             f"value ({kw.arg}=0) or a module-level constant")
+                             f"value ({example}) or a module-level constant")
         return attrs
 
     @staticmethod

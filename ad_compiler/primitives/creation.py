@@ -35,21 +35,37 @@ def full_kind(op, kinds, producers):
     return creation_kind(op, kinds, producers, fill)
 
 
+def _dtype_named(op, default):
+    """The dtype name of what an op with only a `dtype=` keyword makes (None: another
+    keyword, or a dtype NumPy refuses)."""
+    if set(op.attrs) - {"dtype"}:
+        return None
+    try:
+        return kind_of(np.zeros((), dtype=op.attrs.get("dtype", default))).dtype
+    except TypeError:
+        return None
+
+
 def eye_kind(op, kinds, producers):
-    """np.eye(n) and np.eye(n, m, k) (k may be known only at run time): float n x m."""
+    """np.eye(n) and np.eye(n, m, k) (k may be known only at run time): float n x m,
+    unless a dtype says otherwise."""
     n = const(op.inputs[0]) if op.inputs else None
     m = const(op.inputs[1]) if len(op.inputs) > 1 else n
-    if op.attrs or len(op.inputs) > 3 or not isinstance(n, int) or not isinstance(m, int):
+    dtype = _dtype_named(op, float)
+    if dtype is None or len(op.inputs) > 3 or not isinstance(n, int) or not isinstance(m, int):
         return None
-    return array_kind((n, m), "float")
+    return array_kind((n, m), dtype)
 
 
 def arange_kind(op, kinds, producers):
+    """np.arange of constant bounds: its length, and its dtype (the bounds' or a
+    `dtype=`'s)."""
     bounds = [const(x) for x in op.inputs]
-    if op.attrs or not bounds or any(not isinstance(b, (int, float)) or isinstance(b, bool) for b in bounds):
+    if not bounds or any(not isinstance(b, (int, float)) or isinstance(b, bool) for b in bounds):
         return None
     made = np.arange(*bounds)
-    return array_kind(made.shape, kind_of(made).dtype)
+    dtype = _dtype_named(op, made.dtype)
+    return array_kind(made.shape, dtype) if dtype is not None else None
 
 
 def like_kind(op, kinds, producers):
