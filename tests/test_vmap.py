@@ -639,3 +639,34 @@ def test_the_documented_example_is_what_the_compiler_emits(tmp_path) -> None:
     mapped = vmap(layer, in_axes=(None, 0, None))
     assert_tree_close(mapped(W, xs, b), looped(layer, (W, xs, b), (None, 0, None)), rtol=1e-12)
     assert mapped.source == shown
+
+
+def stacked_states(x):
+    hs = []
+    h = x
+    for i in range(x.shape[0]):
+        h = np.sin(h) + x[i]
+        hs.append(h)
+    return np.sum(np.stack(hs) ** 2)
+
+
+def stacked_pairs(x, W):
+    hs = [x]
+    for i in range(W.shape[0] + 1):
+        hs.append(np.tanh(W @ hs[-1]))
+        hs.append(hs[-1] * x)
+    return np.sum(np.stack(hs, axis=1) * x[:, None])
+
+
+@pytest.mark.parametrize("f, args, in_axes", [
+    (stacked_states, (rand(4, 3),), 0),
+    (stacked_pairs, (rand(5, 3), rand(3, 3)), (0, None)),
+])
+def test_vmap_of_the_gradient_of_a_stacked_list_a_counted_loop_appends_to(f, args, in_axes) -> None:
+    """The list's length follows from the loop's bounds (known once the shapes are), so
+    the stack's shape is known, as vmap needs."""
+    mapped = vmap(grad(f), in_axes=in_axes)
+    np.testing.assert_allclose(mapped(*args), per_example_central(f, args, 0, in_axes), rtol=1e-6, atol=1e-8)
+    single = grad(f)
+    single(*(a if ax is None else a[0] for a, ax in zip(args, _axes(in_axes, len(args)))))
+    assert "unbroadcast" not in single.source, single.source

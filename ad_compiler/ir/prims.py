@@ -15,7 +15,7 @@ import sys
 from typing import Any
 
 
-from .core import Op, Operand, Region, Value
+from .core import Const, Op, Operand, Region, Value
 
 BINARY_OPS: dict[str, type[ast.operator]] = {
     "add": ast.Add,
@@ -55,6 +55,37 @@ def loop_inits(loop: Op) -> list[Operand]:
 def carried_args(loop: Op, region: Region) -> list[Value]:
     """The arguments of one of a loop's regions that are its carried values."""
     return region.args[0 if loop.prim == "while" else 1:]
+
+
+def list_length(x: Operand, producers: dict[Value, Op]) -> int | None:
+    """How many items a list holds, where its making says so whatever the values: a list
+    display, an item pushed onto a list of known length, or a counted loop with constant
+    bounds whose body pushes the same number of items onto it at every step, at its own
+    level (none in a branch). None where that is not known here."""
+    maker = producers.get(x) if isinstance(x, Value) else None
+    if maker is None:
+        return None
+    if maker.prim == "list":
+        return len(maker.inputs)
+    if maker.prim == "push":
+        before = list_length(maker.inputs[0], producers)
+        return before + 1 if before is not None else None
+    if maker.prim != "for_range" or not all(isinstance(b, Const) and type(b.value) is int for b in maker.inputs[:3]):
+        return None
+    start, stop, step = (b.value for b in maker.inputs[:3])
+    if step == 0:
+        return None
+    k = maker.results.index(x)
+    body = maker.regions[-1]
+    arg, pushed, per_step = carried_args(maker, body)[k], body.yields[k], 0
+    at_top = {r: op for op in body.ops for r in op.results}
+    while pushed is not arg:
+        push = at_top.get(pushed) if isinstance(pushed, Value) else None
+        if push is None or push.prim != "push":
+            return None
+        pushed, per_step = push.inputs[0], per_step + 1
+    before = list_length(loop_inits(maker)[k], producers)
+    return before + per_step * len(range(start, stop, step)) if before is not None else None
 
 _SIZED = {"standard_normal": 0, "random": 0, "random_sample": 0, "standard_cauchy": 0,
           "standard_exponential": 0, "exponential": 1, "normal": 2, "uniform": 2, "laplace": 2,

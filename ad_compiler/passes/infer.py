@@ -114,6 +114,7 @@ def _infer_region(region: Region, producers: dict) -> None:
             producers.update((r, op) for r in op.results)
         elif op.regions:
             _infer_loop(op, producers)
+            producers.update((r, op) for r in op.results)
         elif len(op.results) == 1:
             op.result.kind = _infer_op(op, producers)
             producers[op.result] = op

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Op, Value
-from ..ir.prims import over_sequence, packed_prim
+from ..ir.prims import list_length, over_sequence, packed_prim
 from ..ir.types import Array, ListKind, Scalar, kind_of
 from .helpers import batch_axis
 from .kinds import NUMPY_DTYPES, array_kind, dtype_of, operand_kind, shape_of
@@ -51,9 +51,10 @@ def joined_kind(op, kinds, producers):
 
 
 def joined_sequence_kind(op, kinds, producers):
-    """`np.stack(hs)` of a run-time list: as of two items of its items' kind (a length
-    not known here); of the items of an array of known shape (`np.column_stack(x)`), as
-    of those items."""
+    """`np.stack(hs)` of a run-time list: as of its items where their number is known
+    here (the items of an array of known shape, `np.column_stack(x)`; a list a counted
+    loop appends to at every step); else as of two items of its items' kind, of a length
+    not known here."""
     (sequence,) = kinds
     item = sequence.item if isinstance(sequence, ListKind) else None
     if not isinstance(item, (Scalar, Array)):
@@ -62,6 +63,9 @@ def joined_sequence_kind(op, kinds, producers):
     array = operand_kind(maker.inputs[0]) if maker is not None and maker.prim == "items" else None
     if isinstance(array, Array) and array.shape is not None and array.shape[0] > 0:
         return joined_kind(Op(packed_prim(op.prim), [], [], op.attrs), [item] * array.shape[0], producers)
+    length = list_length(op.inputs[0], producers)
+    if length:
+        return joined_kind(Op(packed_prim(op.prim), [], [], op.attrs), [item] * length, producers)
     joined = joined_kind(Op(packed_prim(op.prim), [], [], op.attrs), [item, item], producers)
     if not isinstance(joined, Array):
         return None
