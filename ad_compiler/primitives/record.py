@@ -233,6 +233,7 @@ class Table:
         self._by_id: dict[int, str] = {}
         self._by_method: dict[tuple[int, Any], str] = {}  # (id of the object, function) of a bound method
         self._lazy: dict[str, Callable[[], None]] = {}  # module prefix -> what defines its prims
+        self._modules_seen = 0  # len(sys.modules) at the last look for them
         self._freezing: dict[int, Any] = {}  # id -> object (kept alive) whose call freezes arguments
         self._namespaces = _namespace_names()
         self._watchers: list[Callable[[], None]] = []
@@ -295,8 +296,15 @@ class Table:
         first lookup that misses once `module` is imported, not before: the compiler
         never imports the library itself."""
         self._lazy[module] = define
+        self._modules_seen = 0  # (it may be imported already: the next lookup looks)
 
     def _load(self) -> bool:
+        """Define the primitives of the libraries imported since the last look. A look
+        costs a scan of the libraries only when a module was imported since (lookups run
+        hundreds of thousands of times in a large compilation)."""
+        if len(sys.modules) == self._modules_seen:
+            return False
+        self._modules_seen = len(sys.modules)
         ready = [module for module in self._lazy if module in sys.modules]
         for module in ready:
             self._lazy.pop(module)()
