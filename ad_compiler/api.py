@@ -36,6 +36,7 @@ from .dispatch import Dispatch, tree_caller
 from .pytrees import AxesNode, Trees, compose, flat_arguments, frozen_axes, inputs_tree, leaf_options, leaves_of
 from .ir.trees import LEAF, TreeDef, flatten, unflatten
 from .passes.deferred import DEFERRED
+from .shape_ints import Deciding, Known, plain, with_values
 from .pipeline import (
     AXES_PER_ARGUMENT, GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions, VmapOptions,
     compile_derivative, example_kinds, maps_forward_jacobian,
@@ -58,9 +59,16 @@ class Lowered:
     written), or assigns items of a list whose length follows them (`fn` has a run-time
     list, used where the shapes do not make it known here)."""
     by_kinds: dict = field(default_factory=dict)
+    deciding: Deciding = field(default_factory=Deciding)
+    """Which int arguments decide shapes (`shape_ints`), per signature."""
 
     def for_kinds(self, kinds: tuple | None) -> Function:
-        """The IR to compile for arguments of these kinds (None: of any kind)."""
+        """The IR to compile for arguments of these kinds (None: of any kind); with the
+        value of each int known as a value (`shape_ints.Known`) in place of its parameter."""
+        if kinds is not None and any(isinstance(k, Known) for k in kinds):
+            if kinds not in self.by_kinds:
+                self.by_kinds[kinds] = with_values(self.for_kinds(plain(kinds)), kinds)
+            return self.by_kinds[kinds]
         if self.shaped is None or kinds is None:
             return self.fn
         if kinds not in self.by_kinds:
@@ -160,7 +168,7 @@ class CompileCache:
                 entry.versions[key] = compile_derivative(self.primal(fun.fun, inner, env, trees), options, kinds,
                                                          outside, jacobian)
             else:
-                entry.versions[key] = compile_derivative(self.primal(fun, inner, env, trees), options, kinds,
+                entry.versions[key] = compile_derivative(self.primal(fun, inner, env, trees), options, plain(kinds),
                                                          outside)
         return entry.versions[key]
 
@@ -297,9 +305,10 @@ class Compiled(functools.partial):
             return call, leaves
         entry = _CACHE.entry(_root(self.fun))
         env = entry.environment()
-        version = self._last = _CACHE.version(self.fun, options, tuple(kind_of(v) for v in values), env)
+        kinds = _signature_kinds(self.fun, options, values)
+        version = self._last = _CACHE.version(self.fun, options, kinds, env)
         self._dispatch.assume(entry.fn.guards, entry.refs)
-        if not kwargs and len(args) == len(values):
+        if not kwargs and len(args) == len(values) and kinds == plain(kinds):  # (fast paths know ints by type)
             self._dispatch.remember(values, version.function)
         return version.function, values
 
@@ -597,6 +606,18 @@ def _kinds(values: Sequence[Any]) -> tuple:
     return tuple(kind_of(v) for v in values)
 
 
+def _signature_kinds(fun: Callable[..., Any], options: Options, values: Sequence[Any]) -> tuple:
+    """The kinds of a version's key for these arguments: with the values of the ints
+    that decide shapes (`shape_ints`; under `vmap`, those of one example, which are the
+    arguments not mapped)."""
+    kinds = _kinds(values)
+    entry = _CACHE.entry(_root(fun))
+    env = entry.environment()
+    example = tuple(example_kinds(options, kinds, entry.fn))
+    keyed = entry.deciding.key(entry.for_kinds(example), example, values, dict(zip(entry.refs, env)), env)
+    return tuple(k if isinstance(k, Known) else kind for k, kind in zip(keyed, kinds))
+
+
 def _bound(fun: Callable[..., Any], args: Sequence[Any]) -> tuple:
     """The arguments with defaults filled in, in parameter order."""
     bound = _user(fun).signature.bind(*args)
@@ -626,7 +647,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         return _tree_jvp(fun, primals, tangents, leaves, trees or tuple(LEAF for _ in values))
     wrt = tuple(i for i, (x, t) in enumerate(zip(primals, tangents)) if t is not None and _differentiable(x))
     check_tangents(primals, tangents, _params(_root(fun)), wrt)
-    version = _CACHE.version(fun, JVPOptions(wrt), _kinds(values))
+    version = _CACHE.version(fun, JVPOptions(wrt), _signature_kinds(fun, JVPOptions(wrt), values))
     return version.function(*values, *(tangents[i] for i in wrt))
 
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..ir.types import Array, Scalar, TupleKind, kind_of
 from .kinds import array_kind, const, int_kind, shape_of
-from .record import defzero, primitive
+from .helpers import supported
+from .record import defjvp, defvjp, defzero, primitive
 
 
 def creation_kind(op, kinds, producers, dtype=float):
@@ -68,6 +69,22 @@ def arange_kind(op, kinds, producers):
     return array_kind(made.shape, dtype) if dtype is not None else None
 
 
+def linspace_kind(op, kinds, producers):
+    """np.linspace(start, stop, num) of scalar ends and a known num: (num,) floats (or
+    complex, or a dtype's); not with `retstep=True` (a tuple)."""
+    num = const(op.inputs[2]) if len(op.inputs) > 2 else op.attrs.get("num", 50)
+    ends = kinds[:2]
+    if len(ends) != 2 or not all(isinstance(k, Scalar) for k in ends) or type(num) is not int or num < 0 \
+            or op.attrs.get("retstep") or set(op.attrs) - {"num", "endpoint", "dtype", "axis", "retstep"}:
+        return None
+    default = complex if "complex" in (ends[0].dtype, ends[1].dtype) else float
+    try:
+        dtype = kind_of(np.zeros((), dtype=op.attrs.get("dtype") or default)).dtype
+    except TypeError:
+        return None
+    return array_kind((num,), dtype)
+
+
 def like_kind(op, kinds, producers):
     """np.zeros_like(x) and its kin (np.full_like's fill is its second operand): the
     kind of `x`, in the dtype an argument names."""
@@ -95,8 +112,38 @@ primitive(np.full, infer=full_kind, **MADE)
 primitive(np.zeros_like, np.ones_like, np.empty_like, np.full_like, infer=like_kind, reads_shape_only=True, **MADE)
 primitive(np.eye, infer=eye_kind, fresh=True)
 primitive(np.arange, infer=arange_kind, fresh=True)
+primitive(np.linspace, infer=linspace_kind, fresh=True)
 primitive(np.shape, infer=shape_kind, reads_shape_only=True, shape_query=True, attributes=("shape",))
 primitive(np.size, infer=int_kind, reads_shape_only=True, shape_query=True, attributes=("size",))
 primitive(np.ndim, infer=int_kind, reads_shape_only=True, shape_query=True, attributes=("ndim",))
 primitive("len", reads_shape_only=True, shape_query=True)
 defzero(np.shape, np.size, np.ndim, np.ones_like, np.zeros_like, np.full_like, np.empty_like)
+
+
+_LINSPACE_AXIS = ("np.linspace is differentiated with its samples along axis 0; move the axis after: "
+                  "np.moveaxis(np.linspace(start, stop, num), 0, axis)")
+
+
+def _shares(num, endpoint, ndim):
+    """Each sample's share of `stop` (1 - it: of `start`), along the first of `ndim` axes."""
+    w = np.linspace(0.0, 1.0, num) if endpoint else np.linspace(0.0, 1.0, num, endpoint=False)
+    if ndim > 1:
+        w = np.reshape(w, (-1,) + (1,) * (ndim - 1))
+    return w
+
+
+@defvjp(np.linspace, broadcasting=True)
+def linspace_vjp(g, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """The samples are start (1 - w) + stop w, w = np.linspace(0, 1, num): each end's
+    cotangent is g weighted by its share, summed over the samples (then over the axes
+    its end was broadcast along, as for any broadcasting rule)."""
+    supported(axis == 0 and not retstep, _LINSPACE_AXIS)
+    w = _shares(num, endpoint, np.ndim(ans))
+    return np.sum(g * (1.0 - w), axis=0), np.sum(g * w, axis=0)
+
+
+@defjvp(np.linspace, broadcasting=True)
+def linspace_jvp(dstart, dstop, ans, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    supported(axis == 0 and not retstep, _LINSPACE_AXIS)
+    w = _shares(num, endpoint, np.ndim(ans))
+    return dstart * (1.0 - w) + dstop * w
