@@ -78,7 +78,7 @@ class Deciding:
         signature = (kinds, env)
         if signature not in self.found:
             self.found[signature] = _deciding(fn, kinds, args, outside)
-        deciding = self.found[signature]
+        deciding = {i for i in self.found[signature] if type(args[i]) is int}
         if not deciding:
             return kinds
         values = tuple(args[i] for i in sorted(deciding))
@@ -91,7 +91,7 @@ class Deciding:
 
 def _deciding(fn: Function, kinds: tuple, args: Sequence[Any], outside: Mapping[External, Kind] | None
               ) -> frozenset[int]:
-    ints = [i for i, (k, a) in enumerate(zip(kinds, args)) if k == _INT and type(a) is int]
+    ints = [i for i, k in enumerate(kinds) if k == _INT]  # (a NumPy int's too: the same signature)
     if not ints:
         return frozenset()
     unknown = _unknown_shapes(optimized_primal(fn, kinds, outside))
@@ -99,7 +99,7 @@ def _deciding(fn: Function, kinds: tuple, args: Sequence[Any], outside: Mapping[
         return frozenset()
     found = set()
     for i in ints:
-        trial = tuple(Known(args[i]) if j == i else k for j, k in enumerate(kinds))
+        trial = tuple(Known(int(args[i])) if j == i else k for j, k in enumerate(kinds))
         if _unknown_shapes(optimized_primal(with_values(fn, trial), kinds, outside)) < unknown:
             found.add(i)
     return frozenset(found)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..ir.types import Array, Scalar, TupleKind, kind_of
-from .kinds import array_kind, const, int_kind, shape_of
+from .kinds import NUMPY_DTYPES, array_kind, const, dtype_of, int_kind, shape_of
 from .helpers import supported
 from .record import defjvp, defvjp, defzero, primitive
 
@@ -70,19 +70,21 @@ def arange_kind(op, kinds, producers):
 
 
 def linspace_kind(op, kinds, producers):
-    """np.linspace(start, stop, num) of scalar ends and a known num: (num,) floats (or
-    complex, or a dtype's); not with `retstep=True` (a tuple)."""
+    """np.linspace(start, stop, num) of ends of known shapes and a known num: what NumPy
+    makes of ends of those shapes; not with `retstep=True` (a tuple)."""
     num = const(op.inputs[2]) if len(op.inputs) > 2 else op.attrs.get("num", 50)
     ends = kinds[:2]
-    if len(ends) != 2 or not all(isinstance(k, Scalar) for k in ends) or type(num) is not int or num < 0 \
-            or op.attrs.get("retstep") or set(op.attrs) - {"num", "endpoint", "dtype", "axis", "retstep"}:
+    shapes = [shape_of(k) for k in ends]
+    if len(ends) != 2 or any(shape is None or dtype_of(k) is None for shape, k in zip(shapes, ends)) \
+            or type(num) is not int or op.attrs.get("retstep"):
         return None
-    default = complex if "complex" in (ends[0].dtype, ends[1].dtype) else float
+    probes = [np.zeros(shape, NUMPY_DTYPES[dtype_of(k)]) for shape, k in zip(shapes, ends)]
+    keywords = {k: v for k, v in op.attrs.items() if k != "num"}
     try:
-        dtype = kind_of(np.zeros((), dtype=op.attrs.get("dtype") or default)).dtype
-    except TypeError:
+        made = np.linspace(*probes, num, **keywords)
+    except (TypeError, ValueError):
         return None
-    return array_kind((num,), dtype)
+    return array_kind(made.shape, kind_of(made).dtype)
 
 
 def like_kind(op, kinds, producers):
