@@ -10,8 +10,9 @@ A bundle adjustment's Jacobian (15 nonzeros a row) needs as many passes as colou
 whatever the number of cameras and points, where a dense forward Jacobian needs one per
 parameter.
 
-The pattern is given (`jacobian(f, sparsity=...)`): an entry outside it is taken to be
-zero, and the colouring relies on it. The compiled function returns the nonzeros in the
+The pattern is given (`jacobian(f, sparsity=...)`) or detected from the function
+(`sparsity="detect"`, `ad/sparsity.py`): an entry outside it is taken to be zero, and the
+colouring relies on it. The compiled function returns the nonzeros in the
 pattern's row-major (CSR) order; the API makes the sparse matrix.
 """
 
@@ -40,6 +41,9 @@ class Sparsity:
     rows: np.ndarray = field(repr=False)
     cols: np.ndarray = field(repr=False)
     colours: np.ndarray = field(repr=False)
+    dense: tuple[str, ...] = ()
+    """Of a detected pattern: the prims detection took as dense (each result element
+    depending on every element of their operands)."""
 
     @property
     def count(self) -> int:
@@ -64,12 +68,17 @@ def sparsity_of(pattern: object) -> Sparsity:
             raise ValueError(f"a sparsity pattern is 2-D (outputs x inputs), not of shape {dense.shape}")
         rows, cols = np.nonzero(dense)
         shape = dense.shape
+    return sparsity_of_entries(rows, cols, shape)
+
+
+def sparsity_of_entries(rows: np.ndarray, cols: np.ndarray, shape: tuple, dense: tuple[str, ...] = ()) -> Sparsity:
+    """A `Sparsity` of the entries (`rows[k]`, `cols[k]`) of a Jacobian of `shape`."""
     order = np.lexsort((cols, rows))
-    rows, cols = rows[order].astype(np.int64), cols[order].astype(np.int64)
+    rows, cols = np.asarray(rows)[order].astype(np.int64), np.asarray(cols)[order].astype(np.int64)
     keep = np.ones(rows.size, dtype=bool)
     keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])  # (duplicates stored twice)
     rows, cols = rows[keep], cols[keep]
-    return Sparsity((int(shape[0]), int(shape[1])), rows, cols, colour_columns(rows, cols, int(shape[1])))
+    return Sparsity((int(shape[0]), int(shape[1])), rows, cols, colour_columns(rows, cols, int(shape[1])), dense)
 
 
 def colour_columns(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:

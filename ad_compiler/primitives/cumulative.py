@@ -56,6 +56,19 @@ primitive(*CUMULATIVE, np.diff, np.sort, np.argsort, np.argmax, np.argmin, np.an
 primitive(np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero, infer=along_kind)
 
 
+def diff_reads(a, n=1, axis=-1, **ends):
+    """Element k of np.diff along `axis` reads elements k to k + n there (the sparsity
+    analysis's `reads`; with prepend= or append=: not said)."""
+    a = np.asarray(a)
+    if ends or a.ndim == 0:
+        return None
+    kept = max(a.shape[axis] - n, 0)
+    return np.stack([np.take(a, np.arange(j, j + kept), axis=axis) for j in range(n + 1)], axis=-1)
+
+
+primitive(np.diff, reads=diff_reads)
+
+
 # --- positions along an axis ------------------------------------------------------
 
 

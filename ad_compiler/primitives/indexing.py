@@ -24,6 +24,7 @@ inference cannot follow a gather.
 
 from __future__ import annotations
 
+import copy
 import operator
 
 import numpy as np
@@ -114,8 +115,17 @@ def kept_writes_kind(op, kinds, producers):
     return Array(read.ndim, "float", read.shape) if isinstance(read, Array) else None
 
 
-primitive("getitem", fn=operator.getitem, arity=2, infer=getitem_kind, view=True, linear=True)
-primitive("setitem", arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True, additive=True)
+def assigned(y, index, v):
+    """What `setitem(y, index, v)` stands for: `y` with `y[index] = v`, a new array (or
+    list) of which `y` knows nothing (emitted code writes in place where `y` is dead)."""
+    y = copy.copy(y)
+    y[index] = v
+    return y
+
+
+primitive("getitem", fn=operator.getitem, arity=2, infer=getitem_kind, view=True, linear=True, moves=(0,))
+primitive("setitem", fn=assigned, arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True, additive=True,
+          moves=(0, 2))
 primitive(add_at, arity=3, infer=add_at_kind, fresh=True, additive=True)
 primitive(kept_writes, arity=2, infer=kept_writes_kind)
 primitive("slice", infer=lambda op, kinds, producers: SliceKind())
