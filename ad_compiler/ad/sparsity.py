@@ -256,6 +256,8 @@ class _Detection:
             made = tuple(made) if len(op.results) > 1 else (made,)
             return [_known(m) for m in made]
         shapes = [_kind_shape(r) for r in op.results]
+        if len(shapes) == 1 and shapes[0] is None and pure:
+            shapes = [_probed_shape(op, operands, values)]
         if not record.differentiable or not any(_abstract_deps(x) for x in operands):
             return [Abstract(shape=s) for s in shapes]
         if len(op.results) > 1:
@@ -378,6 +380,21 @@ def _widened(x: Any, everything: Deps) -> Any:
     return Abstract(deps=Deps(x.shape, None, everything.indices), shape=x.shape)
 
 
+def _probed_shape(op: Op, operands: list, values: list) -> tuple | None:
+    """The shape of an op's result that kinds do not know (a shape a number argument
+    gives), from its callable run on zeros of its operands' shapes."""
+    probes = [np.zeros(x.shape, _dtype(y)) if v is _UNKNOWN and isinstance(x, Abstract) and x.shape is not None
+              else v for x, y, v in zip(operands, op.inputs, values)]
+    if any(p is _UNKNOWN for p in probes):
+        return None
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return _shape(compute(op.prim, probes, op.attrs))
+    except Exception:  # noqa: BLE001 - not known
+        return None
+
+
 def _truth(value: Any) -> Any:
     """What `if value:` takes a known value for (_UNKNOWN where that raises)."""
     if value is _UNKNOWN:
@@ -498,6 +515,8 @@ class _Numbering:
             raise LookupError("an operand of a shape not known")
         self.sources.append(x)
         self.next += ids.size
+        if isinstance(x.value, np.ndarray) and x.value.dtype.kind in "biuf":  # (its zeros: no element, `reads`)
+            ids = np.where(x.value != 0, ids, 0)
         return ids
 
 

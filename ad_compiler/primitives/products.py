@@ -152,13 +152,20 @@ def tensordot_reads(a, b, axes=2):
 
 
 def cross_reads(a, b, **axes):
-    """Each component of a cross product reads both vectors whole (vectors along the
-    last axes; other axes: not said)."""
+    """Component c of a cross product is a[c+1] b[c+2] - a[c+2] b[c+1] (indices mod 3; a
+    2-vector has a third component 0, and the product of two is component 2 alone);
+    vectors along the last axes (other axes: not said)."""
     a, b = np.asarray(a), np.asarray(b)
-    if axes or a.ndim == 0 or b.ndim == 0:
+    if axes or a.ndim == 0 or b.ndim == 0 or {a.shape[-1], b.shape[-1]} - {2, 3}:
         return None
-    three = 3 in (a.shape[-1], b.shape[-1])
-    return einsum_reads("...y,...z->..." + ("c" if three else ""), a, b, sizes={"c": 3})
+    planar = a.shape[-1] == b.shape[-1] == 2
+    a, b = np.broadcast_arrays(*(np.concatenate([x, np.zeros(x.shape[:-1] + (1,), dtype=x.dtype)], axis=-1)
+                                 if x.shape[-1] == 2 else x for x in (a, b)))
+    after, later = [1, 2, 0], [2, 0, 1]
+    terms = np.stack([np.stack([a[..., after], b[..., later]], axis=-1),
+                      np.stack([a[..., later], b[..., after]], axis=-1)], axis=-2)
+    table = np.where(np.all(terms != 0, axis=-1, keepdims=True), terms, 0).reshape(a.shape + (4,))
+    return table[..., 2, :] if planar else table
 
 
 def stacked_reads(subscripts):

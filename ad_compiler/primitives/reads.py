@@ -5,8 +5,9 @@ A contraction is written as einsum subscripts: result element (i, k) of `'ij,jk-
 reads row i of the first operand and column k of the second. Labels only the result has
 (np.cross's component) are sized by `sizes`, and a result element reads the operands
 whatever they are; a label repeated in one operand (`'ii->'`) reads its diagonal. The
-operands are arrays of element ids (0: none), and so is what is returned, one more axis
-last: each result element's ids.
+operands are arrays of element ids, and so is what is returned, one more axis last: each
+result element's ids. An id 0 is an element known to be zero (of a constant matrix): a
+term of the sum with such a factor is zero, and reads nothing.
 """
 
 from __future__ import annotations
@@ -48,15 +49,19 @@ def einsum_reads(subscripts: str, *operands: Any, sizes: dict[str, int] | None =
     if any(label not in extent for label in output):
         return None
     out_shape = tuple(extent[label] for label in output)
-    pieces = []
+    summed = "".join(dict.fromkeys(label for label in "".join(terms) if label not in output))
+    full = output + summed
+    factors = []
     for term, x in zip(terms, arrays):
         own = "".join(dict.fromkeys(term))
         if own != term:
             x = np.einsum(f"{term}->{own}", x)  # (a repeated label: the diagonal)
-        summed = [label for label in own if label not in output]
-        x = np.transpose(x, [own.index(label) for label in output if label in own] + [own.index(s) for s in summed])
+        x = np.transpose(x, [own.index(label) for label in full if label in own])
         dims = iter(x.shape)
-        x = np.reshape(x, [next(dims) if label in own else 1 for label in output] + [next(dims) for _ in summed])
-        x = np.broadcast_to(x, out_shape + tuple(extent[s] for s in summed))
-        pieces.append(np.reshape(x, out_shape + (-1,)))
-    return np.concatenate(pieces, axis=-1) if pieces else np.zeros(out_shape + (0,), dtype=np.int64)
+        x = np.reshape(x, [next(dims) if label in own else 1 for label in full])
+        factors.append(np.reshape(np.broadcast_to(x, [extent[label] for label in full]), out_shape + (-1,)))
+    if not factors:
+        return np.zeros(out_shape + (0,), dtype=np.int64)
+    table = np.stack(factors, axis=-1)  # (each term of the sum: its factors)
+    table = np.where(np.all(table != 0, axis=-1, keepdims=True), table, 0)  # (a known zero factor: no term)
+    return np.reshape(table, out_shape + (-1,))

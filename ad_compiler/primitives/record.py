@@ -173,9 +173,9 @@ class Primitive:
     reads: Callable[..., Any] | None = None
     """Which operand elements each result element is computed from, where no other trait
     says it (a contraction, np.diff): called like the primitive, with arrays of element
-    ids (from 1; 0 is none) in place of its array operands, it returns, for each element
-    of the result, the ids it reads along a last axis; None where it cannot say for these
-    operands (`ad/sparsity.py`)."""
+    ids (from 1; 0 for an element of a constant that is zero) in place of its array
+    operands, it returns, for each element of the result, the ids it reads along a last
+    axis (0: none); None where it cannot say for these operands (`ad/sparsity.py`)."""
     floats: str = ""
     """What it does with a Python float where a NumPy float64 scalar was (an array's
     `tolist()` read for speed, `passes/floats.py`): "same", the same value, a Python
