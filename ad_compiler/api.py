@@ -610,9 +610,8 @@ def sparsity_pattern(fun: Callable[..., Any], *args: Any, argnums: int = 0, **kw
     jac = SparseJacobian(fun, argnums, None)
     work, wrt, leaves = jac._primal(args, kwargs)
     detected = detect(work, wrt, leaves)
-    pattern = sparsity_of_entries(detected.rows, detected.cols, detected.shape)
-    return scipy.sparse.csr_array((np.ones(pattern.rows.size, dtype=bool), pattern.cols, pattern.indptr),
-                                  shape=pattern.shape)
+    return scipy.sparse.csr_array((np.ones(detected.rows.size, dtype=bool), (detected.rows, detected.cols)),
+                                  shape=detected.shape)
 
 
 @user_entry

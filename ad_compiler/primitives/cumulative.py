@@ -59,8 +59,7 @@ primitive(np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero, in
 def diff_reads(a, n=1, axis=-1, **ends):
     """Element k of np.diff along `axis` reads elements k to k + n there (the sparsity
     analysis's `reads`; with prepend= or append=: not said)."""
-    a = np.asarray(a)
-    if ends or a.ndim == 0:
+    if ends or not isinstance(a, np.ndarray) or a.ndim == 0 or not isinstance(n, int):
         return None
     kept = max(a.shape[axis] - n, 0)
     return np.stack([np.take(a, np.arange(j, j + kept), axis=axis) for j in range(n + 1)], axis=-1)

@@ -112,7 +112,8 @@ def _lead(n, start):
 def _by_ranks(a, b, subscripts):
     """`einsum_reads` of `subscripts(rank of a, rank of b)`, or of the broadcast product
     where one operand is a number (np.dot, np.inner)."""
-    a, b = np.asarray(a), np.asarray(b)
+    if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+        return None
     if a.ndim == 0 or b.ndim == 0:
         return einsum_reads("...,...->...", a, b)
     spec = subscripts(a.ndim, b.ndim)
@@ -139,7 +140,8 @@ def outer_reads(a, b):
 
 
 def tensordot_reads(a, b, axes=2):
-    a, b = np.asarray(a), np.asarray(b)
+    if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+        return None
     if isinstance(axes, int):
         axes = (list(range(a.ndim - axes, a.ndim)), list(range(axes)))
     first, second = ([x] if isinstance(x, int) else list(x) for x in axes)
@@ -155,8 +157,8 @@ def cross_reads(a, b, **axes):
     """Component c of a cross product is a[c+1] b[c+2] - a[c+2] b[c+1] (indices mod 3; a
     2-vector has a third component 0, and the product of two is component 2 alone);
     vectors along the last axes (other axes: not said)."""
-    a, b = np.asarray(a), np.asarray(b)
-    if axes or a.ndim == 0 or b.ndim == 0 or {a.shape[-1], b.shape[-1]} - {2, 3}:
+    if axes or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or a.ndim == 0 or b.ndim == 0 \
+            or {a.shape[-1], b.shape[-1]} - {2, 3}:
         return None
     planar = a.shape[-1] == b.shape[-1] == 2
     a, b = np.broadcast_arrays(*(np.concatenate([x, np.zeros(x.shape[:-1] + (1,), dtype=x.dtype)], axis=-1)

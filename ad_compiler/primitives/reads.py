@@ -24,8 +24,11 @@ _SPARE = string.ascii_uppercase[::-1]
 def einsum_reads(subscripts: str, *operands: Any, sizes: dict[str, int] | None = None) -> np.ndarray | None:
     """For each element of the result of `np.einsum(subscripts, *operands)`, the ids of
     the operand elements it reads, along a last axis (None: subscripts this does not
-    read, an implicit output of mixed-case labels)."""
-    arrays = [np.asarray(x) for x in operands]
+    read, an implicit output of mixed-case labels, or an operand that is not an array of
+    ids: a number passed as it is, which may be a parameter as well as a factor)."""
+    if not all(isinstance(x, np.ndarray) and x.dtype.kind in "iu" for x in operands):
+        return None
+    arrays = list(operands)
     spec = subscripts.replace(" ", "")
     inputs_text, arrow, output = spec.partition("->")
     terms = inputs_text.split(",")

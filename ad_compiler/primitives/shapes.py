@@ -190,7 +190,7 @@ primitive(np.moveaxis, np.swapaxes, infer=moved_axes_kind, **VIEW)
 primitive(np.swapaxes, methods=("swapaxes",))
 primitive(np.rollaxis, infer=rollaxis_kind, **VIEW)
 primitive(np.broadcast_to, infer=broadcast_to_kind, **VIEW)
-primitive(np.broadcast_arrays, infer=broadcast_arrays_kind, view=True, moves=(0,))
+primitive(np.broadcast_arrays, infer=broadcast_arrays_kind, view=True)
 if hasattr(np, "matrix_transpose"):
     primitive(np.matrix_transpose, infer=by_values(np.matrix_transpose), **VIEW)
 primitive(np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray, infer=converted_kind, view=True, moves=(0,))
