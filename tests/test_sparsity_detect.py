@@ -319,3 +319,38 @@ def test_a_pattern_is_a_boolean_scipy_array():
     pattern = sparsity_pattern(neighbours, np.linspace(0.1, 1, 9))
     assert isinstance(pattern, scipy_sparse.csr_array) and pattern.dtype == bool and pattern.shape == (8, 9)
     assert pattern.nnz == 16
+
+
+# ---- every program of the gradient corpus: the pattern covers the gradient ----
+
+def _corpus_pairs():
+    from tests.corpus import CASES
+    from tests.corpus_control import CASES as CONTROL
+
+    return [(case, k) for case in CASES + [c for c in CONTROL if c not in CASES] for k in case.float_argnums()
+            if isinstance(case.args()[k], np.ndarray)]
+
+
+@pytest.mark.parametrize("case, argnum", _corpus_pairs(), ids=lambda p: getattr(p, "id", str(p)))
+def test_the_pattern_covers_every_corpus_gradient(case, argnum):
+    """Branches, loops, indexing, reductions of the corpus (scalar results: one row):
+    detection either refuses, saying to pass the pattern, or covers the gradient's
+    nonzeros at the case's point and at three others."""
+    from ad_compiler import grad
+
+    args = case.args()
+    try:
+        pattern = sparsity_pattern(case.fn, *args, argnums=argnum).toarray().reshape(-1)
+    except CompileError as err:
+        assert "sparsity=" in str(err)
+        return
+    rng = np.random.default_rng(0)
+    for scale in (0.0, 0.05, 0.3, 1.0):
+        point = list(args)
+        point[argnum] = args[argnum] + scale * rng.normal(size=args[argnum].shape)
+        try:
+            g = np.reshape(grad(case.fn, argnums=argnum)(*point), -1)
+        except (FloatingPointError, ValueError, ZeroDivisionError, np.linalg.LinAlgError):
+            continue
+        missed = (g != 0) & np.isfinite(g) & ~pattern
+        assert not missed.any(), f"entries {np.nonzero(missed)[0].tolist()} missed at scale {scale}"

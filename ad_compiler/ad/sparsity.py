@@ -35,9 +35,9 @@ import numpy as np
 from ..errors import CompileError
 from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.prims import LOOP_HEAD, OPAQUE, has_effects, packed_prim, raises
-from ..ir.types import Array, Scalar
 from ..passes.fold import compute
 from ..primitives import PRIMITIVES
+from .kinds import shape_of
 
 _UNKNOWN = object()
 """The value of a value the differentiated argument may decide (or that only the run knows)."""
@@ -130,15 +130,6 @@ def _shape(x: Any) -> tuple | None:
 
 def _known(value: Any) -> Abstract:
     return Abstract(value, None, _shape(value))
-
-
-def _kind_shape(v: Value) -> tuple | None:
-    kind = v.kind
-    if isinstance(kind, Scalar):
-        return ()
-    if isinstance(kind, Array):
-        return kind.shape
-    return None
 
 
 def _size(shape: tuple) -> int:
@@ -252,10 +243,10 @@ class _Detection:
                     warnings.simplefilter("ignore")
                     made = compute(prim, values, op.attrs)
             except Exception:  # noqa: BLE001 - it raises at run time too: nothing to depend on
-                return [Abstract(shape=_kind_shape(r)) for r in op.results]
+                return [Abstract(shape=shape_of(r)) for r in op.results]
             made = tuple(made) if len(op.results) > 1 else (made,)
             return [_known(m) for m in made]
-        shapes = [_kind_shape(r) for r in op.results]
+        shapes = [shape_of(r) for r in op.results]
         if len(shapes) == 1 and shapes[0] is None and pure:
             shapes = [_probed_shape(op, operands, values)]
         if not record.differentiable or not any(_abstract_deps(x) for x in operands):
@@ -305,7 +296,7 @@ class _Detection:
             return self.region(op.regions[0] if predicate else op.regions[1], [])
         arms = [self.region(r, []) for r in op.regions if not raises(r)]
         if not arms:
-            return [Abstract(shape=_kind_shape(r)) for r in op.results]
+            return [Abstract(shape=shape_of(r)) for r in op.results]
         return [_join_all(list(values)) for values in zip(*arms)]
 
     def loop(self, op: Op) -> list:
@@ -360,7 +351,7 @@ class _Detection:
     def any_item(self, op: Op) -> Abstract:
         """The index or item of a loop at an iteration not known: any of them."""
         deps = _abstract_deps(self.read(op.inputs[0])) if op.prim == "for_each" else []
-        shape = _kind_shape(op.regions[0].args[0])
+        shape = shape_of(op.regions[0].args[0])
         return Abstract(deps=Deps(shape, None, _union(deps)) if deps else None, shape=shape)
 
     def fixed_point(self, body: Region, head: list, state: list) -> list:
@@ -471,6 +462,9 @@ def _join(a: Any, b: Any) -> Any:
     if isinstance(a, Items) or isinstance(b, Items):
         deps = _abstract_deps(a) + _abstract_deps(b)
         return Abstract(deps=Deps(None, None, _union(deps)) if deps else None)
+    if (a.value is None) != (b.value is None):  # (None where the value is not made yet: a loop that returns)
+        made = b if a.value is None else a
+        return Abstract(_UNKNOWN, made.deps, made.shape)
     shape = a.shape if a.shape == b.shape else None
     value = a.value if _equal_values(a.value, b.value) else _UNKNOWN
     if a.deps is None or b.deps is None:
