@@ -354,3 +354,31 @@ def test_the_pattern_covers_every_corpus_gradient(case, argnum):
             continue
         missed = (g != 0) & np.isfinite(g) & ~pattern
         assert not missed.any(), f"entries {np.nonzero(missed)[0].tolist()} missed at scale {scale}"
+
+
+# ---- a gradient's Jacobian: a sparse Hessian ----
+
+def rosenbrock(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def chained(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s = s + (x[i + 1] - x[i]) ** 2 * x[i] + np.cos(x[i] * x[i + 1])
+    return s
+
+
+@pytest.mark.parametrize("f", [rosenbrock, chained])
+def test_a_sparse_hessian_through_the_reverse_sweep(f):
+    """The gradient's IR (its reverse loop over the tape too) is detected like any other:
+    a chain's Hessian is tridiagonal."""
+    from ad_compiler import grad, hessian
+
+    x = np.linspace(-0.5, 1.0, 7)
+    pattern, seen = assert_covers(grad(f), x)
+    tridiagonal = np.abs(np.subtract.outer(np.arange(7), np.arange(7))) <= 1
+    np.testing.assert_array_equal(pattern, tridiagonal)
+    np.testing.assert_array_equal(seen, tridiagonal)
+    sparse = jacobian(grad(f), sparsity="detect")(x)
+    np.testing.assert_allclose(sparse.toarray(), hessian(f)(x), rtol=1e-12, atol=1e-12)

@@ -244,6 +244,8 @@ class _Detection:
                     made = compute(prim, values, op.attrs)
             except Exception:  # noqa: BLE001 - it raises at run time too: nothing to depend on
                 return [Abstract(shape=shape_of(r)) for r in op.results]
+            if record.iterator:  # (consumed by one loop: kept as the items it gives)
+                made = tuple(made)
             made = tuple(made) if len(op.results) > 1 else (made,)
             return [_known(m) for m in made]
         shapes = [shape_of(r) for r in op.results]
