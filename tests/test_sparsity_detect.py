@@ -382,3 +382,18 @@ def test_a_sparse_hessian_through_the_reverse_sweep(f):
     np.testing.assert_array_equal(seen, tridiagonal)
     sparse = jacobian(grad(f), sparsity="detect")(x)
     np.testing.assert_allclose(sparse.toarray(), hessian(f)(x), rtol=1e-12, atol=1e-12)
+
+
+def steps_from_values(x):
+    """A counted loop whose trip count the differentiated values decide."""
+    y = x
+    for _ in range(int(abs(x[0]) * 3) + 1):
+        y = np.concatenate([y[:1], y[1:] * y[:-1]])
+    return y
+
+
+def test_a_trip_count_the_values_decide_is_a_fixed_point():
+    x = np.linspace(0.2, 1.2, 5)
+    pattern, _ = assert_covers(steps_from_values, x)
+    np.testing.assert_array_equal(pattern, np.tril(np.ones((5, 5), dtype=bool)))
+    assert_sparse_jacobian_right(steps_from_values, x)

@@ -83,25 +83,26 @@ def sparsity_of_entries(rows: np.ndarray, cols: np.ndarray, shape: tuple, dense:
 
 def colour_columns(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
     """Greedy colouring of the columns, most entries first: each column takes the least
-    colour no column sharing a row with it has. Columns without entries take colour 0."""
-    by_row: dict[int, list[int]] = {}
-    by_col: dict[int, list[int]] = {}
-    for r, c in zip(rows.tolist(), cols.tolist()):
-        by_row.setdefault(r, []).append(c)
-        by_col.setdefault(c, []).append(r)
+    colour no column sharing a row with it has. Columns without entries take colour 0.
+    (A loop over the columns; each column's neighbours are gathered by NumPy.)"""
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    m = int(rows.max()) + 1 if rows.size else 0
+    by_row = np.argsort(rows, kind="stable")
+    row_cols, row_ptr = cols[by_row], np.searchsorted(rows[by_row], np.arange(m + 1))
+    by_col = np.argsort(cols, kind="stable")
+    col_rows, col_ptr = rows[by_col], np.searchsorted(cols[by_col], np.arange(n + 1))
+    counts = np.diff(col_ptr)
     colours = np.zeros(n, dtype=np.int64)
-    taken = np.full(n, -1, dtype=np.int64)  # colour -> the column that last forbade it
-    order = sorted(by_col, key=lambda c: -len(by_col[c]))
     done = np.zeros(n, dtype=bool)
-    for c in order:
-        for r in by_col[c]:
-            for other in by_row[r]:
-                if done[other]:
-                    taken[colours[other]] = c
-        colour = 0
-        while taken[colour] == c:
-            colour += 1
-        colours[c] = colour
+    for c in np.argsort(-counts, kind="stable")[:int(np.count_nonzero(counts))].tolist():
+        shared = col_rows[col_ptr[c]:col_ptr[c + 1]]
+        starts, lens = row_ptr[shared], row_ptr[shared + 1] - row_ptr[shared]
+        within = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+        others = row_cols[np.repeat(starts, lens) + within]
+        used = colours[others[done[others]]]
+        free = np.ones(used.size + 1, dtype=bool)
+        free[used[used <= used.size]] = False
+        colours[c] = int(np.argmax(free))
         done[c] = True
     return colours
 
