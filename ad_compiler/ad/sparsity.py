@@ -146,7 +146,7 @@ def _abstract_deps(x: Any) -> list[Deps]:
 def _distinct(x: np.ndarray) -> np.ndarray:
     """The sorted distinct values of an int array (np.unique, by sorting: its hashing is
     slower on these)."""
-    x = np.sort(x, kind="stable")
+    x = np.sort(x)
     return x[np.concatenate([[True], x[1:] != x[:-1]])] if x.size else x
 
 
@@ -637,18 +637,18 @@ def _gather(sources: list, table: np.ndarray, operands: list) -> Deps:
     total = int(lens.sum())
     within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
     cols = indices[np.repeat(starts, lens) + within]
-    rows = np.repeat(np.arange(rows_out, dtype=np.int64), width)
-    rows = np.repeat(rows, lens)
     read = {id(x) for x in sources}
     extra = _union([d for x in operands if id(x) not in read for d in _abstract_deps(x)])
+    if width == 1 and not extra.size:  # (each element one source element's: its row as it is)
+        return Deps(tuple(out_shape), np.concatenate([[0], np.cumsum(lens)]).astype(np.int64), cols)
+    rows = np.repeat(np.repeat(np.arange(rows_out, dtype=np.int64), width), lens)
     if extra.size:
         _check_size(total + rows_out * extra.size)
         rows = np.concatenate([rows, np.repeat(np.arange(rows_out, dtype=np.int64), extra.size)])
         cols = np.concatenate([cols, np.tile(extra, rows_out)])
-    if width > 1 or extra.size:
-        n = int(cols.max()) + 1 if cols.size else 1
-        keys = _distinct(rows * n + cols)
-        rows, cols = keys // n, keys % n
+    n = int(cols.max()) + 1 if cols.size else 1
+    keys = _distinct(rows * n + cols)
+    rows, cols = keys // n, keys % n
     counts = np.bincount(rows, minlength=rows_out) if rows.size else np.zeros(rows_out, dtype=np.int64)
     return Deps(tuple(out_shape), np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), cols.astype(np.int64))
 
