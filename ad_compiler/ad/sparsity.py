@@ -628,6 +628,13 @@ def _gather(sources: list, table: np.ndarray, operands: list) -> Deps:
         base += idx.size
     indptr = np.concatenate(parts_ptr + [np.array([base], dtype=np.int64)]) if sources else np.zeros(1, np.int64)
     indices = np.concatenate(parts_idx) if parts_idx else np.zeros(0, dtype=np.int64)
+    valid = table >= 0
+    safe = np.where(valid, table, 0)
+    table = np.where(valid & (indptr[safe + 1] > indptr[safe]), table, -1)  # (elements that depend on nothing: none)
+    if width > 1:  # (a row naming one element, once or twice (x * x), is that element's row)
+        ordered = np.sort(table, axis=1)
+        if not np.any((ordered[:, :-1] >= 0) & (ordered[:, 1:] != ordered[:, :-1])):
+            table, width = ordered[:, -1:], 1
     flat = table.reshape(-1)
     valid = flat >= 0
     safe = np.where(valid, flat, 0)
