@@ -32,7 +32,7 @@ from .ir.externals import External
 from .ir.types import kind_of
 from .ad.rules import RULES
 from .ad.sparse import Sparsity, sparsity_of, sparsity_of_entries
-from .ad.sparsity import detect, digest, outside_values, same_values, snapshot
+from .ad.sparsity import detect, outside_values, same_values, snapshot
 from .dispatch import Dispatch, tree_caller
 from .pytrees import AxesNode, Trees, compose, flat_arguments, frozen_axes, inputs_tree, leaf_options, leaves_of
 from .ir.trees import LEAF, TreeDef, flatten, unflatten
@@ -494,8 +494,8 @@ def _sparse_jacobian(fun: Callable | None, argnums: Any, mode: str, sparsity: An
 
 
 _DETECTED_ENTRIES = 8
-"""How many patterns a detecting sparse Jacobian keeps (per shapes of its arguments): one
-for each values of its other arguments met lately."""
+"""How many patterns a detecting sparse Jacobian keeps: one for each values of its other
+arguments met lately (each call compares its values with theirs)."""
 
 
 @dataclass
@@ -521,7 +521,7 @@ class SparseJacobian:
         self._detecting = sparsity is None
         self.values = Compiled(fun, JacobianOptions(*_argnums(fun, argnum), mode="forward", sparsity=sparsity)) \
             if sparsity is not None else None
-        self._found: OrderedDict[tuple, list[_Found]] = OrderedDict()
+        self._found: OrderedDict[int, list[_Found]] = OrderedDict()
         self._work: dict[tuple, Function] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -537,10 +537,9 @@ class SparseJacobian:
         """The pattern for these arguments: found before for equal values, else detected."""
         work, wrt, leaves = self._primal(args, kwargs)
         given = tuple(leaf for i, leaf in enumerate(leaves) if i != wrt) + outside_values(work)
-        key = (id(work), digest(given))
+        key = id(work)
         for found in self._found.get(key, []):
             if same_values(found.given, given):
-                self._found.move_to_end(key)
                 return found
         detected = detect(work, wrt, leaves)
         pattern = sparsity_of_entries(detected.rows, detected.cols, detected.shape, detected.dense)
@@ -573,7 +572,7 @@ class SparseJacobian:
         kinds = _kinds(leaves)
         entry = _CACHE.entry(_root(self.fun), trees)
         env = entry.environment()
-        key = (kinds, env, trees)
+        key = (entry.fn, kinds, env, trees)  # (a function lowered again, edited or its globals rebound: anew)
         if key not in self._work:
             self._work[key] = optimized_primal(_CACHE.primal(self.fun, kinds, env, trees), kinds,
                                                dict(zip(entry.refs, env)))

@@ -397,3 +397,33 @@ def test_a_trip_count_the_values_decide_is_a_fixed_point():
     pattern, _ = assert_covers(steps_from_values, x)
     np.testing.assert_array_equal(pattern, np.tril(np.ones((5, 5), dtype=bool)))
     assert_sparse_jacobian_right(steps_from_values, x)
+
+
+def _near(x):
+    return x[1:] * x[:-1]
+
+
+def _far(x):
+    return x[2:] * x[:-2] + x[1:-1]
+
+
+PAIR = _near
+
+
+def through_global(x):
+    return PAIR(x)
+
+
+def test_a_global_rebound_detects_again():
+    """A function the derivative calls through a global, rebound: lowered again, and its
+    pattern detected again."""
+    global PAIR
+    x = np.linspace(0.1, 1, 5)
+    jac = jacobian(through_global, sparsity="detect")
+    assert jac(x).nnz == 8
+    try:
+        PAIR = _far
+        np.testing.assert_allclose(jac(x).toarray(), jacfwd(through_global)(x), rtol=1e-12, atol=1e-12)
+        assert jac.sparsity.rows.size == 9
+    finally:
+        PAIR = _near

@@ -24,7 +24,6 @@ running after `_MAX_STEPS` steps.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import warnings
 from dataclasses import dataclass, field
@@ -428,19 +427,6 @@ def outside_values(fn: Function) -> tuple:
     """The numbers and arrays `fn` reads from outside, now: what a pattern detected for
     it depends on beside its arguments."""
     return tuple(_read_outside(op) for op in walk_ops(fn.body) if op.prim == "external")
-
-
-def digest(values: Sequence[Any]) -> str:
-    """A hash of the values detection reads (arrays by their bytes), to find a pattern
-    detected for equal values (then compared with `same_values`)."""
-    h = hashlib.blake2b(digest_size=16)
-    for value in values:
-        if isinstance(value, np.ndarray):
-            h.update(f"{value.dtype}{value.shape}".encode())
-            h.update(np.ascontiguousarray(value).tobytes())
-        else:
-            h.update(repr((type(value).__name__, value if _plain(value) else None)).encode())
-    return h.hexdigest()
 
 
 def snapshot(values: Sequence[Any]) -> tuple:
