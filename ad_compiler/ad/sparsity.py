@@ -25,6 +25,7 @@ running after `_MAX_STEPS` steps.
 from __future__ import annotations
 
 import inspect
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -132,7 +133,7 @@ def _known(value: Any) -> Abstract:
 
 
 def _size(shape: tuple) -> int:
-    return int(np.prod(shape, dtype=np.int64))
+    return math.prod(shape)
 
 
 def _abstract_deps(x: Any) -> list[Deps]:
