@@ -235,7 +235,8 @@ class _Detection:
         values = [_value(x) for x in operands]
         pure = prim not in OPAQUE and not has_effects(op) and PRIMITIVES.callable(prim) is not None
         record = PRIMITIVES.get(prim)
-        if pure and record.reads_shape_only and values and values[0] is _UNKNOWN and operands[0].shape is not None:
+        if pure and record.reads_shape_only and values and values[0] is _UNKNOWN \
+                and isinstance(operands[0], Abstract) and operands[0].shape is not None:
             values[0] = np.zeros(operands[0].shape, _dtype(op.inputs[0]))  # (np.zeros_like(x): x's shape alone)
         if pure and all(v is not _UNKNOWN for v in values):
             try:
