@@ -602,7 +602,7 @@ def _gather(sources: list, table: np.ndarray, operands: list) -> Deps:
     depend on the argument but are not among the sources (read whole)."""
     out_shape = table.shape[:-1]
     rows_out = _size(out_shape)
-    table = np.reshape(np.asarray(table, dtype=np.int64), (rows_out, -1)) - 1
+    table = np.reshape(np.asarray(table, dtype=np.int64), (rows_out, table.shape[-1])) - 1
     width = table.shape[1]
     parts_ptr, parts_idx, base = [], [], 0
     for x in sources:
