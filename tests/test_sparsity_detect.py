@@ -427,3 +427,33 @@ def test_a_global_rebound_detects_again():
         assert jac.sparsity.rows.size == 9
     finally:
         PAIR = _near
+
+
+# ---- random programs of the fuzzer's grammar ----
+
+@pytest.mark.parametrize("number", range(30))
+def test_random_programs_are_covered(number, tmp_path):
+    """A program of the fuzzer (docs/fuzzing.md) w.r.t. its first array argument: the
+    pattern covers the dense forward Jacobian at four random points, or detection
+    refuses saying to pass the pattern."""
+    from tests.fuzz.grammar import generate
+    from tests.fuzz.oracle import Modules
+
+    program = generate(7, number)
+    shapes = [shape for _, shape in program.params]
+    k = next((i for i, shape in enumerate(shapes) if shape), None)
+    if k is None:
+        pytest.skip("no array argument")
+    rng = np.random.default_rng(number)
+    args = tuple(float(rng.uniform(-1, 1)) if not shape else rng.uniform(-1, 1, shape) for shape in shapes)
+    with Modules(tmp_path).loaded(program.source, twin=False) as (f, _), np.errstate(all="ignore"):
+        try:
+            pattern = sparsity_pattern(f, *args, argnums=k).toarray()
+        except CompileError as err:
+            assert "sparsity=" in str(err) or "sparsity" not in str(err)  # (the program's own refusal, or advice)
+            return
+        for _ in range(4):
+            point = list(args)
+            point[k] = rng.uniform(-1.5, 1.5, shapes[k])
+            dense = np.reshape(jacfwd(f, argnums=k)(*point), pattern.shape)
+            assert not ((dense != 0) & np.isfinite(dense) & ~pattern).any()
