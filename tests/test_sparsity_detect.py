@@ -457,3 +457,18 @@ def test_random_programs_are_covered(number, tmp_path):
             point[k] = rng.uniform(-1.5, 1.5, shapes[k])
             dense = np.reshape(jacfwd(f, argnums=k)(*point), pattern.shape)
             assert not ((dense != 0) & np.isfinite(dense) & ~pattern).any()
+
+
+def masked(x):
+    """A mask the values decide: its shape is the values' (never probed with zeros)."""
+    return np.sum(x[x < 0.2] ** 2)
+
+
+def test_a_mask_the_values_decide_reads_everything():
+    from ad_compiler import grad
+
+    x = np.linspace(-1, 1, 5)
+    pattern = sparsity_pattern(masked, x).toarray()
+    assert pattern.all()
+    for point in _points(x.shape):
+        assert not ((grad(masked)(point) != 0) & ~pattern[0]).any()

@@ -251,7 +251,7 @@ class _Detection:
             return [_known(m) for m in made]
         shapes = [shape_of(r) for r in op.results]
         if len(shapes) == 1 and shapes[0] is None and pure:
-            shapes = [_probed_shape(op, operands, values)]
+            shapes = [_probed_shape(op, record, operands, values)]
         if not record.differentiable or not any(_abstract_deps(x) for x in operands):
             return [Abstract(shape=s) for s in shapes]
         if len(op.results) > 1:
@@ -374,13 +374,25 @@ def _widened(x: Any, everything: Deps) -> Any:
     return Abstract(deps=Deps(x.shape, None, everything.indices), shape=x.shape)
 
 
-def _probed_shape(op: Op, operands: list, values: list) -> tuple | None:
+def _probed_shape(op: Op, record: Any, operands: list, values: list) -> tuple | None:
     """The shape of an op's result that kinds do not know (a shape a number argument
-    gives), from its callable run on zeros of its operands' shapes."""
-    probes = [np.zeros(x.shape, _dtype(y)) if v is _UNKNOWN and isinstance(x, Abstract) and x.shape is not None
-              else v for x, y, v in zip(operands, op.inputs, values)]
-    if any(p is _UNKNOWN for p in probes):
-        return None
+    gives), from its callable run with zeros for the operands not known, where only
+    their shapes decide the result's (the arrays an elementwise op combines, a reduction
+    reduces, a contraction multiplies, or the elements a primitive moves; never an index,
+    a mask or a bound: `x[x < 0.2]`'s shape is the mask's values')."""
+    if record.elementwise or record.reads is not None or record.stacks:
+        shaped = set(range(len(operands)))
+    elif record.moves:
+        shaped = set(range(len(operands))) if record.packed else set(record.moves)
+    else:
+        shaped = {0} if record.reduces or record.flattens else set()
+    probes = []
+    for position, (x, y, v) in enumerate(zip(operands, op.inputs, values)):
+        if v is _UNKNOWN and position in shaped and isinstance(x, Abstract) and x.shape is not None:
+            v = np.zeros(x.shape, _dtype(y))
+        if v is _UNKNOWN:
+            return None
+        probes.append(v)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
