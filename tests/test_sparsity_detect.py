@@ -472,3 +472,26 @@ def test_a_mask_the_values_decide_reads_everything():
     assert pattern.all()
     for point in _points(x.shape):
         assert not ((grad(masked)(point) != 0) & ~pattern[0]).any()
+
+
+def pairs_energy(x, pairs):
+    r = x[pairs[:, 0]] * np.sin(x[pairs[:, 1]])
+    return np.sum(r * r)
+
+
+def test_a_sparse_hessian_through_gathers_by_index_arrays():
+    """The reverse sweep adds each gathered element's adjoint back at its index
+    (`add_at`): each element reads the adjoints added there, so the Hessian pattern is
+    the pairs'."""
+    from ad_compiler import grad, hessian
+
+    pairs = np.array([[0, 1], [2, 3], [3, 0], [4, 4]])
+    x = np.linspace(0.1, 1, 6)
+    pattern, seen = assert_covers(grad(pairs_energy), x, pairs)
+    expected = np.eye(6, dtype=bool)
+    expected[pairs[:, 0], pairs[:, 1]] = expected[pairs[:, 1], pairs[:, 0]] = True
+    expected[5, 5] = False
+    np.testing.assert_array_equal(pattern, expected)
+    np.testing.assert_array_equal(seen, expected)
+    sparse = jacobian(grad(pairs_energy), sparsity="detect")(x, pairs)
+    np.testing.assert_allclose(sparse.toarray(), hessian(pairs_energy)(x, pairs), rtol=1e-12, atol=1e-12)

@@ -37,6 +37,7 @@ from ..ir import Const, Function, Op, Operand, Region, Value, walk_ops
 from ..ir.prims import LOOP_HEAD, OPAQUE, has_effects, packed_prim, raises
 from ..passes.fold import compute
 from ..primitives import PRIMITIVES
+from ..primitives.reads import Ids
 from .kinds import shape_of
 
 _UNKNOWN = object()
@@ -513,13 +514,15 @@ class _Numbering:
         self.next += ids.size
         if isinstance(x.value, np.ndarray) and x.value.dtype.kind in "biuf":  # (its zeros: no element, `reads`)
             ids = np.where(x.value != 0, ids, 0)
-        return ids
+        return ids.view(Ids)
 
 
 def _is_array(x: Any) -> bool:
-    """An operand a rule reads as an array of ids: one that depends on the argument, or a
-    known array (not a number, a string or an index, which are passed as they are)."""
-    return isinstance(x, Abstract) and (x.deps is not None or isinstance(x.value, np.ndarray))
+    """An operand a `reads` rule reads as an array of ids: one that depends on the
+    argument, or a known array of floats (a constant matrix; an array of ints or bools, an
+    index or a mask, or a number is passed as it is)."""
+    return isinstance(x, Abstract) and (x.deps is not None or isinstance(x.value, np.ndarray)
+                                        and x.value.dtype.kind in "fc")
 
 
 def _table(op: Op, record: Any, operands: list, shape: tuple | None) -> tuple[Any, list] | None:

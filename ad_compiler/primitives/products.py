@@ -23,7 +23,7 @@ import numpy as np
 from ..runtime import _run
 from .helpers import after_batch, batch_axis, lift, lifted, most, no_batching, supported
 from .kinds import array_kind, broadcast, by_probing, shape_of
-from .reads import einsum_reads
+from .reads import Ids, are_ids, einsum_reads
 from .record import PRIMITIVES, compile_time, defbatch, defjvp, defvjp, primitive
 from ..ir.types import Array, Scalar, promote
 
@@ -112,7 +112,7 @@ def _lead(n, start):
 def _by_ranks(a, b, subscripts):
     """`einsum_reads` of `subscripts(rank of a, rank of b)`, or of the broadcast product
     where one operand is a number (np.dot, np.inner)."""
-    if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+    if not are_ids(a, b):
         return None
     if a.ndim == 0 or b.ndim == 0:
         return einsum_reads("...,...->...", a, b)
@@ -136,11 +136,11 @@ def inner_reads(a, b):
 
 
 def outer_reads(a, b):
-    return einsum_reads("i,j->ij", np.ravel(a), np.ravel(b))
+    return einsum_reads("i,j->ij", np.ravel(a).view(Ids), np.ravel(b).view(Ids)) if are_ids(a, b) else None
 
 
 def tensordot_reads(a, b, axes=2):
-    if not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray):
+    if not are_ids(a, b):
         return None
     if isinstance(axes, int):
         axes = (list(range(a.ndim - axes, a.ndim)), list(range(axes)))
@@ -157,9 +157,9 @@ def cross_reads(a, b, **axes):
     """Component c of a cross product is a[c+1] b[c+2] - a[c+2] b[c+1] (indices mod 3; a
     2-vector has a third component 0, and the product of two is component 2 alone);
     vectors along the last axes (other axes: not said)."""
-    if axes or not isinstance(a, np.ndarray) or not isinstance(b, np.ndarray) or a.ndim == 0 or b.ndim == 0 \
-            or {a.shape[-1], b.shape[-1]} - {2, 3}:
+    if axes or not are_ids(a, b) or a.ndim == 0 or b.ndim == 0 or {a.shape[-1], b.shape[-1]} - {2, 3}:
         return None
+    a, b = np.asarray(a), np.asarray(b)
     planar = a.shape[-1] == b.shape[-1] == 2
     a, b = np.broadcast_arrays(*(np.concatenate([x, np.zeros(x.shape[:-1] + (1,), dtype=x.dtype)], axis=-1)
                                  if x.shape[-1] == 2 else x for x in (a, b)))

@@ -17,6 +17,15 @@ from typing import Any
 
 import numpy as np
 
+class Ids(np.ndarray):
+    """An array of element ids: what a `reads` rule is given for an operand whose elements
+    it reads (an index, a mask or a count is given as it is, a plain array)."""
+
+
+def are_ids(*operands: Any) -> bool:
+    return all(isinstance(x, Ids) for x in operands)
+
+
 _SPARE = string.ascii_uppercase[::-1]
 """Letters for the axes an ellipsis stands for (the rules' own subscripts are lowercase)."""
 
@@ -26,9 +35,9 @@ def einsum_reads(subscripts: str, *operands: Any, sizes: dict[str, int] | None =
     the operand elements it reads, along a last axis (None: subscripts this does not
     read, an implicit output of mixed-case labels, or an operand that is not an array of
     ids: a number passed as it is, which may be a parameter as well as a factor)."""
-    if not all(isinstance(x, np.ndarray) and x.dtype.kind in "iu" for x in operands):
+    if not are_ids(*operands):
         return None
-    arrays = list(operands)
+    arrays = [np.asarray(x) for x in operands]
     spec = subscripts.replace(" ", "")
     inputs_text, arrow, output = spec.partition("->")
     terms = inputs_text.split(",")
