@@ -283,9 +283,11 @@ class _Detection:
         table, sources = made
         if isinstance(table, list):  # (pieces: np.split)
             return Items([Abstract(deps=_gather(sources, t, operands), shape=t.shape[:-1]) for t in table])
-        if shape is None or table.shape[:-1] != tuple(shape):
+        if shape is None:  # (the rule ran on the operands' shapes: its result's is the op's)
+            shape = table.shape[:-1]
+        if table.shape[:-1] != tuple(shape):
             return self.dense_result(op, operands, shape)
-        return Abstract(deps=_gather(sources, table, operands), shape=shape)
+        return Abstract(deps=_gather(sources, table, operands), shape=tuple(shape))
 
     def dense_result(self, op: Op, operands: list, shape: tuple | None) -> Abstract:
         """Each element depends on every element of every operand (sound for any op)."""
@@ -388,9 +390,9 @@ def _probed_shape(op: Op, record: Any, operands: list, values: list) -> tuple | 
     else:
         shaped = {0} if record.reduces or record.flattens else set()
     probes = []
-    for position, (x, y, v) in enumerate(zip(operands, op.inputs, values)):
+    for position, (x, v) in enumerate(zip(operands, values)):
         if v is _UNKNOWN and position in shaped and isinstance(x, Abstract) and x.shape is not None:
-            v = np.zeros(x.shape, _dtype(y))
+            v = np.zeros(x.shape)
         if v is _UNKNOWN:
             return None
         probes.append(v)
@@ -537,14 +539,15 @@ def _table(op: Op, record: Any, operands: list, shape: tuple | None) -> tuple[An
         return None if table is None else (np.asarray(table), numbering.sources)
     if record.moves:
         return _moved(op, record, operands, numbering)
-    if shape is None:
-        return None
     arrays = [x for x in operands if isinstance(x, Abstract) and x.shape is not None]
     if record.elementwise:
         if any(not isinstance(x, Abstract) or (x.shape is None and x.value is not None) for x in operands):
             return None
         ids = [numbering.take(x) for x in arrays]
+        shape = np.broadcast_shapes(*(i.shape for i in ids)) if shape is None else shape
         return np.stack([np.broadcast_to(i, shape) for i in ids], axis=-1), numbering.sources
+    if shape is None:
+        return None
     first = operands[0] if operands else None
     if not isinstance(first, Abstract) or first.shape is None:
         return None
