@@ -231,6 +231,8 @@ class _Detection:
             return [Items(operands[0].items[:-1]), operands[0].items[-1]]
         if prim == "getitem" and isinstance(operands[0], Items):
             return [self.item(operands[0], operands[1])]
+        if prim == "setitem" and isinstance(operands[0], Items):
+            return [self.replaced(operands[0], operands[1], operands[2])]
         if packed_prim(prim) != prim and isinstance(operands[0], Items):  # (np.stack of a list known item by item)
             return self.apply(Op(packed_prim(prim), [], op.results, op.attrs), operands[0].items)
         values = [_value(x) for x in operands]
@@ -267,6 +269,13 @@ class _Detection:
         if isinstance(at, slice):
             return Items(items.items[at])
         return _join_all(items.items) if items.items else Abstract()
+
+    def replaced(self, items: Items, index: Any, value: Any) -> Any:
+        """A list with an item replaced (at an index not known: any may be)."""
+        at = _value(index)
+        if isinstance(at, (int, np.integer)) and -len(items.items) <= at < len(items.items):
+            return Items([value if k == at % len(items.items) else x for k, x in enumerate(items.items)])
+        return Items([_join(x, value) for x in items.items])
 
     # --- dependences of one op -------------------------------------------------------
 
@@ -687,7 +696,11 @@ def detect(fn: Function, wrt: int, arguments: Sequence[Any]) -> Detected:
                            f"{len(fn.returns)}")
     detection.env.update(zip(fn.params, args))
     (out,) = detection.region(fn.body, [])
-    shape = out.shape if isinstance(out, Abstract) else None
+    shape = None
+    if isinstance(out, Abstract):  # (a tuple's items have shapes of their own)
+        shape = out.shape if out.shape is not None else shape_of(fn.returns[0])
+        if out.deps is not None and out.deps.indptr is not None and out.deps.indptr.size != _size(shape or ()) + 1:
+            shape = None
     if shape is None:
         raise CompileError(f"sparsity detection needs the shape of what {fn.name} returns, and it is not known "
                            f"here (a tuple, or an array a loop of unknown length grows); {ADVICE}")
