@@ -214,7 +214,12 @@ class _Detection:
         elif op.prim in LOOP_HEAD:
             results = self.loop(op)
         else:
-            results = self.apply(op, [self.read(x) for x in op.inputs])
+            try:
+                results = self.apply(op, [self.read(x) for x in op.inputs])
+            except CompileError as err:
+                if err.file is not None:
+                    raise
+                raise CompileError.at(err.message, op.loc, self.fn) from None
         for result, value in zip(op.results, results):
             self.env[result] = value
 
