@@ -1,7 +1,7 @@
 """ad_compiler: a source-to-source differentiating compiler for Python and NumPy."""
 
 from .api import (
-    Compiled, clear_cache, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, show, stop_gradient,
+    Compiled, clear_cache, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, show, sparsity_pattern, stop_gradient,
     value_and_grad, vjp, vmap,
 )
 from .check.report import check  # (the function shadows the package's name here, as intended)
@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileError", "Compiled", "check", "clear_cache", "custom_jvp", "custom_vjp", "defbatch", "defjvp", "defvjp",
     "defzero",
-    "grad", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "primitive", "show", "stop_gradient",
+    "grad", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "primitive", "show", "sparsity_pattern",
+    "stop_gradient",
     "value_and_grad", "vjp", "vmap",
 ]

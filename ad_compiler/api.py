@@ -31,7 +31,8 @@ from .ir import Function, Op, Region, Value, format_function
 from .ir.externals import External
 from .ir.types import kind_of
 from .ad.rules import RULES
-from .ad.sparse import Sparsity, sparsity_of
+from .ad.sparse import Sparsity, sparsity_of, sparsity_of_entries
+from .ad.sparsity import detect, outside_values, same_values, snapshot
 from .dispatch import Dispatch, tree_caller
 from .pytrees import AxesNode, Trees, compose, flat_arguments, frozen_axes, inputs_tree, leaf_options, leaves_of
 from .ir.trees import LEAF, TreeDef, flatten, unflatten
@@ -39,7 +40,7 @@ from .passes.deferred import DEFERRED
 from .shape_ints import Deciding, Known, plain, with_values
 from .pipeline import (
     AXES_PER_ARGUMENT, GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions, VmapOptions,
-    compile_derivative, example_kinds, maps_forward_jacobian,
+    compile_derivative, example_kinds, maps_forward_jacobian, optimized_primal,
 )
 
 
@@ -472,7 +473,8 @@ def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode
     by reverse sweeps, one per output entry (`"reverse"`, as `jacrev`), or by the one
     the sizes favour (`"auto"`: reverse where the inputs outnumber the outputs eight
     times, `modes.py`). With `sparsity` (where the Jacobian may be nonzero: a boolean
-    array or a SciPy sparse matrix, outputs by inputs, each flattened), a SciPy sparse
+    array or a SciPy sparse matrix, outputs by inputs, each flattened; or `"detect"`, found
+    from the function for the arguments of each call, `ad/sparsity.py`), a SciPy sparse
     array, by one forward pass per colour of its columns (`ad/sparse.py`)."""
     check_mode(mode)
     if sparsity is not None:
@@ -488,36 +490,136 @@ def _sparse_jacobian(fun: Callable | None, argnums: Any, mode: str, sparsity: An
                             "as an int, and mode='auto' or 'forward'")
     if importlib.util.find_spec("scipy") is None:  # (checked before anything is compiled)
         raise ArgumentError("jacobian(..., sparsity=...) returns a SciPy sparse array: install scipy")
+    if isinstance(sparsity, str):
+        if sparsity != "detect":
+            raise ArgumentError(f"sparsity is a pattern (a boolean array or a SciPy sparse matrix) or 'detect', "
+                                f"not {sparsity!r}")
+        return SparseJacobian(fun, argnums, None)
     try:
         pattern = sparsity_of(sparsity)
     except ValueError as err:
         raise ArgumentError(str(err)) from None
-    return SparseJacobian(Compiled(fun, JacobianOptions(*_argnums(fun, argnums), mode="forward",
-                                                        sparsity=pattern)), pattern)
+    return SparseJacobian(fun, argnums, pattern)
+
+
+_DETECTED_ENTRIES = 8
+"""How many patterns a detecting sparse Jacobian keeps: one for each values of its other
+arguments met lately (each call compares its values with theirs)."""
+
+
+@dataclass
+class _Found:
+    """A pattern detected for some values of the arguments not differentiated (and of the
+    numbers and arrays read from outside), and the version compiled for it."""
+
+    given: tuple
+    sparsity: Sparsity
+    values: "Compiled"
 
 
 class SparseJacobian:
     """A sparse Jacobian of `fun`: call it like `fun` for a `scipy.sparse.csr_array`
     (outputs by inputs, each flattened) holding the pattern's entries; `.source` and
-    `.ir` show the compiled function, which returns the nonzeros."""
+    `.ir` show the compiled function, which returns the nonzeros. A detected pattern
+    (`sparsity=None` here) is found at the first call for the other arguments' values
+    and shapes, and found again at a call where they differ (`.sparsity`: the last
+    call's)."""
 
-    def __init__(self, values: "Compiled", sparsity: Sparsity) -> None:
-        self.values, self.sparsity = values, sparsity
-        self._indptr = sparsity.indptr
+    def __init__(self, fun: Callable[..., Any], argnum: int, sparsity: Sparsity | None) -> None:
+        self.fun, self.argnum, self.sparsity = fun, argnum, sparsity
+        self._detecting = sparsity is None
+        self.values = Compiled(fun, JacobianOptions(*_argnums(fun, argnum), mode="forward", sparsity=sparsity)) \
+            if sparsity is not None else None
+        self._found: OrderedDict[int, list[_Found]] = OrderedDict()
+        self._work: dict[tuple, Function] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         import scipy.sparse
 
+        if self._detecting:
+            found = self._detect(args, kwargs)
+            self.sparsity, self.values = found.sparsity, found.values
         data = self.values(*args, **kwargs)
-        return scipy.sparse.csr_array((data, self.sparsity.cols, self._indptr), shape=self.sparsity.shape)
+        return scipy.sparse.csr_array((data, self.sparsity.cols, self.sparsity.indptr), shape=self.sparsity.shape)
+
+    def _detect(self, args: tuple, kwargs: dict) -> _Found:
+        """The pattern for these arguments: found before for equal values, else detected."""
+        work, wrt, leaves = self._primal(args, kwargs)
+        given = tuple(leaf for i, leaf in enumerate(leaves) if i != wrt) + outside_values(work)
+        key = id(work)
+        for found in self._found.get(key, []):
+            if same_values(found.given, given):
+                return found
+        detected = detect(work, wrt, leaves)
+        pattern = sparsity_of_entries(detected.rows, detected.cols, detected.shape, detected.dense)
+        found = _Found(snapshot(given), pattern,
+                       Compiled(self.fun, JacobianOptions(*_argnums(self.fun, self.argnum), mode="forward",
+                                                          sparsity=pattern)))
+        self._found.setdefault(key, []).append(found)
+        while sum(len(v) for v in self._found.values()) > _DETECTED_ENTRIES:
+            oldest = next(iter(self._found))
+            self._found[oldest].pop(0)
+            if not self._found[oldest]:
+                del self._found[oldest]
+        return found
+
+    def _primal(self, args: tuple, kwargs: dict) -> tuple[Function, int, tuple]:
+        """The function's IR specialized to the arguments' kinds, the position of the
+        differentiated leaf, and the leaves."""
+        user = _user(self.fun)
+        bound = user.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        values = tuple(bound.arguments.values())
+        options = JacobianOptions(*_argnums(self.fun, self.argnum))
+        _check_differentiated(self.fun, options, values)
+        leaves, trees = flat_arguments(values)
+        trees = _nontrivial(trees)
+        wrt = leaf_options(options, trees).argnums
+        if len(wrt) != 1:
+            raise ArgumentError("a sparse Jacobian is taken w.r.t. one array: argument "
+                                f"{self.argnum} of {user.name} is a pytree of {len(wrt)}")
+        kinds = _kinds(leaves)
+        entry = _CACHE.entry(_root(self.fun), trees)
+        env = entry.environment()
+        key = (entry.fn, kinds, env, trees)  # (a function lowered again, edited or its globals rebound: anew)
+        if key not in self._work:
+            self._work[key] = optimized_primal(_CACHE.primal(self.fun, kinds, env, trees), kinds,
+                                               dict(zip(entry.refs, env)))
+        return self._work[key], wrt[0], leaves
 
     @property
     def source(self) -> str:
-        return self.values.source
+        return self._compiled().source
 
     @property
     def ir(self) -> str:
-        return self.values.ir
+        return self._compiled().ir
+
+    def _compiled(self) -> "Compiled":
+        if self.values is None:
+            raise ArgumentError("a sparse Jacobian with sparsity='detect' is compiled for the pattern detected at "
+                                "its first call: call it before reading .source or .ir")
+        return self.values
+
+
+@user_entry
+def sparsity_pattern(fun: Callable[..., Any], *args: Any, argnums: int = 0, **kwargs: Any) -> Any:
+    """Where the Jacobian of `fun` w.r.t. argument `argnums` may be nonzero, for arguments
+    of these shapes and for these values of the others (the differentiated one's value
+    does not matter: the pattern holds at every point): a boolean `scipy.sparse.csr_array`,
+    outputs by inputs (each flattened), as SciPy's `least_squares(jac_sparsity=...)`
+    takes it. See `jacobian(f, sparsity="detect")`."""
+    if not isinstance(argnums, int):
+        raise ArgumentError("sparsity_pattern is of the Jacobian w.r.t. one argument: pass argnums as an int")
+    if importlib.util.find_spec("scipy") is None:
+        raise ArgumentError("sparsity_pattern returns a SciPy sparse array: install scipy")
+    import scipy.sparse
+
+    jac = SparseJacobian(fun, argnums, None)
+    work, wrt, leaves = jac._primal(args, kwargs)
+    detected = detect(work, wrt, leaves)
+    return scipy.sparse.csr_array((np.ones(detected.rows.size, dtype=bool), (detected.rows, detected.cols)),
+                                  shape=detected.shape)
 
 
 @user_entry

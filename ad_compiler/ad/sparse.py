@@ -10,8 +10,9 @@ A bundle adjustment's Jacobian (15 nonzeros a row) needs as many passes as colou
 whatever the number of cameras and points, where a dense forward Jacobian needs one per
 parameter.
 
-The pattern is given (`jacobian(f, sparsity=...)`): an entry outside it is taken to be
-zero, and the colouring relies on it. The compiled function returns the nonzeros in the
+The pattern is given (`jacobian(f, sparsity=...)`) or detected from the function
+(`sparsity="detect"`, `ad/sparsity.py`): an entry outside it is taken to be zero, and the
+colouring relies on it. The compiled function returns the nonzeros in the
 pattern's row-major (CSR) order; the API makes the sparse matrix.
 """
 
@@ -40,6 +41,9 @@ class Sparsity:
     rows: np.ndarray = field(repr=False)
     cols: np.ndarray = field(repr=False)
     colours: np.ndarray = field(repr=False)
+    dense: tuple[str, ...] = ()
+    """Of a detected pattern: the prims detection took as dense (each result element
+    depending on every element of their operands)."""
 
     @property
     def count(self) -> int:
@@ -64,35 +68,41 @@ def sparsity_of(pattern: object) -> Sparsity:
             raise ValueError(f"a sparsity pattern is 2-D (outputs x inputs), not of shape {dense.shape}")
         rows, cols = np.nonzero(dense)
         shape = dense.shape
+    return sparsity_of_entries(rows, cols, shape)
+
+
+def sparsity_of_entries(rows: np.ndarray, cols: np.ndarray, shape: tuple, dense: tuple[str, ...] = ()) -> Sparsity:
+    """A `Sparsity` of the entries (`rows[k]`, `cols[k]`) of a Jacobian of `shape`."""
     order = np.lexsort((cols, rows))
-    rows, cols = rows[order].astype(np.int64), cols[order].astype(np.int64)
+    rows, cols = np.asarray(rows)[order].astype(np.int64), np.asarray(cols)[order].astype(np.int64)
     keep = np.ones(rows.size, dtype=bool)
     keep[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])  # (duplicates stored twice)
     rows, cols = rows[keep], cols[keep]
-    return Sparsity((int(shape[0]), int(shape[1])), rows, cols, colour_columns(rows, cols, int(shape[1])))
+    return Sparsity((int(shape[0]), int(shape[1])), rows, cols, colour_columns(rows, cols, int(shape[1])), dense)
 
 
 def colour_columns(rows: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
     """Greedy colouring of the columns, most entries first: each column takes the least
-    colour no column sharing a row with it has. Columns without entries take colour 0."""
-    by_row: dict[int, list[int]] = {}
-    by_col: dict[int, list[int]] = {}
-    for r, c in zip(rows.tolist(), cols.tolist()):
-        by_row.setdefault(r, []).append(c)
-        by_col.setdefault(c, []).append(r)
+    colour no column sharing a row with it has. Columns without entries take colour 0.
+    (A loop over the columns; each column's neighbours are gathered by NumPy.)"""
+    rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    m = int(rows.max()) + 1 if rows.size else 0
+    by_row = np.argsort(rows, kind="stable")
+    row_cols, row_ptr = cols[by_row], np.searchsorted(rows[by_row], np.arange(m + 1))
+    by_col = np.argsort(cols, kind="stable")
+    col_rows, col_ptr = rows[by_col], np.searchsorted(cols[by_col], np.arange(n + 1))
+    counts = np.diff(col_ptr)
     colours = np.zeros(n, dtype=np.int64)
-    taken = np.full(n, -1, dtype=np.int64)  # colour -> the column that last forbade it
-    order = sorted(by_col, key=lambda c: -len(by_col[c]))
     done = np.zeros(n, dtype=bool)
-    for c in order:
-        for r in by_col[c]:
-            for other in by_row[r]:
-                if done[other]:
-                    taken[colours[other]] = c
-        colour = 0
-        while taken[colour] == c:
-            colour += 1
-        colours[c] = colour
+    for c in np.argsort(-counts, kind="stable")[:int(np.count_nonzero(counts))].tolist():
+        shared = col_rows[col_ptr[c]:col_ptr[c + 1]]
+        starts, lens = row_ptr[shared], row_ptr[shared + 1] - row_ptr[shared]
+        within = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
+        others = row_cols[np.repeat(starts, lens) + within]
+        used = colours[others[done[others]]]
+        free = np.ones(used.size + 1, dtype=bool)
+        free[used[used <= used.size]] = False
+        colours[c] = int(np.argmax(free))
         done[c] = True
     return colours
 

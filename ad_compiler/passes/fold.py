@@ -33,15 +33,23 @@ def _literal(value: Any) -> bool:
     return isinstance(value, _FOLDABLE_TYPES) and not hasattr(value, "shape")
 
 
+def compute(prim: str, values: list[Any], attrs: dict[str, Any]) -> Any:
+    """What an op of `prim` computes from these operand values, by its callable (raises
+    what it raises; LookupError for a prim without one)."""
+    fn = PRIMITIVES.callable(prim)
+    if fn is None:
+        raise LookupError(f"{prim} has no callable")
+    return fn(*PRIMITIVES.arguments(prim, values), **attrs)
+
+
 def _evaluate(op: Op) -> Operand | None:
     """All operands constant: compute the result now (Python scalars and tuples only)."""
     if not all(isinstance(x, Const) and _literal(x.value) for x in op.inputs):
         return None
-    fn = PRIMITIVES.callable(op.prim)
-    if fn is None or not all(_literal(v) for v in op.attrs.values()):
+    if PRIMITIVES.callable(op.prim) is None or not all(_literal(v) for v in op.attrs.values()):
         return None
     try:
-        value = fn(*PRIMITIVES.arguments(op.prim, [x.value for x in op.inputs]), **op.attrs)
+        value = compute(op.prim, [x.value for x in op.inputs], op.attrs)
     except Exception:  # noqa: BLE001 - an op that fails stays, to fail at run time
         return None
     if hasattr(value, "item") and getattr(value, "shape", None) == ():

@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import NoDerivativeError
 from .helpers import batch_axis, no_derivative
 from .products import MAX_RANK, at_ranks, first_axes, moved, same_call, unbroadcast
+from .reads import einsum_reads
 from .record import compile_time, defbatch, defjvp, defvjp, primitive
 
 MAX_OPERANDS = 12
@@ -67,9 +68,12 @@ def _labels(node):
 primitive(np.einsum, infer=same_call, linear=True, view=True, viewed=1,  # (of one operand, a view of it)
           written=with_subscripts)
 primitive(np.trace, infer=same_call, linear=True, fresh=True, methods=("trace",))
-primitive(np.diagonal, infer=same_call, linear=True, view=True, methods=("diagonal",))
-primitive(np.diag, infer=same_call, linear=True)
-primitive(np.tril, np.triu, infer=same_call, linear=True, fresh=True)
+primitive(np.diagonal, infer=same_call, linear=True, view=True, methods=("diagonal",), moves=(0,))
+primitive(np.diag, infer=same_call, linear=True, moves=(0,))
+primitive(np.tril, np.triu, infer=same_call, linear=True, fresh=True, moves=(0,))
+primitive(np.einsum, reads=lambda subscripts, *operands, **options: einsum_reads(subscripts, *operands)
+          if isinstance(subscripts, str) and not set(options) - {"optimize"} else None)
+primitive(np.trace, reads=lambda a, **options: einsum_reads("ii->", a) if not options and np.ndim(a) == 2 else None)
 
 
 # ---- np.einsum ----

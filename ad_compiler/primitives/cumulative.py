@@ -26,6 +26,7 @@ import numpy as np
 from .helpers import batch_axis, reduce_tangent, supported
 from .indexing import positions
 from .kinds import by_probing
+from .reads import are_ids
 from .record import PRIMITIVES, compile_time, defjvp, defvjp, primitive
 from .reductions import counted, expanded, reduction_kind
 from .select import max_jvp, max_vjp  # (the nan forms' rules, and np.ptp's weights)
@@ -54,6 +55,19 @@ primitive(np.prod, methods=("prod",))
 primitive(*CUMULATIVE, np.diff, np.sort, np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero,
           flattens=True)
 primitive(np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero, infer=along_kind)
+
+
+def diff_reads(a, n=1, axis=-1, **ends):
+    """Element k of np.diff along `axis` reads elements k to k + n there (the sparsity
+    analysis's `reads`; with prepend= or append=: not said)."""
+    if ends or not are_ids(a) or a.ndim == 0 or not isinstance(n, int):
+        return None
+    a = np.asarray(a)
+    kept = max(a.shape[axis] - n, 0)
+    return np.stack([np.take(a, np.arange(j, j + kept), axis=axis) for j in range(n + 1)], axis=-1)
+
+
+primitive(np.diff, reads=diff_reads)
 
 
 # --- positions along an axis ------------------------------------------------------

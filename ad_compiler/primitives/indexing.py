@@ -24,6 +24,7 @@ inference cannot follow a gather.
 
 from __future__ import annotations
 
+import copy
 import operator
 
 import numpy as np
@@ -32,6 +33,7 @@ from ..ir import Const
 from ..ir.types import Array, ListKind, Scalar, SliceKind, TupleKind, join, promote
 from ..runtime import add_at, kept_writes
 from .kinds import array_kind, const
+from .reads import are_ids
 from .record import defjvp, defvjp, defzero, primitive
 
 _UNKNOWN = object()
@@ -114,9 +116,36 @@ def kept_writes_kind(op, kinds, producers):
     return Array(read.ndim, "float", read.shape) if isinstance(read, Array) else None
 
 
-primitive("getitem", fn=operator.getitem, arity=2, infer=getitem_kind, view=True, linear=True)
-primitive("setitem", arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True, additive=True)
-primitive(add_at, arity=3, infer=add_at_kind, fresh=True, additive=True)
+def assigned(y, index, v):
+    """What `setitem(y, index, v)` stands for: `y` with `y[index] = v`, a new array (or
+    list) of which `y` knows nothing (emitted code writes in place where `y` is dead)."""
+    y = copy.copy(y)
+    y[index] = v
+    return y
+
+
+primitive("getitem", fn=operator.getitem, arity=2, infer=getitem_kind, view=True, linear=True, moves=(0,))
+primitive("setitem", fn=assigned, arity=3, infer=setitem_kind, takes_scalar_zero=True, fresh=True, additive=True,
+          moves=(0, 2))
+def add_at_reads(a, index, v):
+    """Element k of `add_at(a, index, v)` reads `a[k]` and every element of `v` added at k
+    (the sparsity analysis's `reads`)."""
+    if not are_ids(a):
+        return None
+    a = np.asarray(a)
+    at = np.arange(a.size).reshape(a.shape)[index]
+    added = np.broadcast_to(np.asarray(v) if are_ids(v) else 0, at.shape).ravel()
+    at = at.ravel()
+    order = np.argsort(at, kind="stable")
+    at, added = at[order], added[order]
+    counts = np.bincount(at, minlength=a.size)
+    table = np.zeros((a.size, 1 + int(counts.max(initial=0))), dtype=np.int64)
+    table[:, 0] = a.reshape(-1)
+    table[at, 1 + np.arange(at.size) - (np.cumsum(counts) - counts)[at]] = added
+    return table.reshape(a.shape + (-1,))
+
+
+primitive(add_at, arity=3, infer=add_at_kind, fresh=True, additive=True, reads=add_at_reads)
 primitive(kept_writes, arity=2, infer=kept_writes_kind)
 primitive("slice", infer=lambda op, kinds, producers: SliceKind())
 

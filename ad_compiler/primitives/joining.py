@@ -93,7 +93,7 @@ def joining_rules(fn, pieces, tangent, sequence_pieces=None):
     batch)`, the result's tangent (`axis` is that of np.stack and np.concatenate; other
     joins have none)."""
     sequence_pieces = sequence_pieces or pieces
-    prim = packed(fn, additive=True)  # (a join: `vmap` joins the batched items)
+    prim = packed(fn, additive=True, moves=(0,))  # (a join: `vmap` joins the batched items)
 
     def vjp(g, ans, *arrays, axis=0, dtype=None):
         return one_or_tuple(pieces(g, ans, arrays, axis))
@@ -236,7 +236,7 @@ if hasattr(np, "row_stack"):  # (deprecated since NumPy 2.0: np.vstack)
 
 # ---- np.append: np.concatenate of two (flattened, without an axis) ----
 
-primitive(np.append, infer=by_values(np.append, data=(0, 1)), fresh=True, additive=True)
+primitive(np.append, infer=by_values(np.append, data=(0, 1)), fresh=True, additive=True, moves=(0, 1))
 
 
 @defvjp(np.append, broadcasting=False)
@@ -267,7 +267,7 @@ def pieces_kind(fn, lost=0):
 
 
 for _prim in (np.split, np.array_split, np.hsplit, np.vsplit, np.dsplit):
-    primitive(_prim, infer=pieces_kind(_prim), view=True)
+    primitive(_prim, infer=pieces_kind(_prim), view=True, moves=(0,))
 
 
 @defvjp(np.split, np.array_split, broadcasting=False)
@@ -320,7 +320,7 @@ def dsplit_jvp(dx, ans, x, indices_or_sections, *, batch=0):
 
 
 if hasattr(np, "unstack"):
-    primitive(np.unstack, infer=pieces_kind(np.unstack, lost=1), view=True)
+    primitive(np.unstack, infer=pieces_kind(np.unstack, lost=1), view=True, moves=(0,))
 
     @defvjp(np.unstack, broadcasting=False)
     def unstack_vjp(g, ans, x, axis=0):

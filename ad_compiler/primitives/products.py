@@ -23,6 +23,7 @@ import numpy as np
 from ..runtime import _run
 from .helpers import after_batch, batch_axis, lift, lifted, most, no_batching, supported
 from .kinds import array_kind, broadcast, by_probing, shape_of
+from .reads import Ids, are_ids, einsum_reads
 from .record import PRIMITIVES, compile_time, defbatch, defjvp, defvjp, primitive
 from ..ir.types import Array, Scalar, promote
 
@@ -99,6 +100,90 @@ primitive(np.inner, np.vdot, np.kron, arity=2, infer=same_call, linear=True, fre
 primitive(np.tensordot, np.cross, infer=same_call, linear=True, fresh=True)
 primitive(*[getattr(np, name) for name in ("vecdot", "matvec", "vecmat") if hasattr(np, name)], arity=2,
           infer=stacked_call, linear=True, fresh=True)
+
+
+# ---- which elements a product reads (the `reads` trait; arrays of element ids) ----
+
+def _lead(n, start):
+    """`n` distinct lowercase labels from letter `start` on."""
+    return "abcdefghijklmnopqrstuvw"[start:start + n]
+
+
+def _by_ranks(a, b, subscripts):
+    """`einsum_reads` of `subscripts(rank of a, rank of b)`, or of the broadcast product
+    where one operand is a number (np.dot, np.inner)."""
+    if not are_ids(a, b):
+        return None
+    if a.ndim == 0 or b.ndim == 0:
+        return einsum_reads("...,...->...", a, b)
+    spec = subscripts(a.ndim, b.ndim)
+    return None if spec is None else einsum_reads(spec, a, b)
+
+
+def matmul_reads(a, b):
+    return _by_ranks(a, b, lambda m, n: None if 0 in (m, n) else
+                     ("...iz" if m > 1 else "z") + "," + ("...zk" if n > 1 else "z")
+                     + "->..." + ("i" if m > 1 else "") + ("k" if n > 1 else ""))
+
+
+def dot_reads(a, b):
+    return _by_ranks(a, b, lambda m, n: f"{_lead(m - 1, 0)}z,z->{_lead(m - 1, 0)}" if n == 1 else
+                     f"{_lead(m - 1, 0)}z,{_lead(n - 2, 8)}zy->{_lead(m - 1, 0)}{_lead(n - 2, 8)}y")
+
+
+def inner_reads(a, b):
+    return _by_ranks(a, b, lambda m, n: f"{_lead(m - 1, 0)}z,{_lead(n - 1, 8)}z->{_lead(m - 1, 0)}{_lead(n - 1, 8)}")
+
+
+def outer_reads(a, b):
+    return einsum_reads("i,j->ij", np.ravel(a).view(Ids), np.ravel(b).view(Ids)) if are_ids(a, b) else None
+
+
+def tensordot_reads(a, b, axes=2):
+    if not are_ids(a, b):
+        return None
+    if isinstance(axes, int):
+        axes = (list(range(a.ndim - axes, a.ndim)), list(range(axes)))
+    first, second = ([x] if isinstance(x, int) else list(x) for x in axes)
+    left, right = list(_lead(a.ndim, 0)), list(_lead(b.ndim, 12))
+    for i, j in zip(first, second):
+        right[j] = left[i]
+    out = [x for k, x in enumerate(left) if k not in [i % a.ndim for i in first]]
+    out += [x for k, x in enumerate(right) if k not in [j % b.ndim for j in second]]
+    return einsum_reads(f"{''.join(left)},{''.join(right)}->{''.join(out)}", a, b)
+
+
+def cross_reads(a, b, **axes):
+    """Component c of a cross product is a[c+1] b[c+2] - a[c+2] b[c+1] (indices mod 3; a
+    2-vector has a third component 0, and the product of two is component 2 alone);
+    vectors along the last axes (other axes: not said)."""
+    if axes or not are_ids(a, b) or a.ndim == 0 or b.ndim == 0 or {a.shape[-1], b.shape[-1]} - {2, 3}:
+        return None
+    a, b = np.asarray(a), np.asarray(b)
+    planar = a.shape[-1] == b.shape[-1] == 2
+    a, b = np.broadcast_arrays(*(np.concatenate([x, np.zeros(x.shape[:-1] + (1,), dtype=x.dtype)], axis=-1)
+                                 if x.shape[-1] == 2 else x for x in (a, b)))
+    after, later = [1, 2, 0], [2, 0, 1]
+    terms = np.stack([np.stack([a[..., after], b[..., later]], axis=-1),
+                      np.stack([a[..., later], b[..., after]], axis=-1)], axis=-2)
+    table = np.where(np.all(terms != 0, axis=-1, keepdims=True), terms, 0).reshape(a.shape + (4,))
+    return table[..., 2, :] if planar else table
+
+
+def stacked_reads(subscripts):
+    """The reads of np.vecdot, np.matvec or np.vecmat on their default axes."""
+    return lambda a, b, **axes: None if axes else einsum_reads(subscripts, a, b)
+
+
+primitive("matmul", np.matmul, reads=matmul_reads)
+primitive(np.dot, reads=dot_reads)
+primitive(np.inner, reads=inner_reads)
+primitive(np.outer, reads=outer_reads)
+primitive(np.tensordot, reads=tensordot_reads)
+primitive(np.cross, reads=cross_reads)
+for _name, _spec in (("vecdot", "...z,...z->..."), ("matvec", "...iz,...z->...i"), ("vecmat", "...z,...zi->...i")):
+    if hasattr(np, _name):
+        primitive(getattr(np, _name), reads=stacked_reads(_spec))
 
 
 # ---- helpers the rules share ----

@@ -106,6 +106,9 @@ primitive(np.delete, infer=counted(np.delete, 2), linear=True, fresh=True)
 primitive(np.insert, infer=counted(np.insert, 3, data=(0, 2)), fresh=True, additive=True)
 primitive(np.take, infer=by_values(np.take, data=(0, 1)), linear=True, fresh=True, methods=("take",))
 primitive(np.take_along_axis, infer=by_values(np.take_along_axis, data=(0, 1)), linear=True, fresh=True)
+primitive(np.tile, np.repeat, np.flip, np.fliplr, np.flipud, np.rot90, np.roll, np.delete, np.take, np.take_along_axis,
+          moves=(0,))
+primitive(np.insert, moves=(0, 2))
 
 # ---- helpers the rules share (inlined) ----
 

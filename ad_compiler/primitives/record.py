@@ -75,7 +75,7 @@ class Primitive:
     name: str
     fn: Callable[..., Any] | None = None
     """The Python callable the prim stands for (constant folding, probes, and mapping a
-    user's call to the prim); None for structural prims (`tuple`, `setitem`)."""
+    user's call to the prim); None for structural prims (`list`, `push`)."""
     methods: tuple[str, ...] = ()
     """ndarray methods written for it: `x.sum(axis=0)` is `np.sum(x, axis=0)`."""
     spread: bool = False
@@ -164,6 +164,18 @@ class Primitive:
     batching: Callable[..., Any] | None = None
     """Its batching rule (`defbatch`), where no trait says how `vmap` maps it over a
     leading batch axis (a product of two batched stacks, a solve)."""
+    moves: tuple[int, ...] = ()
+    """The positions of the arguments (of its callable: a packed one's items are its
+    argument 0) whose elements its result is made of, moved or copied where its other
+    arguments (indices, shapes, axes) say, never computed from (getitem, np.reshape,
+    np.concatenate): run on arrays of element ids in their place, it says which element
+    each result element is (`ad/sparsity.py`, a Jacobian's sparsity detected)."""
+    reads: Callable[..., Any] | None = None
+    """Which operand elements each result element is computed from, where no other trait
+    says it (a contraction, np.diff): called like the primitive, with arrays of element
+    ids (from 1; 0 for an element of a constant that is zero) in place of its array
+    operands, it returns, for each element of the result, the ids it reads along a last
+    axis (0: none); None where it cannot say for these operands (`ad/sparsity.py`)."""
     floats: str = ""
     """What it does with a Python float where a NumPy float64 scalar was (an array's
     `tolist()` read for speed, `passes/floats.py`): "same", the same value, a Python

@@ -178,8 +178,8 @@ def rollaxis_kind(op, kinds, producers):
         return None
 
 
-VIEW = dict(view=True, linear=True)
-primitive("transpose", arity=1, infer=transpose_kind, **VIEW)
+VIEW = dict(view=True, linear=True, moves=(0,))
+primitive("transpose", fn=np.transpose, arity=1, infer=transpose_kind, **VIEW)
 primitive(np.transpose, infer=transpose_kind, methods=("transpose",), spread=True, **VIEW)
 primitive(np.reshape, infer=reshape_kind, methods=("reshape",), spread=True, **VIEW)
 primitive(np.ravel, infer=ravel_kind, methods=("ravel",), **VIEW)
@@ -193,7 +193,7 @@ primitive(np.broadcast_to, infer=broadcast_to_kind, **VIEW)
 primitive(np.broadcast_arrays, infer=broadcast_arrays_kind, view=True)
 if hasattr(np, "matrix_transpose"):
     primitive(np.matrix_transpose, infer=by_values(np.matrix_transpose), **VIEW)
-primitive(np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray, infer=converted_kind, view=True)
+primitive(np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray, infer=converted_kind, view=True, moves=(0,))
 primitive(np.copy, infer=same_kind, allocates=True, fresh=True, methods=("copy",))
 primitive(np.array, infer=array_of_kind, allocates=True, fresh=True, methods=("astype",))
 primitive(np.ndarray.flatten, name="np.ndarray.flatten", infer=ravel_kind, methods=("flatten",), allocates=True,
