@@ -129,7 +129,7 @@ def test_memory_grows_like_the_square_root_of_the_steps():
     assert peaks[6400][1] < peaks[6400][0] / 10, peaks
 
 
-@pytest.mark.parametrize("policy", [0, -3, "binomial", 2.5, True])
+@pytest.mark.parametrize("policy", [0, -3, "binomial", "LOG", ("log", 3), 2.5, True])
 def test_a_bad_policy_is_refused(policy):
-    with pytest.raises(ArgumentError, match="checkpoint must be None, 'sqrt' or a positive int"):
+    with pytest.raises(ArgumentError, match="checkpoint must be None, 'sqrt', 'log' or a positive int"):
         grad(rnn, checkpoint=policy)
