@@ -41,8 +41,9 @@ class Adjoints:
         self.masking = masks.Masking()
         """Adjoints known to be zero outside a condition."""
         self.seeds: dict[Value, Value] | None = None
-        """In a loop's backward body: the adjoints of outer lists, carried by the backward
-        loop, that the body adds items into in place (`add_item`)."""
+        """In a loop's backward body: the adjoints of outer values, carried by the backward
+        loop, that the body adds items of a list into in place (`add_item`) or that a
+        nested backward loop goes on accumulating (no partial sum per level of loops)."""
 
     def table(self, primal: Value) -> dict[Value, Operand]:
         return self.of if self.local is None or primal in self.local else self.outer
@@ -102,11 +103,12 @@ class Adjoints:
         self.replace(primal, updated)
 
     def starting(self, primal: Value, loc: Loc | None) -> Value:
-        """Where the adjoint of a list without one starts: in a loop's backward body, for a
-        list from outside the loop, the one the backward loop carries (`seeds`), so that
-        reading an item per iteration costs one item, not a list; else zeros."""
+        """Where an adjoint without a contribution yet starts being accumulated (items of a
+        list, a nested loop): in a loop's backward body, for a value from outside the loop,
+        the one the backward loop carries (`seeds`), so that reading an item per iteration
+        costs one item, not a list, and a nested loop holds no partial sum; else zeros."""
         outer = self.local is not None and primal not in self.local
-        if self.seeds is not None and outer and isinstance(primal.kind, ListKind):
+        if self.seeds is not None and outer:
             seed = self.seeds[primal] = Value()
             self.fn.derived_names[seed] = (ADJOINT_PREFIX, primal)
             return seed
