@@ -4,8 +4,10 @@ number of steps T (`grad(f, checkpoint="sqrt")` and `checkpoint="log"`, docs/rev
 
     python benchmarks/bench_checkpoint.py [--steps 1000 4000 10000 40000] [--hidden 64]
 
-Peak memory: one call to warm up, then `tracemalloc` around a second call (NumPy reports
-its buffers to it), minus what was traced before. Times: one call each, so noisy; the
+Peak memory: one call to warm up, then `tracemalloc` around another call (NumPy reports
+its buffers to it), minus what was traced before. Times: one call each, without
+tracemalloc (its cost per allocation would weigh on the schedules that allocate more
+small arrays), so noisy; the
 ratio checkpointed / plain is what to read (one more forward pass for "sqrt", about
 log4 T more for "log", and per-step outer products in the segments' reverse loops, whose
 trip counts are known only at run time).
@@ -36,12 +38,13 @@ def rnn_loss(W, U, h, xs):
 
 def measure(f, args) -> tuple[int, float]:
     f(*args)
-    gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
     start = time.perf_counter()
     f(*args)
     seconds = time.perf_counter() - start
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    f(*args)
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     return peak, seconds
