@@ -5,9 +5,9 @@ number of steps T (`grad(f, checkpoint="sqrt")` and `checkpoint="log"`, docs/rev
     python benchmarks/bench_checkpoint.py [--steps 1000 4000 10000 40000] [--hidden 64]
 
 Peak memory: one call to warm up, then `tracemalloc` around another call (NumPy reports
-its buffers to it), minus what was traced before. Times: one call each, without
+its buffers to it), minus what was traced before. Times: the best of three calls, without
 tracemalloc (its cost per allocation would weigh on the schedules that allocate more
-small arrays), so noisy; the
+small arrays), still noisy; the
 ratio checkpointed / plain is what to read (one more forward pass for "sqrt", about
 log4 T more for "log", and per-step outer products in the segments' reverse loops, whose
 trip counts are known only at run time).
@@ -36,11 +36,13 @@ def rnn_loss(W, U, h, xs):
     return np.sum(h * h)
 
 
-def measure(f, args) -> tuple[int, float]:
+def measure(f, args, repeats: int = 3) -> tuple[int, float]:
     f(*args)
-    start = time.perf_counter()
-    f(*args)
-    seconds = time.perf_counter() - start
+    seconds = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f(*args)
+        seconds = min(seconds, time.perf_counter() - start)
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]

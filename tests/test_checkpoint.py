@@ -63,7 +63,7 @@ def test_a_loop_from_another_start():
         assert_grad_close(from_two, args, k, got[k])
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 7, 30])
+@pytest.mark.parametrize("n", [-3, 0, 1, 2, 7, 30])
 def test_a_trip_count_known_at_run_time(n):
     df = grad(steps, checkpoint="sqrt", mode="reverse")
     assert_grad_close(lambda x: steps(x, n), (0.4,), 0, df(0.4, n))

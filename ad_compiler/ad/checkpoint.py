@@ -73,7 +73,7 @@ def _length(policy: Policy, start: Operand, stop: Operand, emit: _Builder) -> tu
     if isinstance(policy, int):
         k: Operand = Const(policy)
     else:
-        k = emit("max", Const(1), emit("int", emit("np.sqrt", n)), name="length")
+        k = emit("max", Const(1), emit("int", emit("np.sqrt", emit("max", n, Const(0)))), name="length")
     return k, _count(n, k, emit)
 
 
@@ -100,7 +100,8 @@ def _nested_lengths(start: Operand, stop: Operand, emit: _Builder) -> tuple[list
         lengths: list[Operand] = [Const(parts ** j) for j in range(levels - 1, 0, -1)]
         return lengths, Const(-(-n // lengths[0].value))
     n = stop if _is(start, 0) else emit("sub", stop, start)
-    parts: Operand = emit("add", Const(1), emit("int", emit("pow", n, Const(1 / RUNTIME_LEVELS))), name="parts")
+    root = emit("pow", emit("max", n, Const(0)), Const(1 / RUNTIME_LEVELS))  # (no steps where stop < start)
+    parts: Operand = emit("add", Const(1), emit("int", root), name="parts")
     lengths = [parts]
     for level in range(RUNTIME_LEVELS - 2, 0, -1):
         lengths.insert(0, emit("mul", lengths[0], parts, name="length" if level == 1 else f"length{level}"))
