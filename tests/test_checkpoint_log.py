@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ad_compiler import grad, jacfwd, value_and_grad
+from ad_compiler import grad, jacfwd, jacrev, value_and_grad
 from tests.numeric import assert_grad_close, numeric_hessian
-from tests.test_checkpoint import _peak, _rnn_args, rnn, steps
+from tests.test_checkpoint import _rnn_args, peaks_of_rnn_gradients, rnn, steps
 
 
 def two_carried(a, b, xs):
@@ -112,11 +112,12 @@ def test_value_and_grad():
     assert_grad_close(rnn, args, 0, g)
 
 
-def test_second_order():
+@pytest.mark.parametrize("outer", [jacfwd, jacrev])
+def test_second_order(outer):
     rng = np.random.default_rng(5)
     W, U, h, xs = _rnn_args(rng, hidden=2, inputs=2, length=20)
     loss = lambda W: rnn(W, U, h, xs)  # noqa: E731
-    hess = jacfwd(grad(loss, checkpoint="log"))(W)
+    hess = outer(grad(loss, checkpoint="log"))(W)
     np.testing.assert_allclose(hess, numeric_hessian(loss, W), rtol=1e-5, atol=1e-6)
 
 
@@ -131,12 +132,6 @@ def test_second_order_at_run_time(n):
 def test_memory_grows_like_log_t():
     """From 1600 to 6400 steps, recording every step grows 4 times and the square-root
     schedule twice; the recursive one by one level (7 tapes of at most 4 states, not 6)."""
-    rng = np.random.default_rng(6)
-    W, U, h, _ = _rnn_args(rng, hidden=16, inputs=4)
-    sqrt, log = grad(rnn, argnums=0, checkpoint="sqrt"), grad(rnn, argnums=0, checkpoint="log")
-    peaks = {}
-    for length in (1600, 6400):
-        args = (W, U, h, rng.normal(size=(length, 4)))
-        peaks[length] = _peak(sqrt, args), _peak(log, args)
+    peaks = peaks_of_rnn_gradients("sqrt", "log", seed=6)
     assert peaks[6400][1] < 1.4 * peaks[1600][1], peaks
     assert peaks[6400][1] - peaks[1600][1] < (peaks[6400][0] - peaks[1600][0]) / 4, peaks
