@@ -31,11 +31,12 @@ def _written_in_place(body: Region, arg: Value, y: object) -> bool:
 
 
 def _made_here(value: Value, producers: dict[Value, Op], carriers: dict[Value, tuple[Op, int]],
-               visiting: frozenset[Value] = frozenset()) -> bool:
+               uses: dict[Value, int], visiting: frozenset[Value] = frozenset()) -> bool:
     """Whether `value` is an array this function made: fresh, or written or carried
     from one (what a loop hands out is its carried value, made from its initial one),
-    or a loop's carried argument whose initial value and every iteration's are (the
-    array a backward loop carries into the nested loops that add into it)."""
+    or a loop's carried argument read once, whose initial value, read by the loop
+    alone, and every iteration's are (the array a backward loop carries into the one
+    nested loop that adds into it)."""
     maker = producers.get(value)
     while maker is not None and (maker.prim == "setitem" or maker.prim in LOOP_HEAD):
         value = maker.inputs[0] if maker.prim == "setitem" else loop_inits(maker)[maker.results.index(value)]
@@ -43,8 +44,10 @@ def _made_here(value: Value, producers: dict[Value, Op], carriers: dict[Value, t
     if maker is None and value in carriers:  # (assumed while it is being checked: the loop checks itself)
         loop, k = carriers[value]
         inner = visiting | {value}
-        return value in visiting or all(isinstance(x, Value) and _made_here(x, producers, carriers, inner)
-                                        for x in (loop_inits(loop)[k], loop.regions[-1].yields[k]))
+        init, y = loop_inits(loop)[k], loop.regions[-1].yields[k]
+        alone = uses.get(value) == 1 and uses.get(init) == 1
+        return value in visiting or alone and all(isinstance(x, Value) and _made_here(x, producers, carriers, uses, inner)
+                                                  for x in (init, y))
     return maker is not None and PRIMITIVES.get(maker.prim).fresh
 
 
@@ -68,7 +71,7 @@ def _copy_before(fn: Function, region: Region, uses: dict[Value, int], producers
         for k, (arg, init, y) in enumerate(zip(carried_args(loop, body), loop_inits(loop), body.yields)):
             if not isinstance(init, Value) or not isinstance(init.kind, Array) or not _written_in_place(body, arg, y):
                 continue
-            if uses.get(init) == 1 and _made_here(init, producers, carriers):
+            if uses.get(init) == 1 and _made_here(init, producers, carriers, uses):
                 continue  # (the loop's own already)
             copy = Value(None, init.kind)
             fn.derived_names[copy] = ("", arg)  # (named as the loop's array)
