@@ -150,15 +150,13 @@ class InPlace:
         if not isinstance(array, Value) or array not in self.names or not self._owned(array, set()):
             return False
         sources = self._sources(array, at)
-        own = self._aliases(array, ignoring)
         for source, since in sources.items():
             if source in self.plan.carried:  # the previous iteration's object, or the initial one
                 _, _, yielded = self.plan.carried[source]
                 if isinstance(yielded, Value) and yielded is not source and self.plan.viewers.get(yielded):
                     return False  # recorded or viewed: the next iteration must not change it
-            # (the other sources' own reads are judged from their own positions, and the
-            # aliases of `array` itself, which an outer source reaches too, from `at`)
-            if any(self.plan.last_use.get(v, -1) > (at if v in own else since) for v in self._aliases(source, ignoring)
+            # (the other sources' own reads are judged from their own positions)
+            if any(self.plan.last_use.get(v, -1) > since for v in self._aliases(source, ignoring)
                    if v is source or v not in sources):
                 return False
         return True
