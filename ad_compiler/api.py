@@ -447,7 +447,9 @@ def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: st
     for one float through loops). With `has_aux`, `fun` returns `(value, aux)` and the
     derivative `(gradient, aux)`. `checkpoint="sqrt"` (or a number of steps per segment)
     makes reverse mode record long loops by segments and recompute them: memory grows
-    like the square root of the trip count, for one more forward pass."""
+    like the square root of the trip count, for one more forward pass; `"log"` cuts
+    segments into segments (about log4 T levels, each one more forward pass): memory
+    like log T."""
     check_mode(mode)
     check_checkpoint(checkpoint)
     return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode, has_aux=bool(has_aux),

@@ -47,11 +47,12 @@ def check_mode(mode: Any) -> str:
 
 
 def check_checkpoint(policy: Any) -> Any:
-    """None, "sqrt" (segments of about the square root of a loop's trip count) or a
-    positive number of steps per segment (`ad/checkpoint.py`)."""
-    if policy is None or policy == "sqrt" or (isinstance(policy, int) and not isinstance(policy, bool) and policy > 0):
+    """None, "sqrt" (segments of about the square root of a loop's trip count), "log"
+    (segments of segments, about log4 of it deep) or a positive number of steps per
+    segment (`ad/checkpoint.py`)."""
+    if policy is None or policy in ("sqrt", "log") or (isinstance(policy, int) and not isinstance(policy, bool) and policy > 0):
         return policy
-    raise ArgumentError(f"checkpoint must be None, 'sqrt' or a positive int (steps per segment), not {policy!r}")
+    raise ArgumentError(f"checkpoint must be None, 'sqrt', 'log' or a positive int (steps per segment), not {policy!r}")
 
 
 def _advice(value: Any, param: str) -> str | None:

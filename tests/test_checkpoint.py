@@ -63,7 +63,7 @@ def test_a_loop_from_another_start():
         assert_grad_close(from_two, args, k, got[k])
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 7, 30])
+@pytest.mark.parametrize("n", [-3, 0, 1, 2, 7, 30])
 def test_a_trip_count_known_at_run_time(n):
     df = grad(steps, checkpoint="sqrt", mode="reverse")
     assert_grad_close(lambda x: steps(x, n), (0.4,), 0, df(0.4, n))
@@ -114,22 +114,29 @@ def _peak(f, args) -> int:
     return peak
 
 
-def test_memory_grows_like_the_square_root_of_the_steps():
-    """Recording every step of 1600 and 6400 steps grows 4 times; by segments, about
-    twice (the square root), plus what does not depend on the steps."""
-    rng = np.random.default_rng(5)
+def peaks_of_rnn_gradients(*policies, seed: int) -> dict[int, tuple[int, ...]]:
+    """The peaks of the RNN's gradient under each checkpoint policy (None: every step
+    recorded), at 1600 and 6400 steps."""
+    rng = np.random.default_rng(seed)
     W, U, h, _ = _rnn_args(rng, hidden=16, inputs=4)
-    plain, cut = grad(rnn, argnums=0, mode="reverse"), grad(rnn, argnums=0, checkpoint="sqrt")
+    derivatives = [grad(rnn, argnums=0, mode="reverse", checkpoint=policy) for policy in policies]
     peaks = {}
     for length in (1600, 6400):
         args = (W, U, h, rng.normal(size=(length, 4)))
-        peaks[length] = _peak(plain, args), _peak(cut, args)
+        peaks[length] = tuple(_peak(f, args) for f in derivatives)
+    return peaks
+
+
+def test_memory_grows_like_the_square_root_of_the_steps():
+    """Recording every step of 1600 and 6400 steps grows 4 times; by segments, about
+    twice (the square root), plus what does not depend on the steps."""
+    peaks = peaks_of_rnn_gradients(None, "sqrt", seed=5)
     assert peaks[6400][0] > 3.5 * peaks[1600][0], peaks
     assert peaks[6400][1] < 2.2 * peaks[1600][1], peaks
     assert peaks[6400][1] < peaks[6400][0] / 10, peaks
 
 
-@pytest.mark.parametrize("policy", [0, -3, "binomial", 2.5, True])
+@pytest.mark.parametrize("policy", [0, -3, "binomial", "LOG", ("log", 3), 2.5, True])
 def test_a_bad_policy_is_refused(policy):
-    with pytest.raises(ArgumentError, match="checkpoint must be None, 'sqrt' or a positive int"):
+    with pytest.raises(ArgumentError, match="checkpoint must be None, 'sqrt', 'log' or a positive int"):
         grad(rnn, checkpoint=policy)

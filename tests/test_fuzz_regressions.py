@@ -68,6 +68,17 @@ CASES = {
             a, b = h(x)
             return a * b
         """, 0.5),
+    # the adjoint a nested backward loop hands on is, after its first trip, the zeros
+    # hoisted before the outer one: a write into it in place changed what the next trip reads
+    "a nested loop hands on hoisted zeros": ("""
+        def f(y):
+            x = np.array([[0.79, 0.21, 0.19], [0.44, 0.98, 0.66], [0.17, 0.68, 0.88]])
+            for i in range(x.shape[1]):
+                for r2 in y:
+                    x, r2 = (y, 0.0)
+                y = np.matmul(y[:, :-1], x[:-1])
+            return x[1, 1]
+        """, np.array([[-0.21, 0.65, -0.02], [-0.31, -0.79, -0.38], [-0.65, -0.55, 0.29]])),
 }
 
 

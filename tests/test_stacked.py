@@ -88,6 +88,14 @@ def test_the_reverse_loop_of_an_rnn_adds_no_outer_product():
     assert re.search(r"\n    bW = \w+ @ np.stack\(hs\[4::-1\]\)\n", df.source), df.source
 
 
+def test_one_step_reads_the_first_state_only():
+    """Backwards from the state at 0 is `hs[0::-1]`, one state; `hs[::-1]` would be all."""
+    args = _rnn_args(np.random.default_rng(5), steps=1)
+    df = grad(rnn, argnums=0)
+    assert_grad_close(rnn, args, 0, df(*args))
+    assert "np.stack(hs[0::-1])" in df.source, df.source
+
+
 def test_a_partial_range_reads_its_rows_as_a_slice():
     df = grad(rnn_from_step_one, argnums=1)
     df(*_rnn_args(np.random.default_rng(2)))

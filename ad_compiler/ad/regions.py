@@ -236,6 +236,7 @@ class RegionSweep:
         ops: list[Op] = []
         adjoints, sweep = self._sub_sweep(ops, _defined(body))
         adjoints.seeds = {}
+        adjoints.carried_on = bool(op.attrs.get(RECOMPUTE))  # (a segment: one loop, reversed whole)
         seeds = [Value() for _ in args]
         for seed, y, result in zip(seeds, yields, results):
             self.fn.derived_names[seed] = (ADJOINT_PREFIX, result)

@@ -41,8 +41,13 @@ class Adjoints:
         self.masking = masks.Masking()
         """Adjoints known to be zero outside a condition."""
         self.seeds: dict[Value, Value] | None = None
-        """In a loop's backward body: the adjoints of outer lists, carried by the backward
-        loop, that the body adds items into in place (`add_item`)."""
+        """In a loop's backward body: the adjoints of outer values, carried by the backward
+        loop, that the body adds items of a list into in place (`add_item`), or, where
+        `carried_on`, that a nested backward loop goes on accumulating."""
+        self.carried_on = False
+        """The body of a checkpointed segment (`ad/checkpoint.py`): the loop it runs
+        accumulates into the adjoints the loop over segments carries, so that no level
+        of segments holds a partial sum and its zeros."""
 
     def table(self, primal: Value) -> dict[Value, Operand]:
         return self.of if self.local is None or primal in self.local else self.outer
@@ -102,11 +107,13 @@ class Adjoints:
         self.replace(primal, updated)
 
     def starting(self, primal: Value, loc: Loc | None) -> Value:
-        """Where the adjoint of a list without one starts: in a loop's backward body, for a
-        list from outside the loop, the one the backward loop carries (`seeds`), so that
-        reading an item per iteration costs one item, not a list; else zeros."""
+        """Where an adjoint without a contribution yet starts being accumulated (items of a
+        list, a nested loop): in a loop's backward body, for a value from outside the loop,
+        the one the backward loop carries (`seeds`) for a list, so that reading an item per
+        iteration costs one item, not a list, and for anything in a segment's body; else
+        zeros."""
         outer = self.local is not None and primal not in self.local
-        if self.seeds is not None and outer and isinstance(primal.kind, ListKind):
+        if self.seeds is not None and outer and (isinstance(primal.kind, ListKind) or self.carried_on):
             seed = self.seeds[primal] = Value()
             self.fn.derived_names[seed] = (ADJOINT_PREFIX, primal)
             return seed

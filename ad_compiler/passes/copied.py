@@ -30,13 +30,24 @@ def _written_in_place(body: Region, arg: Value, y: object) -> bool:
     return current is arg and y is not arg
 
 
-def _made_here(value: Value, producers: dict[Value, Op]) -> bool:
+def _made_here(value: Value, producers: dict[Value, Op], carriers: dict[Value, tuple[Op, int]],
+               uses: dict[Value, int], visiting: frozenset[Value] = frozenset()) -> bool:
     """Whether `value` is an array this function made: fresh, or written or carried
-    from one (what a loop hands out is its carried value, made from its initial one)."""
+    from one (what a loop hands out is its carried value, made from its initial one),
+    or a loop's carried argument read once, whose initial value, read by the loop
+    alone, and every iteration's are (the array a backward loop carries into the one
+    nested loop that adds into it)."""
     maker = producers.get(value)
     while maker is not None and (maker.prim == "setitem" or maker.prim in LOOP_HEAD):
         value = maker.inputs[0] if maker.prim == "setitem" else loop_inits(maker)[maker.results.index(value)]
         maker = producers.get(value) if isinstance(value, Value) else None
+    if maker is None and value in carriers:  # (assumed while it is being checked: the loop checks itself)
+        loop, k = carriers[value]
+        inner = visiting | {value}
+        init, y = loop_inits(loop)[k], loop.regions[-1].yields[k]
+        alone = uses.get(value) == 1 and uses.get(init) == 1
+        return value in visiting or alone and all(isinstance(x, Value) and _made_here(x, producers, carriers, uses, inner)
+                                                  for x in (init, y))
     return maker is not None and PRIMITIVES.get(maker.prim).fresh
 
 
@@ -47,11 +58,12 @@ def _after_definition(region: Region, value: Value) -> int:
     return next((at + 1 for at, op in enumerate(region.ops) if value in op.results), 0)
 
 
-def _copy_before(fn: Function, region: Region, uses: dict[Value, int], producers: dict[Value, Op]) -> bool:
+def _copy_before(fn: Function, region: Region, uses: dict[Value, int], producers: dict[Value, Op],
+                 carriers: dict[Value, tuple[Op, int]]) -> bool:
     changed = False
     for loop in list(region.ops):
         for sub in loop.regions:
-            changed |= _copy_before(fn, sub, uses, producers)
+            changed |= _copy_before(fn, sub, uses, producers, carriers)
         if loop.prim not in LOOP_HEAD:
             continue
         body = loop.regions[-1]
@@ -59,7 +71,7 @@ def _copy_before(fn: Function, region: Region, uses: dict[Value, int], producers
         for k, (arg, init, y) in enumerate(zip(carried_args(loop, body), loop_inits(loop), body.yields)):
             if not isinstance(init, Value) or not isinstance(init.kind, Array) or not _written_in_place(body, arg, y):
                 continue
-            if uses.get(init) == 1 and _made_here(init, producers):
+            if uses.get(init) == 1 and _made_here(init, producers, carriers, uses):
                 continue  # (the loop's own already)
             copy = Value(None, init.kind)
             fn.derived_names[copy] = ("", arg)  # (named as the loop's array)
@@ -73,4 +85,6 @@ def _copy_before(fn: Function, region: Region, uses: dict[Value, int], producers
 def run(fn: Function) -> bool:
     """Copy once, before its loop, every array a loop writes in place and does not own."""
     producers = {r: op for op in walk_ops(fn.body) for r in op.results}
-    return _copy_before(fn, fn.body, count_uses(fn), producers)
+    carriers = {arg: (op, k) for op in walk_ops(fn.body) if op.prim in LOOP_HEAD
+                for k, arg in enumerate(carried_args(op, op.regions[-1]))}
+    return _copy_before(fn, fn.body, count_uses(fn), producers, carriers)

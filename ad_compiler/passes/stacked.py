@@ -175,7 +175,7 @@ class _Stacks:
         if not read or min(read) < 0:
             return None
         stop = read[-1] + read.step
-        visited = slice(read.start or None, stop if stop >= 0 else None, None if read.step == 1 else read.step)
+        visited = slice(None if read.start == 0 and read.step > 0 else read.start, stop if stop >= 0 else None, None if read.step == 1 else read.step)
         rows, stacked = Value(), Value()
         self.after.append(Op("getitem", [listed, Const(visited)], [rows], loc=self.loop.loc))
         self.after.append(Op(over_sequence("np.stack"), [rows], [stacked], loc=self.loop.loc))

@@ -207,7 +207,7 @@ def _scalar(p, what):
 
 def check_grad(p, rng, mode="reverse", generic=False, checkpoint=None):
     what = "grad" + (".generic" if generic else "") + (f" {mode}" if mode != "reverse" else "") \
-        + (" checkpointed" if checkpoint else "")
+        + (" checkpointed" if checkpoint else "") + (f" {checkpoint}" if isinstance(checkpoint, str) else "")
     _scalar(p, what)
 
     def call():
@@ -346,6 +346,7 @@ CHECKS = {
     "grad forward": lambda p, rng: check_grad(p, rng, mode="forward"),
     "grad auto": lambda p, rng: check_grad(p, rng, mode="auto"),
     "grad checkpointed": lambda p, rng: check_grad(p, rng, checkpoint=2),
+    "grad checkpointed log": lambda p, rng: check_grad(p, rng, checkpoint="log"),
     "value_and_grad": check_value_and_grad,
     "jvp": check_jvp,
     "vjp": check_vjp,
@@ -358,6 +359,8 @@ CHECKS = {
 }
 SCALAR_CHECKS = ("grad", "grad.generic", "grad forward", "grad auto", "grad checkpointed", "value_and_grad", "jvp",
                  "vjp", "grad pytree")
+LOOP_CHECKS = ("grad checkpointed log",)
+"""(for programs with a counted loop: segments of segments)"""
 ARRAY_CHECKS = ("jacrev", "jacfwd", "jvp", "vjp")
 SECOND_CHECKS = ("hessian", "hvp", "grad of grad")
 

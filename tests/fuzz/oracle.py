@@ -261,10 +261,11 @@ def choose_point(f: Callable, twin: Callable, shapes: list[tuple], rng: np.rando
 def checks_for(program: Program, second_order: bool) -> tuple[str, ...]:
     if program.ret != SCALAR:
         return checks.ARRAY_CHECKS
+    scalar = checks.SCALAR_CHECKS + (checks.LOOP_CHECKS if re.search(r"\bfor \w+ in range\(", program.source) else ())
     if not second_order:
-        return checks.SCALAR_CHECKS
+        return scalar
     extra = ("grad of grad",) if program.params[0][1] == () else ()
-    return checks.SCALAR_CHECKS + ("hessian", "hvp") + extra
+    return scalar + ("hessian", "hvp") + extra
 
 
 def second_order_for(seed: int, number: int, fraction: float) -> bool:

@@ -87,7 +87,7 @@ class Tally:
                 lines += ["", title + ":"] + [f"  {count:6d}  {name}" for name, count in counter.most_common()]
         lines += ["", "checks, by mode (passed / failed / skipped as not smooth):"]
         for mode in sorted(set(self.passed) | set(self.failed) | set(self.skipped)):
-            lines.append(f"  {mode:16s} {self.passed[mode]:6d} {self.failed[mode]:6d} {self.skipped[mode]:6d}")
+            lines.append(f"  {mode:21s} {self.passed[mode]:6d} {self.failed[mode]:6d} {self.skipped[mode]:6d}")
         lines += ["", "constructs (programs using it / of them refused):"]
         lines += [f"  {rule:14s} {count:6d} {self.rules_refused[rule]:6d}" for rule, count in sorted(self.rules.items())]
         return "\n".join(lines)
