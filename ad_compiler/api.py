@@ -33,7 +33,7 @@ from .ir.types import kind_of
 from .ad.rules import RULES
 from .ad.sparse import Sparsity, sparsity_of, sparsity_of_entries
 from .ad.sparsity import detect, outside_values, same_values, snapshot
-from .dispatch import Dispatch, tree_caller
+from .dispatch import Dispatch, tree_caller, value_caller
 from .pytrees import AxesNode, Trees, compose, flat_arguments, frozen_axes, inputs_tree, leaf_options, leaves_of
 from .ir.trees import LEAF, TreeDef, flatten, unflatten
 from .passes.deferred import DEFERRED
@@ -301,16 +301,22 @@ class Compiled(functools.partial):
             if not kwargs and len(args) == len(values):  # the next such call: by generated checks
                 entry = _CACHE.entry(_root(self.fun), trees)
                 self._dispatch.assume(entry.fn.guards, entry.refs)
-                self._dispatch.remember_tree(tree_caller(shapes, _leaf_key(leaves), self._last.function,
-                                                         _result_tree(self, shapes), self._user.name))
+                if self._dispatch.has_room():
+                    self._dispatch.remember_caller(tree_caller(shapes, _leaf_key(leaves), self._last.function,
+                                                               _result_tree(self, shapes), self._user.name))
             return call, leaves
         entry = _CACHE.entry(_root(self.fun))
         env = entry.environment()
         kinds = _signature_kinds(self.fun, options, values)
         version = self._last = _CACHE.version(self.fun, options, kinds, env)
         self._dispatch.assume(entry.fn.guards, entry.refs)
-        if not kwargs and len(args) == len(values) and kinds == plain(kinds):  # (fast paths know ints by type)
-            self._dispatch.remember(values, version.function)
+        if not kwargs and len(args) == len(values):
+            known = frozenset(i for i, k in enumerate(kinds) if isinstance(k, Known))
+            if known:  # (the tables know ints by type: these are checked by value)
+                if self._dispatch.has_room():
+                    self._dispatch.remember_caller(value_caller(values, known, version.function, self._user.name))
+            else:
+                self._dispatch.remember(values, version.function)
         return version.function, values
 
     def _options_for(self, positional: int, keywords: set[str]) -> Options:

@@ -8,8 +8,8 @@ global array has the same shape; no check where nothing is assumed). Then it tri
 order: the last all-scalar signature it saw (an inline cache: one `type(x) is T` per
 argument); the table of all-scalar signatures (by argument types); the table of
 signatures with arrays (by types, shapes and dtypes); the pytree structures it has
-seen (`tree_caller`: generated checks of their structures and leaves); and finally the
-general path
+seen (`tree_caller`: generated checks of their structures and leaves) and the values of
+ints a version was compiled for (`value_caller`); and finally the general path
 (binding, defaults, compiling), which calls `remember` so that the next call of that
 signature is fast. Unknown keywords or extra arguments fail as they would on the
 original function, whose name the dispatcher carries.
@@ -36,8 +36,9 @@ class _Never:
 
 _MISSING = object()
 
-_TREE_CALLERS = 8
-"""How many pytree structures a dispatcher tries before its general path."""
+_CALLERS = 8
+"""How many pytree structures or int values (`Dispatch.remember_caller`) a dispatcher
+tries before its general path."""
 
 
 def _key(name: str) -> str:
@@ -237,10 +238,16 @@ class Dispatch:
         self._by_type[types] = function
         self._scope.update({f"_adc_t{i}": t for i, t in enumerate(types)}, _adc_last=function)
 
-    def remember_tree(self, caller: Callable[..., Any]) -> None:
-        """Calls with pytree arguments that `caller` (`tree_caller`) takes go to it from
-        now on, tried in turn before the general path."""
-        if len(self._trees) < _TREE_CALLERS:
+    def has_room(self) -> bool:
+        """Whether `remember_caller` would keep another caller (a caller costs a
+        compilation to make: none is made that would not be kept)."""
+        return len(self._trees) < _CALLERS
+
+    def remember_caller(self, caller: Callable[..., Any]) -> None:
+        """Calls that `caller` takes (`tree_caller`: pytree arguments; `value_caller`:
+        ints a version was compiled for the values of) go to it from now on, tried in
+        turn before the general path."""
+        if len(self._trees) < _CALLERS:
             self._trees.append(caller)
 
     def forget(self) -> None:
@@ -320,6 +327,30 @@ def tree_caller(trees: tuple, leaf_key: tuple, function: Callable[..., Any], res
              f"    _adc_r = _adc_flat(_adc_f({', '.join(reads)}))",
              f"    return {build(result)}"]
     exec(compile("\n".join(lines) + "\n", f"<ad_compiler pytree dispatch {name}>", "exec"), scope)  # noqa: S102
+    return scope[_ENTRY]
+
+
+def value_caller(values: tuple, known: frozenset[int], function: Callable[..., Any], name: str
+                 ) -> Callable[..., Any]:
+    """A function of a call's positional arguments that checks, in generated code, that
+    they have the types (an array's shape and dtype) of `values`, and at the positions
+    `known` their values (ints a version was compiled for, `shape_ints`), and calls
+    `function`; `_MISSING` where they differ."""
+    scope: dict[str, Any] = {"_adc_f": function, "_adc_missing": _MISSING, "_adc_ndarray": ndarray}
+    params = [f"_adc_a{k}" for k in range(len(values))]
+    tests: list[str] = []
+    for k, (param, value) in enumerate(zip(params, values)):
+        if type(value) is ndarray:
+            scope[f"_adc_s{k}"], scope[f"_adc_d{k}"] = value.shape, value.dtype
+            tests.append(f"type({param}) is _adc_ndarray and {param}.shape == _adc_s{k} and {param}.dtype == _adc_d{k}")
+        else:
+            scope[f"_adc_t{k}"] = type(value)
+            tests.append(f"type({param}) is _adc_t{k}" + (f" and {param} == {value!r}" if k in known else ""))
+    lines = [f"def {_ENTRY}({', '.join(params)}):",
+             f"    if not ({' and '.join(tests) or 'True'}):",
+             "        return _adc_missing",
+             f"    return _adc_f({', '.join(params)})"]
+    exec(compile("\n".join(lines) + "\n", f"<ad_compiler int dispatch {name}>", "exec"), scope)  # noqa: S102
     return scope[_ENTRY]
 
 

@@ -136,3 +136,24 @@ def test_linspace_along_another_axis_is_refused_with_advice_that_works() -> None
     with pytest.raises(CompileError, match="np.moveaxis"):
         grad(along_columns)(a, b)
     np.testing.assert_allclose(grad(along_columns_moved)(a, b), numeric_grad(along_columns, (a, b), 0), rtol=1e-6)
+
+
+def weighted_samples(x, n):
+    return np.sum(np.linspace(0.0, 1.0, n)[:, None] * np.sin(x))
+
+
+def test_a_value_compiled_for_is_found_by_the_dispatcher(monkeypatch) -> None:
+    """A call with an int value a version was compiled for takes the dispatcher's fast
+    path (generated checks of the value), not the binding and lookups of the general
+    path; another value takes the general path."""
+    g = grad(weighted_samples)
+    want = g(X, 10)
+    np.testing.assert_allclose(want, numeric_grad(weighted_samples, (X, 10), 0), rtol=1e-6)
+
+    def general(args, kwargs):
+        raise AssertionError("the general path")
+
+    monkeypatch.setattr(g, "_find", general)
+    np.testing.assert_array_equal(g(X, 10), want)
+    with pytest.raises(AssertionError, match="the general path"):
+        g(X, 13)
