@@ -277,12 +277,7 @@ def tree_caller(trees: tuple, leaf_key: tuple, function: Callable[..., Any], res
 
     def walk(tree: Any, text: str) -> None:
         if tree.is_leaf:
-            key = next(keys)
-            if isinstance(key, tuple):
-                tests.append(f"type({text}) is _adc_ndarray and {text}.shape == {constant(key[0])} "
-                             f"and {text}.dtype == {constant(key[1])}")
-            else:
-                tests.append(f"type({text}) is {constant(key)}")
+            tests.append(_key_test(text, next(keys), constant))
             reads.append(text)
         elif tree.node == "none":
             tests.append(f"{text} is None")
@@ -330,6 +325,14 @@ def tree_caller(trees: tuple, leaf_key: tuple, function: Callable[..., Any], res
     return scope[_ENTRY]
 
 
+def _key_test(text: str, key: Any, constant: Callable[[Any], str]) -> str:
+    """The generated test that the value `text` has the key `key`: an array's (shape,
+    dtype), or a type; `constant` names a value in the generated code's scope."""
+    if isinstance(key, tuple):
+        return f"type({text}) is _adc_ndarray and {text}.shape == {constant(key[0])} and {text}.dtype == {constant(key[1])}"
+    return f"type({text}) is {constant(key)}"
+
+
 def value_caller(values: tuple, known: frozenset[int], function: Callable[..., Any], name: str
                  ) -> Callable[..., Any]:
     """A function of a call's positional arguments that checks, in generated code, that
@@ -337,15 +340,17 @@ def value_caller(values: tuple, known: frozenset[int], function: Callable[..., A
     `known` their values (ints a version was compiled for, `shape_ints`), and calls
     `function`; `_MISSING` where they differ."""
     scope: dict[str, Any] = {"_adc_f": function, "_adc_missing": _MISSING, "_adc_ndarray": ndarray}
+
+    def constant(value: Any) -> str:
+        label = f"_adc_c{len(scope)}"
+        scope[label] = value
+        return label
+
     params = [f"_adc_a{k}" for k in range(len(values))]
     tests: list[str] = []
     for k, (param, value) in enumerate(zip(params, values)):
-        if type(value) is ndarray:
-            scope[f"_adc_s{k}"], scope[f"_adc_d{k}"] = value.shape, value.dtype
-            tests.append(f"type({param}) is _adc_ndarray and {param}.shape == _adc_s{k} and {param}.dtype == _adc_d{k}")
-        else:
-            scope[f"_adc_t{k}"] = type(value)
-            tests.append(f"type({param}) is _adc_t{k}" + (f" and {param} == {value!r}" if k in known else ""))
+        key = (value.shape, value.dtype) if type(value) is ndarray else type(value)
+        tests.append(_key_test(param, key, constant) + (f" and {param} == {value!r}" if k in known else ""))
     lines = [f"def {_ENTRY}({', '.join(params)}):",
              f"    if not ({' and '.join(tests) or 'True'}):",
              "        return _adc_missing",
