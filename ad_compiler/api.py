@@ -21,6 +21,7 @@ import numpy as np
 from .arguments import (
     check_checkpoint, check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums,
 )
+from .backends import check_backend
 from .errors import ArgumentError, CompileError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
@@ -444,7 +445,7 @@ def _check_differentiated(fun: Callable[..., Any], options: Options, values: tup
 
 @user_entry
 def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto",
-         has_aux: bool = False, checkpoint: str | int | None = None) -> Any:
+         has_aux: bool = False, checkpoint: str | int | None = None, backend: str = "numpy") -> Any:
     """The gradient of scalar-valued `fun` w.r.t. the argument(s) at `argnums`: one
     gradient for an int, a tuple of them for a tuple (as `jax.grad`); of a pytree, a
     pytree of its structure. Usable as `@grad` and `@grad(argnums=...)`.
@@ -455,27 +456,31 @@ def grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: st
     makes reverse mode record long loops by segments and recompute them: memory grows
     like the square root of the trip count, for one more forward pass; `"log"` cuts
     segments into segments (about log4 T levels, each one more forward pass): memory
-    like log T."""
+    like log T. `backend` is what the emitted derivative runs on: `"numpy"`, `"numba"`
+    (compiled by numba) or `"array-api"` (NumPy, dask.array, CuPy or PyTorch arrays alike;
+    docs/backends.md)."""
     check_mode(mode)
     check_checkpoint(checkpoint)
+    check_backend(backend)
     return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), mode=mode, has_aux=bool(has_aux),
-                                                 checkpoint=checkpoint))
+                                                 checkpoint=checkpoint, backend=backend))
 
 
 @user_entry
 def value_and_grad(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto",
-                   has_aux: bool = False, checkpoint: str | int | None = None) -> Any:
+                   has_aux: bool = False, checkpoint: str | int | None = None, backend: str = "numpy") -> Any:
     """Like `grad`, but the derivative returns `(fun(*args), gradient)`: with `has_aux`,
     `((value, aux), gradient)`, as JAX's."""
     check_mode(mode)
     check_checkpoint(checkpoint)
+    check_backend(backend)
     return _transform(fun, lambda f: GradOptions(*_argnums(f, argnums), with_value=True, mode=mode,
-                                                 has_aux=bool(has_aux), checkpoint=checkpoint))
+                                                 has_aux=bool(has_aux), checkpoint=checkpoint, backend=backend))
 
 
 @user_entry
 def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode: str = "auto",
-             sparsity: Any = None) -> Any:
+             sparsity: Any = None, backend: str = "numpy") -> Any:
     """The Jacobian of `fun` w.r.t. the argument(s) at `argnums`, of shape
     `out.shape + in.shape`: by one batched forward pass (`mode="forward"`, as `jacfwd`),
     by reverse sweeps, one per output entry (`"reverse"`, as `jacrev`), or by the one
@@ -483,11 +488,16 @@ def jacobian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, mode
     times, `modes.py`). With `sparsity` (where the Jacobian may be nonzero: a boolean
     array or a SciPy sparse matrix, outputs by inputs, each flattened; or `"detect"`, found
     from the function for the arguments of each call, `ad/sparsity.py`), a SciPy sparse
-    array, by one forward pass per colour of its columns (`ad/sparse.py`)."""
+    array, by one forward pass per colour of its columns (`ad/sparse.py`). `backend`: as
+    `grad`'s."""
     check_mode(mode)
+    check_backend(backend)
     if sparsity is not None:
+        if backend != "numpy":
+            raise ArgumentError("a sparse Jacobian (a SciPy sparse array) runs on the NumPy backend: leave "
+                                "backend='numpy' where sparsity is given")
         return _sparse_jacobian(fun, argnums, mode, sparsity)
-    return _transform(fun, lambda f: JacobianOptions(*_argnums(f, argnums), mode=mode))
+    return _transform(fun, lambda f: JacobianOptions(*_argnums(f, argnums), mode=mode, backend=backend))
 
 
 def _sparse_jacobian(fun: Callable | None, argnums: Any, mode: str, sparsity: Any) -> Any:
@@ -631,26 +641,27 @@ def sparsity_pattern(fun: Callable[..., Any], *args: Any, argnums: int = 0, **kw
 
 
 @user_entry
-def jacfwd(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
+def jacfwd(fun: Callable | None = None, argnums: int | Sequence[int] = 0, backend: str = "numpy") -> Any:
     """The Jacobian by forward mode: one pass carrying every input direction at once."""
-    return jacobian(fun, argnums, mode="forward")
+    return jacobian(fun, argnums, mode="forward", backend=backend)
 
 
 @user_entry
-def jacrev(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
+def jacrev(fun: Callable | None = None, argnums: int | Sequence[int] = 0, backend: str = "numpy") -> Any:
     """The Jacobian by reverse mode: one forward sweep, one reverse sweep per output entry."""
-    return jacobian(fun, argnums, mode="reverse")
+    return jacobian(fun, argnums, mode="reverse", backend=backend)
 
 
 @user_entry
-def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0) -> Any:
+def hessian(fun: Callable | None = None, argnums: int | Sequence[int] = 0, backend: str = "numpy") -> Any:
     """The Hessian of scalar-valued `fun`: `jacfwd(jacrev(fun))`, forward over reverse
     (for a scalar function `jacrev` is `grad`, which is what runs)."""
+    check_backend(backend)
     if fun is None:
-        return lambda f: hessian(f, argnums)
+        return lambda f: hessian(f, argnums, backend)
     name = "hessian_" + _user(fun).name
     return Compiled(grad(fun, argnums, mode="reverse"), JacobianOptions(*_argnums(fun, argnums), mode="forward",
-                                                                       name=name))
+                                                                       name=name, backend=backend))
 
 
 class Mapped(Compiled):

@@ -16,8 +16,8 @@ from .ad.pullback import split_vjp
 from .ad.sparse import Sparsity, sparse_forward_jacobian
 from .ad.reverse import name_gradients, vjp_function
 from .ad.vmap import placed_results, vmap_function
-from .codegen.emit import Emitted, emit
-from .codegen.load import load
+from .backends import backend_named
+from .codegen.emit import Emitted
 from .errors import ArgumentError, CompileError
 from .ir.trees import LEAF, TreeDef
 from .pytrees import leaf_axes, tree_of_kind
@@ -30,7 +30,7 @@ from .ir.verify import verify
 from .modes import gradient_mode, jacobian_mode
 from .primitives import PRIMITIVES
 from .passes import (
-    branches, cancel, carried, copied, cse, dce, deferred, floats, fold, fuse, hoist, projected, scatter, specialize,
+    branches, cancel, carried, copied, cse, dce, deferred, fold, fuse, hoist, projected, scatter, specialize,
     stacked, states, tape, unroll, untuple, views,
 )
 from .passes.infer import infer_kinds
@@ -50,6 +50,8 @@ class GradOptions:
     """The function returns (value, aux): aux is returned beside, not differentiated."""
     checkpoint: Union[str, int, None] = None
     """Long loops' reverse sweeps recompute segments of them (`ad/checkpoint.py`)."""
+    backend: str = "numpy"
+    """What the emitted derivative runs on (`ad_compiler/backends`)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class JacobianOptions:
     """The emitted function's name, when not the mode's (`hessian_f`)."""
     sparsity: Optional[Sparsity] = None
     """Where the Jacobian may be nonzero: its nonzeros by compressed forward passes."""
+    backend: str = "numpy"
+    """What the emitted derivative runs on (`ad_compiler/backends`)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class JVPOptions:
     """A JVP: the function takes a tangent after the primals for each of `wrt`."""
 
     wrt: tuple[int, ...]
+    backend: str = "numpy"
+    """What the emitted derivative runs on (`ad_compiler/backends`)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ class VJPOptions:
 
     wrt: tuple[int, ...]
     part: str = "whole"
+    backend: str = "numpy"
+    """What the emitted derivative runs on (`ad_compiler/backends`)."""
 
 
 AXES_PER_ARGUMENT = ("vmap in_axes must be an int, None, or a tuple of entries corresponding to the positional "
@@ -99,6 +107,8 @@ class VmapOptions:
     axis_size: int | None = None
     leaves: bool = False
     out_leaves: bool = False
+    backend: str = "numpy"
+    """What the emitted derivative runs on (`ad_compiler/backends`)."""
 
     def for_leaves(self, trees: tuple | None, result: TreeDef | None = None) -> "VmapOptions":
         """These options for the leaves of arguments of structures `trees` (None: all
@@ -448,8 +458,8 @@ def compile_derivative(
             optimize(derivative)
     if stacked.run(derivative) | copied.run(derivative) | views.run(derivative):  # (no further transform needs them)
         optimize(derivative)
-    floats.run(derivative)  # (last: what it makes is for the emitted text alone)
-    emitted = emit(derivative)
-    function = load(emitted.source, emitted.name, emitted.namespace, emitted.outside)
-    return Version(derivative, emitted, function, nestable)
+    backend = backend_named(options.backend)
+    backend.finish(derivative)  # (last: what it makes is for the emitted text alone)
+    emitted = backend.emit(derivative)
+    return Version(derivative, emitted, backend.load(emitted, kinds), nestable)
 

@@ -18,7 +18,7 @@ import contextlib
 import inspect
 import sys
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,7 @@ from ..codegen.module import Check, Specialization, standalone_module
 from ..errors import CompileError
 from ..frontend.callables import user_function
 from ..ir.types import Array, Scalar, kind_of
+from ..backends import backend_named
 from ..pipeline import GradOptions, JacobianOptions, JVPOptions, Options, Version, VJPOptions
 from .targets import Target, UsageError
 from .values import random_arguments
@@ -46,6 +47,8 @@ class Request:
     with_value: bool = False
     shapes: str | None = None
     """The `--shapes` text, when the code is specialized."""
+    backend: str = "numpy"
+    """What the emitted code runs on (`ad_compiler/backends`)."""
 
     @property
     def params(self) -> list[str]:
@@ -124,7 +127,7 @@ def _chain(req: Request) -> tuple[Any, Options]:
         fun = Compiled(fun, options)
         label = "hessian_" if order == 2 else f"d{order}_"
         options = JacobianOptions(req.argnums, req.tuple_out, "forward", label + name)
-    return fun, options
+    return fun, replace(options, backend=req.backend)
 
 
 def derivative(req: Request) -> Version:
@@ -137,7 +140,8 @@ def companion(req: Request) -> Version | None:
     """The VJP (reverse mode) or JVP (forward mode) a first-order module also holds."""
     if req.order > 1:
         return None
-    options = VJPOptions(req.argnums) if req.mode == "reverse" else JVPOptions(req.argnums)
+    options = (VJPOptions(req.argnums, backend=req.backend) if req.mode == "reverse"
+               else JVPOptions(req.argnums, backend=req.backend))
     return compile_version(req.target.function, options, req.kinds)
 
 
@@ -161,12 +165,15 @@ def module_text(req: Request, command: str) -> str:
     specialized = _specialized(req, main, extra)
     if specialized and any(check.entry is not None for check in specialized.values()):
         header += ["Each function checks its arguments' shapes and dtypes first: ValueError if they differ."]
+    functions = [version.emitted for version, _ in described]
+    backend = backend_named(req.backend)
+    imports, decorators = backend.module_lines(functions)
     header += [
         f"Source SHA-256: {target.digest}",
         f"Regenerate with: {command}",
-        "It needs only NumPy; edits are lost when it is regenerated.",
+        f"It needs only {backend.needs}; edits are lost when it is regenerated.",
     ]
-    return standalone_module(header, [version.emitted for version, _ in described], specialized)
+    return standalone_module(header, functions, specialized, imports, decorators)
 
 
 def _specialized(req: Request, main: Version, extra: Version | None) -> Specialization | None:

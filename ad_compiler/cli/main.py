@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
 from ..api import lowered, outside_kinds
+from ..backends import NAMES
 from ..check.limits import COMMAND_LINE, DEFAULT_OPERATIONS, DEFAULT_SECONDS, Limits
 from ..check.report import compare
 from ..errors import CompileError
@@ -90,6 +91,8 @@ def _derivative_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--value", action="store_true", help="return (value, gradient)")
     parser.add_argument("--shapes", metavar="SPEC",
                         help='specialize to argument shapes, e.g. "x=(3, 4), y=()" (default: any shape)')
+    parser.add_argument("--backend", choices=NAMES, default="numpy",
+                        help="what the emitted code runs on (default numpy; docs/backends.md)")
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
@@ -177,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _request(args: argparse.Namespace) -> Request:
     target = load_target(args.target)
     return request(target, args.wrt, args.argnums, mode=args.mode, shapes=args.shapes,
-                   order=args.order, with_value=args.value)
+                   order=args.order, with_value=args.value, backend=args.backend)
 
 
 def _grad(args: argparse.Namespace) -> int:
@@ -194,9 +197,9 @@ def _grad(args: argparse.Namespace) -> int:
 def _regenerate(args: argparse.Namespace) -> str:
     """The `adc grad` command that writes this module again, options in a fixed order."""
     words = ["adc", "grad", args.target]
-    for option in ("wrt", "argnums", "mode", "shapes"):
+    for option in ("wrt", "argnums", "mode", "shapes", "backend"):
         value = getattr(args, option)
-        if value is not None and not (option == "mode" and value == "reverse"):
+        if value is not None and (option, value) not in (("mode", "reverse"), ("backend", "numpy")):
             words += [f"--{option}", value]
     if args.order != 1:
         words += ["--order", str(args.order)]

@@ -76,9 +76,26 @@ class Emitted:
         return "\n\n".join([HELPERS[h] for h in self.helpers] + [self.definition])
 
 
+class Spelling:
+    """How a backend spells what codegen emits, where it differs from NumPy's spelling
+    (`ad_compiler/backends`): the defaults here are NumPy's."""
+
+    def call(self, emitter: "_Emitter", op: Op, args: list[ast.expr]) -> ast.expr | None:
+        """The expression of `op` (its operands spelled as `args`), or None: NumPy's."""
+        return None
+
+    def prelude(self, emitter: "_Emitter") -> list[str]:
+        """Statements the function body starts with, once its parameters are named."""
+        return []
+
+
+NUMPY_SPELLING = Spelling()
+
+
 class _Emitter(InPlace):
-    def __init__(self, fn: Function) -> None:
+    def __init__(self, fn: Function, spelling: Spelling = NUMPY_SPELLING) -> None:
         self.fn = fn
+        self.spelling = spelling
         self.plan: Plan = plan_function(fn)
         self.inlined = self.plan.inlined
         self.names: dict[Value, str] = {}
@@ -204,6 +221,9 @@ class _Emitter(InPlace):
         if op.prim == "cond":
             return self.choice(op)
         args = [self.operand(x) for x in op.inputs]
+        spelled = self.spelling.call(self, op, args)
+        if spelled is not None:
+            return spelled
         prim = op.prim
         if prim in BINARY_OPS:
             return ast.BinOp(args[0], BINARY_OPS[prim](), args[1])
@@ -506,7 +526,7 @@ class _Emitter(InPlace):
         named: list[str] = []
         for p in self.fn.params:  # (each its own name, read or not: a parameter list has no repeats)
             named.append(self._define(p, -1, named))
-        body = self.block(self.fn.body.ops)
+        body = self.spelling.prelude(self) + self.block(self.fn.body.ops)
         returned = [self.operand(y) for y in self.fn.body.yields]
         result = returned[0] if len(returned) == 1 else ast.Tuple(returned, ast.Load())
         body += unparse(ast.Return(result)).splitlines()
@@ -627,12 +647,12 @@ def _index_constant(value: Any, constant: Callable[[Any], ast.expr]) -> ast.expr
     return constant(value)
 
 
-def emit(fn: Function) -> Emitted:
-    """The Python source of `fn`."""
-    return _Emitter(fn).function()
+def emit(fn: Function, spelling: Spelling = NUMPY_SPELLING) -> Emitted:
+    """The Python source of `fn`, spelled by a backend's `spelling` (NumPy's by default)."""
+    return _Emitter(fn, spelling).function()
 
 
-__all__ = ["Emitted", "emit", "unparse"]
+__all__ = ["Emitted", "Spelling", "emit", "unparse"]
 
 
 def _in_turn(targets: list[ast.Name], exprs: list[ast.expr]) -> bool:

@@ -56,27 +56,32 @@ CHECK_NAMES = ("SPECIALIZED", "check_arguments")
 
 
 def standalone_module(header: Sequence[str], functions: Sequence[Emitted],
-                      specialized: Specialization | None = None) -> str:
+                      specialized: Specialization | None = None, backend_imports: Sequence[str] = (),
+                      decorators: Mapping[str, str] | None = None) -> str:
     """The module text: `header` as comment lines, imports, constants, helpers, functions
     (each text ends with a newline: two blank lines between definitions, as PEP 8 has).
     With `specialized`, each function first checks those of its arguments the table names
     (in the order of its parameters): the table `SPECIALIZED` comes before the helpers,
-    `check_arguments` after the functions."""
+    `check_arguments` after the functions. A backend's `backend_imports` follow NumPy's, and
+    `decorators` (by function name) head their functions (`@njit(cache=True)`)."""
     helpers = [HELPERS[h] for h in sorted({h for f in functions for h in f.helpers})]
     definitions = [f.definition for f in functions]
     table: list[str] = []
+    decorators = decorators or {}
     check: list[str] = []
     if specialized is not None and any(c.entry is not None for c in specialized.values()):
         _check_names_free(functions)
         definitions = [_checked(f.name, f.definition, specialized) for f in functions]
         table, check = [_table(specialized)], [CHECK_ARGUMENTS]  # the check after the code
+    definitions = [decorators[f.name] + "\n" + text if f.name in decorators else text
+                   for f, text in zip(functions, definitions)]
     code = table + helpers + definitions + check
     outside, imported = standalone([f.outside for f in functions])
     constants = [_constant(name, value) for name, value in sorted({**_namespace(functions), **outside}.items())]
     body = "\n".join(constants + code)
     imports = [line for line, used in (("import math", r"\bmath\."), ("import numpy as np", r"\bnp\."))
                if re.search(used, body)]
-    imports += [line for line in imported if line not in imports]
+    imports += [line for line in [*imported, *backend_imports] if line not in imports]
     parts = ["".join(f"# {_printable(line)}".rstrip() + "\n" for line in header)]
     if imports:
         parts.append("\n".join(imports) + "\n")
