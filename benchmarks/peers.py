@@ -110,6 +110,30 @@ class AdCompiler(Tool):
         return _BlocksByVJP(self.adc, fn)
 
 
+class AdCompilerNumba(AdCompiler):
+    """ad_compiler's numba backend: the same derivative compiled by numba (its compile time
+    is in the first call, reported apart)."""
+
+    name, dist = "numba", "numba"
+
+    def load(self):
+        import numba  # noqa: F401  (the column says so when it is not installed)
+        import ad_compiler
+        self.adc = ad_compiler
+
+    def grad(self, fn, argnums, args):
+        return self.adc.grad(fn, argnums=argnums, backend="numba")
+
+    def jacobian(self, fn, argnums, args):
+        return self.adc.jacfwd(fn, argnums=argnums, backend="numba")
+
+    def newton(self, fn, argnums, args):
+        raise NotImplementedError("jvp takes no backend")
+
+    def ba(self, fn, argnums, args):
+        raise NotImplementedError("vjp takes no backend")
+
+
 class _Newton:
     """kmeans' gradient over its Hessian's diagonal: one forward-mode pass through the
     gradient (``jvp`` of ``grad``) with a tangent of ones gives both."""
@@ -435,4 +459,4 @@ class Tangent(Tool):
         return blocks
 
 
-TOOLS = (AdCompiler, Jax, Torch, Autograd, Tangent)
+TOOLS = (AdCompiler, AdCompilerNumba, Jax, Torch, Autograd, Tangent)

@@ -19,6 +19,13 @@ class Backend(Spelling):
     needs = "NumPy"
     """What a standalone module of this backend needs, as its header says it."""
 
+    def compile(self, fn: Function, kinds: Sequence[Kind] | None) -> tuple[Function, Emitted, Callable[..., Any]]:
+        """The optimized derivative `fn` made live for argument `kinds` (None: any): the IR
+        emitted, the text, and the function."""
+        self.finish(fn)
+        emitted = self.emit(fn)
+        return fn, emitted, self.load(emitted, kinds)
+
     def finish(self, fn: Function) -> None:
         """The last rewrites of the optimized derivative, for this backend's text alone
         (no further transform starts from it): arrays read item by item in a Python loop
