@@ -205,13 +205,14 @@ def _scalar(p, what):
         raise NotApplicable(f"{what}: the program returns shape {p.value.shape}, not a number")
 
 
-def check_grad(p, rng, mode="reverse", generic=False, checkpoint=None):
+def check_grad(p, rng, mode="reverse", generic=False, checkpoint=None, backend="numpy"):
     what = "grad" + (".generic" if generic else "") + (f" {mode}" if mode != "reverse" else "") \
-        + (" checkpointed" if checkpoint else "") + (f" {checkpoint}" if isinstance(checkpoint, str) else "")
+        + (" checkpointed" if checkpoint else "") + (f" {checkpoint}" if isinstance(checkpoint, str) else "") \
+        + (f" {backend}" if backend != "numpy" else "")
     _scalar(p, what)
 
     def call():
-        derivative = ad_compiler.grad(p.f, argnums=_argnums(p), mode=mode, checkpoint=checkpoint)
+        derivative = ad_compiler.grad(p.f, argnums=_argnums(p), mode=mode, checkpoint=checkpoint, backend=backend)
         return (derivative.generic if generic else derivative)(*p.args)
 
     got = p.once(what, call)
@@ -347,6 +348,7 @@ CHECKS = {
     "grad auto": lambda p, rng: check_grad(p, rng, mode="auto"),
     "grad checkpointed": lambda p, rng: check_grad(p, rng, checkpoint=2),
     "grad checkpointed log": lambda p, rng: check_grad(p, rng, checkpoint="log"),
+    "grad numba": lambda p, rng: check_grad(p, rng, backend="numba"),
     "value_and_grad": check_value_and_grad,
     "jvp": check_jvp,
     "vjp": check_vjp,
@@ -361,6 +363,8 @@ SCALAR_CHECKS = ("grad", "grad.generic", "grad forward", "grad auto", "grad chec
                  "vjp", "grad pytree")
 LOOP_CHECKS = ("grad checkpointed log",)
 """(for programs with a counted loop: segments of segments)"""
+COMPILED_CHECKS = ("grad numba",)
+"""(for a fraction of scalar programs: numba compiles each for seconds)"""
 ARRAY_CHECKS = ("jacrev", "jacfwd", "jvp", "vjp")
 SECOND_CHECKS = ("hessian", "hvp", "grad of grad")
 
