@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 from ..codegen.emit import Emitted, Spelling, emit
@@ -33,7 +34,7 @@ class Backend(Spelling):
         floats.run(fn)
 
     def emit(self, fn: Function) -> Emitted:
-        return emit(fn, self)
+        return replace(emit(fn, self), backend=self.name)
 
     def load(self, emitted: Emitted, kinds: Sequence[Kind] | None) -> Callable[..., Any]:
         """The live function of `emitted`, compiled for argument `kinds` (None: any)."""
@@ -41,7 +42,8 @@ class Backend(Spelling):
 
     def module_lines(self, emitted: Sequence[Emitted]) -> tuple[list[str], dict[str, str]]:
         """What a standalone module of these functions needs beyond NumPy's: its extra
-        import lines, and each function's decorator line by name (none for NumPy)."""
+        import lines, and the decorator line of each function this backend emitted, by
+        name (none for NumPy)."""
         return [], {}
 
 

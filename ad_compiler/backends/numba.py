@@ -58,7 +58,7 @@ class NumbaBackend(Backend):
             params = [p.kind for p in work.params]  # (a VJP's and a JVP's take more than the arguments)
             return work, emitted, self.load(emitted, params if kinds is not None and None not in params else None)
         except Unfit as reason:
-            warnings.warn(f"{fn.name}: numba cannot compile it ({reason}); running the NumPy backend's code",
+            warnings.warn(f"{fn.name}: numba cannot compile it ({reason}); the NumPy backend's code is used instead",
                           BackendWarning, stacklevel=2)
         return NUMPY.compile(fn, kinds)
 
@@ -97,7 +97,8 @@ class NumbaBackend(Backend):
         return _guarded(jitted, emitted.name, NumbaError, NumbaPerformanceWarning)
 
     def module_lines(self, emitted: Sequence[Emitted]) -> tuple[list[str], dict[str, str]]:
-        return ["from numba import njit"], {e.name: "@njit(cache=True)" for e in emitted}
+        compiled = {e.name: "@njit(cache=True)" for e in emitted if e.backend == self.name}
+        return (["from numba import njit"] if compiled else []), compiled
 
 
 def _guarded(jitted: Any, name: str, error: type, performance: type) -> Callable[..., Any]:

@@ -69,6 +69,8 @@ class Emitted:
     namespace: dict[str, Any] = field(default_factory=dict)
     helpers: tuple[str, ...] = ()
     outside: Outside = field(default_factory=Outside)
+    backend: str = "numpy"
+    """The backend whose code this is (`ad_compiler/backends`)."""
 
     @property
     def source(self) -> str:
