@@ -7,13 +7,16 @@ it. The text differs from NumPy's where numba reads Python differently:
 
 - lists (a loop's tape) are arrays made at their final length (`backends/tapes.py`);
 - `reversed(range(a, b))` is the range counting down, `range(b - 1, a - 1, -1)`;
-- arrays read item by item keep being arrays (NumPy's backend reads their `tolist()`).
+- arrays read item by item keep being arrays (NumPy's backend reads their `tolist()`);
+- the arrays and numbers it reads from outside itself (a global `X`, a closure's `scale`)
+  are the compiled function's leading arguments, read at each call as NumPy's code reads
+  them (numba would freeze a global's value when it compiles).
 
 The text is compiled when the version is made, for its parameters' kinds (C-contiguous
 float64 arrays, float64 / int64 scalars); other layouts and dtypes are compiled by numba
-at their first call. What numba cannot take — a list left a list, a global read at call
-time (numba would freeze its value), an argument that is not an array or a number, or a
-construct numba refuses — gets a one-line reason (`BackendWarning`) and the NumPy
+at their first call. What numba cannot take — a list left a list, a name read from outside
+that is not an array or a number, an argument that is not one, or a construct numba
+refuses — gets a one-line reason (`BackendWarning`) and the NumPy
 backend's version of the same derivative, never a traceback from numba.
 """
 
@@ -26,9 +29,11 @@ from typing import Any, Callable, Sequence
 
 from ..codegen.emit import Emitted
 from ..codegen.load import load
+from ..codegen.names_outside import Outside
 from ..errors import BackendWarning
 from ..ir import Function, Op
 from ..ir.clone import clone_function
+from ..ir.externals import External
 from ..ir.types import Array, Kind, Scalar
 from ..passes import dce
 from ..passes.infer import infer_kinds
@@ -76,38 +81,72 @@ class NumbaBackend(Backend):
         return None
 
     def load(self, emitted: Emitted, kinds: Sequence[Kind] | None) -> Callable[..., Any]:
+        """The function numba compiled. The arrays and numbers it reads from outside itself
+        (a global `X`, a closure's `scale`) are passed to it as leading arguments, read at
+        each call as the NumPy backend's code reads them: numba would freeze a global's
+        value when it compiles."""
         import numba
         from numba.core.errors import NumbaError, NumbaPerformanceWarning
 
         if emitted.helpers:
             raise Unfit(f"it calls the helper {emitted.helpers[0]!r}")
-        if emitted.outside.refs or emitted.outside.cells or emitted.outside.home is not None:
-            raise Unfit("it reads names from outside itself at call time, which numba would freeze at compile "
-                        "time; pass them as arguments")
-        python = load(emitted.source, emitted.name, emitted.namespace, emitted.outside)
+        reads = _outside_data(emitted)
+        text = _taking([name for name, _ in reads], emitted)
+        python = load(text, emitted.name, emitted.namespace, Outside(modules=emitted.outside.modules))
         jitted = numba.njit(python)
         if kinds is not None:
-            signature = tuple(_numba_type(numba, kind) for kind in kinds)
+            signature = tuple(_numba_type(numba, value.kind) for _, value in reads) + tuple(
+                _numba_type(numba, kind) for kind in kinds)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", NumbaPerformanceWarning)
                 try:
                     jitted.compile(signature)
                 except NumbaError as err:
                     raise Unfit(_first_line(err)) from None
-        return _guarded(jitted, emitted.name, NumbaError, NumbaPerformanceWarning)
+        return _guarded(jitted, emitted.name, [emitted.outside.refs[value] for _, value in reads], NumbaError)
 
     def module_lines(self, emitted: Sequence[Emitted]) -> tuple[list[str], dict[str, str]]:
         compiled = {e.name: "@njit(cache=True)" for e in emitted if e.backend == self.name}
         return (["from numba import njit"] if compiled else []), compiled
 
 
-def _guarded(jitted: Any, name: str, error: type, performance: type) -> Callable[..., Any]:
-    """`jitted`, whose compilation for new argument types (another layout or dtype) gives a
-    one-line error rather than numba's traceback."""
+def _outside_data(emitted: Emitted) -> list[tuple[str, Any]]:
+    """The names of arrays and numbers the text reads from outside itself and their
+    values in the IR, in the order of the text; anything else read from outside (a
+    module, a function, a list) is what numba cannot take."""
+    outside = emitted.outside
+    if outside.prims:
+        raise Unfit(f"it calls {next(iter(outside.prims))!r} through its module")
+    reads: dict[str, Any] = {}
+    for value, ref in outside.refs.items():
+        spelled = outside.spelled[value]
+        if ref.space == "builtin":
+            continue
+        if not (isinstance(spelled, ast.Name) and isinstance(value.kind, (Array, Scalar))):
+            raise Unfit(f"it reads {ast.unparse(spelled)!r}, which is not an array or a number")
+        reads.setdefault(spelled.id, value)
+    return sorted(reads.items())
+
+
+def _taking(names: list[str], emitted: Emitted) -> str:
+    """The function's text with `names` as its leading parameters."""
+    if not names:
+        return emitted.source
+    header = f"def {emitted.name}("
+    start = emitted.source.index(header) + len(header)
+    rest = emitted.source[start:]
+    joined = ", ".join(names) + ("" if rest.startswith(")") else ", ")
+    return emitted.source[:start] + joined + rest
+
+
+def _guarded(jitted: Any, name: str, reads: list[External], error: type) -> Callable[..., Any]:
+    """`jitted` called with the values of what it reads from outside (at each call), and
+    whose compilation for new argument types (another layout or dtype) gives a one-line
+    error rather than numba's traceback."""
 
     def run(*args: Any) -> Any:
         try:
-            return jitted(*args)
+            return jitted(*[ref.read() for ref in reads], *args)
         except error as err:
             raise TypeError(f"{name}: numba cannot compile it for these arguments ({_first_line(err)}); "
                             "use backend='numpy'") from None
