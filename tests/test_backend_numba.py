@@ -251,3 +251,30 @@ def test_adc_grad_numba_needs_shapes_and_notes_a_fallback(tmp_path):
     notes = run.stderr.splitlines()
     assert notes[0].startswith("note: grad_f: numba cannot compile it (") and len(notes) == 2  # (grad_f, vjp_f)
     assert "njit" not in run.stdout and "It needs only NumPy;" in run.stdout
+
+
+def steps(x, n):
+    for _ in range(n):
+        x = x + 0.1 * np.sin(x)
+    return np.sum(x * x)
+
+
+def backwards_steps(x, n):
+    total = 0.0
+    for k in range(n - 1, 0, -1):
+        x = np.cos(x) * k
+        total = total + np.sum(x)
+    return total
+
+
+@pytest.mark.parametrize("fn", [steps, backwards_steps])
+@pytest.mark.parametrize("n", [0, 1, 7])
+def test_run_time_trip_counts_size_the_tape_when_it_is_made(fn, n):
+    x = np.array([0.3, -0.8, 1.1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BackendWarning)
+        g = grad(fn, backend="numba")
+        got = g(x, n)
+    assert "np.empty((max(" in g.source and ".append(" not in g.source
+    np.testing.assert_allclose(got, grad(fn)(x, n), rtol=1e-12, atol=1e-14)
+    assert_grad_close(fn, (x, n), 0, got)

@@ -62,9 +62,10 @@ class NumbaBackend(Backend):
             emitted = self.emit(work)
             params = [p.kind for p in work.params]  # (a VJP's and a JVP's take more than the arguments)
             return work, emitted, self.load(emitted, params if kinds is not None and None not in params else None)
-        except Unfit as reason:
-            warnings.warn(f"{fn.name}: numba cannot compile it ({reason}); the NumPy backend's code is used instead",
-                          BackendWarning, stacklevel=2)
+        except Unfit as reason:  # (said at the function's first line: the user's, not the compiler's)
+            first = min((line for (file, line) in fn.source_lines if file == fn.file), default=1)
+            warnings.warn_explicit(f"{fn.name}: numba cannot compile it ({reason}); the NumPy backend's code is "
+                                   "used instead", BackendWarning, fn.file, first)
         return NUMPY.compile(fn, kinds)
 
     def finish(self, fn: Function) -> None:

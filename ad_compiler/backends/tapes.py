@@ -54,6 +54,18 @@ class _Field:
         return 1 if isinstance(self.kind, Scalar) else self.kind.shape[0]
 
 
+@dataclass(frozen=True)
+class _Counter:
+    """A loop's counter: `start`, then `step` after step (a constant), `trips` times (a
+    constant, or ops that compute it: `trips_of`); `bounds` are the operands it is
+    computed from (`for_range`'s, or those of the `range` a `for_each` goes over)."""
+
+    start: Operand
+    step: int
+    bounds: tuple[Operand, Operand, Operand]
+    backwards: bool = False
+
+
 @dataclass
 class _Tape:
     """One list: the op that made it, its item kind, its pushes, the loops carrying it
@@ -71,6 +83,9 @@ class _Tape:
     are read by `getitem(entry, k)`."""
     reversals: list[Op] = field(default_factory=list)
     length: int = 0
+    """The rows known before any loop of a trip count known at run time..."""
+    trips: list[tuple[int, _Counter]] = field(default_factory=list)
+    """... and those loops: (pushes per step, its counter), whose rows follow."""
 
     @property
     def fields(self) -> list[_Field] | None:
@@ -100,7 +115,7 @@ def lists_to_arrays(fn: Function) -> list[Op]:
     for op in list(walk_ops(fn.body)):
         if op.prim != "list":
             continue
-        tape = _follow(op, producers, users)
+        tape = _follow(op, producers, users, fn)
         if tape is None:
             left.append(op)
         else:
@@ -146,7 +161,7 @@ def _same_item(tape: _Tape, x: Operand) -> bool:
     return True
 
 
-def _follow(made: Op, producers: dict[Value, Op], users) -> _Tape | None:
+def _follow(made: Op, producers: dict[Value, Op], users, fn: Function) -> _Tape | None:
     """The tape a list display starts, if it can be an array."""
     tape = _Tape(made, length=len(made.inputs))
     if not all(_same_item(tape, x) for x in made.inputs):
@@ -171,15 +186,41 @@ def _follow(made: Op, producers: dict[Value, Op], users) -> _Tape | None:
             break
     if not tape.pushes or tape.item is None or not _finished_reads(tape, value, users):
         return None
+    if tape.trips and not _bounds_known_at(made, tape, fn):
+        return None
     return tape
+
+
+def _bounds_known_at(made: Op, tape: _Tape, fn: Function) -> bool:
+    """Whether the bounds of the loops of run-time trip counts are values defined where
+    the list is made (its length is computed there)."""
+    visible = _visible_at(fn.body, made, set(fn.params))
+    return visible is not None and all(
+        isinstance(b, Const) or b in visible for _, counter in tape.trips for b in counter.bounds)
+
+
+def _visible_at(region: Region, op: Op, visible: set[Value]) -> set[Value] | None:
+    """The values defined before `op` where it stands (None: not in `region`)."""
+    visible = visible | set(region.args)
+    for other in region.ops:
+        if other is op:
+            return visible
+        for inner in other.regions:
+            found = _visible_at(inner, op, visible)
+            if found is not None:
+                return found
+        visible |= set(other.results)
+    return None
 
 
 def _loop(tape: _Tape, loop: Op, value: Value, producers, users) -> Value | None:
     """The list after `loop`, which carries `value` and pushes onto it at its top level the
     same number of items at every step, reading it nowhere else; None otherwise."""
-    counts = trips.counts(loop, producers)
-    if counts is None or len(loop.regions) != 1 or loop.inputs.count(value) != 1 or loop.inputs[0] is value:
+    counter = _counter(loop, producers)
+    if counter is None or len(loop.regions) != 1 or loop.inputs.count(value) != 1 or loop.inputs[0] is value:
         return None
+    if tape.trips:
+        return None  # (a loop after one of a run-time trip count: where it writes is not known)
     k = loop.inputs[LOOP_HEAD[loop.prim]:].index(value)
     body = loop.regions[0]
     current, pushes = carried_args(loop, body)[k], []
@@ -200,10 +241,38 @@ def _loop(tape: _Tape, loop: Op, value: Value, producers, users) -> Value | None
     if not pushes:
         return None
     for j, push in enumerate(pushes):
-        tape.pushes.append((push, (tape.length + j, len(pushes), counts.start, counts.step), loop))
-    tape.length += len(pushes) * len(counts)
+        tape.pushes.append((push, (tape.length + j, len(pushes), counter), loop))
+    known = trips.counts(loop, producers)
+    if known is not None:
+        tape.length += len(pushes) * len(known)
+    else:
+        tape.trips.append((len(pushes), counter))
     tape.carried.append((loop, k))
     return loop.results[k]
+
+
+def _counter(loop: Op, producers: dict[Value, Op]) -> _Counter | None:
+    """The counter of a `for_range` of constant step, or of a `for_each` over
+    `range(...)` or `reversed(range(...))` of step 1 (None for another loop)."""
+    if loop.prim == "for_range":
+        bounds, backwards = list(loop.inputs[:3]), False
+    elif loop.prim == "for_each":
+        made = producers.get(loop.inputs[0]) if isinstance(loop.inputs[0], Value) else None
+        backwards = made is not None and made.prim == "reversed"
+        if backwards:
+            made = producers.get(made.inputs[0]) if isinstance(made.inputs[0], Value) else None
+        if made is None or made.prim != "range":
+            return None
+        bounds = list(made.inputs)
+        bounds = {1: [Const(0), bounds[0], Const(1)], 2: [*bounds, Const(1)], 3: bounds}[len(bounds)]
+    else:
+        return None
+    start, stop, step = bounds
+    if not (isinstance(step, Const) and type(step.value) is int and step.value != 0):
+        return None
+    if backwards and step.value != 1:
+        return None
+    return _Counter(stop if backwards else start, -1 if backwards else step.value, tuple(bounds), backwards)
 
 
 def _finished_reads(tape: _Tape, value: Value, users) -> bool:
@@ -250,13 +319,19 @@ def _fields_read(entry: Value, users) -> bool:
 
 
 def _rewrite(tape: _Tape, fn: Function, producers: dict[Value, Op]) -> None:
-    shape = (tape.length,) + tape.row
-    array = Array(len(shape), "float", shape)
     made = tape.made
-    items, result = list(made.inputs), made.result
-    made.prim, made.inputs, made.attrs = "np.empty", [Const(shape)], {}
-    result.kind = array
     region, at = _place(fn.body, made)
+    sizes: list[Op] = []
+    rows = _rows(tape, sizes, made)
+    known = rows.value if isinstance(rows, Const) else None
+    dims = Const((known,) + tape.row) if known is not None else _op(
+        sizes, "tuple", [rows, *map(Const, tape.row)], None, made)
+    region.ops[at:at] = sizes
+    at += len(sizes)
+    array = Array(1 + len(tape.row), "float", (known,) + tape.row if known is not None else None)
+    items, result = list(made.inputs), made.result
+    made.prim, made.inputs, made.attrs = "np.empty", [dims], {}
+    result.kind = array
     writes: list[Op] = []
     current = result
     for i, x in enumerate(items):
@@ -319,22 +394,57 @@ def _op(ops: list[Op], prim: str, inputs: list[Operand], kind: Any, at: Op) -> V
     return out
 
 
-def _row(loop: Op, position: tuple[int, int, int, int], at: Op, ops: list[Op]) -> Operand:
+def _row(loop: Op, position: tuple[int, int, _Counter], at: Op, ops: list[Op]) -> Operand:
     """The row a loop's push writes, `first + per_step * (counter - start) / step` (the
     step's number times the pushes per step), computed by ops appended to `ops`."""
-    first, per_step, start, step = position
+    first, per_step, counter = position
     index: Operand = loop.regions[0].args[0]
-    if step > 0 and start != 0:
-        index = _op(ops, "sub", [index, Const(start)], Scalar("int"), at)
-    elif step < 0:  # (counting down from start)
-        index = _op(ops, "sub", [Const(start), index], Scalar("int"), at)
-    if abs(step) != 1:
-        index = _op(ops, "floordiv", [index, Const(abs(step))], Scalar("int"), at)
+    start = counter.start
+    if counter.backwards:  # (`reversed(range(a, b))` starts at b - 1)
+        start = _sum(ops, start, -1, at)
+    if counter.step > 0 and not (isinstance(start, Const) and start.value == 0):
+        index = _op(ops, "sub", [index, start], Scalar("int"), at)
+    elif counter.step < 0:  # (counting down from start)
+        index = _op(ops, "sub", [start, index], Scalar("int"), at)
+    if abs(counter.step) != 1:
+        index = _op(ops, "floordiv", [index, Const(abs(counter.step))], Scalar("int"), at)
     if per_step != 1:
         index = _op(ops, "mul", [index, Const(per_step)], Scalar("int"), at)
-    if first != 0:
-        index = _op(ops, "add", [index, Const(first)], Scalar("int"), at)
-    return index
+    return _sum(ops, index, first, at)
+
+
+def _sum(ops: list[Op], x: Operand, number: int, at: Op) -> Operand:
+    """`x + number`, folded where `x` is a constant."""
+    if isinstance(x, Const):
+        return Const(x.value + number)
+    return x if number == 0 else _op(ops, "add", [x, Const(number)], Scalar("int"), at)
+
+
+def _difference(ops: list[Op], a: Operand, b: Operand, at: Op) -> Operand:
+    """`a - b`, folded where `b` is zero or both are constants."""
+    if isinstance(b, Const) and b.value == 0:
+        return a
+    if isinstance(a, Const) and isinstance(b, Const):
+        return Const(a.value - b.value)
+    return _op(ops, "sub", [a, b], Scalar("int"), at)
+
+
+def _rows(tape: _Tape, ops: list[Op], at: Op) -> Operand:
+    """The tape's length: its known rows and, for each loop of a trip count known at run
+    time, pushes per step times `max((stop - start + step - 1) // step, 0)` (ops appended
+    to `ops`; the bounds are read where the list is made)."""
+    rows: Operand = Const(tape.length)
+    for per_step, counter in tape.trips:
+        start, stop, step = counter.bounds
+        span = _difference(ops, *((stop, start) if step.value > 0 else (start, stop)), at)
+        if abs(step.value) != 1:
+            span = _op(ops, "floordiv", [_sum(ops, span, abs(step.value) - 1, at), Const(abs(step.value))],
+                       Scalar("int"), at)
+        count: Operand = _op(ops, "max", [span, Const(0)], Scalar("int"), at)
+        if per_step != 1:
+            count = _op(ops, "mul", [count, Const(per_step)], Scalar("int"), at)
+        rows = count if rows == Const(0) else _op(ops, "add", [rows, count], Scalar("int"), at)
+    return rows
 
 
 def _read_fields(body: Region, entry: Value, fields: list[_Field]) -> None:
