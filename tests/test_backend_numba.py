@@ -15,6 +15,7 @@ import pytest
 
 from ad_compiler import BackendWarning, grad, hessian, jacfwd
 from ad_compiler.errors import ArgumentError
+from tests.corpus import CASES as CORPUS
 from tests.numeric import assert_grad_close
 
 pytest.importorskip("numba")
@@ -278,3 +279,20 @@ def test_run_time_trip_counts_size_the_tape_when_it_is_made(fn, n):
     assert "np.empty((max(" in g.source and ".append(" not in g.source
     np.testing.assert_allclose(got, grad(fn)(x, n), rtol=1e-12, atol=1e-14)
     assert_grad_close(fn, (x, n), 0, got)
+
+
+REDUCING = [case for case in CORPUS if case.fn.__name__ in (
+    "row_broadcast", "outer_broadcast", "normalize_rows_keepdims", "center_columns_keepdims", "mean_axis")]
+
+
+@pytest.mark.parametrize("case", REDUCING, ids=[case.id for case in REDUCING])
+def test_sums_and_means_over_axes_are_spelled_for_numba(case):
+    """numba takes `np.sum` and `np.mean` over one axis and without keepdims alone: the
+    backend spells the others as sums one axis at a time."""
+    args, argnums = case.args(), case.float_argnums()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BackendWarning)
+        got = grad(case.fn, argnums=argnums, backend="numba")(*args)
+    for k, g, e in zip(argnums, got, grad(case.fn, argnums=argnums)(*args)):
+        assert_grad_close(case.fn, args, k, g)
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)

@@ -8,6 +8,7 @@ it. The text differs from NumPy's where numba reads Python differently:
 - lists (a loop's tape) are arrays made at their final length (`backends/tapes.py`);
 - `reversed(range(a, b))` is the range counting down, `range(b - 1, a - 1, -1)`;
 - arrays read item by item keep being arrays (NumPy's backend reads their `tolist()`);
+- `np.sum` and `np.mean` over axes or with `keepdims` are sums over one axis at a time;
 - the arrays and numbers it reads from outside itself (a global `X`, a closure's `scale`)
   are the compiled function's leading arguments, read at each call as NumPy's code reads
   them (numba would freeze a global's value when it compiles).
@@ -79,6 +80,8 @@ class NumbaBackend(Backend):
     def call(self, emitter: Any, op: Op, args: list[ast.expr]) -> ast.expr | None:
         if op.prim == "reversed":
             return _counting_down(args[0])
+        if op.prim in ("np.sum", "np.mean"):
+            return _reduction(op, args[0])
         return None
 
     def load(self, emitted: Emitted, kinds: Sequence[Kind] | None) -> Callable[..., Any]:
@@ -175,6 +178,40 @@ def _counting_down(counted: ast.expr) -> ast.expr | None:
         return None
     start, stop = (ast.Constant(0), bounds[0]) if len(bounds) == 1 else bounds[:2]
     return ast.Call(ast.Name("range", ast.Load()), [_minus_one(stop), _minus_one(start), ast.Constant(-1)], [])
+
+
+def _reduction(op: Op, x: ast.expr) -> ast.expr | None:
+    """`np.sum` and `np.mean` over axes, which numba takes over one axis at a time and
+    without `keepdims`: sums one axis after another (the last first), a mean divided by
+    the count of entries summed, and the axes kept put back with `np.expand_dims` (all of
+    them: `np.full` of ones). None where NumPy's spelling is numba's too (no axis and no
+    keepdims) or where the operand's shape is not known."""
+    kind = op.inputs[0].kind
+    axis, keep = op.attrs.get("axis"), op.attrs.get("keepdims", False)
+    if set(op.attrs) - {"axis", "keepdims"} or axis is None and not keep:
+        return None
+    if not isinstance(kind, Array) or kind.shape is None:
+        return None
+    axes = range(kind.ndim) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    axes = sorted({a % kind.ndim for a in axes}, reverse=True)
+    whole = len(axes) == kind.ndim
+    np_ = ast.Name("np", ast.Load())
+    reduced: ast.expr = x
+    for a in ([] if whole else axes):
+        reduced = ast.Call(ast.Attribute(np_, "sum", ast.Load()), [reduced], [ast.keyword("axis", ast.Constant(a))])
+    if whole:
+        reduced = ast.Call(ast.Attribute(np_, "sum", ast.Load()), [x], [])
+    if op.prim == "np.mean":
+        count = 1
+        for a in axes:
+            count *= kind.shape[a]
+        reduced = ast.BinOp(reduced, ast.Div(), ast.Constant(float(count)))
+    if keep and whole:
+        ones = ast.Tuple([ast.Constant(1)] * kind.ndim, ast.Load())
+        return ast.Call(ast.Attribute(np_, "full", ast.Load()), [ones, reduced], [])
+    for a in (sorted(axes) if keep else []):
+        reduced = ast.Call(ast.Attribute(np_, "expand_dims", ast.Load()), [reduced, ast.Constant(a)], [])
+    return reduced
 
 
 def _minus_one(x: ast.expr) -> ast.expr:
