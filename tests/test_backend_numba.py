@@ -282,7 +282,8 @@ def test_run_time_trip_counts_size_the_tape_when_it_is_made(fn, n):
 
 
 REDUCING = [case for case in CORPUS if case.fn.__name__ in (
-    "row_broadcast", "outer_broadcast", "normalize_rows_keepdims", "center_columns_keepdims", "mean_axis")]
+    "row_broadcast", "outer_broadcast", "normalize_rows_keepdims", "center_columns_keepdims", "mean_axis",
+    "mean_last_axis")]
 
 
 @pytest.mark.parametrize("case", REDUCING, ids=[case.id for case in REDUCING])

@@ -9,6 +9,7 @@ it. The text differs from NumPy's where numba reads Python differently:
 - `reversed(range(a, b))` is the range counting down, `range(b - 1, a - 1, -1)`;
 - arrays read item by item keep being arrays (NumPy's backend reads their `tolist()`);
 - `np.sum` and `np.mean` over axes or with `keepdims` are sums over one axis at a time;
+- `np.full(shape, a)` of an array `a` is `np.zeros(shape) + a`;
 - the arrays and numbers it reads from outside itself (a global `X`, a closure's `scale`)
   are the compiled function's leading arguments, read at each call as NumPy's code reads
   them (numba would freeze a global's value when it compiles).
@@ -82,6 +83,9 @@ class NumbaBackend(Backend):
             return _counting_down(args[0])
         if op.prim in ("np.sum", "np.mean"):
             return _reduction(op, args[0])
+        if op.prim == "np.full" and not op.attrs and isinstance(op.inputs[1].kind, Array) and op.inputs[1].kind.ndim:
+            zeros = ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "zeros", ast.Load()), [args[0]], [])
+            return ast.BinOp(zeros, ast.Add(), args[1])  # (numba fills with a number alone)
         return None
 
     def load(self, emitted: Emitted, kinds: Sequence[Kind] | None) -> Callable[..., Any]:
