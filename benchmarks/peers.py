@@ -122,10 +122,19 @@ class AdCompilerNumba(AdCompiler):
         self.adc = ad_compiler
 
     def grad(self, fn, argnums, args):
-        return self.adc.grad(fn, argnums=argnums, backend="numba")
+        return self._compiled(self.adc.grad(fn, argnums=argnums, backend="numba"), args)
 
     def jacobian(self, fn, argnums, args):
-        return self.adc.jacfwd(fn, argnums=argnums, backend="numba")
+        return self._compiled(self.adc.jacfwd(fn, argnums=argnums, backend="numba"), args)
+
+    def _compiled(self, derivative, args):
+        """`derivative`, compiled by its first call; where numba cannot take it, the cell
+        says why rather than timing the NumPy code that runs instead."""
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", self.adc.BackendWarning)
+            derivative(*args)
+        return derivative
 
     def newton(self, fn, argnums, args):
         raise NotImplementedError("jvp takes no backend")
