@@ -159,8 +159,7 @@ def _guarded(jitted: Any, name: str, reads: list[External], error: type) -> Call
             raise TypeError(f"{name}: numba cannot compile it for these arguments ({_first_line(err)}); "
                             "use backend='numpy'") from None
 
-    run.py_func = jitted.py_func
-    run.jitted = jitted
+    run.jitted = jitted  # (numba's dispatcher: its signatures, its inspection)
     return run
 
 
