@@ -1,7 +1,7 @@
 """The command line as a user runs it: a subprocess, its output, its files and its exit
-status (its one-line errors and the output of several runs of one command, by `main` in
-this process: `adc_here`). Derivatives written by `adc grad` run in a fresh interpreter
-that cannot import ad_compiler, and are compared with central differences."""
+status (its one-line errors, help texts and the output of several runs of one command,
+by `main` in this process: `adc_here`). Derivatives written by `adc grad` run in a fresh
+interpreter that cannot import ad_compiler, and are compared with central differences."""
 
 from __future__ import annotations
 
@@ -79,11 +79,11 @@ def adc(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.Com
 @pytest.fixture
 def adc_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
     """`adc` run by its `main` in this process, from the repository's root, with what
-    `adc()` gives: for the one-line errors of options and targets, dozens of them, and
-    the tests that compare what several runs of one command print, which need no
-    interpreter of their own (an interpreter's start and the compiler's import were most
-    of their time); the rest still run in one, as a user runs them, exit status and
-    stderr included."""
+    `adc()` gives: for the one-line errors of options and targets, dozens of them, the
+    help texts, and the tests that compare what several runs of one command print, which
+    need no interpreter of their own (an interpreter's start and the compiler's import
+    were most of their time); the rest still run in one, as a user runs them, exit
+    status and stderr included."""
     def run(*args: str) -> subprocess.CompletedProcess:
         monkeypatch.chdir(ROOT)
         try:
@@ -128,8 +128,8 @@ def imported_modules(source: str) -> set[str]:
 
 
 @pytest.mark.parametrize("command", [[], ["grad"], ["show"], ["ir"], ["check"], ["graph"]])
-def test_every_command_has_help_with_an_example_that_works(command: list[str], tmp_path: Path) -> None:
-    result = adc(*command, "--help")
+def test_every_command_has_help_with_an_example_that_works(command: list[str], tmp_path: Path, adc_here) -> None:
+    result = adc_here(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "example:\n  adc " in result.stdout
     example = result.stdout.split("example:\n  adc ")[1].splitlines()[0]
