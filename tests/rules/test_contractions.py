@@ -238,7 +238,10 @@ SPECS = [
 test_reverse, test_forward, test_batched, test_second_order = family_tests(SPECS)
 
 
-GENERIC, GENERIC_IDS = cases(SPECS)
+CORE_OUTER = [Spec(np.outer, 2, shapes=((3,), (2,))), Spec(np.outer, 2, shapes=((2, 2), (3,)))]
+"""np.outer's specs in the core table (tests/test_rules.py), which runs the four checks
+of them; their generic code is checked here."""
+GENERIC, GENERIC_IDS = cases(SPECS + CORE_OUTER)
 
 
 @pytest.mark.parametrize("spec, scalar", GENERIC, ids=GENERIC_IDS)
