@@ -19,6 +19,11 @@ class Backend(Spelling):
     needs = "NumPy"
     """What a standalone module of this backend needs, as its header says it."""
 
+    def takes(self, value: Any) -> bool:
+        """Whether `value`, of a type the compiler does not know (not an ndarray), is a
+        float array this backend's code runs on (its derivative is then generic code)."""
+        return False
+
     def finish(self, fn: Function) -> None:
         """The last rewrites of the optimized derivative, for this backend's text alone
         (no further transform starts from it): arrays read item by item in a Python loop

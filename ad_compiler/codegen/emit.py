@@ -23,7 +23,7 @@ import keyword
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection
+from typing import Any, Callable, Collection, Mapping
 
 import numpy as np
 
@@ -69,19 +69,35 @@ class Emitted:
     namespace: dict[str, Any] = field(default_factory=dict)
     helpers: tuple[str, ...] = ()
     outside: Outside = field(default_factory=Outside)
+    helper_sources: Mapping[str, str] = field(default_factory=lambda: HELPERS)
+    """The source of each helper by name, as the backend spells it (`Spelling.helpers`)."""
 
     @property
     def source(self) -> str:
         """The helpers' source, then the function's: a text that runs by itself."""
-        return "\n\n".join([HELPERS[h] for h in self.helpers] + [self.definition])
+        return "\n\n".join([self.helper_sources[h] for h in self.helpers] + [self.definition])
 
 
 class Spelling:
     """How a backend spells what codegen emits, where it differs from NumPy's spelling
     (`ad_compiler/backends`): the defaults here are NumPy's."""
 
+    helpers: Mapping[str, str] = HELPERS
+    """The source of each helper emitted code may call (`runtime.py`), as this backend
+    writes it."""
+    reserved: frozenset[str] = frozenset()
+    """Names this backend's code gives a meaning of its own (`xp`): never a variable's."""
+    scatters_in_place = True
+    """Whether `np.add.at` may add into an array the function owns (`InPlace`); if not,
+    the helper `add_at` makes a new array."""
+
     def call(self, emitter: "_Emitter", op: Op, args: list[ast.expr]) -> ast.expr | None:
         """The expression of `op` (its operands spelled as `args`), or None: NumPy's."""
+        return None
+
+    def store(self, emitter: "_Emitter", op: Op, at: int) -> list[str] | None:
+        """The statements of an element write `setitem(y, index, v)`, or None: NumPy's,
+        into the array itself where nothing can see it change (`InPlace.store`)."""
         return None
 
     def prelude(self, emitter: "_Emitter") -> list[str]:
@@ -96,6 +112,8 @@ class _Emitter(InPlace):
     def __init__(self, fn: Function, spelling: Spelling = NUMPY_SPELLING) -> None:
         self.fn = fn
         self.spelling = spelling
+        self.state: dict[str, Any] = {}
+        """What the spelling keeps of this function while it spells it."""
         self.plan: Plan = plan_function(fn)
         self.inlined = self.plan.inlined
         self.names: dict[Value, str] = {}
@@ -107,7 +125,7 @@ class _Emitter(InPlace):
         self.temps = 0
         self.seen: set[tuple[str, int]] = set()
         self.prenamed: dict[Value, str] = {}  # results of nested ifs that write an outer one
-        self.outside = outside_names(fn, lambda n: n in _RESERVED or n == fn.name)
+        self.outside = outside_names(fn, lambda n: n in _RESERVED or n in spelling.reserved or n == fn.name)
         self.read_outside = self.outside.names
         self.source_names = {_identifier(v.name) for v in _values(fn) if v.name}
         """Names of the source's variables: a temporary never takes one (`t1 = len(y)`
@@ -115,7 +133,8 @@ class _Emitter(InPlace):
 
     # -- naming -----------------------------------------------------------------------
     def _free(self, name: str, at: int) -> bool:
-        if name in _RESERVED or name == self.fn.name or name in self.namespace or name in self.read_outside:
+        if name in _RESERVED or name in self.spelling.reserved or name == self.fn.name or name in self.namespace \
+                or name in self.read_outside:
             return False
         holder = self.holder.get(name)
         live = holder is not None and self.plan.last_use.get(holder, -1) > at
@@ -190,7 +209,8 @@ class _Emitter(InPlace):
         if name is None:
             name = base = _identifier(hint or "const")
             n = 1
-            while name in self.namespace or name in _RESERVED or name in self.holder or name in self.read_outside:
+            while name in self.namespace or name in _RESERVED or name in self.spelling.reserved or \
+                    name in self.holder or name in self.read_outside:
                 name = f"{base}_{n}"
                 n += 1
             self.namespace[name] = value
@@ -299,12 +319,12 @@ class _Emitter(InPlace):
     def statement(self, op: Op) -> list[str]:
         at = self.plan.start[op]
         if op.prim == "setitem":
-            return self.store(op, at)
+            return self.spelling.store(self, op, at) or self.store(op, at)
         if op.prim == "push":
             return self.push(op, at)
         if op.prim == "pop":
             return self.pop(op, at)
-        if op.prim == "add_at" and self._scatters_in_place(op, at):
+        if op.prim == "add_at" and self.spelling.scatters_in_place and self._scatters_in_place(op, at):
             return self.scatter_add(op)
         if op.prim == "cond":
             return self.cond(op)
@@ -541,7 +561,8 @@ class _Emitter(InPlace):
         )
         header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[:-1]
         text = "\n".join(header + self._indented(body)) + "\n"  # (a long header is wrapped)
-        return Emitted(self.fn.name, text, self.namespace, tuple(sorted(self.helpers)), self.outside)
+        return Emitted(self.fn.name, text, self.namespace, tuple(sorted(self.helpers)), self.outside,
+                       self.spelling.helpers)
 
 
 def _call(op: Op, args: list[ast.expr]) -> ast.expr:
