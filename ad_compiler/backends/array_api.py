@@ -135,10 +135,49 @@ def put(y, index, v, add=False):
     return joined(y, 0)
 '''
 
-HELPERS = {"namespace": NAMESPACE, "put": PUT, "unbroadcast": UNBROADCAST, "add_at": ADD_AT, "zeros_items": ZEROS_ITEMS,
+CROSS = '''\
+def cross(a, b):
+    """np.cross of vectors of 3 along the last axis, of the standard's elementwise
+    operations (dask.array has no cross product)."""
+    xp = namespace(a, b)
+    if a.shape[-1] != 3 or b.shape[-1] != 3:
+        raise ValueError("cross of the array-api backend takes vectors of 3 along the last axis")
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return xp.stack((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0), axis=-1)
+'''
+
+ATLEAST = '''\
+def atleast_{n}d(x):
+    """x with axes of length 1 in front up to {n} (np.atleast_{n}d of an array)."""
+    return x if x.ndim >= {n} else namespace(x).reshape(x, (1,) * ({n} - x.ndim) + tuple(x.shape))
+'''
+
+SWAPAXES = '''\
+def swapaxes(x, a, b):
+    """x with axes a and b swapped (np.swapaxes), by the standard's permute_dims."""
+    axes = list(range(x.ndim))
+    axes[a], axes[b] = axes[b], axes[a]
+    return namespace(x).permute_dims(x, tuple(axes))
+'''
+
+TRANSPOSED = '''\
+def transposed(x):
+    """x with its axes reversed (x.T of an array of any rank)."""
+    return namespace(x).permute_dims(x, tuple(range(x.ndim))[::-1])
+'''
+
+HELPERS = {"namespace": NAMESPACE, "put": PUT, "transposed": TRANSPOSED, "cross": CROSS, "swapaxes": SWAPAXES,
+           **{f"atleast_{n}d": ATLEAST.format(n=n) for n in (1, 2, 3)}, "unbroadcast": UNBROADCAST, "add_at": ADD_AT, "zeros_items": ZEROS_ITEMS,
            "add_items": ADD_ITEMS}
 """The runtime helpers in the standard's terms (`kept_writes`, which writes through an
-index that may repeat, has none: it is refused)."""
+index that may repeat, has none: it is refused), and the NumPy functions the standard
+lacks written in its terms (`_WRITTEN`)."""
+
+_WRITTEN = {"np.cross": "cross", "np.swapaxes": "swapaxes", "np.atleast_1d": "atleast_1d",
+            "np.atleast_2d": "atleast_2d", "np.atleast_3d": "atleast_3d"}
+"""NumPy functions without an Array API spelling that a helper above computes, when
+called without options (np.cross's axes)."""
 
 _KEYWORDS_AFTER = {
     "sum": 1, "mean": 1, "max": 1, "min": 1, "prod": 1, "argmax": 1, "argmin": 1, "any": 1, "all": 1, "sort": 1,
@@ -147,6 +186,9 @@ _KEYWORDS_AFTER = {
 }
 """The standard's functions whose parameters after the first few are keyword-only (`sum(x,
 /, *, axis)`): NumPy's positional arguments there are passed by NumPy's name."""
+
+_OF_SHAPES = frozenset({"np.broadcast_shapes"})
+"""NumPy functions of shapes (tuples of ints), not of arrays: NumPy's spelling serves."""
 
 _PYTHON_RESULTS = frozenset({"float", "int", "len", "round", "range", "slice"})
 """Builtins whose result is a Python scalar whatever they read."""
@@ -249,10 +291,17 @@ class ArrayAPI(Backend):
             if "." in base and not base.startswith("math.") and base in emitter.outside.prims:
                 raise _refuse(emitter, op, f"{base} is not a NumPy function and has no Array API spelling")
             return None
+        record = PRIMITIVES.get(base)
+        if base in _OF_SHAPES:
+            return None
+        if record.shape_query and record.attributes:
+            return self._shape_query(op, record.attributes[0], args)
         arrays = emitter.state["arrays"]
         if not any(r in arrays for r in op.results):  # Python scalars in, a Python scalar out
             return self._of_numbers(base, args)
-        record = PRIMITIVES.get(base)
+        if base in _WRITTEN and not op.attrs:
+            emitter.helpers.update((_WRITTEN[base], "namespace"))
+            return _call(ast.Name(_WRITTEN[base], ast.Load()), args, [])
         if not record.array_api:
             raise _refuse(emitter, op, f"{base} has no Array API spelling")
         if "xp" not in emitter.state:
@@ -265,6 +314,15 @@ class ArrayAPI(Backend):
                                        "required)")
         return self._xp_call(emitter, op, record, args)
 
+    def _shape_query(self, op: Op, attribute: str, args: list[ast.expr]) -> ast.expr | None:
+        """`x.shape`, `x.ndim` (the standard's attributes) and `math.prod(x.shape)` of an
+        array; NumPy's `np.shape(x)` of what may not be one, which reads `x.shape` first."""
+        if len(op.inputs) != 1 or not isinstance(op.inputs[0], Value) or not isinstance(op.inputs[0].kind, Array):
+            return None
+        if attribute == "size":  # (a method of a PyTorch tensor)
+            return _call(_dotted("math.prod"), [ast.Attribute(args[0], "shape", ast.Load())], [])
+        return ast.Attribute(args[0], attribute, ast.Load())
+
     def _of_numbers(self, prim: str, args: list[ast.expr]) -> ast.expr | None:
         """`math.sin(t)` for `np.sin` of a Python number (NumPy's spelling if `math` has
         no function of the same meaning)."""
@@ -274,18 +332,17 @@ class ArrayAPI(Backend):
         return None
 
     def _transposed(self, emitter: Any, op: Op, x: ast.expr) -> ast.expr | None:
-        """`x.T` of a matrix (the standard's), `x` of a vector, else the axes reversed."""
+        """`x.T` of a matrix (the standard's), `x` of a vector, else the axes reversed
+        (by the helper `transposed` where the rank is not known here)."""
         kind = op.inputs[0].kind if isinstance(op.inputs[0], Value) else None
         if isinstance(kind, Array) and kind.ndim == 2:
             return None
         if isinstance(kind, Array) and kind.ndim < 2:
             return x
-        if isinstance(kind, Array):
-            axes: ast.expr = ast.Tuple([ast.Constant(i) for i in reversed(range(kind.ndim))], ast.Load())
-        else:  # tuple(range(x.ndim))[::-1]
-            count = _call(ast.Name("range", ast.Load()), [ast.Attribute(x, "ndim", ast.Load())], [])
-            axes = ast.Subscript(_call(ast.Name("tuple", ast.Load()), [count], []),
-                                 ast.Slice(None, None, ast.Constant(-1)), ast.Load())
+        if not isinstance(kind, Array):
+            emitter.helpers.update(("transposed", "namespace"))
+            return _call(ast.Name("transposed", ast.Load()), [x], [])
+        axes = ast.Tuple([ast.Constant(i) for i in reversed(range(kind.ndim))], ast.Load())
         return _call(_dotted("xp.permute_dims"), [x, axes], [])
 
     def _xp_call(self, emitter: Any, op: Op, record: Any, args: list[ast.expr]) -> ast.expr:
