@@ -19,12 +19,13 @@ and dask.array, CuPy and PyTorch do.
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..codegen.emit import Emitted
+from ..codegen.emit import Emitted, _floats as _written_floats
 from ..codegen.text import unparse
 from ..codegen.load import load
 from ..errors import CompileError
@@ -247,6 +248,18 @@ def _array_values(fn: Function) -> set[Value]:
     return found
 
 
+def _arrays(emitter: Any) -> set[Value]:
+    """`_array_values` of the function being spelled (found once)."""
+    if "arrays" not in emitter.state:
+        emitter.state["arrays"] = _array_values(emitter.fn)
+    return emitter.state["arrays"]
+
+
+def _parameters_of(emitter: Any) -> list[str]:
+    """The names of the parameters that may be arrays: what the namespace is taken from."""
+    return [emitter.names[p] for p in emitter.fn.params if _may_be_array(p.kind)]
+
+
 class ArrayAPI(Backend):
     """Code on the Array API standard, for NumPy, dask.array, CuPy and PyTorch arrays."""
 
@@ -263,23 +276,32 @@ class ArrayAPI(Backend):
         return is_array_api_obj(value) and array_namespace(value).isdtype(value.dtype, "real floating")
 
     def finish(self, fn: Function) -> None:
-        """None: NumPy's last rewrite reads arrays as Python lists (`tolist`), which other
-        libraries' arrays are not read as."""
+        """NumPy's (`Backend.finish`): an array a loop walks item by item is read as a
+        Python list, but here only a NumPy array (`_floats`), as another library's is
+        not read that way."""
+        super().finish(fn)
 
     def prelude(self, emitter: Any) -> list[str]:
-        emitter.state["arrays"] = _array_values(emitter.fn)
-        params = [emitter.names[p] for p in emitter.fn.params if _may_be_array(p.kind)]
-        if not params:
+        """`xp = namespace(a, b)` of the parameters that may be arrays, if the body (spelled
+        before it) calls `xp`."""
+        if not emitter.state.get("xp"):
             return []
-        emitter.state["xp"] = True
         emitter.helpers.add("namespace")
-        return [f"xp = namespace({', '.join(params)})"]
+        return [f"xp = namespace({', '.join(_parameters_of(emitter))})"]
 
     # -- expressions --------------------------------------------------------------------
     def call(self, emitter: Any, op: Op, args: list[ast.expr]) -> ast.expr | None:
+        spelled = self._spelled(emitter, op, args)
+        if spelled is not None and any(isinstance(n, ast.Name) and n.id == "xp" for n in ast.walk(spelled)):
+            emitter.state["xp"] = True
+        return spelled
+
+    def _spelled(self, emitter: Any, op: Op, args: list[ast.expr]) -> ast.expr | None:
         prim = op.prim
         if prim == "transpose":
             return self._transposed(emitter, op, args[0])
+        if prim == "floats":
+            return self._floats(op, args)
         if prim == "kept_writes":
             raise _refuse(emitter, op, "assigning through an index that may select a position twice (an integer "
                                        "array) has no Array API spelling")
@@ -296,7 +318,7 @@ class ArrayAPI(Backend):
             return None
         if record.shape_query and record.attributes:
             return self._shape_query(op, record.attributes[0], args)
-        arrays = emitter.state["arrays"]
+        arrays = _arrays(emitter)
         if not any(r in arrays for r in op.results):  # Python scalars in, a Python scalar out
             return self._of_numbers(base, args)
         if base in _WRITTEN and not op.attrs:
@@ -304,7 +326,7 @@ class ArrayAPI(Backend):
             return _call(ast.Name(_WRITTEN[base], ast.Load()), args, [])
         if not record.array_api:
             raise _refuse(emitter, op, f"{base} has no Array API spelling")
-        if "xp" not in emitter.state:
+        if not _parameters_of(emitter):
             raise _refuse(emitter, op, f"{base} makes an array, but this function has no array parameter to take "
                                        "the array namespace from")
         if base == "np.transpose" and len(op.inputs) == 1 and not op.attrs:
@@ -313,6 +335,16 @@ class ArrayAPI(Backend):
             raise _refuse(emitter, op, "np.squeeze without an axis has no Array API spelling (its axis= is "
                                        "required)")
         return self._xp_call(emitter, op, record, args)
+
+    def _floats(self, op: Op, args: list[ast.expr]) -> ast.expr:
+        """NumPy's `a.tolist() if a.dtype == np.float64 and ... else a`, tested first for
+        `type(a) is np.ndarray`: a dask array or a tensor is walked as it is."""
+        choice = _written_floats(op, args)
+        ndarray = [ast.Compare(_call(ast.Name("type", ast.Load()), [copy.deepcopy(a)], []), [ast.Is()],
+                               [_dotted("np.ndarray")]) for x, a in zip(op.inputs, args) if isinstance(x.kind, Array)]
+        tests = choice.test.values if isinstance(choice.test, ast.BoolOp) else [choice.test]
+        choice.test = ast.BoolOp(ast.And(), ndarray + tests)
+        return choice
 
     def _shape_query(self, op: Op, attribute: str, args: list[ast.expr]) -> ast.expr | None:
         """`x.shape`, `x.ndim` (the standard's attributes) and `math.prod(x.shape)` of an
@@ -347,7 +379,7 @@ class ArrayAPI(Backend):
 
     def _xp_call(self, emitter: Any, op: Op, record: Any, args: list[ast.expr]) -> ast.expr:
         name = record.array_api
-        arrays = emitter.state["arrays"]
+        arrays = _arrays(emitter)
         moved = range(len(args)) if record.packed and 0 in record.moves else record.moves
         if name != "asarray":  # (a Python float where the standard takes an array: `xp.stack((t, 0.0))`)
             args = [_as_array(a) if k in moved and _is_float(x, arrays) else a
@@ -373,7 +405,7 @@ class ArrayAPI(Backend):
         by rebuilding its graph, at a cost that grows with it, and not through every
         index); `y[i] += v` is `put(y, i, v, True)`. A list's item is written as ever."""
         array, index, value = op.inputs
-        if isinstance(array, Value) and isinstance(array.kind, ListKind) or "xp" not in emitter.state:
+        if isinstance(array, Value) and isinstance(array.kind, ListKind) or not _parameters_of(emitter):
             return None
         increment = emitter._increment(array, index, value)
         item = emitter.operand(value if increment is None else increment[1])

@@ -101,7 +101,7 @@ class Spelling:
         return None
 
     def prelude(self, emitter: "_Emitter") -> list[str]:
-        """Statements the function body starts with, once its parameters are named."""
+        """Statements the function body starts with, asked once the body is spelled."""
         return []
 
 
@@ -546,10 +546,11 @@ class _Emitter(InPlace):
         named: list[str] = []
         for p in self.fn.params:  # (each its own name, read or not: a parameter list has no repeats)
             named.append(self._define(p, -1, named))
-        body = self.spelling.prelude(self) + self.block(self.fn.body.ops)
+        body = self.block(self.fn.body.ops)
         returned = [self.operand(y) for y in self.fn.body.yields]
         result = returned[0] if len(returned) == 1 else ast.Tuple(returned, ast.Load())
         body += unparse(ast.Return(result)).splitlines()
+        body = self.spelling.prelude(self) + body  # (once the body is spelled: what it needs)
         args = ast.arguments(
             posonlyargs=[],
             args=[ast.arg(self.names[p]) for p in self.fn.params],
