@@ -94,8 +94,9 @@ def zeros_items(xs, lead=()):
 PUT = '''\
 def put(y, index, v, add=False):
     """A new array: y with v written at index (added, with add), as y[index] = v would
-    write it, of y's pieces and v joined along each axis the index takes part of (ints,
-    slices of step 1, None, ...), never a write into an array."""
+    write it, never a write into an array: along each axis the index takes part of, y's
+    pieces and v joined (an int, a slice of step 1), or v's rows put in place by a one-hot
+    product (a slice of another step)."""
     xp = namespace(y, v)
     index = index if isinstance(index, tuple) else (index,)
     if any(i is Ellipsis for i in index):
@@ -111,14 +112,10 @@ def put(y, index, v, add=False):
         n = y.shape[axis]
         if isinstance(i, slice):
             start, stop, step = i.indices(n)
-            if step != 1:
-                raise TypeError("put of the array-api backend writes through slices of step 1: use the numpy "
-                                "backend for this function")
-            spans.append((start, max(start, stop)))
+            spans.append(range(start, max(start, stop)) if step == 1 else range(start, stop, step))
         elif isinstance(i, int):
-            i = i % n
             v = xp.expand_dims(v, axis=len(spans))
-            spans.append((i, i + 1))
+            spans.append(range(i % n, i % n + 1))
         else:
             raise TypeError("put of the array-api backend writes through ints and slices, not "
                             f"{type(i).__name__}: use the numpy backend for this function")
@@ -127,11 +124,17 @@ def put(y, index, v, add=False):
     def joined(block, k):
         if k == len(spans):
             return xp.astype(block + v if add else v, block.dtype)
-        start, stop = spans[k]
-        before = (slice(None),) * k
-        middle = joined(block[before + (slice(start, stop),)], k + 1)
-        pieces = [block[before + (slice(0, start),)], middle, block[before + (slice(stop, None),)]]
-        return xp.concat([p for p in pieces if p.shape[k] != 0], axis=k)
+        span, before = spans[k], (slice(None),) * k
+        if span.step == 1:
+            middle = joined(block[before + (slice(span.start, span.stop),)], k + 1)
+            pieces = [block[before + (slice(0, span.start),)], middle, block[before + (slice(span.stop, None),)]]
+            return xp.concat([p for p in pieces if p.shape[k] != 0], axis=k)
+        at = xp.asarray(list(span))
+        middle = joined(xp.take(block, at, axis=k), k + 1)
+        hits = xp.astype(xp.arange(block.shape[k])[:, None] == at[None, :], block.dtype)
+        placed = xp.moveaxis(xp.tensordot(hits, middle, axes=([1], [k])), 0, k)
+        hit = xp.reshape(xp.sum(hits, axis=1) > 0, (block.shape[k],) + (1,) * (block.ndim - k - 1))
+        return xp.where(hit, placed, block)
 
     return joined(y, 0)
 '''
@@ -283,11 +286,14 @@ class ArrayAPI(Backend):
 
     def prelude(self, emitter: Any) -> list[str]:
         """`xp = namespace(a, b)` of the parameters that may be arrays, if the body (spelled
-        before it) calls `xp`."""
+        before it) calls `xp`; NumPy without a call where they are all ndarrays (a call
+        costs a small gradient 5%)."""
         if not emitter.state.get("xp"):
             return []
         emitter.helpers.add("namespace")
-        return [f"xp = namespace({', '.join(_parameters_of(emitter))})"]
+        params = _parameters_of(emitter)
+        ndarrays = " is ".join(f"type({p})" for p in params)
+        return [f"xp = np if {ndarrays} is np.ndarray else namespace({', '.join(params)})"]
 
     # -- expressions --------------------------------------------------------------------
     def call(self, emitter: Any, op: Op, args: list[ast.expr]) -> ast.expr | None:
@@ -302,6 +308,8 @@ class ArrayAPI(Backend):
             return self._transposed(emitter, op, args[0])
         if prim == "floats":
             return self._floats(op, args)
+        if prim == "getitem":
+            return self._read_backwards(emitter, op, args[0])
         if prim == "kept_writes":
             raise _refuse(emitter, op, "assigning through an index that may select a position twice (an integer "
                                        "array) has no Array API spelling")
@@ -335,6 +343,34 @@ class ArrayAPI(Backend):
             raise _refuse(emitter, op, "np.squeeze without an axis has no Array API spelling (its axis= is "
                                        "required)")
         return self._xp_call(emitter, op, record, args)
+
+    def _read_backwards(self, emitter: Any, op: Op, x: ast.expr) -> ast.expr | None:
+        """`xp.flip(x[0:50], axis=(0,))` for `x[::-1]` of an array of known shape: PyTorch
+        takes no slice of negative step (None: the read as written)."""
+        array, index = op.inputs
+        entries = index.value if isinstance(index, Const) and isinstance(index.value, tuple) else \
+            (index.value,) if isinstance(index, Const) else ()
+        if not any(isinstance(e, slice) and e.step is not None and e.step < 0 for e in entries) or \
+                not isinstance(array, Value) or not isinstance(array.kind, Array) or array.kind.shape is None or \
+                not all(e is None or isinstance(e, (slice, int)) for e in entries):
+            return None
+        forward, flipped, axis_in, axis_out = [], [], 0, 0
+        for e in entries:
+            if e is not None:
+                n = array.kind.shape[axis_in]
+                axis_in += 1
+            if isinstance(e, slice) and e.step is not None and e.step < 0:
+                steps = range(*e.indices(n))
+                start, stop = steps[-1] if steps else 0, steps[0] + 1 if steps else 0
+                e = slice(start or None, None if stop == n else stop, -e.step if e.step != -1 else None)
+                flipped.append(axis_out)
+            forward.append(e)
+            axis_out += not isinstance(e, int)
+        whole = all(e == slice(None) for e in forward)
+        read = x if whole else ast.Subscript(x, emitter.index(Const(tuple(forward) if len(forward) > 1 else forward[0])),
+                                             ast.Load())
+        axes = ast.Tuple([ast.Constant(a) for a in flipped], ast.Load())
+        return _call(_dotted("xp.flip"), [read], [ast.keyword("axis", axes)])
 
     def _floats(self, op: Op, args: list[ast.expr]) -> ast.expr:
         """NumPy's `a.tolist() if a.dtype == np.float64 and ... else a`, tested first for
