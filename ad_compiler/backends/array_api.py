@@ -1,19 +1,19 @@
 """The array-api backend: code that takes its namespace from its arguments (docs/backend-array-api.md).
 
-The function body starts with `xp = namespace(a, b)`: NumPy itself for ndarrays (NumPy
-2's main namespace is an Array API one, and asking array-api-compat costs microseconds a
-call), `array_api_compat.array_namespace` of the arrays otherwise (dask.array, CuPy,
-PyTorch). A NumPy function `np.X` is then `xp.<its name in the standard>`, the name its
-primitive's record gives (`array_api`: `np.arcsin` is `xp.asin`, `np.concatenate`
-`xp.concat`); a primitive without one is refused when the derivative is compiled, saying
-so. Values that are Python scalars (computed from Python scalars alone) stay Python
-scalars: `math.sin(t1)`, as `xp.sin(3.0)` is not standard.
+The function body starts with `xp = np if type(a) is type(b) is np.ndarray else
+namespace(a, b)`: NumPy itself for ndarrays (NumPy 2's main namespace is an Array API
+one, and asking array-api-compat costs microseconds a call), else
+`array_api_compat.array_namespace` of the arrays (dask.array, CuPy, PyTorch). A NumPy
+function `np.X` is then `xp.<its name in the standard>`, the name its primitive's record
+gives (`array_api`: `np.arcsin` is `xp.asin`, `np.concatenate` `xp.concat`); a primitive
+without one is refused when the derivative is compiled, saying so. Values that are Python
+scalars (computed from Python scalars alone) stay Python scalars: `math.sin(t1)`, as
+`xp.sin(3.0)` is not standard.
 
-What the standard does not have is written in its terms: `np.add.at` (adding at indices
-that may repeat) is a one-hot product, never a write into an array (`add_at`); a copy
-is `xp.asarray(x, copy=True)`. Element writes stay where the NumPy backend has them,
-into arrays the function made itself (`codegen/inplace.py`), which the standard allows
-and dask.array, CuPy and PyTorch do.
+What the standard does not have is written in its terms, by helpers the text carries: an
+element write is a new array of pieces joined (`put`: dask.array writes into an array by
+rebuilding its graph, at a cost that grows with it), `np.add.at` a one-hot product
+(`add_at`), `x[::-1]` `xp.flip` (PyTorch takes no negative step).
 """
 
 from __future__ import annotations
