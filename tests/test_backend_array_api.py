@@ -240,3 +240,20 @@ def test_cupy_arrays(case):
     for g, w in zip(got, want):
         assert isinstance(g, cupy.ndarray)
         assert_close(cupy.asnumpy(g), w, rtol=1e-9)
+
+
+CORPUS = [c for c in __import__("tests.corpus", fromlist=["CASES"]).CASES
+          if c.fn.__name__ in ("dot_products", "matvec_tanh", "module_constants", "np_dot_squared", "two_layer_mlp")]
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c.id for c in CORPUS])
+def test_corpus_functions_of_dot_outer_and_module_arrays(case):
+    """np.dot and np.outer (rules write them) by helpers; a module's arrays by NumPy."""
+    from tests.numeric import numeric_grad
+
+    args, argnums = case.args(), case.float_argnums()
+    got = grad(case.fn, argnums=argnums, backend="array-api")(*args)
+    want = grad(case.fn, argnums=argnums)(*args)
+    for g, w, k in zip(got, want, argnums):
+        assert_close(g, w, rtol=1e-10)
+        assert_close(g, numeric_grad(case.fn, args, k), rtol=1e-5)

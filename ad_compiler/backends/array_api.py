@@ -171,14 +171,34 @@ def transposed(x):
     return namespace(x).permute_dims(x, tuple(range(x.ndim))[::-1])
 '''
 
-HELPERS = {"namespace": NAMESPACE, "put": PUT, "transposed": TRANSPOSED, "cross": CROSS, "swapaxes": SWAPAXES,
+DOT = '''\
+def dot(a, b):
+    """np.dot: a product of a 0-d operand, a matrix product of vectors and matrices, else
+    the sum over a's last axis and b's second to last (xp.tensordot)."""
+    xp = namespace(a, b)
+    a, b = xp.asarray(a), xp.asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.ndim <= 2 and b.ndim <= 2:
+        return a @ b
+    return xp.tensordot(a, b, axes=([a.ndim - 1], [b.ndim - 2]))
+'''
+
+OUTER = '''\
+def outer(a, b):
+    """np.outer: the product of each element of a, flattened, with each of b."""
+    xp = namespace(a, b)
+    return xp.reshape(xp.asarray(a), (-1, 1)) * xp.reshape(xp.asarray(b), (1, -1))
+'''
+
+HELPERS = {"namespace": NAMESPACE, "put": PUT, "dot": DOT, "outer": OUTER, "transposed": TRANSPOSED, "cross": CROSS, "swapaxes": SWAPAXES,
            **{f"atleast_{n}d": ATLEAST.format(n=n) for n in (1, 2, 3)}, "unbroadcast": UNBROADCAST, "add_at": ADD_AT, "zeros_items": ZEROS_ITEMS,
            "add_items": ADD_ITEMS}
 """The runtime helpers in the standard's terms (`kept_writes`, which writes through an
 index that may repeat, has none: it is refused), and the NumPy functions the standard
 lacks written in its terms (`_WRITTEN`)."""
 
-_WRITTEN = {"np.cross": "cross", "np.swapaxes": "swapaxes", "np.atleast_1d": "atleast_1d",
+_WRITTEN = {"np.cross": "cross", "np.dot": "dot", "np.outer": "outer", "np.swapaxes": "swapaxes", "np.atleast_1d": "atleast_1d",
             "np.atleast_2d": "atleast_2d", "np.atleast_3d": "atleast_3d"}
 """NumPy functions without an Array API spelling that a helper above computes, when
 called without options (np.cross's axes)."""
@@ -290,8 +310,10 @@ class ArrayAPI(Backend):
         costs a small gradient 5%)."""
         if not emitter.state.get("xp"):
             return []
-        emitter.helpers.add("namespace")
         params = _parameters_of(emitter)
+        if not params:  # (the arrays it makes, or reads from its module's globals, are NumPy's)
+            return ["xp = np"]
+        emitter.helpers.add("namespace")
         ndarrays = " is ".join(f"type({p})" for p in params)
         return [f"xp = np if {ndarrays} is np.ndarray else namespace({', '.join(params)})"]
 
@@ -334,9 +356,6 @@ class ArrayAPI(Backend):
             return _call(ast.Name(_WRITTEN[base], ast.Load()), args, [])
         if not record.array_api:
             raise _refuse(emitter, op, f"{base} has no Array API spelling")
-        if not _parameters_of(emitter):
-            raise _refuse(emitter, op, f"{base} makes an array, but this function has no array parameter to take "
-                                       "the array namespace from")
         if base == "np.transpose" and len(op.inputs) == 1 and not op.attrs:
             return self._transposed(emitter, op, args[0])
         if base == "np.squeeze" and len(op.inputs) == 1 and "axis" not in op.attrs:
@@ -384,12 +403,15 @@ class ArrayAPI(Backend):
 
     def _shape_query(self, op: Op, attribute: str, args: list[ast.expr]) -> ast.expr | None:
         """`x.shape`, `x.ndim` (the standard's attributes) and `math.prod(x.shape)` of an
-        array; NumPy's `np.shape(x)` of what may not be one, which reads `x.shape` first."""
-        if len(op.inputs) != 1 or not isinstance(op.inputs[0], Value) or not isinstance(op.inputs[0].kind, Array):
+        array; of what may not be one, NumPy's `np.shape(x)` (which reads `x.shape` first)
+        and `math.prod(np.shape(x))`."""
+        if len(op.inputs) != 1:
             return None
-        if attribute == "size":  # (a method of a PyTorch tensor)
-            return _call(_dotted("math.prod"), [ast.Attribute(args[0], "shape", ast.Load())], [])
-        return ast.Attribute(args[0], attribute, ast.Load())
+        known = isinstance(op.inputs[0], Value) and isinstance(op.inputs[0].kind, Array)
+        shape = ast.Attribute(args[0], "shape", ast.Load()) if known else _call(_dotted("np.shape"), args, [])
+        if attribute == "size":  # (a method of a PyTorch tensor; a function dask.array lacks)
+            return _call(_dotted("math.prod"), [shape], [])
+        return ast.Attribute(args[0], attribute, ast.Load()) if known else None
 
     def _of_numbers(self, prim: str, args: list[ast.expr]) -> ast.expr | None:
         """`math.sin(t)` for `np.sin` of a Python number (NumPy's spelling if `math` has
@@ -441,7 +463,7 @@ class ArrayAPI(Backend):
         by rebuilding its graph, at a cost that grows with it, and not through every
         index); `y[i] += v` is `put(y, i, v, True)`. A list's item is written as ever."""
         array, index, value = op.inputs
-        if isinstance(array, Value) and isinstance(array.kind, ListKind) or not _parameters_of(emitter):
+        if isinstance(array, Value) and isinstance(array.kind, ListKind):
             return None
         increment = emitter._increment(array, index, value)
         item = emitter.operand(value if increment is None else increment[1])
