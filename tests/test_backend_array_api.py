@@ -257,3 +257,44 @@ def test_corpus_functions_of_dot_outer_and_module_arrays(case):
     for g, w, k in zip(got, want, argnums):
         assert_close(g, w, rtol=1e-10)
         assert_close(g, numeric_grad(case.fn, args, k), rtol=1e-5)
+
+
+def _hessian_target(x):
+    return np.sum(np.tanh(x) ** 2 * x[::-1])
+
+
+def test_hessian_on_numpy_and_dask():
+    from ad_compiler import hessian
+
+    x = np.linspace(-1.0, 1.0, 5)
+    want = hessian(_hessian_target)(x)
+    assert_close(hessian(_hessian_target, backend="array-api")(x), want, rtol=1e-12)
+    da = pytest.importorskip("dask.array")
+    lazy = hessian(_hessian_target, backend="array-api")(da.from_array(x, chunks=2))
+    assert_close(lazy.compute(scheduler="synchronous"), want, rtol=1e-12)
+
+
+REPEATED = np.array([0, 1, 1])
+
+
+def _written_twice(x):
+    y = np.zeros(2)
+    y[REPEATED] = x
+    return np.sum(y * y)
+
+
+def test_a_write_through_a_repeating_index_is_refused():
+    with pytest.raises(CompileError) as caught:
+        grad(_written_twice, backend="array-api")(np.array([1.0, 2.0, 3.0]))
+    assert "has no Array API spelling" in str(caught.value) and "backend='numpy'" in str(caught.value)
+
+
+def _written_through_an_array(x):
+    y = np.zeros(4)
+    y[np.array([0, 2])] = x
+    return np.sum(y * y)
+
+
+def test_a_write_through_an_index_array_is_refused():
+    with pytest.raises(CompileError, match="writing through an index array or a mask"):
+        grad(_written_through_an_array, backend="array-api")(np.array([1.0, 2.0]))

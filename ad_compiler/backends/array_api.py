@@ -271,6 +271,16 @@ def _array_values(fn: Function) -> set[Value]:
     return found
 
 
+def _indexes_by_array(index: Operand) -> bool:
+    """Whether an index is, or holds, an array (of ints or bools)."""
+    if isinstance(index, Const):
+        values = index.value if isinstance(index.value, tuple) else (index.value,)
+        return any(isinstance(v, (np.ndarray, list)) for v in values)
+    kind = index.kind
+    items = kind.items if isinstance(kind, TupleKind) else (kind,)
+    return any(isinstance(k, Array) for k in items)
+
+
 def _arrays(emitter: Any) -> set[Value]:
     """`_array_values` of the function being spelled (found once)."""
     if "arrays" not in emitter.state:
@@ -465,6 +475,9 @@ class ArrayAPI(Backend):
         array, index, value = op.inputs
         if isinstance(array, Value) and isinstance(array.kind, ListKind):
             return None
+        if _indexes_by_array(index):
+            raise _refuse(emitter, op, "writing through an index array or a mask (`y[i] = v`, i an array) has no "
+                                       "Array API spelling without a write into an array")
         increment = emitter._increment(array, index, value)
         item = emitter.operand(value if increment is None else increment[1])
         args = [emitter.operand(array), emitter.operand(index)]
