@@ -89,3 +89,20 @@ def test_logistic_example_small(tmp_path):
     assert "step 3/3" in result.stdout
     assert "driver peak memory" in result.stdout
     assert "agrees with NumPy" in result.stdout
+
+
+CORPUS = [c for c in __import__("tests.corpus", fromlist=["CASES"]).CASES
+          if c.fn.__name__ in ("mean_last_axis", "dot_products", "two_layer_mlp", "module_constants", "matvec_tanh")]
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c.id for c in CORPUS])
+def test_corpus_functions_through_a_local_cluster(case, client):
+    """np.full of an array (the standard's fill is a number), np.dot, np.outer, a
+    module's NumPy arrays beside dask ones."""
+    from ad_compiler import grad
+
+    args, argnums = case.args(), case.float_argnums()
+    lazy = grad(case.fn, argnums=argnums, backend="array-api")(*(chunked(a) for a in args))
+    got = client.compute(list(lazy), sync=True)
+    for g, w in zip(got, grad(case.fn, argnums=argnums)(*args)):
+        assert_close(g, w, rtol=1e-10)

@@ -368,6 +368,9 @@ class ArrayAPI(Backend):
             raise _refuse(emitter, op, f"{base} has no Array API spelling")
         if base == "np.transpose" and len(op.inputs) == 1 and not op.attrs:
             return self._transposed(emitter, op, args[0])
+        if base == "np.full" and len(op.inputs) == 2 and not op.attrs and op.inputs[1] in _arrays(emitter):
+            spread = _call(_dotted("xp.broadcast_to"), [args[1], args[0]], [])  # (the standard's fill is a number)
+            return _call(_dotted("xp.asarray"), [spread], [ast.keyword("copy", ast.Constant(True))])
         if base == "np.squeeze" and len(op.inputs) == 1 and "axis" not in op.attrs:
             raise _refuse(emitter, op, "np.squeeze without an axis has no Array API spelling (its axis= is "
                                        "required)")
