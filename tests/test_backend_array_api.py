@@ -243,12 +243,14 @@ def test_cupy_arrays(case):
 
 
 CORPUS = [c for c in __import__("tests.corpus", fromlist=["CASES"]).CASES
-          if c.fn.__name__ in ("dot_products", "matvec_tanh", "module_constants", "np_dot_squared", "two_layer_mlp")]
+          if c.fn.__name__ in ("dot_products", "matvec_tanh", "module_constants", "np_dot_squared", "two_layer_mlp",
+                               "x_to_the_x", "pow_variable")]
 
 
 @pytest.mark.parametrize("case", CORPUS, ids=[c.id for c in CORPUS])
 def test_corpus_functions_of_dot_outer_and_module_arrays(case):
-    """np.dot and np.outer (rules write them) by helpers; a module's arrays by NumPy."""
+    """np.dot and np.outer (rules write them) by helpers; a module's arrays by NumPy;
+    arithmetic of boolean masks and floats with the masks made floats."""
     from tests.numeric import numeric_grad
 
     args, argnums = case.args(), case.float_argnums()

@@ -30,7 +30,7 @@ from ..codegen.text import unparse
 from ..codegen.load import load
 from ..errors import CompileError
 from ..ir import Const, Function, Op, Operand, Value, walk_ops
-from ..ir.prims import carried_args, loop_inits, packed_prim
+from ..ir.prims import BINARY_OPS, carried_args, loop_inits, packed_prim
 from ..ir.types import Array, Kind, ListKind, Scalar, TupleKind
 from ..primitives import PRIMITIVES
 from ..runtime import ADD_ITEMS
@@ -342,6 +342,8 @@ class ArrayAPI(Backend):
             return self._floats(op, args)
         if prim == "getitem":
             return self._read_backwards(emitter, op, args[0])
+        if prim in BINARY_OPS and prim != "matmul":
+            return self._of_booleans(emitter, op, args)
         if prim == "kept_writes":
             raise _refuse(emitter, op, "assigning through an index that may select a position twice (an integer "
                                        "array) has no Array API spelling")
@@ -375,6 +377,26 @@ class ArrayAPI(Backend):
             raise _refuse(emitter, op, "np.squeeze without an axis has no Array API spelling (its axis= is "
                                        "required)")
         return self._xp_call(emitter, op, record, args)
+
+    def _of_booleans(self, emitter: Any, op: Op, args: list[ast.expr]) -> ast.expr | None:
+        """`x - xp.astype(x != 0, x.dtype)`: arithmetic of a boolean array and floats, which
+        NumPy promotes and the standard leaves undefined (PyTorch refuses `x - mask`), with
+        the mask made floats first (None: no boolean array operand)."""
+        result = op.results[0].kind if op.results else None
+        if not isinstance(result, (Array, Scalar)) or result.dtype not in ("float", "complex"):
+            return None
+        arrays = _arrays(emitter)
+        masks = [isinstance(x, Value) and x in arrays and isinstance(x.kind, (Array, Scalar)) and x.kind.dtype == "bool"
+                 for x in op.inputs]
+        if not any(masks):
+            return None
+        spelled = []
+        for k, (x, a) in enumerate(zip(op.inputs, args)):
+            other = args[1 - k]
+            like = ast.Attribute(copy.deepcopy(other), "dtype", ast.Load()) if isinstance(other, ast.Name) and \
+                op.inputs[1 - k] in arrays else _dotted("xp.float64" if result.dtype == "float" else "xp.complex128")
+            spelled.append(_call(_dotted("xp.astype"), [a, like], []) if masks[k] else a)
+        return ast.BinOp(spelled[0], BINARY_OPS[op.prim](), spelled[1])
 
     def _read_backwards(self, emitter: Any, op: Op, x: ast.expr) -> ast.expr | None:
         """`xp.flip(x[0:50], axis=(0,))` for `x[::-1]` of an array of known shape: PyTorch
