@@ -6,13 +6,13 @@ from .api import (
 )
 from .check.report import check  # (the function shadows the package's name here, as intended)
 from .custom import custom_jvp, custom_vjp
-from .errors import CompileError
+from .errors import BackendWarning, CompileError
 from .primitives import defbatch, defjvp, defvjp, defzero, primitive
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CompileError", "Compiled", "check", "clear_cache", "custom_jvp", "custom_vjp", "defbatch", "defjvp", "defvjp",
+    "BackendWarning", "CompileError", "Compiled", "check", "clear_cache", "custom_jvp", "custom_vjp", "defbatch", "defjvp", "defvjp",
     "defzero",
     "grad", "hessian", "hvp", "jacfwd", "jacobian", "jacrev", "jvp", "primitive", "show", "sparsity_pattern",
     "stop_gradient",

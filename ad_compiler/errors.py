@@ -105,6 +105,11 @@ class ArgumentError(CompileError, TypeError, ValueError):
     for such calls, so code written to catch those still does."""
 
 
+class BackendWarning(UserWarning):
+    """A backend cannot take a derivative, and another runs it: the message says why
+    (numba refusing a construct, and NumPy's code running instead)."""
+
+
 def full_traceback() -> bool:
     """Whether the user asked for the compiler's frames (`AD_COMPILER_TRACEBACK=full`)."""
     return os.environ.get(TRACEBACK_VARIABLE, "").strip().lower() == "full"

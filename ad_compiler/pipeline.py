@@ -458,8 +458,6 @@ def compile_derivative(
             optimize(derivative)
     if stacked.run(derivative) | copied.run(derivative) | views.run(derivative):  # (no further transform needs them)
         optimize(derivative)
-    backend = backend_named(options.backend)
-    backend.finish(derivative)  # (last: what it makes is for the emitted text alone)
-    emitted = backend.emit(derivative)
-    return Version(derivative, emitted, backend.load(emitted, kinds), nestable)
+    emitted_ir, emitted, function = backend_named(options.backend).compile(derivative, kinds)
+    return Version(emitted_ir, emitted, function, nestable)
 

@@ -29,6 +29,8 @@ import report
 from rows import make_rows
 
 PEERS = ("jax", "torch", "autograd", "tangent")
+COMPILED_ROWS = {("rnn", "T=50 H=16 in=8"), ("horner", "100 coefficients")}
+"""Python-level loops over small arrays or scalars: where the numba backend must beat jax.jit."""
 TARGET_HAND = 1.2
 SCALAR_CODE = {"scalar": "Python floats", "horner": "a loop over 100 Python scalars"}
 """Rows that are Python scalar code, whose cost jax.jit compiles away: not a target there."""
@@ -42,6 +44,13 @@ def verdict(outcome: compare.Outcome) -> str:
     if compare.ratio(mine, outcome.cells["hand"]) > TARGET_HAND:
         missed.append(f"> {TARGET_HAND:g}x hand")
     return compare.verdict(outcome, missed, PEERS, ("jax",) if outcome.workload.name in SCALAR_CODE else ())
+
+
+def numba_verdict(outcome: compare.Outcome) -> str:
+    """The numba backend against jax.jit on a row of Python-level loops: the target."""
+    r = compare.ratio(outcome.cells.get("numba"), outcome.cells.get("jax"))
+    verdict = "n/a" if r is None else f"{r:.2f}x jax.jit: " + ("PASS" if r < 1 else "FAIL")
+    return f"{outcome.workload.name} ({outcome.workload.size}): numba backend {verdict}"
 
 
 def tables(outcomes, columns) -> tuple[str, str]:
@@ -90,6 +99,7 @@ def main(argv=None) -> int:
     times_text, ratios_text = tables(outcomes, columns)
     lines = compare.notes(outcomes, columns)
     lines += [f"{name}: jax.jit not a target ({why})" for name, why in SCALAR_CODE.items()]
+    lines += [numba_verdict(o) for o in outcomes if (o.workload.name, o.workload.size) in COMPILED_ROWS]
     print("\n" + times_text + "\n\n" + ratios_text + "\n")
     print("\n".join(lines))
     print("\nfirst call of each gradient (compilation, tracing; informational):")

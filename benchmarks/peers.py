@@ -110,6 +110,39 @@ class AdCompiler(Tool):
         return _BlocksByVJP(self.adc, fn)
 
 
+class AdCompilerNumba(AdCompiler):
+    """ad_compiler's numba backend: the same derivative compiled by numba (its compile time
+    is in the first call, reported apart)."""
+
+    name, dist = "numba", "numba"
+
+    def load(self):
+        import numba  # noqa: F401  (the column says so when it is not installed)
+        import ad_compiler
+        self.adc = ad_compiler
+
+    def grad(self, fn, argnums, args):
+        return self._compiled(self.adc.grad(fn, argnums=argnums, backend="numba"), args)
+
+    def jacobian(self, fn, argnums, args):
+        return self._compiled(self.adc.jacfwd(fn, argnums=argnums, backend="numba"), args)
+
+    def _compiled(self, derivative, args):
+        """`derivative`, compiled by its first call; where numba cannot take it, the cell
+        says why rather than timing the NumPy code that runs instead."""
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", self.adc.BackendWarning)
+            derivative(*args)
+        return derivative
+
+    def newton(self, fn, argnums, args):
+        raise NotImplementedError("jvp takes no backend")
+
+    def ba(self, fn, argnums, args):
+        raise NotImplementedError("vjp takes no backend")
+
+
 class _Newton:
     """kmeans' gradient over its Hessian's diagonal: one forward-mode pass through the
     gradient (``jvp`` of ``grad``) with a tangent of ones gives both."""
@@ -435,4 +468,4 @@ class Tangent(Tool):
         return blocks
 
 
-TOOLS = (AdCompiler, Jax, Torch, Autograd, Tangent)
+TOOLS = (AdCompiler, AdCompilerNumba, Jax, Torch, Autograd, Tangent)

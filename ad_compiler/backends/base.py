@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 from ..codegen.emit import Emitted, Spelling, emit
@@ -21,8 +22,15 @@ class Backend(Spelling):
 
     def takes(self, value: Any) -> bool:
         """Whether `value`, of a type the compiler does not know (not an ndarray), is a
-        float array this backend's code runs on (its derivative is then generic code)."""
+        float array this backend's code runs on (it then has a kind, `ir.types.foreign_array`)."""
         return False
+
+    def compile(self, fn: Function, kinds: Sequence[Kind] | None) -> tuple[Function, Emitted, Callable[..., Any]]:
+        """The optimized derivative `fn` made live for argument `kinds` (None: any): the IR
+        emitted, the text, and the function."""
+        self.finish(fn)
+        emitted = self.emit(fn)
+        return fn, emitted, self.load(emitted, kinds)
 
     def finish(self, fn: Function) -> None:
         """The last rewrites of the optimized derivative, for this backend's text alone
@@ -31,7 +39,7 @@ class Backend(Spelling):
         floats.run(fn)
 
     def emit(self, fn: Function) -> Emitted:
-        return emit(fn, self)
+        return replace(emit(fn, self), backend=self.name)
 
     def load(self, emitted: Emitted, kinds: Sequence[Kind] | None) -> Callable[..., Any]:
         """The live function of `emitted`, compiled for argument `kinds` (None: any)."""
@@ -39,7 +47,8 @@ class Backend(Spelling):
 
     def module_lines(self, emitted: Sequence[Emitted]) -> tuple[list[str], dict[str, str]]:
         """What a standalone module of these functions needs beyond NumPy's: its extra
-        import lines, and each function's decorator line by name (none for NumPy)."""
+        import lines, and the decorator line of each function this backend emitted, by
+        name (none for NumPy)."""
         return [], {}
 
 

@@ -98,6 +98,10 @@ def request(target: Target, wrt: str | None, argnums: str | None, **options: Any
         raise UsageError(f"--order {req.order} needs the shapes of the arguments: add --shapes \"{example}\"")
     if req.order > 2 and len(nums) > 1:
         raise UsageError(f"--order {req.order} differentiates one argument: give one name to --wrt or one position to --argnums")
+    if req.backend == "numba" and req.shapes is None:
+        example = ", ".join(f"{name}=(...)" for name in params)
+        raise UsageError(f"--backend numba compiles the module for the arguments' types when it is written: add "
+                         f"--shapes \"{example}\"")
     if req.shapes is not None:
         _check_shapes(req)
     return req
@@ -171,7 +175,7 @@ def module_text(req: Request, command: str) -> str:
     header += [
         f"Source SHA-256: {target.digest}",
         f"Regenerate with: {command}",
-        f"It needs only {backend.needs}; edits are lost when it is regenerated.",
+        f"It needs only {backend.needs if decorators or imports else 'NumPy'}; edits are lost when it is regenerated.",
     ]
     return standalone_module(header, functions, specialized, imports, decorators)
 

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import shlex
 import sys
+import warnings
 from pathlib import Path
 from typing import Callable, NoReturn, Sequence
 
@@ -19,7 +20,7 @@ from ..api import lowered, outside_kinds
 from ..backends import NAMES
 from ..check.limits import COMMAND_LINE, DEFAULT_OPERATIONS, DEFAULT_SECONDS, Limits
 from ..check.report import compare
-from ..errors import CompileError
+from ..errors import BackendWarning, CompileError
 from ..graph import FORMATS, GraphvizMissing, render, to_dot
 from ..ir import format_function
 from ..pipeline import optimized_primal
@@ -185,7 +186,14 @@ def _request(args: argparse.Namespace) -> Request:
 
 def _grad(args: argparse.Namespace) -> int:
     req = _request(args)
-    text = module_text(req, _regenerate(args))
+    with warnings.catch_warnings(record=True) as caught:  # (a backend that cannot take it says why, in one line)
+        warnings.simplefilter("always", BackendWarning)
+        text = module_text(req, _regenerate(args))
+    for warning in caught:
+        if issubclass(warning.category, BackendWarning):
+            print(f"note: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     if args.output is None:
         print(text, end="")
         return 0

@@ -71,6 +71,8 @@ class Emitted:
     outside: Outside = field(default_factory=Outside)
     helper_sources: Mapping[str, str] = field(default_factory=lambda: HELPERS)
     """The source of each helper by name, as the backend spells it (`Spelling.helpers`)."""
+    backend: str = "numpy"
+    """The backend whose code this is (`ad_compiler/backends`)."""
 
     @property
     def source(self) -> str:

@@ -70,12 +70,13 @@ def standalone_module(header: Sequence[str], functions: Sequence[Emitted],
     table: list[str] = []
     decorators = decorators or {}
     check: list[str] = []
-    if specialized is not None and any(c.entry is not None for c in specialized.values()):
+    checked = specialized is not None and any(c.entry is not None for c in specialized.values())
+    if checked:
         _check_names_free(functions)
         definitions = [_checked(f.name, f.definition, specialized) for f in functions]
         table, check = [_table(specialized)], [CHECK_ARGUMENTS]  # the check after the code
-    definitions = [decorators[f.name] + "\n" + text if f.name in decorators else text
-                   for f, text in zip(functions, definitions)]
+    definitions = [_decorated(f, text, decorators[f.name], specialized if checked else None)
+                   if f.name in decorators else text for f, text in zip(functions, definitions)]
     code = table + helpers + definitions + check
     outside, imported = standalone([f.outside for f in functions])
     constants = [_constant(name, value) for name, value in sorted({**_namespace(functions), **outside}.items())]
@@ -89,6 +90,23 @@ def standalone_module(header: Sequence[str], functions: Sequence[Emitted],
     if constants:
         parts.append("".join(constants))
     return "\n".join(parts) + "\n\n" + "\n\n".join(code)
+
+
+def _decorated(f: Emitted, text: str, decorator: str, specialized: Specialization | None) -> str:
+    """`f` under its backend's decorator; where the module checks arguments (in Python,
+    which compiled code cannot call), the compiled function is `<name>_compiled` and `f`'s
+    name checks them and calls it."""
+    if specialized is None:
+        return f"{decorator}\n{text}"
+    compiled = f"{f.name}_compiled"
+    header = ast.parse(f.definition).body[0]
+    params = [a.arg for a in header.args.args]
+    call = ast.Return(ast.Call(ast.Name(compiled, ast.Load()), [ast.Name(p, ast.Load()) for p in params], []))
+    signature = ast.FunctionDef(f.name, header.args, [call], [], None,
+                                **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}))
+    wrapper = _checked(f.name, unparse(ast.fix_missing_locations(signature)) + "\n", specialized)
+    body = f.definition.replace(f"def {f.name}(", f"def {compiled}(", 1)
+    return f"{decorator}\n{body}\n\n{wrapper}"
 
 
 def _printable(line: str) -> str:

@@ -40,10 +40,9 @@ def clone_function(fn: Function) -> Function:
     copier = _Copier({}, None)
     params = [copier.fresh(p) for p in fn.params]
     body = copier.region(fn.body)
-    derived = {
-        copier.map[v]: (prefix, copier.map.get(base, base))
+    derived = {  # (an entry of a value no op makes any more is kept: a chain of names may pass through it)
+        copier.map.get(v, v): (prefix, copier.map.get(base, base))
         for v, (prefix, base) in fn.derived_names.items()
-        if v in copier.map
     }
     return replace(fn, params=params, body=body, derived_names=derived)
 

@@ -14,6 +14,7 @@ reproduction file embeds its text and runs by itself.
 """
 
 import traceback
+import warnings
 
 import numpy as np
 
@@ -205,16 +206,22 @@ def _scalar(p, what):
         raise NotApplicable(f"{what}: the program returns shape {p.value.shape}, not a number")
 
 
-def check_grad(p, rng, mode="reverse", generic=False, checkpoint=None):
+def check_grad(p, rng, mode="reverse", generic=False, checkpoint=None, backend="numpy"):
     what = "grad" + (".generic" if generic else "") + (f" {mode}" if mode != "reverse" else "") \
-        + (" checkpointed" if checkpoint else "") + (f" {checkpoint}" if isinstance(checkpoint, str) else "")
+        + (" checkpointed" if checkpoint else "") + (f" {checkpoint}" if isinstance(checkpoint, str) else "") \
+        + (f" {backend}" if backend != "numpy" else "")
     _scalar(p, what)
 
     def call():
-        derivative = ad_compiler.grad(p.f, argnums=_argnums(p), mode=mode, checkpoint=checkpoint)
+        derivative = ad_compiler.grad(p.f, argnums=_argnums(p), mode=mode, checkpoint=checkpoint, backend=backend)
         return (derivative.generic if generic else derivative)(*p.args)
 
-    got = p.once(what, call)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ad_compiler.BackendWarning)
+        got = p.once(what, call)
+    fell_back = [w for w in caught if issubclass(w.category, ad_compiler.BackendWarning)]
+    if fell_back:  # (NumPy's code ran: what this check is for did not)
+        raise NotApplicable(f"{what}: {fell_back[0].message}")
     p.check_shapes(what, got)
     compare(what, flat(got), lambda s: central_jacobian(p.f, p.args, s)[0], FIRST, p.size)
 
@@ -347,6 +354,7 @@ CHECKS = {
     "grad auto": lambda p, rng: check_grad(p, rng, mode="auto"),
     "grad checkpointed": lambda p, rng: check_grad(p, rng, checkpoint=2),
     "grad checkpointed log": lambda p, rng: check_grad(p, rng, checkpoint="log"),
+    "grad numba": lambda p, rng: check_grad(p, rng, backend="numba"),
     "value_and_grad": check_value_and_grad,
     "jvp": check_jvp,
     "vjp": check_vjp,
@@ -361,6 +369,8 @@ SCALAR_CHECKS = ("grad", "grad.generic", "grad forward", "grad auto", "grad chec
                  "vjp", "grad pytree")
 LOOP_CHECKS = ("grad checkpointed log",)
 """(for programs with a counted loop: segments of segments)"""
+COMPILED_CHECKS = ("grad numba",)
+"""(for a fraction of scalar programs: numba compiles each for seconds)"""
 ARRAY_CHECKS = ("jacrev", "jacfwd", "jvp", "vjp")
 SECOND_CHECKS = ("hessian", "hvp", "grad of grad")
 

@@ -258,18 +258,21 @@ def choose_point(f: Callable, twin: Callable, shapes: list[tuple], rng: np.rando
     return None
 
 
-def checks_for(program: Program, second_order: bool) -> tuple[str, ...]:
+def checks_for(program: Program, second_order: bool, compiled: bool = False) -> tuple[str, ...]:
     if program.ret != SCALAR:
         return checks.ARRAY_CHECKS
     scalar = checks.SCALAR_CHECKS + (checks.LOOP_CHECKS if re.search(r"\bfor \w+ in range\(", program.source) else ())
+    scalar += checks.COMPILED_CHECKS if compiled else ()
     if not second_order:
         return scalar
     extra = ("grad of grad",) if program.params[0][1] == () else ()
     return scalar + ("hessian", "hvp") + extra
 
 
-def second_order_for(seed: int, number: int, fraction: float) -> bool:
-    return random.Random(f"{seed}:{number}:second").random() < fraction
+def second_order_for(seed: int, number: int, fraction: float, what: str = "second") -> bool:
+    """Whether program `number` is among the `fraction` chosen for `what` (second order,
+    or "numba": the compiled backend)."""
+    return random.Random(f"{seed}:{number}:{what}").random() < fraction
 
 
 def check_seed(seed: int, number: int) -> int:
@@ -285,13 +288,15 @@ def quiet() -> Iterator[None]:
         yield
 
 
-def examine(program: Program, modules: Modules, second_order: float = 0.3, timeout: float = TIMEOUT) -> Outcome:
-    """Every check of `program`, at a smooth point."""
+def examine(program: Program, modules: Modules, second_order: float = 0.3, timeout: float = TIMEOUT,
+            numba: float = 0.0) -> Outcome:
+    """Every check of `program`, at a smooth point; `numba` is the fraction of scalar
+    programs also checked on the numba backend."""
     with quiet():
-        return _examine(program, modules, second_order, timeout)
+        return _examine(program, modules, second_order, timeout, numba)
 
 
-def _examine(program: Program, modules: Modules, second_order: float, timeout: float) -> Outcome:
+def _examine(program: Program, modules: Modules, second_order: float, timeout: float, numba: float) -> Outcome:
     start, cpu = time.perf_counter(), time.process_time()
     out = Outcome(program.seed, program.number, "checked", program.source, rules=program.rules,
                   check_seed=check_seed(program.seed, program.number))
@@ -307,7 +312,8 @@ def _examine(program: Program, modules: Modules, second_order: float, timeout: f
             out.status, out.reason = "not smooth", "no smooth point found"
         if args is not None:
             out.args = args
-            names = checks_for(program, second_order_for(program.seed, program.number, second_order))
+            names = checks_for(program, second_order_for(program.seed, program.number, second_order),
+                               second_order_for(program.seed, program.number, numba, "numba"))
             for index, name in enumerate(names):
                 result = attempt(name, f, args, out.check_seed, timeout)
                 if isinstance(result, Failure) and result.kind == "refused" and index == 0:
