@@ -1,7 +1,8 @@
 """The workloads the array-api backend is checked on, on NumPy (test_backend_array_api.py)
 and on dask.array (test_backend_dask.py): the peer table's rows (benchmarks/rows.py) and
 the benchmark objectives (benchmarks/objectives/), each with the derivative it is timed
-with, at sizes that keep the checks quick."""
+with, at sizes that keep the checks quick (the determinant of a 4x4 matrix, the LSTM over
+9 characters, 10 observations of bundle adjustment, 3 steps of the ODE)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def _objectives() -> list[Case]:
         Case("kmeans", kmeans.objective, kmeans.make_data("small"), 1),
         Case("lse", lse.objective, lse.make_data("small"), lse.ARGNUMS),
         Case("llsq", llsq.objective, llsq.make_data("small"), llsq.ARGNUMS),
-        Case("det", det.objective, det.make_data("small"), det.ARGNUMS),
+        Case("det", det.objective, (det.make_data("small")[0][:4, :4],), det.ARGNUMS),  # (24 products, not 120)
         Case("ht", ht.objective, ht.make_data("small"), ht.ARGNUMS, jacobian=True),
         Case("ba", ba.reproj_all, (cams, xs, w, feats), (0, 1, 2), jacobian=True),
     ]

@@ -27,12 +27,8 @@ cluster. Run with ADC_SLOW_TESTS=1."""
 
 
 def _cases():
-    from benchmarks.objectives import det
-
     found = []
     for case in cases():
-        if case.name == "det":  # (a 4x4 matrix: 24 products of 4 entries, not 120 of 5)
-            case.args = (det.make_data("small")[0][:4, :4],)
         marks = [pytest.mark.skipif(not os.environ.get("ADC_SLOW_TESTS"), reason="slow: ADC_SLOW_TESTS=1")] \
             if case.name in SLOW else []
         found.append(pytest.param(case, id=case.name, marks=marks))
