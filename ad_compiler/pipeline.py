@@ -146,11 +146,14 @@ class Version:
 
 
 def optimize(fn: Function) -> Function:
-    """Infer kinds and simplify until nothing changes (each pass reports a change)."""
+    """Infer kinds and simplify until nothing changes (each pass reports a change).
+    Kinds follow from the IR alone, so they are inferred again only after a change."""
+    changed = True
     for _ in range(_MAX_ROUNDS):
         infer_kinds(fn)
         changed = fold.run(fn)
-        infer_kinds(fn)
+        if changed:
+            infer_kinds(fn)
         changed |= specialize.run(fn)
         changed |= branches.run(fn)
         changed |= untuple.run(fn)
@@ -163,7 +166,8 @@ def optimize(fn: Function) -> Function:
         verify(fn, PRIMITIVES.arity)
         if not changed:
             break
-    infer_kinds(fn)
+    if changed:  # (the last round's changes: no round left to infer their kinds)
+        infer_kinds(fn)
     return fn
 
 

@@ -68,16 +68,33 @@ def assert_grad_close(
     The absolute tolerance is `atol` times tolerance_scale, since the rounding error of a
     difference quotient grows with the size of the function value.
     """
+    assert_grads_close(f, args, argnum, [got], rtol, atol, **kwargs)
+
+
+def assert_grads_close(
+    f: Callable[..., Any],
+    args: tuple,
+    argnum: int,
+    gots: list,
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    **kwargs: Any,
+) -> None:
+    """`assert_grad_close` of each of `gots` (gradients of one function at one point by
+    several routes), the central differences computed once: where f is costly to call
+    (it compiles a derivative of its own), they are most of the check's time."""
     expected = numeric_grad(f, args, argnum, **kwargs)
-    x = args[argnum]
-    assert np.shape(got) == np.shape(x), f"gradient shape {np.shape(got)} != argument shape {np.shape(x)}"
-    assert np.issubdtype(np.asarray(got).dtype, np.floating), f"gradient dtype {np.asarray(got).dtype} is not float"
-    if not isinstance(x, np.ndarray):
-        assert isinstance(got, (float, np.floating)), f"gradient of a float argument is {type(got).__name__}"
     scale = tolerance_scale(f, args, expected, **kwargs)
-    np.testing.assert_allclose(
-        got, expected, rtol=rtol, atol=atol * scale, err_msg=f"d/d arg {argnum} vs central differences"
-    )
+    x = args[argnum]
+    for got in gots:
+        assert np.shape(got) == np.shape(x), f"gradient shape {np.shape(got)} != argument shape {np.shape(x)}"
+        assert np.issubdtype(np.asarray(got).dtype, np.floating), \
+            f"gradient dtype {np.asarray(got).dtype} is not float"
+        if not isinstance(x, np.ndarray):
+            assert isinstance(got, (float, np.floating)), f"gradient of a float argument is {type(got).__name__}"
+        np.testing.assert_allclose(
+            got, expected, rtol=rtol, atol=atol * scale, err_msg=f"d/d arg {argnum} vs central differences"
+        )
 
 
 def numeric_hessian(f: Callable[..., Any], x: Any, h: float = 1e-4) -> np.ndarray:

@@ -114,14 +114,14 @@ def _peak(f, args) -> int:
     return peak
 
 
-def peaks_of_rnn_gradients(*policies, seed: int) -> dict[int, tuple[int, ...]]:
+def peaks_of_rnn_gradients(*policies, seed: int, lengths: tuple[int, int] = (1600, 6400)) -> dict[int, tuple[int, ...]]:
     """The peaks of the RNN's gradient under each checkpoint policy (None: every step
-    recorded), at 1600 and 6400 steps."""
+    recorded), at two numbers of steps (by default 1600 and 6400)."""
     rng = np.random.default_rng(seed)
     W, U, h, _ = _rnn_args(rng, hidden=16, inputs=4)
     derivatives = [grad(rnn, argnums=0, mode="reverse", checkpoint=policy) for policy in policies]
     peaks = {}
-    for length in (1600, 6400):
+    for length in lengths:
         args = (W, U, h, rng.normal(size=(length, 4)))
         peaks[length] = tuple(_peak(f, args) for f in derivatives)
     return peaks

@@ -1,6 +1,7 @@
 """The command line as a user runs it: a subprocess, its output, its files and its exit
-status. Derivatives written by `adc grad` run in a fresh interpreter that cannot import
-ad_compiler, and are compared with central differences."""
+status (its one-line errors, help texts and the output of several runs of one command,
+by `main` in this process: `adc_here`). Derivatives written by `adc grad` run in a fresh
+interpreter that cannot import ad_compiler, and are compared with central differences."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 
+from ad_compiler.cli.main import main
 from numeric import numeric_grad
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +76,25 @@ def adc(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.Com
     )
 
 
+@pytest.fixture
+def adc_here(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable[..., subprocess.CompletedProcess]:
+    """`adc` run by its `main` in this process, from the repository's root, with what
+    `adc()` gives: for the one-line errors of options and targets, dozens of them, the
+    help texts, and the tests that compare what several runs of one command print, which
+    need no interpreter of their own (an interpreter's start and the compiler's import
+    were most of their time); the rest still run in one, as a user runs them, exit
+    status and stderr included."""
+    def run(*args: str) -> subprocess.CompletedProcess:
+        monkeypatch.chdir(ROOT)
+        try:
+            status = main(list(args))
+        except SystemExit as exit:  # (argparse's usage errors)
+            status = exit.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["adc", *args], status, out, err)
+    return run
+
+
 def run_standalone(module: Path, body: str) -> object:
     """Run `body` in a fresh interpreter, in the module's directory, where ad_compiler,
     astor and SymPy cannot be imported; it prints a JSON result."""
@@ -106,8 +128,8 @@ def imported_modules(source: str) -> set[str]:
 
 
 @pytest.mark.parametrize("command", [[], ["grad"], ["show"], ["ir"], ["check"], ["graph"]])
-def test_every_command_has_help_with_an_example_that_works(command: list[str], tmp_path: Path) -> None:
-    result = adc(*command, "--help")
+def test_every_command_has_help_with_an_example_that_works(command: list[str], tmp_path: Path, adc_here) -> None:
+    result = adc_here(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "example:\n  adc " in result.stdout
     example = result.stdout.split("example:\n  adc ")[1].splitlines()[0]
@@ -297,15 +319,15 @@ def test_show_specialized_and_colored(model: Path) -> None:
 # -- adc ir ---------------------------------------------------------------------------
 
 
-def test_ir_prints_each_stage(model: Path) -> None:
-    primal = adc("ir", f"{model}:seed")
+def test_ir_prints_each_stage(model: Path, adc_here) -> None:
+    primal = adc_here("ir", f"{model}:seed")
     assert primal.returncode == 0, primal.stderr
     assert primal.stdout.splitlines()[0] == "def seed(%x, %y, %c):"
     assert "%z = add(%2, %x)" in primal.stdout
-    optimized = adc("ir", f"{model}:tanh_layer", "--stage", "optimized", "--shapes", "x=(3,)")
+    optimized = adc_here("ir", f"{model}:tanh_layer", "--stage", "optimized", "--shapes", "x=(3,)")
     assert optimized.returncode == 0, optimized.stderr
     assert "%1: float[3] = np.tanh(%0)" in optimized.stdout
-    derivative = adc("ir", f"{model}:seed", "--stage", "derivative", "--argnums", "0,1", "--shapes", "x=(), y=(), c=()")
+    derivative = adc_here("ir", f"{model}:seed", "--stage", "derivative", "--argnums", "0,1", "--shapes", "x=(), y=(), c=()")
     assert derivative.returncode == 0, derivative.stderr
     assert derivative.stdout.startswith("def grad_seed(%x: float, %y: float, %c: float):")
     assert "tuple(%bx, %by)" in derivative.stdout
@@ -379,19 +401,19 @@ def test_check_of_a_64_by_8_mlp_skips_sympy_at_its_limit(tmp_path: Path) -> None
     assert "  SymPy derivative       skipped (see the symbolic row)" in lines
 
 
-def test_check_without_sympy_or_with_other_limits(model: Path) -> None:
+def test_check_without_sympy_or_with_other_limits(model: Path, adc_here) -> None:
     at = ["--argnums", "0,1,2", "--at", "x=1.5, y=2, c=0.5", "--timing", "0"]
-    off = adc("check", f"{model}:seed", *at, "--no-symbolic")
+    off = adc_here("check", f"{model}:seed", *at, "--no-symbolic")
     assert off.returncode == 0, off.stderr
     assert "x         symbolic           skipped: --no-symbolic" in off.stdout.splitlines()
-    low = adc("check", f"{model}:seed", *at, "--symbolic-limit", "2")
+    low = adc_here("check", f"{model}:seed", *at, "--symbolic-limit", "2")
     assert low.returncode == 0, low.stderr
     assert ("skipped: the function's SymPy expression passed 2 operations (limit --symbolic-limit 2; "
             "raise it, or --symbolic-limit none for no limit)") in " ".join(low.stdout.split())
-    late = adc("check", f"{model}:seed", *at, "--symbolic-seconds", "0")
+    late = adc_here("check", f"{model}:seed", *at, "--symbolic-seconds", "0")
     assert ("skipped: SymPy took more than 0 s, stopped converting the function (limit --symbolic-seconds 0; "
             "raise it, or --symbolic-seconds none for no limit)") in " ".join(late.stdout.split())
-    lifted = adc("check", f"{model}:seed", *at, "--symbolic-limit", "none", "--symbolic-seconds", "none")
+    lifted = adc_here("check", f"{model}:seed", *at, "--symbolic-limit", "none", "--symbolic-seconds", "none")
     assert lifted.returncode == 0, lifted.stderr
     row = next(line for line in lifted.stdout.splitlines() if line.startswith("x         symbolic"))
     assert row.split()[2] == "2." and row.endswith("ok")  # d/dx ((x y + c) c + x) = y c + 1
@@ -408,8 +430,8 @@ def test_check_without_sympy_or_with_other_limits(model: Path) -> None:
         (["--random", "x=(3, 4"], "error: --random 'x=(3, 4' is not a list of name=value\n"),
     ],
 )
-def test_bad_values_are_one_line_errors(model: Path, option: list[str], message: str | None) -> None:
-    result = adc("check", f"{model}:tanh_layer", *option, "--timing", "0")
+def test_bad_values_are_one_line_errors(model: Path, option: list[str], message: str | None, adc_here) -> None:
+    result = adc_here("check", f"{model}:tanh_layer", *option, "--timing", "0")
     if message is None:  # a trailing comma is fine
         assert result.returncode == 0, result.stderr
         return
@@ -540,9 +562,10 @@ def test_syntax_error_in_the_users_file(tmp_path: Path) -> None:
         ("examples/quickstart.py:f", ["--argnums", "5"], "error: --argnums: f has 3 parameters, no position 5\n"),
     ],
 )
-def test_command_errors_are_one_line_with_exit_2(target: str, options: list[str], message: str, tmp_path: Path) -> None:
+def test_command_errors_are_one_line_with_exit_2(target: str, options: list[str], message: str, tmp_path: Path,
+                                                 adc_here) -> None:
     out = tmp_path / "out.py"
-    result = adc("grad", target, *options, "-o", str(out))
+    result = adc_here("grad", target, *options, "-o", str(out))
     assert (result.returncode, result.stderr) == (2, message)
     assert not out.exists()
 
@@ -683,8 +706,8 @@ def test_the_users_module_cannot_disturb_the_command(tmp_path: Path) -> None:
          "error: argument --symbolic-seconds: soon is not a number of seconds (or none) (see adc check --help)\n"),
     ],
 )
-def test_more_command_errors(model: Path, command: list[str], message: str) -> None:
-    result = adc(*[part.replace("MODEL", str(model)) for part in command])
+def test_more_command_errors(model: Path, command: list[str], message: str, adc_here) -> None:
+    result = adc_here(*[part.replace("MODEL", str(model)) for part in command])
     assert result.returncode == 2
     assert result.stderr.startswith(message.replace("MODEL", str(model)))
     assert len(result.stderr.splitlines()) == 1

@@ -316,22 +316,9 @@ print(json.dumps(out))
 
 
 def test_emitted_forward_sources_are_the_same_in_fresh_processes() -> None:
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from tests.fresh import json_in_fresh_processes
 
-    root = Path(__file__).resolve().parent.parent
-
-    def dump(seed: str) -> dict:
-        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(root))
-        proc = subprocess.run([sys.executable, "-c", _DUMP_FORWARD_SOURCES], cwd=root, env=env,
-                              capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout)
-
-    first, second = dump("0"), dump("4242")
+    first, second = json_in_fresh_processes(_DUMP_FORWARD_SOURCES)
     assert first.keys() == second.keys() and len(first) > 20
     for case_id, texts in first.items():
         assert not texts[0].startswith(("Error", "NoDerivativeError", "CompileError")), (case_id, texts[0])

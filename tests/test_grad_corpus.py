@@ -14,10 +14,6 @@ import difflib
 import hashlib
 import inspect
 import io
-import json
-import os
-import subprocess
-import sys
 import textwrap
 import tokenize
 from pathlib import Path
@@ -27,6 +23,7 @@ import pytest
 
 from ad_compiler import grad, value_and_grad
 from tests.corpus import CASES, Case
+from tests.fresh import json_in_fresh_processes
 from tests.numeric import assert_grad_close
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,15 +181,6 @@ _DUMP_SOURCES = textwrap.dedent(
 )
 
 
-def _sources_in_fresh_process(hash_seed: str) -> dict[str, list[str]]:
-    env = dict(os.environ, PYTHONHASHSEED=hash_seed, PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-c", _DUMP_SOURCES], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
-
-
 def _compiler_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in sorted((ROOT / "ad_compiler").rglob("*.py")):
@@ -205,7 +193,7 @@ COMPILER_AT_IMPORT = _compiler_fingerprint()
 
 @pytest.fixture(scope="module")
 def fresh_sources() -> tuple[dict, dict]:
-    sources = _sources_in_fresh_process("0"), _sources_in_fresh_process("4242")
+    sources = tuple(json_in_fresh_processes(_DUMP_SOURCES))
     if _compiler_fingerprint() != COMPILER_AT_IMPORT:
         pytest.skip("ad_compiler was edited during this run: fresh processes ran other code than this one")
     return sources

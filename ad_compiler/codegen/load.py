@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import linecache
 import math
 import types
@@ -45,16 +46,20 @@ def load(
     cells = dict(outside.cells)
     params = sorted(set(own) | set(cells))
     module = ast.parse(source, filename)
+    first = module.body[0]
+    # (the nodes made here take the first statement's place; the parsed ones have theirs,
+    # so they are not walked again, as fix_missing_locations would)
+    at = functools.partial(ast.copy_location, old_node=first)
     factory = ast.FunctionDef(
         name=_FACTORY,
-        args=ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], vararg=None,
+        args=ast.arguments(posonlyargs=[], args=[at(ast.arg(p)) for p in params], vararg=None,
                            kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
-        body=module.body + [ast.Return(ast.Name(name, ast.Load()))],
+        body=module.body + [at(ast.Return(at(ast.Name(name, ast.Load()))))],
         decorator_list=[],
         returns=None,
         **({"type_params": []} if "type_params" in ast.FunctionDef._fields else {}),
     )
-    wrapper = ast.fix_missing_locations(ast.Module([ast.copy_location(factory, module.body[0])], []))
+    wrapper = ast.Module([at(factory)], [])
     scratch: dict[str, Any] = {"__builtins__": builtins, "__name__": "ad_compiler.emitted"}
     exec(compile(wrapper, filename, "exec"), scratch)  # noqa: S102 - compiling our own output
     made = scratch[_FACTORY](**{p: own.get(p) for p in params})

@@ -111,7 +111,13 @@ class _Checker:
 
     def structure(self, op: Op) -> None:
         """Region shapes and input counts that the later stages index into blindly."""
-        p, n_in, n_out, where = op.prim, len(op.inputs), len(op.results), ("op", op)
+        p, n_in = op.prim, len(op.inputs)
+        if p != "cond" and p not in LOOP_HEAD:  # (most ops: their operand count alone)
+            arity = self.arity(p) if self.arity is not None else None
+            if arity is not None and n_in != arity:
+                raise _Fault(f"{p}: has {n_in} inputs, expected {arity}", ("op", op))
+            return
+        n_out, where = len(op.results), ("op", op)
 
         def need(ok: bool, reason: str) -> None:
             if not ok:
@@ -141,8 +147,6 @@ class _Checker:
             need(n_out == n_in, f"has {n_in} initial values but {n_out} results")
             region(0, n_in, 1)
             region(1, n_in, n_in)
-        elif self.arity is not None and self.arity(p) is not None:
-            need(n_in == self.arity(p), f"has {n_in} inputs, expected {self.arity(p)}")
 
 
 def _listing(fn: Function, where: _Where | None) -> str:

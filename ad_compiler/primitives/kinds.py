@@ -56,6 +56,24 @@ def array_kind(shape: tuple | None, dtype: str, ndim: int | None = None) -> Kind
     return Array(len(shape), dtype, tuple(shape))
 
 
+def broadcast_shapes(*shapes: tuple) -> tuple:
+    """np.broadcast_shapes of known shapes (ValueError where they do not broadcast), in
+    Python: kind inference asks it of every elementwise op, most often of equal shapes,
+    where NumPy's (which builds arrays to ask) took most of the time."""
+    first = shapes[0]
+    if all(s == first for s in shapes):
+        return tuple(map(int, first))
+    ndim = max(len(s) for s in shapes)
+    out = [1] * ndim
+    for s in shapes:
+        for i, n in enumerate(s, ndim - len(s)):
+            if n != out[i]:
+                if out[i] != 1 and n != 1:
+                    raise ValueError(f"shapes {shapes} do not broadcast")
+                out[i] = n if out[i] == 1 else out[i]
+    return tuple(map(int, out))
+
+
 def broadcast(kinds: Sequence[Kind], dtype: str | None = None) -> Kind:
     """The kind of an elementwise operation on operands of these kinds."""
     if any(not isinstance(k, (Scalar, Array)) for k in kinds):
@@ -70,14 +88,14 @@ def broadcast(kinds: Sequence[Kind], dtype: str | None = None) -> Kind:
     if any(s is None for s in shapes):
         known = [s for s in shapes if s is not None]
         try:
-            joined = np.broadcast_shapes(*known) if known else None
+            joined = broadcast_shapes(*known) if known else None
         except ValueError:
             return None
         if joined is not None and len(joined) == ndim and 1 not in joined:
             return array_kind(joined, out)  # (an operand of another shape would be an error)
         return array_kind(None, out, ndim)
     try:
-        return array_kind(np.broadcast_shapes(*shapes), out)
+        return array_kind(broadcast_shapes(*shapes), out)
     except ValueError:
         return None
 

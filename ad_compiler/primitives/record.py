@@ -258,7 +258,9 @@ class Table:
 
     def get(self, prim: str) -> Primitive:
         """The record of `prim` (a blank one, not stored, for a prim without a record)."""
-        if self._lazy and self._load():  # (a library imported since: its primitives first)
+        # (a library imported since: its primitives first; `_load`'s own first test, inlined:
+        # this runs hundreds of thousands of times in a large compilation)
+        if self._lazy and len(sys.modules) != self._modules_seen and self._load():
             return self.get(prim)
         found = self._records.get(prim)
         if found is None:

@@ -23,7 +23,7 @@ import pytest
 
 from ad_compiler import grad, jacfwd, jvp
 from ad_compiler.primitives import PRIMITIVES
-from tests.numeric import numeric_grad
+from tests.numeric import _step, numeric_grad
 
 
 @dataclass(frozen=True)
@@ -177,27 +177,40 @@ def direction(spec: Spec, args: tuple) -> tuple:
     )
 
 
-def _entries(f: Callable[..., Any], args: tuple, partial: Callable[[Callable[..., Any]], Any]) -> np.ndarray:
-    """`partial(g)` for every entry `g` of f's result (a scalar function of the
-    arguments), stacked in the result's shape."""
-    shape = np.shape(f(*args))
-    parts = [partial(lambda *a, o=o: np.asarray(f(*a))[o]) for o in np.ndindex(shape)]
-    return np.reshape(np.array(parts), shape + np.shape(parts[0]))
+def _difference(f: Callable[..., Any], x: Any, at: Callable[[Any], tuple]) -> np.ndarray:
+    """Central differences of every entry of f's result at once, in the entries of x: each
+    entry is `numeric_grad`'s of that entry of the result (the same step, the same
+    quotient), f called twice per entry of x (not twice per entry of x and of the result).
+    `at(value)` is f's arguments with x replaced; shape: result's + x's."""
+
+    def value(v: Any) -> np.ndarray:
+        return np.asarray(f(*at(v)), dtype=np.float64)
+
+    if not isinstance(x, np.ndarray):
+        x = float(x)
+        h = _step(x)
+        plus, minus = x + h, x - h
+        return (value(plus) - value(minus)) / (plus - minus)
+    base = np.array(x, dtype=np.float64)
+    out = np.empty(np.shape(f(*at(x))) + base.shape)
+    for index in np.ndindex(base.shape):
+        h = _step(base[index])
+        plus, minus = base.copy(), base.copy()
+        plus[index] += h
+        minus[index] -= h
+        out[(...,) + index] = (value(plus) - value(minus)) / (plus[index] - minus[index])
+    return out
 
 
 def directional_difference(f: Callable[..., Any], args: tuple, tangents: tuple) -> np.ndarray:
     """The derivative of f along the tangents, by central differences in the step s of
     `f(args + s * tangents)`."""
-
-    def along(g):
-        return numeric_grad(lambda s: g(*(a + s * t for a, t in zip(args, tangents))), (0.0,), 0)
-
-    return _entries(f, args, along)
+    return _difference(f, 0.0, lambda s: tuple(a + s * t for a, t in zip(args, tangents)))
 
 
 def numeric_jacobian(f: Callable[..., Any], args: tuple, argnum: int) -> np.ndarray:
     """d f / d args[argnum] by central differences: `out.shape + in.shape`."""
-    return _entries(f, args, lambda g: numeric_grad(g, args, argnum))
+    return _difference(f, args[argnum], lambda v: args[:argnum] + (v,) + args[argnum + 1:])
 
 
 
