@@ -21,7 +21,7 @@ import numpy as np
 from .arguments import (
     check_checkpoint, check_cotangent, check_differentiated, check_mode, check_tangents, normalized_argnums,
 )
-from .backends import check_backend
+from .backends import backend_named, check_backend
 from .errors import ArgumentError, CompileError, user_entry
 from .frontend import UserFunction, lower_user, user_function
 from .frontend.environment import current_kinds, valid, value_refs
@@ -30,7 +30,7 @@ from .frontend.probes import ShapesNeeded
 from .frontend.runlists import ShapedList
 from .ir import Function, Op, Region, Value, format_function
 from .ir.externals import External
-from .ir.types import kind_of
+from .ir.types import foreign_array, kind_of
 from .ad.rules import RULES
 from .ad.sparse import Sparsity, sparsity_of, sparsity_of_entries
 from .ad.sparsity import detect, outside_values, same_values, snapshot
@@ -188,7 +188,7 @@ class CompileCache:
 def _leaf_key(leaves: tuple) -> tuple:
     """What a version is chosen by, of a call's leaves: arrays' shapes and dtypes, the
     types of the rest."""
-    return tuple((x.shape, x.dtype) if type(x) is np.ndarray else type(x) for x in leaves)
+    return tuple((x.shape, x.dtype) if type(x) is np.ndarray or foreign_array(x) else type(x) for x in leaves)
 
 
 def _nontrivial(trees: Trees | None) -> Trees | None:
@@ -440,7 +440,8 @@ def _what(options: Options) -> str:
 def _check_differentiated(fun: Callable[..., Any], options: Options, values: tuple) -> None:
     if isinstance(options, (GradOptions, JacobianOptions)):
         user = _user(fun)
-        check_differentiated(_what(options), user.name, list(user.signature.parameters), values, options.argnums)
+        check_differentiated(_what(options), user.name, list(user.signature.parameters), values, options.argnums,
+                             backend_named(options.backend).takes)
 
 
 @user_entry

@@ -10,13 +10,13 @@ and a tangent of another shape broadcasts silently.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .errors import ArgumentError
 from .ir.trees import flatten
-from .ir.types import Array, Scalar, TupleKind, kind_of
+from .ir.types import Array, Scalar, TupleKind, foreign_array, kind_of
 
 MODES = ("auto", "reverse", "forward")
 
@@ -55,9 +55,13 @@ def check_checkpoint(policy: Any) -> Any:
     raise ArgumentError(f"checkpoint must be None, 'sqrt', 'log' or a positive int (steps per segment), not {policy!r}")
 
 
-def _advice(value: Any, param: str) -> str | None:
-    """What `value` is and what to pass instead, if it cannot be differentiated (None: fine)."""
+def _advice(value: Any, param: str, takes: Callable[[Any], bool] | None = None) -> str | None:
+    """What `value` is and what to pass instead, if it cannot be differentiated (None: fine);
+    `takes` says which other libraries' float arrays the backend runs on."""
     kind = kind_of(value)
+    if foreign_array(value) and not (takes is not None and takes(value)):
+        return (f"a {type(value).__module__.partition('.')[0]} {type(value).__name__}, which the NumPy backend does "
+                "not run on; pass backend='array-api' (docs/backend-array-api.md), or a NumPy array")
     if isinstance(kind, TupleKind):
         return None
     if kind is None:
@@ -80,16 +84,17 @@ def _advice(value: Any, param: str) -> str | None:
 
 
 def check_differentiated(transform: str, name: str, params: Sequence[str], values: Sequence[Any],
-                         argnums: Sequence[int]) -> None:
+                         argnums: Sequence[int], takes: Callable[[Any], bool] | None = None) -> None:
     """Refuse, as JAX does, to differentiate anything but floats, float arrays and
-    pytrees of them (tuples, lists, dicts, NamedTuples, dataclasses)."""
+    pytrees of them (tuples, lists, dicts, NamedTuples, dataclasses); float arrays of
+    another library where the backend `takes` them (`Backend.takes`)."""
     for k in argnums:
         leaves, tree = flatten(values[k])
         if values[k] is None:  # (an empty pytree in JAX, but as a whole argument a mistake)
             leaves, tree = [None], flatten(0.0)[1]
         for path, leaf in zip(tree.paths(), leaves):
             where = params[k] + "".join(f"[{key!r}]" for key in path)
-            problem = _advice(leaf, where)
+            problem = _advice(leaf, where, takes)
             if problem is not None:
                 part = f"argument {k} ({params[k]})" if tree.is_leaf else f"{where}, in argument {k},"
                 raise ArgumentError(f"{transform} differentiates floats and float arrays, but {part} of "

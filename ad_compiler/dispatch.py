@@ -28,6 +28,7 @@ from typing import Any, Callable
 from numpy import ndarray
 
 from .errors import CompileError, for_user, name_frames
+from .ir.types import foreign_array
 
 
 class _Never:
@@ -100,7 +101,7 @@ def guard_expression(guards: list, refs: tuple, scope: dict[str, Any]) -> tuple[
             value = ref.read()
         except Exception:  # noqa: BLE001 - unreadable now: always take the general path
             value = _MISSING
-        if type(value) is ndarray:
+        if type(value) is ndarray or foreign_array(value):  # (another library's array: never, by the general path)
             scope[f"_adc_e{k}"], scope[f"_adc_d{k}"] = value.shape, value.dtype
             parts.append(f"type(_adc_v := {read}) is _adc_ndarray and _adc_v.shape == _adc_e{k} "
                          f"and _adc_v.dtype == _adc_d{k}")
@@ -230,6 +231,8 @@ class Dispatch:
         """Calls with positional `values` of this signature go to `function` from now on."""
         if len(values) != self._arity:
             return
+        if any(foreign_array(v) for v in values):  # (by the general path, which reads shapes)
+            return
         if any(type(v) is ndarray for v in values):
             key = tuple((v.shape, v.dtype) if type(v) is ndarray else type(v) for v in values)
             self._by_shape[key] = function
@@ -349,7 +352,7 @@ def value_caller(values: tuple, known: frozenset[int], function: Callable[..., A
     params = [f"_adc_a{k}" for k in range(len(values))]
     tests: list[str] = []
     for k, (param, value) in enumerate(zip(params, values)):
-        key = (value.shape, value.dtype) if type(value) is ndarray else type(value)
+        key = (value.shape, value.dtype) if type(value) is ndarray or foreign_array(value) else type(value)
         tests.append(_key_test(param, key, constant) + (f" and {param} == {value!r}" if k in known else ""))
     lines = [f"def {_ENTRY}({', '.join(params)}):",
              f"    if not ({' and '.join(tests) or 'True'}):",

@@ -20,6 +20,11 @@ class Backend(Spelling):
     needs = "NumPy"
     """What a standalone module of this backend needs, as its header says it."""
 
+    def takes(self, value: Any) -> bool:
+        """Whether `value`, of a type the compiler does not know (not an ndarray), is a
+        float array this backend's code runs on (it then has a kind, `ir.types.foreign_array`)."""
+        return False
+
     def compile(self, fn: Function, kinds: Sequence[Kind] | None) -> tuple[Function, Emitted, Callable[..., Any]]:
         """The optimized derivative `fn` made live for argument `kinds` (None: any): the IR
         emitted, the text, and the function."""

@@ -23,7 +23,7 @@ import keyword
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection
+from typing import Any, Callable, Collection, Mapping
 
 import numpy as np
 
@@ -69,25 +69,41 @@ class Emitted:
     namespace: dict[str, Any] = field(default_factory=dict)
     helpers: tuple[str, ...] = ()
     outside: Outside = field(default_factory=Outside)
+    helper_sources: Mapping[str, str] = field(default_factory=lambda: HELPERS)
+    """The source of each helper by name, as the backend spells it (`Spelling.helpers`)."""
     backend: str = "numpy"
     """The backend whose code this is (`ad_compiler/backends`)."""
 
     @property
     def source(self) -> str:
         """The helpers' source, then the function's: a text that runs by itself."""
-        return "\n\n".join([HELPERS[h] for h in self.helpers] + [self.definition])
+        return "\n\n".join([self.helper_sources[h] for h in self.helpers] + [self.definition])
 
 
 class Spelling:
     """How a backend spells what codegen emits, where it differs from NumPy's spelling
     (`ad_compiler/backends`): the defaults here are NumPy's."""
 
+    helpers: Mapping[str, str] = HELPERS
+    """The source of each helper emitted code may call (`runtime.py`), as this backend
+    writes it."""
+    reserved: frozenset[str] = frozenset()
+    """Names this backend's code gives a meaning of its own (`xp`): never a variable's."""
+    scatters_in_place = True
+    """Whether `np.add.at` may add into an array the function owns (`InPlace`); if not,
+    the helper `add_at` makes a new array."""
+
     def call(self, emitter: "_Emitter", op: Op, args: list[ast.expr]) -> ast.expr | None:
         """The expression of `op` (its operands spelled as `args`), or None: NumPy's."""
         return None
 
+    def store(self, emitter: "_Emitter", op: Op, at: int) -> list[str] | None:
+        """The statements of an element write `setitem(y, index, v)`, or None: NumPy's,
+        into the array itself where nothing can see it change (`InPlace.store`)."""
+        return None
+
     def prelude(self, emitter: "_Emitter") -> list[str]:
-        """Statements the function body starts with, once its parameters are named."""
+        """Statements the function body starts with, asked once the body is spelled."""
         return []
 
 
@@ -98,6 +114,8 @@ class _Emitter(InPlace):
     def __init__(self, fn: Function, spelling: Spelling = NUMPY_SPELLING) -> None:
         self.fn = fn
         self.spelling = spelling
+        self.state: dict[str, Any] = {}
+        """What the spelling keeps of this function while it spells it."""
         self.plan: Plan = plan_function(fn)
         self.inlined = self.plan.inlined
         self.names: dict[Value, str] = {}
@@ -109,7 +127,7 @@ class _Emitter(InPlace):
         self.temps = 0
         self.seen: set[tuple[str, int]] = set()
         self.prenamed: dict[Value, str] = {}  # results of nested ifs that write an outer one
-        self.outside = outside_names(fn, lambda n: n in _RESERVED or n == fn.name)
+        self.outside = outside_names(fn, lambda n: n in _RESERVED or n in spelling.reserved or n == fn.name)
         self.read_outside = self.outside.names
         self.source_names = {_identifier(v.name) for v in _values(fn) if v.name}
         """Names of the source's variables: a temporary never takes one (`t1 = len(y)`
@@ -117,7 +135,8 @@ class _Emitter(InPlace):
 
     # -- naming -----------------------------------------------------------------------
     def _free(self, name: str, at: int) -> bool:
-        if name in _RESERVED or name == self.fn.name or name in self.namespace or name in self.read_outside:
+        if name in _RESERVED or name in self.spelling.reserved or name == self.fn.name or name in self.namespace \
+                or name in self.read_outside:
             return False
         holder = self.holder.get(name)
         live = holder is not None and self.plan.last_use.get(holder, -1) > at
@@ -192,7 +211,8 @@ class _Emitter(InPlace):
         if name is None:
             name = base = _identifier(hint or "const")
             n = 1
-            while name in self.namespace or name in _RESERVED or name in self.holder or name in self.read_outside:
+            while name in self.namespace or name in _RESERVED or name in self.spelling.reserved or \
+                    name in self.holder or name in self.read_outside:
                 name = f"{base}_{n}"
                 n += 1
             self.namespace[name] = value
@@ -301,12 +321,12 @@ class _Emitter(InPlace):
     def statement(self, op: Op) -> list[str]:
         at = self.plan.start[op]
         if op.prim == "setitem":
-            return self.store(op, at)
+            return self.spelling.store(self, op, at) or self.store(op, at)
         if op.prim == "push":
             return self.push(op, at)
         if op.prim == "pop":
             return self.pop(op, at)
-        if op.prim == "add_at" and self._scatters_in_place(op, at):
+        if op.prim == "add_at" and self.spelling.scatters_in_place and self._scatters_in_place(op, at):
             return self.scatter_add(op)
         if op.prim == "cond":
             return self.cond(op)
@@ -528,10 +548,11 @@ class _Emitter(InPlace):
         named: list[str] = []
         for p in self.fn.params:  # (each its own name, read or not: a parameter list has no repeats)
             named.append(self._define(p, -1, named))
-        body = self.spelling.prelude(self) + self.block(self.fn.body.ops)
+        body = self.block(self.fn.body.ops)
         returned = [self.operand(y) for y in self.fn.body.yields]
         result = returned[0] if len(returned) == 1 else ast.Tuple(returned, ast.Load())
         body += unparse(ast.Return(result)).splitlines()
+        body = self.spelling.prelude(self) + body  # (once the body is spelled: what it needs)
         args = ast.arguments(
             posonlyargs=[],
             args=[ast.arg(self.names[p]) for p in self.fn.params],
@@ -543,7 +564,8 @@ class _Emitter(InPlace):
         )
         header = unparse(ast.FunctionDef(self.fn.name, args, [ast.Pass()], [], None)).splitlines()[:-1]
         text = "\n".join(header + self._indented(body)) + "\n"  # (a long header is wrapped)
-        return Emitted(self.fn.name, text, self.namespace, tuple(sorted(self.helpers)), self.outside)
+        return Emitted(self.fn.name, text, self.namespace, tuple(sorted(self.helpers)), self.outside,
+                       self.spelling.helpers)
 
 
 def _call(op: Op, args: list[ast.expr]) -> ast.expr:

@@ -24,7 +24,7 @@ from typing import Any, Mapping, Optional, Sequence
 import numpy as np
 
 from ..errors import CompileError
-from ..runtime import CHECK_ARGUMENTS, HELPERS
+from ..runtime import CHECK_ARGUMENTS
 from .emit import Emitted
 from .names_outside import standalone
 from .text import unparse
@@ -64,7 +64,8 @@ def standalone_module(header: Sequence[str], functions: Sequence[Emitted],
     (in the order of its parameters): the table `SPECIALIZED` comes before the helpers,
     `check_arguments` after the functions. A backend's `backend_imports` follow NumPy's, and
     `decorators` (by function name) head their functions (`@njit(cache=True)`)."""
-    helpers = [HELPERS[h] for h in sorted({h for f in functions for h in f.helpers})]
+    sources = {h: f.helper_sources[h] for f in functions for h in f.helpers}
+    helpers = [sources[h] for h in sorted(sources)]
     definitions = [f.definition for f in functions]
     table: list[str] = []
     decorators = decorators or {}

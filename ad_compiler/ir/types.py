@@ -104,12 +104,32 @@ def kind_of(x: Any) -> Kind:
         return TupleKind(tuple(kind_of(i) for i in x))
     if isinstance(x, slice):
         return SliceKind()
+    if foreign_array(x):
+        return Array(len(x.shape), dtype_name(x.dtype), tuple(x.shape))
     return None
 
 
+_ARRAY_LIBRARIES = frozenset({"dask", "cupy", "torch", "jax", "jaxlib"})
+"""The libraries whose arrays the array-api backend's code runs on, besides NumPy."""
+
+
+def foreign_array(x: Any) -> bool:
+    """An array of another library (dask.array, CuPy, PyTorch): of a type one of them
+    defines, with a shape and a dtype. It has a kind, as an ndarray has; only a backend
+    that `takes` it runs on it, and a call with one is dispatched by the general path
+    (which reads its shape), never by its type alone."""
+    return type(x).__module__.partition(".")[0] in _ARRAY_LIBRARIES and hasattr(x, "shape") and hasattr(x, "dtype")
+
+
 def dtype_name(dtype: Any) -> str:
-    """Collapse a NumPy dtype to the scalar dtype names above."""
-    kind = np.dtype(dtype).kind
+    """Collapse a NumPy dtype (or another library's: `torch.float64`) to the scalar dtype
+    names above."""
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        text = str(dtype)
+        kind = next((k for name, k in (("complex", "c"), ("float", "f"), ("uint", "u"), ("int", "i"), ("bool", "b"))
+                     if name in text), "O")
     return {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}.get(kind, "object")
 
 

@@ -62,6 +62,14 @@ for _name in ("sin", "cos", "tan", "exp", "expm1", "log", "log1p", "log2", "log1
                   elementwise=True, infer=math_kind)
     if hasattr(math, _name) and _name not in _NOT_NUMPY:  # (NumPy's of the same meaning, for arrays)
         primitive(getattr(math, _name), over_arrays="np." + _ARRAY_NAMES.get(_name, _name))
+for _name in ("sin", "cos", "tan", "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "tanh", "sinh", "cosh",
+              "asin", "acos", "atan", "asinh", "acosh", "atanh", "atan2", "hypot", "pow", "copysign", "isnan",  # (the
+              # Array API standard's names are math's)
+              "isinf", "isfinite", "floor", "ceil", "trunc"):
+    primitive("np." + _ARRAY_NAMES.get(_name, _name), array_api=_name)
+for _fn, _name in ((np.add, "add"), (np.subtract, "subtract"), (np.multiply, "multiply"), (np.divide, "divide"),
+                   (np.negative, "negative"), (np.positive, "positive"), (np.square, "square")):
+    primitive(_fn, array_api=_name)
 
 
 @defvjp(operator.add, np.add)

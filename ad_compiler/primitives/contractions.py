@@ -74,6 +74,7 @@ primitive(np.tril, np.triu, infer=same_call, linear=True, fresh=True, moves=(0,)
 primitive(np.einsum, reads=lambda subscripts, *operands, **options: einsum_reads(subscripts, *operands)
           if isinstance(subscripts, str) and not set(options) - {"optimize"} else None)
 primitive(np.trace, reads=lambda a, **options: einsum_reads("ii->", a) if not options and np.ndim(a) == 2 else None)
+primitive(np.einsum, array_api="einsum")  # (not the standard's, but array-api-compat's for every library)
 
 
 # ---- np.einsum ----

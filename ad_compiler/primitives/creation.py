@@ -119,6 +119,9 @@ primitive(np.shape, infer=shape_kind, reads_shape_only=True, shape_query=True, a
 primitive(np.size, infer=int_kind, reads_shape_only=True, shape_query=True, attributes=("size",))
 primitive(np.ndim, infer=int_kind, reads_shape_only=True, shape_query=True, attributes=("ndim",))
 primitive("len", reads_shape_only=True, shape_query=True)
+for _fn in (np.zeros, np.ones, np.empty, np.full, np.zeros_like, np.ones_like, np.empty_like, np.full_like, np.eye,
+            np.arange, np.linspace):
+    primitive(_fn, array_api=_fn.__name__)  # (the Array API standard's names are NumPy's)
 defzero(np.shape, np.size, np.ndim, np.ones_like, np.zeros_like, np.full_like, np.empty_like)
 
 

@@ -50,6 +50,9 @@ primitive(*CUMULATIVE, np.diff, np.ediff1d, np.sort, infer=along_kind, fresh=Tru
 primitive(np.cumsum, np.nancumsum, linear=True)  # (not np.diff: a constant prepend= makes it affine)
 primitive(np.cumsum, methods=("cumsum",))
 primitive(np.cumprod, methods=("cumprod",))
+for _fn, _name in ((np.cumsum, "cumulative_sum"), (np.prod, "prod"), (np.argmax, "argmax"), (np.argmin, "argmin"),
+                   (np.any, "any"), (np.all, "all"), (np.sort, "sort"), (np.argsort, "argsort")):
+    primitive(_fn, array_api=_name)  # (their names in the Array API standard)
 primitive(np.prod, np.nanprod, np.median, np.ptp, np.nanmax, np.nanmin, infer=reduction_kind, reduces=True)
 primitive(np.prod, methods=("prod",))
 primitive(*CUMULATIVE, np.diff, np.sort, np.argsort, np.argmax, np.argmin, np.any, np.all, np.count_nonzero,

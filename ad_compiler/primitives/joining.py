@@ -226,6 +226,8 @@ def hstack_tangent(darrays, ans, arrays, axis, batch):
 
 joining_rules(np.stack, stack_pieces, stack_tangent, stacked_items)
 joining_rules(np.concatenate, concatenate_pieces, concatenate_tangent)
+primitive(np.stack, array_api="stack")  # (the Array API standard's names; of a run-time sequence too)
+primitive(np.concatenate, array_api="concat")
 joining_rules(np.vstack, *made_alike(np.vstack, 0, np.atleast_2d))
 joining_rules(np.hstack, hstack_pieces, hstack_tangent)
 joining_rules(np.column_stack, *made_alike(np.column_stack, 1, as_column))

@@ -180,6 +180,8 @@ primitive(np.dot, reads=dot_reads)
 primitive(np.inner, reads=inner_reads)
 primitive(np.outer, reads=outer_reads)
 primitive(np.tensordot, reads=tensordot_reads)
+for _fn in (np.matmul, np.tensordot, *[getattr(np, name) for name in ("vecdot",) if hasattr(np, name)]):
+    primitive(_fn, array_api=_fn.__name__)  # (the Array API standard's names are NumPy's)
 primitive(np.cross, reads=cross_reads)
 for _name, _spec in (("vecdot", "...z,...z->..."), ("matvec", "...iz,...z->...i"), ("vecmat", "...z,...zi->...i")):
     if hasattr(np, _name):

@@ -109,6 +109,8 @@ primitive(np.take_along_axis, infer=by_values(np.take_along_axis, data=(0, 1)), 
 primitive(np.tile, np.repeat, np.flip, np.fliplr, np.flipud, np.rot90, np.roll, np.delete, np.take, np.take_along_axis,
           moves=(0,))
 primitive(np.insert, moves=(0, 2))
+for _fn in (np.tile, np.repeat, np.flip, np.roll, np.take):
+    primitive(_fn, array_api=_fn.__name__)  # (the Array API standard's names are NumPy's)
 
 # ---- helpers the rules share (inlined) ----
 

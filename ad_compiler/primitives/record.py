@@ -185,6 +185,10 @@ class Primitive:
     ZeroDivisionError on Python floats, `**` OverflowError or gives a complex)."""
     sympy: str | None = None
     """The SymPy function of the same meaning (`sin`, `exp`), for the symbolic check."""
+    array_api: str = ""
+    """Its name in the Array API standard's namespace (`asin` for np.arcsin, `concat` for
+    np.concatenate), or in what array-api-compat gives every library (`einsum`): what the
+    array-api backend calls it by (`xp.asin`). "": none, and that backend refuses it."""
     vjps: list[Rule] = field(default_factory=list)
     jvps: list[Rule] = field(default_factory=list)
 

@@ -62,6 +62,8 @@ def average_kind(op, kinds, producers):
 primitive(np.sum, np.mean, infer=reduction_kind, linear=True, reduces=True)
 primitive(np.sum, methods=("sum",))
 primitive(np.mean, methods=("mean",))
+primitive(np.sum, array_api="sum")
+primitive(np.mean, array_api="mean")
 primitive(np.var, infer=reduction_kind, reduces=True, methods=("var",))
 primitive(np.std, infer=reduction_kind, reduces=True, methods=("std",))
 primitive(np.nansum, np.nanmean, np.nanvar, np.nanstd, infer=reduction_kind, reduces=True)

@@ -59,6 +59,9 @@ primitive(np.clip, infer=clip_kind, elementwise=True, fresh=True, methods=("clip
 primitive(np.max, np.amax, np.min, np.amin, infer=reduction_kind, reduces=True)
 primitive(np.max, methods=("max",))
 primitive(np.min, methods=("min",))
+for _fn, _name in ((np.maximum, "maximum"), (np.minimum, "minimum"), (np.where, "where"), (np.clip, "clip"),
+                   (np.max, "max"), (np.min, "min"), (np.amax, "max"), (np.amin, "min")):
+    primitive(_fn, array_api=_name)  # (their names in the Array API standard)
 
 
 @defbatch(max)

@@ -195,6 +195,11 @@ if hasattr(np, "matrix_transpose"):
     primitive(np.matrix_transpose, infer=by_values(np.matrix_transpose), **VIEW)
 primitive(np.asarray, np.asanyarray, np.ascontiguousarray, np.asfortranarray, infer=converted_kind, view=True, moves=(0,))
 primitive(np.copy, infer=same_kind, allocates=True, fresh=True, methods=("copy",))
+for _fn, _name in ((np.transpose, "permute_dims"), (np.reshape, "reshape"), (np.squeeze, "squeeze"),
+                   (np.expand_dims, "expand_dims"), (np.moveaxis, "moveaxis"), (np.broadcast_to, "broadcast_to"),
+                   (np.broadcast_arrays, "broadcast_arrays"), (np.asarray, "asarray"), (np.copy, "asarray"),
+                   (np.array, "asarray")):
+    primitive(_fn, array_api=_name)  # (their names in the Array API standard; np.copy's copies, `allocates`)
 primitive(np.array, infer=array_of_kind, allocates=True, fresh=True, methods=("astype",))
 primitive(np.ndarray.flatten, name="np.ndarray.flatten", infer=ravel_kind, methods=("flatten",), allocates=True,
           fresh=True, linear=True)

@@ -135,6 +135,9 @@ for _names, _sympy in (
     ((np.nan_to_num,), lambda sp, x: x),
 ):
     primitive(*_names, sympy=_sympy)
+for _fn, _name in ((np.abs, "abs"), (np.sign, "sign"), (np.logaddexp, "logaddexp"), (np.reciprocal, "reciprocal"),
+                   (np.rint, "round")):
+    primitive(_fn, array_api=_name)  # (their names in the Array API standard)
 
 
 def logaddexp2_slopes(x, y, ans):
