@@ -23,9 +23,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--only", type=int, help="examine program ONLY alone, print it and every check")
     p.add_argument("--second-order", type=float, default=0.3,
                    help="fraction of scalar programs also checked by hessian, hvp, grad of grad (default 0.3)")
-    p.add_argument("--numba", type=float, default=0.0,
-                   help="fraction of scalar programs also checked on the numba backend (default 0; compiling "
-                        "takes seconds a program)")
+    p.add_argument("--backends", type=float, default=0.0,
+                   help="fraction of scalar programs also checked on the numba and array-api backends (default "
+                        "0; numba compiles each for seconds)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per check before a timeout (default 60)")
     p.add_argument("--shrink-budget", type=float, default=90.0, help="seconds to shrink each failure (default 90)")
     p.add_argument("--no-shrink", action="store_true", help="count failures, write no reproductions")
@@ -40,7 +40,7 @@ def only(args: argparse.Namespace, settings: Settings) -> int:
     program = generate(args.seed, args.only)
     print(program.source)
     with scratch() as folder:
-        outcome = examine(program, Modules(folder), settings.second_order, settings.timeout, settings.numba)
+        outcome = examine(program, Modules(folder), settings.second_order, settings.timeout, settings.backends)
     print(f"# status: {outcome.status} {outcome.reason}".rstrip())
     print(f"# point: {outcome.args}")
     for name in outcome.passed:
@@ -70,7 +70,7 @@ def finish(tally: Tally, args: argparse.Namespace, settings: Settings, jobs: int
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
-    settings = Settings(args.seed, args.second_order, args.timeout, args.shrink_budget, args.numba)
+    settings = Settings(args.seed, args.second_order, args.timeout, args.shrink_budget, args.backends)
     if args.only is not None:
         return only(args, settings)
     numbers = range(args.start, args.start + args.n)

@@ -218,7 +218,12 @@ def check_grad(p, rng, mode="reverse", generic=False, checkpoint=None, backend="
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ad_compiler.BackendWarning)
-        got = p.once(what, call)
+        try:
+            got = p.once(what, call)
+        except ad_compiler.CompileError as error:
+            if f"the {backend} backend cannot emit it" in str(error):  # (no spelling: what the backend says)
+                raise NotApplicable(f"{what}: {str(error).splitlines()[0]}") from None
+            raise
     fell_back = [w for w in caught if issubclass(w.category, ad_compiler.BackendWarning)]
     if fell_back:  # (NumPy's code ran: what this check is for did not)
         raise NotApplicable(f"{what}: {fell_back[0].message}")
@@ -355,6 +360,7 @@ CHECKS = {
     "grad checkpointed": lambda p, rng: check_grad(p, rng, checkpoint=2),
     "grad checkpointed log": lambda p, rng: check_grad(p, rng, checkpoint="log"),
     "grad numba": lambda p, rng: check_grad(p, rng, backend="numba"),
+    "grad array-api": lambda p, rng: check_grad(p, rng, backend="array-api"),
     "value_and_grad": check_value_and_grad,
     "jvp": check_jvp,
     "vjp": check_vjp,
@@ -369,7 +375,7 @@ SCALAR_CHECKS = ("grad", "grad.generic", "grad forward", "grad auto", "grad chec
                  "vjp", "grad pytree")
 LOOP_CHECKS = ("grad checkpointed log",)
 """(for programs with a counted loop: segments of segments)"""
-COMPILED_CHECKS = ("grad numba",)
+BACKEND_CHECKS = ("grad numba", "grad array-api")
 """(for a fraction of scalar programs: numba compiles each for seconds)"""
 ARRAY_CHECKS = ("jacrev", "jacfwd", "jvp", "vjp")
 SECOND_CHECKS = ("hessian", "hvp", "grad of grad")

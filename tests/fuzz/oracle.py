@@ -258,11 +258,11 @@ def choose_point(f: Callable, twin: Callable, shapes: list[tuple], rng: np.rando
     return None
 
 
-def checks_for(program: Program, second_order: bool, compiled: bool = False) -> tuple[str, ...]:
+def checks_for(program: Program, second_order: bool, backends: bool = False) -> tuple[str, ...]:
     if program.ret != SCALAR:
         return checks.ARRAY_CHECKS
     scalar = checks.SCALAR_CHECKS + (checks.LOOP_CHECKS if re.search(r"\bfor \w+ in range\(", program.source) else ())
-    scalar += checks.COMPILED_CHECKS if compiled else ()
+    scalar += checks.BACKEND_CHECKS if backends else ()
     if not second_order:
         return scalar
     extra = ("grad of grad",) if program.params[0][1] == () else ()
@@ -271,7 +271,7 @@ def checks_for(program: Program, second_order: bool, compiled: bool = False) -> 
 
 def second_order_for(seed: int, number: int, fraction: float, what: str = "second") -> bool:
     """Whether program `number` is among the `fraction` chosen for `what` (second order,
-    or "numba": the compiled backend)."""
+    or "backends": numba's and array-api's)."""
     return random.Random(f"{seed}:{number}:{what}").random() < fraction
 
 
@@ -289,14 +289,14 @@ def quiet() -> Iterator[None]:
 
 
 def examine(program: Program, modules: Modules, second_order: float = 0.3, timeout: float = TIMEOUT,
-            numba: float = 0.0) -> Outcome:
-    """Every check of `program`, at a smooth point; `numba` is the fraction of scalar
-    programs also checked on the numba backend."""
+            backends: float = 0.0) -> Outcome:
+    """Every check of `program`, at a smooth point; `backends` is the fraction of scalar
+    programs also checked on the numba and array-api backends."""
     with quiet():
-        return _examine(program, modules, second_order, timeout, numba)
+        return _examine(program, modules, second_order, timeout, backends)
 
 
-def _examine(program: Program, modules: Modules, second_order: float, timeout: float, numba: float) -> Outcome:
+def _examine(program: Program, modules: Modules, second_order: float, timeout: float, backends: float) -> Outcome:
     start, cpu = time.perf_counter(), time.process_time()
     out = Outcome(program.seed, program.number, "checked", program.source, rules=program.rules,
                   check_seed=check_seed(program.seed, program.number))
@@ -313,7 +313,7 @@ def _examine(program: Program, modules: Modules, second_order: float, timeout: f
         if args is not None:
             out.args = args
             names = checks_for(program, second_order_for(program.seed, program.number, second_order),
-                               second_order_for(program.seed, program.number, numba, "numba"))
+                               second_order_for(program.seed, program.number, backends, "backends"))
             for index, name in enumerate(names):
                 result = attempt(name, f, args, out.check_seed, timeout)
                 if isinstance(result, Failure) and result.kind == "refused" and index == 0:

@@ -32,8 +32,8 @@ class Settings:
     timeout: float = TIMEOUT
     shrink_budget: float = 90.0
     """Seconds spent shrinking one failure."""
-    numba: float = 0.0
-    """The fraction of scalar programs also checked on the numba backend."""
+    backends: float = 0.0
+    """The fraction of scalar programs also checked on the numba and array-api backends."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Worker:
             program = generate(s.seed, number)
         except Exception as error:  # noqa: BLE001 - a fault of the generator, counted, not fatal to the run
             return Outcome(s.seed, number, "invalid", "", f"the generator raised {type(error).__name__}: {error}")
-        return examine(program, self._modules(f"p{number}"), s.second_order, s.timeout, s.numba)
+        return examine(program, self._modules(f"p{number}"), s.second_order, s.timeout, s.backends)
 
     def _failure(self, job: Job, modules: Modules) -> Callable[[str, tuple], Failure | None]:
         outcome, failure = job.outcome, job.failure
