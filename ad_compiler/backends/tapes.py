@@ -252,27 +252,17 @@ def _loop(tape: _Tape, loop: Op, value: Value, producers, users) -> Value | None
 
 
 def _counter(loop: Op, producers: dict[Value, Op]) -> _Counter | None:
-    """The counter of a `for_range` of constant step, or of a `for_each` over
-    `range(...)` or `reversed(range(...))` of step 1 (None for another loop)."""
-    if loop.prim == "for_range":
-        bounds, backwards = list(loop.inputs[:3]), False
-    elif loop.prim == "for_each":
-        made = producers.get(loop.inputs[0]) if isinstance(loop.inputs[0], Value) else None
-        backwards = made is not None and made.prim == "reversed"
-        if backwards:
-            made = producers.get(made.inputs[0]) if isinstance(made.inputs[0], Value) else None
-        if made is None or made.prim != "range":
-            return None
-        bounds = list(made.inputs)
-        bounds = {1: [Const(0), bounds[0], Const(1)], 2: [*bounds, Const(1)], 3: bounds}[len(bounds)]
-    else:
+    """The counter of a loop of constant step (1 where it counts a range backwards), or
+    None (`trips.counter_bounds`)."""
+    found = trips.counter_bounds(loop, producers)
+    if found is None:
         return None
-    start, stop, step = bounds
+    (start, stop, step), backwards = found
     if not (isinstance(step, Const) and type(step.value) is int and step.value != 0):
         return None
     if backwards and step.value != 1:
         return None
-    return _Counter(stop if backwards else start, -1 if backwards else step.value, tuple(bounds), backwards)
+    return _Counter(stop if backwards else start, -1 if backwards else step.value, (start, stop, step), backwards)
 
 
 def _finished_reads(tape: _Tape, value: Value, users) -> bool:
