@@ -17,6 +17,7 @@ from ad_compiler import BackendWarning, grad, hessian, jacfwd
 from ad_compiler.errors import ArgumentError
 from tests.corpus import CASES as CORPUS
 from tests.numeric import assert_grad_close
+from tests.test_modes import horner  # (Horner's rule, the benchmark row)
 
 pytest.importorskip("numba")
 
@@ -30,13 +31,6 @@ def rnn_loss(W, U, h0, xs):
     for t in range(xs.shape[0]):
         h = np.tanh(W @ h + U @ xs[t])
     return np.sum(h * h)
-
-
-def horner(x, coeffs):
-    acc = 0.0
-    for c in coeffs:
-        acc = acc * x + c
-    return acc
 
 
 def scalar_f(a, b, c):
