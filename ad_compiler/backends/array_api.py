@@ -304,9 +304,8 @@ class ArrayAPI(Backend):
 
     def takes(self, value: Any) -> bool:
         """Float arrays of any library array-api-compat knows (dask.array, CuPy, PyTorch)."""
-        from array_api_compat import array_namespace, is_array_api_obj
-
-        return is_array_api_obj(value) and array_namespace(value).isdtype(value.dtype, "real floating")
+        compat = _compat()
+        return compat.is_array_api_obj(value) and compat.array_namespace(value).isdtype(value.dtype, "real floating")
 
     def finish(self, fn: Function) -> None:
         """NumPy's (`Backend.finish`): an array a loop walks item by item is read as a
@@ -516,13 +515,21 @@ class ArrayAPI(Backend):
 
     # -- loading --------------------------------------------------------------------------
     def load(self, emitted: Emitted, kinds: Sequence[Kind] | None) -> Callable[..., Any]:
-        from array_api_compat import array_namespace, is_array_api_obj
-
-        names = {"array_namespace": array_namespace, "is_array_api_obj": is_array_api_obj}
+        compat = _compat()
+        names = {"array_namespace": compat.array_namespace, "is_array_api_obj": compat.is_array_api_obj}
         return load(emitted.source, emitted.name, {**emitted.namespace, **names}, emitted.outside)
 
     def module_lines(self, emitted: Sequence[Emitted]) -> tuple[list[str], dict[str, str]]:
         return ["from array_api_compat import array_namespace, is_array_api_obj"], {}
+
+
+def _compat() -> Any:
+    """array-api-compat, or an ImportError saying how to install it."""
+    try:
+        import array_api_compat
+    except ImportError:
+        raise ImportError("backend='array-api' needs array-api-compat: pip install 'ad_compiler[array-api]'") from None
+    return array_api_compat
 
 
 def _call(func: ast.expr, args: list[ast.expr], keywords: list[ast.keyword]) -> ast.expr:
